@@ -1,0 +1,115 @@
+import { percentOf } from '../../core/amounts.js';
+import { CreditsError } from '../../core/errors.js';
+import { parseEmail } from '../../core/names.js';
+import { parseInstantInput } from '../../core/time.js';
+import { auditLog, balancesAsOf, currentBalances, history } from '../../store/ledgerQueries.js';
+import { requireAccount, requireUser } from '../../store/orgRepo.js';
+import { verifyLedger } from '../../store/verify.js';
+import { parseLimit, stringOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+const KINDS = ['purchase', 'allocation', 'transfer', 'usage', 'recharge', 'reversal', 'adjustment'] as const;
+
+export const ledgerReadCommands: CommandSpec[] = [
+  {
+    name: 'balance',
+    summary: 'credits left in the org pool and each department, with the percentage left of the last top-up',
+    ledger: 'existing',
+    arguments: [{ name: 'account', description: 'only this department (or org)', required: false, dynamic: 'accounts' }],
+    options: [{ flags: '--as-of <date>', description: 'balances at the start of this date (YYYY-MM-DD, local) or instant (ISO 8601)' }],
+    examples: ['credits balance', 'credits balance Engineering --json', 'credits balance --as-of 2026-10-01'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const db = await context.db();
+      const asOfText = stringOption(input, 'asOf');
+      const asOfMs = asOfText === undefined ? undefined : parseInstantInput(asOfText, '--as-of', settings.timeZone);
+      const only = input.args[0] === undefined ? undefined : await requireAccount(db, input.args[0], 'ACCOUNT');
+      const rows = asOfMs === undefined ? await currentBalances(db) : await balancesAsOf(db, asOfMs);
+      const accounts = rows
+        .filter((row) => only === undefined || row.account === only.name)
+        .map((row) => ({
+          account: row.account,
+          kind: row.kind,
+          costCenter: row.costCenter,
+          millicredits: row.balanceMillicredits,
+          credits: row.balanceMillicredits / 1000,
+          topupReferenceMillicredits: row.topupReferenceMillicredits,
+          percentLeft: percentOf(row.balanceMillicredits, row.topupReferenceMillicredits),
+        }));
+      const totalMillicredits = accounts.reduce((sum, row) => sum + row.millicredits, 0);
+      return { view: 'balances', data: { asOfMs: asOfMs ?? null, accounts, totalMillicredits, totalCredits: totalMillicredits / 1000 } };
+    },
+  },
+  {
+    name: 'history',
+    summary: 'ledger transactions, newest first',
+    ledger: 'existing',
+    options: [
+      { flags: '--dept <name>', description: 'only transactions touching this department (or org)', dynamic: 'accounts' },
+      { flags: '--user <email>', description: 'only usage of this user', dynamic: 'users' },
+      { flags: '--model <id>', description: 'only usage of this model', dynamic: 'models' },
+      { flags: '--kind <kind>', description: 'only this kind', choices: KINDS },
+      { flags: '--since <date>', description: 'from this date or instant on' },
+      { flags: '--until <date>', description: 'up to the end of this date, or before this instant' },
+      { flags: '--limit <n>', description: 'at most this many', defaultValue: '50' },
+    ],
+    examples: ['credits history --dept Engineering --since 2026-11-01', 'credits history --kind purchase --json', 'credits history --user ada@example.com --model gpt-4o'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const db = await context.db();
+      const kind = stringOption(input, 'kind');
+      if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
+        throw new CreditsError('INVALID_VALUE', `--kind "${kind}" is not a transaction kind`, { hint: `--kind takes one of ${KINDS.join(', ')}` });
+      }
+      const dept = stringOption(input, 'dept');
+      const userEmail = stringOption(input, 'user');
+      const since = stringOption(input, 'since');
+      const until = stringOption(input, 'until');
+      const items = await history(db, {
+        accountId: dept === undefined ? undefined : (await requireAccount(db, dept, '--dept')).id,
+        userId: userEmail === undefined ? undefined : (await requireUser(db, parseEmail(userEmail, '--user'), '--user')).id,
+        model: stringOption(input, 'model'),
+        kind,
+        sinceMs: since === undefined ? undefined : parseInstantInput(since, '--since', settings.timeZone),
+        untilMs: until === undefined ? undefined : parseInstantInput(until, '--until', settings.timeZone, { endOfDay: true }),
+        limit: parseLimit(stringOption(input, 'limit')),
+      });
+      return { view: 'history', data: { transactions: items } };
+    },
+  },
+  {
+    name: 'verify',
+    summary: 'check the ledger: hash chain, zero-sum transactions, balances, no overdraft, usage totals',
+    ledger: 'existing',
+    examples: ['credits verify', 'credits verify --json || alert-team'],
+    async run(_input, context) {
+      await context.settings();
+      const report = await verifyLedger(await context.db());
+      const failure = report.ok
+        ? undefined
+        : new CreditsError('INTEGRITY_FAILED', report.firstBrokenTransactionId !== null ? `integrity check failed at transaction ${report.firstBrokenTransactionId}: ${report.problems[0]?.message}` : `integrity check failed: ${report.problems[0]?.message}`, {
+            hint: 'the ledger file was changed outside credits; restore it from a backup',
+          });
+      return { view: 'verify', data: report, ...(failure ? { failure } : {}) };
+    },
+  },
+  {
+    name: 'audit',
+    summary: 'who ran which command that changed the ledger, when, with which arguments',
+    ledger: 'existing',
+    options: [
+      { flags: '--since <date>', description: 'from this date or instant on' },
+      { flags: '--limit <n>', description: 'at most this many', defaultValue: '50' },
+    ],
+    examples: ['credits audit --since 2026-11-01', 'credits audit --json --limit 500'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const since = stringOption(input, 'since');
+      const items = await auditLog(await context.db(), {
+        sinceMs: since === undefined ? undefined : parseInstantInput(since, '--since', settings.timeZone),
+        limit: parseLimit(stringOption(input, 'limit')),
+      });
+      return { view: 'audit', data: { entries: items } };
+    },
+  },
+];

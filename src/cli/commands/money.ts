@@ -1,0 +1,162 @@
+import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
+import { CreditsError } from '../../core/errors.js';
+import { PACKAGES, PAYMENT_METHODS, parseDiscountPercent, parsePaymentMethod, quoteCustom, quotePackage, findPackage } from '../../core/packages.js';
+import { parseFreeText } from '../../core/names.js';
+import { formatMillicreditsPlain } from '../../core/amountText.js';
+import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../../store/ops/money.js';
+import { currentBalances } from '../../store/ledgerQueries.js';
+import { listPurchases } from '../../store/purchaseRepo.js';
+import { parseId, stringOption } from '../parse.js';
+import type { Choice } from '../context.js';
+import type { CommandSpec } from '../spec.js';
+
+const PACKAGE_NAMES = [...PACKAGES.map((entry) => entry.name), 'custom'];
+
+function euros(cents: number): string {
+  return `€${(cents / 100).toFixed(2)}`;
+}
+
+export const moneyCommands: CommandSpec[] = [
+  {
+    name: 'packages',
+    summary: 'the credit package catalogue with prices and volume discounts',
+    ledger: 'none',
+    examples: ['credits packages', 'credits packages --json'],
+    async run() {
+      return {
+        view: 'packages',
+        data: {
+          packages: PACKAGES.map((entry) => ({ name: entry.name, displayName: entry.displayName, credits: entry.credits, priceCents: entry.priceCents, discountPercent: entry.discountPercent, note: entry.note })),
+          custom: { minimumCredits: 500_000, discount: 'negotiated' },
+          paymentMethods: [
+            { method: 'card', instant: true },
+            { method: 'paypal', instant: true },
+            { method: 'sepa', instant: false },
+            { method: 'invoice', instant: false, minimumCents: 100_000 },
+          ],
+        },
+      };
+    },
+  },
+  {
+    name: 'buy',
+    summary: 'buy a credit package; card and PayPal credit at once, SEPA and invoice when settled',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'package', description: 'basic, standard, professional, team, enterprise or custom', required: false, choices: PACKAGE_NAMES }],
+    options: [
+      { flags: '--method <method>', description: 'how it is paid', choices: PAYMENT_METHODS },
+      { flags: '--for <account>', description: 'credit a department instead of the org pool', defaultValue: 'org', dynamic: 'accounts' },
+      { flags: '--credits <n>', description: 'custom package: whole credits, from 500,000' },
+      { flags: '--discount <percent>', description: 'custom package: the negotiated discount', defaultValue: '15' },
+    ],
+    examples: ['credits buy standard --method card', 'credits buy team --method invoice --for Engineering', 'credits buy custom --credits 750000 --discount 18 --method sepa'],
+    async run(input, context) {
+      await context.settings();
+      const packageName = (
+        await context.need(input.args[0], {
+          flag: 'PACKAGE',
+          message: 'Package',
+          choices: PACKAGES.map((entry): Choice => ({ name: `${entry.displayName.padEnd(13)} ${entry.credits.toLocaleString('en-US').padStart(8)} credits  ${euros(entry.priceCents)}`, value: entry.name })),
+        })
+      ).toLowerCase();
+      if (packageName !== 'custom') findPackage(packageName);
+      const method = parsePaymentMethod(
+        await context.need(stringOption(input, 'method'), {
+          flag: '--method',
+          message: 'Payment method',
+          choices: PAYMENT_METHODS.map((value) => ({ name: value, value })),
+        }),
+      );
+      let quote;
+      if (packageName === 'custom') {
+        const creditsText = await context.need(stringOption(input, 'credits'), { flag: '--credits', message: 'Credits (from 500000)' });
+        const millicredits = parseCreditsInput(creditsText, '--credits');
+        if (millicredits % MILLICREDITS_PER_CREDIT !== 0) throw new CreditsError('INVALID_AMOUNT', '--credits takes whole credits for a package');
+        quote = quoteCustom(millicredits / MILLICREDITS_PER_CREDIT, parseDiscountPercent(stringOption(input, 'discount') ?? '15'), method);
+      } else {
+        if (stringOption(input, 'credits') !== undefined) throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
+        quote = quotePackage(packageName, method);
+      }
+      const accountName = stringOption(input, 'for') ?? 'org';
+      await context.confirm(`Buy ${quote.packageName} (${formatMillicreditsPlain(quote.millicredits)} credits) for ${euros(quote.priceCents)} by ${method} into ${accountName}`);
+      const result = await buyCredits(
+        await context.db(),
+        context.mutation(input, { package: quote.packageName, method, for: accountName, millicredits: quote.millicredits, discountBasisPoints: quote.discountBasisPoints }),
+        { quote, accountName },
+      );
+      return { view: 'purchase', data: { ...result, credits: result.millicredits / 1000 } };
+    },
+  },
+  {
+    name: 'purchases',
+    summary: 'list purchases; pending SEPA and invoice purchases wait for settle or cancel',
+    ledger: 'existing',
+    options: [{ flags: '--status <status>', description: 'only pending, settled or cancelled', choices: ['pending', 'settled', 'cancelled'] }],
+    examples: ['credits purchases', 'credits purchases --status pending --json'],
+    async run(input, context) {
+      await context.settings();
+      const status = stringOption(input, 'status');
+      if (status !== undefined && !['pending', 'settled', 'cancelled'].includes(status)) {
+        throw new CreditsError('INVALID_VALUE', `--status "${status}" is not allowed`, { hint: '--status takes pending, settled or cancelled' });
+      }
+      const rows = await listPurchases(await context.db(), status as 'pending' | 'settled' | 'cancelled' | undefined);
+      return { view: 'purchases', data: { purchases: rows.map((row) => ({ ...row, credits: row.millicredits / 1000 })) } };
+    },
+  },
+  {
+    name: 'purchases settle',
+    summary: 'mark a pending SEPA or invoice purchase as paid: its credits arrive now',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'id', description: 'purchase id (see `credits purchases`)', required: true, dynamic: 'purchases' }],
+    examples: ['credits purchases settle 3', 'credits purchases settle 3 --idempotency-key bank-import-2026-11-25-3'],
+    async run(input, context) {
+      await context.settings();
+      const id = parseId(input.args[0] ?? '', 'ID');
+      const result = await settlePurchase(await context.db(), context.mutation(input, { id }), id);
+      return { view: 'settled', data: result };
+    },
+  },
+  {
+    name: 'purchases cancel',
+    summary: 'cancel a pending purchase (settled purchases are never refunded)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'id', description: 'purchase id', required: true, dynamic: 'purchases' }],
+    examples: ['credits purchases cancel 3'],
+    async run(input, context) {
+      await context.settings();
+      const id = parseId(input.args[0] ?? '', 'ID');
+      const result = await cancelPurchase(await context.db(), context.mutation(input, { id }), id);
+      return { view: 'message', data: { ...result, message: `purchase ${result.purchaseId} cancelled` } };
+    },
+  },
+  {
+    name: 'transfer',
+    summary: 'move credits between the org pool and departments',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'amount', description: 'credits, up to 3 decimals (no thousands separators)', required: false }],
+    options: [
+      { flags: '--from <account>', description: 'org or a department', dynamic: 'accounts' },
+      { flags: '--to <account>', description: 'org or a department', dynamic: 'accounts' },
+      { flags: '--reason <text>', description: 'why, kept in the ledger' },
+    ],
+    examples: ['credits transfer 2500 --from org --to Engineering --reason "Q4 budget"', 'credits transfer 120.5 --from Marketing --to Sales --yes --json'],
+    async run(input, context) {
+      await context.settings();
+      const db = await context.db();
+      const accountChoices = async (): Promise<Choice[]> =>
+        (await currentBalances(db)).map((row) => ({ name: `${row.account} (${formatMillicreditsPlain(row.balanceMillicredits)} credits)`, value: row.account }));
+      const from = await context.need(stringOption(input, 'from'), { flag: '--from', message: 'From', choices: context.config.interactive ? await accountChoices() : [] });
+      const to = await context.need(stringOption(input, 'to'), { flag: '--to', message: 'To', choices: context.config.interactive ? await accountChoices() : [] });
+      const amountText = await context.need(input.args[0], { flag: 'AMOUNT', message: 'Credits to move', validate: (text) => parseCreditsInput(text, 'AMOUNT') });
+      const millicredits = parseCreditsInput(amountText, 'AMOUNT');
+      const reason = parseFreeText(stringOption(input, 'reason') ?? '', '--reason');
+      await context.confirm(`Move ${formatMillicreditsPlain(millicredits)} credits from ${from} to ${to}`);
+      const result = await transferCredits(db, context.mutation(input, { from, to, millicredits, reason }), { from, to, millicredits, reason });
+      return { view: 'transfer', data: { ...result, credits: result.millicredits / 1000 } };
+    },
+  },
+];

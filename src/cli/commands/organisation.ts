@@ -1,0 +1,248 @@
+import { parseCostCenter, parseDepartmentName, parseEmail } from '../../core/names.js';
+import { parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
+import { parseCreditsInput } from '../../core/amounts.js';
+import { CreditsError } from '../../core/errors.js';
+import { assertTimeZone } from '../../core/time.js';
+import { addDepartment, addUser, initLedger, moveUser, setDepartment, setOrgSettings } from '../../store/ops/organisation.js';
+import { currentBalances } from '../../store/ledgerQueries.js';
+import { listAccounts, listUsers, readSettings, requireDepartment } from '../../store/orgRepo.js';
+import { loadDemo } from '../../store/ops/demo.js';
+import { parseFreeText } from '../../core/names.js';
+import { stringOption, flagOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+export const organisationCommands: CommandSpec[] = [
+  {
+    name: 'init',
+    summary: 'create a ledger (at --db, CREDITS_DB or ~/.local/share/credits/ledger.db)',
+    ledger: 'create',
+    options: [
+      { flags: '--org <name>', description: 'organisation name', defaultValue: 'My Organisation' },
+      { flags: '--timezone <tz>', description: 'IANA time zone for days and months', defaultValue: 'Europe/Berlin' },
+      { flags: '--demo', description: 'fill the ledger with a sample organisation so you see the tool working at once' },
+    ],
+    examples: ['credits init --org "Acme GmbH" --timezone Europe/Berlin', 'credits init --demo && credits balance', 'credits --db ./team.db init'],
+    async run(input, context) {
+      const orgText = stringOption(input, 'org');
+      const tzText = stringOption(input, 'timezone');
+      const orgName = orgText === undefined ? undefined : parseOrgName(orgText);
+      const timeZone = tzText === undefined ? undefined : assertTimeZone(tzText);
+      const db = await context.db();
+      const demo = flagOption(input, 'demo');
+      const result = await initLedger(db, context.mutation(input, { org: orgName ?? null, timezone: timeZone ?? null, demo }), {
+        orgName: orgName ?? (demo ? 'Demo GmbH' : undefined),
+        timeZone,
+      });
+      const demoSummary = demo && result.created ? await loadDemo(db, context.config.actor, context.nowMs, result.timeZone) : null;
+      return { view: 'init', data: { ...result, demo: demoSummary } };
+    },
+  },
+  {
+    name: 'org show',
+    summary: 'show the organisation: name, address, VAT, time zone, invoice prefix',
+    ledger: 'existing',
+    examples: ['credits org show', 'credits org show --json'],
+    async run(_input, context) {
+      const settings = await context.settings();
+      return { view: 'org', data: { organisation: settings } };
+    },
+  },
+  {
+    name: 'org set',
+    summary: 'change organisation details used on invoices and reports',
+    ledger: 'existing',
+    mutating: true,
+    options: [
+      { flags: '--name <name>', description: 'organisation name' },
+      { flags: '--address <text>', description: 'postal address (use \\n for new lines)' },
+      { flags: '--vat-id <id>', description: 'VAT identification number, like DE123456789' },
+      { flags: '--vat-rate <percent>', description: 'VAT rate in percent', defaultValue: '19' },
+      { flags: '--timezone <tz>', description: 'IANA time zone for days and months' },
+      { flags: '--invoice-prefix <prefix>', description: 'prefix of invoice numbers', defaultValue: 'INV-' },
+      { flags: '--smtp-url <url>', description: 'SMTP server for email notifications, like smtp://user:pass@host:587' },
+    ],
+    examples: ['credits org set --name "Acme GmbH" --vat-id DE123456789', 'credits org set --address "Hauptstr. 1\\n10115 Berlin" --vat-rate 19'],
+    async run(input, context) {
+      await context.settings();
+      const changes: Partial<Record<keyof OrgSettings, string>> = {};
+      const name = stringOption(input, 'name');
+      if (name !== undefined) changes.name = parseOrgName(name, '--name');
+      const address = stringOption(input, 'address');
+      if (address !== undefined) changes.address = parseFreeText(address.replace(/\\n/g, '\n'), '--address');
+      const vatId = stringOption(input, 'vatId');
+      if (vatId !== undefined) changes.vatId = parseFreeText(vatId.trim(), '--vat-id', 32);
+      const vatRate = stringOption(input, 'vatRate');
+      if (vatRate !== undefined) changes.vatRateBasisPoints = String(parseVatRate(vatRate));
+      const timeZone = stringOption(input, 'timezone');
+      if (timeZone !== undefined) changes.timeZone = assertTimeZone(timeZone);
+      const prefix = stringOption(input, 'invoicePrefix');
+      if (prefix !== undefined) changes.invoicePrefix = parseInvoicePrefix(prefix);
+      const smtpUrl = stringOption(input, 'smtpUrl');
+      if (smtpUrl !== undefined) {
+        if (!/^smtps?:\/\/[^\s]+$/.test(smtpUrl.trim())) throw new CreditsError('INVALID_VALUE', `--smtp-url "${smtpUrl}" is not an SMTP URL`, { hint: 'use smtp://host:port or smtps://user:pass@host:465' });
+        changes.smtpUrl = smtpUrl.trim();
+      }
+      if (Object.keys(changes).length === 0) {
+        throw new CreditsError('MISSING_FLAG', 'org set needs at least one of --name, --address, --vat-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url');
+      }
+      const db = await context.db();
+      const result = await setOrgSettings(db, context.mutation(input, changes), changes);
+      const { settings } = await readSettings(db);
+      return { view: 'org', data: { ...result, organisation: result.dryRun ? { ...settings, ...changes } : settings } };
+    },
+  },
+  {
+    name: 'dept add',
+    summary: 'add a department (a cost centre that holds credits)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'name', description: 'department name', required: false }],
+    options: [{ flags: '--cost-center <code>', description: 'cost centre code for statements, like CC-4711' }],
+    examples: ['credits dept add Engineering --cost-center CC-100', 'credits dept add "R&D"'],
+    async run(input, context) {
+      await context.settings();
+      const name = parseDepartmentName(await context.need(input.args[0], { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text) }));
+      const costText = stringOption(input, 'costCenter');
+      const costCenter = costText === undefined ? null : parseCostCenter(costText);
+      const result = await addDepartment(await context.db(), context.mutation(input, { name, costCenter }), { name, costCenter });
+      return { view: 'deptAdded', data: result };
+    },
+  },
+  {
+    name: 'dept set',
+    summary: 'change a department: cost centre, overdraft from the org pool',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'name', description: 'department name', required: true, dynamic: 'departments' }],
+    options: [
+      { flags: '--cost-center <code>', description: 'cost centre code' },
+      { flags: '--overdraft-from <account>', description: 'draw a shortfall from this account (org) or stop doing so (none)', choices: ['org', 'none'] },
+      { flags: '--overdraft-max <credits>', description: 'the most the department may draw from org' },
+    ],
+    examples: ['credits dept set Engineering --cost-center CC-101', 'credits dept set Marketing --overdraft-from org --overdraft-max 500'],
+    async run(input, context) {
+      await context.settings();
+      const name = parseDepartmentName(input.args[0] ?? '', 'NAME');
+      const costText = stringOption(input, 'costCenter');
+      const from = stringOption(input, 'overdraftFrom');
+      if (from !== undefined && from !== 'org' && from !== 'none') {
+        throw new CreditsError('INVALID_VALUE', `--overdraft-from "${from}" is not allowed`, { hint: '--overdraft-from takes org or none' });
+      }
+      const maxText = stringOption(input, 'overdraftMax');
+      const changes = {
+        name,
+        costCenter: costText === undefined ? undefined : parseCostCenter(costText),
+        overdraftFrom: from,
+        overdraftMaxMillicredits: maxText === undefined ? undefined : parseCreditsInput(maxText, '--overdraft-max', { allowZero: true }),
+      };
+      if (changes.costCenter === undefined && from === undefined && maxText === undefined) {
+        throw new CreditsError('MISSING_FLAG', 'dept set needs --cost-center, --overdraft-from or --overdraft-max');
+      }
+      const result = await setDepartment(await context.db(), context.mutation(input, changes), changes);
+      return { view: 'message', data: { ...result, message: `${result.department} updated` } };
+    },
+  },
+  {
+    name: 'dept list',
+    summary: 'list departments with cost centre, balance and users',
+    ledger: 'existing',
+    examples: ['credits dept list', 'credits dept list --json'],
+    async run(_input, context) {
+      await context.settings();
+      const db = await context.db();
+      const accounts = (await listAccounts(db)).filter((row) => row.kind === 'department');
+      const users = await listUsers(db);
+      return {
+        view: 'departments',
+        data: {
+          departments: accounts.map((row) => ({
+            name: row.name,
+            costCenter: row.costCenter,
+            millicredits: row.balanceMillicredits,
+            credits: row.balanceMillicredits / 1000,
+            users: users.filter((user) => user.departmentId === row.id).length,
+          })),
+        },
+      };
+    },
+  },
+  {
+    name: 'dept show',
+    summary: 'one department: balance, cost centre, overdraft rule, users',
+    ledger: 'existing',
+    arguments: [{ name: 'name', description: 'department name', required: true, dynamic: 'departments' }],
+    examples: ['credits dept show Engineering', 'credits dept show Marketing --json'],
+    async run(input, context) {
+      await context.settings();
+      const db = await context.db();
+      const department = await requireDepartment(db, input.args[0] ?? '', 'NAME');
+      const users = await listUsers(db, department.id);
+      const balance = (await currentBalances(db)).find((row) => row.account === department.name);
+      return {
+        view: 'department',
+        data: {
+          name: department.name,
+          costCenter: department.costCenter,
+          millicredits: department.balanceMillicredits,
+          credits: department.balanceMillicredits / 1000,
+          topupReferenceMillicredits: balance?.topupReferenceMillicredits ?? 0,
+          overdraftFrom: department.overdraftFromAccountId === null ? null : 'org',
+          overdraftMaxMillicredits: department.overdraftMaxMillicredits,
+          users: users.map((user) => user.email),
+        },
+      };
+    },
+  },
+  {
+    name: 'user add',
+    summary: 'add a user to a department (users spend their department\'s credits)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'email', description: 'email address', required: false }],
+    options: [{ flags: '--dept <name>', description: 'department the user spends from', dynamic: 'departments' }],
+    examples: ['credits user add ada@example.com --dept Engineering', 'credits user add grace@example.com --dept "R&D" --json'],
+    async run(input, context) {
+      await context.settings();
+      const email = parseEmail(await context.need(input.args[0], { flag: 'EMAIL', message: 'User email', validate: (text) => parseEmail(text) }));
+      const db = await context.db();
+      const department = await context.need(stringOption(input, 'dept'), {
+        flag: '--dept',
+        message: 'Department',
+        choices: (await listAccounts(db)).filter((row) => row.kind === 'department').map((row) => ({ name: row.name, value: row.name })),
+      });
+      const result = await addUser(db, context.mutation(input, { email, department }), { email, department });
+      return { view: 'userAdded', data: result };
+    },
+  },
+  {
+    name: 'user list',
+    summary: 'list users and their departments',
+    ledger: 'existing',
+    options: [{ flags: '--dept <name>', description: 'only this department', dynamic: 'departments' }],
+    examples: ['credits user list', 'credits user list --dept Engineering --json'],
+    async run(input, context) {
+      await context.settings();
+      const db = await context.db();
+      const deptName = stringOption(input, 'dept');
+      const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
+      const users = await listUsers(db, department?.id);
+      return { view: 'users', data: { users: users.map((user) => ({ email: user.email, department: user.department, createdAtMs: user.createdAtMs })) } };
+    },
+  },
+  {
+    name: 'user move',
+    summary: 'move a user to another department',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'email', description: 'email address', required: true, dynamic: 'users' }],
+    options: [{ flags: '--dept <name>', description: 'the new department', dynamic: 'departments' }],
+    examples: ['credits user move ada@example.com --dept Research'],
+    async run(input, context) {
+      await context.settings();
+      const email = parseEmail(input.args[0] ?? '', 'EMAIL');
+      const department = await context.need(stringOption(input, 'dept'), { flag: '--dept', message: 'New department' });
+      const result = await moveUser(await context.db(), context.mutation(input, { email, department }), { email, department });
+      return { view: 'userMoved', data: result };
+    },
+  },
+];

@@ -1,0 +1,28 @@
+import { CreditsError } from '../core/errors.js';
+import type { CommandInput } from './spec.js';
+
+/** A string option as given, or undefined; commander gives `true` only for flags without value. */
+export function stringOption(input: CommandInput, key: string): string | undefined {
+  const value = input.options[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function flagOption(input: CommandInput, key: string): boolean {
+  return input.options[key] === true;
+}
+
+export function parseLimit(text: string | undefined, field = '--limit', fallback = 50): number {
+  if (text === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(text.trim()) || Number(text) < 1) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a count`, { hint: `${field} takes a whole number from 1 to 999999` });
+  }
+  return Number(text);
+}
+
+export function parseId(text: string, field: string): number {
+  const trimmed = text.trim().replace(/^#/, '');
+  if (!/^\d{1,15}$/.test(trimmed) || Number(trimmed) < 1) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not an id`, { hint: `${field} is a whole number like 12` });
+  }
+  return Number(trimmed);
+}

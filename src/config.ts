@@ -1,0 +1,94 @@
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { CreditsError } from './core/errors.js';
+
+/** Every environment variable the tool reads, in one place (the README lists the same). */
+export const ENVIRONMENT = {
+  CREDITS_DB: 'ledger path or libsql://, http(s)://, ws(s):// URL (below --db)',
+  CREDITS_DB_AUTH_TOKEN: 'auth token for a remote libSQL/Turso ledger',
+  CREDITS_ACTOR: 'who is recorded as acting (below --actor; default: the OS user)',
+  CREDITS_BUSY_TIMEOUT_MS: 'how long a write waits for another process holding the ledger (default 5000)',
+  CREDITS_NOW: 'pretend the current time is this ISO 8601 instant (tests, replays)',
+  XDG_DATA_HOME: 'base of the default ledger path ($XDG_DATA_HOME/credits/ledger.db)',
+  NO_COLOR: 'any value turns colour off',
+  FORCE_COLOR: '1, 2 or 3 forces colour on; 0 forces it off',
+  CI: 'any value: never prompt',
+} as const;
+
+export type GlobalFlags = {
+  db?: string | undefined;
+  json?: boolean | undefined;
+  yes?: boolean | undefined;
+  actor?: string | undefined;
+  quiet?: boolean | undefined;
+  color?: boolean | undefined;
+};
+
+export type Config = {
+  ledgerLocation: string;
+  authToken: string | undefined;
+  busyTimeoutMs: number;
+  actor: string;
+  json: boolean;
+  yes: boolean;
+  quiet: boolean;
+  color: boolean;
+  nowMs: number | undefined;
+  interactive: boolean;
+};
+
+export type Environment = Record<string, string | undefined>;
+
+export function defaultLedgerPath(env: Environment): string {
+  const dataHome = env.XDG_DATA_HOME && env.XDG_DATA_HOME.trim() !== '' ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
+  return join(dataHome, 'credits', 'ledger.db');
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function colourWanted(flags: GlobalFlags, env: Environment, stdoutIsTty: boolean): boolean {
+  if (flags.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return stdoutIsTty;
+}
+
+/** flag > environment > default, for everything but command-specific flags. */
+export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { stdinIsTty: boolean; stdoutIsTty: boolean }): Config {
+  const busyText = env.CREDITS_BUSY_TIMEOUT_MS;
+  const busyTimeoutMs = busyText === undefined || busyText === '' ? 5000 : Number(busyText);
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 600_000) {
+    throw new CreditsError('INVALID_VALUE', `CREDITS_BUSY_TIMEOUT_MS "${busyText}" is not a wait time`, { hint: 'use whole milliseconds from 0 to 600000' });
+  }
+  let nowMs: number | undefined;
+  if (env.CREDITS_NOW) {
+    nowMs = Date.parse(env.CREDITS_NOW);
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(env.CREDITS_NOW) || Number.isNaN(nowMs)) {
+      throw new CreditsError('INVALID_DATE', `CREDITS_NOW "${env.CREDITS_NOW}" is not an ISO 8601 instant`, { hint: 'use a form like 2026-03-15T14:23:00Z' });
+    }
+  }
+  const actor = (flags.actor ?? env.CREDITS_ACTOR ?? osUser()).trim();
+  if (actor === '' || actor.length > 120) {
+    throw new CreditsError('INVALID_VALUE', '--actor must be 1-120 characters', { hint: 'name the person or job acting, like ada or cron-statements' });
+  }
+  const json = Boolean(flags.json);
+  const yes = Boolean(flags.yes);
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return {
+    ledgerLocation: flags.db ?? (env.CREDITS_DB && env.CREDITS_DB !== '' ? env.CREDITS_DB : defaultLedgerPath(env)),
+    authToken: env.CREDITS_DB_AUTH_TOKEN || undefined,
+    busyTimeoutMs,
+    actor,
+    json,
+    yes,
+    quiet: Boolean(flags.quiet),
+    color: !json && colourWanted(flags, env, terminal.stdoutIsTty),
+    nowMs,
+    interactive: terminal.stdinIsTty && terminal.stdoutIsTty && !ci && !yes && !json,
+  };
+}

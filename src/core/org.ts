@@ -1,0 +1,60 @@
+import { CreditsError } from './errors.js';
+import { DEFAULT_TIME_ZONE } from './time.js';
+
+/** Organisation settings as stored (text key -> text value) and as the program uses them. */
+export type OrgSettings = {
+  name: string;
+  address: string;
+  vatId: string;
+  vatRateBasisPoints: number;
+  timeZone: string;
+  invoicePrefix: string;
+  smtpUrl: string;
+};
+
+export const SETTING_KEYS = {
+  name: 'org.name',
+  address: 'org.address',
+  vatId: 'org.vat_id',
+  vatRateBasisPoints: 'org.vat_rate_bp',
+  timeZone: 'org.time_zone',
+  invoicePrefix: 'org.invoice_prefix',
+  smtpUrl: 'org.smtp_url',
+} as const satisfies Record<keyof OrgSettings, string>;
+
+export const DEFAULT_VAT_RATE_BASIS_POINTS = 1900;
+
+export function settingsFromRows(rows: Map<string, string>): OrgSettings {
+  return {
+    name: rows.get(SETTING_KEYS.name) ?? '',
+    address: rows.get(SETTING_KEYS.address) ?? '',
+    vatId: rows.get(SETTING_KEYS.vatId) ?? '',
+    vatRateBasisPoints: Number(rows.get(SETTING_KEYS.vatRateBasisPoints) ?? DEFAULT_VAT_RATE_BASIS_POINTS),
+    timeZone: rows.get(SETTING_KEYS.timeZone) ?? DEFAULT_TIME_ZONE,
+    invoicePrefix: rows.get(SETTING_KEYS.invoicePrefix) ?? 'INV-',
+    smtpUrl: rows.get(SETTING_KEYS.smtpUrl) ?? '',
+  };
+}
+
+export function parseVatRate(text: string, field = '--vat-rate'): number {
+  const match = /^(\d{1,2})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!match) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a VAT rate`, { hint: `${field} takes a percentage from 0 to 99 with up to 2 decimals, like 19 or 7` });
+  }
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}
+
+export function parseInvoicePrefix(text: string, field = '--invoice-prefix'): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_/-]{0,15}$/.test(text.trim())) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not an invoice number prefix`, { hint: 'use 1-16 letters, digits or _ / -, like INV-2026-' });
+  }
+  return text.trim();
+}
+
+export function parseOrgName(text: string, field = '--org'): string {
+  const name = text.trim().normalize('NFC');
+  if (name.length === 0 || name.length > 120 || /[\u0000-\u001f]/.test(name)) {
+    throw new CreditsError('INVALID_NAME', `${field} must be 1-120 characters of plain text`);
+  }
+  return name;
+}

@@ -1,0 +1,491 @@
+import { CreditsError } from './errors.js';
+
+/**
+ * Calendar periods (days, months) in the organisation's IANA time zone, correct across DST.
+ *
+ * Every instant is a UTC epoch millisecond count (`number`). Local calendar dates are carried as
+ * keys: 'YYYY-MM-DD' for a day, 'YYYY-MM' for a month. Offsets come from Intl.DateTimeFormat; the
+ * formatter of each zone is built once, and the offset of each UTC hour is cached per zone, so the
+ * hot paths (localDateKey, periodStartUtc-style lookups) cost a Map lookup and some integer maths.
+ */
+
+export const DEFAULT_TIME_ZONE = 'Europe/Berlin';
+
+export type LocalParts = {
+  year: number;
+  /** 1-12 */
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  /** 0 = Sunday .. 6 = Saturday */
+  weekday: number;
+};
+
+export type Period = 'day' | 'month';
+
+export type PeriodBounds = { startMs: number; endMs: number; key: string };
+
+const MS_PER_SECOND = 1000;
+const MS_PER_MINUTE = 60_000;
+const MS_PER_HOUR = 3_600_000;
+const MS_PER_DAY = 86_400_000;
+/** Bound on the per-zone offset cache: about 11 years of distinct hours. */
+const MAX_CACHED_HOURS = 100_000;
+
+const TIMEZONE_HINT = 'use an IANA name such as Europe/Berlin or UTC';
+const MONTH_HINT = 'use YYYY-MM, like 2026-03';
+const INSTANT_HINT = 'use YYYY-MM-DD or ISO 8601 like 2026-03-15T14:23:00+01:00';
+
+// ---------------------------------------------------------------------------------------------
+// Civil calendar arithmetic (proleptic Gregorian, no Date objects, no zone).
+// Algorithms from Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms".
+// ---------------------------------------------------------------------------------------------
+
+/** Days since 1970-01-01 of a civil date (month 1-12). */
+function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468;
+}
+
+type Civil = { year: number; month: number; day: number };
+
+function civilFromDays(days: number): Civil {
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: month <= 2 ? yoe + era * 400 + 1 : yoe + era * 400, month, day };
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function monthLength(year: number, month: number): number {
+  return month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function pad4(n: number): string {
+  if (n >= 1000) return String(n);
+  if (n >= 0) return String(n).padStart(4, '0');
+  return `-${String(-n).padStart(4, '0')}`;
+}
+
+function formatDateKey(year: number, month: number, day: number): string {
+  return `${pad4(year)}-${pad2(month)}-${pad2(day)}`;
+}
+
+function formatMonthKey(year: number, month: number): string {
+  return `${pad4(year)}-${pad2(month)}`;
+}
+
+/** Wall-clock fields read as if they were UTC, in milliseconds. */
+function wallMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  return daysFromCivil(year, month, day) * MS_PER_DAY + hour * MS_PER_HOUR + minute * MS_PER_MINUTE + second * MS_PER_SECOND + ms;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+// ---------------------------------------------------------------------------------------------
+
+const DATE_KEY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MONTH_KEY = /^(\d{4})-(\d{2})$/;
+
+function parseDateKey(dateKey: string): Civil {
+  const match = DATE_KEY.exec(dateKey);
+  if (match) {
+    const year = Number(match[1]);
+    const month = Number(match[2]);
+    const day = Number(match[3]);
+    if (month >= 1 && month <= 12 && day >= 1 && day <= monthLength(year, month)) return { year, month, day };
+  }
+  throw new CreditsError('INVALID_DATE', `date "${dateKey}" is not a calendar date in the form YYYY-MM-DD`, {
+    hint: 'use YYYY-MM-DD, like 2026-03-15',
+  });
+}
+
+function parseMonthKey(monthKey: string): { year: number; month: number } {
+  const match = MONTH_KEY.exec(monthKey);
+  if (match) {
+    const year = Number(match[1]);
+    const month = Number(match[2]);
+    if (month >= 1 && month <= 12) return { year, month };
+  }
+  throw new CreditsError('INVALID_DATE', `month "${monthKey}" is not a month in the form YYYY-MM`, { hint: MONTH_HINT });
+}
+
+/** Calendar arithmetic on 'YYYY-MM-DD' keys; no zone is involved. */
+export function addLocalDays(dateKey: string, days: number): string {
+  if (!Number.isInteger(days)) throw new CreditsError('INVALID_VALUE', `cannot add ${days} days to ${dateKey}: days must be a whole number`);
+  const { year, month, day } = parseDateKey(dateKey);
+  const shifted = civilFromDays(daysFromCivil(year, month, day) + days);
+  return formatDateKey(shifted.year, shifted.month, shifted.day);
+}
+
+export function daysInMonth(monthKey: string): number {
+  const { year, month } = parseMonthKey(monthKey);
+  return monthLength(year, month);
+}
+
+export function previousMonthKey(monthKey: string): string {
+  const { year, month } = parseMonthKey(monthKey);
+  return month === 1 ? formatMonthKey(year - 1, 12) : formatMonthKey(year, month - 1);
+}
+
+export function nextMonthKey(monthKey: string): string {
+  const { year, month } = parseMonthKey(monthKey);
+  return month === 12 ? formatMonthKey(year + 1, 1) : formatMonthKey(year, month + 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Zones and offsets
+// ---------------------------------------------------------------------------------------------
+
+type Zone = {
+  formatter: Intl.DateTimeFormat;
+  /** UTC hour index (floor(ms / 1h)) -> offset in ms, only for hours without a transition. */
+  hours: Map<number, number>;
+  lastHour: number;
+  lastOffsetMs: number;
+  /** Local day index (days since 1970-01-01 on the wall calendar) -> UTC instant the day begins. */
+  midnights: Map<number, number>;
+};
+
+const zones = new Map<string, Zone>();
+
+function buildFormatter(tz: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    era: 'short',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+}
+
+function invalidTimeZone(tz: string, field: string): CreditsError {
+  return new CreditsError('INVALID_TIMEZONE', `${field} "${tz}" is not a known time zone`, { hint: TIMEZONE_HINT });
+}
+
+function zoneFor(tz: string): Zone {
+  let zone = zones.get(tz);
+  if (zone === undefined) {
+    let formatter: Intl.DateTimeFormat;
+    try {
+      if (typeof tz !== 'string' || tz.trim() === '') throw new RangeError('empty time zone');
+      formatter = buildFormatter(tz);
+    } catch {
+      throw invalidTimeZone(String(tz), 'time zone');
+    }
+    zone = { formatter, hours: new Map(), lastHour: Number.NaN, lastOffsetMs: 0, midnights: new Map() };
+    zones.set(tz, zone);
+  }
+  return zone;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  if (typeof tz !== 'string' || tz.trim() === '' || tz !== tz.trim()) return false;
+  if (zones.has(tz)) return true;
+  try {
+    zoneFor(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Returns the zone name unchanged (trimmed) when Intl knows it; throws INVALID_TIMEZONE otherwise. */
+export function assertTimeZone(tz: string, field = '--timezone'): string {
+  const trimmed = typeof tz === 'string' ? tz.trim() : '';
+  if (trimmed === '') {
+    throw new CreditsError('INVALID_TIMEZONE', `${field} is empty`, { hint: TIMEZONE_HINT });
+  }
+  if (!isValidTimeZone(trimmed)) throw invalidTimeZone(trimmed, field);
+  return trimmed;
+}
+
+function assertInstant(instantMs: number): void {
+  if (typeof instantMs !== 'number' || !Number.isFinite(instantMs) || Math.abs(instantMs) > 8.64e15) {
+    throw new CreditsError('INTERNAL', `invariant broken: ${String(instantMs)} is not an epoch-millisecond instant`);
+  }
+}
+
+/** Offset (local wall clock minus UTC) in ms, read from the formatter. Resolution: one second. */
+function computeOffsetMs(zone: Zone, instantMs: number): number {
+  const parts = zone.formatter.formatToParts(instantMs);
+  let year = 0;
+  let month = 1;
+  let day = 1;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let bc = false;
+  for (const part of parts) {
+    switch (part.type) {
+      case 'year':
+        year = Number(part.value);
+        break;
+      case 'month':
+        month = Number(part.value);
+        break;
+      case 'day':
+        day = Number(part.value);
+        break;
+      case 'hour':
+        hour = Number(part.value) % 24;
+        break;
+      case 'minute':
+        minute = Number(part.value);
+        break;
+      case 'second':
+        second = Number(part.value);
+        break;
+      case 'era':
+        bc = part.value.startsWith('B');
+        break;
+      default:
+        break;
+    }
+  }
+  if (bc) year = 1 - year;
+  const wholeSecond = Math.floor(instantMs / MS_PER_SECOND) * MS_PER_SECOND;
+  return wallMs(year, month, day, hour, minute, second, 0) - wholeSecond;
+}
+
+function offsetMs(zone: Zone, instantMs: number): number {
+  const hourIndex = Math.floor(instantMs / MS_PER_HOUR);
+  if (hourIndex === zone.lastHour) return zone.lastOffsetMs;
+  const cached = zone.hours.get(hourIndex);
+  if (cached !== undefined) {
+    zone.lastHour = hourIndex;
+    zone.lastOffsetMs = cached;
+    return cached;
+  }
+  const hourStart = hourIndex * MS_PER_HOUR;
+  const atStart = computeOffsetMs(zone, hourStart);
+  const atEnd = computeOffsetMs(zone, hourStart + MS_PER_HOUR - MS_PER_SECOND);
+  // An offset change inside this hour: do not cache, answer for the exact instant.
+  if (atStart !== atEnd) return computeOffsetMs(zone, instantMs);
+  if (zone.hours.size >= MAX_CACHED_HOURS) zone.hours.clear();
+  zone.hours.set(hourIndex, atStart);
+  zone.lastHour = hourIndex;
+  zone.lastOffsetMs = atStart;
+  return atStart;
+}
+
+/** Minutes the local wall clock is ahead of UTC at that instant (Berlin winter: 60, Kolkata: 330). */
+export function utcOffsetMinutes(instantMs: number, tz: string): number {
+  assertInstant(instantMs);
+  return offsetMs(zoneFor(tz), instantMs) / MS_PER_MINUTE;
+}
+
+/** Local wall-clock time read as if it were UTC. */
+function localWallMs(instantMs: number, tz: string): number {
+  assertInstant(instantMs);
+  return instantMs + offsetMs(zoneFor(tz), instantMs);
+}
+
+export function localParts(instantMs: number, tz: string): LocalParts {
+  const wall = localWallMs(instantMs, tz);
+  const days = Math.floor(wall / MS_PER_DAY);
+  const msOfDay = wall - days * MS_PER_DAY;
+  const { year, month, day } = civilFromDays(days);
+  return {
+    year,
+    month,
+    day,
+    hour: Math.floor(msOfDay / MS_PER_HOUR),
+    minute: Math.floor((msOfDay % MS_PER_HOUR) / MS_PER_MINUTE),
+    second: Math.floor((msOfDay % MS_PER_MINUTE) / MS_PER_SECOND),
+    weekday: (((days + 4) % 7) + 7) % 7, // 1970-01-01 was a Thursday
+  };
+}
+
+export function localDateKey(instantMs: number, tz: string): string {
+  const { year, month, day } = civilFromDays(Math.floor(localWallMs(instantMs, tz) / MS_PER_DAY));
+  return formatDateKey(year, month, day);
+}
+
+export function localMonthKey(instantMs: number, tz: string): string {
+  const { year, month } = civilFromDays(Math.floor(localWallMs(instantMs, tz) / MS_PER_DAY));
+  return formatMonthKey(year, month);
+}
+
+/**
+ * The UTC instant of a local wall-clock time, disambiguated like Temporal's 'compatible':
+ * a time that occurs twice (autumn) resolves to the earlier instant; a time skipped by a gap
+ * (spring) is read with the offset from before the gap, which lands just as far past the gap.
+ * For a midnight inside a gap that is exactly the first instant of the day.
+ */
+function wallToUtc(wall: number, tz: string): number {
+  return wallToUtcIn(zoneFor(tz), wall);
+}
+
+function wallToUtcIn(zone: Zone, wall: number): number {
+  const before = offsetMs(zone, wall - MS_PER_DAY);
+  const after = offsetMs(zone, wall + MS_PER_DAY);
+  const earlier = wall - Math.max(before, after);
+  const later = wall - Math.min(before, after);
+  if (offsetMs(zone, earlier) === Math.max(before, after)) return earlier;
+  if (offsetMs(zone, later) === Math.min(before, after)) return later;
+  // In a gap: no instant shows this wall time. Read it with the offset in force before the gap.
+  return wall - before;
+}
+
+/** Start of a local day (given as its index on the wall calendar), cached per zone. */
+function midnightOfDay(zone: Zone, dayIndex: number): number {
+  const cached = zone.midnights.get(dayIndex);
+  if (cached !== undefined) return cached;
+  const startMs = wallToUtcIn(zone, dayIndex * MS_PER_DAY);
+  if (zone.midnights.size >= MAX_CACHED_HOURS) zone.midnights.clear();
+  zone.midnights.set(dayIndex, startMs);
+  return startMs;
+}
+
+/** The UTC instant at which the local date begins (first existing instant if midnight is skipped). */
+export function localMidnightUtc(dateKey: string, tz: string): number {
+  const { year, month, day } = parseDateKey(dateKey);
+  return midnightOfDay(zoneFor(tz), daysFromCivil(year, month, day));
+}
+
+function dayBoundsOf(zone: Zone, dayIndex: number, key: string): PeriodBounds {
+  return { startMs: midnightOfDay(zone, dayIndex), endMs: midnightOfDay(zone, dayIndex + 1), key };
+}
+
+function monthBoundsOf(zone: Zone, year: number, month: number, key: string): PeriodBounds {
+  const first = daysFromCivil(year, month, 1);
+  return { startMs: midnightOfDay(zone, first), endMs: midnightOfDay(zone, first + monthLength(year, month)), key };
+}
+
+export function dayBounds(dateKey: string, tz: string): PeriodBounds {
+  const { year, month, day } = parseDateKey(dateKey);
+  return dayBoundsOf(zoneFor(tz), daysFromCivil(year, month, day), dateKey);
+}
+
+export function monthBounds(monthKey: string, tz: string): PeriodBounds {
+  const { year, month } = parseMonthKey(monthKey);
+  return monthBoundsOf(zoneFor(tz), year, month, monthKey);
+}
+
+/** The local day or month containing the instant, as a half-open UTC range [startMs, endMs). */
+export function periodBounds(instantMs: number, period: Period, tz: string): PeriodBounds {
+  assertInstant(instantMs);
+  const zone = zoneFor(tz);
+  const dayIndex = Math.floor((instantMs + offsetMs(zone, instantMs)) / MS_PER_DAY);
+  const { year, month, day } = civilFromDays(dayIndex);
+  switch (period) {
+    case 'day':
+      return dayBoundsOf(zone, dayIndex, formatDateKey(year, month, day));
+    case 'month':
+      return monthBoundsOf(zone, year, month, formatMonthKey(year, month));
+    default: {
+      const never: never = period;
+      throw new CreditsError('INTERNAL', `invariant broken: unknown period ${String(never)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing what people type
+// ---------------------------------------------------------------------------------------------
+
+export function parseMonthInput(text: string, field: string): string {
+  const trimmed = String(text ?? '').trim();
+  if (trimmed === '') throw new CreditsError('INVALID_DATE', `${field} is empty`, { hint: MONTH_HINT });
+  const match = MONTH_KEY.exec(trimmed);
+  if (!match) throw new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a month`, { hint: MONTH_HINT });
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  if (month < 1 || month > 12) {
+    throw new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a month: months run from 01 to 12`, { hint: MONTH_HINT });
+  }
+  if (year < 2000 || year > 2999) {
+    throw new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a month this ledger can hold: the year must be between 2000 and 2999`, {
+      hint: MONTH_HINT,
+    });
+  }
+  return trimmed;
+}
+
+const INSTANT_INPUT =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
+
+/**
+ * Parses a date or timestamp a person typed. 'YYYY-MM-DD' is local midnight in `tz` (with
+ * endOfDay: the start of the next local day, for exclusive upper bounds). A date-time without an
+ * offset is local wall time in `tz`; with 'Z' or '+01:00' it is that exact instant.
+ */
+export function parseInstantInput(text: string, field: string, tz: string, options: { endOfDay?: boolean } = {}): number {
+  const trimmed = String(text ?? '').trim();
+  const fail = (reason: string): CreditsError =>
+    new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a date${reason}`, { hint: INSTANT_HINT });
+  if (trimmed === '') throw new CreditsError('INVALID_DATE', `${field} is empty`, { hint: INSTANT_HINT });
+  const match = INSTANT_INPUT.exec(trimmed);
+  if (!match) throw fail('');
+  const [, y, mo, d, h, mi, s, frac, zulu, sign, offH, offM] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12) throw fail(': months run from 01 to 12');
+  if (day < 1 || day > monthLength(year, month)) throw fail(`: ${formatMonthKey(year, month)} has ${monthLength(year, month)} days`);
+  if (h === undefined) {
+    const key = formatDateKey(year, month, day);
+    return localMidnightUtc(options.endOfDay ? addLocalDays(key, 1) : key, tz);
+  }
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = s === undefined ? 0 : Number(s);
+  const millis = frac === undefined ? 0 : Number(frac.padEnd(3, '0').slice(0, 3));
+  if (hour > 23) throw fail(': hours run from 00 to 23');
+  if (minute > 59) throw fail(': minutes run from 00 to 59');
+  if (second > 59) throw fail(': seconds run from 00 to 59');
+  const wall = wallMs(year, month, day, hour, minute, second, millis);
+  if (zulu !== undefined) return wall;
+  if (sign !== undefined) {
+    const oh = Number(offH);
+    const om = offM === undefined ? 0 : Number(offM);
+    if (oh > 23 || om > 59) throw fail(': the UTC offset is out of range');
+    const offset = (oh * MS_PER_HOUR + om * MS_PER_MINUTE) * (sign === '-' ? -1 : 1);
+    return wall - offset;
+  }
+  return wallToUtc(wall, tz);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------------------------
+
+/** German style, zero-padded: '15.03.2024, 14:23'. */
+export function formatLocalDateTime(instantMs: number, tz: string): string {
+  const p = localParts(instantMs, tz);
+  return `${pad2(p.day)}.${pad2(p.month)}.${pad4(p.year)}, ${pad2(p.hour)}:${pad2(p.minute)}`;
+}
+
+/** 'YYYY-MM-DD' in the zone. */
+export function formatLocalDate(instantMs: number, tz: string): string {
+  return localDateKey(instantMs, tz);
+}
+
+export function toIsoUtc(instantMs: number): string {
+  return new Date(instantMs).toISOString();
+}

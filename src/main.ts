@@ -1,0 +1,93 @@
+import { CommanderError } from 'commander';
+import { resolveConfig, type GlobalFlags } from './config.js';
+import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors.js';
+import { Context } from './cli/context.js';
+import { buildProgram, type Selection } from './cli/program.js';
+import { COMMANDS } from './cli/registry.js';
+import { renderError, renderOutput } from './render/index.js';
+import { DEFAULT_TIME_ZONE } from './core/time.js';
+
+declare const CREDITS_VERSION: string | undefined;
+const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
+
+function fromCommander(error: CommanderError): CreditsError | null {
+  if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return null;
+  const message = error.message.replace(/^error:\s*/, '').split('\n')[0] ?? error.message;
+  const suggestion = /\(Did you mean ([^?]+)\?\)/.exec(error.message)?.[1];
+  const hint = suggestion ? `did you mean ${suggestion}?` : 'see `credits --help`';
+  if (error.code === 'commander.unknownCommand') return new CreditsError('UNKNOWN_COMMAND', message, { hint });
+  if (error.code === 'commander.unknownOption') return new CreditsError('UNKNOWN_FLAG', message, { hint });
+  if (error.code === 'commander.missingArgument' || error.code === 'commander.optionMissingArgument' || error.code === 'commander.missingMandatoryOptionValue') {
+    return new CreditsError('MISSING_FLAG', message, { hint: 'see the command\'s --help' });
+  }
+  return new CreditsError('USAGE', message, { hint: 'see the command\'s --help' });
+}
+
+function wantsJson(argv: readonly string[]): boolean {
+  return argv.includes('--json');
+}
+
+type Streams = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+
+/** Runs one invocation and returns its exit code; nothing below this function exits. */
+export async function run(argv: readonly string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
+  const terminal = { stdinIsTty: Boolean(process.stdin.isTTY), stdoutIsTty: Boolean(streams.stdout.isTTY) };
+  const errorColour = Boolean(streams.stderr.isTTY) && !process.env.NO_COLOR && !argv.includes('--no-color');
+  let json = wantsJson(argv);
+  let selection: Selection | undefined;
+  const output = { writeOut: (text: string) => void streams.stdout.write(text), writeErr: (text: string) => void streams.stderr.write(text) };
+  const program = buildProgram(COMMANDS, VERSION, output, (chosen) => {
+    selection = chosen;
+  });
+  let context: Context | undefined;
+  try {
+    if (argv.length === 0) {
+      streams.stdout.write(program.helpInformation());
+      return EXIT.ok;
+    }
+    try {
+      await program.parseAsync(argv as string[], { from: 'user' });
+    } catch (error) {
+      if (error instanceof CommanderError) {
+        const mapped = fromCommander(error);
+        if (mapped === null) return EXIT.ok;
+        throw mapped;
+      }
+      throw error;
+    }
+    if (!selection) return EXIT.ok;
+    const { spec, input, globals } = selection;
+    const config = resolveConfig(globals as GlobalFlags, process.env, terminal);
+    json = config.json;
+    context = new Context(config, spec.name, spec.ledger);
+    const output = await spec.run(input, context);
+    const timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
+    if (config.json) {
+      streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
+    } else if (!config.quiet || output.failure) {
+      const width = streams.stdout.columns && streams.stdout.columns > 40 ? streams.stdout.columns : 100;
+      streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
+    }
+    if (output.failure) {
+      if (!config.json) streams.stderr.write(renderError(output.failure, errorColour));
+      return output.failure.exitCode;
+    }
+    return EXIT.ok;
+  } catch (error) {
+    const failure = isCreditsError(error) ? error : new CreditsError('INTERNAL', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (json) {
+      streams.stderr.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } })}\n`);
+    } else {
+      streams.stderr.write(renderError(failure, errorColour));
+    }
+    return failure.exitCode;
+  } finally {
+    await context?.close().catch(() => undefined);
+  }
+}
+
+export async function main(): Promise<void> {
+  const code = await run(process.argv.slice(2));
+  // Let stdout drain before leaving: a piped reader must get the whole document.
+  process.exitCode = code;
+}

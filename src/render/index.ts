@@ -1,0 +1,32 @@
+import type { CreditsError } from '../core/errors.js';
+import { palette, type RenderOptions } from './style.js';
+import { ledgerViews } from './views/ledger.js';
+
+export type View = (data: never, options: RenderOptions) => string;
+
+const VIEWS: Record<string, View> = { ...ledgerViews };
+
+/** Registers views of later features without this file importing each of them. */
+export function registerViews(views: Record<string, View>): void {
+  Object.assign(VIEWS, views);
+}
+
+function fallback(data: object): string {
+  return Object.entries(data)
+    .filter(([, value]) => value !== null && typeof value !== 'object')
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join('\n');
+}
+
+export async function renderOutput(view: string, data: object, options: RenderOptions): Promise<string> {
+  const renderer = VIEWS[view];
+  const text = renderer ? renderer(data as never, options) : fallback(data);
+  return text.endsWith('\n') || text === '' ? text : `${text}\n`;
+}
+
+export function renderError(error: CreditsError, color: boolean): string {
+  const chalk = palette({ color, width: 80, timeZone: 'UTC' });
+  const lines = [`${chalk.red('error')} ${chalk.dim(`[${error.code}]`)} ${error.message}`];
+  if (error.hint) lines.push(`${chalk.dim('hint:')} ${error.hint}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,168 @@
+import { formatLocalDateTime } from '../../core/time.js';
+import { formatBasisPoints, formatCredits, formatEuros, formatPercent } from '../format.js';
+import { palette, percentColour, table, type RenderOptions } from '../style.js';
+
+type Balances = { asOfMs: number | null; accounts: { account: string; kind: string; costCenter: string | null; millicredits: number; percentLeft: number | null }[]; totalMillicredits: number };
+type Purchase = { purchaseId: number; packageName: string; millicredits: number; priceCents: number; discountBasisPoints: number; method: string; status: string; account: string; balanceMillicredits: number; dryRun: boolean; replayed: boolean };
+type PurchaseList = { purchases: { id: number; packageName: string; millicredits: number; priceCents: number; method: string; status: string; account: string; createdAtMs: number }[] };
+type Transfer = { from: string; to: string; millicredits: number; fromBalanceMillicredits: number; toBalanceMillicredits: number; transactionId: number; dryRun: boolean; replayed: boolean };
+type HistoryData = { transactions: { id: number; kind: string; actor: string; memo: string; createdAtMs: number; entries: { account: string; millicredits: number }[] }[] };
+type VerifyData = { ok: boolean; transactions: number; entries: number; accounts: number; problems: { message: string }[] };
+type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
+
+function prefix(data: { dryRun?: boolean; replayed?: boolean }, options: RenderOptions): string {
+  const chalk = palette(options);
+  if (data.dryRun) return chalk.cyan('dry run, nothing written: ');
+  if (data.replayed) return chalk.dim('already done (same idempotency key): ');
+  return '';
+}
+
+export const ledgerViews = {
+  init(data: { created: boolean; organisation: string; timeZone: string; location: string; demo: { departments: number; users: number } | null }, options: RenderOptions): string {
+    const chalk = palette(options);
+    if (!data.created) return `Ledger of ${data.organisation} already exists at ${data.location}; left as it is.`;
+    const lines = [`${chalk.green('✔')} Created the ledger of ${chalk.bold(data.organisation)} at ${data.location} (time zone ${data.timeZone}).`];
+    if (data.demo) lines.push(`  Demo data: ${data.demo.departments} departments, ${data.demo.users} users, purchases and transfers. Try \`credits balance\`.`);
+    else lines.push('  Next: `credits dept add NAME`, `credits buy standard --method card`, `credits balance`.');
+    return lines.join('\n');
+  },
+
+  org(data: { organisation: Record<string, string | number> }, options: RenderOptions): string {
+    const org = data.organisation;
+    return table(options, [{ header: 'Setting' }, { header: 'Value' }], [
+      ['Name', String(org.name)],
+      ['Address', String(org.address || '–')],
+      ['VAT id', String(org.vatId || '–')],
+      ['VAT rate', formatBasisPoints(Number(org.vatRateBasisPoints))],
+      ['Time zone', String(org.timeZone)],
+      ['Invoice prefix', String(org.invoicePrefix)],
+      ['SMTP server', org.smtpUrl ? String(org.smtpUrl).replace(/\/\/[^@/]*@/, '//***@') : '–'],
+    ]);
+  },
+
+  message(data: { message: string; dryRun?: boolean; replayed?: boolean }, options: RenderOptions): string {
+    return `${prefix(data, options)}${data.message}`;
+  },
+
+  deptAdded(data: { department: string; costCenter: string | null; dryRun: boolean; replayed: boolean }, options: RenderOptions): string {
+    return `${prefix(data, options)}Department ${data.department} added${data.costCenter ? ` (cost centre ${data.costCenter})` : ''}.`;
+  },
+
+  userAdded(data: { email: string; department: string; dryRun: boolean; replayed: boolean }, options: RenderOptions): string {
+    return `${prefix(data, options)}User ${data.email} added to ${data.department}.`;
+  },
+
+  userMoved(data: { email: string; from: string; department: string; dryRun: boolean; replayed: boolean }, options: RenderOptions): string {
+    return `${prefix(data, options)}User ${data.email} moved from ${data.from} to ${data.department}.`;
+  },
+
+  departments(data: { departments: { name: string; costCenter: string | null; millicredits: number; users: number }[] }, options: RenderOptions): string {
+    if (data.departments.length === 0) return 'No departments yet. Add one with `credits dept add NAME`.';
+    return table(
+      options,
+      [{ header: 'Department' }, { header: 'Cost centre' }, { header: 'Credits', align: 'right' }, { header: 'Users', align: 'right' }],
+      data.departments.map((row) => [row.name, row.costCenter ?? '–', formatCredits(row.millicredits), String(row.users)]),
+    );
+  },
+
+  department(data: { name: string; costCenter: string | null; millicredits: number; topupReferenceMillicredits: number; overdraftFrom: string | null; overdraftMaxMillicredits: number; users: string[] }, options: RenderOptions): string {
+    return table(options, [{ header: data.name }, { header: '' }], [
+      ['Cost centre', data.costCenter ?? '–'],
+      ['Credits', formatCredits(data.millicredits)],
+      ['Last top-up level', formatCredits(data.topupReferenceMillicredits)],
+      ['Overdraft', data.overdraftFrom ? `from ${data.overdraftFrom}, up to ${formatCredits(data.overdraftMaxMillicredits)}` : 'none'],
+      ['Users', data.users.length ? data.users.join('\n') : '–'],
+    ]);
+  },
+
+  users(data: { users: { email: string; department: string }[] }, options: RenderOptions): string {
+    if (data.users.length === 0) return 'No users yet. Add one with `credits user add EMAIL --dept NAME`.';
+    return table(options, [{ header: 'User' }, { header: 'Department' }], data.users.map((user) => [user.email, user.department]));
+  },
+
+  packages(data: { packages: { displayName: string; credits: number; priceCents: number; discountPercent: number; note: string }[] }, options: RenderOptions): string {
+    const rows = data.packages.map((entry) => [entry.displayName, formatCredits(entry.credits * 1000, 0), formatEuros(entry.priceCents), entry.discountPercent ? `${entry.discountPercent}%` : '–', entry.note]);
+    rows.push(['Custom', 'from 500,000', 'negotiated', 'individual', 'Dedicated account manager']);
+    return `${table(options, [{ header: 'Package' }, { header: 'Credits', align: 'right' }, { header: 'Price', align: 'right' }, { header: 'Discount', align: 'right' }, { header: '' }], rows)}\nCard and PayPal credit at once; SEPA and invoice (from €1,000) when settled. Credits never expire.`;
+  },
+
+  purchase(data: Purchase, options: RenderOptions): string {
+    const chalk = palette(options);
+    const what = `${data.packageName} package, ${formatCredits(data.millicredits)} credits for ${formatEuros(data.priceCents)}${data.discountBasisPoints ? ` (${formatBasisPoints(data.discountBasisPoints)} off)` : ''} by ${data.method}`;
+    if (data.status === 'pending') {
+      return `${prefix(data, options)}Purchase ${data.purchaseId}: ${what}. ${chalk.yellow('Pending')}: credits arrive in ${data.account} on \`credits purchases settle ${data.purchaseId}\`.`;
+    }
+    return `${prefix(data, options)}Purchase ${data.purchaseId}: ${what}. ${data.account} now holds ${chalk.bold(formatCredits(data.balanceMillicredits))} credits.`;
+  },
+
+  settled(data: { purchaseId: number; account: string; millicredits: number; balanceMillicredits: number; dryRun: boolean; replayed: boolean }, options: RenderOptions): string {
+    return `${prefix(data, options)}Purchase ${data.purchaseId} settled: ${formatCredits(data.millicredits)} credits into ${data.account}, which now holds ${formatCredits(data.balanceMillicredits)}.`;
+  },
+
+  purchases(data: PurchaseList, options: RenderOptions): string {
+    if (data.purchases.length === 0) return 'No purchases yet. Buy a package with `credits buy standard --method card`.';
+    const chalk = palette(options);
+    return table(
+      options,
+      [{ header: 'Id', align: 'right' }, { header: 'Date' }, { header: 'Package' }, { header: 'Credits', align: 'right' }, { header: 'Price', align: 'right' }, { header: 'Method' }, { header: 'Status' }, { header: 'For' }],
+      data.purchases.map((row) => [
+        String(row.id),
+        formatLocalDateTime(row.createdAtMs, options.timeZone),
+        row.packageName,
+        formatCredits(row.millicredits),
+        formatEuros(row.priceCents),
+        row.method,
+        row.status === 'pending' ? chalk.yellow(row.status) : row.status === 'cancelled' ? chalk.dim(row.status) : row.status,
+        row.account,
+      ]),
+    );
+  },
+
+  transfer(data: Transfer, options: RenderOptions): string {
+    return `${prefix(data, options)}Moved ${formatCredits(data.millicredits)} credits from ${data.from} to ${data.to}. ${data.from}: ${formatCredits(data.fromBalanceMillicredits)}, ${data.to}: ${formatCredits(data.toBalanceMillicredits)}.`;
+  },
+
+  balances(data: Balances, options: RenderOptions): string {
+    const chalk = palette(options);
+    const rows = data.accounts.map((row) => [
+      row.kind === 'org' ? chalk.bold('org (pool)') : row.account,
+      row.costCenter ?? '',
+      formatCredits(row.millicredits),
+      formatEuros(Math.round(row.millicredits / 1000)),
+      percentColour(chalk, row.percentLeft, formatPercent(row.percentLeft)),
+    ]);
+    rows.push([chalk.bold('Total'), '', chalk.bold(formatCredits(data.totalMillicredits)), formatEuros(Math.round(data.totalMillicredits / 1000)), '']);
+    const title = data.asOfMs === null ? '' : `Balances as of ${formatLocalDateTime(data.asOfMs, options.timeZone)}\n`;
+    return `${title}${table(options, [{ header: 'Account' }, { header: 'Cost centre' }, { header: 'Credits', align: 'right' }, { header: 'Value', align: 'right' }, { header: 'Left', align: 'right' }], rows)}`;
+  },
+
+  history(data: HistoryData, options: RenderOptions): string {
+    if (data.transactions.length === 0) return 'No transactions match.';
+    return table(
+      options,
+      [{ header: 'Id', align: 'right' }, { header: 'Time' }, { header: 'Kind' }, { header: 'Moves' }, { header: 'Actor' }, { header: 'Memo' }],
+      data.transactions.map((row) => {
+        const out = row.entries.filter((entry) => entry.millicredits < 0).map((entry) => entry.account);
+        const into = row.entries.filter((entry) => entry.millicredits > 0);
+        const moved = into.reduce((sum, entry) => sum + entry.millicredits, 0);
+        return [String(row.id), formatLocalDateTime(row.createdAtMs, options.timeZone), row.kind, `${formatCredits(moved)} ${out.join('+')} → ${into.map((entry) => entry.account).join('+')}`, row.actor, row.memo];
+      }),
+    );
+  },
+
+  verify(data: VerifyData, options: RenderOptions): string {
+    const chalk = palette(options);
+    const summary = `${data.transactions.toLocaleString('en-US')} transactions, ${data.entries.toLocaleString('en-US')} entries, ${data.accounts} accounts`;
+    if (data.ok) return `${chalk.green('✔ ledger intact')}: hash chain, zero sums, balances and usage totals all hold (${summary}).`;
+    return [`${chalk.red('✘ ledger damaged')} (${summary}):`, ...data.problems.map((problem) => `  - ${problem.message}`)].join('\n');
+  },
+
+  audit(data: AuditData, options: RenderOptions): string {
+    if (data.entries.length === 0) return 'Nothing recorded yet.';
+    return table(
+      options,
+      [{ header: 'Time' }, { header: 'Actor' }, { header: 'Command' }, { header: 'Arguments' }],
+      data.entries.map((row) => [formatLocalDateTime(row.atMs, options.timeZone), row.actor, row.command, JSON.stringify(row.args)]),
+    );
+  },
+};

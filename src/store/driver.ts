@@ -1,0 +1,49 @@
+/**
+ * The one interface the repositories speak to, over better-sqlite3 (a local file) or
+ * @libsql/client (a remote libSQL server). Drizzle defines the schema and applies migrations;
+ * queries here are plain SQL because a remote write must be "reads, then one atomic batch":
+ * the remote driver queues every write and sends them in one round trip, which an ORM's
+ * statement-at-a-time transaction cannot do.
+ */
+export type SqlValue = string | number | null;
+export type Row = Record<string, SqlValue>;
+export type Statement = { sql: string; args: SqlValue[] };
+
+export interface SqlReader {
+  all<T extends object = Row>(sql: string, args?: SqlValue[]): Promise<T[]>;
+  get<T extends object = Row>(sql: string, args?: SqlValue[]): Promise<T | undefined>;
+}
+
+export interface WriteTx extends SqlReader {
+  /** Runs at once on a local file; queued until the next read or the commit on a remote server. */
+  run(sql: string, args?: SqlValue[]): void;
+  /** The same statement for many rows (bulk import): a prepared loop locally, one batch remotely. */
+  runMany(sql: string, rows: SqlValue[][]): void;
+}
+
+export type WriteOptions = { dryRun?: boolean };
+
+export interface Database extends SqlReader {
+  readonly kind: 'local' | 'remote';
+  /** The path or URL, for messages (never with a token). */
+  readonly location: string;
+  /**
+   * Runs `work` in one write transaction (BEGIN IMMEDIATE locally): every check inside it sees
+   * the state the writes apply to. With dryRun the transaction is rolled back after `work`.
+   */
+  write<T>(work: (tx: WriteTx) => Promise<T>, options?: WriteOptions): Promise<T>;
+  /** A script of several statements (migrations), outside any transaction of ours. */
+  execScript(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Serialises write transactions of one process: one connection has one transaction at a time. */
+export class WriteQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(job, job);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}

@@ -1,0 +1,107 @@
+import { TOPUP_KINDS, type AccountKind } from '../core/ledger.js';
+import type { SqlReader, SqlValue } from './driver.js';
+import { listAccounts } from './orgRepo.js';
+
+export type AccountBalance = { account: string; kind: AccountKind; costCenter: string | null; balanceMillicredits: number; topupReferenceMillicredits: number };
+
+/** Every account but the outside world, from the materialised balances (one indexed read). */
+export async function currentBalances(db: SqlReader): Promise<AccountBalance[]> {
+  return (await listAccounts(db))
+    .filter((row) => row.kind !== 'world')
+    .map((row) => ({ account: row.name, kind: row.kind, costCenter: row.costCenter, balanceMillicredits: row.balanceMillicredits, topupReferenceMillicredits: row.topupReferenceMillicredits }));
+}
+
+const TOPUP_KIND_LIST = TOPUP_KINDS.map((kind) => `'${kind}'`).join(',');
+
+/** Balances recomputed from the entries posted before `instantMs`. */
+export async function balancesAsOf(db: SqlReader, instantMs: number): Promise<AccountBalance[]> {
+  const accounts = (await listAccounts(db)).filter((row) => row.kind !== 'world');
+  const sums = await db.all<{ accountId: number; balance: number }>(
+    `SELECT e.account_id AS accountId, sum(e.amount_millicredits) AS balance FROM entries e
+     JOIN ledger_transactions t ON t.id = e.transaction_id WHERE t.created_at_ms < ? GROUP BY e.account_id`,
+    [instantMs],
+  );
+  const lastTopups = await db.all<{ accountId: number; transactionId: number }>(
+    `SELECT e.account_id AS accountId, max(t.id) AS transactionId FROM entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+     WHERE t.created_at_ms < ? AND e.amount_millicredits > 0 AND t.kind IN (${TOPUP_KIND_LIST}) GROUP BY e.account_id`,
+    [instantMs],
+  );
+  const references = new Map<number, number>();
+  for (const topup of lastTopups) {
+    const row = await db.get<{ balance: number }>('SELECT sum(amount_millicredits) AS balance FROM entries WHERE account_id = ? AND transaction_id <= ?', [topup.accountId, topup.transactionId]);
+    references.set(topup.accountId, row?.balance ?? 0);
+  }
+  const balanceById = new Map(sums.map((row) => [row.accountId, row.balance]));
+  return accounts.map((row) => ({
+    account: row.name,
+    kind: row.kind,
+    costCenter: row.costCenter,
+    balanceMillicredits: balanceById.get(row.id) ?? 0,
+    topupReferenceMillicredits: references.get(row.id) ?? 0,
+  }));
+}
+
+export type HistoryFilter = { accountId?: number | undefined; userId?: number | undefined; model?: string | undefined; kind?: string | undefined; sinceMs?: number | undefined; untilMs?: number | undefined; limit: number };
+
+export type HistoryEntry = { account: string; millicredits: number };
+export type HistoryItem = { id: number; kind: string; actor: string; memo: string; createdAtMs: number; idempotencyKey: string | null; reversesTransactionId: number | null; entries: HistoryEntry[] };
+
+/** Newest first. Usage filters (user, model) select the usage transactions of those events. */
+export async function history(db: SqlReader, filter: HistoryFilter): Promise<HistoryItem[]> {
+  const where: string[] = [];
+  const args: SqlValue[] = [];
+  if (filter.kind) {
+    where.push('t.kind = ?');
+    args.push(filter.kind);
+  }
+  if (filter.sinceMs !== undefined) {
+    where.push('t.created_at_ms >= ?');
+    args.push(filter.sinceMs);
+  }
+  if (filter.untilMs !== undefined) {
+    where.push('t.created_at_ms < ?');
+    args.push(filter.untilMs);
+  }
+  if (filter.accountId !== undefined) {
+    where.push('t.id IN (SELECT transaction_id FROM entries WHERE account_id = ?)');
+    args.push(filter.accountId);
+  }
+  if (filter.userId !== undefined) {
+    where.push('t.id IN (SELECT transaction_id FROM usage_events WHERE user_id = ?)');
+    args.push(filter.userId);
+  }
+  if (filter.model !== undefined) {
+    where.push('t.id IN (SELECT transaction_id FROM usage_events WHERE model = ?)');
+    args.push(filter.model);
+  }
+  const rows = await db.all<{ id: number; kind: string; actor: string; memo: string; createdAtMs: number; idempotencyKey: string | null; reversesTransactionId: number | null }>(
+    `SELECT t.id AS id, t.kind AS kind, t.actor AS actor, t.memo AS memo, t.created_at_ms AS createdAtMs, t.idempotency_key AS idempotencyKey,
+       t.reverses_transaction_id AS reversesTransactionId
+     FROM ledger_transactions t ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.id DESC LIMIT ?`,
+    [...args, filter.limit],
+  );
+  if (rows.length === 0) return [];
+  const entries = await db.all<{ transactionId: number; account: string; millicredits: number }>(
+    `SELECT e.transaction_id AS transactionId, a.name AS account, e.amount_millicredits AS millicredits FROM entries e JOIN accounts a ON a.id = e.account_id
+     WHERE e.transaction_id BETWEEN ? AND ? ORDER BY e.id`,
+    [rows[rows.length - 1]!.id, rows[0]!.id],
+  );
+  const byTransaction = new Map<number, HistoryEntry[]>();
+  for (const entry of entries) {
+    const list = byTransaction.get(entry.transactionId) ?? [];
+    list.push({ account: entry.account, millicredits: entry.millicredits });
+    byTransaction.set(entry.transactionId, list);
+  }
+  return rows.map((row) => ({ ...row, entries: byTransaction.get(row.id) ?? [] }));
+}
+
+export type AuditItem = { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string; transactionId: number | null };
+
+export async function auditLog(db: SqlReader, filter: { sinceMs?: number | undefined; limit: number }): Promise<AuditItem[]> {
+  const rows = await db.all<{ id: number; atMs: number; actor: string; command: string; argsJson: string; outcome: string; transactionId: number | null }>(
+    `SELECT id, at_ms AS atMs, actor, command, args_json AS argsJson, outcome, transaction_id AS transactionId FROM audit_log
+     ${filter.sinceMs !== undefined ? 'WHERE at_ms >= ?' : ''} ORDER BY id DESC LIMIT ?`,
+    filter.sinceMs !== undefined ? [filter.sinceMs, filter.limit] : [filter.limit],
+  );
+  return rows.map(({ argsJson, ...row }) => ({ ...row, args: JSON.parse(argsJson) as unknown }));
+}

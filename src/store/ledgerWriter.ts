@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { CreditsError, assert } from '../core/errors.js';
+import { TOPUP_KINDS, assertBalanced, canonicalTransactionContent, type AccountKind, type TransactionDraft } from '../core/ledger.js';
+import { formatMillicreditsPlain } from '../core/amountText.js';
+import type { WriteTx } from './driver.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+type CachedAccount = { id: number; name: string; kind: AccountKind; balanceMillicredits: number; topupReferenceMillicredits: number; dirty: boolean };
+
+export type PostedTransaction = { transactionId: number; hash: string };
+
+export function chainHash(previousHash: string, content: string): string {
+  return createHash('sha256').update(previousHash).update(content).digest('hex');
+}
+
+/**
+ * Posts ledger transactions inside one write transaction. It reads the chain head and each
+ * touched account once, keeps balances in memory, refuses any entry that would take a protected
+ * account below zero, and writes the final balances in `finish()`: a bulk import costs one
+ * balance write per account, not one per event.
+ */
+export class LedgerWriter {
+  private readonly accounts = new Map<number, CachedAccount>();
+
+  private constructor(
+    private readonly tx: WriteTx,
+    private lastTransactionId: number,
+    private lastHash: string,
+  ) {}
+
+  static async open(tx: WriteTx): Promise<LedgerWriter> {
+    const head = await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1');
+    return new LedgerWriter(tx, head?.id ?? 0, head?.hash ?? GENESIS_HASH);
+  }
+
+  async load(accountIds: Iterable<number>): Promise<void> {
+    const missing = [...new Set(accountIds)].filter((id) => !this.accounts.has(id));
+    if (missing.length === 0) return;
+    const rows = await this.tx.all<{ id: number; name: string; kind: AccountKind; balance: number; topup: number }>(
+      `SELECT id, name, kind, balance_millicredits AS balance, topup_reference_millicredits AS topup FROM accounts WHERE id IN (${missing.map(() => '?').join(',')})`,
+      missing,
+    );
+    for (const row of rows) {
+      this.accounts.set(row.id, { id: row.id, name: row.name, kind: row.kind, balanceMillicredits: row.balance, topupReferenceMillicredits: row.topup, dirty: false });
+    }
+    for (const id of missing) assert(this.accounts.has(id), `account ${id} exists`);
+  }
+
+  /** The balance as this transaction sees it, including what it has posted so far. */
+  balanceOf(accountId: number): number {
+    const account = this.accounts.get(accountId);
+    assert(account, `account ${accountId} was loaded before use`);
+    return account.balanceMillicredits;
+  }
+
+  async post(draft: TransactionDraft, detail = ''): Promise<PostedTransaction> {
+    await this.load(draft.entries.map((entry) => entry.accountId));
+    return this.postLoaded(draft, detail);
+  }
+
+  /** post() for accounts already loaded: synchronous, for the import's hot loop. */
+  postLoaded(draft: TransactionDraft, detail = ''): PostedTransaction {
+    assertBalanced(draft.entries);
+    for (const entry of draft.entries) {
+      const account = this.accounts.get(entry.accountId);
+      assert(account, `account ${entry.accountId} was loaded before posting`);
+      if (account.kind !== 'world' && account.balanceMillicredits + entry.amountMillicredits < 0) {
+        throw new CreditsError('INSUFFICIENT_CREDITS', `${account.name} has ${formatMillicreditsPlain(account.balanceMillicredits)} credits, ${formatMillicreditsPlain(-entry.amountMillicredits)} are needed`, {
+          hint: account.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer credits to ${account.name} first, or buy a package --for it`,
+          details: { account: account.name, balanceMillicredits: account.balanceMillicredits, neededMillicredits: -entry.amountMillicredits },
+        });
+      }
+    }
+    const isTopup = TOPUP_KINDS.includes(draft.kind);
+    for (const entry of draft.entries) {
+      const account = this.accounts.get(entry.accountId)!;
+      account.balanceMillicredits += entry.amountMillicredits;
+      if (isTopup && entry.amountMillicredits > 0) account.topupReferenceMillicredits = account.balanceMillicredits;
+      account.dirty = true;
+    }
+    const transactionId = this.lastTransactionId + 1;
+    const hash = chainHash(this.lastHash, canonicalTransactionContent(transactionId, draft, detail));
+    this.tx.run(
+      'INSERT INTO ledger_transactions (id, kind, actor, memo, created_at_ms, idempotency_key, reverses_transaction_id, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [transactionId, draft.kind, draft.actor, draft.memo, draft.createdAtMs, draft.idempotencyKey, draft.reversesTransactionId, hash],
+    );
+    for (const entry of draft.entries) {
+      this.tx.run('INSERT INTO entries (transaction_id, account_id, amount_millicredits) VALUES (?, ?, ?)', [transactionId, entry.accountId, entry.amountMillicredits]);
+    }
+    this.lastTransactionId = transactionId;
+    this.lastHash = hash;
+    return { transactionId, hash };
+  }
+
+  /** Writes the balances this writer changed; call once, last, inside the same transaction. */
+  finish(): void {
+    for (const account of this.accounts.values()) {
+      if (!account.dirty) continue;
+      this.tx.run('UPDATE accounts SET balance_millicredits = ?, topup_reference_millicredits = ? WHERE id = ?', [
+        account.balanceMillicredits,
+        account.topupReferenceMillicredits,
+        account.id,
+      ]);
+      account.dirty = false;
+    }
+  }
+}

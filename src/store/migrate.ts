@@ -1,0 +1,79 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CreditsError } from '../core/errors.js';
+import type { Database } from './driver.js';
+
+/** Found by walking up from this module: dist/credits.js and src/store/migrate.ts both work. */
+export function migrationsFolder(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 5; depth += 1) {
+    const candidate = join(folder, 'migrations');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    folder = dirname(folder);
+  }
+  throw new CreditsError('INTERNAL', 'the migrations folder is missing from this installation');
+}
+
+type Journal = { entries: { idx: number; when: number; tag: string }[] };
+
+function latestKnownMigrationMs(folder: string): number {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as Journal;
+  return Math.max(...journal.entries.map((entry) => entry.when));
+}
+
+export type SchemaState = 'current' | 'empty' | 'foreign';
+
+/**
+ * Brings the ledger's schema up to this program's, in the drizzle migration table's format so
+ * drizzle-kit tooling keeps working. A ledger written by a newer program is refused untouched,
+ * and so is a database that holds some other program's tables.
+ */
+export async function ensureSchema(db: Database, options: { mayCreate: boolean }): Promise<void> {
+  const folder = migrationsFolder();
+  const latestKnownMs = latestKnownMigrationMs(folder);
+  let appliedMs: number | null;
+  try {
+    const row = await db.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
+    appliedMs = row?.last === null || row?.last === undefined ? 0 : Number(row.last);
+  } catch (error) {
+    if (!/no such table/i.test(String((error as Error).message))) throw error;
+    appliedMs = null;
+  }
+
+  if (appliedMs === null) {
+    const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    if (tables.length > 0) {
+      throw new CreditsError('NOT_A_LEDGER', `${db.location} holds tables of another program (${tables.slice(0, 3).map((t) => t.name).join(', ')}), not a credits ledger`, {
+        hint: 'point --db at a ledger made by `credits init`, or at a new file',
+      });
+    }
+    if (!options.mayCreate) {
+      throw new CreditsError('LEDGER_NOT_FOUND', `${db.location} is empty: no ledger has been created there`, { hint: 'run `credits init` first' });
+    }
+    appliedMs = 0;
+  }
+
+  if (appliedMs > latestKnownMs) {
+    throw new CreditsError('SCHEMA_TOO_NEW', `the ledger ${db.location} was written by a newer version of credits`, {
+      hint: 'upgrade credits; this version will not change a ledger it does not understand',
+    });
+  }
+  if (appliedMs === latestKnownMs) return;
+
+  const { readMigrationFiles } = await import('drizzle-orm/migrator');
+  const pending = readMigrationFiles({ migrationsFolder: folder }).filter((migration) => migration.folderMillis > (appliedMs ?? 0));
+  await db.write(async (tx) => {
+    tx.run('CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+    // Another process may have migrated while we waited for the write lock.
+    const again = await tx.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
+    const alreadyMs = Number(again?.last ?? 0);
+    for (const migration of pending) {
+      if (migration.folderMillis <= alreadyMs) continue;
+      for (const statement of migration.sql) {
+        if (statement.trim() !== '') tx.run(statement);
+      }
+      tx.run('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', [migration.hash, migration.folderMillis]);
+    }
+  });
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { CreditsError } from '../core/errors.js';
+import type { Database, WriteTx } from './driver.js';
+import { LedgerWriter } from './ledgerWriter.js';
+
+export type MutationRequest = {
+  /** The command path, like "transfer" or "purchases settle". */
+  command: string;
+  /** What the user asked for, as typed values after parsing: hashed for idempotency, kept in the audit log. */
+  args: Record<string, unknown>;
+  actor: string;
+  nowMs: number;
+  idempotencyKey?: string | undefined;
+  dryRun?: boolean | undefined;
+};
+
+export type MutationContext = { tx: WriteTx; ledger: LedgerWriter; request: MutationRequest };
+
+export type MutationOutcome<T> = T & { dryRun: boolean; replayed: boolean };
+
+function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
+  );
+}
+
+export function requestHash(command: string, args: Record<string, unknown>): string {
+  return createHash('sha256').update(stableJson([command, args])).digest('hex');
+}
+
+/**
+ * Runs a command that changes the ledger: one write transaction holding the idempotency check,
+ * the work, its audit row and the stored result. A retry with the same key and content gets the
+ * first result back; the same key with other content is a conflict. A dry run does all the
+ * checks and rolls back.
+ */
+export async function runMutation<T extends object>(
+  db: Database,
+  request: MutationRequest,
+  work: (context: MutationContext) => Promise<T & { transactionId?: number | null }>,
+): Promise<MutationOutcome<T>> {
+  const hash = requestHash(request.command, request.args);
+  return db.write(
+    async (tx) => {
+      if (request.idempotencyKey) {
+        const existing = await tx.get<{ command: string; request_hash: string; result_json: string }>(
+          'SELECT command, request_hash, result_json FROM idempotency_keys WHERE key = ?',
+          [request.idempotencyKey],
+        );
+        if (existing) {
+          if (existing.request_hash !== hash) {
+            throw new CreditsError('IDEMPOTENCY_CONFLICT', `--idempotency-key "${request.idempotencyKey}" was already used for a different request (${existing.command})`, {
+              hint: 'use a new key for a new request; reuse a key only to retry the very same request',
+            });
+          }
+          return { ...(JSON.parse(existing.result_json) as T), dryRun: false, replayed: true };
+        }
+      }
+      const ledger = await LedgerWriter.open(tx);
+      const result = await work({ tx, ledger, request });
+      ledger.finish();
+      const transactionId = typeof result.transactionId === 'number' ? result.transactionId : null;
+      tx.run('INSERT INTO audit_log (at_ms, actor, command, args_json, outcome, transaction_id) VALUES (?, ?, ?, ?, ?, ?)', [
+        request.nowMs,
+        request.actor,
+        request.command,
+        stableJson(request.args),
+        'ok',
+        transactionId,
+      ]);
+      if (request.idempotencyKey) {
+        tx.run('INSERT INTO idempotency_keys (key, command, request_hash, result_json, created_at_ms) VALUES (?, ?, ?, ?, ?)', [
+          request.idempotencyKey,
+          request.command,
+          hash,
+          JSON.stringify(result),
+          request.nowMs,
+        ]);
+      }
+      return { ...result, dryRun: Boolean(request.dryRun), replayed: false };
+    },
+    { dryRun: Boolean(request.dryRun) },
+  );
+}

@@ -1,0 +1,87 @@
+import { CreditsError } from '../core/errors.js';
+import type { AccountKind } from '../core/ledger.js';
+import { settingsFromRows, type OrgSettings } from '../core/org.js';
+import type { SqlReader, WriteTx } from './driver.js';
+
+export const WORLD_ACCOUNT_ID = 1;
+export const ORG_ACCOUNT_ID = 2;
+
+export type AccountRow = {
+  id: number;
+  name: string;
+  kind: AccountKind;
+  costCenter: string | null;
+  balanceMillicredits: number;
+  topupReferenceMillicredits: number;
+  overdraftFromAccountId: number | null;
+  overdraftMaxMillicredits: number;
+  createdAtMs: number;
+};
+
+const ACCOUNT_COLUMNS = `id, name, kind, cost_center AS costCenter, balance_millicredits AS balanceMillicredits,
+  topup_reference_millicredits AS topupReferenceMillicredits, overdraft_from_account_id AS overdraftFromAccountId,
+  overdraft_max_millicredits AS overdraftMaxMillicredits, created_at_ms AS createdAtMs`;
+
+export async function readSettings(db: SqlReader): Promise<{ initialised: boolean; settings: OrgSettings }> {
+  const rows = await db.all<{ key: string; value: string }>('SELECT key, value FROM settings');
+  return { initialised: rows.length > 0, settings: settingsFromRows(new Map(rows.map((row) => [row.key, row.value]))) };
+}
+
+export function writeSetting(tx: WriteTx, key: string, value: string): void {
+  tx.run('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]);
+}
+
+export async function listAccounts(db: SqlReader): Promise<AccountRow[]> {
+  return db.all<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY CASE kind WHEN 'world' THEN 0 WHEN 'org' THEN 1 ELSE 2 END, name COLLATE NOCASE`);
+}
+
+export async function findAccount(db: SqlReader, name: string): Promise<AccountRow | undefined> {
+  return db.get<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name = ? COLLATE NOCASE AND kind != 'world'`, [name.trim()]);
+}
+
+/** `org` or a department, for --from/--to/--for; the outside world is never named by users. */
+export async function requireAccount(db: SqlReader, name: string, field: string): Promise<AccountRow> {
+  const account = await findAccount(db, name);
+  if (!account) {
+    const known = (await listAccounts(db)).filter((row) => row.kind !== 'world').map((row) => row.name);
+    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"`, { hint: `known accounts: ${known.join(', ')}` });
+  }
+  return account;
+}
+
+export async function requireDepartment(db: SqlReader, name: string, field: string): Promise<AccountRow> {
+  const account = await requireAccount(db, name, field);
+  if (account.kind !== 'department') {
+    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: "${name}" is the organisation pool, not a department`, { hint: 'name a department (see `credits dept list`)' });
+  }
+  return account;
+}
+
+export function insertAccount(tx: WriteTx, account: { name: string; kind: AccountKind; costCenter: string | null; createdAtMs: number; id?: number }): void {
+  tx.run('INSERT INTO accounts (id, name, kind, cost_center, created_at_ms) VALUES (?, ?, ?, ?, ?)', [
+    account.id ?? null,
+    account.name,
+    account.kind,
+    account.costCenter,
+    account.createdAtMs,
+  ]);
+}
+
+export type UserRow = { id: number; email: string; departmentId: number; department: string; createdAtMs: number };
+
+const USER_COLUMNS = `u.id AS id, u.email AS email, u.department_id AS departmentId, a.name AS department, u.created_at_ms AS createdAtMs`;
+
+export async function listUsers(db: SqlReader, departmentId?: number): Promise<UserRow[]> {
+  const where = departmentId === undefined ? '' : 'WHERE u.department_id = ?';
+  return db.all<UserRow>(`SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id ${where} ORDER BY u.email`, departmentId === undefined ? [] : [departmentId]);
+}
+
+export async function findUser(db: SqlReader, email: string): Promise<UserRow | undefined> {
+  return db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email = ? COLLATE NOCASE`, [email.trim()]);
+}
+
+export async function requireUser(db: SqlReader, email: string, field: string): Promise<UserRow> {
+  const user = await findUser(db, email);
+  if (!user) throw new CreditsError('USER_NOT_FOUND', `${field}: no user "${email}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
+  return user;
+}

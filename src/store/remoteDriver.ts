@@ -1,0 +1,106 @@
+import { createClient, type Client, type InStatement, type Transaction } from '@libsql/client';
+import { toCreditsError } from './sqlErrors.js';
+import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
+
+export type RemoteOptions = { url: string; authToken: string | undefined };
+
+export function openRemoteDatabase(options: RemoteOptions): Database {
+  const client = createClient({ url: options.url, authToken: options.authToken, intMode: 'number' });
+  return new RemoteDatabase(client, redactUrl(options.url));
+}
+
+/** A URL for messages: user info and query strings may carry secrets. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = '';
+    parsed.password = '';
+    parsed.search = '';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+function rowsOf<T>(result: { rows: unknown[] }): T[] {
+  // libSQL rows also answer to column indexes; plain objects keep JSON output and spreads clean.
+  return result.rows.map((row) => ({ ...(row as object) }) as T);
+}
+
+class RemoteDatabase implements Database {
+  readonly kind = 'remote' as const;
+  private readonly writes = new WriteQueue();
+
+  constructor(
+    private readonly client: Client,
+    readonly location: string,
+  ) {}
+
+  async all<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T[]> {
+    try {
+      return rowsOf<T>(await this.client.execute({ sql, args }));
+    } catch (error) {
+      throw toCreditsError(error, this.location);
+    }
+  }
+
+  async get<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, args))[0];
+  }
+
+  write<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
+    return this.writes.enqueue(async () => {
+      let transaction: Transaction | undefined;
+      try {
+        transaction = await this.client.transaction('write');
+        const open = transaction;
+        let queued: InStatement[] = [];
+        const flush = async (): Promise<void> => {
+          if (queued.length === 0) return;
+          const batch = queued;
+          queued = [];
+          await open.batch(batch);
+        };
+        const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => {
+          await flush();
+          return rowsOf<R>(await open.execute({ sql, args }));
+        };
+        const tx: WriteTx = {
+          all,
+          get: (async (sql: string, args: SqlValue[] = []) => (await all(sql, args))[0]) as WriteTx['get'],
+          run: (sql, args = []) => {
+            queued.push({ sql, args });
+          },
+          runMany: (sql, rows) => {
+            for (const args of rows) queued.push({ sql, args });
+          },
+        };
+        const result = await work(tx);
+        if (options.dryRun) {
+          await open.rollback();
+        } else {
+          await flush();
+          await open.commit();
+        }
+        return result;
+      } catch (error) {
+        if (transaction && !transaction.closed) await transaction.rollback().catch(() => undefined);
+        throw toCreditsError(error, this.location);
+      } finally {
+        transaction?.close();
+      }
+    });
+  }
+
+  async execScript(sql: string): Promise<void> {
+    try {
+      await this.client.executeMultiple(sql);
+    } catch (error) {
+      throw toCreditsError(error, this.location);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}

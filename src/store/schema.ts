@@ -1,0 +1,188 @@
+/**
+ * The ledger's tables, as drizzle-kit reads them to generate migrations/ (npm run db:generate).
+ * Queries are plain SQL in the repositories (see driver.ts for why); this file is the source of
+ * truth for the shape, and every amount column is an integer count of millicredits or cents.
+ */
+import { sql } from 'drizzle-orm';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: integer('id').primaryKey(),
+    name: text('name').notNull(),
+    kind: text('kind', { enum: ['world', 'org', 'department'] }).notNull(),
+    costCenter: text('cost_center'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    balanceMillicredits: integer('balance_millicredits').notNull().default(0),
+    /** Balance right after the latest top-up: the base of "percentage left". */
+    topupReferenceMillicredits: integer('topup_reference_millicredits').notNull().default(0),
+    overdraftFromAccountId: integer('overdraft_from_account_id'),
+    overdraftMaxMillicredits: integer('overdraft_max_millicredits').notNull().default(0),
+  },
+  (table) => [
+    uniqueIndex('accounts_name_nocase').on(sql`${table.name} COLLATE NOCASE`),
+    // The database itself refuses an overdraft even if a code path forgot to check.
+    check('accounts_no_overdraft', sql`${table.kind} = 'world' OR ${table.balanceMillicredits} >= 0`),
+  ],
+);
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey(),
+    email: text('email').notNull(),
+    departmentId: integer('department_id').notNull().references(() => accounts.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (table) => [uniqueIndex('users_email_nocase').on(sql`${table.email} COLLATE NOCASE`), index('users_department').on(table.departmentId)],
+);
+
+export const ledgerTransactions = sqliteTable(
+  'ledger_transactions',
+  {
+    id: integer('id').primaryKey(),
+    kind: text('kind').notNull(),
+    actor: text('actor').notNull(),
+    memo: text('memo').notNull().default(''),
+    createdAtMs: integer('created_at_ms').notNull(),
+    idempotencyKey: text('idempotency_key'),
+    reversesTransactionId: integer('reverses_transaction_id'),
+    hash: text('hash').notNull(),
+  },
+  (table) => [index('ledger_transactions_kind_time').on(table.kind, table.createdAtMs), index('ledger_transactions_time').on(table.createdAtMs)],
+);
+
+export const entries = sqliteTable(
+  'entries',
+  {
+    id: integer('id').primaryKey(),
+    transactionId: integer('transaction_id').notNull(),
+    accountId: integer('account_id').notNull(),
+    amountMillicredits: integer('amount_millicredits').notNull(),
+  },
+  (table) => [index('entries_account_transaction').on(table.accountId, table.transactionId), index('entries_transaction').on(table.transactionId)],
+);
+
+export const idempotencyKeys = sqliteTable('idempotency_keys', {
+  key: text('key').primaryKey(),
+  command: text('command').notNull(),
+  requestHash: text('request_hash').notNull(),
+  resultJson: text('result_json').notNull(),
+  createdAtMs: integer('created_at_ms').notNull(),
+});
+
+export const purchases = sqliteTable(
+  'purchases',
+  {
+    id: integer('id').primaryKey(),
+    packageName: text('package_name').notNull(),
+    millicredits: integer('millicredits').notNull(),
+    discountBasisPoints: integer('discount_basis_points').notNull(),
+    priceCents: integer('price_cents').notNull(),
+    method: text('method', { enum: ['card', 'paypal', 'sepa', 'invoice'] }).notNull(),
+    status: text('status', { enum: ['pending', 'settled', 'cancelled'] }).notNull(),
+    accountId: integer('account_id').notNull(),
+    actor: text('actor').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    settledAtMs: integer('settled_at_ms'),
+    cancelledAtMs: integer('cancelled_at_ms'),
+    transactionId: integer('transaction_id'),
+    origin: text('origin').notNull().default('manual'),
+  },
+  (table) => [index('purchases_status').on(table.status)],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey(),
+    atMs: integer('at_ms').notNull(),
+    actor: text('actor').notNull(),
+    command: text('command').notNull(),
+    argsJson: text('args_json').notNull(),
+    outcome: text('outcome').notNull(),
+    transactionId: integer('transaction_id'),
+  },
+  (table) => [index('audit_log_time').on(table.atMs)],
+);
+
+export const modelRates = sqliteTable(
+  'model_rates',
+  {
+    id: integer('id').primaryKey(),
+    model: text('model').notNull(),
+    displayName: text('display_name').notNull(),
+    tier: text('tier', { enum: ['premium', 'standard', 'economy'] }).notNull(),
+    inputPer1kMillicredits: integer('input_per_1k_millicredits').notNull(),
+    outputPer1kMillicredits: integer('output_per_1k_millicredits').notNull(),
+    toolCallMillicredits: integer('tool_call_millicredits').notNull(),
+    effectiveFromMs: integer('effective_from_ms').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (table) => [index('model_rates_model_effective').on(table.model, table.effectiveFromMs)],
+);
+
+export const usageEvents = sqliteTable(
+  'usage_events',
+  {
+    id: integer('id').primaryKey(),
+    transactionId: integer('transaction_id').notNull(),
+    eventId: text('event_id'),
+    requestHash: text('request_hash').notNull(),
+    occurredAtMs: integer('occurred_at_ms').notNull(),
+    userId: integer('user_id').notNull(),
+    departmentId: integer('department_id').notNull(),
+    model: text('model').notNull(),
+    tier: text('tier').notNull(),
+    feature: text('feature').notNull(),
+    inputTokens: integer('input_tokens').notNull(),
+    outputTokens: integer('output_tokens').notNull(),
+    toolCalls: integer('tool_calls').notNull(),
+    images: integer('images').notNull(),
+    imageSize: text('image_size').notNull(),
+    dbAccess: integer('db_access').notNull(),
+    costMillicredits: integer('cost_millicredits').notNull(),
+  },
+  (table) => [
+    uniqueIndex('usage_events_event_id').on(table.eventId),
+    index('usage_events_time').on(table.occurredAtMs),
+    index('usage_events_user_time').on(table.userId, table.occurredAtMs),
+  ],
+);
+
+/** Usage summed per local day, user, model and feature, kept in the same write as the event. */
+export const usageDaily = sqliteTable(
+  'usage_daily',
+  {
+    dayKey: text('day_key').notNull(),
+    userId: integer('user_id').notNull(),
+    departmentId: integer('department_id').notNull(),
+    model: text('model').notNull(),
+    tier: text('tier').notNull(),
+    feature: text('feature').notNull(),
+    eventCount: integer('event_count').notNull(),
+    millicredits: integer('millicredits').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.dayKey, table.userId, table.model, table.feature] }),
+    index('usage_daily_department_day').on(table.departmentId, table.dayKey),
+  ],
+);
+
+export const limits = sqliteTable('limits', {
+  id: integer('id').primaryKey(),
+  scope: text('scope', { enum: ['user', 'department', 'organisation'] }).notNull(),
+  userId: integer('user_id'),
+  departmentId: integer('department_id'),
+  model: text('model'),
+  tier: text('tier'),
+  period: text('period', { enum: ['day', 'month'] }).notNull(),
+  amountMillicredits: integer('amount_millicredits').notNull(),
+  createdAtMs: integer('created_at_ms').notNull(),
+});
