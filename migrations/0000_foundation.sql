@@ -81,6 +81,7 @@ CREATE INDEX `model_rates_model_effective` ON `model_rates` (`model`,`effective_
 CREATE TABLE `purchases` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`package_name` text NOT NULL,
+	`quantity` integer DEFAULT 1 NOT NULL,
 	`millicredits` integer NOT NULL,
 	`discount_basis_points` integer NOT NULL,
 	`price_cents` integer NOT NULL,
@@ -110,7 +111,7 @@ CREATE TABLE `usage_daily` (
 	`feature` text NOT NULL,
 	`event_count` integer NOT NULL,
 	`millicredits` integer NOT NULL,
-	PRIMARY KEY(`day_key`, `user_id`, `model`, `feature`)
+	PRIMARY KEY(`day_key`, `user_id`, `department_id`, `model`, `feature`)
 );
 --> statement-breakpoint
 CREATE INDEX `usage_daily_department_day` ON `usage_daily` (`department_id`,`day_key`);--> statement-breakpoint

@@ -1,18 +1,23 @@
 // Bundles the CLI into dist/credits.js: one file starts faster than hundreds of module loads.
 // Native and heavy packages stay external and are loaded only when a command needs them.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/credits.js',
+  // Splitting keeps each dynamic import() a chunk of its own: without it esbuild inlines them, and
+  // the native SQLite driver, the libSQL client and prompts would load on every start.
+  entryPoints: { credits: 'src/main.ts' },
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  splitting: false,
+  splitting: true,
   sourcemap: 'linked',
   external: ['better-sqlite3', '@libsql/client', 'pdfkit', '@inquirer/prompts', 'drizzle-orm', 'drizzle-orm/*'],
   define: { CREDITS_VERSION: JSON.stringify(pkg.version) },

@@ -4,7 +4,6 @@ import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors
 import { Context } from './cli/context.js';
 import { buildProgram, type Selection } from './cli/program.js';
 import { COMMANDS } from './cli/registry.js';
-import { renderError, renderOutput } from './render/index.js';
 import { DEFAULT_TIME_ZONE } from './core/time.js';
 
 declare const CREDITS_VERSION: string | undefined;
@@ -21,6 +20,11 @@ function fromCommander(error: CommanderError): CreditsError | null {
     return new CreditsError('MISSING_FLAG', message, { hint: 'see the command\'s --help' });
   }
   return new CreditsError('USAGE', message, { hint: 'see the command\'s --help' });
+}
+
+async function errorText(error: CreditsError, color: boolean): Promise<string> {
+  const { renderError } = await import('./render/index.js');
+  return renderError(error, color);
 }
 
 function wantsJson(argv: readonly string[]): boolean {
@@ -59,17 +63,22 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     const { spec, input, globals } = selection;
     const config = resolveConfig(globals as GlobalFlags, process.env, terminal);
     json = config.json;
-    context = new Context(config, spec.name, spec.ledger);
+    const showProgress = Boolean(streams.stderr.isTTY) && !config.json && !config.quiet;
+    const progress = (text: string | null): void => {
+      if (showProgress) streams.stderr.write(text === null ? '\r\u001b[2K' : `\r\u001b[2K${text}`);
+    };
+    context = new Context(config, spec.name, spec.ledger, progress);
     const output = await spec.run(input, context);
     const timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
     if (config.json) {
       streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
     } else if (!config.quiet || output.failure) {
       const width = streams.stdout.columns && streams.stdout.columns > 40 ? streams.stdout.columns : 100;
+      const { renderOutput } = await import('./render/index.js');
       streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
     }
     if (output.failure) {
-      if (!config.json) streams.stderr.write(renderError(output.failure, errorColour));
+      if (!config.json) streams.stderr.write(await errorText(output.failure, errorColour));
       return output.failure.exitCode;
     }
     return EXIT.ok;
@@ -78,7 +87,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     if (json) {
       streams.stderr.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } })}\n`);
     } else {
-      streams.stderr.write(renderError(failure, errorColour));
+      streams.stderr.write(await errorText(failure, errorColour));
     }
     return failure.exitCode;
   } finally {

@@ -18,6 +18,8 @@ export class Context {
     readonly config: Config,
     readonly commandName: string,
     private readonly ledgerMode: 'none' | 'existing' | 'create',
+    /** A status line for long work (stderr, on a terminal only); null clears it. Set by main. */
+    readonly progress: (text: string | null) => void = () => undefined,
   ) {}
 
   get nowMs(): number {

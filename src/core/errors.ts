@@ -34,6 +34,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   INSUFFICIENT_CREDITS: EXIT.refused,
   LIMIT_EXCEEDED: EXIT.refused,
   BUDGET_LOW: EXIT.refused,
+  EVENTS_REFUSED: EXIT.refused,
   NOT_PENDING: EXIT.refused,
   CONFIRMATION_DECLINED: EXIT.refused,
   LEDGER_NOT_FOUND: EXIT.notFound,
@@ -48,7 +49,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   ALREADY_INITIALISED: EXIT.conflict,
   STORAGE_UNAVAILABLE: EXIT.storage,
   STORAGE_BUSY: EXIT.storage,
-  NOT_A_LEDGER: EXIT.storage,
+  NOT_A_LEDGER: EXIT.usage,
   SCHEMA_TOO_NEW: EXIT.storage,
   INTEGRITY_FAILED: EXIT.integrity,
 } as const satisfies Record<string, ExitCode>;

@@ -37,7 +37,7 @@ export const PACKAGES: readonly CreditPackage[] = [
   catalogueEntry('enterprise', 'Enterprise', 100_000, 'Priority support'),
 ];
 
-export type PurchaseQuote = { packageName: string; millicredits: number; discountBasisPoints: number; priceCents: number; method: PaymentMethod; instant: boolean };
+export type PurchaseQuote = { packageName: string; quantity: number; millicredits: number; discountBasisPoints: number; priceCents: number; method: PaymentMethod; instant: boolean };
 
 export function findPackage(name: string): CreditPackage {
   const found = PACKAGES.find((entry) => entry.name === name.trim().toLowerCase());
@@ -70,13 +70,25 @@ export function parseDiscountPercent(text: string, field = '--discount'): number
   return basisPoints;
 }
 
-export function quotePackage(packageName: string, method: PaymentMethod): PurchaseQuote {
+export const MAX_QUANTITY = 100;
+
+export function parseQuantity(text: string, field = '--quantity'): number {
+  const trimmed = text.trim();
+  if (!/^\d{1,3}$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > MAX_QUANTITY) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a quantity`, { hint: `${field} takes a whole number from 1 to ${MAX_QUANTITY}` });
+  }
+  return Number(trimmed);
+}
+
+/** A catalogue package, `quantity` times: each package keeps its own volume discount. */
+export function quotePackage(packageName: string, method: PaymentMethod, quantity = 1): PurchaseQuote {
   const entry = findPackage(packageName);
   return checkMethod({
     packageName: entry.name,
-    millicredits: entry.credits * MILLICREDITS_PER_CREDIT,
+    quantity,
+    millicredits: entry.credits * MILLICREDITS_PER_CREDIT * quantity,
     discountBasisPoints: volumeDiscountBasisPoints(entry.credits),
-    priceCents: entry.priceCents,
+    priceCents: entry.priceCents * quantity,
     method,
     instant: INSTANT_METHODS.includes(method),
   });
@@ -90,6 +102,7 @@ export function quoteCustom(credits: number, discountBasisPoints: number, method
   }
   return checkMethod({
     packageName: 'custom',
+    quantity: 1,
     millicredits: credits * MILLICREDITS_PER_CREDIT,
     discountBasisPoints,
     priceCents: priceCents(credits, discountBasisPoints),
@@ -101,7 +114,7 @@ export function quoteCustom(credits: number, discountBasisPoints: number, method
 function checkMethod(quote: PurchaseQuote): PurchaseQuote {
   if (quote.method === 'invoice' && quote.priceCents < INVOICE_MINIMUM_CENTS) {
     throw new CreditsError('INVOICE_MINIMUM', `payment by invoice starts at €1,000.00; this purchase costs €${(quote.priceCents / 100).toFixed(2)}`, {
-      hint: '--method invoice needs a package of €1,000 or more (team, enterprise, custom); pay by card, paypal or sepa instead',
+      hint: '--method invoice needs a purchase of €1,000 or more (for example enterprise --quantity 2, or custom); or pay by card, paypal or sepa',
     });
   }
   return quote;

@@ -55,6 +55,12 @@ function toSafeNumber(value: bigint, what: string): number {
 
 /** ceil(a * b / divisor) for non-negative safe integers a, b and a positive divisor, exactly. */
 function ceilMulDiv(a: number, b: number, divisor: number, what: string): number {
+  const fast = a * b;
+  if (fast <= Number.MAX_SAFE_INTEGER) {
+    // Exact in doubles: the product is a safe integer, and (n - n % d) / d divides exactly.
+    const remainder = fast % divisor;
+    return (fast - remainder) / divisor + (remainder > 0 ? 1 : 0);
+  }
   const product = BigInt(a) * BigInt(b);
   const d = BigInt(divisor);
   return toSafeNumber((product + d - 1n) / d, what);
@@ -82,6 +88,9 @@ function checkCount(value: number, field: string): number {
 }
 
 function sum(values: readonly number[], what: string): number {
+  let total = 0;
+  for (const value of values) total += value;
+  if (Number.isSafeInteger(total)) return total;
   return toSafeNumber(
     values.reduce((total, value) => total + BigInt(value), 0n),
     what,

@@ -12,6 +12,8 @@ export type MutationRequest = {
   nowMs: number;
   idempotencyKey?: string | undefined;
   dryRun?: boolean | undefined;
+  /** Usage events are their own record (actor and time are in the ledger): no audit row each. */
+  audit?: boolean | undefined;
 };
 
 export type MutationContext = { tx: WriteTx; ledger: LedgerWriter; request: MutationRequest };
@@ -24,6 +26,17 @@ function stableJson(value: unknown): string {
       ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
       : inner,
   );
+}
+
+export function writeAudit(tx: WriteTx, request: MutationRequest, outcome: string, transactionId: number | null): void {
+  tx.run('INSERT INTO audit_log (at_ms, actor, command, args_json, outcome, transaction_id) VALUES (?, ?, ?, ?, ?, ?)', [
+    request.nowMs,
+    request.actor,
+    request.command,
+    stableJson(request.args),
+    outcome,
+    transactionId,
+  ]);
 }
 
 export function requestHash(command: string, args: Record<string, unknown>): string {
@@ -62,14 +75,7 @@ export async function runMutation<T extends object>(
       const result = await work({ tx, ledger, request });
       ledger.finish();
       const transactionId = typeof result.transactionId === 'number' ? result.transactionId : null;
-      tx.run('INSERT INTO audit_log (at_ms, actor, command, args_json, outcome, transaction_id) VALUES (?, ?, ?, ?, ?, ?)', [
-        request.nowMs,
-        request.actor,
-        request.command,
-        stableJson(request.args),
-        'ok',
-        transactionId,
-      ]);
+      if (request.audit !== false) writeAudit(tx, request, 'ok', transactionId);
       if (request.idempotencyKey) {
         tx.run('INSERT INTO idempotency_keys (key, command, request_hash, result_json, created_at_ms) VALUES (?, ?, ?, ?, ?)', [
           request.idempotencyKey,

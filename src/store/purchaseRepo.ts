@@ -7,6 +7,7 @@ export type PurchaseStatus = 'pending' | 'settled' | 'cancelled';
 export type PurchaseRow = {
   id: number;
   packageName: string;
+  quantity: number;
   millicredits: number;
   discountBasisPoints: number;
   priceCents: number;
@@ -22,7 +23,7 @@ export type PurchaseRow = {
   origin: string;
 };
 
-const PURCHASE_COLUMNS = `p.id AS id, p.package_name AS packageName, p.millicredits AS millicredits, p.discount_basis_points AS discountBasisPoints,
+const PURCHASE_COLUMNS = `p.id AS id, p.package_name AS packageName, p.quantity AS quantity, p.millicredits AS millicredits, p.discount_basis_points AS discountBasisPoints,
   p.price_cents AS priceCents, p.method AS method, p.status AS status, p.account_id AS accountId, a.name AS account, p.actor AS actor,
   p.created_at_ms AS createdAtMs, p.settled_at_ms AS settledAtMs, p.cancelled_at_ms AS cancelledAtMs, p.transaction_id AS transactionId, p.origin AS origin`;
 
@@ -44,11 +45,12 @@ export async function nextPurchaseId(tx: WriteTx): Promise<number> {
 
 export function insertPurchase(tx: WriteTx, purchase: Omit<PurchaseRow, 'account'>): void {
   tx.run(
-    `INSERT INTO purchases (id, package_name, millicredits, discount_basis_points, price_cents, method, status, account_id, actor, created_at_ms, settled_at_ms, cancelled_at_ms, transaction_id, origin)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO purchases (id, package_name, quantity, millicredits, discount_basis_points, price_cents, method, status, account_id, actor, created_at_ms, settled_at_ms, cancelled_at_ms, transaction_id, origin)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       purchase.id,
       purchase.packageName,
+      purchase.quantity,
       purchase.millicredits,
       purchase.discountBasisPoints,
       purchase.priceCents,

@@ -82,6 +82,7 @@ export const purchases = sqliteTable(
   {
     id: integer('id').primaryKey(),
     packageName: text('package_name').notNull(),
+    quantity: integer('quantity').notNull().default(1),
     millicredits: integer('millicredits').notNull(),
     discountBasisPoints: integer('discount_basis_points').notNull(),
     priceCents: integer('price_cents').notNull(),
@@ -170,7 +171,7 @@ export const usageDaily = sqliteTable(
     millicredits: integer('millicredits').notNull(),
   },
   (table) => [
-    primaryKey({ columns: [table.dayKey, table.userId, table.model, table.feature] }),
+    primaryKey({ columns: [table.dayKey, table.userId, table.departmentId, table.model, table.feature] }),
     index('usage_daily_department_day').on(table.departmentId, table.dayKey),
   ],
 );

@@ -97,11 +97,12 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     }
   }
 
-  const rollupMismatch = await db.all<{ dayKey: string; userId: number; model: string; feature: string }>(
-    `SELECT r.day_key AS dayKey, r.user_id AS userId, r.model AS model, r.feature AS feature FROM usage_daily r
-     LEFT JOIN (SELECT user_id, model, feature, count(*) AS n FROM usage_events GROUP BY user_id, model, feature) u
-       ON u.user_id = r.user_id AND u.model = r.model AND u.feature = r.feature
-     GROUP BY r.user_id, r.model, r.feature HAVING sum(r.event_count) != max(coalesce(u.n, 0)) LIMIT 5`,
+  const rollupMismatch = await db.all<{ userId: number; model: string; feature: string }>(
+    `SELECT coalesce(r.user_id, u.user_id) AS userId, coalesce(r.model, u.model) AS model, coalesce(r.feature, u.feature) AS feature
+     FROM (SELECT user_id, department_id, model, feature, sum(event_count) AS n, sum(millicredits) AS total FROM usage_daily GROUP BY 1, 2, 3, 4) r
+     FULL OUTER JOIN (SELECT user_id, department_id, model, feature, count(*) AS n, sum(cost_millicredits) AS total FROM usage_events GROUP BY 1, 2, 3, 4) u
+       ON u.user_id = r.user_id AND u.department_id = r.department_id AND u.model = r.model AND u.feature = r.feature
+     WHERE r.n IS NOT u.n OR r.total IS NOT u.total LIMIT 5`,
   );
   for (const row of rollupMismatch) {
     note({ check: 'rollup', transactionId: null, message: `usage totals for user ${row.userId}, ${row.model}, ${row.feature} do not match the events` });

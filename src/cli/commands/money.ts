@@ -1,6 +1,6 @@
 import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
-import { PACKAGES, PAYMENT_METHODS, parseDiscountPercent, parsePaymentMethod, quoteCustom, quotePackage, findPackage } from '../../core/packages.js';
+import { PACKAGES, PAYMENT_METHODS, parseQuantity, parseDiscountPercent, parsePaymentMethod, quoteCustom, quotePackage, findPackage } from '../../core/packages.js';
 import { parseFreeText } from '../../core/names.js';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../../store/ops/money.js';
@@ -47,10 +47,11 @@ export const moneyCommands: CommandSpec[] = [
     options: [
       { flags: '--method <method>', description: 'how it is paid', choices: PAYMENT_METHODS },
       { flags: '--for <account>', description: 'credit a department instead of the org pool', defaultValue: 'org', dynamic: 'accounts' },
+      { flags: '--quantity <n>', description: 'how many of the package', defaultValue: '1' },
       { flags: '--credits <n>', description: 'custom package: whole credits, from 500,000' },
       { flags: '--discount <percent>', description: 'custom package: the negotiated discount', defaultValue: '15' },
     ],
-    examples: ['credits buy standard --method card', 'credits buy team --method invoice --for Engineering', 'credits buy custom --credits 750000 --discount 18 --method sepa'],
+    examples: ['credits buy standard --method card', 'credits buy enterprise --quantity 2 --method invoice --for Engineering', 'credits buy custom --credits 750000 --discount 18 --method sepa'],
     async run(input, context) {
       await context.settings();
       const packageName = (
@@ -70,19 +71,20 @@ export const moneyCommands: CommandSpec[] = [
       );
       let quote;
       if (packageName === 'custom') {
+        if (stringOption(input, 'quantity') !== undefined) throw new CreditsError('INVALID_VALUE', '--quantity is not for `buy custom`', { hint: 'give the whole amount with --credits' });
         const creditsText = await context.need(stringOption(input, 'credits'), { flag: '--credits', message: 'Credits (from 500000)' });
         const millicredits = parseCreditsInput(creditsText, '--credits');
         if (millicredits % MILLICREDITS_PER_CREDIT !== 0) throw new CreditsError('INVALID_AMOUNT', '--credits takes whole credits for a package');
         quote = quoteCustom(millicredits / MILLICREDITS_PER_CREDIT, parseDiscountPercent(stringOption(input, 'discount') ?? '15'), method);
       } else {
         if (stringOption(input, 'credits') !== undefined) throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
-        quote = quotePackage(packageName, method);
+        quote = quotePackage(packageName, method, parseQuantity(stringOption(input, 'quantity') ?? '1'));
       }
       const accountName = stringOption(input, 'for') ?? 'org';
-      await context.confirm(`Buy ${quote.packageName} (${formatMillicreditsPlain(quote.millicredits)} credits) for ${euros(quote.priceCents)} by ${method} into ${accountName}`);
+      await context.confirm(`Buy ${quote.quantity > 1 ? `${quote.quantity} × ` : ''}${quote.packageName} (${formatMillicreditsPlain(quote.millicredits)} credits) for ${euros(quote.priceCents)} by ${method} into ${accountName}`);
       const result = await buyCredits(
         await context.db(),
-        context.mutation(input, { package: quote.packageName, method, for: accountName, millicredits: quote.millicredits, discountBasisPoints: quote.discountBasisPoints }),
+        context.mutation(input, { package: quote.packageName, quantity: quote.quantity, method, for: accountName, millicredits: quote.millicredits, discountBasisPoints: quote.discountBasisPoints }),
         { quote, accountName },
       );
       return { view: 'purchase', data: { ...result, credits: result.millicredits / 1000 } };

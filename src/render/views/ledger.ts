@@ -3,7 +3,7 @@ import { formatBasisPoints, formatCredits, formatEuros, formatPercent } from '..
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
 
 type Balances = { asOfMs: number | null; accounts: { account: string; kind: string; costCenter: string | null; millicredits: number; percentLeft: number | null }[]; totalMillicredits: number };
-type Purchase = { purchaseId: number; packageName: string; millicredits: number; priceCents: number; discountBasisPoints: number; method: string; status: string; account: string; balanceMillicredits: number; dryRun: boolean; replayed: boolean };
+type Purchase = { purchaseId: number; packageName: string; quantity: number; millicredits: number; priceCents: number; discountBasisPoints: number; method: string; status: string; account: string; balanceMillicredits: number; dryRun: boolean; replayed: boolean };
 type PurchaseList = { purchases: { id: number; packageName: string; millicredits: number; priceCents: number; method: string; status: string; account: string; createdAtMs: number }[] };
 type Transfer = { from: string; to: string; millicredits: number; fromBalanceMillicredits: number; toBalanceMillicredits: number; transactionId: number; dryRun: boolean; replayed: boolean };
 type HistoryData = { transactions: { id: number; kind: string; actor: string; memo: string; createdAtMs: number; entries: { account: string; millicredits: number }[] }[] };
@@ -88,7 +88,7 @@ export const ledgerViews = {
 
   purchase(data: Purchase, options: RenderOptions): string {
     const chalk = palette(options);
-    const what = `${data.packageName} package, ${formatCredits(data.millicredits)} credits for ${formatEuros(data.priceCents)}${data.discountBasisPoints ? ` (${formatBasisPoints(data.discountBasisPoints)} off)` : ''} by ${data.method}`;
+    const what = `${data.quantity > 1 ? `${data.quantity} × ` : ''}${data.packageName} package, ${formatCredits(data.millicredits)} credits for ${formatEuros(data.priceCents)}${data.discountBasisPoints ? ` (${formatBasisPoints(data.discountBasisPoints)} off)` : ''} by ${data.method}`;
     if (data.status === 'pending') {
       return `${prefix(data, options)}Purchase ${data.purchaseId}: ${what}. ${chalk.yellow('Pending')}: credits arrive in ${data.account} on \`credits purchases settle ${data.purchaseId}\`.`;
     }

@@ -11,6 +11,7 @@ import { insertPurchase, markCancelled, markSettled, nextPurchaseId, requirePurc
 export type PurchaseResult = {
   purchaseId: number;
   packageName: string;
+  quantity: number;
   millicredits: number;
   priceCents: number;
   discountBasisPoints: number;
@@ -45,6 +46,7 @@ export async function buyCredits(db: Database, request: MutationRequest, input: 
     insertPurchase(tx, {
       id,
       packageName: quote.packageName,
+      quantity: quote.quantity,
       millicredits: quote.millicredits,
       discountBasisPoints: quote.discountBasisPoints,
       priceCents: quote.priceCents,
@@ -62,6 +64,7 @@ export async function buyCredits(db: Database, request: MutationRequest, input: 
     return {
       purchaseId: id,
       packageName: quote.packageName,
+      quantity: quote.quantity,
       millicredits: quote.millicredits,
       priceCents: quote.priceCents,
       discountBasisPoints: quote.discountBasisPoints,

@@ -2,6 +2,7 @@ import { CreditsError } from '../../core/errors.js';
 import { SETTING_KEYS, type OrgSettings } from '../../core/org.js';
 import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
+import { seedDefaultRates } from '../usageRepo.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID, findAccount, findUser, insertAccount, readSettings, requireDepartment, requireUser, writeSetting } from '../orgRepo.js';
 
 export type InitResult = { created: boolean; organisation: string; timeZone: string; location: string };
@@ -24,6 +25,7 @@ export async function initLedger(db: Database, request: MutationRequest, input: 
     insertAccount(tx, { id: ORG_ACCOUNT_ID, name: 'org', kind: 'org', costCenter: null, createdAtMs: request.nowMs });
     writeSetting(tx, SETTING_KEYS.name, organisation);
     writeSetting(tx, SETTING_KEYS.timeZone, timeZone);
+    seedDefaultRates(tx, request.nowMs);
     return { created: true, organisation, timeZone, location: db.location };
   });
   return { created: outcome.created, organisation: outcome.organisation, timeZone: outcome.timeZone, location: outcome.location };

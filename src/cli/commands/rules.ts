@@ -1,0 +1,236 @@
+import { MILLICREDITS_PER_CREDIT, parseCreditsInput, percentOf } from '../../core/amounts.js';
+import { CreditsError } from '../../core/errors.js';
+import { parsePeriodFlags, ruleApplies, type LimitScope } from '../../core/limits.js';
+import { parseEmail } from '../../core/names.js';
+import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
+import { parseInstantInput } from '../../core/time.js';
+import { limitStatuses, removeLimit, setLimit, setRate } from '../../store/ops/rules.js';
+import { findAccount, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
+import { RateBook, loadRates } from '../../store/usageRepo.js';
+import { parseId, stringOption, flagOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+function parseRateInput(text: string | undefined, field: string): number | undefined {
+  return text === undefined ? undefined : parseCreditsInput(text, field, { allowZero: true });
+}
+
+function parseModelId(text: string, field = 'MODEL'): string {
+  return makeRate(text.trim().toLowerCase(), text, 'economy', 0, 0, 0).model;
+}
+
+export const ruleCommands: CommandSpec[] = [
+  {
+    name: 'rates',
+    summary: 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call',
+    ledger: 'existing',
+    options: [{ flags: '--at <time>', description: 'the card in force at this date or instant', defaultValue: 'now' }],
+    examples: ['credits rates', 'credits rates --at 2026-01-01 --json'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const atText = stringOption(input, 'at');
+      const atMs = atText === undefined ? context.nowMs : parseInstantInput(atText, '--at', settings.timeZone);
+      const book = new RateBook(await loadRates(await context.db()));
+      const tierOrder = (tier: Tier): number => TIERS.indexOf(tier);
+      const current = book
+        .models()
+        .flatMap((model) => {
+          try {
+            return [book.at(model, atMs)];
+          } catch {
+            return [];
+          }
+        })
+        .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || b.inputPer1kMillicredits - a.inputPer1kMillicredits);
+      return { view: 'rates', data: { atMs, rates: current, upcoming: book.upcoming(atMs) } };
+    },
+  },
+  {
+    name: 'rates set',
+    summary: 'set a model\'s rate from a time on (past usage keeps the price it was posted with)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'model', description: 'model id, like gpt-4o', required: true, dynamic: 'models' }],
+    options: [
+      { flags: '--tier <tier>', description: 'premium, standard or economy (required for a new model)', choices: TIERS },
+      { flags: '--input <credits>', description: 'credits per 1k input tokens' },
+      { flags: '--output <credits>', description: 'credits per 1k output tokens' },
+      { flags: '--tool-call <credits>', description: 'credits per tool call' },
+      { flags: '--name <text>', description: 'display name, like "GPT-4o"' },
+      { flags: '--effective <time>', description: 'from when (date or ISO 8601 instant)', defaultValue: 'now' },
+    ],
+    examples: ['credits rates set gpt-4o --input 3.5 --output 3.5 --effective 2027-01-01', 'credits rates set mixtral-8x7b --tier economy --input 0.2 --output 0.3 --name "Mixtral 8x7B"'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const model = parseModelId(input.args[0] ?? '');
+      const tierText = stringOption(input, 'tier');
+      const effective = stringOption(input, 'effective');
+      const change = {
+        model,
+        displayName: stringOption(input, 'name'),
+        tier: tierText === undefined ? undefined : parseTier(tierText),
+        inputPer1kMillicredits: parseRateInput(stringOption(input, 'input'), '--input'),
+        outputPer1kMillicredits: parseRateInput(stringOption(input, 'output'), '--output'),
+        toolCallMillicredits: parseRateInput(stringOption(input, 'toolCall'), '--tool-call'),
+        effectiveFromMs: effective === undefined ? context.nowMs : parseInstantInput(effective, '--effective', settings.timeZone),
+      };
+      if (change.tier === undefined && change.inputPer1kMillicredits === undefined && change.outputPer1kMillicredits === undefined && change.toolCallMillicredits === undefined && change.displayName === undefined) {
+        throw new CreditsError('MISSING_FLAG', 'rates set needs at least one of --tier, --input, --output, --tool-call, --name');
+      }
+      const result = await setRate(await context.db(), context.mutation(input, { ...change }), change);
+      return { view: 'rateSet', data: result };
+    },
+  },
+  {
+    name: 'limits set',
+    summary: 'limit spending per day or month for a user, a department or the organisation, optionally per model or tier',
+    ledger: 'existing',
+    mutating: true,
+    options: [
+      { flags: '--user <email>', description: 'limit this user', dynamic: 'users' },
+      { flags: '--dept <name>', description: 'limit this department', dynamic: 'departments' },
+      { flags: '--org', description: 'limit the whole organisation' },
+      { flags: '--model <id>', description: 'only usage of this model', dynamic: 'models' },
+      { flags: '--tier <tier>', description: 'only usage of this tier', choices: TIERS },
+      { flags: '--daily <credits>', description: 'credits per calendar day (organisation time zone)' },
+      { flags: '--monthly <credits>', description: 'credits per calendar month' },
+    ],
+    examples: ['credits limits set --user ada@example.com --daily 50', 'credits limits set --dept Marketing --tier premium --monthly 2000', 'credits limits set --org --monthly 100000'],
+    async run(input, context) {
+      await context.settings();
+      const db = await context.db();
+      const userText = stringOption(input, 'user');
+      const deptText = stringOption(input, 'dept');
+      const org = flagOption(input, 'org');
+      const scopes = [userText !== undefined, deptText !== undefined, org].filter(Boolean).length;
+      if (scopes !== 1) {
+        throw new CreditsError(scopes === 0 ? 'MISSING_FLAG' : 'USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
+      }
+      const modelText = stringOption(input, 'model');
+      const tierText = stringOption(input, 'tier');
+      if (modelText !== undefined && tierText !== undefined) throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
+      const period = parsePeriodFlags(stringOption(input, 'daily'), stringOption(input, 'monthly'));
+      const amountMillicredits = parseCreditsInput(period.text, period.flag);
+      let model: string | null = null;
+      if (modelText !== undefined) {
+        model = parseModelId(modelText, '--model');
+        new RateBook(await loadRates(db)).at(model, Number.MAX_SAFE_INTEGER);
+      }
+      const scope: LimitScope = userText !== undefined ? 'user' : deptText !== undefined ? 'department' : 'organisation';
+      const user = userText === undefined ? null : await requireUser(db, parseEmail(userText, '--user'), '--user');
+      const department = deptText === undefined ? null : await requireDepartment(db, deptText, '--dept');
+      const target = {
+        scope,
+        userId: user?.id ?? null,
+        departmentId: department?.id ?? null,
+        model,
+        tier: tierText === undefined ? null : parseTier(tierText),
+        period: period.period,
+        amountMillicredits,
+      };
+      const result = await setLimit(db, context.mutation(input, { ...target, user: user?.email ?? null, dept: department?.name ?? null }), target);
+      return { view: 'limitSet', data: { ...result, user: user?.email ?? null, department: department?.name ?? null } };
+    },
+  },
+  {
+    name: 'limits',
+    summary: 'list limits with what is used and left in the current day or month',
+    ledger: 'existing',
+    examples: ['credits limits', 'credits limits --json'],
+    async run(_input, context) {
+      const settings = await context.settings();
+      const statuses = await limitStatuses(await context.db(), context.nowMs, settings.timeZone);
+      return { view: 'limits', data: { limits: statuses } };
+    },
+  },
+  {
+    name: 'limits remove',
+    summary: 'remove a limit',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'id', description: 'limit id (see `credits limits`)', required: true }],
+    examples: ['credits limits remove 3'],
+    async run(input, context) {
+      await context.settings();
+      const id = parseId(input.args[0] ?? '', 'ID');
+      const result = await removeLimit(await context.db(), context.mutation(input, { id }), id);
+      return { view: 'message', data: { ...result, message: `limit ${id} removed` } };
+    },
+  },
+  {
+    name: 'check',
+    summary: 'for CI: exit 0 when enough credits are left, 3 (BUDGET_LOW) when not',
+    ledger: 'existing',
+    options: [
+      { flags: '--dept <name>', description: 'check this department', dynamic: 'departments' },
+      { flags: '--user <email>', description: 'check what this user can still spend (department balance and their limits)', dynamic: 'users' },
+      { flags: '--org', description: 'check the organisation pool (the default)' },
+      { flags: '--min-credits <n>', description: 'at least this many credits must be left' },
+      { flags: '--min-percent <p>', description: 'at least this percentage of the last top-up must be left' },
+    ],
+    examples: ['credits check --dept ml --min-credits 500', 'credits check --user ada@example.com --min-credits 20 --json', 'credits check --org --min-percent 10 || notify-finance'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const db = await context.db();
+      const userText = stringOption(input, 'user');
+      const deptText = stringOption(input, 'dept');
+      if ([userText !== undefined, deptText !== undefined, flagOption(input, 'org')].filter(Boolean).length > 1) {
+        throw new CreditsError('USAGE', 'check takes one of --dept, --user, --org');
+      }
+      const minText = stringOption(input, 'minCredits');
+      const minMillicredits = minText === undefined ? 1 : parseCreditsInput(minText, '--min-credits', { allowZero: true });
+      const percentText = stringOption(input, 'minPercent');
+      let minPercent: number | null = null;
+      if (percentText !== undefined) {
+        if (!/^\d{1,3}(\.\d)?$/.test(percentText.trim()) || Number(percentText) > 100) {
+          throw new CreditsError('INVALID_VALUE', `--min-percent "${percentText}" is not a percentage`, { hint: '--min-percent takes 0 to 100, like 10 or 12.5' });
+        }
+        minPercent = Number(percentText);
+      }
+      let scope: 'org' | 'department' | 'user' = 'org';
+      let name = 'org';
+      let accountName = 'org';
+      let user = null;
+      if (userText !== undefined) {
+        user = await requireUser(db, parseEmail(userText, '--user'), '--user');
+        scope = 'user';
+        name = user.email;
+        accountName = user.department;
+      } else if (deptText !== undefined) {
+        scope = 'department';
+        name = (await requireDepartment(db, deptText, '--dept')).name;
+        accountName = name;
+      }
+      const account = (await findAccount(db, accountName)) ?? (await requireAccount(db, accountName, '--dept'));
+      let millicredits = account.balanceMillicredits;
+      let limitedBy = `${account.name} balance`;
+      if (user) {
+        const subject = { userId: user.id, departmentId: user.departmentId };
+        const statuses = await limitStatuses(db, context.nowMs, settings.timeZone, (rule) => rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }));
+        for (const status of statuses) {
+          if (status.leftMillicredits < millicredits) {
+            millicredits = status.leftMillicredits;
+            limitedBy = `${status.period === 'day' ? 'daily' : 'monthly'} ${status.scope} limit ${status.id}`;
+          }
+        }
+      }
+      const percentLeft = percentOf(account.balanceMillicredits, account.topupReferenceMillicredits);
+      const enoughCredits = millicredits >= minMillicredits;
+      const enoughPercent = minPercent === null || (percentLeft ?? 0) >= minPercent;
+      const ok = enoughCredits && enoughPercent;
+      const data = {
+        ok,
+        scope,
+        name,
+        millicredits,
+        credits: millicredits / MILLICREDITS_PER_CREDIT,
+        percentLeft,
+        minMillicredits,
+        minPercent,
+        limitedBy,
+      };
+      if (ok) return { view: 'check', data };
+      const reason = !enoughCredits ? `${millicredits / MILLICREDITS_PER_CREDIT} credits left, ${minMillicredits / MILLICREDITS_PER_CREDIT} required` : `${percentLeft ?? 0}% left, ${minPercent}% required`;
+      return { view: 'check', data, failure: new CreditsError('BUDGET_LOW', `budget too low for ${name}: ${reason} (${limitedBy})`, { hint: 'buy or transfer credits, or lower the threshold' }) };
+    },
+  },
+];

@@ -1,0 +1,95 @@
+import { CreditsError } from '../../core/errors.js';
+import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
+import { parseUsageRecord } from '../../core/usageRecord.js';
+import { runMutation } from '../../store/mutation.js';
+import { emptyTotals, importBatch } from '../../store/ops/usage.js';
+import { recordUsage } from '../../store/ops/usage.js';
+import { stringOption, flagOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+export const usageCommands: CommandSpec[] = [
+  {
+    name: 'usage record',
+    summary: 'price and post one AI interaction, with the breakdown',
+    ledger: 'existing',
+    mutating: true,
+    options: [
+      { flags: '--user <email>', description: 'who used it (spends from their department)', dynamic: 'users' },
+      { flags: '--model <id>', description: 'model id from `credits rates`', dynamic: 'models' },
+      { flags: '--input-tokens <n>', description: 'input tokens', defaultValue: '0' },
+      { flags: '--output-tokens <n>', description: 'output tokens', defaultValue: '0' },
+      { flags: '--tool-calls <n>', description: 'tool calls', defaultValue: '0' },
+      { flags: '--feature <feature>', description: 'what it was', choices: FEATURES, defaultValue: 'chat' },
+      { flags: '--images <n>', description: 'images generated (feature image)', defaultValue: '0' },
+      { flags: '--image-size <size>', description: 'image size', choices: IMAGE_SIZES, defaultValue: 'standard' },
+      { flags: '--db-access', description: 'workflow with database access (+50%)' },
+      { flags: '--event-id <id>', description: 'the platform\'s id of this interaction: posting it again is harmless' },
+      { flags: '--at <time>', description: 'when it happened (ISO 8601), for events posted late', defaultValue: 'now' },
+    ],
+    examples: [
+      'credits usage record --user ada@example.com --model gpt-4o --input-tokens 523 --output-tokens 1247 --tool-calls 2',
+      'credits usage record --user ada@example.com --model gpt-4o-mini --feature workflow --db-access --input-tokens 4000 --event-id wf-981',
+      'credits usage record --user ada@example.com --model gpt-4o --feature image --images 2 --image-size hd --json',
+    ],
+    async run(input, context) {
+      const settings = await context.settings();
+      const raw: Record<string, unknown> = {};
+      const copy = (flag: string, field: string): void => {
+        const value = stringOption(input, flag);
+        if (value !== undefined) raw[field] = value;
+      };
+      raw.user = await context.need(stringOption(input, 'user'), { flag: '--user', message: 'User email' });
+      raw.model = await context.need(stringOption(input, 'model'), { flag: '--model', message: 'Model id' });
+      copy('inputTokens', 'inputTokens');
+      copy('outputTokens', 'outputTokens');
+      copy('toolCalls', 'toolCalls');
+      copy('feature', 'feature');
+      copy('images', 'images');
+      copy('imageSize', 'imageSize');
+      copy('eventId', 'eventId');
+      copy('at', 'at');
+      if (flagOption(input, 'dbAccess')) raw.dbAccess = true;
+      const record = parseUsageRecord(raw, { timeZone: settings.timeZone, requireEventId: false, fieldNames: 'flags' });
+      const result = await recordUsage(await context.db(), context.mutation(input, { ...record }), record, settings.timeZone);
+      return { view: 'usageRecorded', data: { ...result, credits: result.costMillicredits / 1000 } };
+    },
+  },
+  {
+    name: 'usage import',
+    summary: 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'file', description: 'a .jsonl or .csv file, or - for standard input', required: true }],
+    options: [{ flags: '--format <format>', description: 'file format (default: from the extension or the first line)', choices: ['jsonl', 'csv'] }],
+    examples: ['credits usage import events.jsonl', 'export-usage --since yesterday | credits usage import - --format csv --json', 'credits usage import october.csv --dry-run'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const db = await context.db();
+      const file = input.args[0] ?? '-';
+      const format = stringOption(input, 'format') as 'jsonl' | 'csv' | undefined;
+      const dryRun = flagOption(input, 'dryRun');
+      const { readUsageSource } = await import('../importSource.js');
+      const totals = emptyTotals();
+      const options = { timeZone: settings.timeZone, actor: context.config.actor, nowMs: context.nowMs, dryRun };
+      const source = readUsageSource(file === '-' ? process.stdin : file, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
+      for await (const batch of source) {
+        await importBatch(db, batch, options, totals);
+        context.progress(`imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`);
+      }
+      context.progress(null);
+      if (!dryRun) {
+        // Event ids make an import idempotent; the audit row records the run, whatever its key.
+        const request = { ...context.mutation(input, { file, format: format ?? null }), idempotencyKey: undefined };
+        await runMutation(db, request, async () => ({ accepted: totals.accepted }));
+      }
+      const data = { file, dryRun, ...totals };
+      if (totals.malformed > 0) {
+        return { view: 'import', data, failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${totals.problems.find((problem) => problem.code === 'INVALID_INPUT_FILE' || problem.code.startsWith('INVALID'))?.line ?? '?'}`, { hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless' }) };
+      }
+      if (totals.refused > 0) {
+        return { view: 'import', data, failure: new CreditsError('EVENTS_REFUSED', `${totals.refused} event(s) were refused by a ledger rule (credits or limits)`, { hint: 'see the problems listed; the other events were posted' }) };
+      }
+      return { view: 'import', data };
+    },
+  },
+];

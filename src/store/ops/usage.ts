@@ -1,0 +1,73 @@
+import type { CreditsError } from '../../core/errors.js';
+import { isCreditsError } from '../../core/errors.js';
+import type { UsageRecord } from '../../core/usageRecord.js';
+import type { Database } from '../driver.js';
+import { LedgerWriter } from '../ledgerWriter.js';
+import { runMutation, type MutationRequest } from '../mutation.js';
+import { UsagePoster, type PostedUsage } from './usagePoster.js';
+
+/** One event through the general mutation path (idempotency key, dry run). */
+export async function recordUsage(db: Database, request: MutationRequest, record: UsageRecord, timeZone: string) {
+  return runMutation(db, { ...request, audit: false }, async ({ tx, ledger }) => {
+    const poster = await UsagePoster.open(tx, ledger, { timeZone, actor: request.actor, nowMs: request.nowMs });
+    const posted = await poster.post(record);
+    poster.finish();
+    return posted;
+  });
+}
+
+export type ImportItem = { line: number; record: UsageRecord } | { line: number; error: CreditsError };
+export type ImportProblem = { line: number; eventId: string | null; code: string; message: string };
+export type ImportTotals = { read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; problems: ImportProblem[] };
+
+export const MAX_REPORTED_PROBLEMS = 1000;
+
+export function emptyTotals(): ImportTotals {
+  return { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, problems: [] };
+}
+
+function addProblem(totals: ImportTotals, problem: ImportProblem): void {
+  if (totals.problems.length < MAX_REPORTED_PROBLEMS) totals.problems.push(problem);
+}
+
+/**
+ * Posts one batch of an import in one write transaction. A refused or malformed event is
+ * counted and skipped; the rest of the batch commits. Events carry ids, so a batch that was
+ * cut off by a crash and is posted again turns into duplicates, not double charges.
+ */
+export async function importBatch(db: Database, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number; dryRun: boolean }, totals: ImportTotals): Promise<void> {
+  await db.write(
+    async (tx) => {
+      const ledger = await LedgerWriter.open(tx);
+      const poster = await UsagePoster.open(tx, ledger, options);
+      const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
+      await poster.prefetch(records);
+      for (const item of items) {
+        totals.read += 1;
+        if ('error' in item) {
+          totals.malformed += 1;
+          addProblem(totals, { line: item.line, eventId: null, code: item.error.code, message: item.error.message });
+          continue;
+        }
+        let posted: PostedUsage;
+        try {
+          posted = await poster.post(item.record);
+        } catch (error) {
+          if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;
+          totals.refused += 1;
+          addProblem(totals, { line: item.line, eventId: item.record.eventId, code: error.code, message: error.message });
+          continue;
+        }
+        if (posted.status === 'duplicate') {
+          totals.duplicates += 1;
+        } else {
+          totals.accepted += 1;
+          totals.acceptedMillicredits += posted.costMillicredits;
+        }
+      }
+      poster.finish();
+      ledger.finish();
+    },
+    { dryRun: options.dryRun },
+  );
+}
