@@ -111,6 +111,7 @@ CREATE TABLE `usage_daily` (
 	`feature` text NOT NULL,
 	`event_count` integer NOT NULL,
 	`millicredits` integer NOT NULL,
+	`drawn_from_org_millicredits` integer DEFAULT 0 NOT NULL,
 	PRIMARY KEY(`day_key`, `user_id`, `department_id`, `model`, `feature`)
 );
 --> statement-breakpoint
@@ -119,7 +120,6 @@ CREATE TABLE `usage_events` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`transaction_id` integer NOT NULL,
 	`event_id` text,
-	`request_hash` text NOT NULL,
 	`occurred_at_ms` integer NOT NULL,
 	`user_id` integer NOT NULL,
 	`department_id` integer NOT NULL,
@@ -132,12 +132,12 @@ CREATE TABLE `usage_events` (
 	`images` integer NOT NULL,
 	`image_size` text NOT NULL,
 	`db_access` integer NOT NULL,
-	`cost_millicredits` integer NOT NULL
+	`cost_millicredits` integer NOT NULL,
+	`drawn_from_org_millicredits` integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `usage_events_event_id` ON `usage_events` (`event_id`);--> statement-breakpoint
-CREATE INDEX `usage_events_time` ON `usage_events` (`occurred_at_ms`);--> statement-breakpoint
-CREATE INDEX `usage_events_user_time` ON `usage_events` (`user_id`,`occurred_at_ms`);--> statement-breakpoint
+CREATE INDEX `usage_events_transaction` ON `usage_events` (`transaction_id`);--> statement-breakpoint
 CREATE TABLE `users` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`email` text NOT NULL,

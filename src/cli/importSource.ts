@@ -6,7 +6,7 @@ import { parseUsageRecord, USAGE_FIELDS } from '../core/usageRecord.js';
 import type { ImportItem } from '../store/ops/usage.js';
 
 export type ImportFormat = 'jsonl' | 'csv';
-export const IMPORT_BATCH_SIZE = 2000;
+export const IMPORT_BATCH_SIZE = 5000;
 
 const MAX_LINE_CHARS = 64 * 1024;
 
@@ -34,31 +34,23 @@ function formatFromName(input: Readable | string): ImportFormat | undefined {
   return undefined;
 }
 
-/** Splits a stream into lines without holding more than one chunk and one partial line. */
-async function* lines(stream: Readable): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+/**
+ * Splits a stream into lines without holding more than one chunk and one partial line. Node's
+ * string decoder turns invalid UTF-8 into U+FFFD, which with NUL bytes marks a binary file.
+ */
+async function* lineChunks(stream: Readable): AsyncGenerator<string[]> {
+  stream.setEncoding('utf8');
   let pending = '';
   for await (const chunk of stream) {
-    let text: string;
-    try {
-      text = decoder.decode(chunk as Uint8Array, { stream: true });
-    } catch {
-      throw badFile('the input is not UTF-8 text (is it a binary file?)', 'import JSON lines or CSV');
-    }
-    if (text.includes('\u0000')) throw badFile('the input contains NUL bytes: it looks like a binary file', 'import JSON lines or CSV');
-    pending += text;
-    let start = 0;
-    let newline = pending.indexOf('\n', start);
-    while (newline !== -1) {
-      yield pending.slice(start, newline);
-      start = newline + 1;
-      newline = pending.indexOf('\n', start);
-    }
-    pending = pending.slice(start);
+    const text = chunk as string;
+    if (text.includes('\u0000') || text.includes('\uFFFD')) throw badFile('the input is not UTF-8 text (is it a binary file?)', 'import JSON lines or CSV');
+    pending = pending === '' ? text : pending + text;
+    const lines = pending.split('\n');
+    pending = lines.pop()!;
+    if (lines.length > 0) yield lines;
     if (pending.length > MAX_LINE_CHARS) throw badFile(`a line is longer than ${MAX_LINE_CHARS} characters`, 'put one event per line');
   }
-  pending += decoder.decode();
-  if (pending.length > 0) yield pending;
+  if (pending.length > 0) yield [pending];
 }
 
 /** Splits one CSV row (RFC 4180 quoting, no embedded newlines: one event per line). */
@@ -145,30 +137,32 @@ export async function* readUsageSource(input: Readable | string, options: { time
   let lineNumber = 0;
   let sawContent = false;
   try {
-    for await (const rawLine of lines(stream)) {
-      lineNumber += 1;
-      const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-      if (line.trim() === '') continue;
-      if (!parse) {
-        format ??= sniff(line);
-        sawContent = true;
-        if (format === 'csv') {
-          parse = csvParser(line);
-          continue;
+    for await (const chunk of lineChunks(stream)) {
+      for (const rawLine of chunk) {
+        lineNumber += 1;
+        const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+        if (line.trim() === '') continue;
+        if (!parse) {
+          format ??= sniff(line);
+          sawContent = true;
+          if (format === 'csv') {
+            parse = csvParser(line);
+            continue;
+          }
+          parse = jsonParser();
         }
-        parse = jsonParser();
-      }
-      try {
-        const raw = parse(line, lineNumber);
-        batch.push({ line: lineNumber, record: parseUsageRecord(raw, { timeZone: options.timeZone, requireEventId: true, fieldNames: 'fields' }) });
-      } catch (error) {
-        if (!isCreditsError(error)) throw error;
-        const message = error.code === 'INVALID_INPUT_FILE' ? `line ${lineNumber} ${error.message}` : `line ${lineNumber}: ${error.message}`;
-        batch.push({ line: lineNumber, error: new CreditsError('INVALID_INPUT_FILE', message, error.hint === undefined ? {} : { hint: error.hint }) });
-      }
-      if (batch.length >= IMPORT_BATCH_SIZE) {
-        yield batch;
-        batch = [];
+        try {
+          const raw = parse(line, lineNumber);
+          batch.push({ line: lineNumber, record: parseUsageRecord(raw, { timeZone: options.timeZone, requireEventId: true, fieldNames: 'fields' }) });
+        } catch (error) {
+          if (!isCreditsError(error)) throw error;
+          const message = error.code === 'INVALID_INPUT_FILE' ? `line ${lineNumber} ${error.message}` : `line ${lineNumber}: ${error.message}`;
+          batch.push({ line: lineNumber, error: new CreditsError('INVALID_INPUT_FILE', message, error.hint === undefined ? {} : { hint: error.hint }) });
+        }
+        if (batch.length >= IMPORT_BATCH_SIZE) {
+          yield batch;
+          batch = [];
+        }
       }
     }
   } finally {

@@ -48,22 +48,3 @@ export function canonicalTransactionContent(id: number, draft: TransactionDraft,
 /** Kinds that count as a top-up: they reset the base of "percentage left" for the receiver. */
 export const TOPUP_KINDS: readonly TransactionKind[] = ['purchase', 'allocation', 'transfer', 'recharge'];
 
-/** The usage facts a usage transaction's hash covers, so editing an event is detectable too. */
-export type UsageHashFacts = {
-  eventId: string | null;
-  occurredAtMs: number;
-  userId: number;
-  model: string;
-  feature: string;
-  inputTokens: number;
-  outputTokens: number;
-  toolCalls: number;
-  images: number;
-  imageSize: string;
-  dbAccess: number;
-  costMillicredits: number;
-};
-
-export function usageHashDetail(facts: UsageHashFacts): string {
-  return `usage:${JSON.stringify([facts.eventId, facts.occurredAtMs, facts.userId, facts.model, facts.feature, facts.inputTokens, facts.outputTokens, facts.toolCalls, facts.images, facts.imageSize, facts.dbAccess, facts.costMillicredits])}`;
-}

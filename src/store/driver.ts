@@ -19,6 +19,11 @@ export interface WriteTx extends SqlReader {
   run(sql: string, args?: SqlValue[]): void;
   /** The same statement for many rows (bulk import): a prepared loop locally, one batch remotely. */
   runMany(sql: string, rows: SqlValue[][]): void;
+  /**
+   * Local files only: runs an INSERT ... ON CONFLICT DO NOTHING at once and tells whether it
+   * wrote a row. Lets a bulk import use the unique index itself as its duplicate check.
+   */
+  readonly insertIfAbsent?: (sql: string, args: SqlValue[]) => boolean;
 }
 
 export type WriteOptions = { dryRun?: boolean };

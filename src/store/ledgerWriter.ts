@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CreditsError, assert } from '../core/errors.js';
-import { TOPUP_KINDS, assertBalanced, canonicalTransactionContent, type AccountKind, type TransactionDraft } from '../core/ledger.js';
+import { TOPUP_KINDS, assertBalanced, canonicalTransactionContent, type AccountKind, type Entry, type TransactionDraft } from '../core/ledger.js';
 import { formatMillicreditsPlain } from '../core/amountText.js';
 import type { WriteTx } from './driver.js';
 
@@ -20,8 +20,16 @@ export function chainHash(previousHash: string, content: string): string {
  * account below zero, and writes the final balances in `finish()`: a bulk import costs one
  * balance write per account, not one per event.
  */
+/**
+ * A transaction being filled one part at a time (a usage batch): every part is checked against
+ * the running balances at once, but the transaction row and its summed entries are written only
+ * when it closes. Thousands of events cost one transaction and a few entries.
+ */
+type OpenBatch = { transactionId: number; draft: Omit<TransactionDraft, 'entries'>; sums: Map<number, number>; parts: number };
+
 export class LedgerWriter {
   private readonly accounts = new Map<number, CachedAccount>();
+  private batch: OpenBatch | null = null;
 
   private constructor(
     private readonly tx: WriteTx,
@@ -61,8 +69,51 @@ export class LedgerWriter {
 
   /** post() for accounts already loaded: synchronous, for the import's hot loop. */
   postLoaded(draft: TransactionDraft, detail = ''): PostedTransaction {
+    assert(this.batch === null, 'no transaction is posted while a batch is open');
     assertBalanced(draft.entries);
-    for (const entry of draft.entries) {
+    this.checkCovered(draft.entries);
+    this.apply(draft.entries, TOPUP_KINDS.includes(draft.kind));
+    return this.writeTransaction(this.lastTransactionId + 1, draft, detail);
+  }
+
+  /** Opens a batch transaction and returns the id its parts may already refer to. */
+  openBatch(draft: Omit<TransactionDraft, 'entries'>): number {
+    assert(this.batch === null, 'one batch at a time');
+    assert(!TOPUP_KINDS.includes(draft.kind), 'a batch never tops an account up');
+    this.batch = { transactionId: this.lastTransactionId + 1, draft, sums: new Map(), parts: 0 };
+    return this.batch.transactionId;
+  }
+
+  /** Adds one balanced part to the open batch, or refuses it (nothing applied) like post(). */
+  addToBatch(entries: readonly Entry[]): void {
+    const batch = this.batch;
+    assert(batch !== null, 'a batch is open');
+    assertBalanced(entries);
+    this.checkCovered(entries);
+    this.apply(entries, false);
+    for (const entry of entries) batch.sums.set(entry.accountId, (batch.sums.get(entry.accountId) ?? 0) + entry.amountMillicredits);
+    batch.parts += 1;
+  }
+
+  /** Writes the batch as one transaction of summed entries; a batch with no parts writes nothing. */
+  closeBatch(detail: string): PostedTransaction | null {
+    const batch = this.batch;
+    assert(batch !== null, 'a batch is open');
+    this.batch = null;
+    if (batch.parts === 0) return null;
+    const entries = [...batch.sums].filter(([, amount]) => amount !== 0).map(([accountId, amountMillicredits]) => ({ accountId, amountMillicredits }));
+    const draft: TransactionDraft = { ...batch.draft, entries };
+    assertBalanced(entries);
+    return this.writeTransaction(batch.transactionId, draft, detail);
+  }
+
+  /** Throws INSUFFICIENT_CREDITS as post() would, changing nothing. */
+  assertCovered(entries: readonly Entry[]): void {
+    this.checkCovered(entries);
+  }
+
+  private checkCovered(entries: readonly Entry[]): void {
+    for (const entry of entries) {
       const account = this.accounts.get(entry.accountId);
       assert(account, `account ${entry.accountId} was loaded before posting`);
       if (account.kind !== 'world' && account.balanceMillicredits + entry.amountMillicredits < 0) {
@@ -72,14 +123,19 @@ export class LedgerWriter {
         });
       }
     }
-    const isTopup = TOPUP_KINDS.includes(draft.kind);
-    for (const entry of draft.entries) {
+  }
+
+  private apply(entries: readonly Entry[], isTopup: boolean): void {
+    for (const entry of entries) {
       const account = this.accounts.get(entry.accountId)!;
       account.balanceMillicredits += entry.amountMillicredits;
       if (isTopup && entry.amountMillicredits > 0) account.topupReferenceMillicredits = account.balanceMillicredits;
       account.dirty = true;
     }
-    const transactionId = this.lastTransactionId + 1;
+  }
+
+  private writeTransaction(transactionId: number, draft: TransactionDraft, detail: string): PostedTransaction {
+    assert(transactionId === this.lastTransactionId + 1, 'transactions are numbered without gaps');
     const hash = chainHash(this.lastHash, canonicalTransactionContent(transactionId, draft, detail));
     this.tx.run(
       'INSERT INTO ledger_transactions (id, kind, actor, memo, created_at_ms, idempotency_key, reverses_transaction_id, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -95,6 +151,7 @@ export class LedgerWriter {
 
   /** Writes the balances this writer changed; call once, last, inside the same transaction. */
   finish(): void {
+    assert(this.batch === null, 'the batch was closed before finishing');
     for (const account of this.accounts.values()) {
       if (!account.dirty) continue;
       this.tx.run('UPDATE accounts SET balance_millicredits = ?, topup_reference_millicredits = ? WHERE id = ?', [

@@ -9,7 +9,8 @@ export function openLocalDatabase(options: LocalOptions): Database {
   try {
     db = new BetterSqlite3(options.path, { fileMustExist: options.fileMustExist });
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
-    db.pragma('journal_mode = WAL');
+    // journal_mode = WAL is set before the first write, not here: it rewrites the file header,
+    // and a file that turns out to be another program's (or a newer ledger) must stay untouched.
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
   } catch (error) {
@@ -22,6 +23,7 @@ class LocalDatabase implements Database {
   readonly kind = 'local' as const;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly writes = new WriteQueue();
+  private walReady = false;
 
   constructor(
     private readonly db: BetterSqlite3.Database,
@@ -53,8 +55,16 @@ class LocalDatabase implements Database {
     return this.guard(() => this.prepare(sql).get(...args) as T | undefined);
   }
 
+  /** Every write path calls this first; the mode is kept in the file, so it runs once per open. */
+  private useWriteAheadLog(): void {
+    if (this.walReady) return;
+    this.guard(() => this.db.pragma('journal_mode = WAL'));
+    this.walReady = true;
+  }
+
   write<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return this.writes.enqueue(async () => {
+      this.useWriteAheadLog();
       this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
       try {
         const tx: WriteTx = {
@@ -63,6 +73,7 @@ class LocalDatabase implements Database {
           run: (sql, args = []) => {
             this.guard(() => this.prepare(sql).run(...args));
           },
+          insertIfAbsent: (sql, args) => this.guard(() => this.prepare(sql).run(...args).changes > 0),
           runMany: (sql, rows) => {
             const statement = this.guard(() => this.prepare(sql));
             this.guard(() => {
@@ -81,6 +92,7 @@ class LocalDatabase implements Database {
   }
 
   async execScript(sql: string): Promise<void> {
+    this.useWriteAheadLog();
     this.guard(() => this.db.exec(sql));
   }
 

@@ -17,9 +17,16 @@ export function migrationsFolder(): string {
 
 type Journal = { entries: { idx: number; when: number; tag: string }[] };
 
-function latestKnownMigrationMs(folder: string): number {
+function knownMigrationsMs(folder: string): { firstMs: number; latestMs: number } {
   const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as Journal;
-  return Math.max(...journal.entries.map((entry) => entry.when));
+  const whens = journal.entries.map((entry) => entry.when);
+  return { firstMs: Math.min(...whens), latestMs: Math.max(...whens) };
+}
+
+function schemaTooNew(location: string): CreditsError {
+  return new CreditsError('SCHEMA_TOO_NEW', `the ledger ${location} was written by a newer version of credits`, {
+    hint: 'upgrade credits; this version will not change a ledger it does not understand',
+  });
 }
 
 export type SchemaState = 'current' | 'empty' | 'foreign';
@@ -31,18 +38,30 @@ export type SchemaState = 'current' | 'empty' | 'foreign';
  */
 export async function ensureSchema(db: Database, options: { mayCreate: boolean }): Promise<void> {
   const folder = migrationsFolder();
-  const latestKnownMs = latestKnownMigrationMs(folder);
+  const { firstMs: firstKnownMs, latestMs: latestKnownMs } = knownMigrationsMs(folder);
   let appliedMs: number | null;
   try {
-    const row = await db.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
-    appliedMs = row?.last === null || row?.last === undefined ? 0 : Number(row.last);
+    const row = await db.get<{ first: number | null; last: number | null }>('SELECT min(created_at) AS first, max(created_at) AS last FROM __drizzle_migrations');
+    if (row?.last === null || row?.last === undefined) {
+      appliedMs = null;
+    } else if (Number(row.first) !== firstKnownMs) {
+      // Another program that keeps its schema with drizzle has the same table; every credits
+      // ledger, old or new, starts with our first migration.
+      throw new CreditsError('NOT_A_LEDGER', `${db.location} holds the migrations of another program, not a credits ledger`, {
+        hint: 'point --db at a ledger made by `credits init`, or at a new file',
+      });
+    } else {
+      appliedMs = Number(row.last);
+    }
   } catch (error) {
     if (!/no such table/i.test(String((error as Error).message))) throw error;
     appliedMs = null;
   }
 
   if (appliedMs === null) {
-    const tables = await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
+    const tables = await db.all<{ name: string }>(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations'",
+    );
     if (tables.length > 0) {
       throw new CreditsError('NOT_A_LEDGER', `${db.location} holds tables of another program (${tables.slice(0, 3).map((t) => t.name).join(', ')}), not a credits ledger`, {
         hint: 'point --db at a ledger made by `credits init`, or at a new file',
@@ -54,11 +73,7 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
     appliedMs = 0;
   }
 
-  if (appliedMs > latestKnownMs) {
-    throw new CreditsError('SCHEMA_TOO_NEW', `the ledger ${db.location} was written by a newer version of credits`, {
-      hint: 'upgrade credits; this version will not change a ledger it does not understand',
-    });
-  }
+  if (appliedMs > latestKnownMs) throw schemaTooNew(db.location);
   if (appliedMs === latestKnownMs) return;
 
   const { readMigrationFiles } = await import('drizzle-orm/migrator');
@@ -68,6 +83,7 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
     // Another process may have migrated while we waited for the write lock.
     const again = await tx.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
     const alreadyMs = Number(again?.last ?? 0);
+    if (alreadyMs > latestKnownMs) throw schemaTooNew(db.location);
     for (const migration of pending) {
       if (migration.folderMillis <= alreadyMs) continue;
       for (const statement of migration.sql) {

@@ -91,3 +91,14 @@ export async function usedInPeriod(db: SqlReader, rule: LimitRule, bounds: Perio
   const row = await db.get<{ used: number | null }>(`SELECT sum(millicredits) AS used FROM usage_daily WHERE ${where.join(' AND ')}`, args);
   return row?.used ?? 0;
 }
+
+/** Credits a department drew from org under its overdraft rule within the bounds (by event time). */
+export async function drawnFromOrgInMonth(db: SqlReader, departmentId: number, bounds: PeriodBounds): Promise<number> {
+  const [firstDay, lastDay] = dayKeyRange(bounds);
+  const row = await db.get<{ drawn: number | null }>('SELECT sum(drawn_from_org_millicredits) AS drawn FROM usage_daily WHERE department_id = ? AND day_key BETWEEN ? AND ?', [
+    departmentId,
+    firstDay,
+    lastDay,
+  ]);
+  return row?.drawn ?? 0;
+}

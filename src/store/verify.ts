@@ -1,8 +1,10 @@
-import { canonicalTransactionContent, usageHashDetail, type TransactionDraft, type TransactionKind, type UsageHashFacts } from '../core/ledger.js';
+import { canonicalTransactionContent, type TransactionDraft, type TransactionKind } from '../core/ledger.js';
 import type { SqlReader } from './driver.js';
 import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
+import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
+import { UsageDigest, usageEventLine, type UsageEventFacts } from './usageDigest.js';
 
-export type VerifyProblem = { check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence'; transactionId: number | null; account?: string; message: string };
+export type VerifyProblem = { check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage'; transactionId: number | null; account?: string; message: string };
 
 export type VerifyReport = {
   ok: boolean;
@@ -28,6 +30,7 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     if (problems.length < MAX_PROBLEMS) problems.push(problem);
   };
   const recomputed = new Map<number, number>();
+  const usage = new UsageEventCursor(db);
   let previousHash = GENESIS_HASH;
   let expectedId = 1;
   let transactionCount = 0;
@@ -48,13 +51,6 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
       'SELECT transaction_id AS transactionId, account_id AS accountId, amount_millicredits AS amount FROM entries WHERE transaction_id BETWEEN ? AND ? ORDER BY transaction_id, id',
       [firstId, pageLastId],
     );
-    const usage = await db.all<UsageHashFacts & { transactionId: number }>(
-      `SELECT transaction_id AS transactionId, event_id AS eventId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature, input_tokens AS inputTokens,
-         output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess, cost_millicredits AS costMillicredits
-       FROM usage_events WHERE transaction_id BETWEEN ? AND ?`,
-      [firstId, pageLastId],
-    );
-    const usageByTransaction = new Map(usage.map((row) => [row.transactionId, row]));
     let entryIndex = 0;
     for (const transaction of transactions) {
       if (transaction.id !== expectedId) {
@@ -73,8 +69,16 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
       if (own.length < 2 || sum !== 0) {
         note({ check: 'balanced', transactionId: transaction.id, message: `transaction ${transaction.id} has ${own.length} entries summing to ${sum}, not zero` });
       }
-      const facts = usageByTransaction.get(transaction.id);
-      const detail = facts ? usageHashDetail(facts) : transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '';
+      let detail = transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '';
+      if (transaction.kind === 'usage') {
+        const batch = await usage.take(transaction.id);
+        detail = batch.detail;
+        const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.amountMillicredits ?? 0;
+        const org = own.find((entry) => entry.accountId === ORG_ACCOUNT_ID)?.amountMillicredits ?? 0;
+        if (world !== batch.costMillicredits || -org !== batch.drawnFromOrgMillicredits) {
+          note({ check: 'usage', transactionId: transaction.id, message: `usage transaction ${transaction.id} moves ${world} millicredits but its ${batch.events} events cost ${batch.costMillicredits}` });
+        }
+      }
       const draft: TransactionDraft = { ...transaction, entries: own };
       const expectedHash = chainHash(previousHash, canonicalTransactionContent(transaction.id, draft, detail));
       if (expectedHash !== transaction.hash) {
@@ -85,6 +89,9 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     }
     lastId = pageLastId;
   }
+
+  const strays = await usage.rest();
+  if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
 
   const accounts = await db.all<{ id: number; name: string; kind: string; balance: number }>('SELECT id, name, kind, balance_millicredits AS balance FROM accounts ORDER BY id');
   for (const account of accounts) {
@@ -110,4 +117,66 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
 
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
   return { ok: problems.length === 0, transactions: transactionCount, entries: entryCount, accounts: accounts.length, firstBrokenTransactionId: firstBroken, problems };
+}
+
+type UsageEventRow = UsageEventFacts & { id: number; transactionId: number };
+
+/**
+ * Walks usage_events in id order alongside the transactions: events are written in the order of
+ * their transactions, so one forward pass in pages pairs each batch with its events.
+ */
+class UsageEventCursor {
+  private page: UsageEventRow[] = [];
+  private index = 0;
+  private lastId = 0;
+  private done = false;
+  private strays = 0;
+
+  constructor(private readonly db: SqlReader) {}
+
+  private async peek(): Promise<UsageEventRow | undefined> {
+    if (this.index >= this.page.length && !this.done) {
+      this.page = await this.db.all<UsageEventRow>(
+        `SELECT id, transaction_id AS transactionId, event_id AS eventId, occurred_at_ms AS occurredAtMs, user_id AS userId, department_id AS departmentId, model, feature,
+           input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess,
+           cost_millicredits AS costMillicredits, drawn_from_org_millicredits AS drawnFromOrgMillicredits
+         FROM usage_events WHERE id > ? ORDER BY id LIMIT ?`,
+        [this.lastId, PAGE_SIZE],
+      );
+      this.index = 0;
+      if (this.page.length === 0) this.done = true;
+      else this.lastId = this.page[this.page.length - 1]!.id;
+    }
+    return this.page[this.index];
+  }
+
+  /** The digest and sums of the events of one usage transaction (events out of order count as strays). */
+  async take(transactionId: number): Promise<{ detail: string; events: number; costMillicredits: number; drawnFromOrgMillicredits: number }> {
+    const digest = new UsageDigest();
+    let events = 0;
+    let costMillicredits = 0;
+    let drawnFromOrgMillicredits = 0;
+    for (let row = await this.peek(); row !== undefined && row.transactionId <= transactionId; row = await this.peek()) {
+      this.index += 1;
+      if (row.transactionId !== transactionId) {
+        this.strays += 1;
+        continue;
+      }
+      digest.add(usageEventLine(row));
+      events += 1;
+      costMillicredits += row.costMillicredits;
+      drawnFromOrgMillicredits += row.drawnFromOrgMillicredits;
+    }
+    return { detail: digest.detail(), events, costMillicredits, drawnFromOrgMillicredits };
+  }
+
+  /** Events left after the last transaction: they belong to none. */
+  async rest(): Promise<number> {
+    let count = this.strays;
+    while ((await this.peek()) !== undefined) {
+      this.index += 1;
+      count += 1;
+    }
+    return count;
+  }
 }

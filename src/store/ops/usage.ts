@@ -9,7 +9,7 @@ import { UsagePoster, type PostedUsage } from './usagePoster.js';
 /** One event through the general mutation path (idempotency key, dry run). */
 export async function recordUsage(db: Database, request: MutationRequest, record: UsageRecord, timeZone: string) {
   return runMutation(db, { ...request, audit: false }, async ({ tx, ledger }) => {
-    const poster = await UsagePoster.open(tx, ledger, { timeZone, actor: request.actor, nowMs: request.nowMs });
+    const poster = await UsagePoster.open(tx, ledger, { timeZone, actor: request.actor, nowMs: request.nowMs, memo: record.model });
     const posted = await poster.post(record);
     poster.finish();
     return posted;
@@ -39,7 +39,7 @@ export async function importBatch(db: Database, items: readonly ImportItem[], op
   await db.write(
     async (tx) => {
       const ledger = await LedgerWriter.open(tx);
-      const poster = await UsagePoster.open(tx, ledger, options);
+      const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
       const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
       await poster.prefetch(records);
       for (const item of items) {

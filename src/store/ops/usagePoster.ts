@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
-import { CreditsError } from '../../core/errors.js';
-import { usageHashDetail, type Entry } from '../../core/ledger.js';
+import { CreditsError, assert } from '../../core/errors.js';
+import type { Entry } from '../../core/ledger.js';
 import { describeRule, ruleApplies, type LimitRule } from '../../core/limits.js';
 import { priceUsage, type PricedUsage } from '../../core/pricing.js';
 import type { Tier } from '../../core/rateCard.js';
-import { localDateKey, periodBounds } from '../../core/time.js';
+import { periodBounds, type Period, type PeriodBounds } from '../../core/time.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
 import type { WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
-import { RateBook, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
+import { RateBook, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
+import { UsageDigest, usageEventLine } from '../usageDigest.js';
 
 export type PostedUsage = {
   status: 'accepted' | 'duplicate';
@@ -31,27 +31,83 @@ export type PostedUsage = {
 
 type UserInfo = { id: number; email: string; departmentId: number; department: string; overdraftFrom: number | null; overdraftMaxMillicredits: number };
 type RollupKey = string;
-type Rollup = { dayKey: string; userId: number; departmentId: number; model: string; tier: string; feature: string; events: number; millicredits: number };
+type Rollup = { dayKey: string; userId: number; departmentId: number; model: string; tier: string; feature: string; events: number; millicredits: number; drawnFromOrgMillicredits: number };
 
-/** The content of a usage event as given (time as given, not resolved), for event-id idempotency. */
-export function usageRequestHash(record: UsageRecord): string {
-  return createHash('sha256')
-    .update(JSON.stringify([record.user, record.model, record.inputTokens, record.outputTokens, record.toolCalls, record.feature, record.images, record.imageSize, record.dbAccess, record.occurredAtMs]))
-    .digest('hex');
+type StoredEvent = {
+  eventId: string;
+  transactionId: number;
+  occurredAtMs: number;
+  userId: number;
+  model: string;
+  feature: string;
+  inputTokens: number;
+  outputTokens: number;
+  toolCalls: number;
+  images: number;
+  imageSize: string;
+  dbAccess: number;
+};
+
+/**
+ * Whether a re-sent event is the one already posted. The time counts only when the sender gave
+ * one: an event sent without `at` means "now", which differs on every retry.
+ */
+function sameEvent(stored: StoredEvent, record: UsageRecord, userId: number): boolean {
+  return (
+    stored.userId === userId &&
+    stored.model === record.model &&
+    stored.feature === record.feature &&
+    stored.inputTokens === record.inputTokens &&
+    stored.outputTokens === record.outputTokens &&
+    stored.toolCalls === record.toolCalls &&
+    stored.images === record.images &&
+    stored.imageSize === record.imageSize &&
+    stored.dbAccess === (record.dbAccess ? 1 : 0) &&
+    (record.occurredAtMs === null || stored.occurredAtMs === record.occurredAtMs)
+  );
+}
+
+type PostingPlan = { limitKeys: string[]; shortfall: number; drawKey: string | null; entries: Entry[] };
+
+const SELECT_STORED_EVENT = `SELECT event_id AS eventId, transaction_id AS transactionId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature,
+  input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess FROM usage_events`;
+
+const INSERT_EVENT_SQL = `INSERT INTO usage_events (transaction_id, event_id, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens,
+  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (event_id) DO NOTHING`;
+
+/** Caches the local day or month of the last instant asked: events of one import mostly share it. */
+class PeriodCache {
+  private readonly last = new Map<string, PeriodBounds>();
+  constructor(private readonly timeZone: string) {}
+
+  of(instantMs: number, period: Period): PeriodBounds {
+    const cached = this.last.get(period);
+    if (cached && instantMs >= cached.startMs && instantMs < cached.endMs) return cached;
+    const bounds = periodBounds(instantMs, period, this.timeZone);
+    this.last.set(period, bounds);
+    return bounds;
+  }
 }
 
 /**
- * Prices and posts usage events inside one write transaction: every check (event id, rate,
+ * Prices and posts usage events inside one write transaction. Every check (event id, rate,
  * limits, balance, overdraft) runs before anything of an event is written, so a refused event
- * leaves no trace and the next one can go on. State it needs is read once per transaction and
- * kept current in memory: a batch of thousands of events costs a handful of reads.
+ * leaves no trace and the next one can go on. All accepted events of one poster form one ledger
+ * transaction (a batch: entries summed per account, its hash covering every event's line), and
+ * the state the checks need is read once and kept current in memory: a batch of thousands of
+ * events costs a handful of reads and one row per event.
  */
 export class UsagePoster {
   private readonly users = new Map<string, UserInfo>();
   private readonly usedByLimitPeriod = new Map<string, number>();
   private readonly drawnByDepartmentMonth = new Map<string, number>();
   private readonly rollups = new Map<RollupKey, Rollup>();
-  private readonly knownEvents = new Map<string, { requestHash: string; transactionId: number }>();
+  private readonly knownEvents = new Map<string, StoredEvent>();
+  private readonly periods: PeriodCache;
+  private readonly digest = new UsageDigest();
+  private readonly transactionId: number;
+  private readonly claimsByInsert: boolean;
 
   private constructor(
     private readonly tx: WriteTx,
@@ -59,16 +115,22 @@ export class UsagePoster {
     private readonly rates: RateBook,
     private readonly limits: LimitRule[],
     private readonly timeZone: string,
-    private readonly actor: string,
     private readonly nowMs: number,
-  ) {}
-
-  static async open(tx: WriteTx, ledger: LedgerWriter, options: { timeZone: string; actor: string; nowMs: number }): Promise<UsagePoster> {
-    const [rates, limits] = await Promise.all([loadRates(tx), loadLimits(tx)]);
-    return new UsagePoster(tx, ledger, new RateBook(rates), limits, options.timeZone, options.actor, options.nowMs);
+    actor: string,
+    memo: string,
+  ) {
+    this.periods = new PeriodCache(timeZone);
+    this.claimsByInsert = tx.insertIfAbsent !== undefined;
+    this.transactionId = ledger.openBatch({ kind: 'usage', actor, memo, createdAtMs: nowMs, idempotencyKey: null, reversesTransactionId: null });
   }
 
-  /** Reads users and earlier events of a batch in two queries instead of one per event. */
+  static async open(tx: WriteTx, ledger: LedgerWriter, options: { timeZone: string; actor: string; nowMs: number; memo?: string }): Promise<UsagePoster> {
+    const [rates, limits] = await Promise.all([loadRates(tx), loadLimits(tx)]);
+    await ledger.load([WORLD_ACCOUNT_ID, ORG_ACCOUNT_ID]);
+    return new UsagePoster(tx, ledger, new RateBook(rates), limits, options.timeZone, options.nowMs, options.actor, options.memo ?? 'usage');
+  }
+
+  /** Reads users and earlier events of a batch in a few queries instead of one per event. */
   async prefetch(records: readonly UsageRecord[]): Promise<void> {
     const emails = [...new Set(records.map((record) => record.user))].filter((email) => !this.users.has(email));
     for (let start = 0; start < emails.length; start += 500) {
@@ -81,51 +143,148 @@ export class UsagePoster {
       );
       for (const row of rows) this.users.set(row.email.toLowerCase(), row);
     }
-    const ids = [...new Set(records.map((record) => record.eventId).filter((id): id is string => id !== null && !this.knownEvents.has(id)))];
+    // Locally the insert itself finds duplicates (see post); remotely one read per batch is cheaper.
+    const ids = this.claimsByInsert ? [] : [...new Set(records.map((record) => record.eventId).filter((id): id is string => id !== null && !this.knownEvents.has(id)))];
     for (let start = 0; start < ids.length; start += 500) {
       const slice = ids.slice(start, start + 500);
-      const rows = await this.tx.all<{ eventId: string; requestHash: string; transactionId: number }>(
-        `SELECT event_id AS eventId, request_hash AS requestHash, transaction_id AS transactionId FROM usage_events WHERE event_id IN (${slice.map(() => '?').join(',')})`,
+      const rows = await this.tx.all<StoredEvent>(
+        `${SELECT_STORED_EVENT} WHERE event_id IN (${slice.map(() => '?').join(',')})`,
         slice,
       );
       for (const row of rows) this.knownEvents.set(row.eventId, row);
     }
-    const departments = new Set<number>([WORLD_ACCOUNT_ID, ORG_ACCOUNT_ID]);
+    const departments = new Set<number>();
     for (const user of this.users.values()) departments.add(user.departmentId);
     await this.ledger.load(departments);
   }
 
   async post(record: UsageRecord): Promise<PostedUsage> {
-    await this.prefetch([record]);
+    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.knownEvents.has(record.eventId))) await this.prefetch([record]);
     const user = this.users.get(record.user);
     if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
     const occurredAtMs = record.occurredAtMs ?? this.nowMs;
     const rate = this.rates.at(record.model, occurredAtMs);
-    const priced = priceUsage(rate, { ...record, model: rate.model });
+    const priced = priceUsage(rate, record);
     const cost = priced.totalMillicredits;
-    const requestHash = usageRequestHash(record);
-    const base = { eventId: record.eventId, user: user.email, department: user.department, model: rate.model, modelName: rate.displayName, tier: rate.tier, feature: record.feature, occurredAtMs, priced, costMillicredits: cost };
+    const result = (status: PostedUsage['status'], transactionId: number, drawnFromOrgMillicredits: number): PostedUsage => ({
+      status,
+      eventId: record.eventId,
+      transactionId,
+      user: user.email,
+      department: user.department,
+      model: rate.model,
+      modelName: rate.displayName,
+      tier: rate.tier,
+      feature: record.feature,
+      occurredAtMs,
+      priced,
+      costMillicredits: cost,
+      departmentBalanceMillicredits: this.ledger.balanceOf(user.departmentId),
+      drawnFromOrgMillicredits,
+    });
+
+    const duplicateOf = (stored: StoredEvent): PostedUsage => {
+      if (!sameEvent(stored, record, user.id)) {
+        throw new CreditsError('IDEMPOTENCY_CONFLICT', `event id "${record.eventId}" was already posted with different content`, {
+          hint: 'an event id names one interaction; resend it unchanged or use a new id',
+        });
+      }
+      return result('duplicate', stored.transactionId, 0);
+    };
 
     if (record.eventId !== null) {
       const known = this.knownEvents.get(record.eventId);
-      if (known) {
-        if (known.requestHash !== requestHash) {
-          throw new CreditsError('IDEMPOTENCY_CONFLICT', `event id "${record.eventId}" was already posted with different content`, {
-            hint: 'an event id names one interaction; resend it unchanged or use a new id',
-          });
-        }
-        return { ...base, status: 'duplicate', transactionId: known.transactionId, departmentBalanceMillicredits: this.ledger.balanceOf(user.departmentId), drawnFromOrgMillicredits: 0 };
-      }
+      if (known) return duplicateOf(known);
     }
     if (cost <= 0) {
       throw new CreditsError('INVALID_VALUE', 'this event has nothing to price: every count is zero', { hint: 'pass --input-tokens, --output-tokens, --tool-calls or --images' });
     }
 
-    const subject = { userId: user.id, departmentId: user.departmentId, model: rate.model, tier: rate.tier };
+    let plan: PostingPlan;
+    try {
+      plan = await this.plan(user, rate.model, rate.tier, occurredAtMs, cost);
+    } catch (error) {
+      // A refused event may be one posted before (a re-run import after credits ran out): that is a duplicate, not a refusal.
+      const stored = this.claimsByInsert && record.eventId !== null ? await this.findStored(record.eventId) : undefined;
+      if (stored) return duplicateOf(stored);
+      throw error;
+    }
+    const { limitKeys, shortfall, drawKey, entries } = plan;
+
+    const facts = {
+      eventId: record.eventId,
+      occurredAtMs,
+      userId: user.id,
+      departmentId: user.departmentId,
+      model: rate.model,
+      feature: record.feature,
+      inputTokens: record.inputTokens,
+      outputTokens: record.outputTokens,
+      toolCalls: record.toolCalls,
+      images: record.images,
+      imageSize: record.imageSize,
+      dbAccess: record.dbAccess ? 1 : 0,
+      costMillicredits: cost,
+      drawnFromOrgMillicredits: shortfall,
+    };
+    const insertArgs = [this.transactionId, record.eventId, occurredAtMs, user.id, user.departmentId, rate.model, rate.tier, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, facts.dbAccess, cost, shortfall];
+    if (this.claimsByInsert) {
+      if (!this.tx.insertIfAbsent!(INSERT_EVENT_SQL, insertArgs)) {
+        const stored = await this.findStored(record.eventId!);
+        assert(stored, 'an event id that conflicts on insert is stored');
+        return duplicateOf(stored);
+      }
+    } else {
+      this.tx.run(INSERT_EVENT_SQL, insertArgs);
+    }
+    this.ledger.addToBatch(entries);
+    this.digest.add(usageEventLine(facts));
+    for (const key of limitKeys) this.usedByLimitPeriod.set(key, (this.usedByLimitPeriod.get(key) ?? 0) + cost);
+    if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
+    if (record.eventId !== null) {
+      const { inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess } = facts;
+      this.knownEvents.set(record.eventId, { eventId: record.eventId, transactionId: this.transactionId, occurredAtMs, userId: user.id, model: rate.model, feature: record.feature, inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess });
+    }
+    this.addRollup(this.periods.of(occurredAtMs, 'day').key, user, rate.model, rate.tier, record.feature, cost, shortfall);
+    return result('accepted', this.transactionId, shortfall);
+  }
+
+  /** Every check of one event, writing nothing: limits, then the department's credits and its overdraft. */
+  private async plan(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<PostingPlan> {
+    const limitKeys = await this.checkLimits(user, model, tier, occurredAtMs, cost);
+    const departmentBalance = this.ledger.balanceOf(user.departmentId);
+    const fromDepartment = Math.min(cost, Math.max(0, departmentBalance));
+    const shortfall = cost - fromDepartment;
+    let drawKey: string | null = null;
+    if (shortfall > 0) {
+      const canDraw = await this.overdraftLeft(user, occurredAtMs);
+      if (shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
+        throw new CreditsError('INSUFFICIENT_CREDITS', `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`, {
+          hint: `transfer credits to ${user.department} or buy a package --for it`,
+          details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
+        });
+      }
+      drawKey = canDraw.key;
+    }
+    const entries: Entry[] = [{ accountId: WORLD_ACCOUNT_ID, amountMillicredits: cost }];
+    if (fromDepartment > 0) entries.push({ accountId: user.departmentId, amountMillicredits: -fromDepartment });
+    if (shortfall > 0) entries.push({ accountId: ORG_ACCOUNT_ID, amountMillicredits: -shortfall });
+    this.ledger.assertCovered(entries);
+    return { limitKeys, shortfall, drawKey, entries };
+  }
+
+  private async findStored(eventId: string): Promise<StoredEvent | undefined> {
+    return this.tx.get<StoredEvent>(`${SELECT_STORED_EVENT} WHERE event_id = ?`, [eventId]);
+  }
+
+  /** Refuses the event when any applicable limit would be passed; returns the limit periods it counts in. */
+  private async checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<string[]> {
     const limitKeys: string[] = [];
+    if (this.limits.length === 0) return limitKeys;
+    const subject = { userId: user.id, departmentId: user.departmentId, model, tier };
     for (const rule of this.limits) {
       if (!ruleApplies(rule, subject)) continue;
-      const bounds = periodBounds(occurredAtMs, rule.period, this.timeZone);
+      const bounds = this.periods.of(occurredAtMs, rule.period);
       const key = `${rule.id}|${bounds.key}`;
       let used = this.usedByLimitPeriod.get(key);
       if (used === undefined) {
@@ -141,53 +300,7 @@ export class UsagePoster {
       }
       limitKeys.push(key);
     }
-
-    const departmentBalance = this.ledger.balanceOf(user.departmentId);
-    const fromDepartment = Math.min(cost, Math.max(0, departmentBalance));
-    const shortfall = cost - fromDepartment;
-    let drawKey: string | null = null;
-    if (shortfall > 0 || departmentBalance <= 0) {
-      const canDraw = await this.overdraftLeft(user, occurredAtMs);
-      if (departmentBalance + canDraw.left <= 0 || shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
-        throw new CreditsError('INSUFFICIENT_CREDITS', `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`, {
-          hint: `transfer credits to ${user.department} or buy a package --for it`,
-          details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
-        });
-      }
-      drawKey = canDraw.key;
-    }
-
-    const entries: Entry[] = [{ accountId: WORLD_ACCOUNT_ID, amountMillicredits: cost }];
-    if (fromDepartment > 0) entries.push({ accountId: user.departmentId, amountMillicredits: -fromDepartment });
-    if (shortfall > 0) entries.push({ accountId: ORG_ACCOUNT_ID, amountMillicredits: -shortfall });
-    const facts = {
-      eventId: record.eventId,
-      occurredAtMs,
-      userId: user.id,
-      model: rate.model,
-      feature: record.feature,
-      inputTokens: record.inputTokens,
-      outputTokens: record.outputTokens,
-      toolCalls: record.toolCalls,
-      images: record.images,
-      imageSize: record.imageSize,
-      dbAccess: record.dbAccess ? 1 : 0,
-      costMillicredits: cost,
-    };
-    const posted = this.ledger.postLoaded(
-      { kind: 'usage', actor: this.actor, memo: rate.model, createdAtMs: this.nowMs, idempotencyKey: null, reversesTransactionId: null, entries },
-      usageHashDetail(facts),
-    );
-    this.tx.run(
-      `INSERT INTO usage_events (transaction_id, event_id, request_hash, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens, tool_calls, images, image_size, db_access, cost_millicredits)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [posted.transactionId, record.eventId, requestHash, occurredAtMs, user.id, user.departmentId, rate.model, rate.tier, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, facts.dbAccess, cost],
-    );
-    for (const key of limitKeys) this.usedByLimitPeriod.set(key, (this.usedByLimitPeriod.get(key) ?? 0) + cost);
-    if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
-    if (record.eventId !== null) this.knownEvents.set(record.eventId, { requestHash, transactionId: posted.transactionId });
-    this.addRollup(localDateKey(occurredAtMs, this.timeZone), user, rate.model, rate.tier, record.feature, cost);
-    return { ...base, status: 'accepted', transactionId: posted.transactionId, departmentBalanceMillicredits: this.ledger.balanceOf(user.departmentId), drawnFromOrgMillicredits: shortfall };
+    return limitKeys;
   }
 
   /** How much more the department may draw from org this calendar month (its overdraft rule). */
@@ -197,34 +310,32 @@ export class UsagePoster {
     const key = `${user.departmentId}|${bounds.key}`;
     let drawn = this.drawnByDepartmentMonth.get(key);
     if (drawn === undefined) {
-      const row = await this.tx.get<{ drawn: number | null }>(
-        `SELECT -sum(e.amount_millicredits) AS drawn FROM usage_events u JOIN entries e ON e.transaction_id = u.transaction_id AND e.account_id = ?
-         WHERE u.department_id = ? AND u.occurred_at_ms >= ? AND u.occurred_at_ms < ?`,
-        [ORG_ACCOUNT_ID, user.departmentId, bounds.startMs, bounds.endMs],
-      );
-      drawn = row?.drawn ?? 0;
+      drawn = await drawnFromOrgInMonth(this.tx, user.departmentId, bounds);
       this.drawnByDepartmentMonth.set(key, drawn);
     }
     return { left: Math.max(0, user.overdraftMaxMillicredits - drawn), key };
   }
 
-  private addRollup(dayKey: string, user: UserInfo, model: string, tier: string, feature: string, cost: number): void {
+  private addRollup(dayKey: string, user: UserInfo, model: string, tier: string, feature: string, cost: number, drawn: number): void {
     const key = `${dayKey}|${user.id}|${user.departmentId}|${model}|${feature}`;
     const rollup = this.rollups.get(key);
     if (rollup) {
       rollup.events += 1;
       rollup.millicredits += cost;
+      rollup.drawnFromOrgMillicredits += drawn;
     } else {
-      this.rollups.set(key, { dayKey, userId: user.id, departmentId: user.departmentId, model, tier, feature, events: 1, millicredits: cost });
+      this.rollups.set(key, { dayKey, userId: user.id, departmentId: user.departmentId, model, tier, feature, events: 1, millicredits: cost, drawnFromOrgMillicredits: drawn });
     }
   }
 
-  /** Writes the day totals; call once, after the last post, in the same transaction. */
+  /** Closes the batch transaction and writes the day totals; call once, after the last post. */
   finish(): void {
+    this.ledger.closeBatch(this.digest.detail());
     this.tx.runMany(
-      `INSERT INTO usage_daily (day_key, user_id, department_id, model, tier, feature, event_count, millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(day_key, user_id, department_id, model, feature) DO UPDATE SET event_count = event_count + excluded.event_count, millicredits = millicredits + excluded.millicredits`,
-      [...this.rollups.values()].map((rollup) => [rollup.dayKey, rollup.userId, rollup.departmentId, rollup.model, rollup.tier, rollup.feature, rollup.events, rollup.millicredits]),
+      `INSERT INTO usage_daily (day_key, user_id, department_id, model, tier, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(day_key, user_id, department_id, model, feature) DO UPDATE SET event_count = event_count + excluded.event_count,
+         millicredits = millicredits + excluded.millicredits, drawn_from_org_millicredits = drawn_from_org_millicredits + excluded.drawn_from_org_millicredits`,
+      [...this.rollups.values()].map((rollup) => [rollup.dayKey, rollup.userId, rollup.departmentId, rollup.model, rollup.tier, rollup.feature, rollup.events, rollup.millicredits, rollup.drawnFromOrgMillicredits]),
     );
     this.rollups.clear();
   }

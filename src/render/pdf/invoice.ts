@@ -1,0 +1,159 @@
+import { CreditsError } from '../../core/errors.js';
+import { formatBasisPoints, formatCount, formatCredits, formatEuros } from '../format.js';
+import { addFooters, COLOR, drawTable, finishDocument, Flow, FONT, openDocument, rule, textAt, type PageFrame } from './document.js';
+import { germanDate, paymentMethodLabel } from './labels.js';
+import type { InvoiceData, InvoiceParty } from './types.js';
+
+export type { InvoiceData } from './types.js';
+
+/** 20 mm left margin; the recipient block sits where a DIN 5008 window envelope shows it. */
+const FRAME: PageFrame = { left: 57, right: 545.28, top: 45, bottom: 772, footerY: 792 };
+const RECIPIENT_Y = 136;
+const META_X = 325;
+
+function addressLines(party: InvoiceParty): string[] {
+  return party.address
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+/** §14 (4) UStG needs these; the command should have checked, this keeps a broken invoice from being written. */
+function checkInvoice(data: InvoiceData): void {
+  const missing: string[] = [];
+  if (data.seller.name.trim() === '') missing.push('seller name (credits org set --name)');
+  if (addressLines(data.seller).length === 0) missing.push('seller address (credits org set --address)');
+  if (data.seller.vatId.trim() === '') missing.push('seller VAT id (credits org set --vat-id)');
+  if (data.buyer.name.trim() === '') missing.push('buyer name');
+  if (data.invoiceNumber.trim() === '') missing.push('invoice number');
+  if (data.lines.length === 0) missing.push('invoice lines');
+  if (missing.length > 0) {
+    throw new CreditsError('INVALID_VALUE', `cannot write invoice ${data.invoiceNumber || '(no number)'}: missing ${missing.join(', ')}`, {
+      hint: 'a German invoice (§14 UStG) names the seller with address and VAT id, and the buyer',
+    });
+  }
+  const linesNet = data.lines.reduce((sum, line) => sum + line.netCents, 0);
+  const integers = [data.netCents, data.vatCents, data.grossCents, data.vatRateBasisPoints, ...data.lines.flatMap((line) => [line.netCents, line.unitPriceNetCents, line.quantity, line.millicredits])];
+  if (!integers.every((value) => Number.isSafeInteger(value)) || linesNet !== data.netCents || data.netCents + data.vatCents !== data.grossCents) {
+    throw new CreditsError('INTERNAL', `invoice ${data.invoiceNumber} does not add up: lines ${linesNet}, net ${data.netCents} + VAT ${data.vatCents} vs gross ${data.grossCents} (cents)`);
+  }
+}
+
+/** Writes a German invoice (Rechnung, §14 UStG) as an A4 PDF, atomically (temp file, then rename). */
+export async function writeInvoicePdf(data: InvoiceData, outputPath: string): Promise<void> {
+  checkInvoice(data);
+  const sellerLines = addressLines(data.seller);
+  const buyerLines = addressLines(data.buyer);
+  const opened = await openDocument(
+    { title: `Rechnung / Invoice ${data.invoiceNumber}`, author: data.seller.name, subject: `Rechnung ${data.invoiceNumber} an ${data.buyer.name}`, lang: 'de-DE' },
+    FRAME,
+  );
+  const { doc } = opened;
+  const flow = new Flow(doc, FRAME, (next) => {
+    textAt(doc, `${data.seller.name} · Rechnung / Invoice ${data.invoiceNumber} (Fortsetzung / continued)`, FRAME.left, next.y, { size: 7.5, color: COLOR.muted, width: next.width });
+    next.y += 20;
+  });
+  const width = flow.width;
+
+  // Seller, top right.
+  let y = FRAME.top;
+  textAt(doc, data.seller.name, FRAME.left, y, { font: FONT.bold, size: 15, width, align: 'right', color: COLOR.accent });
+  y += 21;
+  for (const line of sellerLines) {
+    textAt(doc, line, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
+    y += 11.5;
+  }
+  textAt(doc, `USt-IdNr. / VAT ID: ${data.seller.vatId}`, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
+
+  // Return-address line and recipient, where a window envelope shows them.
+  const senderLine = [data.seller.name, ...sellerLines].join(' · ');
+  textAt(doc, senderLine, FRAME.left, RECIPIENT_Y - 14, { size: 6.5, color: COLOR.muted, width: META_X - FRAME.left - 20 });
+  rule(doc, FRAME.left, META_X - 20, RECIPIENT_Y - 5, COLOR.rule, 0.4);
+  y = RECIPIENT_Y;
+  textAt(doc, data.buyer.name, FRAME.left, y, { font: FONT.bold, size: 10, width: META_X - FRAME.left - 20 });
+  y += 14;
+  for (const line of buyerLines) {
+    textAt(doc, line, FRAME.left, y, { size: 10, width: META_X - FRAME.left - 20 });
+    y += 13.5;
+  }
+  if (data.buyer.vatId) {
+    textAt(doc, `USt-IdNr. / VAT ID: ${data.buyer.vatId}`, FRAME.left, y + 3, { size: 8.5, color: COLOR.muted, width: META_X - FRAME.left - 20 });
+    y += 16;
+  }
+  const recipientBottom = y;
+
+  // Invoice facts, right of the recipient.
+  const payment = paymentMethodLabel(data.paymentMethod);
+  const facts: Array<[string, string]> = [
+    ['Rechnungsnummer / Invoice no.', data.invoiceNumber],
+    ['Rechnungsdatum / Invoice date', germanDate(data.invoiceDayKey)],
+    ['Leistungsdatum / Date of supply', germanDate(data.supplyDayKey)],
+  ];
+  if (data.purchaseReference) facts.push(['Bestellung / Purchase', data.purchaseReference]);
+  y = RECIPIENT_Y;
+  for (const [label, value] of facts) {
+    textAt(doc, label, META_X, y + 0.5, { size: 7.5, color: COLOR.muted });
+    textAt(doc, value, META_X, y, { font: FONT.bold, size: 8.5, width: FRAME.right - META_X, align: 'right' });
+    y += 15;
+  }
+  flow.y = Math.max(recipientBottom, y, 250) + 18;
+
+  textAt(doc, 'Rechnung / Invoice', FRAME.left, flow.y, { font: FONT.bold, size: 18, color: COLOR.accent });
+  flow.gap(28);
+  flow.paragraph('Für die folgenden Leistungen berechnen wir Ihnen / We invoice you for the following services:', { size: 9 });
+  flow.gap(8);
+
+  drawTable(flow, {
+    columns: [
+      { header: 'Pos.\nItem', width: 32 },
+      { header: 'Beschreibung\nDescription', width: 196, wrap: true },
+      { header: 'Menge\nQuantity', width: 54, align: 'right' },
+      { header: 'Einzelpreis netto\nUnit price (net)', width: 104, align: 'right' },
+      { header: 'Betrag netto\nNet amount', width: 90, align: 'right' },
+    ],
+    rows: data.lines.map((line, index) => ({
+      cells: [
+        String(index + 1),
+        `${line.description}\n${formatCredits(line.millicredits, 0)} credits${line.detail ? ` · ${line.detail}` : ''}`,
+        formatCount(line.quantity),
+        formatEuros(line.unitPriceNetCents),
+        formatEuros(line.netCents),
+      ],
+    })),
+    size: 9,
+  });
+  flow.gap(10);
+
+  // Totals, right-aligned under the table.
+  const vatRate = formatBasisPoints(data.vatRateBasisPoints);
+  const totals: Array<[string, string, boolean]> = [
+    ['Nettobetrag / Net amount', formatEuros(data.netCents), false],
+    [`zzgl. USt. ${vatRate} / VAT ${vatRate}`, formatEuros(data.vatCents), false],
+    ['Gesamtbetrag / Total amount (gross)', formatEuros(data.grossCents), true],
+  ];
+  const totalsX = FRAME.left + width * 0.42;
+  flow.ensure(totals.length * 17 + 8);
+  for (const [label, value, bold] of totals) {
+    if (bold) {
+      rule(doc, totalsX, FRAME.right, flow.y - 3, COLOR.text, 0.8);
+      flow.gap(2);
+    }
+    const style = { font: bold ? FONT.bold : FONT.regular, size: bold ? 10.5 : 9.5 } as const;
+    textAt(doc, label, totalsX, flow.y, style);
+    textAt(doc, value, totalsX, flow.y, { ...style, width: FRAME.right - totalsX, align: 'right' });
+    flow.gap(bold ? 18 : 16);
+  }
+  flow.gap(16);
+
+  // Payment and notes.
+  flow.paragraph(`Zahlungsart / Payment method: ${payment.de === payment.en ? payment.de : `${payment.de} / ${payment.en}`}`, { size: 9 });
+  if (data.paymentNote) flow.paragraph(data.paymentNote, { size: 9 });
+  for (const note of data.notes ?? []) {
+    flow.gap(3);
+    flow.paragraph(note, { size: 8.5, color: COLOR.muted });
+  }
+
+  const footer = [data.seller.name, ...sellerLines, `USt-IdNr. ${data.seller.vatId}`].join(' · ');
+  addFooters(doc, FRAME, footer, (page, count) => `Seite ${page} von ${count} / Page ${page} of ${count}`);
+  await finishDocument(opened, outputPath);
+}

@@ -1,0 +1,132 @@
+import type { PaymentMethod } from '../../core/packages.js';
+
+/**
+ * Plain data for the PDF documents. The caller (a command handler) gathers it from the ledger;
+ * the renderers only lay it out. Every amount of credits is an integer count of millicredits,
+ * every amount of money an integer count of euro cents. Dates are 'YYYY-MM-DD' keys (calendar days
+ * in the organisation's time zone) and months 'YYYY-MM' keys; the renderers format them.
+ */
+
+/** One row of a usage table: a department, user, model or feature with its usage in the month. */
+export type StatementUsageRow = {
+  /** Department name, user e-mail, model name or feature name. */
+  label: string;
+  /** Number of usage events. */
+  events: number;
+  /** Credits spent, in millicredits (positive). */
+  millicredits: number;
+  /** Euro value in cents; when left out, the credit value (1 credit = €0.01, rounded half up). */
+  cents?: number;
+};
+
+export type StatementDepartmentRow = StatementUsageRow & {
+  /** Cost-centre code; null or '' when the department has none. */
+  costCenter: string | null;
+};
+
+export type StatementUserRow = StatementUsageRow & {
+  /** The user's department, shown next to the user when given. */
+  department?: string | null;
+};
+
+/** A purchase credited in the month. */
+export type StatementPurchase = {
+  dayKey: string;
+  /** Purchase id or number, as the user refers to it (`purchases`, `invoice ID`). */
+  reference: string;
+  /** What was bought, like "Standard" or "Standard × 2" or "Custom (12.5% discount)". */
+  description: string;
+  method: PaymentMethod;
+  /** Credits credited, in millicredits (positive). */
+  millicredits: number;
+  /** Price paid, in cents. */
+  priceCents: number;
+};
+
+/** A transfer into or out of the statement's scope. */
+export type StatementTransfer = {
+  dayKey: string;
+  direction: 'in' | 'out';
+  /** The other side: "org" (the unallocated pool) or a department name. */
+  counterparty: string;
+  /** The transfer's reason; '' when none was given. */
+  memo: string;
+  /** Credits moved, in millicredits (positive; `direction` gives the sign). */
+  millicredits: number;
+};
+
+export type StatementData = {
+  organisation: string;
+  /** 'YYYY-MM'. */
+  monthKey: string;
+  /** IANA zone the month is counted in, like Europe/Berlin. */
+  timeZone: string;
+  /** The department the statement is limited to (`--dept`), or null for the whole organisation. */
+  department: { name: string; costCenter: string | null } | null;
+  /** When the statement was made, already formatted for people (like "2026-04-01 06:00 CEST"). */
+  generatedAt?: string;
+
+  openingMillicredits: number;
+  purchases: StatementPurchase[];
+  transfers: StatementTransfer[];
+  /** Total usage in the month, in millicredits (positive). */
+  usageMillicredits: number;
+  usageEvents: number;
+  /** Reversals and adjustments in the month, signed (positive adds credits); 0 or absent when none. */
+  adjustmentsMillicredits?: number;
+  closingMillicredits: number;
+
+  usageByDepartment: StatementDepartmentRow[];
+  usageByUser: StatementUserRow[];
+  usageByModel: StatementUsageRow[];
+  usageByFeature: StatementUsageRow[];
+};
+
+/** A party on an invoice. `address` holds the postal lines separated by newlines. */
+export type InvoiceParty = {
+  name: string;
+  address: string;
+  /** USt-IdNr. (VAT identification number), like DE123456789. */
+  vatId?: string | null;
+};
+
+export type InvoiceLine = {
+  /** Type of service, like "AI usage credits – Standard package". */
+  description: string;
+  /** A second, smaller line, like "5,000 credits, 5% volume discount". */
+  detail?: string;
+  quantity: number;
+  /** Credits delivered by this line in total, in millicredits. */
+  millicredits: number;
+  /** Net price of one unit, in cents. */
+  unitPriceNetCents: number;
+  /** Net amount of the line, in cents. */
+  netCents: number;
+};
+
+export type InvoiceData = {
+  /** Sequential invoice number, given by the caller (like "INV-2026-0007"). */
+  invoiceNumber: string;
+  /** Invoice date (Rechnungsdatum), 'YYYY-MM-DD'. */
+  invoiceDayKey: string;
+  /** Date of supply (Leistungsdatum): when the credits were delivered, 'YYYY-MM-DD'. */
+  supplyDayKey: string;
+  /** The issuer; its VAT id is required by §14 (4) Nr. 2 UStG. */
+  seller: InvoiceParty & { vatId: string };
+  buyer: InvoiceParty;
+  lines: InvoiceLine[];
+  /** Sum of the lines' net amounts, in cents. */
+  netCents: number;
+  /** VAT rate in basis points: 1900 = 19%. */
+  vatRateBasisPoints: number;
+  vatCents: number;
+  /** netCents + vatCents. */
+  grossCents: number;
+  paymentMethod: PaymentMethod;
+  /** A sentence on payment, like "Paid by card on 2026-03-04" or "Payable within 14 days"; optional. */
+  paymentNote?: string;
+  /** The purchase this invoice is for, printed as a reference. */
+  purchaseReference?: string;
+  /** Further lines printed under the totals (legal notes, bank details). */
+  notes?: string[];
+};

@@ -1,0 +1,42 @@
+import { createHash, type Hash } from 'node:crypto';
+
+/** The facts of one posted usage event that its batch transaction's hash covers. */
+export type UsageEventFacts = {
+  eventId: string | null;
+  occurredAtMs: number;
+  userId: number;
+  departmentId: number;
+  model: string;
+  feature: string;
+  inputTokens: number;
+  outputTokens: number;
+  toolCalls: number;
+  images: number;
+  imageSize: string;
+  dbAccess: number;
+  costMillicredits: number;
+  drawnFromOrgMillicredits: number;
+};
+
+/** One line per event, fields in a fixed order, so verify can rebuild the digest from the rows. */
+export function usageEventLine(facts: UsageEventFacts): string {
+  return `${JSON.stringify(facts.eventId)}\t${facts.occurredAtMs}\t${facts.userId}\t${facts.departmentId}\t${facts.model}\t${facts.feature}\t${facts.inputTokens}\t${facts.outputTokens}\t${facts.toolCalls}\t${facts.images}\t${facts.imageSize}\t${facts.dbAccess}\t${facts.costMillicredits}\t${facts.drawnFromOrgMillicredits}\n`;
+}
+
+/**
+ * Running hash over the events of one usage transaction: the transaction's chain hash includes
+ * it, so editing, adding or removing any event of the batch breaks the chain.
+ */
+export class UsageDigest {
+  private readonly hash: Hash = createHash('sha256');
+  private count = 0;
+
+  add(line: string): void {
+    this.hash.update(line);
+    this.count += 1;
+  }
+
+  detail(): string {
+    return `usage:${this.count}:${this.hash.digest('hex')}`;
+  }
+}
