@@ -138,6 +138,12 @@ export function addLocalDays(dateKey: string, days: number): string {
   return formatDateKey(shifted.year, shifted.month, shifted.day);
 }
 
+/** 0 = Sunday .. 6 = Saturday, for a local date 'YYYY-MM-DD'. */
+export function weekdayOf(dateKey: string): number {
+  const { year, month, day } = parseDateKey(dateKey);
+  return (((daysFromCivil(year, month, day) + 4) % 7) + 7) % 7;
+}
+
 export function daysInMonth(monthKey: string): number {
   const { year, month } = parseMonthKey(monthKey);
   return monthLength(year, month);

@@ -1,12 +1,42 @@
 import { createClient, type Client, type InStatement, type Transaction } from '@libsql/client';
+import { CreditsError } from '../core/errors.js';
 import { toCreditsError } from './sqlErrors.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
 export type RemoteOptions = { url: string; authToken: string | undefined };
 
 export function openRemoteDatabase(options: RemoteOptions): Database {
-  const client = createClient({ url: options.url, authToken: options.authToken, intMode: 'number' });
+  refuseCredentialsOverHttp(options.url);
+  let client: Client;
+  try {
+    client = createClient({ url: options.url, authToken: options.authToken, intMode: 'number' });
+  } catch (error) {
+    // A typo in --db is the user's to fix, not an internal error.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/^URL_INVALID:\s*/, '');
+    throw new CreditsError('INVALID_VALUE', `${redactUrl(options.url)} is not a valid ledger URL: ${reason}`, {
+      hint: 'use libsql://HOST, https://HOST or wss://HOST (http:// and ws:// for a server on this machine)',
+      cause: error,
+    });
+  }
   return new RemoteDatabase(client, redactUrl(options.url));
+}
+
+/**
+ * libsql:// and http(s):// go over fetch, which refuses a URL with a user name or password, and
+ * its error message repeats the URL, secret included. Say so without the secret instead.
+ */
+function refuseCredentialsOverHttp(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return;
+  }
+  if (/^(libsql|https?):$/i.test(parsed.protocol) && (parsed.username !== '' || parsed.password !== '')) {
+    throw new CreditsError('INVALID_VALUE', `the ledger URL ${redactUrl(url)} must not carry a user name or password`, {
+      hint: 'remove them from the URL and set CREDITS_DB_AUTH_TOKEN to the token',
+    });
+  }
 }
 
 /** A URL for messages: user info and query strings may carry secrets. */
@@ -18,7 +48,7 @@ export function redactUrl(url: string): string {
     parsed.search = '';
     return parsed.toString().replace(/\/$/, '');
   } catch {
-    return url;
+    return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '');
   }
 }
 

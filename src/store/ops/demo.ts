@@ -1,5 +1,9 @@
 import { quotePackage } from '../../core/packages.js';
+import { addLocalDays, localDateKey, localMidnightUtc, weekdayOf } from '../../core/time.js';
+import type { UsageRecord } from '../../core/usageRecord.js';
 import type { Database } from '../driver.js';
+import { LedgerWriter } from '../ledgerWriter.js';
+import { UsagePoster } from './usagePoster.js';
 import type { MutationRequest } from '../mutation.js';
 import { addDepartment, addUser } from './organisation.js';
 import { buyCredits, transferCredits } from './money.js';
@@ -13,13 +17,13 @@ export const DEMO_DEPARTMENTS = [
   { name: 'Support', costCenter: 'CC-400', users: ['roger', 'bert'], allocation: 8_000 },
 ];
 
-export type DemoSummary = { departments: number; users: number; purchases: number; transfers: number };
+export type DemoSummary = { departments: number; users: number; purchases: number; transfers: number; usageEvents: number };
 
 /**
  * A sample organisation so a newcomer sees every command working at once. Built through the same
  * operations a person would run, so it is as valid (and verifiable) as any other ledger.
  */
-export async function loadDemo(db: Database, actor: string, nowMs: number, _timeZone: string): Promise<DemoSummary> {
+export async function loadDemo(db: Database, actor: string, nowMs: number, timeZone: string): Promise<DemoSummary> {
   const startMs = nowMs - 90 * DAY_MS;
   const request = (command: string, atMs: number): MutationRequest => ({ command, args: { demo: true }, actor, nowMs: atMs });
   let users = 0;
@@ -42,5 +46,71 @@ export async function loadDemo(db: Database, actor: string, nowMs: number, _time
     });
     transfers += 1;
   }
-  return { departments: DEMO_DEPARTMENTS.length, users, purchases: 2, transfers };
+  const usageEvents = await postDemoUsage(db, actor, nowMs, timeZone, startMs + 3 * DAY_MS);
+  return { departments: DEMO_DEPARTMENTS.length, users, purchases: 2, transfers, usageEvents };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so every demo ledger is the same. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const DEMO_MODELS = ['gpt-4o-mini', 'gpt-4o-mini', 'claude-3.5-sonnet', 'claude-3-haiku', 'gpt-4o', 'gpt-3.5-turbo'];
+const DEMO_FEATURES = ['chat', 'chat', 'summarize', 'translate', 'analyze'] as const;
+
+/**
+ * Usage for every working hour since the allocations: fewer events at weekends, a slow upward
+ * trend, and one planted spike two days ago (grace runs a large analysis) for `anomalies`.
+ */
+async function postDemoUsage(db: Database, actor: string, nowMs: number, timeZone: string, fromMs: number): Promise<number> {
+  const next = random(20261125);
+  const records: UsageRecord[] = [];
+  const today = localDateKey(nowMs, timeZone);
+  const spikeDay = addLocalDays(today, -2);
+  let id = 0;
+  for (let day = localDateKey(fromMs, timeZone); day <= today; day = addLocalDays(day, 1)) {
+    const midnightMs = localMidnightUtc(day, timeZone);
+    const weekday = weekdayOf(day);
+    const weekend = weekday === 0 || weekday === 6;
+    for (const department of DEMO_DEPARTMENTS) {
+      for (const user of department.users) {
+        const events = Math.round((weekend ? 1 : 6) * (0.6 + next()) * (department.name === 'Engineering' ? 2 : 1) * (day === spikeDay && user === 'grace' ? 12 : 1));
+        for (let index = 0; index < events; index += 1) {
+          const occurredAtMs = midnightMs + Math.floor((8 + next() * 10) * 3_600_000);
+          if (occurredAtMs > nowMs) continue;
+          id += 1;
+          records.push({
+            user: `${user}@demo.example`,
+            model: DEMO_MODELS[Math.floor(next() * DEMO_MODELS.length)]!,
+            inputTokens: 200 + Math.floor(next() * 3000),
+            outputTokens: 100 + Math.floor(next() * 1500),
+            toolCalls: next() < 0.2 ? 1 + Math.floor(next() * 3) : 0,
+            feature: DEMO_FEATURES[Math.floor(next() * DEMO_FEATURES.length)]!,
+            images: 0,
+            imageSize: 'standard',
+            dbAccess: false,
+            eventId: `demo-${id}`,
+            occurredAtMs,
+          });
+        }
+      }
+    }
+  }
+  records.sort((a, b) => (a.occurredAtMs ?? 0) - (b.occurredAtMs ?? 0));
+  return db.write(async (tx) => {
+    const ledger = await LedgerWriter.open(tx);
+    const poster = await UsagePoster.open(tx, ledger, { timeZone, actor, nowMs, memo: 'demo usage' });
+    await poster.prefetch(records);
+    for (const record of records) await poster.post(record);
+    poster.finish();
+    ledger.finish();
+    return records.length;
+  });
 }
