@@ -46,7 +46,7 @@ export function redactUrl(url: string): string {
     parsed.username = '';
     parsed.password = '';
     parsed.search = '';
-    return parsed.toString().replace(/\/$/, '');
+    return parsed.toString().replace(/(\/\/[^/]+)\/$/, '$1');
   } catch {
     return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '');
   }

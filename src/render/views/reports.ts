@@ -1,0 +1,44 @@
+import { formatCount, formatCredits, formatEuros } from '../format.js';
+import { csvCredits, csvEuros, toCsv } from '../csv.js';
+import { palette, table, type RenderOptions } from '../style.js';
+import { millicreditsToCents } from '../../core/amounts.js';
+
+export type ReportData = {
+  by: string;
+  period: { firstDay: string; lastDay: string; label: string };
+  department: string | null;
+  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number }[];
+  totals: { events: number; millicredits: number; credits: number };
+};
+
+const GROUP_TITLES: Record<string, [string, string | null]> = {
+  user: ['User', 'Department'],
+  dept: ['Department', 'Cost centre'],
+  model: ['Model', 'Tier'],
+  feature: ['Feature', null],
+  day: ['Day', null],
+};
+
+export function reportCsv(data: ReportData): Promise<string> {
+  const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
+  const header = [title.toLowerCase().replace(' ', '_'), ...(detail ? [detail.toLowerCase().replace(' ', '_')] : []), 'events', 'credits', 'euros', 'share_percent'];
+  const rows = data.rows.map((row) => [row.key, ...(detail ? [row.detail] : []), row.events, csvCredits(row.millicredits), csvEuros(row.millicredits), row.sharePercent]);
+  return toCsv(header, rows);
+}
+
+export const reportViews = {
+  report(data: ReportData, options: RenderOptions): string {
+    const chalk = palette(options);
+    const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
+    const heading = `${chalk.bold('Usage')} by ${title.toLowerCase()}, ${data.period.label}${data.department ? `, ${data.department}` : ''}`;
+    if (data.rows.length === 0) return `${heading}\nNo usage in this period.`;
+    const rows = data.rows.map((row) => [row.key, ...(detail ? [row.detail ?? ''] : []), formatCount(row.events), formatCredits(row.millicredits), formatEuros(millicreditsToCents(row.millicredits)), `${row.sharePercent.toFixed(1)}%`]);
+    rows.push([chalk.bold('Total'), ...(detail ? [''] : []), chalk.bold(formatCount(data.totals.events)), chalk.bold(formatCredits(data.totals.millicredits)), chalk.bold(formatEuros(millicreditsToCents(data.totals.millicredits))), '']);
+    const columns = [{ header: title }, ...(detail ? [{ header: detail }] : []), { header: 'Events', align: 'right' as const }, { header: 'Credits', align: 'right' as const }, { header: 'Value', align: 'right' as const }, { header: 'Share', align: 'right' as const }];
+    return `${heading}\n${table(options, columns, rows)}`;
+  },
+
+  fileWritten(data: { path: string; format: string; rows?: number; bytes: number }): string {
+    return `Wrote ${data.path} (${data.format}${data.rows === undefined ? '' : `, ${formatCount(data.rows)} rows`}, ${formatCount(data.bytes)} bytes).`;
+  },
+};

@@ -1,0 +1,70 @@
+import type { SqlReader, SqlValue } from './driver.js';
+
+export const REPORT_GROUPS = ['user', 'dept', 'model', 'feature', 'day'] as const;
+export type ReportGroup = (typeof REPORT_GROUPS)[number];
+
+export type ReportRow = { key: string; detail: string | null; events: number; millicredits: number };
+
+const GROUP_SQL: Record<ReportGroup, { key: string; detail: string; join: string }> = {
+  user: { key: 'u.email', detail: 'a.name', join: 'JOIN users u ON u.id = d.user_id JOIN accounts a ON a.id = d.department_id' },
+  dept: { key: 'a.name', detail: 'a.cost_center', join: 'JOIN accounts a ON a.id = d.department_id' },
+  model: { key: 'd.model', detail: 'd.tier', join: '' },
+  feature: { key: 'd.feature', detail: 'NULL', join: '' },
+  day: { key: 'd.day_key', detail: 'NULL', join: '' },
+};
+
+/**
+ * Usage per group over local days [firstDay, lastDay], from the day totals kept in the write
+ * transaction: a year of a million events is a few thousand rows to read. Biggest spend first.
+ */
+export async function usageReport(db: SqlReader, query: { by: ReportGroup; firstDay: string; lastDay: string; departmentId?: number | undefined }): Promise<ReportRow[]> {
+  const group = GROUP_SQL[query.by];
+  const where = ['d.day_key BETWEEN ? AND ?'];
+  const args: SqlValue[] = [query.firstDay, query.lastDay];
+  if (query.departmentId !== undefined) {
+    where.push('d.department_id = ?');
+    args.push(query.departmentId);
+  }
+  return db.all<ReportRow>(
+    `SELECT ${group.key} AS key, ${group.detail} AS detail, sum(d.event_count) AS events, sum(d.millicredits) AS millicredits
+     FROM usage_daily d ${group.join} WHERE ${where.join(' AND ')}
+     GROUP BY ${group.key} ORDER BY millicredits DESC, key`,
+    args,
+  );
+}
+
+export type DailyUsage = { dayKey: string; millicredits: number; events: number };
+
+/** Spend per local day in [firstDay, lastDay] for the org or one department (days without usage are absent). */
+export async function dailyUsage(db: SqlReader, query: { firstDay: string; lastDay: string; departmentId?: number | undefined }): Promise<DailyUsage[]> {
+  const args: SqlValue[] = [query.firstDay, query.lastDay];
+  let filter = '';
+  if (query.departmentId !== undefined) {
+    filter = ' AND department_id = ?';
+    args.push(query.departmentId);
+  }
+  return db.all<DailyUsage>(
+    `SELECT day_key AS dayKey, sum(millicredits) AS millicredits, sum(event_count) AS events FROM usage_daily
+     WHERE day_key BETWEEN ? AND ?${filter} GROUP BY day_key ORDER BY day_key`,
+    args,
+  );
+}
+
+export type SubjectDailyUsage = { kind: 'user' | 'department'; name: string; department: string; dayKey: string; millicredits: number };
+
+/** Daily spend per user and per department, for anomaly detection. */
+export async function dailyUsageBySubject(db: SqlReader, query: { firstDay: string; lastDay: string }): Promise<SubjectDailyUsage[]> {
+  const users = await db.all<SubjectDailyUsage>(
+    `SELECT 'user' AS kind, u.email AS name, a.name AS department, d.day_key AS dayKey, sum(d.millicredits) AS millicredits
+     FROM usage_daily d JOIN users u ON u.id = d.user_id JOIN accounts a ON a.id = d.department_id
+     WHERE d.day_key BETWEEN ? AND ? GROUP BY d.user_id, d.department_id, d.day_key`,
+    [query.firstDay, query.lastDay],
+  );
+  const departments = await db.all<SubjectDailyUsage>(
+    `SELECT 'department' AS kind, a.name AS name, a.name AS department, d.day_key AS dayKey, sum(d.millicredits) AS millicredits
+     FROM usage_daily d JOIN accounts a ON a.id = d.department_id
+     WHERE d.day_key BETWEEN ? AND ? GROUP BY d.department_id, d.day_key`,
+    [query.firstDay, query.lastDay],
+  );
+  return [...users, ...departments];
+}
