@@ -40,6 +40,17 @@ CREATE TABLE `idempotency_keys` (
 	`created_at_ms` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `invoices` (
+	`number` integer PRIMARY KEY NOT NULL,
+	`purchase_id` integer NOT NULL,
+	`issued_at_ms` integer NOT NULL,
+	`buyer_name` text NOT NULL,
+	`buyer_address` text NOT NULL,
+	`buyer_vat_id` text,
+	`vat_rate_basis_points` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `invoices_purchase_id_unique` ON `invoices` (`purchase_id`);--> statement-breakpoint
 CREATE TABLE `ledger_transactions` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`kind` text NOT NULL,

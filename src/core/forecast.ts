@@ -1,6 +1,6 @@
 import { CreditsError, assert } from './errors.js';
 import { median, roundHalfUp, roundOneDecimal, medianAbsoluteDeviation, MAD_TO_SIGMA } from './robustStats.js';
-import { addLocalDays, daysInMonth, localMidnightUtc, localParts } from './time.js';
+import { addLocalDays, daysInMonth, localMidnightUtc, weekdayOf } from './time.js';
 
 /**
  * Month-end forecast of credit consumption from daily usage history.
@@ -136,10 +136,6 @@ const MIN_USABLE_FACTOR = 0.01;
 /** Days since 1970-01-01 of a calendar day; the key is read in UTC, which only counts days. */
 function dayNumber(dayKey: string): number {
   return Math.round(localMidnightUtc(dayKey, 'UTC') / MS_PER_DAY);
-}
-
-function weekdayOf(dayKey: string): number {
-  return localParts(localMidnightUtc(dayKey, 'UTC'), 'UTC').weekday;
 }
 
 function monthKeyOf(dayKey: string): string {

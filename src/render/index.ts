@@ -3,10 +3,11 @@ import { palette, type RenderOptions } from './style.js';
 import { ledgerViews } from './views/ledger.js';
 import { usageViews } from './views/usage.js';
 import { reportViews } from './views/reports.js';
+import { statementViews } from './views/statements.js';
 
 export type View = (data: never, options: RenderOptions) => string;
 
-const VIEWS: Record<string, View> = { ...ledgerViews, ...usageViews, ...reportViews, raw: (data: { raw: string }) => data.raw };
+const VIEWS: Record<string, View> = { ...ledgerViews, ...usageViews, ...reportViews, ...statementViews, raw: (data: { raw: string }) => data.raw };
 
 /** Registers views of later features without this file importing each of them. */
 export function registerViews(views: Record<string, View>): void {

@@ -99,6 +99,17 @@ export const purchases = sqliteTable(
   (table) => [index('purchases_status').on(table.status)],
 );
 
+/** Invoice numbers run without gaps: one is taken, in a write transaction, the first time a purchase is invoiced. */
+export const invoices = sqliteTable('invoices', {
+  number: integer('number').primaryKey(),
+  purchaseId: integer('purchase_id').notNull().unique(),
+  issuedAtMs: integer('issued_at_ms').notNull(),
+  buyerName: text('buyer_name').notNull(),
+  buyerAddress: text('buyer_address').notNull(),
+  buyerVatId: text('buyer_vat_id'),
+  vatRateBasisPoints: integer('vat_rate_basis_points').notNull(),
+});
+
 export const auditLog = sqliteTable(
   'audit_log',
   {

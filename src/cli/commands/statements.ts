@@ -1,0 +1,132 @@
+import { formatCredits } from '../../render/format.js';
+import { CreditsError } from '../../core/errors.js';
+import { parseFreeText } from '../../core/names.js';
+import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
+import { requireDepartment, findAccount } from '../../store/orgRepo.js';
+import { statementFacts } from '../../store/statementQueries.js';
+import { issueInvoice } from '../../store/ops/invoice.js';
+import { chooseFormat, checkOutputPath, writeFileAtomic } from '../output.js';
+import { parseId, stringOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+export const statementCommands: CommandSpec[] = [
+  {
+    name: 'statement',
+    summary: 'the monthly statement: opening balance, purchases, transfers, usage by cost centre, user, model and feature, closing balance',
+    ledger: 'existing',
+    options: [
+      { flags: '--month <YYYY-MM>', description: 'the month (default: last month, the one a cron job on the 1st wants)' },
+      { flags: '--dept <name>', description: 'one department instead of the whole organisation', dynamic: 'departments' },
+      { flags: '--format <format>', description: 'pdf, csv or json (default: from --output)', choices: ['pdf', 'csv', 'json'] },
+      { flags: '--output <file>', description: 'the file to write (atomically)' },
+    ],
+    examples: ['credits statement --month 2026-10 --format pdf --output statement-2026-10.pdf', 'credits statement --month 2026-10 --dept Engineering --output engineering.csv', 'credits statement --format json --output last-month.json'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const db = await context.db();
+      const output = stringOption(input, 'output');
+      const format = chooseFormat(stringOption(input, 'format'), output, ['pdf', 'csv', 'json'], output === undefined ? 'json' : 'pdf');
+      if (format === 'pdf' && output === undefined) throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
+      if (output !== undefined) checkOutputPath(output);
+      const monthText = stringOption(input, 'month');
+      const monthKey = monthText === undefined ? previousMonthKey(localMonthKey(context.nowMs, settings.timeZone)) : parseMonthInput(monthText, '--month');
+      const deptName = stringOption(input, 'dept');
+      const department = deptName === undefined ? null : await requireDepartment(db, deptName, '--dept');
+      const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: department?.id ?? null });
+      const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...facts };
+      if (output === undefined) return { view: 'statement', data };
+      if (format === 'pdf') {
+        const { writeStatementPdf } = await import('../../render/pdf/statement.js');
+        await writeStatementPdf({ ...data, generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`, adjustmentsMillicredits: facts.adjustmentsMillicredits }, output);
+      } else {
+        const { statementCsv } = await import('../../render/views/statements.js');
+        writeFileAtomic(output, format === 'csv' ? await statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`);
+      }
+      return { view: 'statementWritten', data: { path: output, format, monthKey, department: department?.name ?? null, openingMillicredits: facts.openingMillicredits, closingMillicredits: facts.closingMillicredits, usageMillicredits: facts.usageMillicredits } };
+    },
+  },
+  {
+    name: 'invoice',
+    summary: 'a German tax-compliant invoice (§14 UStG) for a purchase, as PDF; numbers run without gaps',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'purchase', description: 'purchase id (see `credits purchases`)', required: true, dynamic: 'purchases' }],
+    options: [
+      { flags: '--output <file>', description: 'the PDF file to write' },
+      { flags: '--buyer <name>', description: 'who is invoiced (default: the credited department, c/o the organisation)' },
+      { flags: '--buyer-address <text>', description: 'the buyer\'s postal address (\\n between lines; default: the organisation\'s)' },
+      { flags: '--buyer-vat-id <id>', description: 'the buyer\'s VAT id, when it has one' },
+    ],
+    examples: ['credits invoice 12 --output invoice-12.pdf', 'credits invoice 7 --output inv.pdf --buyer "Müller Straße GmbH" --buyer-address "Hauptstraße 1\\n10115 Berlin" --buyer-vat-id DE123456789'],
+    async run(input, context) {
+      const settings = await context.settings();
+      const db = await context.db();
+      const purchaseId = parseId(input.args[0] ?? '', 'PURCHASE');
+      const output = stringOption(input, 'output');
+      if (output === undefined) throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
+      checkOutputPath(output);
+      const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter((flag): flag is string => flag !== null);
+      if (missing.length > 0) {
+        throw new CreditsError('MISSING_FLAG', `an invoice needs the seller's ${missing.join(', ')}`, { hint: `set them once with \`credits org set ${missing.map((flag) => `${flag} ...`).join(' ')}\`` });
+      }
+      const buyerText = (flag: string, key: string): string | undefined => {
+        const value = stringOption(input, key);
+        return value === undefined ? undefined : parseFreeText(value.replace(/\\n/g, '\n'), flag, 300);
+      };
+      const buyerName = buyerText('--buyer', 'buyer');
+      const buyerAddress = buyerText('--buyer-address', 'buyerAddress');
+      const buyerVatId = buyerText('--buyer-vat-id', 'buyerVatId') ?? null;
+      const account = await findAccount(db, 'org');
+      const result = await issueInvoice(db, context.mutation(input, { purchaseId, buyerName, buyerAddress, buyerVatId }), {
+        purchaseId,
+        vatRateBasisPoints: settings.vatRateBasisPoints,
+        buyer: (purchase) => ({
+          name: buyerName ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
+          address: buyerAddress ?? settings.address,
+          vatId: buyerVatId ?? (purchase.account === 'org' && account ? settings.vatId : null),
+        }),
+      });
+      const { invoice, purchase } = result;
+      const netCents = purchase.priceCents;
+      const vatCents = Math.floor((netCents * invoice.vatRateBasisPoints + 5000) / 10000);
+      const unitPriceNetCents = Math.floor(netCents / purchase.quantity);
+      const packageTitle = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
+      const invoiceNumber = `${settings.invoicePrefix}${String(invoice.number).padStart(6, '0')}`;
+      const supplyMs = purchase.settledAtMs ?? purchase.createdAtMs;
+      if (!result.dryRun) {
+        const { writeInvoicePdf } = await import('../../render/pdf/invoice.js');
+        await writeInvoicePdf(
+          {
+            invoiceNumber,
+            invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
+            supplyDayKey: localDateKey(supplyMs, settings.timeZone),
+            seller: { name: settings.name, address: settings.address, vatId: settings.vatId },
+            buyer: { name: invoice.buyerName, address: invoice.buyerAddress, vatId: invoice.buyerVatId },
+            lines: [
+              {
+                description: `AI usage credits – ${packageTitle} package`,
+                detail: `${formatCredits(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
+                quantity: purchase.quantity,
+                millicredits: purchase.millicredits,
+                unitPriceNetCents,
+                netCents,
+              },
+            ],
+            netCents,
+            vatRateBasisPoints: invoice.vatRateBasisPoints,
+            vatCents,
+            grossCents: netCents + vatCents,
+            paymentMethod: purchase.method,
+            paymentNote: purchase.status === 'settled' ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}` : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
+            purchaseReference: `#${purchase.id}`,
+          },
+          output,
+        );
+      }
+      return {
+        view: 'invoiceWritten',
+        data: { path: output, invoiceNumber, purchaseId: purchase.id, reissued: result.reissued, netCents, vatRateBasisPoints: invoice.vatRateBasisPoints, vatCents, grossCents: netCents + vatCents, dryRun: result.dryRun },
+      };
+    },
+  },
+];

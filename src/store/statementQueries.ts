@@ -1,0 +1,156 @@
+import { assert } from '../core/errors.js';
+import { localDateKey, monthBounds } from '../core/time.js';
+import type { SqlReader } from './driver.js';
+import { listAccounts } from './orgRepo.js';
+
+export type UsageGroupRow = { label: string; events: number; millicredits: number };
+
+export type StatementFacts = {
+  monthKey: string;
+  department: { name: string; costCenter: string | null } | null;
+  openingMillicredits: number;
+  purchases: { dayKey: string; reference: string; description: string; method: 'card' | 'paypal' | 'sepa' | 'invoice'; millicredits: number; priceCents: number }[];
+  transfers: { dayKey: string; direction: 'in' | 'out'; counterparty: string; memo: string; millicredits: number }[];
+  usageMillicredits: number;
+  usageEvents: number;
+  /** Of the usage of a department, what its overdraft rule drew from org (already outside its balance). */
+  usageDrawnFromOrgMillicredits: number;
+  adjustmentsMillicredits: number;
+  closingMillicredits: number;
+  usageByDepartment: (UsageGroupRow & { costCenter: string | null })[];
+  usageByUser: (UsageGroupRow & { department: string })[];
+  usageByModel: UsageGroupRow[];
+  usageByFeature: UsageGroupRow[];
+};
+
+/** The first transaction posted at or after `instantMs` (or the next id to come). */
+async function firstTransactionFrom(db: SqlReader, instantMs: number): Promise<number> {
+  const row = await db.get<{ id: number | null }>('SELECT min(id) AS id FROM ledger_transactions WHERE created_at_ms >= ?', [instantMs]);
+  if (row?.id != null) return row.id;
+  const last = await db.get<{ id: number | null }>('SELECT max(id) AS id FROM ledger_transactions');
+  return (last?.id ?? 0) + 1;
+}
+
+/**
+ * Everything a monthly statement shows, for the whole organisation (org pool and departments)
+ * or one department. The month is cut by transaction number at its first and last instant in
+ * the organisation's time zone, and opening, movements and closing all come from the same
+ * entries, so opening + movements = closing holds by construction (and is asserted).
+ */
+export async function statementFacts(db: SqlReader, query: { monthKey: string; timeZone: string; departmentId: number | null }): Promise<StatementFacts> {
+  const bounds = monthBounds(query.monthKey, query.timeZone);
+  const [startId, endId] = [await firstTransactionFrom(db, bounds.startMs), await firstTransactionFrom(db, bounds.endMs)];
+  const accounts = (await listAccounts(db)).filter((account) => account.kind !== 'world');
+  const names = new Map(accounts.map((account) => [account.id, account.name]));
+  const scope = query.departmentId === null ? accounts.map((account) => account.id) : [query.departmentId];
+  const inScope = new Set(scope);
+  const scopeList = scope.join(',');
+  const department = query.departmentId === null ? null : accounts.find((account) => account.id === query.departmentId);
+
+  const balanceBefore = async (id: number): Promise<number> =>
+    (await db.get<{ total: number | null }>(`SELECT sum(amount_millicredits) AS total FROM entries WHERE account_id IN (${scopeList}) AND transaction_id < ?`, [id]))?.total ?? 0;
+  const openingMillicredits = await balanceBefore(startId);
+  const closingMillicredits = await balanceBefore(endId);
+
+  const moves = await db.all<{ id: number; kind: string; memo: string; createdAtMs: number; accountId: number; amount: number }>(
+    `SELECT t.id AS id, t.kind AS kind, t.memo AS memo, t.created_at_ms AS createdAtMs, e.account_id AS accountId, e.amount_millicredits AS amount
+     FROM ledger_transactions t JOIN entries e ON e.transaction_id = t.id
+     WHERE t.id >= ? AND t.id < ? AND t.kind <> 'usage' ORDER BY t.id, e.id`,
+    [startId, endId],
+  );
+  const usage = await db.get<{ total: number | null }>(
+    `SELECT sum(e.amount_millicredits) AS total FROM entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+     WHERE t.id >= ? AND t.id < ? AND t.kind = 'usage' AND e.account_id IN (${scopeList})`,
+    [startId, endId],
+  );
+  const usageMillicredits = -(usage?.total ?? 0);
+
+  const purchaseRows = await db.all<{ id: number; transactionId: number; packageName: string; quantity: number; method: StatementFacts['purchases'][number]['method']; millicredits: number; priceCents: number; discountBasisPoints: number }>(
+    `SELECT id, transaction_id AS transactionId, package_name AS packageName, quantity, method, millicredits, price_cents AS priceCents, discount_basis_points AS discountBasisPoints
+     FROM purchases WHERE transaction_id >= ? AND transaction_id < ?`,
+    [startId, endId],
+  );
+  const purchaseByTransaction = new Map(purchaseRows.map((row) => [row.transactionId, row]));
+
+  const byTransaction = new Map<number, typeof moves>();
+  for (const move of moves) {
+    const list = byTransaction.get(move.id) ?? [];
+    list.push(move);
+    byTransaction.set(move.id, list);
+  }
+  const purchases: StatementFacts['purchases'] = [];
+  const transfers: StatementFacts['transfers'] = [];
+  let adjustmentsMillicredits = 0;
+  for (const [transactionId, list] of byTransaction) {
+    const first = list[0]!;
+    const net = list.filter((move) => inScope.has(move.accountId)).reduce((sum, move) => sum + move.amount, 0);
+    if (net === 0) continue; // a move inside the scope, like an allocation from org to a department in an org statement
+    const dayKey = localDateKey(first.createdAtMs, query.timeZone);
+    const purchase = purchaseByTransaction.get(transactionId);
+    if ((first.kind === 'purchase' || first.kind === 'recharge') && purchase) {
+      const name = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
+      purchases.push({
+        dayKey,
+        reference: `#${purchase.id}`,
+        description: `${name}${purchase.quantity > 1 ? ` × ${purchase.quantity}` : ''}${first.kind === 'recharge' ? ' (automatic recharge)' : ''}`,
+        method: purchase.method,
+        millicredits: net,
+        priceCents: purchase.priceCents,
+      });
+    } else if (first.kind === 'allocation' || first.kind === 'transfer') {
+      const other = list.find((move) => !inScope.has(move.accountId));
+      transfers.push({ dayKey, direction: net > 0 ? 'in' : 'out', counterparty: other ? (names.get(other.accountId) ?? 'org') : 'org', memo: first.memo, millicredits: Math.abs(net) });
+    } else {
+      adjustmentsMillicredits += net;
+    }
+  }
+
+  const usageRange = await db.get<{ first: number | null; last: number | null }>(
+    `SELECT min(id) AS first, max(id) AS last FROM ledger_transactions WHERE id >= ? AND id < ? AND kind = 'usage'`,
+    [startId, endId],
+  );
+  const groups =
+    usageRange?.first == null
+      ? []
+      : await db.all<{ departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number }>(
+          `SELECT department_id AS departmentId, user_id AS userId, model, feature, count(*) AS events, sum(cost_millicredits) AS millicredits, sum(drawn_from_org_millicredits) AS drawn
+           FROM usage_events WHERE transaction_id BETWEEN ? AND ?${query.departmentId === null ? '' : ' AND department_id = ?'}
+           GROUP BY department_id, user_id, model, feature`,
+          query.departmentId === null ? [usageRange.first, usageRange.last] : [usageRange.first, usageRange.last, query.departmentId],
+        );
+  const emails = new Map((await db.all<{ id: number; email: string }>('SELECT id, email FROM users')).map((row) => [row.id, row.email]));
+  const costCenters = new Map(accounts.map((account) => [account.id, account.costCenter]));
+  const sumBy = <K>(keyOf: (row: (typeof groups)[number]) => K) => {
+    const totals = new Map<K, { events: number; millicredits: number; sample: (typeof groups)[number] }>();
+    for (const row of groups) {
+      const key = keyOf(row);
+      const total = totals.get(key) ?? { events: 0, millicredits: 0, sample: row };
+      total.events += row.events;
+      total.millicredits += row.millicredits;
+      totals.set(key, total);
+    }
+    return [...totals.entries()].sort((a, b) => b[1].millicredits - a[1].millicredits || String(a[0]).localeCompare(String(b[0])));
+  };
+  const usageEvents = groups.reduce((sum, row) => sum + row.events, 0);
+  const usageDrawnFromOrgMillicredits = query.departmentId === null ? 0 : groups.reduce((sum, row) => sum + row.drawn, 0);
+
+  const facts: StatementFacts = {
+    monthKey: query.monthKey,
+    department: department ? { name: department.name, costCenter: department.costCenter } : null,
+    openingMillicredits,
+    purchases,
+    transfers,
+    usageMillicredits,
+    usageEvents,
+    usageDrawnFromOrgMillicredits,
+    adjustmentsMillicredits,
+    closingMillicredits,
+    usageByDepartment: sumBy((row) => row.departmentId).map(([id, total]) => ({ label: names.get(id) ?? `#${id}`, costCenter: costCenters.get(id) ?? null, events: total.events, millicredits: total.millicredits })),
+    usageByUser: sumBy((row) => `${row.userId}|${row.departmentId}`).map(([, total]) => ({ label: emails.get(total.sample.userId) ?? `#${total.sample.userId}`, department: names.get(total.sample.departmentId) ?? '', events: total.events, millicredits: total.millicredits })),
+    usageByModel: sumBy((row) => row.model).map(([model, total]) => ({ label: model, events: total.events, millicredits: total.millicredits })),
+    usageByFeature: sumBy((row) => row.feature).map(([feature, total]) => ({ label: feature, events: total.events, millicredits: total.millicredits })),
+  };
+  const moved = purchases.reduce((sum, row) => sum + row.millicredits, 0) + transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) - usageMillicredits + adjustmentsMillicredits;
+  assert(openingMillicredits + moved === closingMillicredits, `statement ${query.monthKey}: opening ${openingMillicredits} + movements ${moved} = closing ${closingMillicredits}`);
+  return facts;
+}
