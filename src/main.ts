@@ -67,7 +67,43 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     const progress = (text: string | null): void => {
       if (showProgress) streams.stderr.write(text === null ? '\r\u001b[2K' : `\r\u001b[2K${text}`);
     };
-    context = new Context(config, spec.name, spec.ledger, progress);
+    const live = async (produce: () => Promise<{ view: string; data: object }>, intervalMs: number): Promise<number> => {
+      const { renderOutput } = await import('./render/index.js');
+      const inPlace = Boolean(streams.stdout.isTTY) && !config.json;
+      let stopped = false;
+      let wake: () => void = () => undefined;
+      const stop = (): void => {
+        stopped = true;
+        wake();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      // The alternate screen keeps the user's scrollback; the cursor is hidden while we redraw.
+      if (inPlace) streams.stdout.write('\u001b[?1049h\u001b[?25l');
+      let refreshes = 0;
+      try {
+        while (!stopped) {
+          const frame = await produce();
+          const width = streams.stdout.columns && streams.stdout.columns > 40 ? streams.stdout.columns : 100;
+          const text = config.json ? `${JSON.stringify(frame.data)}\n` : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: (await context!.settings()).timeZone });
+          streams.stdout.write(inPlace ? `\u001b[H\u001b[2J${text}` : `${text}\n`);
+          refreshes += 1;
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, intervalMs);
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        if (inPlace) streams.stdout.write('\u001b[?25h\u001b[?1049l');
+      }
+      return refreshes;
+    };
+    context = new Context(config, spec.name, spec.ledger, progress, live);
     const output = await spec.run(input, context);
     const timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
     if (config.json) {

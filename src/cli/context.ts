@@ -20,6 +20,11 @@ export class Context {
     private readonly ledgerMode: 'none' | 'existing' | 'create',
     /** A status line for long work (stderr, on a terminal only); null clears it. Set by main. */
     readonly progress: (text: string | null) => void = () => undefined,
+    /**
+     * Shows what `produce` returns every `intervalMs`, in place on a terminal, until Ctrl-C or
+     * SIGTERM; returns how many times it refreshed. Set by main, which owns the screen.
+     */
+    readonly live: (produce: () => Promise<{ view: string; data: object }>, intervalMs: number) => Promise<number> = async () => 0,
   ) {}
 
   get nowMs(): number {

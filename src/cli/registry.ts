@@ -3,12 +3,13 @@ import { moneyCommands } from './commands/money.js';
 import { organisationCommands } from './commands/organisation.js';
 import { reportCommands } from './commands/reports.js';
 import { statementCommands } from './commands/statements.js';
+import { insightCommands } from './commands/insights.js';
 import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
 import type { CommandSpec } from './spec.js';
 
 /** Every command, in the order `credits --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [...organisationCommands, ...moneyCommands, ...ledgerReadCommands, ...usageCommands, ...ruleCommands, ...reportCommands, ...statementCommands];
+export const COMMANDS: readonly CommandSpec[] = [...organisationCommands, ...moneyCommands, ...ledgerReadCommands, ...usageCommands, ...ruleCommands, ...reportCommands, ...insightCommands, ...statementCommands];
 
 export const GROUP_SUMMARIES: Record<string, string> = {
   org: 'organisation details',

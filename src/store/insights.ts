@@ -1,0 +1,145 @@
+import { findAnomalies, type Anomaly, type SubjectSeries } from '../core/anomalies.js';
+import { backtestAccuracy, forecastMonth, type BacktestResult, type DayAmount, type MonthForecast } from '../core/forecast.js';
+import { percentOf } from '../core/amounts.js';
+import { addLocalDays, localDateKey, localMonthKey, previousMonthKey } from '../core/time.js';
+import type { SqlReader } from './driver.js';
+import { currentBalances } from './ledgerQueries.js';
+import { dailyUsage, dailyUsageBySubject, usageReport, type ReportRow } from './reportQueries.js';
+import { limitStatuses } from './ops/rules.js';
+
+/** Days after its creation a pending purchase is expected to settle: SEPA direct debit, invoice. */
+export const EXPECTED_SETTLE_DAYS = { sepa: 3, invoice: 14 } as const;
+
+export type Scope = { kind: 'org' } | { kind: 'department'; id: number; name: string };
+
+export type ForecastReport = MonthForecast & { scope: string; balanceMillicredits: number; pending: { purchaseId: number; method: string; dayKey: string; millicredits: number }[]; accuracy: BacktestResult };
+
+async function scopeBalance(db: SqlReader, scope: Scope): Promise<number> {
+  const balances = await currentBalances(db);
+  return balances.filter((row) => (scope.kind === 'org' ? true : row.account === scope.name)).reduce((sum, row) => sum + row.balanceMillicredits, 0);
+}
+
+async function history(db: SqlReader, scope: Scope, firstDay: string, lastDay: string): Promise<DayAmount[]> {
+  const rows = await dailyUsage(db, { firstDay, lastDay, departmentId: scope.kind === 'department' ? scope.id : undefined });
+  return rows.map((row) => ({ dayKey: row.dayKey, millicredits: row.millicredits }));
+}
+
+/**
+ * The month-end forecast of the org (all accounts together) or one department: usage history
+ * of the last 16 weeks, pending SEPA and invoice purchases as expected inflows, and the error
+ * the same method made on each of the last three complete months (forecast at mid-month).
+ */
+export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<ForecastReport> {
+  const todayKey = localDateKey(nowMs, timeZone);
+  const firstDay = addLocalDays(todayKey, -120);
+  const created = await db.get<{ at: number | null }>('SELECT min(created_at_ms) AS at FROM ledger_transactions');
+  const startKey = created?.at == null ? todayKey : localDateKey(created.at, timeZone);
+  const usage = await history(db, scope, firstDay, todayKey);
+  // Days before the ledger existed are unknown, not idle: the history starts on its first day.
+  const days: DayAmount[] = startKey > firstDay ? [{ dayKey: startKey, millicredits: 0 }, ...usage.filter((row) => row.dayKey !== startKey)] : usage;
+  days.sort((a, b) => (a.dayKey < b.dayKey ? -1 : a.dayKey > b.dayKey ? 1 : 0));
+  const merged = mergeDays(days);
+  const pendingRows = await db.all<{ id: number; method: 'sepa' | 'invoice'; createdAtMs: number; millicredits: number; account: string }>(
+    `SELECT p.id AS id, p.method AS method, p.created_at_ms AS createdAtMs, p.millicredits AS millicredits, a.name AS account FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.status = 'pending'`,
+  );
+  const pending = pendingRows
+    .filter((row) => scope.kind === 'org' || row.account === scope.name)
+    .map((row) => {
+      const expected = addLocalDays(localDateKey(row.createdAtMs, timeZone), EXPECTED_SETTLE_DAYS[row.method] ?? 3);
+      return { purchaseId: row.id, method: row.method, dayKey: expected < todayKey ? todayKey : expected, millicredits: row.millicredits };
+    });
+  const balanceMillicredits = await scopeBalance(db, scope);
+  const forecast = forecastMonth({ history: merged, todayKey, balanceMillicredits, pendingInflows: pending.map((row) => ({ dayKey: row.dayKey, millicredits: row.millicredits })), recharge: null });
+  const thisMonth = localMonthKey(nowMs, timeZone);
+  const months = [previousMonthKey(previousMonthKey(previousMonthKey(thisMonth))), previousMonthKey(previousMonthKey(thisMonth)), previousMonthKey(thisMonth)].filter((month) => `${month}-01` >= startKey);
+  const accuracy = backtestAccuracy(merged, months);
+  return { ...forecast, scope: scope.kind === 'org' ? 'organisation' : scope.name, balanceMillicredits, pending, accuracy };
+}
+
+function mergeDays(days: DayAmount[]): DayAmount[] {
+  const merged: DayAmount[] = [];
+  for (const day of days) {
+    const last = merged[merged.length - 1];
+    if (last && last.dayKey === day.dayKey) last.millicredits += day.millicredits;
+    else merged.push({ ...day });
+  }
+  return merged;
+}
+
+/** Spend far above a user's or department's own recent baseline, from `sinceKey` to today. */
+export async function anomalyReport(db: SqlReader, sinceKey: string, nowMs: number, timeZone: string): Promise<Anomaly[]> {
+  const todayKey = localDateKey(nowMs, timeZone);
+  const rows = await dailyUsageBySubject(db, { firstDay: addLocalDays(sinceKey, -28), lastDay: todayKey });
+  const series = new Map<string, SubjectSeries & { days: DayAmount[] }>();
+  for (const row of rows) {
+    const key = `${row.kind}|${row.name}|${row.department}`;
+    let entry = series.get(key);
+    if (!entry) {
+      entry = { subject: { kind: row.kind, name: row.name, department: row.department }, days: [] };
+      series.set(key, entry);
+    }
+    entry.days.push({ dayKey: row.dayKey, millicredits: row.millicredits });
+  }
+  for (const entry of series.values()) entry.days.sort((a, b) => (a.dayKey < b.dayKey ? -1 : 1));
+  return findAnomalies({ series: [...series.values()], sinceKey, untilKey: todayKey });
+}
+
+export type DashboardData = {
+  monthKey: string;
+  todayKey: string;
+  balances: { account: string; costCenter: string | null; millicredits: number; percentLeft: number | null }[];
+  totalMillicredits: number;
+  burnRateMillicreditsPerDay: number;
+  depletionDayKey: string | null;
+  projectedBalanceAtMonthEndMillicredits: number;
+  topUsers: ReportRow[];
+  topModels: ReportRow[];
+  last30Days: { dayKey: string; millicredits: number }[];
+  alerts: { level: 'critical' | 'warning'; message: string }[];
+};
+
+/** Everything the dashboard shows, from a handful of indexed reads. */
+export async function dashboardData(db: SqlReader, nowMs: number, timeZone: string): Promise<DashboardData> {
+  const todayKey = localDateKey(nowMs, timeZone);
+  const monthKey = localMonthKey(nowMs, timeZone);
+  const balances = (await currentBalances(db)).map((row) => ({ account: row.account, costCenter: row.costCenter, millicredits: row.balanceMillicredits, percentLeft: percentOf(row.balanceMillicredits, row.topupReferenceMillicredits) }));
+  const firstDay = addLocalDays(todayKey, -29);
+  const daily = await dailyUsage(db, { firstDay, lastDay: todayKey });
+  const byDay = new Map(daily.map((row) => [row.dayKey, row.millicredits]));
+  const last30Days: DashboardData['last30Days'] = [];
+  for (let day = firstDay; day <= todayKey; day = addLocalDays(day, 1)) last30Days.push({ dayKey: day, millicredits: byDay.get(day) ?? 0 });
+  const lastWeek = last30Days.slice(-8, -1);
+  const burnRateMillicreditsPerDay = Math.round(lastWeek.reduce((sum, day) => sum + day.millicredits, 0) / Math.max(1, lastWeek.length));
+  const forecast = await forecastReport(db, { kind: 'org' }, nowMs, timeZone);
+  const monthRange = { firstDay: `${monthKey}-01`, lastDay: todayKey };
+  const topUsers = (await usageReport(db, { by: 'user', ...monthRange })).slice(0, 5);
+  const topModels = (await usageReport(db, { by: 'model', ...monthRange })).slice(0, 5);
+  const alerts: DashboardData['alerts'] = [];
+  for (const balance of balances) {
+    if (balance.millicredits <= 0 && balance.account !== 'org') alerts.push({ level: 'critical', message: `${balance.account} has no credits left: its AI features are paused` });
+    else if (balance.percentLeft !== null && balance.percentLeft <= 10) alerts.push({ level: 'critical', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
+    else if (balance.percentLeft !== null && balance.percentLeft <= 20) alerts.push({ level: 'warning', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
+  }
+  for (const status of await limitStatuses(db, nowMs, timeZone)) {
+    if (status.amountMillicredits > 0 && status.usedMillicredits >= status.amountMillicredits * 0.8) {
+      alerts.push({ level: status.leftMillicredits <= 0 ? 'critical' : 'warning', message: `limit ${status.id} (${status.user ?? status.department ?? 'organisation'}${status.model ? `, ${status.model}` : ''}) is ${Math.round((status.usedMillicredits * 100) / status.amountMillicredits)}% used this ${status.period}` });
+    }
+  }
+  for (const anomaly of await anomalyReport(db, addLocalDays(todayKey, -2), nowMs, timeZone)) {
+    alerts.push({ level: 'warning', message: `${anomaly.subject.name} spent ${anomaly.timesBaseline}x the usual on ${anomaly.dayKey}` });
+  }
+  if (forecast.depletionDayKey !== null) alerts.push({ level: 'critical', message: `at this pace the organisation runs out of credits on ${forecast.depletionDayKey}` });
+  return {
+    monthKey,
+    todayKey,
+    balances,
+    totalMillicredits: balances.reduce((sum, row) => sum + row.millicredits, 0),
+    burnRateMillicreditsPerDay,
+    depletionDayKey: forecast.depletionDayKey,
+    projectedBalanceAtMonthEndMillicredits: forecast.projectedBalanceAtMonthEndMillicredits,
+    topUsers,
+    topModels,
+    last30Days,
+    alerts,
+  };
+}
