@@ -23,6 +23,27 @@ CREATE TABLE `audit_log` (
 );
 --> statement-breakpoint
 CREATE INDEX `audit_log_time` ON `audit_log` (`at_ms`);--> statement-breakpoint
+CREATE TABLE `balance_alerts` (
+	`account_id` integer NOT NULL,
+	`level_percent` integer NOT NULL,
+	`fired_at_ms` integer NOT NULL,
+	PRIMARY KEY(`account_id`, `level_percent`)
+);
+--> statement-breakpoint
+CREATE TABLE `deliveries` (
+	`outbox_id` integer NOT NULL,
+	`channel_id` integer NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer DEFAULT 0 NOT NULL,
+	`next_attempt_at_ms` integer NOT NULL,
+	`claimed_by` text,
+	`claim_expires_at_ms` integer,
+	`delivered_at_ms` integer,
+	`last_error` text,
+	PRIMARY KEY(`outbox_id`, `channel_id`)
+);
+--> statement-breakpoint
+CREATE INDEX `deliveries_due` ON `deliveries` (`status`,`next_attempt_at_ms`);--> statement-breakpoint
 CREATE TABLE `entries` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`transaction_id` integer NOT NULL,
@@ -89,6 +110,31 @@ CREATE TABLE `model_rates` (
 );
 --> statement-breakpoint
 CREATE INDEX `model_rates_model_effective` ON `model_rates` (`model`,`effective_from_ms`);--> statement-breakpoint
+CREATE TABLE `notification_channels` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`kind` text NOT NULL,
+	`target` text NOT NULL,
+	`secret` text,
+	`created_at_ms` integer NOT NULL,
+	`removed_at_ms` integer,
+	`last_error` text,
+	`last_error_at_ms` integer,
+	`last_delivered_at_ms` integer,
+	`consecutive_failures` integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `outbox` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`event_id` text NOT NULL,
+	`type` text NOT NULL,
+	`dedupe_key` text,
+	`payload_json` text NOT NULL,
+	`created_at_ms` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `outbox_event_id_unique` ON `outbox` (`event_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `outbox_dedupe_key_unique` ON `outbox` (`dedupe_key`);--> statement-breakpoint
+CREATE INDEX `outbox_created` ON `outbox` (`created_at_ms`);--> statement-breakpoint
 CREATE TABLE `purchases` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`package_name` text NOT NULL,
@@ -108,6 +154,16 @@ CREATE TABLE `purchases` (
 );
 --> statement-breakpoint
 CREATE INDEX `purchases_status` ON `purchases` (`status`);--> statement-breakpoint
+CREATE TABLE `recharge_rules` (
+	`account_id` integer PRIMARY KEY NOT NULL,
+	`threshold_millicredits` integer NOT NULL,
+	`package_name` text NOT NULL,
+	`method` text NOT NULL,
+	`monthly_cap_cents` integer NOT NULL,
+	`armed` integer DEFAULT 1 NOT NULL,
+	`created_at_ms` integer NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `settings` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL

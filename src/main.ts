@@ -27,6 +27,10 @@ async function errorText(error: CreditsError, color: boolean): Promise<string> {
   return renderError(error, color);
 }
 
+function errorJson(error: CreditsError): string {
+  return `${JSON.stringify({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } })}\n`;
+}
+
 function wantsJson(argv: readonly string[]): boolean {
   return argv.includes('--json');
 }
@@ -114,14 +118,14 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
     }
     if (output.failure) {
-      if (!config.json) streams.stderr.write(await errorText(output.failure, errorColour));
+      streams.stderr.write(config.json ? errorJson(output.failure) : await errorText(output.failure, errorColour));
       return output.failure.exitCode;
     }
     return EXIT.ok;
   } catch (error) {
     const failure = isCreditsError(error) ? error : new CreditsError('INTERNAL', error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (json) {
-      streams.stderr.write(`${JSON.stringify({ error: { code: failure.code, message: failure.message, ...(failure.hint ? { hint: failure.hint } : {}) } })}\n`);
+      streams.stderr.write(errorJson(failure));
     } else {
       streams.stderr.write(await errorText(failure, errorColour));
     }

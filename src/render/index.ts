@@ -5,10 +5,11 @@ import { usageViews } from './views/usage.js';
 import { reportViews } from './views/reports.js';
 import { statementViews } from './views/statements.js';
 import { insightViews } from './views/insights.js';
+import { notifyViews } from './views/notify.js';
 
 export type View = (data: never, options: RenderOptions) => string;
 
-const VIEWS: Record<string, View> = { ...ledgerViews, ...usageViews, ...reportViews, ...statementViews, ...insightViews, raw: (data: { raw: string }) => data.raw };
+const VIEWS: Record<string, View> = { ...ledgerViews, ...usageViews, ...reportViews, ...statementViews, ...insightViews, ...notifyViews, raw: (data: { raw: string }) => data.raw };
 
 /** Registers views of later features without this file importing each of them. */
 export function registerViews(views: Record<string, View>): void {

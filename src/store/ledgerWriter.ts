@@ -6,7 +6,9 @@ import type { WriteTx } from './driver.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-type CachedAccount = { id: number; name: string; kind: AccountKind; balanceMillicredits: number; topupReferenceMillicredits: number; dirty: boolean };
+type CachedAccount = { id: number; name: string; kind: AccountKind; balanceMillicredits: number; topupReferenceMillicredits: number; dirty: boolean; toppedUp: boolean };
+
+export type TouchedAccount = Readonly<Omit<CachedAccount, 'dirty'>>;
 
 export type PostedTransaction = { transactionId: number; hash: string };
 
@@ -50,7 +52,7 @@ export class LedgerWriter {
       missing,
     );
     for (const row of rows) {
-      this.accounts.set(row.id, { id: row.id, name: row.name, kind: row.kind, balanceMillicredits: row.balance, topupReferenceMillicredits: row.topup, dirty: false });
+      this.accounts.set(row.id, { id: row.id, name: row.name, kind: row.kind, balanceMillicredits: row.balance, topupReferenceMillicredits: row.topup, dirty: false, toppedUp: false });
     }
     for (const id of missing) assert(this.accounts.has(id), `account ${id} exists`);
   }
@@ -129,7 +131,10 @@ export class LedgerWriter {
     for (const entry of entries) {
       const account = this.accounts.get(entry.accountId)!;
       account.balanceMillicredits += entry.amountMillicredits;
-      if (isTopup && entry.amountMillicredits > 0) account.topupReferenceMillicredits = account.balanceMillicredits;
+      if (isTopup && entry.amountMillicredits > 0) {
+        account.topupReferenceMillicredits = account.balanceMillicredits;
+        account.toppedUp = true;
+      }
       account.dirty = true;
     }
   }
@@ -149,6 +154,20 @@ export class LedgerWriter {
     return { transactionId, hash };
   }
 
+  /** Marks loaded accounts as changed, so the balance rules look at them (`recharge run`). */
+  watch(accountIds: readonly number[]): void {
+    for (const id of accountIds) {
+      const account = this.accounts.get(id);
+      assert(account, `account ${id} was loaded before watching`);
+      account.dirty = true;
+    }
+  }
+
+  /** Accounts whose balance this writer changed (not yet written), for the rules that watch balances. */
+  touched(): TouchedAccount[] {
+    return [...this.accounts.values()].filter((account) => account.dirty && account.kind !== 'world');
+  }
+
   /** Writes the balances this writer changed; call once, last, inside the same transaction. */
   finish(): void {
     assert(this.batch === null, 'the batch was closed before finishing');
@@ -160,6 +179,7 @@ export class LedgerWriter {
         account.id,
       ]);
       account.dirty = false;
+      account.toppedUp = false;
     }
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { CreditsError } from '../core/errors.js';
 import type { Database, WriteTx } from './driver.js';
 import { LedgerWriter } from './ledgerWriter.js';
+import { watchBalances } from './notify/watchers.js';
 
 export type MutationRequest = {
   /** The command path, like "transfer" or "purchases settle". */
@@ -73,6 +74,7 @@ export async function runMutation<T extends object>(
       }
       const ledger = await LedgerWriter.open(tx);
       const result = await work({ tx, ledger, request });
+      await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
       ledger.finish();
       const transactionId = typeof result.transactionId === 'number' ? result.transactionId : null;
       if (request.audit !== false) writeAudit(tx, request, 'ok', transactionId);

@@ -197,3 +197,73 @@ export const limits = sqliteTable('limits', {
   amountMillicredits: integer('amount_millicredits').notNull(),
   createdAtMs: integer('created_at_ms').notNull(),
 });
+
+/** Where notifications go: a webhook URL, an email address or a local command. */
+export const notificationChannels = sqliteTable('notification_channels', {
+  id: integer('id').primaryKey(),
+  kind: text('kind', { enum: ['webhook', 'email', 'command'] }).notNull(),
+  target: text('target').notNull(),
+  secret: text('secret'),
+  createdAtMs: integer('created_at_ms').notNull(),
+  removedAtMs: integer('removed_at_ms'),
+  lastError: text('last_error'),
+  lastErrorAtMs: integer('last_error_at_ms'),
+  lastDeliveredAtMs: integer('last_delivered_at_ms'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+});
+
+/**
+ * The outbox: a notification event is written in the same transaction as the ledger change that
+ * caused it, with one delivery row per channel. `dedupe_key` makes "once per crossing/period" a
+ * database rule rather than a hope.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey(),
+    eventId: text('event_id').notNull().unique(),
+    type: text('type').notNull(),
+    dedupeKey: text('dedupe_key').unique(),
+    payloadJson: text('payload_json').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+  },
+  (table) => [index('outbox_created').on(table.createdAtMs)],
+);
+
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    outboxId: integer('outbox_id').notNull(),
+    channelId: integer('channel_id').notNull(),
+    status: text('status', { enum: ['pending', 'delivered', 'failed'] }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAtMs: integer('next_attempt_at_ms').notNull(),
+    claimedBy: text('claimed_by'),
+    claimExpiresAtMs: integer('claim_expires_at_ms'),
+    deliveredAtMs: integer('delivered_at_ms'),
+    lastError: text('last_error'),
+  },
+  (table) => [primaryKey({ columns: [table.outboxId, table.channelId] }), index('deliveries_due').on(table.status, table.nextAttemptAtMs)],
+);
+
+/** Which low-balance levels (20, 10, 0 percent) of an account have fired since its last top-up. */
+export const balanceAlerts = sqliteTable(
+  'balance_alerts',
+  {
+    accountId: integer('account_id').notNull(),
+    levelPercent: integer('level_percent').notNull(),
+    firedAtMs: integer('fired_at_ms').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.accountId, table.levelPercent] })],
+);
+
+export const rechargeRules = sqliteTable('recharge_rules', {
+  accountId: integer('account_id').primaryKey(),
+  thresholdMillicredits: integer('threshold_millicredits').notNull(),
+  packageName: text('package_name').notNull(),
+  method: text('method', { enum: ['card', 'paypal', 'sepa'] }).notNull(),
+  monthlyCapCents: integer('monthly_cap_cents').notNull(),
+  /** 0 after a recharge (or a refusal) until the balance is back at or above the threshold: one recharge per crossing. */
+  armed: integer('armed').notNull().default(1),
+  createdAtMs: integer('created_at_ms').notNull(),
+});

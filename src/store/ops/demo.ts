@@ -4,6 +4,7 @@ import type { UsageRecord } from '../../core/usageRecord.js';
 import type { Database } from '../driver.js';
 import { LedgerWriter } from '../ledgerWriter.js';
 import { UsagePoster } from './usagePoster.js';
+import { watchBalances } from '../notify/watchers.js';
 import type { MutationRequest } from '../mutation.js';
 import { addDepartment, addUser } from './organisation.js';
 import { buyCredits, transferCredits } from './money.js';
@@ -110,6 +111,7 @@ async function postDemoUsage(db: Database, actor: string, nowMs: number, timeZon
     await poster.prefetch(records);
     for (const record of records) await poster.post(record);
     poster.finish();
+    await watchBalances(tx, ledger, { nowMs, actor });
     ledger.finish();
     return records.length;
   });

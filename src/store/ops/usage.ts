@@ -5,6 +5,7 @@ import type { Database } from '../driver.js';
 import { LedgerWriter } from '../ledgerWriter.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { UsagePoster, type PostedUsage } from './usagePoster.js';
+import { watchBalances } from '../notify/watchers.js';
 
 /** One event through the general mutation path (idempotency key, dry run). */
 export async function recordUsage(db: Database, request: MutationRequest, record: UsageRecord, timeZone: string) {
@@ -66,6 +67,7 @@ export async function importBatch(db: Database, items: readonly ImportItem[], op
         }
       }
       poster.finish();
+      await watchBalances(tx, ledger, { nowMs: options.nowMs, actor: options.actor });
       ledger.finish();
     },
     { dryRun: options.dryRun },

@@ -11,6 +11,7 @@ import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { RateBook, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
 import { UsageDigest, usageEventLine } from '../usageDigest.js';
+import { queueEvent } from '../notify/outbox.js';
 
 export type PostedUsage = {
   status: 'accepted' | 'duplicate';
@@ -67,7 +68,8 @@ function sameEvent(stored: StoredEvent, record: UsageRecord, userId: number): bo
   );
 }
 
-type PostingPlan = { limitKeys: string[]; shortfall: number; drawKey: string | null; entries: Entry[] };
+type LimitUse = { key: string; rule: LimitRule; periodKey: string };
+type PostingPlan = { limitKeys: LimitUse[]; shortfall: number; drawKey: string | null; entries: Entry[] };
 
 const SELECT_STORED_EVENT = `SELECT event_id AS eventId, transaction_id AS transactionId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature,
   input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess FROM usage_events`;
@@ -108,6 +110,7 @@ export class UsagePoster {
   private readonly digest = new UsageDigest();
   private readonly transactionId: number;
   private readonly claimsByInsert: boolean;
+  private readonly limitsReached: { rule: LimitRule; periodKey: string; user: string; department: string }[] = [];
 
   private constructor(
     private readonly tx: WriteTx,
@@ -239,7 +242,11 @@ export class UsagePoster {
     }
     this.ledger.addToBatch(entries);
     this.digest.add(usageEventLine(facts));
-    for (const key of limitKeys) this.usedByLimitPeriod.set(key, (this.usedByLimitPeriod.get(key) ?? 0) + cost);
+    for (const { key, rule, periodKey } of limitKeys) {
+      const before = this.usedByLimitPeriod.get(key) ?? 0;
+      this.usedByLimitPeriod.set(key, before + cost);
+      if (before < rule.amountMillicredits && before + cost >= rule.amountMillicredits) this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
+    }
     if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
     if (record.eventId !== null) {
       const { inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess } = facts;
@@ -278,8 +285,8 @@ export class UsagePoster {
   }
 
   /** Refuses the event when any applicable limit would be passed; returns the limit periods it counts in. */
-  private async checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<string[]> {
-    const limitKeys: string[] = [];
+  private async checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<LimitUse[]> {
+    const limitKeys: LimitUse[] = [];
     if (this.limits.length === 0) return limitKeys;
     const subject = { userId: user.id, departmentId: user.departmentId, model, tier };
     for (const rule of this.limits) {
@@ -298,7 +305,7 @@ export class UsagePoster {
           details: { limitId: rule.id, leftMillicredits: left, costMillicredits: cost, periodKey: bounds.key },
         });
       }
-      limitKeys.push(key);
+      limitKeys.push({ key, rule, periodKey: bounds.key });
     }
     return limitKeys;
   }
@@ -331,6 +338,17 @@ export class UsagePoster {
   /** Closes the batch transaction and writes the day totals; call once, after the last post. */
   finish(): void {
     this.ledger.closeBatch(this.digest.detail());
+    for (const reached of this.limitsReached) {
+      const name = describeRule(reached.rule, { user: reached.user, department: reached.department });
+      queueEvent(this.tx, {
+        type: 'limit.reached',
+        text: `The ${name} (${formatMillicreditsPlain(reached.rule.amountMillicredits)} credits) is used up for ${reached.periodKey}: further usage it covers is refused until the period ends.`,
+        data: { limitId: reached.rule.id, limit: name, amountMillicredits: reached.rule.amountMillicredits, periodKey: reached.periodKey },
+        dedupeKey: `limit|${reached.rule.id}|${reached.periodKey}`,
+        nowMs: this.nowMs,
+      });
+    }
+    this.limitsReached.length = 0;
     this.tx.runMany(
       `INSERT INTO usage_daily (day_key, user_id, department_id, model, tier, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(day_key, user_id, department_id, model, feature) DO UPDATE SET event_count = event_count + excluded.event_count,

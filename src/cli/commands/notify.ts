@@ -1,0 +1,214 @@
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseCreditsInput } from '../../core/amounts.js';
+import { CreditsError } from '../../core/errors.js';
+import { parseEmail, parseFreeText } from '../../core/names.js';
+import { findPackage, parsePaymentMethod } from '../../core/packages.js';
+import { localMonthKey, monthBounds } from '../../core/time.js';
+import { listChannels, pendingCounts } from '../../store/notify/outbox.js';
+import { addChannel, rechargeStatuses, recheckRecharges, removeChannel, removeRechargeRule, setRechargeRule } from '../../store/ops/notifications.js';
+import { parseId, stringOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+const CHANNEL_KINDS = ['webhook', 'email', 'command'] as const;
+
+function parseChannelTarget(kind: string, target: string): string {
+  if (kind === 'webhook') {
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      throw new CreditsError('INVALID_VALUE', `TARGET "${target}" is not a URL`, { hint: 'a webhook is an http(s) URL, like https://hooks.slack.com/services/...' });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CreditsError('INVALID_VALUE', `TARGET "${target}" is not an http(s) URL`, { hint: 'a webhook is an http(s) URL' });
+    return url.toString();
+  }
+  if (kind === 'email') return parseEmail(target, 'TARGET');
+  return parseFreeText(target, 'TARGET', 2000).trim() || (() => { throw new CreditsError('INVALID_VALUE', 'TARGET: the command is empty'); })();
+}
+
+function parseSeconds(text: string, field: string): number {
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim())) throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a number of seconds`, { hint: `${field} takes seconds, like 60` });
+  return Math.round(Number(text) * 1000);
+}
+
+/** Euros typed by a person: 200 or 199.50, no thousands separators. */
+function parseEuroCents(text: string, field: string): number {
+  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!match) throw new CreditsError('INVALID_AMOUNT', `${field} "${text}" is not an amount of euros`, { hint: `${field} takes euros with up to 2 decimals, like 500 or 199.50` });
+  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
+}
+
+export const notifyCommands: CommandSpec[] = [
+  {
+    name: 'notify channel add',
+    summary: 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a command fed the event on stdin',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [
+      { name: 'kind', description: 'webhook, email or command', required: true, choices: CHANNEL_KINDS },
+      { name: 'target', description: 'the URL, the address, or the shell command', required: true },
+    ],
+    options: [{ flags: '--secret <secret>', description: 'webhook only: sign each body with HMAC-SHA256 in the x-credits-signature header' }],
+    examples: ['credits notify channel add webhook https://hooks.slack.com/services/T0/B0/XYZ', 'credits notify channel add webhook https://ops.example.com/credits --secret s3cret', 'credits notify channel add email finance@example.com', "credits notify channel add command 'logger -t credits'"],
+    async run(input, context) {
+      const kind = input.args[0] ?? '';
+      if (!(CHANNEL_KINDS as readonly string[]).includes(kind)) throw new CreditsError('INVALID_VALUE', `KIND "${kind}" is not one of ${CHANNEL_KINDS.join(', ')}`);
+      const target = parseChannelTarget(kind, input.args[1] ?? '');
+      const secret = stringOption(input, 'secret');
+      if (secret !== undefined && kind !== 'webhook') throw new CreditsError('USAGE', '--secret applies to webhooks only');
+      if (secret !== undefined && (secret.length < 8 || secret.length > 200)) throw new CreditsError('INVALID_VALUE', '--secret must be 8-200 characters');
+      const result = await addChannel(await context.db(), context.mutation(input, { kind, target, secret: secret === undefined ? null : 'set' }), { kind: kind as (typeof CHANNEL_KINDS)[number], target, secret: secret ?? null });
+      return { view: 'channelAdded', data: result };
+    },
+  },
+  {
+    name: 'notify channels',
+    summary: 'the notification channels, with pending deliveries and the last error of each',
+    ledger: 'existing',
+    examples: ['credits notify channels', 'credits notify channels --json'],
+    async run(_input, context) {
+      const db = await context.db();
+      const pending = await pendingCounts(db);
+      const channels = (await listChannels(db)).map(({ secret, ...channel }) => ({ ...channel, signed: secret !== null, pending: pending.get(channel.id) ?? 0, failing: channel.consecutiveFailures > 0 }));
+      return { view: 'channels', data: { channels } };
+    },
+  },
+  {
+    name: 'notify channel remove',
+    summary: 'remove a channel (its pending deliveries are dropped)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'id', description: 'channel id (see `credits notify channels`)', required: true }],
+    examples: ['credits notify channel remove 2'],
+    async run(input, context) {
+      const channelId = parseId(input.args[0] ?? '', 'ID');
+      return { view: 'channelRemoved', data: await removeChannel(await context.db(), context.mutation(input, { channelId }), channelId) };
+    },
+  },
+  {
+    name: 'notify test',
+    summary: 'send a test event to one channel or all, now',
+    ledger: 'existing',
+    arguments: [{ name: 'id', description: 'channel id (default: every channel)', required: false }],
+    options: [{ flags: '--timeout <seconds>', description: 'how long one delivery may take', defaultValue: '10' }],
+    examples: ['credits notify test', 'credits notify test 2'],
+    async run(input, context) {
+      const db = await context.db();
+      const settings = await context.settings();
+      const channelIds = input.args[0] === undefined ? null : [parseId(input.args[0], 'ID')];
+      if (channelIds && !(await listChannels(db)).some((channel) => channel.id === channelIds[0])) {
+        throw new CreditsError('CHANNEL_NOT_FOUND', `no notification channel ${channelIds[0]}`, { hint: 'see `credits notify channels` for the ids' });
+      }
+      const { queueTest, deliverDue } = await import('../../notify/runner.js');
+      const eventId = await queueTest(db, context.nowMs, channelIds);
+      const totals = await deliverDue(db, { nowMs: () => context.nowMs, leaseMs: 300_000, pauseMs: 200, batchSize: 10, timeoutMs: parseSeconds(stringOption(input, 'timeout') ?? '10', '--timeout'), smtpUrl: settings.smtpUrl, fromAddress: fromAddress(settings.name) });
+      const data = { eventId, ...totals };
+      if (totals.retrying + totals.failed > 0) {
+        return { view: 'notifyRun', data, failure: new CreditsError('DELIVERY_FAILED', `${totals.retrying + totals.failed} delivery(ies) failed: ${totals.errors[0]?.error ?? ''}`, { hint: '`credits notify channels` shows each channel\'s last error; `notify run` retries' }) };
+      }
+      return { view: 'notifyRun', data };
+    },
+  },
+  {
+    name: 'notify run',
+    summary: 'for cron: queue due reports (anomalies, the monthly report) and deliver every pending notification, with retries',
+    ledger: 'existing',
+    options: [
+      { flags: '--lease <seconds>', description: 'how long a run holds the deliveries it claimed before another run may take them over', defaultValue: '300' },
+      { flags: '--timeout <seconds>', description: 'how long one delivery may take', defaultValue: '10' },
+      { flags: '--reports-dir <dir>', description: 'where monthly statements are written (default: reports/ beside a local ledger)' },
+    ],
+    examples: ['credits notify run --quiet', '*/5 * * * * credits notify run --quiet'],
+    async run(input, context) {
+      const db = await context.db();
+      const settings = await context.settings();
+      const { deliverDue } = await import('../../notify/runner.js');
+      const { produceMonthlyReport, queueAnomalies } = await import('../../notify/producers.js');
+      const reportsDir = stringOption(input, 'reportsDir') ?? (db.kind === 'local' ? join(dirname(db.location), 'reports') : join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'credits', 'reports'));
+      const anomalies = await queueAnomalies(db, context.nowMs, settings.timeZone);
+      const monthlyReport = await produceMonthlyReport(db, context.nowMs, settings, reportsDir);
+      const totals = await deliverDue(db, {
+        nowMs: () => context.config.nowMs ?? Date.now(),
+        leaseMs: parseSeconds(stringOption(input, 'lease') ?? '300', '--lease'),
+        pauseMs: 200,
+        batchSize: 10,
+        timeoutMs: parseSeconds(stringOption(input, 'timeout') ?? '10', '--timeout'),
+        smtpUrl: settings.smtpUrl,
+        fromAddress: fromAddress(settings.name),
+      });
+      return { view: 'notifyRun', data: { anomaliesQueued: anomalies, monthlyReport, ...totals } };
+    },
+  },
+  {
+    name: 'recharge set',
+    summary: 'buy a package automatically when an account falls below a threshold, within a monthly cap',
+    ledger: 'existing',
+    mutating: true,
+    options: [
+      { flags: '--threshold <credits>', description: 'recharge when the balance falls below this' },
+      { flags: '--package <name>', description: 'the package to buy', choices: ['basic', 'standard', 'professional', 'team', 'enterprise'] },
+      { flags: '--method <method>', description: 'card and paypal credit at once, sepa when settled', choices: ['card', 'paypal', 'sepa'] },
+      { flags: '--monthly-cap <euros>', description: 'spend at most this many euros a month on recharges' },
+      { flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' },
+    ],
+    examples: ['credits recharge set --threshold 2000 --package standard --method card --monthly-cap 200', 'credits recharge set --for Engineering --threshold 500 --package basic --method paypal --monthly-cap 50'],
+    async run(input, context) {
+      const need = (key: string, flag: string): string => {
+        const value = stringOption(input, key);
+        if (value === undefined) throw new CreditsError('MISSING_FLAG', `${flag} is required`, { hint: 'see `credits recharge set --help`' });
+        return value;
+      };
+      const thresholdMillicredits = parseCreditsInput(need('threshold', '--threshold'), '--threshold');
+      const packageName = findPackage(need('package', '--package')).name;
+      const method = parsePaymentMethod(need('method', '--method'));
+      if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
+      const monthlyCapCents = parseEuroCents(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
+      const accountName = stringOption(input, 'for') ?? 'org';
+      const result = await setRechargeRule(await context.db(), context.mutation(input, { accountName, thresholdMillicredits, packageName, method, monthlyCapCents }), { accountName, thresholdMillicredits, packageName, method, monthlyCapCents });
+      return { view: 'rechargeSet', data: result };
+    },
+  },
+  {
+    name: 'recharge',
+    summary: 'the automatic recharge rules, with this month\'s recharges against the cap',
+    ledger: 'existing',
+    examples: ['credits recharge', 'credits recharge --json'],
+    async run(_input, context) {
+      const settings = await context.settings();
+      const month = monthBounds(localMonthKey(context.nowMs, settings.timeZone), settings.timeZone);
+      return { view: 'recharges', data: { rules: await rechargeStatuses(await context.db(), month) } };
+    },
+  },
+  {
+    name: 'recharge off',
+    summary: 'stop recharging an account automatically',
+    ledger: 'existing',
+    mutating: true,
+    options: [{ flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' }],
+    examples: ['credits recharge off', 'credits recharge off --for Engineering'],
+    async run(input, context) {
+      const accountName = stringOption(input, 'for') ?? 'org';
+      return { view: 'rechargeOff', data: await removeRechargeRule(await context.db(), context.mutation(input, { accountName }), accountName) };
+    },
+  },
+  {
+    name: 'recharge run',
+    summary: 'for cron: look at every recharge rule again and recharge where due',
+    ledger: 'existing',
+    examples: ['credits recharge run --quiet', '0 * * * * credits recharge run --quiet'],
+    async run(input, context) {
+      const db = await context.db();
+      const result = await recheckRecharges(db, context.mutation(input, {}));
+      const made = await db.all<{ id: number; account: string; packageName: string; priceCents: number; status: string }>(
+        "SELECT p.id AS id, a.name AS account, p.package_name AS packageName, p.price_cents AS priceCents, p.status AS status FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.origin = 'recharge' AND p.id > ? ORDER BY p.id",
+        [result.previousRechargeId],
+      );
+      return { view: 'rechargeRun', data: { rules: result.rules, recharges: made } };
+    },
+  },
+];
+
+function fromAddress(organisation: string): string {
+  return `"${organisation.replace(/["\\]/g, '') || 'credits'}" <credits@localhost>`;
+}

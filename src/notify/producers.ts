@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OrgSettings } from '../core/org.js';
+import { addLocalDays, localDateKey, localMonthKey, monthBounds, previousMonthKey } from '../core/time.js';
+import type { Database } from '../store/driver.js';
+import { anomalyReport } from '../store/insights.js';
+import { queueEvent } from '../store/notify/outbox.js';
+import { statementFacts } from '../store/statementQueries.js';
+
+/** Queues each anomaly of yesterday and today once (the dedupe key is the subject and day). */
+export async function queueAnomalies(db: Database, nowMs: number, timeZone: string): Promise<number> {
+  const anomalies = await anomalyReport(db, addLocalDays(localDateKey(nowMs, timeZone), -1), nowMs, timeZone);
+  if (anomalies.length === 0) return 0;
+  await db.write(async (tx) => {
+    for (const anomaly of anomalies) {
+      queueEvent(tx, {
+        type: 'anomaly.found',
+        text: `Unusual spend: ${anomaly.subject.name} used ${(anomaly.millicredits / 1000).toFixed(3)} credits on ${anomaly.dayKey}, ${anomaly.timesBaseline}x the usual ${(anomaly.baselineMillicredits / 1000).toFixed(3)}.`,
+        data: { ...anomaly },
+        dedupeKey: `anomaly|${anomaly.subject.kind}|${anomaly.subject.name}|${anomaly.dayKey}`,
+        nowMs,
+      });
+    }
+  });
+  return anomalies.length;
+}
+
+/**
+ * Once the month is over, writes its statement (PDF) into `reportsDir` and queues the
+ * "monthly report ready" event with the file's path. The dedupe key makes it once per month;
+ * a crash between the file and the event only means the file is written again next run.
+ */
+export async function produceMonthlyReport(db: Database, nowMs: number, settings: OrgSettings, reportsDir: string): Promise<string | null> {
+  const monthKey = previousMonthKey(localMonthKey(nowMs, settings.timeZone));
+  const dedupeKey = `report|${monthKey}`;
+  if (await db.get('SELECT 1 AS done FROM outbox WHERE dedupe_key = ?', [dedupeKey])) return null;
+  const bounds = monthBounds(monthKey, settings.timeZone);
+  const existed = await db.get<{ id: number }>('SELECT id FROM ledger_transactions WHERE created_at_ms < ? LIMIT 1', [bounds.endMs]);
+  if (!existed) return null;
+  const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: null });
+  mkdirSync(reportsDir, { recursive: true });
+  const path = join(reportsDir, `statement-${monthKey}.pdf`);
+  const { writeStatementPdf } = await import('../render/pdf/statement.js');
+  await writeStatementPdf({ ...facts, organisation: settings.name, timeZone: settings.timeZone, generatedAt: localDateKey(nowMs, settings.timeZone) }, path);
+  await db.write(async (tx) => {
+    queueEvent(tx, {
+      type: 'report.monthly',
+      text: `The usage report for ${monthKey} is ready: ${(facts.usageMillicredits / 1000).toFixed(3)} credits used in ${facts.usageEvents} events, ${(facts.closingMillicredits / 1000).toFixed(3)} credits left. Statement: ${path}`,
+      data: { monthKey, path, usageMillicredits: facts.usageMillicredits, usageEvents: facts.usageEvents, openingMillicredits: facts.openingMillicredits, closingMillicredits: facts.closingMillicredits },
+      dedupeKey,
+      nowMs,
+    });
+  });
+  return path;
+}

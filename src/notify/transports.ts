@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import type { NotificationEvent } from '../store/notify/outbox.js';
+
+export type Channel = { kind: 'webhook' | 'email' | 'command'; target: string; secret: string | null };
+export type SendOptions = { smtpUrl: string; fromAddress: string; timeoutMs: number };
+
+export const SIGNATURE_HEADER = 'x-credits-signature';
+export const EVENT_ID_HEADER = 'x-credits-event-id';
+
+/** `sha256=<hex>` of the exact body bytes, keyed with the channel's secret (as GitHub and Stripe do). */
+export function signBody(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+async function sendWebhook(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
+  const body = JSON.stringify(event);
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'credits-notify', [EVENT_ID_HEADER]: event.id };
+  if (channel.secret) headers[SIGNATURE_HEADER] = signBody(channel.secret, body);
+  const response = await fetch(channel.target, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
+  await response.arrayBuffer().catch(() => undefined);
+  if (!response.ok) throw new Error(`HTTP ${response.status} from ${channel.target}`);
+}
+
+async function sendEmail(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
+  if (!options.smtpUrl) throw new Error('no SMTP server: set one with `credits org set --smtp-url smtp://host:port`');
+  const nodemailer = await import('nodemailer');
+  const transport = nodemailer.createTransport(options.smtpUrl, { connectionTimeout: options.timeoutMs, greetingTimeout: options.timeoutMs, socketTimeout: options.timeoutMs });
+  try {
+    const report = typeof event.data.path === 'string' ? [{ filename: event.data.path.split('/').pop() ?? 'statement.pdf', path: event.data.path }] : [];
+    await transport.sendMail({
+      from: options.fromAddress,
+      to: channel.target,
+      subject: `[credits] ${event.text.split('\n')[0]!.slice(0, 120)}`,
+      text: `${event.text}\n\nEvent ${event.id} (${event.type}) at ${event.occurredAt}\n`,
+      // The event id is the Message-ID, so a mail sent twice after a crash is the same message.
+      messageId: `<${event.id}@credits.local>`,
+      headers: { 'X-Credits-Event-Id': event.id, 'X-Credits-Event-Type': event.type },
+      attachments: report,
+    });
+  } finally {
+    transport.close();
+  }
+}
+
+async function runCommand(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', channel.target], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+      env: { ...process.env, CREDITS_EVENT_ID: event.id, CREDITS_EVENT_TYPE: event.type },
+      timeout: options.timeoutMs,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-500);
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`command exited with ${code ?? signal}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(`${JSON.stringify(event)}\n`);
+  });
+}
+
+/** Delivers one event to one channel; throws with a short reason when the receiver did not take it. */
+export async function deliver(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
+  if (channel.kind === 'webhook') return sendWebhook(channel, event, options);
+  if (channel.kind === 'email') return sendEmail(channel, event, options);
+  return runCommand(channel, event, options);
+}
