@@ -1,10 +1,15 @@
 import { MILLICREDITS_PER_CREDIT } from '../core/amounts.js';
 
-const GROUPED = new Intl.NumberFormat('en-US');
+let grouped: Intl.NumberFormat | undefined;
+/** Created on first use: building an Intl formatter costs milliseconds every start-up would pay. */
+function groupedFormat(value: number): string {
+  grouped ??= new Intl.NumberFormat('en-US');
+  return grouped.format(value);
+}
 
 /** 1234567 -> "1,234,567". */
 export function formatCount(value: number): string {
-  return GROUPED.format(value);
+  return groupedFormat(value);
 }
 
 /**
@@ -17,14 +22,14 @@ export function formatCredits(millicredits: number, minDecimals = 1): string {
   const whole = Math.floor(absolute / MILLICREDITS_PER_CREDIT);
   let fraction = String(absolute % MILLICREDITS_PER_CREDIT).padStart(3, '0');
   while (fraction.length > minDecimals && fraction.endsWith('0')) fraction = fraction.slice(0, -1);
-  return `${sign}${GROUPED.format(whole)}${fraction === '' ? '' : `.${fraction}`}`;
+  return `${sign}${groupedFormat(whole)}${fraction === '' ? '' : `.${fraction}`}`;
 }
 
 /** 4750 -> "€47.50". */
 export function formatEuros(cents: number): string {
   const sign = cents < 0 ? '-' : '';
   const absolute = Math.abs(cents);
-  return `${sign}€${GROUPED.format(Math.floor(absolute / 100))}.${String(absolute % 100).padStart(2, '0')}`;
+  return `${sign}€${groupedFormat(Math.floor(absolute / 100))}.${String(absolute % 100).padStart(2, '0')}`;
 }
 
 export function formatPercent(percent: number | null): string {

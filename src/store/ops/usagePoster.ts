@@ -6,7 +6,7 @@ import { priceUsage, type PricedUsage } from '../../core/pricing.js';
 import type { Tier } from '../../core/rateCard.js';
 import { periodBounds, type Period, type PeriodBounds } from '../../core/time.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
-import type { WriteTx } from '../driver.js';
+import type { SqlValue, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { RateBook, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
@@ -74,9 +74,18 @@ type PostingPlan = { limitKeys: LimitUse[]; shortfall: number; drawKey: string |
 const SELECT_STORED_EVENT = `SELECT event_id AS eventId, transaction_id AS transactionId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature,
   input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess FROM usage_events`;
 
-const INSERT_EVENT_SQL = `INSERT INTO usage_events (transaction_id, event_id, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens,
-  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (event_id) DO NOTHING`;
+const INSERT_EVENT_HEAD = `INSERT INTO usage_events (transaction_id, event_id, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens,
+  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits) VALUES`;
+const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT_EVENT_SQL = `${INSERT_EVENT_HEAD} ${EVENT_VALUES} ON CONFLICT (event_id) DO NOTHING`;
+/**
+ * Remote imports send thousands of rows as one JSON text that SQLite unpacks itself: a libSQL
+ * request with 16 bound values per row spends most of its time encoding them.
+ */
+const INSERT_EVENTS_FROM_JSON = `INSERT INTO usage_events (transaction_id, event_id, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens,
+  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits)
+  SELECT ${Array.from({ length: 16 }, (_unused, index) => `json_extract(value, '$[${index}]')`).join(', ')} FROM json_each(?)`;
+const ROWS_PER_INSERT = 5000;
 
 /** Caches the local day or month of the last instant asked: events of one import mostly share it. */
 class PeriodCache {
@@ -106,6 +115,10 @@ export class UsagePoster {
   private readonly drawnByDepartmentMonth = new Map<string, number>();
   private readonly rollups = new Map<RollupKey, Rollup>();
   private readonly knownEvents = new Map<string, StoredEvent>();
+  /** Event ids already looked up (found or not), so the remote path reads each once per batch. */
+  private readonly lookedUp = new Set<string>();
+  /** Remote only: event rows sent at the end as one JSON argument per statement (see INSERT_EVENTS_FROM_JSON). */
+  private readonly bufferedRows: SqlValue[][] = [];
   private readonly periods: PeriodCache;
   private readonly digest = new UsageDigest();
   private readonly transactionId: number;
@@ -141,18 +154,19 @@ export class UsagePoster {
       const rows = await this.tx.all<UserInfo>(
         `SELECT u.id AS id, u.email AS email, u.department_id AS departmentId, a.name AS department, a.overdraft_from_account_id AS overdraftFrom,
            a.overdraft_max_millicredits AS overdraftMaxMillicredits
-         FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email IN (${slice.map(() => '?').join(',')}) COLLATE NOCASE`,
-        slice,
+         FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email COLLATE NOCASE IN (SELECT value FROM json_each(?))`,
+        [JSON.stringify(slice)],
       );
       for (const row of rows) this.users.set(row.email.toLowerCase(), row);
     }
     // Locally the insert itself finds duplicates (see post); remotely one read per batch is cheaper.
-    const ids = this.claimsByInsert ? [] : [...new Set(records.map((record) => record.eventId).filter((id): id is string => id !== null && !this.knownEvents.has(id)))];
-    for (let start = 0; start < ids.length; start += 500) {
-      const slice = ids.slice(start, start + 500);
+    const ids = this.claimsByInsert ? [] : [...new Set(records.map((record) => record.eventId).filter((id): id is string => id !== null && !this.lookedUp.has(id)))];
+    for (const id of ids) this.lookedUp.add(id);
+    for (let start = 0; start < ids.length; start += 5000) {
+      const slice = ids.slice(start, start + 5000);
       const rows = await this.tx.all<StoredEvent>(
-        `${SELECT_STORED_EVENT} WHERE event_id IN (${slice.map(() => '?').join(',')})`,
-        slice,
+        `${SELECT_STORED_EVENT} WHERE event_id IN (SELECT value FROM json_each(?))`,
+        [JSON.stringify(slice)],
       );
       for (const row of rows) this.knownEvents.set(row.eventId, row);
     }
@@ -162,7 +176,7 @@ export class UsagePoster {
   }
 
   async post(record: UsageRecord): Promise<PostedUsage> {
-    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.knownEvents.has(record.eventId))) await this.prefetch([record]);
+    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) await this.prefetch([record]);
     const user = this.users.get(record.user);
     if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
     const occurredAtMs = record.occurredAtMs ?? this.nowMs;
@@ -238,7 +252,7 @@ export class UsagePoster {
         return duplicateOf(stored);
       }
     } else {
-      this.tx.run(INSERT_EVENT_SQL, insertArgs);
+      this.bufferedRows.push(insertArgs);
     }
     this.ledger.addToBatch(entries);
     this.digest.add(usageEventLine(facts));
@@ -338,6 +352,10 @@ export class UsagePoster {
   /** Closes the batch transaction and writes the day totals; call once, after the last post. */
   finish(): void {
     this.ledger.closeBatch(this.digest.detail());
+    for (let start = 0; start < this.bufferedRows.length; start += ROWS_PER_INSERT) {
+      this.tx.run(INSERT_EVENTS_FROM_JSON, [JSON.stringify(this.bufferedRows.slice(start, start + ROWS_PER_INSERT))]);
+    }
+    this.bufferedRows.length = 0;
     for (const reached of this.limitsReached) {
       const name = describeRule(reached.rule, { user: reached.user, department: reached.department });
       queueEvent(this.tx, {
