@@ -12,6 +12,19 @@ CREATE TABLE `accounts` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `accounts_name_nocase` ON `accounts` ("name" COLLATE NOCASE);--> statement-breakpoint
+CREATE TABLE `api_tokens` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`name` text NOT NULL,
+	`role` text NOT NULL,
+	`department_id` integer,
+	`secret_hash` text NOT NULL,
+	`created_at_ms` integer NOT NULL,
+	`created_by` text NOT NULL,
+	`expires_at_ms` integer,
+	`revoked_at_ms` integer,
+	`revoked_by` text
+);
+--> statement-breakpoint
 CREATE TABLE `audit_log` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`at_ms` integer NOT NULL,

@@ -19,7 +19,7 @@ await build({
   format: 'esm',
   splitting: true,
   sourcemap: 'linked',
-  external: ['better-sqlite3', '@libsql/client', 'pdfkit', '@inquirer/prompts', 'drizzle-orm', 'drizzle-orm/*', 'nodemailer'],
+  external: ['better-sqlite3', '@libsql/client', 'pdfkit', '@inquirer/prompts', 'drizzle-orm', 'drizzle-orm/*', 'nodemailer', 'fastify'],
   define: { CREDITS_VERSION: JSON.stringify(pkg.version) },
   banner: { js: "import { createRequire as __credits_createRequire } from 'node:module'; const require = __credits_createRequire(import.meta.url);" },
   logLevel: 'warning',

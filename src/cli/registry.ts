@@ -7,10 +7,102 @@ import { insightCommands } from './commands/insights.js';
 import { notifyCommands } from './commands/notify.js';
 import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
-import type { CommandSpec } from './spec.js';
+import { tokenCommands } from './commands/tokens.js';
+import { serveCommands } from '../server/serveCommand.js';
+import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
+
+/**
+ * The family of every command (see CommandFamily in spec.ts): what the HTTP API's roles allow.
+ * A command missing here is admin-only over the API, and a test lists it.
+ */
+export const COMMAND_FAMILY: Record<string, CommandFamily> = {
+  balance: 'budget',
+  check: 'budget',
+
+  'org show': 'read',
+  'dept list': 'read',
+  'dept show': 'read',
+  'user list': 'read',
+  packages: 'read',
+  purchases: 'read',
+  history: 'read',
+  verify: 'read',
+  audit: 'read',
+  rates: 'read',
+  limits: 'read',
+  report: 'read',
+  forecast: 'read',
+  anomalies: 'read',
+  dashboard: 'read',
+  watch: 'read',
+  statement: 'read',
+  recharge: 'read',
+
+  'usage record': 'usage',
+  'usage import': 'usage',
+
+  buy: 'ledger',
+  'purchases settle': 'ledger',
+  'purchases cancel': 'ledger',
+  transfer: 'ledger',
+  'dept add': 'ledger',
+  'dept set': 'ledger',
+  'user add': 'ledger',
+  'user move': 'ledger',
+  'rates set': 'ledger',
+  'limits set': 'ledger',
+  'limits remove': 'ledger',
+  invoice: 'ledger',
+  'recharge set': 'ledger',
+  'recharge off': 'ledger',
+
+  'notify run': 'jobs',
+  'notify test': 'jobs',
+  'recharge run': 'jobs',
+
+  init: 'settings',
+  'org set': 'settings',
+  // Channels hold webhook URLs and secrets, and a command channel runs on the server's host.
+  'notify channels': 'settings',
+  'notify channel add': 'settings',
+  'notify channel remove': 'settings',
+
+  'token create': 'tokens',
+  'token list': 'tokens',
+  'token revoke': 'tokens',
+
+  serve: 'local',
+};
+
+/** Commands that read or write files where they run: the remote CLI sends and receives them. */
+export const COMMAND_FILES: Record<string, CommandFiles> = {
+  'usage import': { inputArgument: 0 },
+  report: { outputOption: 'output' },
+  statement: { outputOption: 'output' },
+  invoice: { outputOption: 'output' },
+  'notify run': { localPathOptions: ['reportsDir'] },
+};
+
+function classified(spec: CommandSpec): CommandSpec {
+  const family = spec.family ?? COMMAND_FAMILY[spec.name];
+  const files = spec.files ?? COMMAND_FILES[spec.name];
+  return { ...spec, ...(family ? { family } : {}), ...(files ? { files } : {}) };
+}
 
 /** Every command, in the order `credits --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [...organisationCommands, ...moneyCommands, ...ledgerReadCommands, ...usageCommands, ...ruleCommands, ...reportCommands, ...insightCommands, ...statementCommands, ...notifyCommands];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...organisationCommands,
+  ...moneyCommands,
+  ...ledgerReadCommands,
+  ...usageCommands,
+  ...ruleCommands,
+  ...reportCommands,
+  ...insightCommands,
+  ...statementCommands,
+  ...notifyCommands,
+  ...tokenCommands,
+  ...serveCommands,
+].map(classified);
 
 export const GROUP_SUMMARIES: Record<string, string> = {
   org: 'organisation details',
@@ -23,4 +115,5 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   notify: 'notification channels and delivery (cron: notify run)',
   'notify channel': 'add and remove notification channels',
   recharge: 'automatic recharge rules (cron: recharge run)',
+  token: 'API tokens for `credits serve` (roles, departments)',
 };

@@ -27,6 +27,30 @@ export type CommandOutput = {
   failure?: CreditsError;
 };
 
+/**
+ * What a command does, for the HTTP API's roles (src/server/roles.ts):
+ * - budget: balance and check, all a CI pipeline needs
+ * - read: every other command that only reads the ledger
+ * - usage: posts AI usage
+ * - ledger: changes credits, departments, users, rates, limits, purchases
+ * - jobs: cron work with side effects (notification delivery, recharge runs)
+ * - settings: organisation settings and notification channels
+ * - tokens: API tokens
+ * - local: runs on this machine only, never through a server (serve)
+ */
+export const COMMAND_FAMILIES = ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'tokens', 'local'] as const;
+export type CommandFamily = (typeof COMMAND_FAMILIES)[number];
+
+/** Files a command reads or writes on the machine it runs on; the remote CLI carries them over HTTP. */
+export type CommandFiles = {
+  /** Index of the argument that names a file to read ('-' for standard input). */
+  inputArgument?: number;
+  /** Option key of a file the command writes (--output). */
+  outputOption?: string;
+  /** Option keys naming folders on the machine that runs the command: refused over the API. */
+  localPathOptions?: string[];
+};
+
 export type CommandSpec = {
   /** Space-separated path: 'balance', 'purchases settle'. */
   name: string;
@@ -37,6 +61,10 @@ export type CommandSpec = {
   /** Changes the ledger: gets --dry-run and --idempotency-key. */
   mutating?: boolean;
   ledger: 'none' | 'existing' | 'create';
+  /** Set in registry.ts (the one table of families); a command without one is admin-only over the API. */
+  family?: CommandFamily;
+  /** Set in registry.ts for commands that touch files. */
+  files?: CommandFiles;
   run(input: CommandInput, context: Context): Promise<CommandOutput>;
 };
 

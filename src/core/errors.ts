@@ -11,6 +11,7 @@ export const EXIT = {
   conflict: 5,
   storage: 6,
   integrity: 7,
+  auth: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -31,6 +32,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   CUSTOM_MINIMUM: EXIT.usage,
   SAME_ACCOUNT: EXIT.usage,
   INVALID_INPUT_FILE: EXIT.usage,
+  REQUEST_TOO_LARGE: EXIT.usage,
   INSUFFICIENT_CREDITS: EXIT.refused,
   LIMIT_EXCEEDED: EXIT.refused,
   BUDGET_LOW: EXIT.refused,
@@ -46,14 +48,19 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   MODEL_NOT_FOUND: EXIT.notFound,
   LIMIT_NOT_FOUND: EXIT.notFound,
   CHANNEL_NOT_FOUND: EXIT.notFound,
+  TOKEN_NOT_FOUND: EXIT.notFound,
+  ROUTE_NOT_FOUND: EXIT.notFound,
   IDEMPOTENCY_CONFLICT: EXIT.conflict,
   DUPLICATE: EXIT.conflict,
   ALREADY_INITIALISED: EXIT.conflict,
   STORAGE_UNAVAILABLE: EXIT.storage,
   STORAGE_BUSY: EXIT.storage,
+  SERVER_UNAVAILABLE: EXIT.storage,
   NOT_A_LEDGER: EXIT.usage,
   SCHEMA_TOO_NEW: EXIT.storage,
   INTEGRITY_FAILED: EXIT.integrity,
+  UNAUTHORIZED: EXIT.auth,
+  FORBIDDEN: EXIT.auth,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof EXIT_CODE_BY_ERROR_CODE;

@@ -267,3 +267,21 @@ export const rechargeRules = sqliteTable('recharge_rules', {
   armed: integer('armed').notNull().default(1),
   createdAtMs: integer('created_at_ms').notNull(),
 });
+
+/**
+ * Tokens of the HTTP API (`credits token create`, `credits serve`). Only the sha256 of a token is
+ * kept: the token itself is shown once. A department-bound token sees and acts on that
+ * department only.
+ */
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role', { enum: ['admin', 'operator', 'usage-writer', 'reader', 'ci'] }).notNull(),
+  departmentId: integer('department_id'),
+  secretHash: text('secret_hash').notNull(),
+  createdAtMs: integer('created_at_ms').notNull(),
+  createdBy: text('created_by').notNull(),
+  expiresAtMs: integer('expires_at_ms'),
+  revokedAtMs: integer('revoked_at_ms'),
+  revokedBy: text('revoked_by'),
+});

@@ -1,0 +1,134 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { CommandSpec } from '../cli/spec.js';
+import type { Database } from '../store/driver.js';
+import { asCreditsError, errorDocument, httpStatusOf } from './errors.js';
+import { openServerLedger } from './ledger.js';
+import { commandRoutes } from './routes.js';
+import { ServerState } from './state.js';
+import { usageRoutes } from './usageRoutes.js';
+
+declare const CREDITS_VERSION: string | undefined;
+const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
+
+export type ServeOptions = {
+  db: Database;
+  config: Config;
+  commands: readonly CommandSpec[];
+  host: string;
+  port: number;
+  bodyLimit: number;
+  tokenCacheMs: number;
+  /** How long shutdown waits for requests in flight before it closes their connections. */
+  graceMs: number;
+  log(line: string): void;
+};
+
+export type ServeSummary = { url: string; requests: number; stoppedBy: string };
+
+/** Builds the HTTP API over an open ledger; nothing listens until `listen`. */
+export function buildServer(state: ServerState, commands: readonly CommandSpec[], options: { bodyLimit: number; log(line: string): void }): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    // Validation must refuse unknown fields, never drop them silently.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    state.metrics.inFlight += 1;
+    (request as { startedAt?: bigint }).startedAt = process.hrtime.bigint();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    state.metrics.inFlight -= 1;
+    const started = (request as { startedAt?: bigint }).startedAt ?? process.hrtime.bigint();
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const command = (request as { commandName?: string }).commandName;
+    const route = command ? `/v1/commands/${command.replace(/ /g, '/')}` : (request.routeOptions.url ?? 'unmatched');
+    state.metrics.request(request.method, route, reply.statusCode, seconds);
+  });
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const failure = asCreditsError(error);
+    const status = httpStatusOf(failure.code);
+    if (status === 422) state.metrics.refusal(failure.code);
+    if (status === 403) state.metrics.forbid();
+    if (failure.code === 'INTERNAL') options.log(`error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return reply.code(status).send({ error: errorDocument(failure) });
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    return reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${request.method} ${request.url.split('?')[0]}`, hint: 'see the README section "HTTP API" for the endpoints' } });
+  });
+
+  app.get('/health', async (_request, reply) => {
+    try {
+      await state.db.get('SELECT 1 AS ok');
+      return { ok: true, version: VERSION, ledger: state.db.kind };
+    } catch (error) {
+      const failure = asCreditsError(error);
+      return reply.code(503).send({ ok: false, version: VERSION, ledger: state.db.kind, error: errorDocument(failure) });
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(state.metrics.render());
+  });
+
+  usageRoutes(app, state);
+  commandRoutes(app, state, commands);
+  return app;
+}
+
+/**
+ * Serves until SIGTERM or SIGINT, then stops accepting, lets requests in flight finish (up to
+ * graceMs), waits for queued usage events to be posted and closes its read connection. The
+ * caller closes the ledger itself.
+ */
+export async function serve(options: ServeOptions): Promise<ServeSummary> {
+  const db = await openServerLedger(options.config, options.db);
+  const state = new ServerState(db, options.config, { tokenCacheMs: options.tokenCacheMs });
+  await state.timeZone();
+  const app = buildServer(state, options.commands, options);
+  let requests = 0;
+  app.addHook('onResponse', async () => {
+    requests += 1;
+  });
+  let stoppedBy = 'signal';
+  let stop: (signal: string) => void = () => undefined;
+  const stopped = new Promise<string>((resolve) => {
+    stop = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await app.listen({ host: options.host, port: options.port });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const url = `http://${host}:${port}`;
+    options.log(`credits serve: listening on ${url} (ledger ${db.location})`);
+    if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(options.host)) {
+      options.log('credits serve: plain HTTP on a non-loopback address: put a TLS proxy in front so that tokens never cross a network in clear text');
+    }
+    stoppedBy = await stopped;
+    options.log(`credits serve: ${stoppedBy}: stopping, finishing ${state.metrics.inFlight} request(s) in flight`);
+    const grace = setTimeout(() => app.server.closeAllConnections(), options.graceMs);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(grace);
+    }
+    await state.coalescer.idle();
+    return { url, requests, stoppedBy };
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await db.close();
+  }
+}

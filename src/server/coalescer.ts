@@ -1,0 +1,94 @@
+import { isCreditsError } from '../core/errors.js';
+import type { UsageRecord } from '../core/usageRecord.js';
+import type { Database } from '../store/driver.js';
+import { LedgerWriter } from '../store/ledgerWriter.js';
+import { watchBalances } from '../store/notify/watchers.js';
+import { UsagePoster, type PostedUsage } from '../store/ops/usagePoster.js';
+
+type Pending = { record: UsageRecord; resolve(posted: PostedUsage): void; reject(error: unknown): void };
+
+/**
+ * Group commit for single usage events. Each POST /v1/usage waits for its event to be posted,
+ * but events that arrive while a write transaction is running are posted together in the next
+ * one: one BEGIN IMMEDIATE, one ledger batch transaction and one fsync for many requests. Every
+ * event still gets every check on its own, and a refused event leaves no trace (UsagePoster), so
+ * each request gets its own answer. Events of different callers never share a ledger
+ * transaction: the queue is per actor.
+ */
+export class UsageCoalescer {
+  private readonly queues = new Map<string, Pending[]>();
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: { timeZone(): Promise<string>; nowMs(): number; maxBatch: number },
+  ) {}
+
+  submit(actor: string, record: UsageRecord): Promise<PostedUsage> {
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(actor);
+      if (!queue) {
+        queue = [];
+        this.queues.set(actor, queue);
+      }
+      queue.push({ record, resolve, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Resolves when everything submitted so far is posted (graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the requests that arrived in the same turn of the event loop join the first batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      for (;;) {
+        const next = this.queues.entries().next();
+        if (next.done) break;
+        const [actor, queue] = next.value;
+        const batch = queue.splice(0, this.options.maxBatch);
+        if (queue.length === 0) this.queues.delete(actor);
+        await this.post(actor, batch);
+      }
+    } finally {
+      this.running = null;
+      if (this.queues.size > 0) this.running = this.drain();
+    }
+  }
+
+  private async post(actor: string, batch: Pending[]): Promise<void> {
+    const outcomes: (PostedUsage | Error)[] = [];
+    try {
+      const timeZone = await this.options.timeZone();
+      const nowMs = this.options.nowMs();
+      await this.db.write(async (tx) => {
+        outcomes.length = 0;
+        const ledger = await LedgerWriter.open(tx);
+        const poster = await UsagePoster.open(tx, ledger, { timeZone, actor, nowMs, memo: 'usage api' });
+        await poster.prefetch(batch.map((pending) => pending.record));
+        for (const pending of batch) {
+          try {
+            outcomes.push(await poster.post(pending.record));
+          } catch (error) {
+            if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;
+            outcomes.push(error);
+          }
+        }
+        poster.finish();
+        await watchBalances(tx, ledger, { nowMs, actor });
+        ledger.finish();
+      });
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    for (const [index, pending] of batch.entries()) {
+      const outcome = outcomes[index]!;
+      if (outcome instanceof Error) pending.reject(outcome);
+      else pending.resolve(outcome);
+    }
+  }
+}

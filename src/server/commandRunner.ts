@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Config } from '../config.js';
+import { CreditsError } from '../core/errors.js';
+import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../cli/spec.js';
+import type { Database } from '../store/driver.js';
+import { forbid, refusalFor, type Principal } from './auth.js';
+import { ServerContext, requestConfig } from './context.js';
+import { OutOfScope, applyDepartmentScope } from './scope.js';
+
+/** A file the caller sends along (the content of `usage import FILE`). */
+export type Upload = { name: string; content: string };
+
+/** What a command sent over the API is: arguments and options as the CLI's parser leaves them. */
+export type CommandRequest = { args?: unknown; options?: unknown; input?: unknown };
+
+export type CommandResult = CommandOutput & { timeZone: string; file?: { base64: string } };
+
+export type RunnerDeps = {
+  db: Database;
+  config: Config;
+  /** The organisation's time zone (cached by the server). */
+  timeZone(): Promise<string>;
+  /** Called after a command of a family that changes what the server caches (settings, tokens). */
+  changed(family: string | undefined): void;
+};
+
+const MAX_ARGUMENT_CHARS = 10_000;
+
+function isFlag(option: OptionSpec): boolean {
+  return !option.flags.includes('<') && !option.flags.includes('[');
+}
+
+function optionsOf(spec: CommandSpec): Map<string, OptionSpec> {
+  const all = [...(spec.options ?? []), ...(spec.mutating ? MUTATING_OPTIONS : [])];
+  return new Map(all.map((option) => [optionKey(option.flags), option]));
+}
+
+function flagName(option: OptionSpec): string {
+  return /--[a-z0-9-]+/.exec(option.flags)?.[0] ?? option.flags;
+}
+
+/**
+ * Checks a request as commander checks a command line: known options only, values where the
+ * option takes one, choices, the number of arguments. The handler then validates the values
+ * themselves, exactly as on the command line.
+ */
+export function validateCommandInput(spec: CommandSpec, args: unknown, options: unknown): CommandInput {
+  if (args !== undefined && (!Array.isArray(args) || args.some((value) => typeof value !== 'string' && value !== null))) {
+    throw new CreditsError('USAGE', '`args` must be an array of strings');
+  }
+  if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
+    throw new CreditsError('USAGE', '`options` must be an object of option names (camelCase, like minCredits) to values');
+  }
+  const list = ((args ?? []) as (string | null)[]).map((value) => (value === null ? undefined : value));
+  const declared = spec.arguments ?? [];
+  if (list.length > declared.length) {
+    throw new CreditsError('USAGE', `too many arguments for '${spec.name}': expected ${declared.length}, got ${list.length}`, { hint: `see \`credits ${spec.name} --help\`` });
+  }
+  for (const [index, argument] of declared.entries()) {
+    const value = list[index];
+    if (argument.required && (value === undefined || value === '')) throw new CreditsError('MISSING_FLAG', `missing required argument '${argument.name}'`, { hint: `see \`credits ${spec.name} --help\`` });
+    if (value !== undefined && value.length > MAX_ARGUMENT_CHARS) throw new CreditsError('INVALID_VALUE', `argument '${argument.name}' is too long`);
+    if (value !== undefined && argument.choices && !argument.choices.includes(value)) {
+      throw new CreditsError('USAGE', `argument '${argument.name}' "${value}" is invalid. Allowed choices are ${argument.choices.join(', ')}.`);
+    }
+  }
+  const known = optionsOf(spec);
+  const result: Record<string, string | boolean | undefined> = {};
+  for (const [key, value] of Object.entries((options ?? {}) as Record<string, unknown>)) {
+    const option = known.get(key);
+    if (!option) {
+      throw new CreditsError('UNKNOWN_FLAG', `unknown option '${key}' for '${spec.name}'`, { hint: `the options are ${[...known.keys()].join(', ') || 'none'}` });
+    }
+    if (value === undefined || value === null || value === false) continue;
+    if (isFlag(option)) {
+      if (value !== true) throw new CreditsError('USAGE', `option '${key}' (${flagName(option)}) is a switch: give true or leave it out`);
+      result[key] = true;
+      continue;
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') throw new CreditsError('USAGE', `option '${key}' (${flagName(option)}) takes a text value`);
+    const text = String(value);
+    if (text.length > MAX_ARGUMENT_CHARS) throw new CreditsError('INVALID_VALUE', `option '${key}' is too long`);
+    if (option.choices && !option.choices.includes(text)) {
+      throw new CreditsError('USAGE', `option '${flagName(option)}' argument '${text}' is invalid. Allowed choices are ${option.choices.join(', ')}.`);
+    }
+    result[key] = text;
+  }
+  return { args: list as string[], options: result };
+}
+
+function parseUpload(value: unknown): Upload | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new CreditsError('USAGE', '`input` must be {"name": "...", "content": "..."}');
+  const { name, content, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new CreditsError('UNKNOWN_FLAG', `unknown field input.${Object.keys(rest)[0]}`);
+  if (typeof name !== 'string' || typeof content !== 'string') throw new CreditsError('USAGE', '`input` must be {"name": "...", "content": "..."}');
+  return { name, content };
+}
+
+/** A file name safe to create in our own temporary folder, keeping the extension (formats are chosen by it). */
+function safeName(name: string, fallback: string): string {
+  const base = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  return base === '' || base === '-' ? fallback : base.slice(-100);
+}
+
+export type RunOptions = { principal: Principal; commandLabel?: string };
+
+/**
+ * Runs one command for a caller: role, request shape, department scope, files, then the same
+ * handler the CLI runs, with the server's ledger. Files named by the caller never touch the
+ * server's own paths: an input arrives as content and an output leaves as content.
+ */
+export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: CommandRequest, { principal }: RunOptions): Promise<CommandResult> {
+  const nowMs = deps.config.nowMs ?? Date.now();
+  const asked = { args: Array.isArray(request.args) ? request.args : [], options: request.options && typeof request.options === 'object' ? (request.options as Record<string, unknown>) : {} };
+  const refusal = refusalFor(principal, spec.name, spec.family);
+  if (refusal !== null) throw await forbid(deps.db, principal, spec.name, asked, refusal, nowMs);
+
+  let input = validateCommandInput(spec, request.args, request.options);
+  const upload = parseUpload(request.input);
+  const files = spec.files ?? {};
+  for (const key of files.localPathOptions ?? []) {
+    if (input.options[key] !== undefined) throw new CreditsError('USAGE', `option '${key}' names a folder on the server and is not available over the API`, { hint: 'leave it out: the server uses its own default' });
+  }
+  if (upload && files.inputArgument === undefined) throw new CreditsError('USAGE', `'${spec.name}' reads no file: leave out \`input\``);
+
+  let folder: string | undefined;
+  try {
+    let uploadPath: string | undefined;
+    if (files.inputArgument !== undefined && input.args[files.inputArgument] !== undefined) {
+      if (!upload) throw new CreditsError('USAGE', `'${spec.name}' reads a file: send its content as \`input\` ({"name", "content"}); the server never reads its own files for a caller`);
+      folder = mkdtempSync(join(tmpdir(), 'credits-serve-'));
+      uploadPath = join(folder, safeName(upload.name, 'input'));
+      writeFileSync(uploadPath, upload.content);
+    }
+    const timeZone = await deps.timeZone();
+    let filter: ((data: any) => object) | undefined;
+    if (principal.departmentId !== null && principal.department !== null) {
+      try {
+        const scoped = await applyDepartmentScope(spec.name, { db: deps.db, scope: { departmentId: principal.departmentId, department: principal.department }, input, uploadPath, timeZone });
+        input = scoped.input;
+        filter = scoped.filter;
+      } catch (error) {
+        if (error instanceof OutOfScope) throw await forbid(deps.db, principal, spec.name, asked, error.message, nowMs);
+        throw error;
+      }
+    }
+    const replacements: [string, string][] = [];
+    if (uploadPath !== undefined) {
+      const original = input.args[files.inputArgument!]!;
+      input = { ...input, args: input.args.map((value, index) => (index === files.inputArgument ? uploadPath! : value)) };
+      replacements.push([uploadPath, original]);
+    }
+    let outputPath: string | undefined;
+    const outputKey = files.outputOption;
+    if (outputKey !== undefined && typeof input.options[outputKey] === 'string') {
+      const wanted = input.options[outputKey] as string;
+      folder ??= mkdtempSync(join(tmpdir(), 'credits-serve-'));
+      outputPath = join(folder, safeName(wanted, 'output'));
+      input = { ...input, options: { ...input.options, [outputKey]: outputPath } };
+      replacements.push([outputPath, wanted]);
+    }
+
+    const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db);
+    const swapPaths = (text: string): string => replacements.reduce((current, [from, to]) => current.split(from).join(to), text);
+    let output: CommandOutput;
+    try {
+      output = await spec.run(input, context);
+    } catch (error) {
+      if (error instanceof CreditsError && replacements.length > 0) {
+        throw new CreditsError(error.code, swapPaths(error.message), error.hint === undefined ? {} : { hint: swapPaths(error.hint) });
+      }
+      throw error;
+    }
+    deps.changed(spec.family);
+    let data = filter ? filter(output.data) : output.data;
+    if (replacements.length > 0) {
+      // The caller sees its own names, never the server's temporary paths.
+      let text = JSON.stringify(data);
+      for (const [from, to] of replacements) text = text.split(JSON.stringify(from).slice(1, -1)).join(JSON.stringify(to).slice(1, -1));
+      data = JSON.parse(text) as object;
+    }
+    let failure = output.failure;
+    if (failure && replacements.length > 0) failure = new CreditsError(failure.code, swapPaths(failure.message), failure.hint === undefined ? {} : { hint: failure.hint });
+    const file = outputPath !== undefined && existsSync(outputPath) ? { base64: readFileSync(outputPath).toString('base64') } : undefined;
+    return { view: output.view, data, ...(failure ? { failure } : {}), timeZone, ...(file ? { file } : {}) };
+  } finally {
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,32 @@
+import type { CommandFamily } from '../cli/spec.js';
+
+/** The roles a token can have, and the command families (spec.ts) each may run over the API. */
+export const ROLES = ['admin', 'operator', 'usage-writer', 'reader', 'ci'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_FAMILIES: Record<Role, readonly CommandFamily[]> = {
+  admin: ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'tokens'],
+  operator: ['budget', 'read', 'usage', 'ledger', 'jobs'],
+  'usage-writer': ['usage'],
+  reader: ['budget', 'read'],
+  ci: ['budget'],
+};
+
+export const ROLE_SUMMARIES: Record<Role, string> = {
+  admin: 'everything, tokens and organisation settings included',
+  operator: 'everything but tokens and organisation settings',
+  'usage-writer': 'only posts usage',
+  reader: 'only reads',
+  ci: 'only check and balance',
+};
+
+export function isRole(text: string): text is Role {
+  return (ROLES as readonly string[]).includes(text);
+}
+
+/** Whether a role may run commands of a family. A command without a family is admin-only. */
+export function roleAllows(role: Role, family: CommandFamily | undefined): boolean {
+  if (family === 'local') return false;
+  if (family === undefined) return role === 'admin';
+  return ROLE_FAMILIES[role].includes(family);
+}

@@ -1,0 +1,135 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CreditsError } from '../core/errors.js';
+import { optionKey, type CommandSpec } from '../cli/spec.js';
+import { runCommand, type CommandResult } from './commandRunner.js';
+import { errorDocument, httpStatusOf } from './errors.js';
+import type { ServerState } from './state.js';
+
+/**
+ * Endpoints for external systems. Each one is a command of the CLI with its flags as query or
+ * body fields (camelCase: minCredits, asOf), run through the same handler, role check and
+ * department scope as POST /v1/commands/NAME. The response is the command's `--json` document.
+ */
+type RestRoute = {
+  method: 'GET' | 'POST';
+  url: string;
+  command: string;
+  /** Names of the command's arguments as fields, in order. */
+  args?: string[];
+  /** URL parameters that fill arguments. */
+  params?: string[];
+  /** Options the route does not offer (files on the server, other output formats). */
+  omit?: string[];
+  /** Options the route always sets. */
+  fixed?: Record<string, string>;
+  /**
+   * Runs the command once per variant (options added to each) and merges one list of the
+   * results, newest (highest id) first, cut to the `limit` option: transfers are two kinds.
+   */
+  variants?: { options: Record<string, string>[]; list: string; defaultLimit: number };
+};
+
+export const REST_ROUTES: RestRoute[] = [
+  { method: 'GET', url: '/v1/balances', command: 'balance', args: ['account'] },
+  { method: 'GET', url: '/v1/check', command: 'check' },
+  { method: 'GET', url: '/v1/report', command: 'report', omit: ['format', 'output'] },
+  { method: 'GET', url: '/v1/forecast', command: 'forecast' },
+  { method: 'GET', url: '/v1/purchases', command: 'purchases' },
+  { method: 'POST', url: '/v1/purchases', command: 'buy', args: ['package'] },
+  { method: 'POST', url: '/v1/purchases/:id/settle', command: 'purchases settle', params: ['id'] },
+  { method: 'POST', url: '/v1/purchases/:id/cancel', command: 'purchases cancel', params: ['id'] },
+  // Moves out of the org pool are "allocation" transactions, the others "transfer".
+  { method: 'GET', url: '/v1/transfers', command: 'history', omit: ['kind', 'user', 'model'], variants: { options: [{ kind: 'allocation' }, { kind: 'transfer' }], list: 'transactions', defaultLimit: 50 } },
+  { method: 'POST', url: '/v1/transfers', command: 'transfer', args: ['amount'] },
+];
+
+function plainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Query or body fields -> the command's arguments and options; unknown fields are refused. */
+function inputFromFields(spec: CommandSpec, route: RestRoute, fields: Record<string, unknown>, params: Record<string, string>): { args: (string | null)[]; options: Record<string, unknown> } {
+  const argNames = route.args ?? [];
+  const optionKeys = new Set((spec.options ?? []).map((option) => optionKey(option.flags)).filter((key) => !(route.omit ?? []).includes(key) && !(key in (route.fixed ?? {}))));
+  for (const variant of route.variants?.options ?? []) for (const key of Object.keys(variant)) optionKeys.delete(key);
+  if (spec.mutating) for (const key of ['dryRun', 'idempotencyKey']) optionKeys.add(key);
+  const args: (string | null)[] = (route.params ?? []).map((name) => params[name] ?? null);
+  const options: Record<string, unknown> = { ...(route.fixed ?? {}) };
+  for (const [key, value] of Object.entries(fields)) {
+    const argIndex = argNames.indexOf(key);
+    if (argIndex >= 0) {
+      args[(route.params ?? []).length + argIndex] = value === null || value === undefined ? null : String(value);
+    } else if (optionKeys.has(key)) {
+      // Switches arrive as true/false in JSON and as "true"/"false" in a query string.
+      options[key] = value === 'true' ? true : value === 'false' ? false : value;
+    } else {
+      throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}' for ${route.method} ${route.url}`, { hint: `the fields are ${[...argNames, ...optionKeys].join(', ') || 'none'}` });
+    }
+  }
+  while (args.length > 0 && (args[args.length - 1] === null || args[args.length - 1] === undefined)) args.pop();
+  return { args: args.map((value) => value ?? null), options };
+}
+
+function sendResult(reply: FastifyReply, state: ServerState, result: CommandResult, shape: 'command' | 'rest'): FastifyReply {
+  const status = result.failure ? httpStatusOf(result.failure.code) : 200;
+  if (result.failure && status === 422) state.metrics.refusal(result.failure.code);
+  if (shape === 'rest') {
+    return reply.code(status).send(result.failure ? { error: errorDocument(result.failure), data: result.data } : result.data);
+  }
+  return reply.code(status).send({
+    view: result.view,
+    data: result.data,
+    timeZone: result.timeZone,
+    ...(result.file ? { file: result.file } : {}),
+    ...(result.failure ? { error: errorDocument(result.failure) } : {}),
+  });
+}
+
+export function commandRoutes(app: FastifyInstance, state: ServerState, commands: readonly CommandSpec[]): void {
+  const byName = new Map(commands.map((spec) => [spec.name, spec]));
+  const deps = { db: state.db, config: state.config, timeZone: () => state.timeZone(), changed: (family: string | undefined) => state.changed(family) };
+
+  // POST /v1/commands/purchases/settle (or purchases%20settle) {"args": ["3"], "options": {"dryRun": true}}
+  app.post('/v1/commands/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
+    const name = decodeURIComponent(request.params['*'] ?? '').split(/[/\s.]+/).filter(Boolean).join(' ');
+    const principal = await state.authenticate(request);
+    const spec = byName.get(name);
+    if (!spec) throw new CreditsError('UNKNOWN_COMMAND', `unknown command '${name}'`, { hint: 'see `credits --help` for the commands' });
+    const body = request.body ?? {};
+    if (!plainObject(body)) throw new CreditsError('USAGE', 'the body must be {"args": [...], "options": {...}}');
+    for (const key of Object.keys(body)) {
+      if (!['args', 'options', 'input'].includes(key)) throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}'`, { hint: 'the body is {"args": [...], "options": {...}} (and "input" for a file)' });
+    }
+    (request as { commandName?: string }).commandName = spec.name;
+    const result = await runCommand(deps, spec, body, { principal });
+    return sendResult(reply, state, result, 'command');
+  });
+
+  for (const route of REST_ROUTES) {
+    const spec = byName.get(route.command);
+    if (!spec) continue;
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const principal = await state.authenticate(request);
+        const fields = route.method === 'GET' ? (request.query ?? {}) : (request.body ?? {});
+        if (!plainObject(fields)) throw new CreditsError('USAGE', 'the body must be a JSON object of fields');
+        if (route.method === 'POST' && request.query && Object.keys(request.query as object).length > 0) throw new CreditsError('UNKNOWN_FLAG', `${route.url} takes its fields in the JSON body, not the query string`);
+        const { args, options } = inputFromFields(spec, route, fields, (request.params ?? {}) as Record<string, string>);
+        const key = request.headers['idempotency-key'];
+        if (spec.mutating && typeof key === 'string' && options.idempotencyKey === undefined) options.idempotencyKey = key;
+        if (!route.variants) return sendResult(reply, state, await runCommand(deps, spec, { args, options }, { principal }), 'rest');
+        const { list, defaultLimit } = route.variants;
+        const results: CommandResult[] = [];
+        for (const variant of route.variants.options) results.push(await runCommand(deps, spec, { args, options: { ...options, ...variant } }, { principal }));
+        const limit = typeof options.limit === 'string' ? Number(options.limit) : defaultLimit;
+        const merged = results
+          .flatMap((result) => (result.data as Record<string, { id: number }[]>)[list] ?? [])
+          .sort((a, b) => b.id - a.id)
+          .slice(0, limit);
+        return sendResult(reply, state, { ...results[0]!, data: { ...results[0]!.data, [list]: merged } }, 'rest');
+      },
+    });
+  }
+}
