@@ -1,0 +1,155 @@
+// Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
+//
+//   npm run bench                          build, then every benchmark
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports)
+//
+// Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
+// import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
+// BENCH_TRANSFER_ROUNDS (3), BENCH_IMPORT_TIMEOUT and BENCH_REMOTE_TIMEOUT (seconds after which
+// an import is stopped and its committed events counted: 360 and 120), BENCH_RESULTS (where to
+// write the report, default bench/RESULTS.md). The reports benchmark: BENCH_REPORT_EVENTS
+// (1000000), BENCH_REPORT_RUNS (7), BENCH_LEDGER_RUNS (3), BENCH_REPORT_FRESH=1 (regenerate its
+// ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { coldStart } from './coldstart.mjs';
+import { importLocal } from './import.mjs';
+import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
+import { importRemote } from './remote.mjs';
+import { reports } from './reports.mjs';
+import { transfers } from './transfers.mjs';
+
+const BENCHMARKS = [
+  { key: 'coldstart', title: 'Cold start', run: coldStart },
+  { key: 'transfers', title: 'Transfers per second', run: transfers },
+  { key: 'import', title: 'Usage import, local ledger', run: importLocal },
+  { key: 'remote', title: 'Usage import, sqld on loopback', run: importRemote },
+  { key: 'reports', title: 'Report, statement and forecast on 1M events vs ledger balance', run: reports },
+];
+
+const wanted = process.argv.slice(2).map((name) => name.toLowerCase());
+const unknown = wanted.filter((name) => !BENCHMARKS.some((bench) => bench.key === name));
+if (unknown.length > 0) {
+  console.error(`unknown benchmark ${unknown.join(', ')}; the benchmarks are ${BENCHMARKS.map((bench) => bench.key).join(', ')}`);
+  process.exit(2);
+}
+const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => wanted.includes(bench.key));
+
+function machine() {
+  const list = cpus();
+  return {
+    cores: list.length,
+    memoryGb: totalmem() / 1024 ** 3,
+    cpuModel: list[0]?.model?.trim() || 'unknown',
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    date: new Date().toISOString(),
+  };
+}
+
+function format(value, unit = '') {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'boolean') return value ? 'yes' : 'NO';
+  if (typeof value === 'string') return value;
+  if (unit.startsWith('ms') || unit.startsWith('MB')) return value.toFixed(1);
+  if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
+  return value.toFixed(2);
+}
+
+function ratioText(ratio) {
+  return ratio === null || ratio === undefined ? '-' : `${ratio.toFixed(2)}x`;
+}
+
+function loadText(values) {
+  return values.map((value) => value.toFixed(2)).join(' / ');
+}
+
+const snapshot = snapshotCli();
+// Ctrl-C: remove the snapshot; exiting runs the handler that ends a running sqld.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    snapshot.remove();
+    process.exit(130);
+  });
+}
+const info = machine();
+const loadBefore = loadavg();
+const started = nowMs();
+const results = [];
+for (const bench of selected) {
+  process.stderr.write(`\n${bench.title} (${bench.key})\n`);
+  const benchStarted = nowMs();
+  try {
+    const rows = await bench.run();
+    results.push({ bench, rows, seconds: (nowMs() - benchStarted) / 1000 });
+  } catch (error) {
+    process.stderr.write(`  FAILED: ${error instanceof Error ? error.stack : String(error)}\n`);
+    results.push({ bench, rows: [], seconds: (nowMs() - benchStarted) / 1000, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+snapshot.remove();
+const totalSeconds = (nowMs() - started) / 1000;
+const loadAfter = loadavg();
+
+const header = ['benchmark', 'value', 'unit', 'baseline (same run)', 'baseline value', 'ratio', 'target', 'meets'];
+const tableRows = results.flatMap(({ rows }) =>
+  rows.map((entry) => [entry.name, format(entry.value, entry.unit), entry.unit, entry.baselineName ?? '-', format(entry.baselineValue, entry.unit), ratioText(entry.ratio), entry.target ?? '-', format(entry.meets)]),
+);
+
+// Terminal table.
+const widths = header.map((title, column) => Math.min(60, Math.max(title.length, ...tableRows.map((cells) => cells[column].length))));
+const clip = (text, width) => (text.length > width ? `${text.slice(0, width - 1)}…` : text.padEnd(width));
+console.log('');
+console.log(header.map((title, column) => clip(title, widths[column])).join('  '));
+console.log(widths.map((width) => '-'.repeat(width)).join('  '));
+for (const cells of tableRows) console.log(cells.map((cell, column) => clip(cell, widths[column])).join('  '));
+for (const { bench, error } of results) if (error) console.log(`${bench.key}: FAILED: ${error}`);
+console.log(`\n${info.cores} cores, ${info.memoryGb.toFixed(1)} GB, ${info.cpuModel}, node ${info.node}; load ${loadText(loadBefore)} before, ${loadText(loadAfter)} after; ${totalSeconds.toFixed(0)} s`);
+
+// bench/RESULTS.md
+const envUsed = ['BENCH_EVENTS', 'BENCH_REMOTE_EVENTS', 'BENCH_COLDSTART_RUNS', 'BENCH_TRANSFERS', 'BENCH_TRANSFER_ROUNDS', 'BENCH_IMPORT_TIMEOUT', 'BENCH_REMOTE_TIMEOUT'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`);
+const command = `${envUsed.length ? `${envUsed.join(' ')} ` : ''}${wanted.length === 0 && process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node bench/run.mjs${wanted.length ? ` ${wanted.join(' ')}` : ''}`}`;
+const escape = (text) => String(text).replace(/\|/g, '\\|');
+const lines = [
+  '# Benchmark results',
+  '',
+  `Written by \`${escape(command)}\` on ${info.date} (${totalSeconds.toFixed(0)} s in all). Benchmarks run: ${selected.map((bench) => bench.key).join(', ')}.`,
+  'Every baseline was measured in the same run on the same machine. These are figures, not pass/fail tests.',
+  '',
+  '## Machine',
+  '',
+  `- CPU: ${info.cpuModel}, ${info.cores} cores`,
+  `- Memory: ${info.memoryGb.toFixed(1)} GB`,
+  `- Node.js: ${info.node} (${info.platform})`,
+  `- Date: ${info.date}`,
+  `- Load average (1/5/15 min): ${loadText(loadBefore)} before, ${loadText(loadAfter)} after`,
+  '',
+  '## Figures',
+  '',
+  `| ${header.join(' | ')} |`,
+  `|${header.map((_, column) => (column === 0 || column === 2 || column === 3 || column === 6 ? '---' : '---:')).join('|')}|`,
+  ...tableRows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
+  '',
+  '## Notes',
+  '',
+];
+for (const { bench, rows, seconds, error } of results) {
+  lines.push(`- **${bench.title}** (\`${bench.key}\`, ${seconds.toFixed(0)} s)${error ? `: FAILED: ${escape(error)}` : ''}`);
+  for (const entry of rows) if (entry.note) lines.push(`  - ${escape(entry.name)}: ${entry.note}`);
+}
+lines.push(
+  '',
+  'Ratios are value / baseline. For cold start lower is better (target <= 1.5x `node -e 0`); for',
+  'throughput higher is better. The import rate covers the whole `credits usage import` command',
+  '(start-up, reading, parsing, pricing, posting); the raw rate covers the insert loop alone.',
+  '',
+  Math.max(...loadBefore, ...loadAfter) > info.cores
+    ? `Noise: the load average passed the ${info.cores} cores during this run: other work (such as test runs) shared the machine, so every figure, the baselines included, is slower and less steady than on an idle machine. Interleaved runs and same-run baselines keep the ratios more meaningful than the absolute figures.`
+    : 'Noise: the load average stayed below the core count during this run; figures still vary from run to run.',
+  '',
+);
+const resultsFile = process.env.BENCH_RESULTS ? join(process.cwd(), process.env.BENCH_RESULTS) : join(ROOT, 'bench', 'RESULTS.md');
+writeFileSync(resultsFile, `${lines.join('\n')}`);
+console.log(`wrote ${relative(process.cwd(), resultsFile) || resultsFile}`);
+process.exitCode = results.some((result) => result.error) ? 1 : 0;
