@@ -8,6 +8,9 @@ export const ENVIRONMENT = {
   CREDITS_DB_AUTH_TOKEN: 'auth token for a remote libSQL/Turso ledger',
   CREDITS_ACTOR: 'who is recorded as acting (below --actor; default: the OS user)',
   CREDITS_BUSY_TIMEOUT_MS: 'how long a write waits for another process holding the ledger (default 5000)',
+  CREDITS_SERVER: 'URL of a `credits serve` API: every command runs through it (below --server)',
+  CREDITS_TOKEN: 'API token for CREDITS_SERVER / --server (from `credits token create`)',
+  CREDITS_SERVER_TIMEOUT_MS: 'how long the remote CLI waits for one answer from the server (default 30000)',
   CREDITS_NOW: 'pretend the current time is this ISO 8601 instant (tests, replays)',
   XDG_DATA_HOME: 'base of the default ledger path ($XDG_DATA_HOME/credits/ledger.db)',
   NO_COLOR: 'any value turns colour off',
@@ -22,6 +25,7 @@ export type GlobalFlags = {
   actor?: string | undefined;
   quiet?: boolean | undefined;
   color?: boolean | undefined;
+  server?: string | undefined;
 };
 
 export type Config = {
@@ -35,6 +39,10 @@ export type Config = {
   color: boolean;
   nowMs: number | undefined;
   interactive: boolean;
+  /** Remote mode: the base URL of a `credits serve` API, or undefined to use the ledger directly. */
+  server: string | undefined;
+  apiToken: string | undefined;
+  serverTimeoutMs: number;
 };
 
 export type Environment = Record<string, string | undefined>;
@@ -58,6 +66,26 @@ function colourWanted(flags: GlobalFlags, env: Environment, stdoutIsTty: boolean
   return stdoutIsTty;
 }
 
+/**
+ * The server of remote mode: --server, else CREDITS_SERVER unless --db names a ledger (a flag
+ * beats the environment). --server with --db is a contradiction.
+ */
+function resolveServer(flags: GlobalFlags, env: Environment): string | undefined {
+  if (flags.server !== undefined && flags.db !== undefined) {
+    throw new CreditsError('USAGE', '--server and --db cannot be combined', { hint: 'use --server URL to go through a credits server, or --db for a ledger of your own' });
+  }
+  const text = flags.server ?? (flags.db === undefined && env.CREDITS_SERVER && env.CREDITS_SERVER.trim() !== '' ? env.CREDITS_SERVER : undefined);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new CreditsError('INVALID_VALUE', `server "${text}" is not a URL`, { hint: 'like http://127.0.0.1:8787 or https://credits.example.com' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CreditsError('INVALID_VALUE', `server "${text}" is not an http(s) URL`, { hint: 'like https://credits.example.com' });
+  return url.toString().replace(/\/+$/, '');
+}
+
 /** flag > environment > default, for everything but command-specific flags. */
 export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { stdinIsTty: boolean; stdoutIsTty: boolean }): Config {
   const busyText = env.CREDITS_BUSY_TIMEOUT_MS;
@@ -76,6 +104,12 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
   if (actor === '' || actor.length > 120) {
     throw new CreditsError('INVALID_VALUE', '--actor must be 1-120 characters', { hint: 'name the person or job acting, like ada or cron-statements' });
   }
+  const server = resolveServer(flags, env);
+  const timeoutText = env.CREDITS_SERVER_TIMEOUT_MS;
+  const serverTimeoutMs = timeoutText === undefined || timeoutText === '' ? 30_000 : Number(timeoutText);
+  if (!Number.isInteger(serverTimeoutMs) || serverTimeoutMs < 100 || serverTimeoutMs > 3_600_000) {
+    throw new CreditsError('INVALID_VALUE', `CREDITS_SERVER_TIMEOUT_MS "${timeoutText}" is not a wait time`, { hint: 'use whole milliseconds from 100 to 3600000' });
+  }
   const json = Boolean(flags.json);
   const yes = Boolean(flags.yes);
   const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
@@ -90,5 +124,8 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     color: !json && colourWanted(flags, env, terminal.stdoutIsTty),
     nowMs,
     interactive: terminal.stdinIsTty && terminal.stdoutIsTty && !ci && !yes && !json,
+    server,
+    apiToken: env.CREDITS_TOKEN && env.CREDITS_TOKEN.trim() !== '' ? env.CREDITS_TOKEN.trim() : undefined,
+    serverTimeoutMs,
   };
 }

@@ -4,6 +4,7 @@ import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors
 import { Context } from './cli/context.js';
 import { buildProgram, type Selection } from './cli/program.js';
 import { COMMANDS } from './cli/registry.js';
+import type { CommandOutput } from './cli/spec.js';
 import { DEFAULT_TIME_ZONE } from './core/time.js';
 
 declare const CREDITS_VERSION: string | undefined;
@@ -47,6 +48,10 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
   const program = buildProgram(COMMANDS, VERSION, output, (chosen) => {
     selection = chosen;
   });
+  // Remote mode's global flag (unless program.ts declares it among the global options itself).
+  if (!program.options.some((option) => option.long === '--server')) {
+    program.option('--server <url>', 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)');
+  }
   let context: Context | undefined;
   try {
     if (argv.length === 0) {
@@ -71,6 +76,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     const progress = (text: string | null): void => {
       if (showProgress) streams.stderr.write(text === null ? '\r\u001b[2K' : `\r\u001b[2K${text}`);
     };
+    let remoteTimeZone: string | undefined;
     const live = async (produce: () => Promise<{ view: string; data: object }>, intervalMs: number): Promise<number> => {
       const { renderOutput } = await import('./render/index.js');
       const inPlace = Boolean(streams.stdout.isTTY) && !config.json;
@@ -89,7 +95,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
         while (!stopped) {
           const frame = await produce();
           const width = streams.stdout.columns && streams.stdout.columns > 40 ? streams.stdout.columns : 100;
-          const text = config.json ? `${JSON.stringify(frame.data)}\n` : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: (await context!.settings()).timeZone });
+          const text = config.json ? `${JSON.stringify(frame.data)}\n` : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: remoteTimeZone ?? (await context!.settings()).timeZone });
           streams.stdout.write(inPlace ? `\u001b[H\u001b[2J${text}` : `${text}\n`);
           refreshes += 1;
           await new Promise<void>((resolve) => {
@@ -107,9 +113,19 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       }
       return refreshes;
     };
-    context = new Context(config, spec.name, spec.ledger, progress, live);
-    const output = await spec.run(input, context);
-    const timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
+    let output: CommandOutput;
+    let timeZone: string;
+    if (config.server !== undefined && spec.family !== 'local') {
+      // Remote mode: the server runs the handler; rendering and exit codes stay here.
+      const { runRemote } = await import('./cli/remote.js');
+      const remote = await runRemote(spec, input, config, { live, progress, setTimeZone: (zone) => (remoteTimeZone = zone) });
+      output = remote.output;
+      timeZone = remote.timeZone;
+    } else {
+      context = new Context(config, spec.name, spec.ledger, progress, live);
+      output = await spec.run(input, context);
+      timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
+    }
     if (config.json) {
       streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
     } else if (!config.quiet || output.failure) {
