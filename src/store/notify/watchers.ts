@@ -1,11 +1,9 @@
 import { formatMillicreditsPlain } from '../../core/amountText.js';
-import { moveEntries } from '../../core/ledger.js';
 import { quotePackage, type PaymentMethod } from '../../core/packages.js';
 import { DEFAULT_TIME_ZONE, monthBounds, localMonthKey } from '../../core/time.js';
 import type { WriteTx } from '../driver.js';
 import type { LedgerWriter, TouchedAccount } from '../ledgerWriter.js';
-import { WORLD_ACCOUNT_ID } from '../orgRepo.js';
-import { insertPurchase, nextPurchaseId } from '../purchaseRepo.js';
+import { recordPurchase } from '../purchasePosting.js';
 import { queueEvent } from './outbox.js';
 
 /** Low-balance levels, in percent of the last top-up; 0 means depleted. */
@@ -92,38 +90,7 @@ async function recharge(tx: WriteTx, ledger: LedgerWriter, rule: RechargeRuleRow
     });
     return;
   }
-  const id = await nextPurchaseId(tx);
-  const posted = quote.instant
-    ? await ledger.post(
-        {
-          kind: 'recharge',
-          actor: context.actor,
-          memo: `purchase ${id}: ${quote.packageName} (automatic recharge)`,
-          createdAtMs: context.nowMs,
-          idempotencyKey: null,
-          reversesTransactionId: null,
-          entries: moveEntries(WORLD_ACCOUNT_ID, rule.accountId, quote.millicredits),
-        },
-        `purchase:${id}`,
-      )
-    : null;
-  insertPurchase(tx, {
-    id,
-    packageName: quote.packageName,
-    quantity: 1,
-    millicredits: quote.millicredits,
-    discountBasisPoints: quote.discountBasisPoints,
-    priceCents: quote.priceCents,
-    method: quote.method,
-    status: quote.instant ? 'settled' : 'pending',
-    accountId: rule.accountId,
-    actor: context.actor,
-    createdAtMs: context.nowMs,
-    settledAtMs: quote.instant ? context.nowMs : null,
-    cancelledAtMs: null,
-    transactionId: posted?.transactionId ?? null,
-    origin: 'recharge',
-  });
+  const { id } = await recordPurchase(tx, ledger, context, { quote, accountId: rule.accountId, origin: 'recharge' });
   queueEvent(tx, {
     type: 'recharge.done',
     text: `Automatic recharge of ${account.name}: ${quote.packageName} package, ${formatMillicreditsPlain(quote.millicredits)} credits for €${(quote.priceCents / 100).toFixed(2)} by ${quote.method}${quote.instant ? '' : ' (pending until settled)'}.`,

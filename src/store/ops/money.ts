@@ -3,10 +3,10 @@ import { moveEntries } from '../../core/ledger.js';
 import type { PurchaseQuote } from '../../core/packages.js';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import type { Database } from '../driver.js';
-import type { LedgerWriter } from '../ledgerWriter.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
-import { WORLD_ACCOUNT_ID, requireAccount } from '../orgRepo.js';
-import { insertPurchase, markCancelled, markSettled, nextPurchaseId, requirePurchase, type PurchaseRow } from '../purchaseRepo.js';
+import { requireAccount } from '../orgRepo.js';
+import { markCancelled, markSettled, requirePurchase, type PurchaseRow } from '../purchaseRepo.js';
+import { creditPurchase, recordPurchase } from '../purchasePosting.js';
 
 export type PurchaseResult = {
   purchaseId: number;
@@ -22,44 +22,11 @@ export type PurchaseResult = {
   balanceMillicredits: number;
 };
 
-async function creditPurchase(ledger: LedgerWriter, request: MutationRequest, purchase: { id: number; accountId: number; millicredits: number; packageName: string }, kind: 'purchase' | 'recharge') {
-  return ledger.post(
-    {
-      kind,
-      actor: request.actor,
-      memo: `purchase ${purchase.id}: ${purchase.packageName}`,
-      createdAtMs: request.nowMs,
-      idempotencyKey: request.idempotencyKey ?? null,
-      reversesTransactionId: null,
-      entries: moveEntries(WORLD_ACCOUNT_ID, purchase.accountId, purchase.millicredits),
-    },
-    `purchase:${purchase.id}`,
-  );
-}
-
 export async function buyCredits(db: Database, request: MutationRequest, input: { quote: PurchaseQuote; accountName: string }): Promise<PurchaseResult & { dryRun: boolean; replayed: boolean }> {
   return runMutation(db, request, async ({ tx, ledger }) => {
     const account = await requireAccount(tx, input.accountName, '--for');
-    const id = await nextPurchaseId(tx);
     const { quote } = input;
-    const posted = quote.instant ? await creditPurchase(ledger, request, { id, accountId: account.id, millicredits: quote.millicredits, packageName: quote.packageName }, 'purchase') : null;
-    insertPurchase(tx, {
-      id,
-      packageName: quote.packageName,
-      quantity: quote.quantity,
-      millicredits: quote.millicredits,
-      discountBasisPoints: quote.discountBasisPoints,
-      priceCents: quote.priceCents,
-      method: quote.method,
-      status: quote.instant ? 'settled' : 'pending',
-      accountId: account.id,
-      actor: request.actor,
-      createdAtMs: request.nowMs,
-      settledAtMs: quote.instant ? request.nowMs : null,
-      cancelledAtMs: null,
-      transactionId: posted?.transactionId ?? null,
-      origin: 'manual',
-    });
+    const { id, transactionId } = await recordPurchase(tx, ledger, request, { quote, accountId: account.id, origin: 'manual' });
     await ledger.load([account.id]);
     return {
       purchaseId: id,
@@ -71,7 +38,7 @@ export async function buyCredits(db: Database, request: MutationRequest, input: 
       method: quote.method,
       status: quote.instant ? ('settled' as const) : ('pending' as const),
       account: account.name,
-      transactionId: posted?.transactionId ?? null,
+      transactionId,
       balanceMillicredits: ledger.balanceOf(account.id),
     };
   });
