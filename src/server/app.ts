@@ -94,10 +94,6 @@ export async function serve(options: ServeOptions): Promise<ServeSummary> {
   const state = new ServerState(db, options.config, { tokenCacheMs: options.tokenCacheMs });
   await state.timeZone();
   const app = buildServer(state, options.commands, options);
-  let requests = 0;
-  app.addHook('onResponse', async () => {
-    requests += 1;
-  });
   let stoppedBy = 'signal';
   let stop: (signal: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => {
@@ -125,7 +121,7 @@ export async function serve(options: ServeOptions): Promise<ServeSummary> {
       clearTimeout(grace);
     }
     await state.coalescer.idle();
-    return { url, requests, stoppedBy };
+    return { url, requests: state.metrics.requestCount, stoppedBy };
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

@@ -5,6 +5,9 @@ import { LedgerWriter } from '../store/ledgerWriter.js';
 import { watchBalances } from '../store/notify/watchers.js';
 import { UsagePoster, type PostedUsage } from '../store/ops/usagePoster.js';
 
+/** The longest a first event waits for others to join its transaction. */
+const GATHER_MS = 3;
+
 type Pending = { record: UsageRecord; resolve(posted: PostedUsage): void; reject(error: unknown): void };
 
 /**
@@ -21,7 +24,7 @@ export class UsageCoalescer {
 
   constructor(
     private readonly db: Database,
-    private readonly options: { timeZone(): Promise<string>; nowMs(): number; maxBatch: number },
+    private readonly options: { timeZone(): Promise<string>; nowMs(): number; maxBatch: number; committed?(events: number): void },
   ) {}
 
   submit(actor: string, record: UsageRecord): Promise<PostedUsage> {
@@ -42,8 +45,7 @@ export class UsageCoalescer {
   }
 
   private async drain(): Promise<void> {
-    // Let the requests that arrived in the same turn of the event loop join the first batch.
-    await new Promise((resolve) => setImmediate(resolve));
+    await this.gather();
     try {
       for (;;) {
         const next = this.queues.entries().next();
@@ -56,6 +58,28 @@ export class UsageCoalescer {
     } finally {
       this.running = null;
       if (this.queues.size > 0) this.running = this.drain();
+    }
+  }
+
+  private queued(): number {
+    let count = 0;
+    for (const queue of this.queues.values()) count += queue.length;
+    return count;
+  }
+
+  /**
+   * Waits while events keep arriving: one turn of the event loop at a time (each reads every
+   * request that is ready), up to GATHER_MS. A lone request waits one turn; a burst of clients
+   * shares one fsync instead of trickling into many small transactions.
+   */
+  private async gather(): Promise<void> {
+    const started = Date.now();
+    let seen = -1;
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = this.queued();
+      if (now === seen || now >= this.options.maxBatch || Date.now() - started >= GATHER_MS) return;
+      seen = now;
     }
   }
 
@@ -85,6 +109,7 @@ export class UsageCoalescer {
       for (const pending of batch) pending.reject(error);
       return;
     }
+    this.options.committed?.(batch.length);
     for (const [index, pending] of batch.entries()) {
       const outcome = outcomes[index]!;
       if (outcome instanceof Error) pending.reject(outcome);

@@ -18,23 +18,25 @@ export class Metrics {
   private readonly usageEvents = new Map<string, number>();
   private readonly refusals = new Map<string, number>();
   private forbidden = 0;
+  private groupCommits = 0;
+  private groupEvents = 0;
   inFlight = 0;
+  requestCount = 0;
   private readonly startedAtMs = Date.now();
 
   request(method: string, route: string, status: number, seconds: number): void {
-    const requestLabels = { method, route, status: String(status) };
-    const key = JSON.stringify(requestLabels);
+    this.requestCount += 1;
+    const key = `${method} ${route} ${status}`;
     const entry = this.requests.get(key);
     if (entry) entry.count += 1;
-    else this.requests.set(key, { labels: requestLabels, count: 1 });
-    const latencyLabels = { method, route };
-    const latencyKey = JSON.stringify(latencyLabels);
+    else this.requests.set(key, { labels: { method, route, status: String(status) }, count: 1 });
+    const latencyKey = `${method} ${route}`;
     let histogram = this.latency.get(latencyKey)?.histogram;
     if (!histogram) {
       histogram = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.latency.set(latencyKey, { labels: latencyLabels, histogram });
+      this.latency.set(latencyKey, { labels: { method, route }, histogram });
     }
-    for (const [index, bound] of BUCKETS.entries()) if (seconds <= bound) histogram.counts[index]! += 1;
+    for (let index = BUCKETS.length - 1; index >= 0 && seconds <= BUCKETS[index]!; index -= 1) histogram.counts[index]! += 1;
     histogram.sum += seconds;
     histogram.count += 1;
   }
@@ -45,6 +47,12 @@ export class Metrics {
 
   refusal(code: string, count = 1): void {
     if (count > 0) this.refusals.set(code, (this.refusals.get(code) ?? 0) + count);
+  }
+
+  /** One write transaction of the single-event writer (coalescer.ts) and how many events it held. */
+  groupCommit(events: number): void {
+    this.groupCommits += 1;
+    this.groupEvents += events;
   }
 
   forbid(): void {
@@ -69,6 +77,8 @@ export class Metrics {
     for (const [code, count] of this.refusals) lines.push(`credits_refusals_total${labels({ code })} ${count}`);
     lines.push('# HELP credits_forbidden_total Requests refused because the token\'s role or department does not allow them.', '# TYPE credits_forbidden_total counter');
     lines.push(`credits_forbidden_total ${this.forbidden}`);
+    lines.push('# HELP credits_usage_group_commits_total Write transactions that posted single usage events (POST /v1/usage), each holding every event queued meanwhile.', '# TYPE credits_usage_group_commits_total counter', `credits_usage_group_commits_total ${this.groupCommits}`);
+    lines.push('# HELP credits_usage_group_events_total Single usage events those transactions held.', '# TYPE credits_usage_group_events_total counter', `credits_usage_group_events_total ${this.groupEvents}`);
     lines.push('# HELP credits_uptime_seconds Seconds since the server started.', '# TYPE credits_uptime_seconds gauge', `credits_uptime_seconds ${(Date.now() - this.startedAtMs) / 1000}`);
     return `${lines.join('\n')}\n`;
   }

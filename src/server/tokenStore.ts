@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { CreditsError } from '../core/errors.js';
 import type { Database, SqlReader } from '../store/driver.js';
 import { runMutation, type MutationRequest } from '../store/mutation.js';
@@ -11,8 +12,11 @@ import type { Role } from './roles.js';
  */
 const TOKEN_SHAPE = /^ctk_(\d{1,15})_([A-Za-z0-9_-]{43})$/;
 
+/** crypto.hash (Node 20.12+) is the one-shot form: several times faster than createHash per request. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return oneShot ? oneShot('sha256', token, 'hex') : crypto.createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
 export function parseTokenId(token: string): number | null {
