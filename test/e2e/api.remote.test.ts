@@ -164,6 +164,30 @@ describe('remote mode (--server / CREDITS_SERVER)', () => {
     expect(JSON.parse(readFileSync(statement, 'utf8'))).toEqual(JSON.parse(readFileSync(localStatement, 'utf8')));
   });
 
+  it('sends a large import file in chunks and reports its totals and line numbers as one import', async () => {
+    // More than 4 MB: two requests. Blank lines count as lines, so line numbers must survive the split.
+    const blank = '\n'.repeat(4_500_000);
+    const jsonl = join(dir, 'big.jsonl');
+    writeFileSync(jsonl, `{"eventId":"big-1","user":"ada@example.com","model":"gpt-4o","inputTokens":10}\n${blank}{"eventId":"big-2","user":"ada@example.com"}\n{"eventId":"big-3","user":"don@example.com","model":"gpt-4o","inputTokens":10}\n`);
+    const importRequests = async (): Promise<number> => {
+      const text = (await server.request('GET', '/metrics')).text;
+      return [...text.matchAll(/^credits_http_requests_total\{method="POST",route="\/v1\/commands\/usage\/import",status="\d+"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    };
+    const before = await importRequests();
+    const answer = await server.remote(admin, ['usage', 'import', jsonl, '--json']);
+    expect(await importRequests()).toBe(before + 2);
+    expect(answer.exitCode).toBe(2);
+    expect(answer.json()).toMatchObject({ file: jsonl, read: 3, accepted: 2, malformed: 1, problems: [{ line: 4_500_002, eventId: null }] });
+    expect(answer.json().problems[0].message).toMatch(/^line 4500002: /);
+    expect(JSON.parse(answer.stderr).error.message).toContain('the first is line 4500002');
+
+    const csv = join(dir, 'big.csv');
+    writeFileSync(csv, `eventId,user,model,inputTokens\nbigcsv-1,ada@example.com,gpt-4o,10\n${blank}bigcsv-2,don@example.com,gpt-4o,10\n`);
+    const csvAnswer = await server.remote(admin, ['usage', 'import', csv, '--json']);
+    expect(csvAnswer.exitCode).toBe(0);
+    expect(csvAnswer.json()).toMatchObject({ read: 2, accepted: 2, malformed: 0 });
+  });
+
   it('is refused what the token does not allow, with exit 8', async () => {
     const forbidden = await server.remote(reader, ['transfer', '1', '--from', 'org', '--to', 'Marketing', '--json']);
     expect(forbidden.exitCode).toBe(8);
