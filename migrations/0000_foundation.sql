@@ -174,12 +174,25 @@ CREATE TABLE `recharge_rules` (
 	`method` text NOT NULL,
 	`monthly_cap_cents` integer NOT NULL,
 	`armed` integer DEFAULT 1 NOT NULL,
+	`refused_in_month` text,
 	`created_at_ms` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `settings` (
 	`key` text PRIMARY KEY NOT NULL,
 	`value` text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE `usage_batches` (
+	`transaction_id` integer NOT NULL,
+	`department_id` integer NOT NULL,
+	`user_id` integer NOT NULL,
+	`model` text NOT NULL,
+	`feature` text NOT NULL,
+	`event_count` integer NOT NULL,
+	`millicredits` integer NOT NULL,
+	`drawn_from_org_millicredits` integer NOT NULL,
+	PRIMARY KEY(`transaction_id`, `department_id`, `user_id`, `model`, `feature`)
 );
 --> statement-breakpoint
 CREATE TABLE `usage_daily` (
@@ -196,6 +209,7 @@ CREATE TABLE `usage_daily` (
 );
 --> statement-breakpoint
 CREATE INDEX `usage_daily_department_day` ON `usage_daily` (`department_id`,`day_key`);--> statement-breakpoint
+CREATE INDEX `usage_daily_day_totals` ON `usage_daily` (`day_key`,`department_id`,`millicredits`,`event_count`);--> statement-breakpoint
 CREATE TABLE `usage_events` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`transaction_id` integer NOT NULL,

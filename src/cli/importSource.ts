@@ -99,7 +99,7 @@ function jsonParser(): LineParser {
 }
 
 function csvParser(headerLine: string): LineParser {
-  const header = splitCsvRow(headerLine.replace(/^\uFEFF/, ''))?.map((cell) => cell.trim());
+  const header = splitCsvRow(headerLine)?.map((cell) => cell.trim());
   if (!header || header.length === 0) throw badFile('line 1: the CSV header cannot be read');
   const known: ReadonlySet<string> = new Set(USAGE_FIELDS);
   const unknown = header.filter((column) => !known.has(column));
@@ -140,7 +140,9 @@ export async function* readUsageSource(input: Readable | string, options: { time
     for await (const chunk of lineChunks(stream)) {
       for (const rawLine of chunk) {
         lineNumber += 1;
-        const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+        let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+        // Windows tools start UTF-8 files with a byte order mark; it is not part of the first line.
+        if (lineNumber === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
         if (line.trim() === '') continue;
         if (!parse) {
           format ??= sniff(line);

@@ -1,9 +1,37 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import type { GlobalFlags } from '../config.js';
 import { GROUP_SUMMARIES } from './registry.js';
 import { MUTATING_OPTIONS, type CommandInput, type CommandSpec, type OptionSpec } from './spec.js';
 
 export type Selection = { spec: CommandSpec; input: CommandInput; globals: GlobalFlags };
+
+/** Options every command takes; completions and the reference docs read them from here too. */
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  { flags: '--db <path|url>', description: 'ledger file or libsql://, http(s)://, ws(s):// URL (env CREDITS_DB; default: ~/.local/share/credits/ledger.db)' },
+  { flags: '--json', description: 'print one JSON document on stdout; errors as JSON on stderr' },
+  { flags: '-y, --yes', description: 'never prompt; answer yes to confirmations' },
+  { flags: '--actor <name>', description: 'who is acting, for the audit log (env CREDITS_ACTOR; default: OS user)' },
+  { flags: '-q, --quiet', description: 'print nothing on success' },
+  { flags: '--no-color', description: 'no colour (also NO_COLOR)' },
+];
+
+/**
+ * The headings `credits --help` sorts top-level commands under. A command missing here is
+ * listed under "Other commands:", so a new command is never hidden.
+ */
+export const COMMAND_GROUPS: { heading: string; commands: string[] }[] = [
+  { heading: 'Set up', commands: ['init', 'org', 'dept', 'user'] },
+  { heading: 'Buy and move credits', commands: ['packages', 'buy', 'purchases', 'transfer', 'recharge'] },
+  { heading: 'Balances and the books', commands: ['balance', 'history', 'verify', 'audit'] },
+  { heading: 'Usage, rates and limits', commands: ['usage', 'rates', 'limits', 'check'] },
+  { heading: 'Reports and insight', commands: ['report', 'forecast', 'anomalies', 'dashboard', 'watch', 'statement', 'invoice'] },
+  { heading: 'Notifications', commands: ['notify'] },
+  { heading: 'Shell', commands: ['completion'] },
+];
+
+export function groupOf(topLevel: string): string {
+  return COMMAND_GROUPS.find((group) => group.commands.includes(topLevel))?.heading ?? 'Other commands';
+}
 
 function describe(option: OptionSpec): string {
   return option.defaultValue === undefined ? option.description : `${option.description} (default: ${option.defaultValue})`;
@@ -13,6 +41,55 @@ function addOption(command: Command, spec: OptionSpec): void {
   const option = new Option(spec.flags, describe(spec));
   if (spec.choices) option.choices(spec.choices);
   command.addOption(option);
+}
+
+/** Optimal string alignment distance: one typo, a swapped pair, a missing letter each count 1. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) d[i] = [i];
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The closest candidate within 3 edits and 40% of the length, like commander's own suggestions. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const candidate of new Set(candidates)) {
+    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    const length = Math.max(word.length, candidate.length);
+    if ((length - distance) / length <= 0.4) continue;
+    if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/**
+ * Unknown subcommand: suggests among the group's own subcommands first, then (at the top)
+ * any command whose last word is close, so `credits settle` suggests `purchases settle`.
+ */
+function unknownCommand(parentPath: string, word: string, children: string[], allPaths: string[]): never {
+  const near = closest(word, children);
+  let suggestion = near === undefined ? undefined : [parentPath, near].filter(Boolean).join(' ');
+  if (suggestion === undefined && parentPath === '') {
+    const byLastWord = allPaths.filter((path) => path.includes(' '));
+    const lastWords = byLastWord.map((path) => path.split(' ').at(-1)!);
+    const match = closest(word, lastWords);
+    if (match !== undefined) suggestion = byLastWord[lastWords.indexOf(match)];
+  }
+  const full = [parentPath, word].filter(Boolean).join(' ');
+  throw new CommanderError(2, 'commander.unknownCommand', `error: unknown command '${full}'${suggestion ? `\n(Did you mean ${suggestion}?)` : ''}`);
 }
 
 /**
@@ -25,16 +102,38 @@ export function buildProgram(specs: readonly CommandSpec[], version: string, out
   const program = new Command('credits')
     .description('Administer a prepaid AI-usage credits ledger (1 credit = €0.01).')
     .version(version, '-V, --version')
-    .option('--db <path|url>', 'ledger file or libsql://, http(s)://, ws(s):// URL (env CREDITS_DB)')
-    .option('--json', 'print one JSON document on stdout; errors as JSON on stderr')
-    .option('-y, --yes', 'never prompt; answer yes to confirmations')
-    .option('--actor <name>', 'who is acting, for the audit log (env CREDITS_ACTOR; default: OS user)')
-    .option('-q, --quiet', 'print nothing on success')
-    .option('--no-color', 'no colour (also NO_COLOR)')
     .showSuggestionAfterError(true)
+    // Every subcommand's --help lists the global flags too ("all flags", in one place).
+    .configureHelp({ showGlobalOptions: true })
     // Set before subcommands are added: they copy these settings when created. main.ts prints errors.
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr, outputError: () => undefined })
     .exitOverride();
+  for (const option of GLOBAL_OPTIONS) addOption(program, option);
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Run `credits COMMAND --help` for its flags and examples; `credits completion bash|zsh|fish` for tab completion.',
+      '',
+      'Examples:',
+      '  $ credits init --demo && credits balance',
+      '  $ credits transfer 2500 --from org --to Engineering',
+      '  $ credits report --by user --month 2026-10',
+      '',
+    ].join('\n'),
+  );
+
+  const allPaths = specs.map((spec) => spec.name);
+  const childrenOf = (path: string): string[] => {
+    const depth = path === '' ? 0 : path.split(' ').length;
+    const names = new Set<string>();
+    for (const full of allPaths) {
+      const parts = full.split(' ');
+      if (parts.length > depth && parts.slice(0, depth).join(' ') === path) names.add(parts[depth]!);
+    }
+    return [...names];
+  };
+  program.on('command:*', (operands: string[]) => unknownCommand('', operands[0] ?? '', childrenOf(''), allPaths));
 
   const groups = new Map<string, Command>();
   for (const spec of specs) {
@@ -46,9 +145,18 @@ export function buildProgram(specs: readonly CommandSpec[], version: string, out
       if (!command) {
         command = parent.command(part).exitOverride();
         command.description(GROUP_SUMMARIES[key] ?? '');
+        if (depth === 0) command.helpGroup(`${groupOf(part)}:`);
         groups.set(key, command);
         const group = command;
-        if (depth < path.length - 1) command.action(() => group.help());
+        if (depth < path.length - 1) {
+          // A group: `credits dept` lists its subcommands; `credits dept ad` suggests `dept add`.
+          command.allowExcessArguments(true);
+          command.action(() => {
+            const word = group.args[0];
+            if (word !== undefined) unknownCommand(key, word, childrenOf(key), allPaths);
+            group.help();
+          });
+        }
       }
       parent = command;
     }
@@ -60,8 +168,13 @@ export function buildProgram(specs: readonly CommandSpec[], version: string, out
     for (const option of spec.options ?? []) addOption(command, option);
     if (spec.mutating) for (const option of MUTATING_OPTIONS) addOption(command, option);
     command.addHelpText('after', `\nExamples:\n${spec.examples.map((example) => `  $ ${example}`).join('\n')}\n`);
+    const declared = spec.arguments?.length ?? 0;
+    const hasChildren = childrenOf(spec.name).length > 0;
+    // A command that is also a group (purchases, limits, rates): a stray word is a mistyped subcommand.
+    if (hasChildren) command.allowExcessArguments(true);
     command.action((...params: unknown[]) => {
       const self = params[params.length - 1] as Command;
+      if (hasChildren && self.args.length > declared) unknownCommand(spec.name, self.args[declared]!, childrenOf(spec.name), allPaths);
       const args = (self.processedArgs as unknown[]).map((value) => (typeof value === 'string' ? value : undefined)) as string[];
       onSelect({ spec, input: { args, options: self.opts() }, globals: self.optsWithGlobals() as GlobalFlags });
     });

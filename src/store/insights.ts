@@ -36,7 +36,7 @@ export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number,
   const startKey = created?.at == null ? todayKey : localDateKey(created.at, timeZone);
   const usage = await history(db, scope, firstDay, todayKey);
   // Days before the ledger existed are unknown, not idle: the history starts on its first day.
-  const days: DayAmount[] = startKey > firstDay ? [{ dayKey: startKey, millicredits: 0 }, ...usage.filter((row) => row.dayKey !== startKey)] : usage;
+  const days: DayAmount[] = startKey > firstDay ? [{ dayKey: startKey, millicredits: 0 }, ...usage] : usage;
   days.sort((a, b) => (a.dayKey < b.dayKey ? -1 : a.dayKey > b.dayKey ? 1 : 0));
   const merged = mergeDays(days);
   const pendingRows = await db.all<{ id: number; method: 'sepa' | 'invoice'; createdAtMs: number; millicredits: number; account: string }>(

@@ -32,6 +32,7 @@ type OpenBatch = { transactionId: number; draft: Omit<TransactionDraft, 'entries
 export class LedgerWriter {
   private readonly accounts = new Map<number, CachedAccount>();
   private batch: OpenBatch | null = null;
+  private watched = false;
 
   private constructor(
     private readonly tx: WriteTx,
@@ -152,6 +153,15 @@ export class LedgerWriter {
     this.lastTransactionId = transactionId;
     this.lastHash = hash;
     return { transactionId, hash };
+  }
+
+  /** Set by the balance rules once they ran on this writer's changes. */
+  markWatched(): void {
+    this.watched = true;
+  }
+
+  get balancesWatched(): boolean {
+    return this.watched;
   }
 
   /** Marks loaded accounts as changed, so the balance rules look at them (`recharge run`). */

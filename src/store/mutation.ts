@@ -74,7 +74,7 @@ export async function runMutation<T extends object>(
       }
       const ledger = await LedgerWriter.open(tx);
       const result = await work({ tx, ledger, request });
-      await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
+      if (!ledger.balancesWatched) await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
       ledger.finish();
       const transactionId = typeof result.transactionId === 'number' ? result.transactionId : null;
       if (request.audit !== false) writeAudit(tx, request, 'ok', transactionId);

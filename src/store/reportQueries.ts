@@ -14,7 +14,7 @@ const GROUP_SQL: Record<ReportGroup, { key: string; detail: string; join: string
 };
 
 /**
- * Usage per group over local days [firstDay, lastDay], from the day totals kept in the write
+ * Usage per group over local days (a user who moved department has a row per department) [firstDay, lastDay], from the day totals kept in the write
  * transaction: a year of a million events is a few thousand rows to read. Biggest spend first.
  */
 export async function usageReport(db: SqlReader, query: { by: ReportGroup; firstDay: string; lastDay: string; departmentId?: number | undefined }): Promise<ReportRow[]> {
@@ -28,7 +28,7 @@ export async function usageReport(db: SqlReader, query: { by: ReportGroup; first
   return db.all<ReportRow>(
     `SELECT ${group.key} AS key, ${group.detail} AS detail, sum(d.event_count) AS events, sum(d.millicredits) AS millicredits
      FROM usage_daily d ${group.join} WHERE ${where.join(' AND ')}
-     GROUP BY ${group.key} ORDER BY millicredits DESC, key`,
+     GROUP BY ${group.key}${query.by === 'user' ? `, ${group.detail}` : ''} ORDER BY millicredits DESC, key, detail`,
     args,
   );
 }

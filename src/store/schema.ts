@@ -183,7 +183,28 @@ export const usageDaily = sqliteTable(
   (table) => [
     primaryKey({ columns: [table.dayKey, table.userId, table.departmentId, table.model, table.feature] }),
     index('usage_daily_department_day').on(table.departmentId, table.dayKey),
+    // Covers the daily series of forecasts and dashboards without touching the table.
+    index('usage_daily_day_totals').on(table.dayKey, table.departmentId, table.millicredits, table.eventCount),
   ],
+);
+
+/**
+ * Usage per ledger transaction, department, user, model and feature, written with each batch:
+ * a monthly statement reads a few hundred of these instead of a hundred thousand events.
+ */
+export const usageBatches = sqliteTable(
+  'usage_batches',
+  {
+    transactionId: integer('transaction_id').notNull(),
+    departmentId: integer('department_id').notNull(),
+    userId: integer('user_id').notNull(),
+    model: text('model').notNull(),
+    feature: text('feature').notNull(),
+    eventCount: integer('event_count').notNull(),
+    millicredits: integer('millicredits').notNull(),
+    drawnFromOrgMillicredits: integer('drawn_from_org_millicredits').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.transactionId, table.departmentId, table.userId, table.model, table.feature] })],
 );
 
 export const limits = sqliteTable('limits', {
@@ -265,6 +286,8 @@ export const rechargeRules = sqliteTable('recharge_rules', {
   monthlyCapCents: integer('monthly_cap_cents').notNull(),
   /** 0 after a recharge (or a refusal) until the balance is back at or above the threshold: one recharge per crossing. */
   armed: integer('armed').notNull().default(1),
+  /** The month ('YYYY-MM') the cap last refused a recharge: the next month may try again. */
+  refusedInMonth: text('refused_in_month'),
   createdAtMs: integer('created_at_ms').notNull(),
 });
 

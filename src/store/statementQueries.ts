@@ -113,8 +113,8 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     usageRange?.first == null
       ? []
       : await db.all<{ departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number }>(
-          `SELECT department_id AS departmentId, user_id AS userId, model, feature, count(*) AS events, sum(cost_millicredits) AS millicredits, sum(drawn_from_org_millicredits) AS drawn
-           FROM usage_events WHERE transaction_id BETWEEN ? AND ?${query.departmentId === null ? '' : ' AND department_id = ?'}
+          `SELECT department_id AS departmentId, user_id AS userId, model, feature, sum(event_count) AS events, sum(millicredits) AS millicredits, sum(drawn_from_org_millicredits) AS drawn
+           FROM usage_batches WHERE transaction_id BETWEEN ? AND ?${query.departmentId === null ? '' : ' AND department_id = ?'}
            GROUP BY department_id, user_id, model, feature`,
           query.departmentId === null ? [usageRange.first, usageRange.last] : [usageRange.first, usageRange.last, query.departmentId],
         );

@@ -115,6 +115,18 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     note({ check: 'rollup', transactionId: null, message: `usage totals for user ${row.userId}, ${row.model}, ${row.feature} do not match the events` });
   }
 
+  const batchMismatch = await db.all<{ transactionId: number }>(
+    `SELECT coalesce(b.transaction_id, u.transaction_id) AS transactionId
+     FROM (SELECT transaction_id, department_id, user_id, model, feature, event_count AS n, millicredits AS total, drawn_from_org_millicredits AS drawn FROM usage_batches) b
+     FULL OUTER JOIN (SELECT transaction_id, department_id, user_id, model, feature, count(*) AS n, sum(cost_millicredits) AS total, sum(drawn_from_org_millicredits) AS drawn
+       FROM usage_events GROUP BY 1, 2, 3, 4, 5) u
+       ON u.transaction_id = b.transaction_id AND u.department_id = b.department_id AND u.user_id = b.user_id AND u.model = b.model AND u.feature = b.feature
+     WHERE b.n IS NOT u.n OR b.total IS NOT u.total OR b.drawn IS NOT u.drawn ORDER BY 1 LIMIT 5`,
+  );
+  for (const row of batchMismatch) {
+    note({ check: 'rollup', transactionId: row.transactionId, message: `the usage totals of transaction ${row.transactionId} do not match its events` });
+  }
+
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
   return { ok: problems.length === 0, transactions: transactionCount, entries: entryCount, accounts: accounts.length, firstBrokenTransactionId: firstBroken, problems };
 }

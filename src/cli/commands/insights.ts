@@ -62,7 +62,7 @@ export const insightCommands: CommandSpec[] = [
       }
       const settings = await context.settings();
       const db = await context.db();
-      const refreshes = await context.live(async () => ({ view: 'dashboard', data: await dashboardData(db, Date.now(), settings.timeZone) }), Number(intervalText) * 1000);
+      const refreshes = await context.live(async () => ({ view: 'dashboard', data: await dashboardData(db, context.config.nowMs ?? Date.now(), settings.timeZone) }), Number(intervalText) * 1000);
       return { view: 'watchEnded', data: { refreshes } };
     },
   },

@@ -80,11 +80,17 @@ export const statementCommands: CommandSpec[] = [
       const result = await issueInvoice(db, context.mutation(input, { purchaseId, buyerName, buyerAddress, buyerVatId }), {
         purchaseId,
         vatRateBasisPoints: settings.vatRateBasisPoints,
-        buyer: (purchase) => ({
-          name: buyerName ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
-          address: buyerAddress ?? settings.address,
-          vatId: buyerVatId ?? (purchase.account === 'org' && account ? settings.vatId : null),
-        }),
+        // Only a new invoice asks for its buyer: a re-print keeps the buyer it was issued to.
+        buyer: (purchase) => {
+          if (buyerName !== undefined && buyerAddress === undefined) {
+            throw new CreditsError('MISSING_FLAG', '--buyer-address is required with --buyer: an invoice names the buyer\'s address', { hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"' });
+          }
+          return {
+            name: buyerName ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
+            address: buyerAddress ?? settings.address,
+            vatId: buyerName === undefined ? (buyerVatId ?? (purchase.account === 'org' && account ? settings.vatId : null)) : buyerVatId,
+          };
+        },
       });
       const { invoice, purchase } = result;
       const netCents = purchase.priceCents;

@@ -2,7 +2,7 @@ import { CreditsError } from '../../core/errors.js';
 import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
 import { runMutation } from '../../store/mutation.js';
-import { emptyTotals, importBatch } from '../../store/ops/usage.js';
+import { emptyTotals, importAll } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
 import { stringOption, flagOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
@@ -72,10 +72,9 @@ export const usageCommands: CommandSpec[] = [
       const totals = emptyTotals();
       const options = { timeZone: settings.timeZone, actor: context.config.actor, nowMs: context.nowMs, dryRun };
       const source = readUsageSource(file === '-' ? process.stdin : file, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
-      for await (const batch of source) {
-        await importBatch(db, batch, options, totals);
-        context.progress(`imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`);
-      }
+      await importAll(db, source, options, totals, () =>
+        context.progress(`imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`),
+      );
       context.progress(null);
       if (!dryRun) {
         // Event ids make an import idempotent; the audit row records the run, whatever its key.

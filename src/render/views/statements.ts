@@ -16,6 +16,8 @@ export function statementCsv(data: Statement): Promise<string> {
   for (const purchase of data.purchases) add('purchase', purchase.description, `${purchase.reference} ${purchase.method}`, purchase.dayKey, null, purchase.millicredits);
   for (const transfer of data.transfers) add(transfer.direction === 'in' ? 'transfer_in' : 'transfer_out', transfer.counterparty, transfer.memo || null, transfer.dayKey, null, transfer.direction === 'in' ? transfer.millicredits : -transfer.millicredits);
   add('usage', 'usage total', null, null, data.usageEvents, -data.usageMillicredits);
+  // A department's overdraft draws are usage paid from org: in its tables, not in its balance.
+  if (data.usageDrawnFromOrgMillicredits > 0) add('usage_drawn_from_org', 'usage paid from org (overdraft)', null, null, null, -data.usageDrawnFromOrgMillicredits);
   if (data.adjustmentsMillicredits !== 0) add('adjustment', 'reversals and adjustments', null, null, null, data.adjustmentsMillicredits);
   add('closing', 'closing balance', null, null, null, data.closingMillicredits);
   for (const row of data.usageByDepartment) add('usage_by_cost_centre', row.label, row.costCenter, null, row.events, row.millicredits);
@@ -39,7 +41,7 @@ export const statementViews = {
       `  + Purchases       ${money(purchased)}`,
       `  + Transfers in    ${money(transferredIn)}`,
       `  − Transfers out   ${money(transferredOut)}`,
-      `  − Usage           ${money(data.usageMillicredits)} in ${formatCount(data.usageEvents)} events`,
+      `  − Usage           ${money(data.usageMillicredits)} in ${formatCount(data.usageEvents)} events${data.usageDrawnFromOrgMillicredits > 0 ? ` (and ${formatCredits(data.usageDrawnFromOrgMillicredits)} more paid from org under the overdraft rule)` : ''}`,
       ...(data.adjustmentsMillicredits !== 0 ? [`  ± Adjustments     ${money(data.adjustmentsMillicredits)}`] : []),
       `  = Closing balance ${chalk.bold(money(data.closingMillicredits))}`,
     ];

@@ -9,7 +9,7 @@ import { queueEvent } from './outbox.js';
 /** Low-balance levels, in percent of the last top-up; 0 means depleted. */
 export const ALERT_LEVELS_PERCENT = [20, 10, 0] as const;
 
-export type RechargeRuleRow = { accountId: number; thresholdMillicredits: number; packageName: string; method: PaymentMethod; monthlyCapCents: number; armed: number };
+export type RechargeRuleRow = { accountId: number; thresholdMillicredits: number; packageName: string; method: PaymentMethod; monthlyCapCents: number; armed: number; refusedInMonth: string | null };
 
 function isBelow(account: TouchedAccount, levelPercent: number): boolean {
   if (levelPercent === 0) return account.balanceMillicredits <= 0;
@@ -23,21 +23,34 @@ function isBelow(account: TouchedAccount, levelPercent: number): boolean {
  */
 export async function watchBalances(tx: WriteTx, ledger: LedgerWriter, context: { nowMs: number; actor: string }): Promise<void> {
   const touched = ledger.touched();
+  ledger.markWatched();
   if (touched.length === 0) return;
   const ids = touched.map((account) => account.id).join(',');
   const rules = await tx.all<RechargeRuleRow>(
-    `SELECT account_id AS accountId, threshold_millicredits AS thresholdMillicredits, package_name AS packageName, method, monthly_cap_cents AS monthlyCapCents, armed FROM recharge_rules WHERE account_id IN (${ids})`,
+    `SELECT account_id AS accountId, threshold_millicredits AS thresholdMillicredits, package_name AS packageName, method, monthly_cap_cents AS monthlyCapCents, armed,
+       refused_in_month AS refusedInMonth FROM recharge_rules WHERE account_id IN (${ids})`,
   );
+  let monthKey: string | null = null;
   for (const rule of rules) {
     const account = touched.find((candidate) => candidate.id === rule.accountId)!;
     if (account.balanceMillicredits >= rule.thresholdMillicredits) {
-      if (!rule.armed) tx.run('UPDATE recharge_rules SET armed = 1 WHERE account_id = ?', [rule.accountId]);
+      if (!rule.armed) tx.run('UPDATE recharge_rules SET armed = 1, refused_in_month = NULL WHERE account_id = ?', [rule.accountId]);
       continue;
     }
-    if (!rule.armed) continue;
+    if (!rule.armed) {
+      // Refused by last month's cap and still low: a new month brings a new cap.
+      if (rule.refusedInMonth === null) continue;
+      monthKey ??= await currentMonthKey(tx, context.nowMs);
+      if (rule.refusedInMonth === monthKey) continue;
+    }
     await recharge(tx, ledger, rule, account, context);
   }
   await fireBalanceAlerts(tx, ledger.touched(), context.nowMs);
+}
+
+async function currentMonthKey(tx: WriteTx, nowMs: number): Promise<string> {
+  const timeZone = (await tx.get<{ value: string }>("SELECT value FROM settings WHERE key = 'org.time_zone'"))?.value ?? DEFAULT_TIME_ZONE;
+  return localMonthKey(nowMs, timeZone);
 }
 
 async function fireBalanceAlerts(tx: WriteTx, touched: TouchedAccount[], nowMs: number): Promise<void> {
@@ -71,9 +84,9 @@ async function fireBalanceAlerts(tx: WriteTx, touched: TouchedAccount[], nowMs: 
 }
 
 async function recharge(tx: WriteTx, ledger: LedgerWriter, rule: RechargeRuleRow, account: TouchedAccount, context: { nowMs: number; actor: string }): Promise<void> {
-  tx.run('UPDATE recharge_rules SET armed = 0 WHERE account_id = ?', [rule.accountId]);
   const timeZone = (await tx.get<{ value: string }>("SELECT value FROM settings WHERE key = 'org.time_zone'"))?.value ?? DEFAULT_TIME_ZONE;
-  const month = monthBounds(localMonthKey(context.nowMs, timeZone), timeZone);
+  const monthKey = localMonthKey(context.nowMs, timeZone);
+  const month = monthBounds(monthKey, timeZone);
   const spent = await tx.get<{ cents: number | null }>(
     "SELECT sum(price_cents) AS cents FROM purchases WHERE origin = 'recharge' AND account_id = ? AND status <> 'cancelled' AND created_at_ms >= ? AND created_at_ms < ?",
     [rule.accountId, month.startMs, month.endMs],
@@ -82,6 +95,7 @@ async function recharge(tx: WriteTx, ledger: LedgerWriter, rule: RechargeRuleRow
   const quote = quotePackage(rule.packageName, rule.method);
   const data = { account: account.name, packageName: quote.packageName, method: quote.method, priceCents: quote.priceCents, millicredits: quote.millicredits, monthSpentCents: spentCents, monthlyCapCents: rule.monthlyCapCents, balanceMillicredits: account.balanceMillicredits };
   if (spentCents + quote.priceCents > rule.monthlyCapCents) {
+    tx.run('UPDATE recharge_rules SET armed = 0, refused_in_month = ? WHERE account_id = ?', [monthKey, rule.accountId]);
     queueEvent(tx, {
       type: 'recharge.refused',
       text: `Automatic recharge of ${account.name} refused: ${quote.packageName} (€${(quote.priceCents / 100).toFixed(2)}) would pass this month's cap of €${(rule.monthlyCapCents / 100).toFixed(2)} (€${(spentCents / 100).toFixed(2)} spent).`,
@@ -91,6 +105,10 @@ async function recharge(tx: WriteTx, ledger: LedgerWriter, rule: RechargeRuleRow
     return;
   }
   const { id } = await recordPurchase(tx, ledger, context, { quote, accountId: rule.accountId, origin: 'recharge' });
+  // One recharge per crossing: the rule waits until the balance is back at the threshold. A card
+  // recharge that already got it there leaves the rule armed for the next crossing.
+  const recovered = ledger.balanceOf(rule.accountId) >= rule.thresholdMillicredits;
+  tx.run('UPDATE recharge_rules SET armed = ?, refused_in_month = NULL WHERE account_id = ?', [recovered ? 1 : 0, rule.accountId]);
   queueEvent(tx, {
     type: 'recharge.done',
     text: `Automatic recharge of ${account.name}: ${quote.packageName} package, ${formatMillicreditsPlain(quote.millicredits)} credits for €${(quote.priceCents / 100).toFixed(2)} by ${quote.method}${quote.instant ? '' : ' (pending until settled)'}.`,

@@ -36,7 +36,6 @@ export async function loadDemo(db: Database, actor: string, nowMs: number, timeZ
     }
   }
   await buyCredits(db, request('buy', startMs + DAY_MS), { quote: quotePackage('enterprise', 'card'), accountName: 'org' });
-  await buyCredits(db, request('buy', nowMs - 2 * DAY_MS), { quote: quotePackage('team', 'sepa'), accountName: 'org' });
   let transfers = 0;
   for (const department of DEMO_DEPARTMENTS) {
     await transferCredits(db, request('transfer', startMs + 2 * DAY_MS), {
@@ -47,7 +46,13 @@ export async function loadDemo(db: Database, actor: string, nowMs: number, timeZ
     });
     transfers += 1;
   }
-  const usageEvents = await postDemoUsage(db, actor, nowMs, timeZone, startMs + 3 * DAY_MS);
+  // Posted in time order, so transaction numbers follow the clock as in a real ledger.
+  const usage = demoUsage(nowMs, timeZone, startMs + 3 * DAY_MS);
+  const sepaAtMs = nowMs - 2 * DAY_MS;
+  await postDemoUsage(db, actor, timeZone, usage.filter((record) => record.occurredAtMs! < sepaAtMs));
+  await buyCredits(db, request('buy', sepaAtMs), { quote: quotePackage('team', 'sepa'), accountName: 'org' });
+  await postDemoUsage(db, actor, timeZone, usage.filter((record) => record.occurredAtMs! >= sepaAtMs));
+  const usageEvents = usage.length;
   return { departments: DEMO_DEPARTMENTS.length, users, purchases: 2, transfers, usageEvents };
 }
 
@@ -70,7 +75,7 @@ const DEMO_FEATURES = ['chat', 'chat', 'summarize', 'translate', 'analyze'] as c
  * Usage for every working hour since the allocations: fewer events at weekends, a slow upward
  * trend, and one planted spike two days ago (grace runs a large analysis) for `anomalies`.
  */
-async function postDemoUsage(db: Database, actor: string, nowMs: number, timeZone: string, fromMs: number): Promise<number> {
+function demoUsage(nowMs: number, timeZone: string, fromMs: number): UsageRecord[] {
   const next = random(20261125);
   const records: UsageRecord[] = [];
   const today = localDateKey(nowMs, timeZone);
@@ -104,15 +109,29 @@ async function postDemoUsage(db: Database, actor: string, nowMs: number, timeZon
       }
     }
   }
-  records.sort((a, b) => (a.occurredAtMs ?? 0) - (b.occurredAtMs ?? 0));
-  return db.write(async (tx) => {
-    const ledger = await LedgerWriter.open(tx);
-    const poster = await UsagePoster.open(tx, ledger, { timeZone, actor, nowMs, memo: 'demo usage' });
-    await poster.prefetch(records);
-    for (const record of records) await poster.post(record);
-    poster.finish();
-    await watchBalances(tx, ledger, { nowMs, actor });
-    ledger.finish();
-    return records.length;
-  });
+  return records.sort((a, b) => a.occurredAtMs! - b.occurredAtMs!);
+}
+
+async function postDemoUsage(db: Database, actor: string, timeZone: string, records: UsageRecord[]): Promise<void> {
+  // One batch per day, posted at that day's last event, as a platform's nightly import would:
+  // statements (by posting time) and reports (by event time) then tell the same story.
+  const byDay = new Map<string, UsageRecord[]>();
+  for (const record of records) {
+    const day = localDateKey(record.occurredAtMs!, timeZone);
+    const list = byDay.get(day) ?? [];
+    list.push(record);
+    byDay.set(day, list);
+  }
+  for (const dayRecords of byDay.values()) {
+    const postedAtMs = dayRecords[dayRecords.length - 1]!.occurredAtMs!;
+    await db.write(async (tx) => {
+      const ledger = await LedgerWriter.open(tx);
+      const poster = await UsagePoster.open(tx, ledger, { timeZone, actor, nowMs: postedAtMs, memo: 'demo usage' });
+      await poster.prefetch(dayRecords);
+      for (const record of dayRecords) await poster.post(record);
+      poster.finish();
+      await watchBalances(tx, ledger, { nowMs: postedAtMs, actor });
+      ledger.finish();
+    });
+  }
 }

@@ -1,7 +1,7 @@
 import type { CreditsError } from '../../core/errors.js';
 import { isCreditsError } from '../../core/errors.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
-import type { Database } from '../driver.js';
+import type { Database, WriteTx } from '../driver.js';
 import { LedgerWriter } from '../ledgerWriter.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { UsagePoster, type PostedUsage } from './usagePoster.js';
@@ -13,7 +13,9 @@ export async function recordUsage(db: Database, request: MutationRequest, record
     const poster = await UsagePoster.open(tx, ledger, { timeZone, actor: request.actor, nowMs: request.nowMs, memo: record.model });
     const posted = await poster.post(record);
     poster.finish();
-    return posted;
+    // The balance rules may recharge the department in this same write: report what is left after.
+    await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
+    return { ...posted, departmentBalanceMillicredits: posted.status === 'accepted' ? ledger.balanceOf(posted.departmentId) : posted.departmentBalanceMillicredits };
   });
 }
 
@@ -32,44 +34,74 @@ function addProblem(totals: ImportTotals, problem: ImportProblem): void {
 }
 
 /**
+ * Posts every batch of an import. A real import commits batch by batch (a crash keeps what was
+ * posted; event ids make the re-run converge). A dry run posts all batches in one transaction
+ * that is rolled back, so later batches see the balances, limits and event ids of earlier ones
+ * and the dry run reports exactly what the real import would do.
+ */
+export async function importAll(
+  db: Database,
+  batches: AsyncIterable<readonly ImportItem[]>,
+  options: { timeZone: string; actor: string; nowMs: number; dryRun: boolean },
+  totals: ImportTotals,
+  onBatch: () => void,
+): Promise<void> {
+  if (!options.dryRun) {
+    for await (const items of batches) {
+      await db.write((tx) => postBatch(tx, items, options, totals));
+      onBatch();
+    }
+    return;
+  }
+  await db.write(
+    async (tx) => {
+      for await (const items of batches) {
+        await postBatch(tx, items, options, totals);
+        onBatch();
+      }
+    },
+    { dryRun: true },
+  );
+}
+
+/**
  * Posts one batch of an import in one write transaction. A refused or malformed event is
  * counted and skipped; the rest of the batch commits. Events carry ids, so a batch that was
  * cut off by a crash and is posted again turns into duplicates, not double charges.
  */
 export async function importBatch(db: Database, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number; dryRun: boolean }, totals: ImportTotals): Promise<void> {
-  await db.write(
-    async (tx) => {
-      const ledger = await LedgerWriter.open(tx);
-      const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
-      const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
-      await poster.prefetch(records);
-      for (const item of items) {
-        totals.read += 1;
-        if ('error' in item) {
-          totals.malformed += 1;
-          addProblem(totals, { line: item.line, eventId: null, code: item.error.code, message: item.error.message });
-          continue;
-        }
-        let posted: PostedUsage;
-        try {
-          posted = await poster.post(item.record);
-        } catch (error) {
-          if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;
-          totals.refused += 1;
-          addProblem(totals, { line: item.line, eventId: item.record.eventId, code: error.code, message: error.message });
-          continue;
-        }
-        if (posted.status === 'duplicate') {
-          totals.duplicates += 1;
-        } else {
-          totals.accepted += 1;
-          totals.acceptedMillicredits += posted.costMillicredits;
-        }
-      }
-      poster.finish();
-      await watchBalances(tx, ledger, { nowMs: options.nowMs, actor: options.actor });
-      ledger.finish();
-    },
-    { dryRun: options.dryRun },
-  );
+  await db.write((tx) => postBatch(tx, items, options, totals), { dryRun: options.dryRun });
+}
+
+async function postBatch(tx: WriteTx, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number }, totals: ImportTotals): Promise<void> {
+  const ledger = await LedgerWriter.open(tx);
+  const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
+  const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
+  await poster.prefetch(records);
+  for (const item of items) {
+    totals.read += 1;
+    if ('error' in item) {
+      totals.malformed += 1;
+      addProblem(totals, { line: item.line, eventId: null, code: item.error.code, message: item.error.message });
+      continue;
+    }
+    let posted: PostedUsage;
+    try {
+      posted = await poster.post(item.record);
+    } catch (error) {
+      if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;
+      totals.refused += 1;
+      addProblem(totals, { line: item.line, eventId: item.record.eventId, code: error.code, message: error.message });
+      continue;
+    }
+    if (posted.status === 'duplicate') {
+      totals.duplicates += 1;
+    } else {
+      totals.accepted += 1;
+      totals.acceptedMillicredits += posted.costMillicredits;
+    }
+  }
+  poster.finish();
+  await watchBalances(tx, ledger, { nowMs: options.nowMs, actor: options.actor });
+  ledger.finish();
 }

@@ -19,6 +19,7 @@ export type PostedUsage = {
   transactionId: number;
   user: string;
   department: string;
+  departmentId: number;
   model: string;
   modelName: string;
   tier: Tier;
@@ -114,6 +115,7 @@ export class UsagePoster {
   private readonly usedByLimitPeriod = new Map<string, number>();
   private readonly drawnByDepartmentMonth = new Map<string, number>();
   private readonly rollups = new Map<RollupKey, Rollup>();
+  private readonly batchTotals = new Map<string, { departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number }>();
   private readonly knownEvents = new Map<string, StoredEvent>();
   /** Event ids already looked up (found or not), so the remote path reads each once per batch. */
   private readonly lookedUp = new Set<string>();
@@ -189,6 +191,7 @@ export class UsagePoster {
       transactionId,
       user: user.email,
       department: user.department,
+      departmentId: user.departmentId,
       model: rate.model,
       modelName: rate.displayName,
       tier: rate.tier,
@@ -338,6 +341,15 @@ export class UsagePoster {
   }
 
   private addRollup(dayKey: string, user: UserInfo, model: string, tier: string, feature: string, cost: number, drawn: number): void {
+    const batchKey = `${user.departmentId}|${user.id}|${model}|${feature}`;
+    const total = this.batchTotals.get(batchKey);
+    if (total) {
+      total.events += 1;
+      total.millicredits += cost;
+      total.drawn += drawn;
+    } else {
+      this.batchTotals.set(batchKey, { departmentId: user.departmentId, userId: user.id, model, feature, events: 1, millicredits: cost, drawn });
+    }
     const key = `${dayKey}|${user.id}|${user.departmentId}|${model}|${feature}`;
     const rollup = this.rollups.get(key);
     if (rollup) {
@@ -374,5 +386,10 @@ export class UsagePoster {
       [...this.rollups.values()].map((rollup) => [rollup.dayKey, rollup.userId, rollup.departmentId, rollup.model, rollup.tier, rollup.feature, rollup.events, rollup.millicredits, rollup.drawnFromOrgMillicredits]),
     );
     this.rollups.clear();
+    this.tx.runMany(
+      'INSERT INTO usage_batches (transaction_id, department_id, user_id, model, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [...this.batchTotals.values()].map((total) => [this.transactionId, total.departmentId, total.userId, total.model, total.feature, total.events, total.millicredits, total.drawn]),
+    );
+    this.batchTotals.clear();
   }
 }
