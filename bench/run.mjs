@@ -12,7 +12,7 @@
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from "node:path";
 import { coldStart } from './coldstart.mjs';
 import { importLocal } from './import.mjs';
 import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
@@ -149,7 +149,7 @@ lines.push(
     : 'Noise: the load average stayed below the core count during this run; figures still vary from run to run.',
   '',
 );
-const resultsFile = process.env.BENCH_RESULTS ? join(process.cwd(), process.env.BENCH_RESULTS) : join(ROOT, 'bench', 'RESULTS.md');
+const resultsFile = process.env.BENCH_RESULTS ? resolve(process.env.BENCH_RESULTS) : join(ROOT, 'bench', 'RESULTS.md');
 writeFileSync(resultsFile, `${lines.join('\n')}`);
 console.log(`wrote ${relative(process.cwd(), resultsFile) || resultsFile}`);
 process.exitCode = results.some((result) => result.error) ? 1 : 0;
