@@ -159,3 +159,18 @@ describe(`the demo ledger, dashboard and watch on a ${TARGET} ledger`, () => {
     expect(JSON.parse(result.stderr).error.message).toContain('--interval');
   });
 });
+
+describe(`the demo made on a Tuesday, on a ${TARGET} ledger`, () => {
+  it('plants its spike on the Friday before, since a weekend spike would not stand out', async () => {
+    const ledger = await freshLedger();
+    try {
+      // 2026-12-01 is a Tuesday: two days before is a Sunday.
+      const tuesday = { env: { CREDITS_NOW: '2026-12-01T19:00:00Z' } };
+      await ledger.ok(['init', '--demo'], tuesday);
+      const { anomalies } = (await ledger.ok(['anomalies', '--json'], tuesday)).json();
+      expect(anomalies).toContainEqual(expect.objectContaining({ dayKey: '2026-11-27', subject: expect.objectContaining({ name: 'grace@demo.example' }) }));
+    } finally {
+      await ledger.close();
+    }
+  });
+});

@@ -73,13 +73,16 @@ const DEMO_FEATURES = ['chat', 'chat', 'summarize', 'translate', 'analyze'] as c
 
 /**
  * Usage for every working hour since the allocations: fewer events at weekends, a slow upward
- * trend, and one planted spike two days ago (grace runs a large analysis) for `anomalies`.
+ * trend, and one planted spike on the last working day at least two days ago (grace runs a large analysis) for `anomalies`.
  */
 function demoUsage(nowMs: number, timeZone: string, fromMs: number): UsageRecord[] {
   const next = random(20261125);
   const records: UsageRecord[] = [];
   const today = localDateKey(nowMs, timeZone);
-  const spikeDay = addLocalDays(today, -2);
+  // Two days ago, or the working day before when that was a weekend: a weekend spike of 12x a
+  // quiet weekend day would not stand out against the weekday baseline.
+  let spikeDay = addLocalDays(today, -2);
+  while (weekdayOf(spikeDay) === 0 || weekdayOf(spikeDay) === 6) spikeDay = addLocalDays(spikeDay, -1);
   let id = 0;
   for (let day = localDateKey(fromMs, timeZone); day <= today; day = addLocalDays(day, 1)) {
     const midnightMs = localMidnightUtc(day, timeZone);
