@@ -4,6 +4,32 @@ import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, 
 
 export type LocalOptions = { path: string; fileMustExist: boolean; busyTimeoutMs: number };
 
+/**
+ * How a write waits for another process's write lock. 'fair' (the default): BEGIN IMMEDIATE with
+ * busy_timeout 0, retried after short random sleeps (1-4 ms) until the wait time is over.
+ * SQLite's own busy handler backs off to 100 ms between attempts, so a writer that has waited a
+ * while keeps losing the lock to newcomers (measured: 2-4 s waits with 6 processes); a short,
+ * constant retry interval keeps every waiter in the race. 'busy_timeout' is the old behaviour,
+ * kept as the baseline for bench/concurrency.mjs (CREDITS_LOCK_MODE=busy_timeout).
+ */
+export type LockMode = 'fair' | 'busy_timeout';
+
+function lockModeFromEnvironment(): LockMode {
+  return process.env.CREDITS_LOCK_MODE === 'busy_timeout' ? 'busy_timeout' : 'fair';
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** A synchronous sleep: the CLI has nothing else to do while it waits for the lock. */
+function pause(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+function isBusy(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_');
+}
+
 export function openLocalDatabase(options: LocalOptions): Database {
   let db: BetterSqlite3.Database;
   try {
@@ -16,7 +42,7 @@ export function openLocalDatabase(options: LocalOptions): Database {
   } catch (error) {
     throw toCreditsError(error, options.path);
   }
-  return new LocalDatabase(db, options.path);
+  return new LocalDatabase(db, options.path, Math.max(0, Math.floor(options.busyTimeoutMs)), lockModeFromEnvironment());
 }
 
 class LocalDatabase implements Database {
@@ -28,7 +54,36 @@ class LocalDatabase implements Database {
   constructor(
     private readonly db: BetterSqlite3.Database,
     readonly location: string,
+    private readonly busyTimeoutMs: number,
+    private readonly lockMode: LockMode,
   ) {}
+
+  /**
+   * BEGIN IMMEDIATE, waiting at most busyTimeoutMs for another process's write lock (see
+   * LockMode). Reads keep the busy_timeout pragma: in WAL mode they rarely wait at all.
+   */
+  private beginImmediate(): void {
+    if (this.lockMode === 'busy_timeout') {
+      this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
+      return;
+    }
+    const deadline = Date.now() + this.busyTimeoutMs;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      for (;;) {
+        try {
+          this.db.exec('BEGIN IMMEDIATE');
+          return;
+        } catch (error) {
+          const left = deadline - Date.now();
+          if (!isBusy(error) || left <= 0) throw toCreditsError(error, this.location);
+          pause(Math.min(left, 1 + Math.random() * 3));
+        }
+      }
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
 
   private prepare(sql: string): BetterSqlite3.Statement {
     let statement = this.statements.get(sql);
@@ -65,7 +120,7 @@ class LocalDatabase implements Database {
   write<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return this.writes.enqueue(async () => {
       this.useWriteAheadLog();
-      this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
+      this.beginImmediate();
       try {
         const tx: WriteTx = {
           all: (sql, args) => this.all(sql, args),
