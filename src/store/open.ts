@@ -29,7 +29,7 @@ export async function openLedger(target: LedgerTarget, options: { mayCreate: boo
 
 async function openRemote(target: LedgerTarget): Promise<Database> {
   const { openRemoteDatabase } = await import('./remoteDriver.js');
-  return openRemoteDatabase({ url: target.location, authToken: target.authToken });
+  return openRemoteDatabase({ url: target.location, authToken: target.authToken, busyTimeoutMs: target.busyTimeoutMs });
 }
 
 async function openLocal(target: LedgerTarget, mayCreate: boolean): Promise<Database> {
