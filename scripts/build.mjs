@@ -24,3 +24,17 @@ await build({
   banner: { js: "import { createRequire as __credits_createRequire } from 'node:module'; const require = __credits_createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// `credits __complete KIND` runs on every Tab press: its own small file (config resolution and
+// better-sqlite3 opened read-only, no commander, no registry), built apart from the main bundle.
+await build({
+  entryPoints: { complete: 'src/cli/completion/names.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  external: ['better-sqlite3'],
+  logLevel: 'warning',
+});

@@ -9,6 +9,7 @@ import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
 import { tokenCommands } from './commands/tokens.js';
 import { serveCommands } from '../server/serveCommand.js';
+import { completionCommands } from './commands/completion.js';
 import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
 
 /**
@@ -72,6 +73,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'token revoke': 'tokens',
 
   serve: 'local',
+  completion: 'local',
 };
 
 /** Commands that read or write files where they run: the remote CLI sends and receives them. */
@@ -102,6 +104,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...notifyCommands,
   ...tokenCommands,
   ...serveCommands,
+  ...completionCommands,
 ].map(classified);
 
 export const GROUP_SUMMARIES: Record<string, string> = {
