@@ -27,6 +27,8 @@ await build({
 
 // `credits __complete KIND` runs on every Tab press: its own small file (config resolution and
 // better-sqlite3 opened read-only, no commander, no registry), built apart from the main bundle.
+// better-sqlite3's JavaScript is bundled in (a dozen module loads fewer); the native addon is
+// required by path (names.ts passes nativeBinding), so `bindings` never runs.
 await build({
   entryPoints: { complete: 'src/cli/completion/names.ts' },
   outdir: 'dist',
@@ -35,6 +37,6 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: 'linked',
-  external: ['better-sqlite3'],
+  banner: { js: "import { createRequire as __credits_createRequire } from 'node:module'; const require = __credits_createRequire(import.meta.url);" },
   logLevel: 'warning',
 });
