@@ -1,7 +1,7 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, completion, concurrency)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -13,7 +13,9 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from "node:path";
+import { apiThroughput } from './api.mjs';
 import { coldStart } from './coldstart.mjs';
+import { completion } from './completion.mjs';
 import { importLocal } from './import.mjs';
 import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
 import { importRemote } from './remote.mjs';
@@ -26,6 +28,8 @@ const BENCHMARKS = [
   { key: 'import', title: 'Usage import, local ledger', run: importLocal },
   { key: 'remote', title: 'Usage import, sqld on loopback', run: importRemote },
   { key: 'reports', title: 'Report, statement and forecast on 1M events vs ledger balance', run: reports },
+  { key: 'api', title: 'Usage events through the HTTP API', run: apiThroughput },
+  { key: 'completion', title: 'Shell completion latency', run: completion },
 ];
 
 const wanted = process.argv.slice(2).map((name) => name.toLowerCase());
