@@ -6,8 +6,9 @@ import type { MutationRequest } from '../store/mutation.js';
 import { openLedger } from '../store/open.js';
 import { readSettings } from '../store/orgRepo.js';
 import type { CommandInput } from './spec.js';
+import { askSelect, askText, askYesNo, type Choice } from './prompts.js';
 
-export type Choice = { name: string; value: string; description?: string };
+export type { Choice } from './prompts.js';
 
 /** What a handler may use: the ledger, the clock, the actor, and prompts that respect the TTY rules. */
 export class Context {
@@ -74,37 +75,62 @@ export class Context {
     };
   }
 
-  /**
-   * A value the command cannot go without: taken as given, asked for on a terminal, or refused
-   * with the flag's name when nobody can answer (no TTY, CI, --yes, --json).
-   */
-  async need(value: string | undefined, ask: { flag: string; message: string; choices?: Choice[]; validate?: (text: string) => void }): Promise<string> {
-    if (value !== undefined && value !== '') return value;
-    if (!this.config.interactive) {
-      throw new CreditsError('MISSING_FLAG', `${ask.flag} is required`, { hint: `pass ${ask.flag}; prompts appear only on a terminal without --yes, --json or CI` });
-    }
-    const prompts = await import('@inquirer/prompts');
-    if (ask.choices && ask.choices.length > 0) {
-      return prompts.select({ message: ask.message, choices: ask.choices });
-    }
-    return prompts.input({
-      message: ask.message,
-      validate: (text: string) => {
-        try {
-          ask.validate?.(text);
-          return true;
-        } catch (error) {
-          return error instanceof Error ? error.message : String(error);
-        }
-      },
-    });
+  /** True when someone can answer a question: a terminal, no CI, no --yes, no --json. */
+  get canAsk(): boolean {
+    return this.config.interactive;
   }
 
-  /** Asks before moving credits on a terminal; off a terminal or with --yes it proceeds. */
-  async confirm(summary: string): Promise<void> {
-    if (!this.config.interactive) return;
-    const prompts = await import('@inquirer/prompts');
-    const ok = await prompts.confirm({ message: `${summary}. Go ahead?`, default: false });
+  /**
+   * Refuses at once, naming every flag at fault, when values are missing and nobody can answer:
+   * a script learns all it must add from one run instead of one flag per run.
+   */
+  demand(values: Record<string, string | undefined>): void {
+    if (this.canAsk) return;
+    const missing = Object.entries(values)
+      .filter(([, value]) => value === undefined || value === '')
+      .map(([flag]) => flag);
+    if (missing.length === 0) return;
+    const names = missing.length === 1 ? missing[0]! : `${missing.slice(0, -1).join(', ')} and ${missing[missing.length - 1]!}`;
+    throw new CreditsError('MISSING_FLAG', `${names} ${missing.length === 1 ? 'is' : 'are'} required`, { hint: `pass ${names}; prompts appear only on a terminal without --yes, --json or CI` });
+  }
+
+  /**
+   * A value the command cannot go without: taken as given, asked for on a terminal, or refused
+   * with the flag's name when nobody can answer (no TTY, CI, --yes, --json). Choices may be a
+   * function so that lists read from the ledger are read only when a question is asked.
+   */
+  async need(
+    value: string | undefined,
+    ask: { flag: string; message: string; choices?: Choice[] | (() => Promise<Choice[]>); validate?: (text: string) => unknown; defaultValue?: string },
+  ): Promise<string> {
+    if (value !== undefined && value !== '') return value;
+    this.demand({ [ask.flag]: value });
+    const choices = typeof ask.choices === 'function' ? await ask.choices() : ask.choices;
+    if (choices && choices.length > 0) return askSelect(ask.message, choices, ask.defaultValue);
+    return askText(ask.message, { defaultValue: ask.defaultValue, validate: ask.validate });
+  }
+
+  /** An optional question: asked on a terminal, otherwise the default is the answer. */
+  async choose(message: string, choices: Choice[], defaultValue: string): Promise<string> {
+    if (!this.canAsk) return defaultValue;
+    return askSelect(message, choices, defaultValue);
+  }
+
+  /** Optional free text: asked on a terminal (validated), otherwise the default is the answer. */
+  async text(message: string, options: { defaultValue: string; validate?: (text: string) => unknown }): Promise<string> {
+    if (!this.canAsk) return options.defaultValue;
+    return askText(message, options);
+  }
+
+  /**
+   * Asks before moving credits on a terminal; off a terminal or with --yes it proceeds. The
+   * summary's lines stay on screen with the answer, a record of what was agreed to.
+   */
+  async confirm(summary: string | string[], question = 'Go ahead?'): Promise<void> {
+    if (!this.canAsk) return;
+    const lines = typeof summary === 'string' ? [summary] : summary;
+    const message = lines.length === 1 ? `${lines[0]}. ${question}` : `${lines.join('\n')}\n  ${question}`;
+    const ok = await askYesNo(message, false);
     if (!ok) throw new CreditsError('CONFIRMATION_DECLINED', 'nothing was done: you declined', { hint: 'add --yes to skip the question' });
   }
 }

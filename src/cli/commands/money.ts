@@ -1,16 +1,27 @@
 import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
-import { PACKAGES, PAYMENT_METHODS, parseQuantity, parseDiscountPercent, parsePaymentMethod, quoteCustom, quotePackage, findPackage } from '../../core/packages.js';
+import { PACKAGES, PAYMENT_METHODS, parseQuantity, parseDiscountPercent, parsePaymentMethod, quoteCustom, quotePackage, findPackage, type PaymentMethod, type PurchaseQuote } from '../../core/packages.js';
 import { parseFreeText } from '../../core/names.js';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../../store/ops/money.js';
-import { currentBalances } from '../../store/ledgerQueries.js';
+import { currentBalances, type AccountBalance } from '../../store/ledgerQueries.js';
 import { listPurchases } from '../../store/purchaseRepo.js';
 import { parseId, stringOption } from '../parse.js';
-import type { Choice } from '../context.js';
 import type { CommandSpec } from '../spec.js';
 
+/** Account names are unique ignoring case (see addDepartment). */
+function sameAccount(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
 const PACKAGE_NAMES = [...PACKAGES.map((entry) => entry.name), 'custom'];
+
+/** A custom package's size: whole credits, parsed like every other amount. */
+function wholeCredits(text: string): number {
+  const millicredits = parseCreditsInput(text, '--credits');
+  if (millicredits % MILLICREDITS_PER_CREDIT !== 0) throw new CreditsError('INVALID_AMOUNT', '--credits takes whole credits for a package');
+  return millicredits / MILLICREDITS_PER_CREDIT;
+}
 
 function euros(cents: number): string {
   return `€${(cents / 100).toFixed(2)}`;
@@ -54,34 +65,47 @@ export const moneyCommands: CommandSpec[] = [
     examples: ['credits buy standard --method card', 'credits buy enterprise --quantity 2 --method invoice --for Engineering', 'credits buy custom --credits 750000 --discount 18 --method sepa'],
     async run(input, context) {
       await context.settings();
+      context.demand({ PACKAGE: input.args[0], '--method': stringOption(input, 'method') });
       const packageName = (
         await context.need(input.args[0], {
           flag: 'PACKAGE',
           message: 'Package',
-          choices: PACKAGES.map((entry): Choice => ({ name: `${entry.displayName.padEnd(13)} ${entry.credits.toLocaleString('en-US').padStart(8)} credits  ${euros(entry.priceCents)}`, value: entry.name })),
+          choices: async () => (await import('../promptChoices.js')).packageChoices(),
         })
       ).toLowerCase();
       if (packageName !== 'custom') findPackage(packageName);
+      const accountName = stringOption(input, 'for') ?? 'org';
+      // The price does not depend on the method; quoting first lets the method list say why invoice is unavailable.
+      let quoteFor: (method: PaymentMethod) => PurchaseQuote;
+      if (packageName === 'custom') {
+        if (stringOption(input, 'quantity') !== undefined) throw new CreditsError('INVALID_VALUE', '--quantity is not for `buy custom`', { hint: 'give the whole amount with --credits' });
+        const creditsText = await context.need(stringOption(input, 'credits'), {
+          flag: '--credits',
+          message: 'Credits (whole credits, from 500000)',
+          validate: (text) => quoteCustom(wholeCredits(text), 0, 'card'),
+        });
+        const credits = wholeCredits(creditsText);
+        const discountText = stringOption(input, 'discount') ?? (await context.text('Negotiated discount in percent', { defaultValue: '15', validate: (text) => parseDiscountPercent(text) }));
+        const discount = parseDiscountPercent(discountText);
+        quoteFor = (method) => quoteCustom(credits, discount, method);
+      } else {
+        if (stringOption(input, 'credits') !== undefined) throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
+        const quantity = parseQuantity(stringOption(input, 'quantity') ?? '1');
+        quoteFor = (method) => quotePackage(packageName, method, quantity);
+      }
       const method = parsePaymentMethod(
         await context.need(stringOption(input, 'method'), {
           flag: '--method',
           message: 'Payment method',
-          choices: PAYMENT_METHODS.map((value) => ({ name: value, value })),
+          choices: async () => (await import('../promptChoices.js')).methodChoices(quoteFor('card').priceCents),
         }),
       );
-      let quote;
-      if (packageName === 'custom') {
-        if (stringOption(input, 'quantity') !== undefined) throw new CreditsError('INVALID_VALUE', '--quantity is not for `buy custom`', { hint: 'give the whole amount with --credits' });
-        const creditsText = await context.need(stringOption(input, 'credits'), { flag: '--credits', message: 'Credits (from 500000)' });
-        const millicredits = parseCreditsInput(creditsText, '--credits');
-        if (millicredits % MILLICREDITS_PER_CREDIT !== 0) throw new CreditsError('INVALID_AMOUNT', '--credits takes whole credits for a package');
-        quote = quoteCustom(millicredits / MILLICREDITS_PER_CREDIT, parseDiscountPercent(stringOption(input, 'discount') ?? '15'), method);
-      } else {
-        if (stringOption(input, 'credits') !== undefined) throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
-        quote = quotePackage(packageName, method, parseQuantity(stringOption(input, 'quantity') ?? '1'));
+      const quote = quoteFor(method);
+      if (context.canAsk && input.options.dryRun !== true) {
+        const { purchaseSummary } = await import('../promptChoices.js');
+        const account = (await currentBalances(await context.db())).find((row) => sameAccount(row.account, accountName));
+        await context.confirm(purchaseSummary(quote, account, accountName), `Buy for ${euros(quote.priceCents)}?`);
       }
-      const accountName = stringOption(input, 'for') ?? 'org';
-      await context.confirm(`Buy ${quote.quantity > 1 ? `${quote.quantity} × ` : ''}${quote.packageName} (${formatMillicreditsPlain(quote.millicredits)} credits) for ${euros(quote.priceCents)} by ${method} into ${accountName}`);
       const result = await buyCredits(
         await context.db(),
         context.mutation(input, { package: quote.packageName, quantity: quote.quantity, method, for: accountName, millicredits: quote.millicredits, discountBasisPoints: quote.discountBasisPoints }),
@@ -149,14 +173,44 @@ export const moneyCommands: CommandSpec[] = [
     async run(input, context) {
       await context.settings();
       const db = await context.db();
-      const accountChoices = async (): Promise<Choice[]> =>
-        (await currentBalances(db)).map((row) => ({ name: `${row.account} (${formatMillicreditsPlain(row.balanceMillicredits)} credits)`, value: row.account }));
-      const from = await context.need(stringOption(input, 'from'), { flag: '--from', message: 'From', choices: context.config.interactive ? await accountChoices() : [] });
-      const to = await context.need(stringOption(input, 'to'), { flag: '--to', message: 'To', choices: context.config.interactive ? await accountChoices() : [] });
-      const amountText = await context.need(input.args[0], { flag: 'AMOUNT', message: 'Credits to move', validate: (text) => parseCreditsInput(text, 'AMOUNT') });
+      const fromFlag = stringOption(input, 'from');
+      const toFlag = stringOption(input, 'to');
+      const amountArgument = input.args[0];
+      context.demand({ '--from': fromFlag, '--to': toFlag, AMOUNT: amountArgument });
+      const dryRun = input.options.dryRun === true;
+      // Read once, and only when a list or a summary is shown; the write re-checks inside its transaction.
+      let balancesRead: Promise<AccountBalance[]> | undefined;
+      const balances = (): Promise<AccountBalance[]> => (balancesRead ??= currentBalances(db));
+      const from = await context.need(fromFlag, {
+        flag: '--from',
+        message: 'Transfer from',
+        defaultValue: 'org',
+        choices: async () => (await import('../promptChoices.js')).accountChoices(await balances(), context.config.color),
+      });
+      const to = await context.need(toFlag, {
+        flag: '--to',
+        message: 'Transfer to',
+        choices: async () => {
+          const others = (await balances()).filter((row) => !sameAccount(row.account, from));
+          if (others.length === 0) throw new CreditsError('DEPARTMENT_NOT_FOUND', `there is no account to move credits to from ${from}`, { hint: 'add a department first: `credits dept add NAME`' });
+          return (await import('../promptChoices.js')).accountChoices(others, context.config.color);
+        },
+      });
+      const source = amountArgument === undefined && context.canAsk ? (await balances()).find((row) => sameAccount(row.account, from)) : undefined;
+      const amountText = await context.need(amountArgument, {
+        flag: 'AMOUNT',
+        message: source ? `Credits to move (${source.account} holds ${formatMillicreditsPlain(source.balanceMillicredits)})` : 'Credits to move',
+        validate: (text) => {
+          const wanted = parseCreditsInput(text, 'AMOUNT');
+          if (source && wanted > source.balanceMillicredits) throw new CreditsError('INSUFFICIENT_CREDITS', `${source.account} holds only ${formatMillicreditsPlain(source.balanceMillicredits)} credits`);
+        },
+      });
       const millicredits = parseCreditsInput(amountText, 'AMOUNT');
       const reason = parseFreeText(stringOption(input, 'reason') ?? '', '--reason');
-      await context.confirm(`Move ${formatMillicreditsPlain(millicredits)} credits from ${from} to ${to}`);
+      if (context.canAsk && !dryRun && !sameAccount(from, to)) {
+        const { transferSummary } = await import('../promptChoices.js');
+        await context.confirm(transferSummary({ from, to, millicredits, reason, balances: await balances() }), 'Move the credits?');
+      }
       const result = await transferCredits(db, context.mutation(input, { from, to, millicredits, reason }), { from, to, millicredits, reason });
       return { view: 'transfer', data: { ...result, credits: result.millicredits / 1000 } };
     },

@@ -2,14 +2,42 @@ import { parseCostCenter, parseDepartmentName, parseEmail } from '../../core/nam
 import { parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
 import { parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
-import { assertTimeZone } from '../../core/time.js';
+import { DEFAULT_TIME_ZONE, assertTimeZone } from '../../core/time.js';
 import { addDepartment, addUser, initLedger, moveUser, setDepartment, setOrgSettings } from '../../store/ops/organisation.js';
 import { currentBalances } from '../../store/ledgerQueries.js';
 import { listAccounts, listUsers, readSettings, requireDepartment } from '../../store/orgRepo.js';
 import { loadDemo } from '../../store/ops/demo.js';
 import { parseFreeText } from '../../core/names.js';
 import { stringOption, flagOption } from '../parse.js';
+import type { Context } from '../context.js';
 import type { CommandSpec } from '../spec.js';
+
+/** "Engineering, Marketing" -> both names, each checked, none twice (names are unique ignoring case). */
+function departmentList(text: string, already: string[]): string[] {
+  const names: string[] = [];
+  for (const part of text.split(',')) {
+    if (part.trim() === '') continue;
+    const name = parseDepartmentName(part, 'department');
+    if ([...already, ...names].some((other) => other.toLowerCase() === name.toLowerCase())) {
+      throw new CreditsError('DUPLICATE', `department "${name}" is in the list already`);
+    }
+    names.push(name);
+  }
+  return names;
+}
+
+/** The first departments, as one comma-separated answer, one name at a time, or both; Enter ends. */
+async function askFirstDepartments(context: Context): Promise<string[]> {
+  const names: string[] = [];
+  let message = 'First departments (comma-separated; Enter for none)';
+  for (;;) {
+    const answer = await context.text(message, { defaultValue: '', validate: (text) => departmentList(text, names) });
+    const added = departmentList(answer, names);
+    if (added.length === 0) return names;
+    names.push(...added);
+    message = `Another department (Enter to finish; so far ${names.join(', ')})`;
+  }
+}
 
 export const organisationCommands: CommandSpec[] = [
   {
@@ -25,16 +53,31 @@ export const organisationCommands: CommandSpec[] = [
     async run(input, context) {
       const orgText = stringOption(input, 'org');
       const tzText = stringOption(input, 'timezone');
-      const orgName = orgText === undefined ? undefined : parseOrgName(orgText);
-      const timeZone = tzText === undefined ? undefined : assertTimeZone(tzText);
+      let orgName = orgText === undefined ? undefined : parseOrgName(orgText);
+      let timeZone = tzText === undefined ? undefined : assertTimeZone(tzText);
       const db = await context.db();
       const demo = flagOption(input, 'demo');
+      let departments: string[] = [];
+      // On a terminal, a new ledger without --org or --timezone is set up by questions; an
+      // existing ledger is left as it is without asking anything.
+      if (context.canAsk && !demo && (orgName === undefined || timeZone === undefined) && !(await readSettings(db)).initialised) {
+        orgName ??= parseOrgName(await context.text('Organisation name', { defaultValue: 'My Organisation', validate: (text) => parseOrgName(text) }));
+        timeZone ??= assertTimeZone(await context.text('Time zone (IANA name)', { defaultValue: DEFAULT_TIME_ZONE, validate: (text) => assertTimeZone(text) }));
+        departments = await askFirstDepartments(context);
+      }
       const result = await initLedger(db, context.mutation(input, { org: orgName ?? null, timezone: timeZone ?? null, demo }), {
         orgName: orgName ?? (demo ? 'Demo GmbH' : undefined),
         timeZone,
       });
+      const key = stringOption(input, 'idempotencyKey');
+      if (result.created && input.options.dryRun !== true) {
+        for (const name of departments) {
+          // Each department is its own ledger change; a retried init with a key retries each of them too.
+          await addDepartment(db, { ...context.mutation(input, { name, costCenter: null }), command: 'dept add', idempotencyKey: key === undefined ? undefined : `${key}/dept/${name.toLowerCase()}` }, { name, costCenter: null });
+        }
+      }
       const demoSummary = demo && result.created ? await loadDemo(db, context.config.actor, context.nowMs, result.timeZone) : null;
-      return { view: 'init', data: { ...result, demo: demoSummary } };
+      return { view: 'init', data: { ...result, departments: result.created ? departments : [], demo: demoSummary } };
     },
   },
   {

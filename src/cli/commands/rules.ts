@@ -5,7 +5,7 @@ import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
 import { parseInstantInput } from '../../core/time.js';
 import { limitStatuses, removeLimit, setLimit, setRate } from '../../store/ops/rules.js';
-import { findAccount, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
+import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
 import { parseId, stringOption, flagOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
@@ -96,19 +96,88 @@ export const ruleCommands: CommandSpec[] = [
     ],
     examples: ['credits limits set --user ada@example.com --daily 50', 'credits limits set --dept Marketing --tier premium --monthly 2000', 'credits limits set --org --monthly 100000'],
     async run(input, context) {
-      await context.settings();
+      const settings = await context.settings();
       const db = await context.db();
-      const userText = stringOption(input, 'user');
-      const deptText = stringOption(input, 'dept');
+      let userText = stringOption(input, 'user');
+      let deptText = stringOption(input, 'dept');
       const org = flagOption(input, 'org');
       const scopes = [userText !== undefined, deptText !== undefined, org].filter(Boolean).length;
-      if (scopes !== 1) {
-        throw new CreditsError(scopes === 0 ? 'MISSING_FLAG' : 'USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
-      }
-      const modelText = stringOption(input, 'model');
-      const tierText = stringOption(input, 'tier');
+      if (scopes > 1) throw new CreditsError('USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
+      let modelText = stringOption(input, 'model');
+      let tierText = stringOption(input, 'tier');
       if (modelText !== undefined && tierText !== undefined) throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
-      const period = parsePeriodFlags(stringOption(input, 'daily'), stringOption(input, 'monthly'));
+      let dailyText = stringOption(input, 'daily');
+      let monthlyText = stringOption(input, 'monthly');
+      const periodGiven = dailyText !== undefined || monthlyText !== undefined;
+      if (!context.canAsk && scopes === 0) {
+        throw new CreditsError('MISSING_FLAG', `limits set needs exactly one of --user, --dept, --org${periodGiven ? '' : ', and --daily or --monthly'}`, { hint: 'for example --user ada@example.com --daily 50' });
+      }
+      // Something required is missing and someone can answer: ask for it, and for the optional
+      // model or tier too, since a person walking through the questions may not know that flag.
+      if (context.canAsk && (scopes === 0 || !periodGiven)) {
+        if (scopes === 0) {
+          const scope = await context.need(undefined, {
+            flag: '--user, --dept or --org',
+            message: 'Limit whom',
+            choices: [
+              { name: 'a user (--user)', value: 'user', short: 'user' },
+              { name: 'a department (--dept)', value: 'department', short: 'department' },
+              { name: 'the whole organisation (--org)', value: 'organisation', short: 'organisation' },
+            ],
+          });
+          if (scope === 'user') {
+            const users = await listUsers(db);
+            if (users.length === 0) throw new CreditsError('USER_NOT_FOUND', 'there are no users to limit yet', { hint: 'add one with `credits user add EMAIL --dept NAME`' });
+            const width = Math.max(...users.map((user) => user.email.length));
+            userText = await context.need(undefined, { flag: '--user', message: 'Which user', choices: users.map((user) => ({ name: `${user.email.padEnd(width)}  ${user.department}`, value: user.email, short: user.email })) });
+          } else if (scope === 'department') {
+            const departments = (await listAccounts(db)).filter((account) => account.kind === 'department');
+            if (departments.length === 0) throw new CreditsError('DEPARTMENT_NOT_FOUND', 'there are no departments to limit yet', { hint: 'add one with `credits dept add NAME`' });
+            deptText = await context.need(undefined, { flag: '--dept', message: 'Which department', choices: departments.map((account) => ({ name: account.costCenter ? `${account.name} (${account.costCenter})` : account.name, value: account.name, short: account.name })) });
+          }
+          // 'organisation' needs no target: with neither a user nor a department the limit is the organisation's.
+        }
+        if (modelText === undefined && tierText === undefined) {
+          const narrowing = await context.choose(
+            'Which usage counts',
+            [
+              { name: 'all usage', value: 'all', short: 'all usage' },
+              { name: 'one tier (premium, standard, economy)', value: 'tier', short: 'one tier' },
+              { name: 'one model', value: 'model', short: 'one model' },
+            ],
+            'all',
+          );
+          if (narrowing === 'tier') {
+            tierText = await context.choose('Which tier', TIERS.map((tier) => ({ name: tier, value: tier })), 'premium');
+          } else if (narrowing === 'model') {
+            const book = new RateBook(await loadRates(db));
+            const rates = book.models().flatMap((id) => {
+              try {
+                return [book.at(id, context.nowMs)];
+              } catch {
+                return [];
+              }
+            });
+            const width = Math.max(...rates.map((rate) => rate.model.length));
+            modelText = await context.choose('Which model', rates.map((rate) => ({ name: `${rate.model.padEnd(width)}  ${rate.displayName}, ${rate.tier}`, value: rate.model, short: rate.model })), rates[0]?.model ?? '');
+          }
+        }
+        if (!periodGiven) {
+          const period = await context.need(undefined, {
+            flag: '--daily or --monthly',
+            message: 'Per',
+            choices: [
+              { name: `calendar day (--daily, ${settings.timeZone})`, value: 'daily', short: 'day' },
+              { name: `calendar month (--monthly, ${settings.timeZone})`, value: 'monthly', short: 'month' },
+            ],
+          });
+          const flag = `--${period}`;
+          const amount = await context.need(undefined, { flag, message: `Credits per ${period === 'daily' ? 'day' : 'month'}`, validate: (text) => parseCreditsInput(text, flag) });
+          if (period === 'daily') dailyText = amount;
+          else monthlyText = amount;
+        }
+      }
+      const period = parsePeriodFlags(dailyText, monthlyText);
       const amountMillicredits = parseCreditsInput(period.text, period.flag);
       let model: string | null = null;
       if (modelText !== undefined) {

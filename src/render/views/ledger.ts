@@ -18,11 +18,15 @@ function prefix(data: { dryRun?: boolean; replayed?: boolean }, options: RenderO
 }
 
 export const ledgerViews = {
-  init(data: { created: boolean; organisation: string; timeZone: string; location: string; demo: { departments: number; users: number; usageEvents: number } | null }, options: RenderOptions): string {
+  init(data: { created: boolean; organisation: string; timeZone: string; location: string; departments?: string[]; demo: { departments: number; users: number; usageEvents: number } | null }, options: RenderOptions): string {
     const chalk = palette(options);
     if (!data.created) return `Ledger of ${data.organisation} already exists at ${data.location}; left as it is.`;
     const lines = [`${chalk.green('✔')} Created the ledger of ${chalk.bold(data.organisation)} at ${data.location} (time zone ${data.timeZone}).`];
-    if (data.demo) lines.push(`  Demo data: ${data.demo.departments} departments, ${data.demo.users} users, purchases, transfers and ${data.demo.usageEvents.toLocaleString('en-US')} usage events over 90 days. Try \`credits balance\`.`);
+    const departments = data.departments ?? [];
+    if (departments.length > 0) {
+      lines.push(`  Departments: ${departments.join(', ')}.`);
+      lines.push('  Next: `credits buy standard --method card`, `credits transfer`, `credits balance`.');
+    } else if (data.demo) lines.push(`  Demo data: ${data.demo.departments} departments, ${data.demo.users} users, purchases, transfers and ${data.demo.usageEvents.toLocaleString('en-US')} usage events over 90 days. Try \`credits balance\`.`);
     else lines.push('  Next: `credits dept add NAME`, `credits buy standard --method card`, `credits balance`.');
     return lines.join('\n');
   },
