@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain ESM shared with bench/concurrency.mjs, no types
 import { ADA_DAILY_LIMIT_CREDITS, bundleWorker, formatStats, latencyStats, runLoad, seedConcurrencyLedger } from '../../bench/lib/concurrencyLoad.mjs';
-import { removeDir, runCli } from '../helpers/cli.js';
+import { removeDir } from '../helpers/cli.js';
 import { startSqld, type Sqld } from '../helpers/sqld.js';
+import { runBin, takeCliSnapshot } from './snapshot.js';
 
 /**
  * 6 processes post a random mix of transfers into and out of Engineering, usage by ada (daily
@@ -20,10 +21,16 @@ type Op = { kind: 'transfer' | 'usage' | 'purchase'; ok: boolean; code?: string;
 type Tx = { id: number; kind: string; memo: string; entries: { account: string; millicredits: number }[] };
 
 let worker: { path: string; remove(): void };
+let cliSnapshot: { bin: string; remove(): void };
+const runCli = (args: string[], env: Record<string, string>) => runBin(cliSnapshot.bin, args, env);
 beforeAll(async () => {
+  cliSnapshot = takeCliSnapshot();
   worker = await bundleWorker();
 });
-afterAll(() => worker?.remove());
+afterAll(() => {
+  worker?.remove();
+  cliSnapshot?.remove();
+});
 
 describe.each([{ target: 'local' as const }, { target: 'remote' as const }])('$target ledger under 6 concurrent writers', ({ target }) => {
   let dir: string;

@@ -76,8 +76,9 @@ export const usageCommands: CommandSpec[] = [
         context.progress(`imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`),
       );
       context.progress(null);
-      if (!dryRun) {
-        // Event ids make an import idempotent; the audit row records the run, whatever its key.
+      // Event ids make an import idempotent; the audit row records the run, whatever its key. A file
+      // without one readable event is refused whole, like an empty or binary file: nothing is written.
+      if (!dryRun && totals.read > totals.malformed) {
         const request = { ...context.mutation(input, { file, format: format ?? null }), idempotencyKey: undefined };
         await runMutation(db, request, async () => ({ accepted: totals.accepted }));
       }
