@@ -16,6 +16,7 @@ import { join, relative, resolve } from "node:path";
 import { apiThroughput } from './api.mjs';
 import { coldStart } from './coldstart.mjs';
 import { completion } from './completion.mjs';
+import { concurrency } from './concurrency.mjs';
 import { importLocal } from './import.mjs';
 import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
 import { importRemote } from './remote.mjs';
@@ -30,6 +31,7 @@ const BENCHMARKS = [
   { key: 'reports', title: 'Report, statement and forecast on 1M events vs ledger balance', run: reports },
   { key: 'api', title: 'Usage events through the HTTP API', run: apiThroughput },
   { key: 'completion', title: 'Shell completion latency', run: completion },
+  { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
 ];
 
 const wanted = process.argv.slice(2).map((name) => name.toLowerCase());
