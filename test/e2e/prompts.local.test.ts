@@ -1,19 +1,10 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, balanceOf, freshLedger, seededLedger, type Ledger } from '../helpers/cli.js';
-import { KEY, startPty, type PtySession } from '../helpers/pty.js';
+import { KEY, shellEnvironment, startPty, type PtySession } from '../helpers/pty.js';
 
 // The interactive flows, answered through a real pseudo-terminal the way a person would, and
 // the ledger read back afterwards. Each session waits for the question on screen, then types.
-
-/** The environment of a person's shell: no CI, no colour switches from the test runner. */
-function shellEnvironment(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && name !== 'CI' && name !== 'NO_COLOR' && name !== 'FORCE_COLOR') env[name] = value;
-  }
-  return env;
-}
 
 /** The choices of a list question, as shown under it (up to the key help line). */
 async function listOf(session: PtySession, question: string): Promise<string> {

@@ -27,6 +27,18 @@ function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * The environment of a person's shell: the test runner's own CI, NO_COLOR and FORCE_COLOR left
+ * out (vitest may run with CI set, and prompts are refused when it is).
+ */
+export function shellEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && name !== 'CI' && name !== 'NO_COLOR' && name !== 'FORCE_COLOR') env[name] = value;
+  }
+  return env;
+}
+
 export type PtyExit = { exitCode: number; screen: string };
 
 export type PtySession = {
@@ -49,14 +61,10 @@ export type PtySession = {
  * and stdout exactly as in a person's shell. CI, NO_COLOR and FORCE_COLOR of the test runner do
  * not leak in: prompts are refused when CI is set, and the caller decides about colour.
  */
-export function startPty(location: string, args: string[], options: { env?: Record<string, string> } = {}): PtySession {
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && name !== 'CI' && name !== 'NO_COLOR' && name !== 'FORCE_COLOR') env[name] = value;
-  }
-  Object.assign(env, { TERM: 'xterm-256color', NO_COLOR: '1' }, options.env ?? {});
+export function startPty(location: string, args: string[], options: { env?: Record<string, string>; columns?: number } = {}): PtySession {
+  const env = { ...shellEnvironment(), TERM: 'xterm-256color', NO_COLOR: '1', ...options.env };
   // A pty made by `script` without a terminal of its own has no size; give it a usual one.
-  const command = `stty cols 120 rows 40 2>/dev/null; exec node ${[BIN, '--db', location, ...args].map(shellQuote).join(' ')}`;
+  const command = `stty cols ${options.columns ?? 120} rows 40 2>/dev/null; exec node ${[BIN, '--db', location, ...args].map(shellQuote).join(' ')}`;
   const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let raw = '';
   let consumed = 0;
