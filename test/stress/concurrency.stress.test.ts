@@ -112,7 +112,7 @@ describe.each([{ target: 'local' as const }, { target: 'remote' as const }])('$t
     expect(verify.exitCode, verify.stderr).toBe(0);
     expect(verify.json()).toMatchObject({ ok: true, problems: [] });
 
-    // With the fair write lock no local operation waits a second (the plain busy_timeout made it 2-4 s).
-    if (target === 'local') expect(stats.all.max).toBeLessThan(1000);
+    // Waits are figures, not assertions (the bar: speed is measured, never asserted): the stats
+    // printed above and bench/concurrency.mjs show the worst wait against the plain busy_timeout.
   });
 });
