@@ -38,6 +38,16 @@ function wantsJson(argv: readonly string[]): boolean {
 
 type Streams = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
+/**
+ * Tables fit a terminal; piped into a file or a pager they keep their lines whole (grep and awk
+ * read one row a line), unless COLUMNS asks for a width.
+ */
+function outputWidth(stdout: NodeJS.WriteStream): number {
+  if (stdout.isTTY && stdout.columns) return Math.max(40, stdout.columns);
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns >= 40 ? columns : Number.MAX_SAFE_INTEGER;
+}
+
 /** Runs one invocation and returns its exit code; nothing below this function exits. */
 export async function run(argv: readonly string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
   const terminal = { stdinIsTty: Boolean(process.stdin.isTTY), stdoutIsTty: Boolean(streams.stdout.isTTY) };
@@ -94,7 +104,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       try {
         while (!stopped) {
           const frame = await produce();
-          const width = streams.stdout.columns && streams.stdout.columns > 40 ? streams.stdout.columns : 100;
+          const width = outputWidth(streams.stdout);
           const text = config.json ? `${JSON.stringify(frame.data)}\n` : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: remoteTimeZone ?? (await context!.settings()).timeZone });
           streams.stdout.write(inPlace ? `\u001b[H\u001b[2J${text}` : `${text}\n`);
           refreshes += 1;
@@ -129,7 +139,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     if (config.json) {
       streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
     } else if (!config.quiet || output.failure) {
-      const width = streams.stdout.columns && streams.stdout.columns > 40 ? streams.stdout.columns : 100;
+      const width = outputWidth(streams.stdout);
       const { renderOutput } = await import('./render/index.js');
       streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
     }
