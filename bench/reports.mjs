@@ -36,7 +36,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHILD_ENV, CLI, OUT_DIR, ROOT, ensureOutDir, envInt, log, measureProcess, median, nowMs, removeDir, row, workDir } from './lib/util.mjs';
-import { MAX_CREDITS_PER_EVENT } from './lib/events.mjs';
+import { MAX_CREDITS_PER_EVENT, mulberry32 } from './lib/events.mjs';
 
 const GENERATOR_VERSION = 1;
 const DEPARTMENTS = [
@@ -63,16 +63,6 @@ const TOPUP_CREDITS = 500_000;
 const DAY_MS = 24 * 3600 * 1000;
 const COMMODITY = 'CR';
 
-function mulberry32(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function picker(items, weightOf) {
   const total = items.reduce((sum, item) => sum + weightOf(item), 0);

@@ -12,7 +12,7 @@ const MONTH_MS = 31 * 24 * 3600 * 1000;
 /** An event costs at most about 10.1 credits (gpt-4o, 1,549 in, 819 out, 2 tool calls). */
 export const MAX_CREDITS_PER_EVENT = 11;
 
-function mulberry32(seed) {
+export function mulberry32(seed) {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

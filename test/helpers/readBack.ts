@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Ledger } from './cli.js';
+import { seededRandom } from '../../src/core/random.js';
 
 /**
  * Reading the CLI's output back as a user's tools would (a PDF viewer's text, a spreadsheet's
@@ -114,17 +115,8 @@ export function berlinDay(iso: string): string {
   return berlinDate.format(new Date(iso));
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failing run can be repeated. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so a failing run can be repeated. */
+export const seeded = seededRandom;
 
 export type UsageEvent = { eventId: string; user: string; model: string; inputTokens?: number; outputTokens?: number; toolCalls?: number; feature?: string; at: string };
 

@@ -1,40 +1,12 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreditsError } from '../../src/core/errors.js';
 import { writeInvoicePdf } from '../../src/render/pdf/invoice.js';
 import { writeStatementPdf } from '../../src/render/pdf/statement.js';
 import { sampleInvoice, sampleStatement } from '../helpers/pdfData.js';
-
-/** The text of each page as lines, top to bottom; pieces on one baseline joined by single spaces. */
-async function pdfLines(path: string): Promise<string[][]> {
-  const pdf = await getDocument({ data: new Uint8Array(readFileSync(path)), verbosity: 0, isEvalSupported: false }).promise;
-  try {
-    const pages: string[][] = [];
-    for (let number = 1; number <= pdf.numPages; number += 1) {
-      const page = await pdf.getPage(number);
-      const content = await page.getTextContent();
-      const pieces: Array<{ x: number; y: number; text: string }> = [];
-      for (const item of content.items) {
-        if (!('str' in item) || item.str.trim() === '') continue;
-        pieces.push({ x: item.transform[4] as number, y: item.transform[5] as number, text: item.str.trim() });
-      }
-      pieces.sort((a, b) => b.y - a.y || a.x - b.x);
-      const lines: Array<{ y: number; parts: Array<{ x: number; text: string }> }> = [];
-      for (const piece of pieces) {
-        const line = lines.find((candidate) => Math.abs(candidate.y - piece.y) < 2.5);
-        if (line) line.parts.push(piece);
-        else lines.push({ y: piece.y, parts: [piece] });
-      }
-      pages.push(lines.map((line) => line.parts.sort((a, b) => a.x - b.x).map((part) => part.text).join(' ')));
-    }
-    return pages;
-  } finally {
-    await pdf.destroy();
-  }
-}
+import { pdfLines } from '../helpers/readBack.js';
 
 let directory: string;
 

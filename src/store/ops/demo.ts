@@ -8,6 +8,7 @@ import { watchBalances } from '../notify/watchers.js';
 import type { MutationRequest } from '../mutation.js';
 import { addDepartment, addUser } from './organisation.js';
 import { buyCredits, transferCredits } from './money.js';
+import { seededRandom as random } from '../../core/random.js';
 
 const DAY_MS = 86_400_000;
 
@@ -56,17 +57,6 @@ export async function loadDemo(db: Database, actor: string, nowMs: number, timeZ
   return { departments: DEMO_DEPARTMENTS.length, users, purchases: 2, transfers, usageEvents };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so every demo ledger is the same. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DEMO_MODELS = ['gpt-4o-mini', 'gpt-4o-mini', 'claude-3.5-sonnet', 'claude-3-haiku', 'gpt-4o', 'gpt-3.5-turbo'];
 const DEMO_FEATURES = ['chat', 'chat', 'summarize', 'translate', 'analyze'] as const;
