@@ -19,6 +19,32 @@ export function flagPattern(path: string | null, name: string): string {
 }
 
 /** bash: one function, `complete -F _credits credits`; data as case statements keyed by command path. */
+/** The case tables bash and zsh share: which flags take values, and the candidates for values and arguments. */
+export function caseFunctions(valued: string[], values: string[], args: string[]): string {
+  return `# Succeeds when flag $2 of command path $1 takes a value.
+_credits_valued() {
+  case "$1|$2" in
+${valued.join('\n')}
+  esac
+  return 1
+}
+
+# Candidates for the value of flag $2 of command path $1.
+_credits_value() {
+  case "$1|$2" in
+${values.join('\n')}
+  esac
+}
+
+# Candidates for positional argument number $2 (from 0) of command path $1.
+_credits_argument() {
+  case "$1|$2" in
+${args.join('\n')}
+  esac
+}
+`;
+}
+
 export function bashScript(tree: CompletionTree): string {
   const subs: string[] = [];
   const flags: string[] = [];
@@ -66,28 +92,7 @@ ${flags.join('\n')}
   echo ${names(tree.globalFlags)}
 }
 
-# Succeeds when flag $2 of command path $1 takes a value.
-_credits_valued() {
-  case "$1|$2" in
-${valued.join('\n')}
-  esac
-  return 1
-}
-
-# Candidates for the value of flag $2 of command path $1.
-_credits_value() {
-  case "$1|$2" in
-${values.join('\n')}
-  esac
-}
-
-# Candidates for positional argument number $2 (from 0) of command path $1.
-_credits_argument() {
-  case "$1|$2" in
-${args.join('\n')}
-  esac
-}
-
+${caseFunctions(valued, values, args)}
 _credits_words() {
   local IFS=$' \\t\\n'
   COMPREPLY+=($(compgen -W "$1" -- "$cur"))

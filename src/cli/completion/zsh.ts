@@ -1,5 +1,5 @@
 import type { CompletionTree, FlagInfo, ValueSource } from './tree.js';
-import { flagPattern } from './bash.js';
+import { caseFunctions, flagPattern } from './bash.js';
 import { oneLine, plainWord, singleQuoted } from './shellQuote.js';
 
 function offer(values: ValueSource): string | undefined {
@@ -71,28 +71,7 @@ ${flags.join('\n')}
   reply+=(${described(tree.globalFlags)})
 }
 
-# Succeeds when flag $2 of command path $1 takes a value.
-_credits_valued() {
-  case "$1|$2" in
-${valued.join('\n')}
-  esac
-  return 1
-}
-
-# Candidates for the value of flag $2 of command path $1.
-_credits_value() {
-  case "$1|$2" in
-${values.join('\n')}
-  esac
-}
-
-# Candidates for positional argument number $2 (from 0) of command path $1.
-_credits_argument() {
-  case "$1|$2" in
-${args.join('\n')}
-  esac
-}
-
+${caseFunctions(valued, values, args)}
 # Names from the ledger, read by \`credits __complete KIND\` with the --db or --server on the line.
 _credits_dynamic() {
   local -a ledger names
