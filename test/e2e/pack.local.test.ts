@@ -30,8 +30,8 @@ describe('the npm package', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('holds the bin, the built CLI, migrations, fonts, completions and README, and no sources, tests, benchmarks or source maps', () => {
-    for (const needed of ['bin/credits.js', 'dist/credits.js', 'migrations/meta/_journal.json', 'assets/fonts/DejaVuSans.ttf', 'README.md', 'package.json']) {
+  it('holds the bin, the built CLI, migrations, fonts, completions, the reference and README, and no sources, tests, benchmarks or source maps', () => {
+    for (const needed of ['bin/credits.js', 'dist/credits.js', 'migrations/meta/_journal.json', 'assets/fonts/DejaVuSans.ttf', 'completions/credits.bash', 'completions/_credits', 'completions/credits.fish', 'docs/commands.md', 'README.md', 'package.json']) {
       expect(files).toContain(needed);
     }
     expect(files.some((file) => /^migrations\/\d{4}_.*\.sql$/.test(file))).toBe(true);
