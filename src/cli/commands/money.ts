@@ -150,7 +150,7 @@ export const moneyCommands: CommandSpec[] = [
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'purchase id', required: true, dynamic: 'purchases' }],
-    examples: ['credits purchases cancel 3'],
+    examples: ['credits purchases cancel 3', 'credits purchases cancel 3 --json'],
     async run(input, context) {
       await context.settings();
       const id = parseId(input.args[0] ?? '', 'ID');

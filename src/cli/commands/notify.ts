@@ -80,7 +80,7 @@ export const notifyCommands: CommandSpec[] = [
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'channel id (see `credits notify channels`)', required: true }],
-    examples: ['credits notify channel remove 2'],
+    examples: ['credits notify channel remove 2', 'credits notify channels   # find the id first'],
     async run(input, context) {
       const channelId = parseId(input.args[0] ?? '', 'ID');
       return { view: 'channelRemoved', data: await removeChannel(await context.db(), context.mutation(input, { channelId }), channelId) };

@@ -279,7 +279,7 @@ export const organisationCommands: CommandSpec[] = [
     mutating: true,
     arguments: [{ name: 'email', description: 'email address', required: true, dynamic: 'users' }],
     options: [{ flags: '--dept <name>', description: 'the new department', dynamic: 'departments' }],
-    examples: ['credits user move ada@example.com --dept Research'],
+    examples: ['credits user move ada@example.com --dept Research', 'credits user move ada@example.com --dept Research --dry-run'],
     async run(input, context) {
       await context.settings();
       const email = parseEmail(input.args[0] ?? '', 'EMAIL');

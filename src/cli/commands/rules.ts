@@ -217,7 +217,7 @@ export const ruleCommands: CommandSpec[] = [
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'limit id (see `credits limits`)', required: true }],
-    examples: ['credits limits remove 3'],
+    examples: ['credits limits remove 3', 'credits limits remove 3 --dry-run'],
     async run(input, context) {
       await context.settings();
       const id = parseId(input.args[0] ?? '', 'ID');

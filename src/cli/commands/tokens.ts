@@ -59,7 +59,7 @@ export const tokenCommands: CommandSpec[] = [
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'token id (see `credits token list`)', required: true }],
-    examples: ['credits token revoke 3'],
+    examples: ['credits token revoke 3', 'credits token list   # find the id first'],
     async run(input, context) {
       await context.settings();
       const id = parseId(input.args[0] ?? '', 'ID');
