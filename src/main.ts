@@ -65,7 +65,8 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
   let context: Context | undefined;
   try {
     if (argv.length === 0) {
-      streams.stdout.write(program.helpInformation());
+      // outputHelp, not helpInformation: the examples are text added after the help.
+      program.outputHelp();
       return EXIT.ok;
     }
     try {
