@@ -265,7 +265,8 @@ export class UsagePoster {
       if (before < rule.amountMillicredits && before + cost >= rule.amountMillicredits) this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
     }
     if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
-    if (record.eventId !== null) {
+    // Locally the unique index finds a repeat within the batch as well (see claimsByInsert).
+    if (record.eventId !== null && !this.claimsByInsert) {
       const { inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess } = facts;
       this.knownEvents.set(record.eventId, { eventId: record.eventId, transactionId: this.transactionId, occurredAtMs, userId: user.id, model: rate.model, feature: record.feature, inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess });
     }
