@@ -96,3 +96,19 @@ writeFileSync(new URL('../dist/credits.js', import.meta.url), launcher);
 const warmed = spawnSync(process.execPath, [fileURLToPath(new URL('./warmCodeCache.mjs', import.meta.url))], { stdio: 'inherit' });
 // Without a cache the CLI works the same, only slower to start.
 if (warmed.status !== 0) console.warn('scripts/build.mjs: no V8 code cache was written; the CLI starts without one');
+
+// `credits __complete KIND` runs on every Tab press: its own small file (config resolution and
+// better-sqlite3 opened read-only, no commander, no registry), built apart from the main bundle.
+// better-sqlite3's JavaScript is bundled in (a dozen module loads fewer); the native addon is
+// required by path (names.ts passes nativeBinding), so `bindings` never runs.
+await build({
+  entryPoints: { complete: 'src/cli/completion/names.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  banner: { js: "import { createRequire as __credits_createRequire } from 'node:module'; const require = __credits_createRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
