@@ -124,15 +124,18 @@ export function buildProgram(specs: readonly CommandSpec[], version: string, out
   );
 
   const allPaths = specs.map((spec) => spec.name);
-  const childrenOf = (path: string): string[] => {
-    const depth = path === '' ? 0 : path.split(' ').length;
-    const names = new Set<string>();
-    for (const full of allPaths) {
-      const parts = full.split(' ');
-      if (parts.length > depth && parts.slice(0, depth).join(' ') === path) names.add(parts[depth]!);
+  // Each path's direct subcommand names, built once: asked for every spec while the tree is built.
+  const children = new Map<string, Set<string>>();
+  for (const full of allPaths) {
+    const parts = full.split(' ');
+    for (let depth = 0; depth < parts.length; depth += 1) {
+      const parent = parts.slice(0, depth).join(' ');
+      const names = children.get(parent) ?? new Set<string>();
+      names.add(parts[depth]!);
+      children.set(parent, names);
     }
-    return [...names];
-  };
+  }
+  const childrenOf = (path: string): string[] => [...(children.get(path) ?? [])];
   program.on('command:*', (operands: string[]) => unknownCommand('', operands[0] ?? '', childrenOf(''), allPaths));
 
   const groups = new Map<string, Command>();

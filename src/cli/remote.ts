@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../store/nodeCrypto.js';
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Config } from '../config.js';
@@ -281,7 +281,7 @@ export async function runRemote(spec: CommandSpec, input: CommandInput, config: 
   if (typeof outputPath === 'string') checkOutputPath(outputPath);
   if (spec.mutating && options.dryRun !== true && options.idempotencyKey === undefined) {
     // A retried request must not act twice: the server keeps the first result under this key.
-    options.idempotencyKey = `remote-${randomUUID()}`;
+    options.idempotencyKey = `remote-${nodeCrypto().randomUUID()}`;
   }
   const body = { args: input.args, options, ...(upload ? { input: upload } : {}) };
   if (config.interactive && spec.mutating && options.dryRun !== true) await confirmRemotely(config, spec, body);

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../store/nodeCrypto.js';
 import type { Database } from '../store/driver.js';
 import { claimDue, markDelivered, markFailed, queueEvent, type ClaimedDelivery, type NotificationEvent } from '../store/notify/outbox.js';
 import { deliver, type SendOptions } from './transports.js';
@@ -42,7 +42,7 @@ async function attempt(delivery: ClaimedDelivery, options: RunOptions): Promise<
  * run killed mid-send go out again from the next run after the lease ends, with the same event id.
  */
 export async function deliverDue(db: Database, options: RunOptions): Promise<RunTotals> {
-  const runner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const runner = `${hostname()}:${process.pid}:${nodeCrypto().randomBytes(4).toString('hex')}`;
   const totals: RunTotals = { delivered: 0, retrying: 0, failed: 0, errors: [] };
   for (;;) {
     const claimed = await db.write((tx) => claimDue(tx, runner, options.nowMs(), options.leaseMs, options.batchSize));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { nodeCrypto } from '../store/nodeCrypto.js';
 import type { NotificationEvent } from '../store/notify/outbox.js';
 
 export type Channel = { kind: 'webhook' | 'email' | 'command'; target: string; secret: string | null };
@@ -10,7 +10,7 @@ export const EVENT_ID_HEADER = 'x-credits-event-id';
 
 /** `sha256=<hex>` of the exact body bytes, keyed with the channel's secret (as GitHub and Stripe do). */
 export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${nodeCrypto().createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 async function sendWebhook(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {

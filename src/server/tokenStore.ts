@@ -1,8 +1,7 @@
-import * as crypto from 'node:crypto';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { CreditsError } from '../core/errors.js';
 import type { Database, SqlReader } from '../store/driver.js';
 import { runMutation, type MutationRequest } from '../store/mutation.js';
+import { nodeCrypto } from '../store/nodeCrypto.js';
 import { requireDepartment } from '../store/orgRepo.js';
 import type { Role } from './roles.js';
 
@@ -13,9 +12,9 @@ import type { Role } from './roles.js';
 const TOKEN_SHAPE = /^ctk_(\d{1,15})_([A-Za-z0-9_-]{43})$/;
 
 /** crypto.hash (Node 20.12+) is the one-shot form: several times faster than createHash per request. */
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
-
 export function hashToken(token: string): string {
+  const crypto = nodeCrypto();
+  const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
   return oneShot ? oneShot('sha256', token, 'hex') : crypto.createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
@@ -28,7 +27,7 @@ export function parseTokenId(token: string): number | null {
 export function tokenMatches(token: string, storedHash: string): boolean {
   const presented = Buffer.from(hashToken(token), 'hex');
   const stored = Buffer.from(/^[0-9a-f]{64}$/.test(storedHash) ? storedHash : '0'.repeat(64), 'hex');
-  return timingSafeEqual(presented, stored);
+  return nodeCrypto().timingSafeEqual(presented, stored);
 }
 
 export type TokenRow = {
@@ -81,7 +80,7 @@ export async function createToken(db: Database, request: MutationRequest, wanted
     const department = wanted.department === null ? null : await requireDepartment(tx, wanted.department, '--dept');
     const next = await tx.get<{ id: number }>('SELECT coalesce(max(id), 0) + 1 AS id FROM api_tokens');
     const tokenId = Number(next?.id ?? 1);
-    const secret = `ctk_${tokenId}_${randomBytes(32).toString('base64url')}`;
+    const secret = `ctk_${tokenId}_${nodeCrypto().randomBytes(32).toString('base64url')}`;
     const name = wanted.name ?? `${wanted.role}${department ? `-${department.name}` : ''}-${tokenId}`;
     tx.run('INSERT INTO api_tokens (id, name, role, department_id, secret_hash, created_at_ms, created_by, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
       tokenId,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './nodeCrypto.js';
 import { CreditsError, assert } from '../core/errors.js';
 import { TOPUP_KINDS, assertBalanced, canonicalTransactionContent, type AccountKind, type Entry, type TransactionDraft } from '../core/ledger.js';
 import { formatMillicreditsPlain } from '../core/amountText.js';
@@ -13,7 +13,7 @@ export type TouchedAccount = Readonly<Omit<CachedAccount, 'dirty'>>;
 export type PostedTransaction = { transactionId: number; hash: string };
 
 export function chainHash(previousHash: string, content: string): string {
-  return createHash('sha256').update(previousHash).update(content).digest('hex');
+  return nodeCrypto().createHash('sha256').update(previousHash).update(content).digest('hex');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from './nodeCrypto.js';
 import { CreditsError } from '../core/errors.js';
 import type { Database, WriteTx } from './driver.js';
 import { LedgerWriter } from './ledgerWriter.js';
@@ -41,7 +41,7 @@ export function writeAudit(tx: WriteTx, request: MutationRequest, outcome: strin
 }
 
 export function requestHash(command: string, args: Record<string, unknown>): string {
-  return createHash('sha256').update(stableJson([command, args])).digest('hex');
+  return nodeCrypto().createHash('sha256').update(stableJson([command, args])).digest('hex');
 }
 
 /**

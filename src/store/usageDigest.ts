@@ -1,4 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { nodeCrypto } from './nodeCrypto.js';
 
 /** The facts of one posted usage event that its batch transaction's hash covers. */
 export type UsageEventFacts = {
@@ -28,7 +29,7 @@ export function usageEventLine(facts: UsageEventFacts): string {
  * it, so editing, adding or removing any event of the batch breaks the chain.
  */
 export class UsageDigest {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash = nodeCrypto().createHash('sha256');
   private count = 0;
   /** Lines not yet hashed: one update per few hundred lines costs less than one per line, same digest. */
   private pending = '';

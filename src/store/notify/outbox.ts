@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from '../nodeCrypto.js';
 import type { SqlReader, WriteTx } from '../driver.js';
 
 export const EVENT_TYPES = ['balance.low', 'balance.depleted', 'recharge.done', 'recharge.refused', 'limit.reached', 'anomaly.found', 'report.monthly', 'test'] as const;
@@ -12,7 +12,7 @@ export type NotificationEvent = { id: string; type: EventType; occurredAt: strin
  * `dedupeKey` already used makes this a no-op: "once per crossing" is a unique index.
  */
 export function queueEvent(tx: WriteTx, event: { type: EventType; text: string; data: Record<string, unknown>; dedupeKey?: string | null; nowMs: number }): string {
-  const id = randomUUID();
+  const id = nodeCrypto().randomUUID();
   const payload: NotificationEvent = { id, type: event.type, occurredAt: new Date(event.nowMs).toISOString(), text: event.text, data: event.data };
   tx.run('INSERT INTO outbox (event_id, type, dedupe_key, payload_json, created_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
     id,
