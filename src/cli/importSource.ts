@@ -42,13 +42,13 @@ function formatFromName(input: Readable | string): ImportFormat | undefined {
  * faster than a streaming UTF-8 decoder. Invalid UTF-8 decodes to U+FFFD, which with NUL bytes
  * marks a binary file.
  */
-async function* lineChunks(stream: Readable): AsyncGenerator<string[]> {
+async function* lineChunks(stream: Readable, sourceName: string): AsyncGenerator<string[]> {
   let pending: Buffer = Buffer.alloc(0);
   const decode = (bytes: Buffer): string => {
-    if (bytes.indexOf(0) !== -1) throw notText();
+    if (bytes.indexOf(0) !== -1) throw notText(sourceName);
     if (isAscii(bytes)) return bytes.toString('latin1');
     const text = bytes.toString('utf8');
-    if (text.includes('\uFFFD')) throw notText();
+    if (text.includes('\uFFFD')) throw notText(sourceName);
     return text;
   };
   for await (const chunk of stream) {
@@ -72,8 +72,8 @@ async function* lineChunks(stream: Readable): AsyncGenerator<string[]> {
 
 const NEWLINE = 0x0a;
 
-function notText(): CreditsError {
-  return badFile('the input is not UTF-8 text (is it a binary file?)', 'import JSON lines or CSV');
+function notText(sourceName: string): CreditsError {
+  return badFile(`${sourceName} is not UTF-8 text (is it a binary file?)`, 'import JSON lines or CSV');
 }
 
 /** Splits one CSV row (RFC 4180 quoting, no embedded newlines: one event per line). */
@@ -160,7 +160,7 @@ export async function* readUsageSource(input: Readable | string, options: { time
   let lineNumber = 0;
   let sawContent = false;
   try {
-    for await (const chunk of lineChunks(stream)) {
+    for await (const chunk of lineChunks(stream, typeof input === 'string' ? `FILE "${input}"` : 'standard input')) {
       for (const rawLine of chunk) {
         lineNumber += 1;
         let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;

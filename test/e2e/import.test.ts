@@ -368,7 +368,7 @@ describe(`usage import on a ${TARGET} ledger`, () => {
       { name: 'blank lines only', target: file('blank.csv', '\n\n  \n'), mentions: 'empty' },
       { name: 'missing file', target: join(dir, 'no-such-file.jsonl'), mentions: 'does not exist' },
       { name: 'directory', target: join(dir, 'a-folder.jsonl'), mentions: 'not a file' },
-      { name: 'binary file', target: file('picture.jsonl', png), mentions: 'binary' },
+      { name: 'binary file', target: file('picture.jsonl', png), mentions: 'picture.jsonl" is not UTF-8 text (is it a binary file?)' },
       { name: 'empty stdin', target: '-', input: '', mentions: 'empty' },
     ];
     const before = await writes();
