@@ -98,6 +98,8 @@ export function findRate(card: readonly ModelRate[], model: string): ModelRate {
 }
 
 function parseOneOf<T extends string>(allowed: readonly T[], text: string, field: string): T {
+  // Already one of them exactly (the usual case): no trimming or lower-casing to do.
+  if (allowed.includes(text as T)) return text as T;
   const value = String(text).trim().toLowerCase();
   const found = allowed.find((option) => option === value);
   if (found !== undefined) return found;

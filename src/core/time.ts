@@ -436,12 +436,50 @@ export function parseMonthInput(text: string, field: string): string {
 const INSTANT_INPUT =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
 
+function digitAt(text: string, index: number): number {
+  const code = text.charCodeAt(index) - 48;
+  return code >= 0 && code <= 9 ? code : -1;
+}
+
+function digitsAt(text: string, index: number, count: number): number {
+  let value = 0;
+  for (let offset = 0; offset < count; offset += 1) {
+    const digit = digitAt(text, index + offset);
+    if (digit < 0) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * 'YYYY-MM-DDTHH:MM:SSZ', what exports and the API write, read without the regular expression:
+ * the instant, or null for anything else (then the general parser decides, and names the problem).
+ */
+function plainUtcInstant(text: string): number | null {
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return null;
+  const t = text.charCodeAt(10);
+  const z = text.charCodeAt(19);
+  if ((t !== 84 && t !== 116 && t !== 32) || (z !== 90 && z !== 122)) return null;
+  const year = digitsAt(text, 0, 4);
+  const month = digitsAt(text, 5, 2);
+  const day = digitsAt(text, 8, 2);
+  const hour = digitsAt(text, 11, 2);
+  const minute = digitsAt(text, 14, 2);
+  const second = digitsAt(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || day > monthLength(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  return wallMs(year, month, day, hour, minute, second, 0);
+}
+
 /**
  * Parses a date or timestamp a person typed. 'YYYY-MM-DD' is local midnight in `tz` (with
  * endOfDay: the start of the next local day, for exclusive upper bounds). A date-time without an
  * offset is local wall time in `tz`; with 'Z' or '+01:00' it is that exact instant.
  */
 export function parseInstantInput(text: string, field: string, tz: string, options: { endOfDay?: boolean } = {}): number {
+  if (typeof text === 'string' && text.length === 20) {
+    const fast = plainUtcInstant(text);
+    if (fast !== null) return fast;
+  }
   const trimmed = String(text ?? '').trim();
   const fail = (reason: string): CreditsError =>
     new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a date${reason}`, { hint: INSTANT_HINT });

@@ -51,79 +51,103 @@ function isBlank(value: unknown): boolean {
   return value === undefined || value === null || value === '';
 }
 
+function fieldName(field: UsageField, options: ParseUsageOptions): string {
+  return options.fieldNames === 'flags' ? FLAG_BY_FIELD[field] : field;
+}
+
+function textField(raw: Record<string, unknown>, field: UsageField, options: ParseUsageOptions): string | undefined {
+  const value = raw[field];
+  if (isBlank(value)) return undefined;
+  if (typeof value === 'string') return value.trim();
+  if (typeof value !== 'number') {
+    throw new CreditsError('INVALID_VALUE', `${fieldName(field, options)} must be text, got ${JSON.stringify(value)}`);
+  }
+  return String(value).trim();
+}
+
+function countField(raw: Record<string, unknown>, field: UsageField, options: ParseUsageOptions): number {
+  const value = raw[field];
+  if (isBlank(value)) return 0;
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value >= 0 && value <= MAX_COUNT) return value;
+  } else if (typeof value === 'string' && /^\s*\d{1,13}\s*$/.test(value)) {
+    const parsed = Number(value);
+    if (parsed <= MAX_COUNT) return parsed;
+  }
+  throw new CreditsError('INVALID_VALUE', `${fieldName(field, options)} must be a whole number from 0 to ${MAX_COUNT}, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Addresses already found valid, by their trimmed text: an import names the same few users on
+ * every line. Only valid ones are kept (an invalid one throws each time, with its field name),
+ * and the map is emptied when it grows large.
+ */
+const validEmails = new Map<string, string>();
+const MAX_CACHED_EMAILS = 10_000;
+
+function emailField(text: string, field: string): string {
+  const cached = validEmails.get(text);
+  if (cached !== undefined) return cached;
+  const email = parseEmail(text, field);
+  if (validEmails.size >= MAX_CACHED_EMAILS) validEmails.clear();
+  validEmails.set(text, email);
+  return email;
+}
+
 /**
  * Validates one usage event from flags, a JSON line or a CSV row. Numbers may come as JSON
  * numbers or as text (CSV has no types); anything not listed in USAGE_FIELDS is refused so a
  * typo such as `inputToken` is not silently priced as zero.
  */
 export function parseUsageRecord(raw: Record<string, unknown>, options: ParseUsageOptions): UsageRecord {
-  const name = (field: UsageField): string => (options.fieldNames === 'flags' ? FLAG_BY_FIELD[field] : field);
   for (const key of Object.keys(raw)) {
     if (!KNOWN_FIELDS.has(key)) {
       throw new CreditsError('INVALID_VALUE', `unknown field "${key}"`, { hint: `the fields are ${USAGE_FIELDS.join(', ')}` });
     }
   }
-  const text = (field: UsageField): string | undefined => {
-    const value = raw[field];
-    if (isBlank(value)) return undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') {
-      throw new CreditsError('INVALID_VALUE', `${name(field)} must be text, got ${JSON.stringify(value)}`);
-    }
-    return String(value).trim();
-  };
-  const count = (field: UsageField): number => {
-    const value = raw[field];
-    if (isBlank(value)) return 0;
-    if (typeof value === 'number') {
-      if (Number.isSafeInteger(value) && value >= 0 && value <= MAX_COUNT) return value;
-    } else if (typeof value === 'string' && /^\s*\d{1,13}\s*$/.test(value)) {
-      const parsed = Number(value);
-      if (parsed <= MAX_COUNT) return parsed;
-    }
-    throw new CreditsError('INVALID_VALUE', `${name(field)} must be a whole number from 0 to ${MAX_COUNT}, got ${JSON.stringify(value)}`);
-  };
 
-  const userText = text('user');
-  if (userText === undefined) throw new CreditsError('MISSING_FLAG', `${name('user')} is required: the email of who used it`);
-  const user = parseEmail(userText, name('user'));
-  const modelText = text('model');
-  if (modelText === undefined) throw new CreditsError('MISSING_FLAG', `${name('model')} is required: a model id from \`credits rates\``);
+  const userText = textField(raw, 'user', options);
+  if (userText === undefined) throw new CreditsError('MISSING_FLAG', `${fieldName('user', options)} is required: the email of who used it`);
+  const user = emailField(userText, fieldName('user', options));
+  const modelText = textField(raw, 'model', options);
+  if (modelText === undefined) throw new CreditsError('MISSING_FLAG', `${fieldName('model', options)} is required: a model id from \`credits rates\``);
   const model = modelText.toLowerCase();
 
-  const feature = parseFeature(text('feature') ?? 'chat', name('feature'));
-  const imageSize = parseImageSize(text('imageSize') ?? 'standard', name('imageSize'));
-  const images = count('images');
+  const feature = parseFeature(textField(raw, 'feature', options) ?? 'chat', fieldName('feature', options));
+  const imageSize = parseImageSize(textField(raw, 'imageSize', options) ?? 'standard', fieldName('imageSize', options));
+  const images = countField(raw, 'images', options);
   if (images > 0 && feature !== 'image') {
-    throw new CreditsError('INVALID_VALUE', `${name('images')} applies only to the image feature, not to ${feature}`, { hint: `set ${name('feature')} to image, or leave out ${name('images')}` });
+    const name = fieldName('images', options);
+    throw new CreditsError('INVALID_VALUE', `${name} applies only to the image feature, not to ${feature}`, { hint: `set ${fieldName('feature', options)} to image, or leave out ${name}` });
   }
 
   const dbAccessValue = raw.dbAccess;
   let dbAccess = false;
   if (dbAccessValue === true || dbAccessValue === 'true' || dbAccessValue === '1' || dbAccessValue === 1) dbAccess = true;
   else if (!(isBlank(dbAccessValue) || dbAccessValue === false || dbAccessValue === 'false' || dbAccessValue === '0' || dbAccessValue === 0)) {
-    throw new CreditsError('INVALID_VALUE', `${name('dbAccess')} must be true or false, got ${JSON.stringify(dbAccessValue)}`);
+    throw new CreditsError('INVALID_VALUE', `${fieldName('dbAccess', options)} must be true or false, got ${JSON.stringify(dbAccessValue)}`);
   }
   if (dbAccess && feature !== 'workflow') {
-    throw new CreditsError('INVALID_VALUE', `${name('dbAccess')} applies only to the workflow feature, not to ${feature}`, { hint: `set ${name('feature')} to workflow` });
+    throw new CreditsError('INVALID_VALUE', `${fieldName('dbAccess', options)} applies only to the workflow feature, not to ${feature}`, { hint: `set ${fieldName('feature', options)} to workflow` });
   }
 
-  const eventId = text('eventId') ?? null;
+  const eventId = textField(raw, 'eventId', options) ?? null;
   if (eventId === null && options.requireEventId) {
-    throw new CreditsError('MISSING_FLAG', `${name('eventId')} is required in an import, so that importing the same file twice posts nothing twice`);
+    throw new CreditsError('MISSING_FLAG', `${fieldName('eventId', options)} is required in an import, so that importing the same file twice posts nothing twice`);
   }
   if (eventId !== null && !EVENT_ID.test(eventId)) {
-    throw new CreditsError('INVALID_VALUE', `${name('eventId')} must be 1-200 printable characters without spaces`);
+    throw new CreditsError('INVALID_VALUE', `${fieldName('eventId', options)} must be 1-200 printable characters without spaces`);
   }
 
-  const atText = text('at');
-  const occurredAtMs = atText === undefined || atText.toLowerCase() === 'now' ? null : parseInstantInput(atText, name('at'), options.timeZone);
+  const atText = textField(raw, 'at', options);
+  const occurredAtMs = atText === undefined || (atText.length === 3 && atText.toLowerCase() === 'now') ? null : parseInstantInput(atText, fieldName('at', options), options.timeZone);
 
   return {
     user,
     model,
-    inputTokens: count('inputTokens'),
-    outputTokens: count('outputTokens'),
-    toolCalls: count('toolCalls'),
+    inputTokens: countField(raw, 'inputTokens', options),
+    outputTokens: countField(raw, 'outputTokens', options),
+    toolCalls: countField(raw, 'toolCalls', options),
     feature,
     images,
     imageSize,

@@ -21,7 +21,42 @@ export type UsageEventFacts = {
 
 /** One line per event, fields in a fixed order, so verify can rebuild the digest from the rows. */
 export function usageEventLine(facts: UsageEventFacts): string {
-  return `${JSON.stringify(facts.eventId)}\t${facts.occurredAtMs}\t${facts.userId}\t${facts.departmentId}\t${facts.model}\t${facts.feature}\t${facts.inputTokens}\t${facts.outputTokens}\t${facts.toolCalls}\t${facts.images}\t${facts.imageSize}\t${facts.dbAccess}\t${facts.costMillicredits}\t${facts.drawnFromOrgMillicredits}\n`;
+  return usageEventLineOf(
+    facts.eventId,
+    facts.occurredAtMs,
+    facts.userId,
+    facts.departmentId,
+    facts.model,
+    facts.feature,
+    facts.inputTokens,
+    facts.outputTokens,
+    facts.toolCalls,
+    facts.images,
+    facts.imageSize,
+    facts.dbAccess,
+    facts.costMillicredits,
+    facts.drawnFromOrgMillicredits,
+  );
+}
+
+/** usageEventLine from the fields themselves, for the import's hot loop (no facts object per event). */
+export function usageEventLineOf(
+  eventId: string | null,
+  occurredAtMs: number,
+  userId: number,
+  departmentId: number,
+  model: string,
+  feature: string,
+  inputTokens: number,
+  outputTokens: number,
+  toolCalls: number,
+  images: number,
+  imageSize: string,
+  dbAccess: number,
+  costMillicredits: number,
+  drawnFromOrgMillicredits: number,
+): string {
+  return `${JSON.stringify(eventId)}\t${occurredAtMs}\t${userId}\t${departmentId}\t${model}\t${feature}\t${inputTokens}\t${outputTokens}\t${toolCalls}\t${images}\t${imageSize}\t${dbAccess}\t${costMillicredits}\t${drawnFromOrgMillicredits}\n`;
 }
 
 /**

@@ -9,8 +9,8 @@ import type { UsageRecord } from '../../core/usageRecord.js';
 import type { SqlValue, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
-import { RateBook, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
-import { UsageDigest, usageEventLine } from '../usageDigest.js';
+import { RateBook, type RateRow, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
+import { UsageDigest, usageEventLineOf } from '../usageDigest.js';
 import { queueEvent } from '../notify/outbox.js';
 
 export type PostedUsage = {
@@ -32,7 +32,6 @@ export type PostedUsage = {
 };
 
 type UserInfo = { id: number; email: string; departmentId: number; department: string; overdraftFrom: number | null; overdraftMaxMillicredits: number };
-type RollupKey = string;
 type Rollup = { dayKey: string; userId: number; departmentId: number; model: string; tier: string; feature: string; events: number; millicredits: number; drawnFromOrgMillicredits: number };
 
 type StoredEvent = {
@@ -69,8 +68,34 @@ function sameEvent(stored: StoredEvent, record: UsageRecord, userId: number): bo
   );
 }
 
+type BatchTotal = { departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number };
+
 type LimitUse = { key: string; rule: LimitRule; periodKey: string };
-type PostingPlan = { limitKeys: LimitUse[]; shortfall: number; drawKey: string | null; entries: Entry[] };
+type PostingPlan = { limitKeys: readonly LimitUse[]; shortfall: number; drawKey: string | null; entries: Entry[] };
+const NO_LIMIT_USES: readonly LimitUse[] = Object.freeze([]);
+
+/** A total the checks need that is not in memory yet: a limit's use in a period (rule set) or a department's overdraft drawn in a month. */
+class NeedRead {
+  constructor(
+    readonly rule: LimitRule | null,
+    readonly bounds: PeriodBounds,
+    readonly key: string,
+  ) {}
+}
+
+/** The map under `key`, added empty when missing. */
+function childMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let child = map.get(key);
+  if (child === undefined) {
+    child = new Map<K2, V>();
+    map.set(key, child);
+  }
+  return child;
+}
+
+function nothingToPrice(): CreditsError {
+  return new CreditsError('INVALID_VALUE', 'this event has nothing to price: every count is zero', { hint: 'pass --input-tokens, --output-tokens, --tool-calls or --images' });
+}
 
 const SELECT_STORED_EVENT = `SELECT event_id AS eventId, transaction_id AS transactionId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature,
   input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess FROM usage_events`;
@@ -114,8 +139,11 @@ export class UsagePoster {
   private readonly users = new Map<string, UserInfo>();
   private readonly usedByLimitPeriod = new Map<string, number>();
   private readonly drawnByDepartmentMonth = new Map<string, number>();
-  private readonly rollups = new Map<RollupKey, Rollup>();
-  private readonly batchTotals = new Map<string, { departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number }>();
+  /** Day totals in the order first seen (the rows written), found through rollupIndex. */
+  private readonly rollups: Rollup[] = [];
+  private readonly rollupIndex = new Map<string, Map<number, Map<string, Map<string, Rollup>>>>();
+  private readonly batchTotals: BatchTotal[] = [];
+  private readonly batchTotalIndex = new Map<number, Map<string, Map<string, BatchTotal>>>();
   private readonly knownEvents = new Map<string, StoredEvent>();
   /** Event ids already looked up (found or not), so the remote path reads each once per batch. */
   private readonly lookedUp = new Set<string>();
@@ -177,15 +205,68 @@ export class UsagePoster {
     await this.ledger.load(departments);
   }
 
-  async post(record: UsageRecord): Promise<PostedUsage> {
-    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) await this.prefetch([record]);
-    const user = this.users.get(record.user);
-    if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
+  /**
+   * Posts one event. Synchronous when everything it needs is in memory (the usual case in an
+   * import: users prefetched, limit and overdraft totals read once per period); a promise only
+   * when it must read first. Either way the checks and writes are the same.
+   */
+  post(record: UsageRecord): PostedUsage | Promise<PostedUsage> {
+    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) return this.postAfterReads(record);
+    const user = this.userOf(record);
     const occurredAtMs = record.occurredAtMs ?? this.nowMs;
     const rate = this.rates.at(record.model, occurredAtMs);
     const priced = priceUsage(rate, record);
     const cost = priced.totalMillicredits;
-    const result = (status: PostedUsage['status'], transactionId: number, drawnFromOrgMillicredits: number): PostedUsage => ({
+    if (record.eventId !== null) {
+      const known = this.knownEvents.get(record.eventId);
+      if (known) return this.duplicateOf(known, record, user, rate, occurredAtMs, priced);
+    }
+    if (cost <= 0) throw nothingToPrice();
+    let plan: PostingPlan | NeedRead;
+    try {
+      plan = this.planInMemory(user, rate.model, rate.tier, occurredAtMs, cost);
+    } catch (error) {
+      // The refusal may be of an event posted before: the slow path looks that up (see postAfterReads).
+      if (this.claimsByInsert && record.eventId !== null) return this.postAfterReads(record);
+      throw error;
+    }
+    if (plan instanceof NeedRead) return this.postAfterReads(record);
+    return this.write(record, user, rate, occurredAtMs, priced, plan);
+  }
+
+  /** post() with the reads it may need first: users, earlier events, limit and overdraft totals. */
+  private async postAfterReads(record: UsageRecord): Promise<PostedUsage> {
+    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) await this.prefetch([record]);
+    const user = this.userOf(record);
+    const occurredAtMs = record.occurredAtMs ?? this.nowMs;
+    const rate = this.rates.at(record.model, occurredAtMs);
+    const priced = priceUsage(rate, record);
+    const cost = priced.totalMillicredits;
+    if (record.eventId !== null) {
+      const known = this.knownEvents.get(record.eventId);
+      if (known) return this.duplicateOf(known, record, user, rate, occurredAtMs, priced);
+    }
+    if (cost <= 0) throw nothingToPrice();
+    let plan: PostingPlan;
+    try {
+      plan = await this.plan(user, rate.model, rate.tier, occurredAtMs, cost);
+    } catch (error) {
+      // A refused event may be one posted before (a re-run import after credits ran out): that is a duplicate, not a refusal.
+      const stored = this.claimsByInsert && record.eventId !== null ? await this.findStored(record.eventId) : undefined;
+      if (stored) return this.duplicateOf(stored, record, user, rate, occurredAtMs, priced);
+      throw error;
+    }
+    return this.write(record, user, rate, occurredAtMs, priced, plan);
+  }
+
+  private userOf(record: UsageRecord): UserInfo {
+    const user = this.users.get(record.user);
+    if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
+    return user;
+  }
+
+  private result(status: PostedUsage['status'], transactionId: number, drawnFromOrgMillicredits: number, record: UsageRecord, user: UserInfo, rate: RateRow, occurredAtMs: number, priced: PricedUsage): PostedUsage {
+    return {
       status,
       eventId: record.eventId,
       transactionId,
@@ -198,67 +279,41 @@ export class UsagePoster {
       feature: record.feature,
       occurredAtMs,
       priced,
-      costMillicredits: cost,
+      costMillicredits: priced.totalMillicredits,
       departmentBalanceMillicredits: this.ledger.balanceOf(user.departmentId),
       drawnFromOrgMillicredits,
-    });
-
-    const duplicateOf = (stored: StoredEvent): PostedUsage => {
-      if (!sameEvent(stored, record, user.id)) {
-        throw new CreditsError('IDEMPOTENCY_CONFLICT', `event id "${record.eventId}" was already posted with different content`, {
-          hint: 'an event id names one interaction; resend it unchanged or use a new id',
-        });
-      }
-      return result('duplicate', stored.transactionId, 0);
     };
+  }
 
-    if (record.eventId !== null) {
-      const known = this.knownEvents.get(record.eventId);
-      if (known) return duplicateOf(known);
+  private duplicateOf(stored: StoredEvent, record: UsageRecord, user: UserInfo, rate: RateRow, occurredAtMs: number, priced: PricedUsage): PostedUsage {
+    if (!sameEvent(stored, record, user.id)) {
+      throw new CreditsError('IDEMPOTENCY_CONFLICT', `event id "${record.eventId}" was already posted with different content`, {
+        hint: 'an event id names one interaction; resend it unchanged or use a new id',
+      });
     }
-    if (cost <= 0) {
-      throw new CreditsError('INVALID_VALUE', 'this event has nothing to price: every count is zero', { hint: 'pass --input-tokens, --output-tokens, --tool-calls or --images' });
-    }
+    return this.result('duplicate', stored.transactionId, 0, record, user, rate, occurredAtMs, priced);
+  }
 
-    let plan: PostingPlan;
-    try {
-      plan = await this.plan(user, rate.model, rate.tier, occurredAtMs, cost);
-    } catch (error) {
-      // A refused event may be one posted before (a re-run import after credits ran out): that is a duplicate, not a refusal.
-      const stored = this.claimsByInsert && record.eventId !== null ? await this.findStored(record.eventId) : undefined;
-      if (stored) return duplicateOf(stored);
-      throw error;
-    }
+  /** Writes an event whose checks passed; a promise only when the insert finds its id already stored. */
+  private write(record: UsageRecord, user: UserInfo, rate: RateRow, occurredAtMs: number, priced: PricedUsage, plan: PostingPlan): PostedUsage | Promise<PostedUsage> {
     const { limitKeys, shortfall, drawKey, entries } = plan;
-
-    const facts = {
-      eventId: record.eventId,
-      occurredAtMs,
-      userId: user.id,
-      departmentId: user.departmentId,
-      model: rate.model,
-      feature: record.feature,
-      inputTokens: record.inputTokens,
-      outputTokens: record.outputTokens,
-      toolCalls: record.toolCalls,
-      images: record.images,
-      imageSize: record.imageSize,
-      dbAccess: record.dbAccess ? 1 : 0,
-      costMillicredits: cost,
-      drawnFromOrgMillicredits: shortfall,
-    };
-    const insertArgs = [this.transactionId, record.eventId, occurredAtMs, user.id, user.departmentId, rate.model, rate.tier, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, facts.dbAccess, cost, shortfall];
+    const cost = priced.totalMillicredits;
+    const dbAccess = record.dbAccess ? 1 : 0;
+    const insertArgs = [this.transactionId, record.eventId, occurredAtMs, user.id, user.departmentId, rate.model, rate.tier, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, dbAccess, cost, shortfall];
     if (this.claimsByInsert) {
       if (!this.tx.insertIfAbsent!(INSERT_EVENT_SQL, insertArgs)) {
-        const stored = await this.findStored(record.eventId!);
-        assert(stored, 'an event id that conflicts on insert is stored');
-        return duplicateOf(stored);
+        return this.findStored(record.eventId!).then((stored) => {
+          assert(stored, 'an event id that conflicts on insert is stored');
+          return this.duplicateOf(stored, record, user, rate, occurredAtMs, priced);
+        });
       }
     } else {
       this.bufferedRows.push(insertArgs);
     }
     this.ledger.addToBatch(entries);
-    this.digest.add(usageEventLine(facts));
+    this.digest.add(
+      usageEventLineOf(record.eventId, occurredAtMs, user.id, user.departmentId, rate.model, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, dbAccess, cost, shortfall),
+    );
     for (const { key, rule, periodKey } of limitKeys) {
       const before = this.usedByLimitPeriod.get(key) ?? 0;
       this.usedByLimitPeriod.set(key, before + cost);
@@ -267,22 +322,38 @@ export class UsagePoster {
     if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
     // Locally the unique index finds a repeat within the batch as well (see claimsByInsert).
     if (record.eventId !== null && !this.claimsByInsert) {
-      const { inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess } = facts;
+      const { inputTokens, outputTokens, toolCalls, images, imageSize } = record;
       this.knownEvents.set(record.eventId, { eventId: record.eventId, transactionId: this.transactionId, occurredAtMs, userId: user.id, model: rate.model, feature: record.feature, inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess });
     }
     this.addRollup(this.periods.of(occurredAtMs, 'day').key, user, rate.model, rate.tier, record.feature, cost, shortfall);
-    return result('accepted', this.transactionId, shortfall);
+    return this.result('accepted', this.transactionId, shortfall, record, user, rate, occurredAtMs, priced);
   }
 
-  /** Every check of one event, writing nothing: limits, then the department's credits and its overdraft. */
+  /** Every check of one event, writing nothing, reading first what planInMemory asks for. */
   private async plan(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<PostingPlan> {
-    const limitKeys = await this.checkLimits(user, model, tier, occurredAtMs, cost);
+    for (;;) {
+      const plan = this.planInMemory(user, model, tier, occurredAtMs, cost);
+      if (!(plan instanceof NeedRead)) return plan;
+      if (plan.rule !== null) this.usedByLimitPeriod.set(plan.key, await usedInPeriod(this.tx, plan.rule, plan.bounds));
+      else this.drawnByDepartmentMonth.set(plan.key, await drawnFromOrgInMonth(this.tx, user.departmentId, plan.bounds));
+    }
+  }
+
+  /**
+   * Every check of one event, writing nothing: limits, then the department's credits and its
+   * overdraft. Returns what must be read first when a total it needs is not in memory yet; the
+   * checks before it passed and change nothing, so running it again after the read is the same.
+   */
+  private planInMemory(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): PostingPlan | NeedRead {
+    const limitKeys = this.checkLimits(user, model, tier, occurredAtMs, cost);
+    if (limitKeys instanceof NeedRead) return limitKeys;
     const departmentBalance = this.ledger.balanceOf(user.departmentId);
     const fromDepartment = Math.min(cost, Math.max(0, departmentBalance));
     const shortfall = cost - fromDepartment;
     let drawKey: string | null = null;
     if (shortfall > 0) {
-      const canDraw = await this.overdraftLeft(user, occurredAtMs);
+      const canDraw = this.overdraftLeft(user, occurredAtMs);
+      if (canDraw instanceof NeedRead) return canDraw;
       if (shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
         throw new CreditsError('INSUFFICIENT_CREDITS', `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`, {
           hint: `transfer credits to ${user.department} or buy a package --for it`,
@@ -302,20 +373,17 @@ export class UsagePoster {
     return this.tx.get<StoredEvent>(`${SELECT_STORED_EVENT} WHERE event_id = ?`, [eventId]);
   }
 
-  /** Refuses the event when any applicable limit would be passed; returns the limit periods it counts in. */
-  private async checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<LimitUse[]> {
+  /** Refuses the event when any applicable limit would be passed; returns the limit periods it counts in, or the total to read first. */
+  private checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): readonly LimitUse[] | NeedRead {
+    if (this.limits.length === 0) return NO_LIMIT_USES;
     const limitKeys: LimitUse[] = [];
-    if (this.limits.length === 0) return limitKeys;
     const subject = { userId: user.id, departmentId: user.departmentId, model, tier };
     for (const rule of this.limits) {
       if (!ruleApplies(rule, subject)) continue;
       const bounds = this.periods.of(occurredAtMs, rule.period);
       const key = `${rule.id}|${bounds.key}`;
-      let used = this.usedByLimitPeriod.get(key);
-      if (used === undefined) {
-        used = await usedInPeriod(this.tx, rule, bounds);
-        this.usedByLimitPeriod.set(key, used);
-      }
+      const used = this.usedByLimitPeriod.get(key);
+      if (used === undefined) return new NeedRead(rule, bounds, key);
       if (used + cost > rule.amountMillicredits) {
         const left = Math.max(0, rule.amountMillicredits - used);
         throw new CreditsError('LIMIT_EXCEEDED', `${describeRule(rule, { user: user.email, department: user.department })} (${formatMillicreditsPlain(rule.amountMillicredits)} credits) would be passed: ${formatMillicreditsPlain(left)} left, this costs ${formatMillicreditsPlain(cost)}`, {
@@ -328,37 +396,42 @@ export class UsagePoster {
     return limitKeys;
   }
 
-  /** How much more the department may draw from org this calendar month (its overdraft rule). */
-  private async overdraftLeft(user: UserInfo, occurredAtMs: number): Promise<{ left: number; key: string | null }> {
+  /** How much more the department may draw from org this calendar month (its overdraft rule), or the total to read first. */
+  private overdraftLeft(user: UserInfo, occurredAtMs: number): { left: number; key: string | null } | NeedRead {
     if (user.overdraftFrom === null || user.overdraftMaxMillicredits <= 0) return { left: 0, key: null };
-    const bounds = periodBounds(occurredAtMs, 'month', this.timeZone);
+    const bounds = this.periods.of(occurredAtMs, 'month');
     const key = `${user.departmentId}|${bounds.key}`;
-    let drawn = this.drawnByDepartmentMonth.get(key);
-    if (drawn === undefined) {
-      drawn = await drawnFromOrgInMonth(this.tx, user.departmentId, bounds);
-      this.drawnByDepartmentMonth.set(key, drawn);
-    }
+    const drawn = this.drawnByDepartmentMonth.get(key);
+    if (drawn === undefined) return new NeedRead(null, bounds, key);
     return { left: Math.max(0, user.overdraftMaxMillicredits - drawn), key };
   }
 
   private addRollup(dayKey: string, user: UserInfo, model: string, tier: string, feature: string, cost: number, drawn: number): void {
-    const batchKey = `${user.departmentId}|${user.id}|${model}|${feature}`;
-    const total = this.batchTotals.get(batchKey);
+    // Nested maps by day, user, model and feature (a user's department is fixed within a poster): no key text per event.
+    const byModel = childMap(this.batchTotalIndex, user.id);
+    const byFeature = childMap(byModel, model);
+    const total = byFeature.get(feature);
     if (total) {
       total.events += 1;
       total.millicredits += cost;
       total.drawn += drawn;
     } else {
-      this.batchTotals.set(batchKey, { departmentId: user.departmentId, userId: user.id, model, feature, events: 1, millicredits: cost, drawn });
+      const added = { departmentId: user.departmentId, userId: user.id, model, feature, events: 1, millicredits: cost, drawn };
+      byFeature.set(feature, added);
+      this.batchTotals.push(added);
     }
-    const key = `${dayKey}|${user.id}|${user.departmentId}|${model}|${feature}`;
-    const rollup = this.rollups.get(key);
+    const byUser = childMap(this.rollupIndex, dayKey);
+    const dayByModel = childMap(byUser, user.id);
+    const dayByFeature = childMap(dayByModel, model);
+    const rollup = dayByFeature.get(feature);
     if (rollup) {
       rollup.events += 1;
       rollup.millicredits += cost;
       rollup.drawnFromOrgMillicredits += drawn;
     } else {
-      this.rollups.set(key, { dayKey, userId: user.id, departmentId: user.departmentId, model, tier, feature, events: 1, millicredits: cost, drawnFromOrgMillicredits: drawn });
+      const added = { dayKey, userId: user.id, departmentId: user.departmentId, model, tier, feature, events: 1, millicredits: cost, drawnFromOrgMillicredits: drawn };
+      dayByFeature.set(feature, added);
+      this.rollups.push(added);
     }
   }
 
@@ -384,13 +457,15 @@ export class UsagePoster {
       `INSERT INTO usage_daily (day_key, user_id, department_id, model, tier, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(day_key, user_id, department_id, model, feature) DO UPDATE SET event_count = event_count + excluded.event_count,
          millicredits = millicredits + excluded.millicredits, drawn_from_org_millicredits = drawn_from_org_millicredits + excluded.drawn_from_org_millicredits`,
-      [...this.rollups.values()].map((rollup) => [rollup.dayKey, rollup.userId, rollup.departmentId, rollup.model, rollup.tier, rollup.feature, rollup.events, rollup.millicredits, rollup.drawnFromOrgMillicredits]),
+      this.rollups.map((rollup) => [rollup.dayKey, rollup.userId, rollup.departmentId, rollup.model, rollup.tier, rollup.feature, rollup.events, rollup.millicredits, rollup.drawnFromOrgMillicredits]),
     );
-    this.rollups.clear();
+    this.rollups.length = 0;
+    this.rollupIndex.clear();
     this.tx.runMany(
       'INSERT INTO usage_batches (transaction_id, department_id, user_id, model, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [...this.batchTotals.values()].map((total) => [this.transactionId, total.departmentId, total.userId, total.model, total.feature, total.events, total.millicredits, total.drawn]),
+      this.batchTotals.map((total) => [this.transactionId, total.departmentId, total.userId, total.model, total.feature, total.events, total.millicredits, total.drawn]),
     );
-    this.batchTotals.clear();
+    this.batchTotals.length = 0;
+    this.batchTotalIndex.clear();
   }
 }
