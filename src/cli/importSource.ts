@@ -159,6 +159,7 @@ export async function* readUsageSource(input: Readable | string, options: { time
   let batch: ImportItem[] = [];
   let lineNumber = 0;
   let sawContent = false;
+  const parseOptions = { timeZone: options.timeZone, requireEventId: true, fieldNames: 'fields' } as const;
   try {
     for await (const chunk of lineChunks(stream, typeof input === 'string' ? `FILE "${input}"` : 'standard input')) {
       for (const rawLine of chunk) {
@@ -178,7 +179,7 @@ export async function* readUsageSource(input: Readable | string, options: { time
         }
         try {
           const raw = parse(line, lineNumber);
-          batch.push({ line: lineNumber, record: parseUsageRecord(raw, { timeZone: options.timeZone, requireEventId: true, fieldNames: 'fields' }) });
+          batch.push({ line: lineNumber, record: parseUsageRecord(raw, parseOptions) });
         } catch (error) {
           if (!isCreditsError(error)) throw error;
           const message = error.code === 'INVALID_INPUT_FILE' ? `line ${lineNumber} ${error.message}` : `line ${lineNumber}: ${error.message}`;

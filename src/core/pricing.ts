@@ -87,14 +87,14 @@ function checkCount(value: number, field: string): number {
   return value;
 }
 
-function sum(values: readonly number[], what: string): number {
+/** The millicredits of all lines, exactly (BigInt when the sum leaves the safe range). */
+function sumOfLines(lines: readonly PriceLine[], what: string): number {
   let total = 0;
-  for (const value of values) total += value;
+  for (const line of lines) total += line.millicredits;
   if (Number.isSafeInteger(total)) return total;
-  return toSafeNumber(
-    values.reduce((total, value) => total + BigInt(value), 0n),
-    what,
-  );
+  let exact = 0n;
+  for (const line of lines) exact += BigInt(line.millicredits);
+  return toSafeNumber(exact, what);
 }
 
 export function priceUsage(rate: ModelRate, input: UsageInput): PricedUsage {
@@ -138,10 +138,7 @@ export function priceUsage(rate: ModelRate, input: UsageInput): PricedUsage {
     });
   }
   if (input.dbAccess) {
-    const base = sum(
-      lines.map((line) => line.millicredits),
-      'the usage cost',
-    );
+    const base = sumOfLines(lines, 'the usage cost');
     lines.push({
       kind: 'surcharge',
       label: `Database access surcharge (+${DB_ACCESS_SURCHARGE_PERCENT}%)`,
@@ -149,9 +146,6 @@ export function priceUsage(rate: ModelRate, input: UsageInput): PricedUsage {
       millicredits: surchargeOf(base, DB_ACCESS_SURCHARGE_PERCENT),
     });
   }
-  const totalMillicredits = sum(
-    lines.map((line) => line.millicredits),
-    'the usage cost',
-  );
+  const totalMillicredits = sumOfLines(lines, 'the usage cost');
   return { model: rate.model, tier: rate.tier, lines, totalMillicredits };
 }

@@ -76,7 +76,8 @@ export async function importBatch(db: Database, items: readonly ImportItem[], op
 async function postBatch(tx: WriteTx, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number }, totals: ImportTotals): Promise<void> {
   const ledger = await LedgerWriter.open(tx);
   const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
-  const records = items.flatMap((item) => ('record' in item ? [item.record] : []));
+  const records: UsageRecord[] = [];
+  for (const item of items) if ('record' in item) records.push(item.record);
   await poster.prefetch(records);
   for (const item of items) {
     totals.read += 1;
