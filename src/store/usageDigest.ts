@@ -21,22 +21,7 @@ export type UsageEventFacts = {
 
 /** One line per event, fields in a fixed order, so verify can rebuild the digest from the rows. */
 export function usageEventLine(facts: UsageEventFacts): string {
-  return usageEventLineOf(
-    facts.eventId,
-    facts.occurredAtMs,
-    facts.userId,
-    facts.departmentId,
-    facts.model,
-    facts.feature,
-    facts.inputTokens,
-    facts.outputTokens,
-    facts.toolCalls,
-    facts.images,
-    facts.imageSize,
-    facts.dbAccess,
-    facts.costMillicredits,
-    facts.drawnFromOrgMillicredits,
-  );
+  return `${JSON.stringify(facts.eventId)}\t${facts.occurredAtMs}\t${facts.userId}\t${facts.departmentId}\t${facts.model}\t${facts.feature}\t${facts.inputTokens}\t${facts.outputTokens}\t${facts.toolCalls}\t${facts.images}\t${facts.imageSize}\t${facts.dbAccess}\t${facts.costMillicredits}\t${facts.drawnFromOrgMillicredits}\n`;
 }
 
 /** usageEventLine from the fields themselves, for the import's hot loop (no facts object per event). */

@@ -10,7 +10,7 @@ import type { SqlValue, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { RateBook, type RateRow, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
-import { UsageDigest, usageEventLineOf } from '../usageDigest.js';
+import { UsageDigest, usageEventLine } from '../usageDigest.js';
 import { queueEvent } from '../notify/outbox.js';
 
 export type PostedUsage = {
@@ -135,6 +135,9 @@ class PeriodCache {
  * the state the checks need is read once and kept current in memory: a batch of thousands of
  * events costs a handful of reads and one row per event.
  */
+/** One event with its user, rate and price, as post() works them out before any check. */
+type Pricing = { record: UsageRecord; user: UserInfo; rate: RateRow; occurredAtMs: number; priced: PricedUsage };
+
 export class UsagePoster {
   private readonly users = new Map<string, UserInfo>();
   private readonly usedByLimitPeriod = new Map<string, number>();
@@ -212,51 +215,39 @@ export class UsagePoster {
    */
   post(record: UsageRecord): PostedUsage | Promise<PostedUsage> {
     if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) return this.postAfterReads(record);
-    const user = this.userOf(record);
-    const occurredAtMs = record.occurredAtMs ?? this.nowMs;
-    const rate = this.rates.at(record.model, occurredAtMs);
-    const priced = priceUsage(rate, record);
-    const cost = priced.totalMillicredits;
-    if (record.eventId !== null) {
-      const known = this.knownEvents.get(record.eventId);
-      if (known) return this.duplicateOf(known, record, user, rate, occurredAtMs, priced);
-    }
-    if (cost <= 0) throw nothingToPrice();
+    const pricing = this.priceOf(record);
+    const known = this.knownBefore(record, pricing);
+    if (known) return known;
+    const { user, rate, occurredAtMs, priced } = pricing;
     let plan: PostingPlan | NeedRead;
     try {
-      plan = this.planInMemory(user, rate.model, rate.tier, occurredAtMs, cost);
+      plan = this.planInMemory(user, rate.model, rate.tier, occurredAtMs, priced.totalMillicredits);
     } catch (error) {
       // The refusal may be of an event posted before: the slow path looks that up (see postAfterReads).
       if (this.claimsByInsert && record.eventId !== null) return this.postAfterReads(record);
       throw error;
     }
     if (plan instanceof NeedRead) return this.postAfterReads(record);
-    return this.write(record, user, rate, occurredAtMs, priced, plan);
+    return this.write(pricing, plan);
   }
 
   /** post() with the reads it may need first: users, earlier events, limit and overdraft totals. */
   private async postAfterReads(record: UsageRecord): Promise<PostedUsage> {
     if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) await this.prefetch([record]);
-    const user = this.userOf(record);
-    const occurredAtMs = record.occurredAtMs ?? this.nowMs;
-    const rate = this.rates.at(record.model, occurredAtMs);
-    const priced = priceUsage(rate, record);
-    const cost = priced.totalMillicredits;
-    if (record.eventId !== null) {
-      const known = this.knownEvents.get(record.eventId);
-      if (known) return this.duplicateOf(known, record, user, rate, occurredAtMs, priced);
-    }
-    if (cost <= 0) throw nothingToPrice();
+    const pricing = this.priceOf(record);
+    const known = this.knownBefore(record, pricing);
+    if (known) return known;
+    const { user, rate, occurredAtMs, priced } = pricing;
     let plan: PostingPlan;
     try {
-      plan = await this.plan(user, rate.model, rate.tier, occurredAtMs, cost);
+      plan = await this.plan(user, rate.model, rate.tier, occurredAtMs, priced.totalMillicredits);
     } catch (error) {
       // A refused event may be one posted before (a re-run import after credits ran out): that is a duplicate, not a refusal.
       const stored = this.claimsByInsert && record.eventId !== null ? await this.findStored(record.eventId) : undefined;
-      if (stored) return this.duplicateOf(stored, record, user, rate, occurredAtMs, priced);
+      if (stored) return this.duplicateOf(stored, pricing);
       throw error;
     }
-    return this.write(record, user, rate, occurredAtMs, priced, plan);
+    return this.write(pricing, plan);
   }
 
   private userOf(record: UsageRecord): UserInfo {
@@ -265,7 +256,23 @@ export class UsagePoster {
     return user;
   }
 
-  private result(status: PostedUsage['status'], transactionId: number, drawnFromOrgMillicredits: number, record: UsageRecord, user: UserInfo, rate: RateRow, occurredAtMs: number, priced: PricedUsage): PostedUsage {
+  /** What both paths of post() start from: who, when, at which rate, for how much. */
+  private priceOf(record: UsageRecord): Pricing {
+    const user = this.userOf(record);
+    const occurredAtMs = record.occurredAtMs ?? this.nowMs;
+    const rate = this.rates.at(record.model, occurredAtMs);
+    return { record, user, rate, occurredAtMs, priced: priceUsage(rate, record) };
+  }
+
+  /** A repeat of an event already seen, or a refusal of an event with nothing to price; undefined to go on. */
+  private knownBefore(record: UsageRecord, pricing: Pricing): PostedUsage | undefined {
+    const known = record.eventId === null ? undefined : this.knownEvents.get(record.eventId);
+    if (known) return this.duplicateOf(known, pricing);
+    if (pricing.priced.totalMillicredits <= 0) throw nothingToPrice();
+    return undefined;
+  }
+
+  private result(status: PostedUsage['status'], transactionId: number, drawnFromOrgMillicredits: number, { record, user, rate, occurredAtMs, priced }: Pricing): PostedUsage {
     return {
       status,
       eventId: record.eventId,
@@ -285,17 +292,19 @@ export class UsagePoster {
     };
   }
 
-  private duplicateOf(stored: StoredEvent, record: UsageRecord, user: UserInfo, rate: RateRow, occurredAtMs: number, priced: PricedUsage): PostedUsage {
+  private duplicateOf(stored: StoredEvent, pricing: Pricing): PostedUsage {
+    const { record, user } = pricing;
     if (!sameEvent(stored, record, user.id)) {
       throw new CreditsError('IDEMPOTENCY_CONFLICT', `event id "${record.eventId}" was already posted with different content`, {
         hint: 'an event id names one interaction; resend it unchanged or use a new id',
       });
     }
-    return this.result('duplicate', stored.transactionId, 0, record, user, rate, occurredAtMs, priced);
+    return this.result('duplicate', stored.transactionId, 0, pricing);
   }
 
   /** Writes an event whose checks passed; a promise only when the insert finds its id already stored. */
-  private write(record: UsageRecord, user: UserInfo, rate: RateRow, occurredAtMs: number, priced: PricedUsage, plan: PostingPlan): PostedUsage | Promise<PostedUsage> {
+  private write(pricing: Pricing, plan: PostingPlan): PostedUsage | Promise<PostedUsage> {
+    const { record, user, rate, occurredAtMs, priced } = pricing;
     const { limitKeys, shortfall, drawKey, entries } = plan;
     const cost = priced.totalMillicredits;
     const dbAccess = record.dbAccess ? 1 : 0;
@@ -304,7 +313,7 @@ export class UsagePoster {
       if (!this.tx.insertIfAbsent!(INSERT_EVENT_SQL, insertArgs)) {
         return this.findStored(record.eventId!).then((stored) => {
           assert(stored, 'an event id that conflicts on insert is stored');
-          return this.duplicateOf(stored, record, user, rate, occurredAtMs, priced);
+          return this.duplicateOf(stored, pricing);
         });
       }
     } else {
@@ -312,7 +321,22 @@ export class UsagePoster {
     }
     this.ledger.addToBatch(entries);
     this.digest.add(
-      usageEventLineOf(record.eventId, occurredAtMs, user.id, user.departmentId, rate.model, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, dbAccess, cost, shortfall),
+      usageEventLine({
+        eventId: record.eventId,
+        occurredAtMs,
+        userId: user.id,
+        departmentId: user.departmentId,
+        model: rate.model,
+        feature: record.feature,
+        inputTokens: record.inputTokens,
+        outputTokens: record.outputTokens,
+        toolCalls: record.toolCalls,
+        images: record.images,
+        imageSize: record.imageSize,
+        dbAccess,
+        costMillicredits: cost,
+        drawnFromOrgMillicredits: shortfall,
+      }),
     );
     for (const { key, rule, periodKey } of limitKeys) {
       const before = this.usedByLimitPeriod.get(key) ?? 0;
@@ -326,7 +350,7 @@ export class UsagePoster {
       this.knownEvents.set(record.eventId, { eventId: record.eventId, transactionId: this.transactionId, occurredAtMs, userId: user.id, model: rate.model, feature: record.feature, inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess });
     }
     this.addRollup(this.periods.of(occurredAtMs, 'day').key, user, rate.model, rate.tier, record.feature, cost, shortfall);
-    return this.result('accepted', this.transactionId, shortfall, record, user, rate, occurredAtMs, priced);
+    return this.result('accepted', this.transactionId, shortfall, pricing);
   }
 
   /** Every check of one event, writing nothing, reading first what planInMemory asks for. */
