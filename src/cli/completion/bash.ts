@@ -9,7 +9,7 @@ function offer(values: ValueSource): string | undefined {
   return undefined;
 }
 
-function caseArm(patterns: string[], body: string): string {
+export function caseArm(patterns: string[], body: string): string {
   return `    ${patterns.join('|')}) ${body} ;;`;
 }
 
@@ -18,7 +18,19 @@ export function flagPattern(path: string | null, name: string): string {
   return path === null ? `*${singleQuoted(`|${name}`)}` : singleQuoted(`${path}|${name}`);
 }
 
-/** bash: one function, `complete -F _credits credits`; data as case statements keyed by command path. */
+/**
+ * The case arms for the flags of one command path that take a value: one arm saying they do, and
+ * one per flag with the statement that offers its candidates (bash and zsh differ only in `offer`).
+ */
+export function valueArms(list: FlagInfo[], path: string | null, offer: (values: ValueSource) => string | undefined, valued: string[], values: string[]): void {
+  const takingValue = list.filter((flag) => flag.valueName !== undefined);
+  if (takingValue.length > 0) valued.push(caseArm(takingValue.flatMap((flag) => flag.names.map((name) => flagPattern(path, name))), 'return 0'));
+  for (const flag of takingValue) {
+    const statement = offer(flag.values);
+    if (statement) values.push(caseArm(flag.names.map((name) => flagPattern(path, name)), statement));
+  }
+}
+
 /** The case tables bash and zsh share: which flags take values, and the candidates for values and arguments. */
 export function caseFunctions(valued: string[], values: string[], args: string[]): string {
   return `# Succeeds when flag $2 of command path $1 takes a value.
@@ -45,6 +57,7 @@ ${args.join('\n')}
 `;
 }
 
+/** bash: one function, `complete -F _credits credits`; data as case statements keyed by command path. */
 export function bashScript(tree: CompletionTree): string {
   const subs: string[] = [];
   const flags: string[] = [];
@@ -52,14 +65,7 @@ export function bashScript(tree: CompletionTree): string {
   const values: string[] = [];
   const args: string[] = [];
   const names = (list: FlagInfo[]): string => singleQuoted(list.flatMap((flag) => flag.names.map((name) => plainWord(name, 'flag'))).join(' '));
-  const addValueArms = (list: FlagInfo[], path: string | null): void => {
-    const takingValue = list.filter((flag) => flag.valueName !== undefined);
-    if (takingValue.length > 0) valued.push(caseArm(takingValue.flatMap((flag) => flag.names.map((name) => flagPattern(path, name))), 'return 0'));
-    for (const flag of takingValue) {
-      const statement = offer(flag.values);
-      if (statement) values.push(caseArm(flag.names.map((name) => flagPattern(path, name)), statement));
-    }
-  };
+  const addValueArms = (list: FlagInfo[], path: string | null): void => valueArms(list, path, offer, valued, values);
   for (const node of tree.nodes) {
     const path = node.path;
     if (node.subcommands.length > 0) subs.push(caseArm([singleQuoted(path)], `echo ${singleQuoted(node.subcommands.map((sub) => plainWord(sub.name, 'command')).join(' '))}`));

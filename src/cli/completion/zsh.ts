@@ -1,5 +1,5 @@
 import type { CompletionTree, FlagInfo, ValueSource } from './tree.js';
-import { caseFunctions, flagPattern } from './bash.js';
+import { caseArm, caseFunctions, valueArms } from './bash.js';
 import { oneLine, plainWord, singleQuoted } from './shellQuote.js';
 
 function offer(values: ValueSource): string | undefined {
@@ -7,10 +7,6 @@ function offer(values: ValueSource): string | undefined {
   if (values.dynamic) return `_credits_dynamic ${values.dynamic}`;
   if (values.paths) return values.paths === 'directories' ? '_files -/' : '_files';
   return undefined;
-}
-
-function caseArm(patterns: string[], body: string): string {
-  return `    ${patterns.join('|')}) ${body} ;;`;
 }
 
 /** `name:description` words for _describe; a colon in the name would end it early. */
@@ -25,14 +21,7 @@ export function zshScript(tree: CompletionTree): string {
   const valued: string[] = [];
   const values: string[] = [];
   const args: string[] = [];
-  const addValueArms = (list: FlagInfo[], path: string | null): void => {
-    const takingValue = list.filter((flag) => flag.valueName !== undefined);
-    if (takingValue.length > 0) valued.push(caseArm(takingValue.flatMap((flag) => flag.names.map((name) => flagPattern(path, name))), 'return 0'));
-    for (const flag of takingValue) {
-      const statement = offer(flag.values);
-      if (statement) values.push(caseArm(flag.names.map((name) => flagPattern(path, name)), statement));
-    }
-  };
+  const addValueArms = (list: FlagInfo[], path: string | null): void => valueArms(list, path, offer, valued, values);
   for (const node of tree.nodes) {
     const path = node.path;
     if (node.subcommands.length > 0) {
