@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CreditsError, isCreditsError } from '../core/errors.js';
 import { parseUsageRecord, type UsageRecord } from '../core/usageRecord.js';
-import { emptyTotals, importBatch, recordUsage, type ImportItem } from '../store/ops/usage.js';
+import { emptyTotals, importAll, recordUsage, type ImportItem } from '../store/ops/usage.js';
 import type { PostedUsage } from '../store/ops/usagePoster.js';
 import { forbid, refusalFor, type Principal } from './auth.js';
 import type { ServerState } from './state.js';
@@ -104,7 +104,7 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
     });
     await checkUsers(state, principal, 'usage import', items.flatMap((item) => ('record' in item ? [item.record] : [])), { events: events.length });
     const totals = emptyTotals();
-    await importBatch(state.db, items, { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);
+    await importAll(state.db, [items], { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);
     if (!dryRun) {
       state.metrics.usage('accepted', totals.accepted);
       state.metrics.usage('duplicate', totals.duplicates);

@@ -41,10 +41,10 @@ function addProblem(totals: ImportTotals, problem: ImportProblem): void {
  */
 export async function importAll(
   db: Database,
-  batches: AsyncIterable<readonly ImportItem[]>,
+  batches: AsyncIterable<readonly ImportItem[]> | Iterable<readonly ImportItem[]>,
   options: { timeZone: string; actor: string; nowMs: number; dryRun: boolean },
   totals: ImportTotals,
-  onBatch: () => void,
+  onBatch: () => void = () => undefined,
 ): Promise<void> {
   if (!options.dryRun) {
     for await (const items of batches) {
@@ -69,10 +69,6 @@ export async function importAll(
  * counted and skipped; the rest of the batch commits. Events carry ids, so a batch that was
  * cut off by a crash and is posted again turns into duplicates, not double charges.
  */
-export async function importBatch(db: Database, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number; dryRun: boolean }, totals: ImportTotals): Promise<void> {
-  await db.write((tx) => postBatch(tx, items, options, totals), { dryRun: options.dryRun });
-}
-
 async function postBatch(tx: WriteTx, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number }, totals: ImportTotals): Promise<void> {
   const ledger = await LedgerWriter.open(tx);
   const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
