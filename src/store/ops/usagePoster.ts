@@ -10,7 +10,7 @@ import type { SqlValue, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { RateBook, type RateRow, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
-import { UsageDigest, usageEventLine } from '../usageDigest.js';
+import { UsageDigest } from '../usageDigest.js';
 import { queueEvent } from '../notify/outbox.js';
 
 export type PostedUsage = {
@@ -320,24 +320,22 @@ export class UsagePoster {
       this.bufferedRows.push(insertArgs);
     }
     this.ledger.addToBatch(entries);
-    this.digest.add(
-      usageEventLine({
-        eventId: record.eventId,
-        occurredAtMs,
-        userId: user.id,
-        departmentId: user.departmentId,
-        model: rate.model,
-        feature: record.feature,
-        inputTokens: record.inputTokens,
-        outputTokens: record.outputTokens,
-        toolCalls: record.toolCalls,
-        images: record.images,
-        imageSize: record.imageSize,
-        dbAccess,
-        costMillicredits: cost,
-        drawnFromOrgMillicredits: shortfall,
-      }),
-    );
+    this.digest.add({
+      eventId: record.eventId,
+      occurredAtMs,
+      userId: user.id,
+      departmentId: user.departmentId,
+      model: rate.model,
+      feature: record.feature,
+      inputTokens: record.inputTokens,
+      outputTokens: record.outputTokens,
+      toolCalls: record.toolCalls,
+      images: record.images,
+      imageSize: record.imageSize,
+      dbAccess,
+      costMillicredits: cost,
+      drawnFromOrgMillicredits: shortfall,
+    });
     for (const { key, rule, periodKey } of limitKeys) {
       const before = this.usedByLimitPeriod.get(key) ?? 0;
       this.usedByLimitPeriod.set(key, before + cost);
