@@ -161,9 +161,9 @@ export const usageEvents = sqliteTable(
     costMillicredits: integer('cost_millicredits').notNull(),
     drawnFromOrgMillicredits: integer('drawn_from_org_millicredits').notNull().default(0),
   },
-  // Few indexes: each one costs every one of a million imported rows, and reports read
-  // usage_daily. Transaction ids only grow, so their index is appended to, never reshuffled.
-  (table) => [uniqueIndex('usage_events_event_id').on(table.eventId), index('usage_events_transaction').on(table.transactionId)],
+  // One index: each one costs every one of a million imported rows. Reports read usage_daily and
+  // usage_batches, and verify walks the rows in id order, so no query looks events up by transaction.
+  (table) => [uniqueIndex('usage_events_event_id').on(table.eventId)],
 );
 
 /** Usage summed per local day, user, model and feature, kept in the same write as the event. */
