@@ -156,7 +156,7 @@ function readInputFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-type ImportTotals = { read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; problems: { line: number; eventId: string | null; code: string; message: string }[] };
+type ImportTotals = { read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; firstMalformedLine: number | null; problems: { line: number; eventId: string | null; code: string; message: string }[] };
 
 /**
  * `usage import` of a file too large for one request: whole lines in chunks (a CSV chunk gets
@@ -167,7 +167,7 @@ async function chunkedImport(config: Config, spec: CommandSpec, input: CommandIn
   const firstContent = lines.findIndex((line) => line.trim() !== '');
   const format = typeof input.options.format === 'string' ? input.options.format : ['.csv'].includes(extname(fileArgument).toLowerCase()) ? 'csv' : ['.jsonl', '.ndjson', '.json'].includes(extname(fileArgument).toLowerCase()) ? 'jsonl' : firstContent >= 0 && !lines[firstContent]!.trimStart().startsWith('{') ? 'csv' : 'jsonl';
   const header = format === 'csv' && firstContent >= 0 ? lines[firstContent]! : undefined;
-  const totals: ImportTotals = { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, problems: [] };
+  const totals: ImportTotals = { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, firstMalformedLine: null, problems: [] };
   let timeZone = 'UTC';
   let dryRun = false;
   let start = 0;
@@ -201,6 +201,7 @@ async function chunkedImport(config: Config, spec: CommandSpec, input: CommandIn
     totals.refused += data.refused ?? 0;
     totals.malformed += data.malformed ?? 0;
     totals.acceptedMillicredits += data.acceptedMillicredits ?? 0;
+    if (typeof data.firstMalformedLine === 'number') totals.firstMalformedLine ??= data.firstMalformedLine + offset;
     for (const problem of data.problems ?? []) {
       if (totals.problems.length >= 1000) break;
       const line = problem.line + offset;
@@ -213,7 +214,7 @@ async function chunkedImport(config: Config, spec: CommandSpec, input: CommandIn
   io.progress(null);
   const data = { file: fileArgument, dryRun, ...totals };
   if (totals.malformed > 0) {
-    const first = totals.problems.find((problem) => problem.code.startsWith('INVALID'))?.line ?? '?';
+    const first = totals.firstMalformedLine ?? totals.problems.find((problem) => problem.code.startsWith('INVALID'))?.line ?? '?';
     return { timeZone, output: { view: 'import', data, failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${first}`, { hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless' }) } };
   }
   if (totals.refused > 0) {

@@ -21,12 +21,22 @@ export async function recordUsage(db: Database, request: MutationRequest, record
 
 export type ImportItem = { line: number; record: UsageRecord } | { line: number; error: CreditsError };
 export type ImportProblem = { line: number; eventId: string | null; code: string; message: string };
-export type ImportTotals = { read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; problems: ImportProblem[] };
+export type ImportTotals = {
+  read: number;
+  accepted: number;
+  duplicates: number;
+  refused: number;
+  malformed: number;
+  acceptedMillicredits: number;
+  /** Kept apart from problems, which stop at MAX_REPORTED_PROBLEMS: a thousand refusals may come first. */
+  firstMalformedLine: number | null;
+  problems: ImportProblem[];
+};
 
 export const MAX_REPORTED_PROBLEMS = 1000;
 
 export function emptyTotals(): ImportTotals {
-  return { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, problems: [] };
+  return { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, firstMalformedLine: null, problems: [] };
 }
 
 function addProblem(totals: ImportTotals, problem: ImportProblem): void {
@@ -79,6 +89,7 @@ async function postBatch(tx: WriteTx, items: readonly ImportItem[], options: { t
     totals.read += 1;
     if ('error' in item) {
       totals.malformed += 1;
+      totals.firstMalformedLine ??= item.line;
       addProblem(totals, { line: item.line, eventId: null, code: item.error.code, message: item.error.message });
       continue;
     }
