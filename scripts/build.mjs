@@ -83,6 +83,22 @@ await build({
   logLevel: 'warning',
 });
 
+// The parse thread of a large `usage import` (src/cli/importThread.ts): a small script of its
+// own, found beside the bundle. It starts once per import, so it needs no code cache.
+await build({
+  entryPoints: { importWorker: 'src/cli/importWorker.ts' },
+  outfile: 'dist/importWorker.cjs',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: 'linked',
+  define: { 'import.meta.url': '__credits_module_url' },
+  banner: { js: "const __credits_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+
 const bundle = readFileSync(new URL(`../dist/${BUNDLE_NAME}`, import.meta.url), 'utf8');
 // A dynamic import() left in the bundle would need vm's experimental module loader (it warns on stderr).
 if (/\bimport\(/.test(bundle.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/g, '""'))) throw new Error(`dist/${BUNDLE_NAME} still holds a dynamic import()`);

@@ -1,6 +1,7 @@
 import { isAscii } from 'node:buffer';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, fstatSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { CreditsError, isCreditsError } from '../core/errors.js';
 import { parseUsageRecord, USAGE_FIELDS } from '../core/usageRecord.js';
@@ -15,17 +16,6 @@ function badFile(message: string, hint?: string): CreditsError {
   return new CreditsError('INVALID_INPUT_FILE', message, hint === undefined ? {} : { hint });
 }
 
-function openSource(input: Readable | string): Readable {
-  if (typeof input !== 'string') return input;
-  let isFile: boolean;
-  try {
-    isFile = statSync(input).isFile();
-  } catch {
-    throw badFile(`FILE "${input}" does not exist`, 'give the path of a .jsonl or .csv file, or - to read standard input');
-  }
-  if (!isFile) throw badFile(`FILE "${input}" is not a file`, 'give the path of a .jsonl or .csv file, or - to read standard input');
-  return createReadStream(input, { highWaterMark: 1 << 20 });
-}
 
 function formatFromName(input: Readable | string): ImportFormat | undefined {
   if (typeof input !== 'string') return undefined;
@@ -42,7 +32,7 @@ function formatFromName(input: Readable | string): ImportFormat | undefined {
  * faster than a streaming UTF-8 decoder. Invalid UTF-8 decodes to U+FFFD, which with NUL bytes
  * marks a binary file.
  */
-async function* lineChunks(stream: Readable, sourceName: string): AsyncGenerator<string[]> {
+async function* lineChunks(chunks: AsyncIterable<Buffer | string>, sourceName: string): AsyncGenerator<string[]> {
   let pending: Buffer = Buffer.alloc(0);
   const decode = (bytes: Buffer): string => {
     if (bytes.indexOf(0) !== -1) throw notText(sourceName);
@@ -51,8 +41,8 @@ async function* lineChunks(stream: Readable, sourceName: string): AsyncGenerator
     if (text.includes('\uFFFD')) throw notText(sourceName);
     return text;
   };
-  for await (const chunk of stream) {
-    const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+  for await (const chunk of chunks) {
+    const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     const lastNewline = bytes.lastIndexOf(NEWLINE);
     if (lastNewline === -1) {
       pending = pending.length === 0 ? bytes : Buffer.concat([pending, bytes]);
@@ -148,52 +138,124 @@ function sniff(firstLine: string): ImportFormat {
   return firstLine.trimStart().startsWith('{') ? 'jsonl' : 'csv';
 }
 
+/** What parsing a source needs besides its bytes: plain data, so the parse thread gets it too. */
+export type ParseOptions = { timeZone: string; format: ImportFormat | undefined; sourceName: string };
+
 /**
- * Reads usage events from a file or stream, in batches of at most IMPORT_BATCH_SIZE, each item
- * a parsed record or the error of its line. Streams: memory holds one batch, whatever the size.
+ * Parses the bytes of an import into batches of at most IMPORT_BATCH_SIZE, each item a parsed
+ * record or the error of its line. Holds one batch and one chunk, whatever the size.
  */
-export async function* readUsageSource(input: Readable | string, options: { timeZone: string; format?: ImportFormat }): AsyncGenerator<ImportItem[]> {
-  const stream = openSource(input);
-  let format = options.format ?? formatFromName(input);
+export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<ImportItem[]> {
+  let format = options.format;
   let parse: LineParser | undefined;
   let batch: ImportItem[] = [];
   let lineNumber = 0;
   let sawContent = false;
   const parseOptions = { timeZone: options.timeZone, requireEventId: true, fieldNames: 'fields' } as const;
-  try {
-    for await (const chunk of lineChunks(stream, typeof input === 'string' ? `FILE "${input}"` : 'standard input')) {
-      for (const rawLine of chunk) {
-        lineNumber += 1;
-        let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-        // Windows tools start UTF-8 files with a byte order mark; it is not part of the first line.
-        if (lineNumber === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
-        if (line.trim() === '') continue;
-        if (!parse) {
-          format ??= sniff(line);
-          sawContent = true;
-          if (format === 'csv') {
-            parse = csvParser(line);
-            continue;
-          }
-          parse = jsonParser();
+  for await (const chunk of lineChunks(chunks, options.sourceName)) {
+    for (const rawLine of chunk) {
+      lineNumber += 1;
+      let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+      // Windows tools start UTF-8 files with a byte order mark; it is not part of the first line.
+      if (lineNumber === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
+      if (line.trim() === '') continue;
+      if (!parse) {
+        format ??= sniff(line);
+        sawContent = true;
+        if (format === 'csv') {
+          parse = csvParser(line);
+          continue;
         }
-        try {
-          const raw = parse(line, lineNumber);
-          batch.push({ line: lineNumber, record: parseUsageRecord(raw, parseOptions) });
-        } catch (error) {
-          if (!isCreditsError(error)) throw error;
-          const message = error.code === 'INVALID_INPUT_FILE' ? `line ${lineNumber} ${error.message}` : `line ${lineNumber}: ${error.message}`;
-          batch.push({ line: lineNumber, error: new CreditsError('INVALID_INPUT_FILE', message, error.hint === undefined ? {} : { hint: error.hint }) });
-        }
-        if (batch.length >= IMPORT_BATCH_SIZE) {
-          yield batch;
-          batch = [];
-        }
+        parse = jsonParser();
+      }
+      try {
+        const raw = parse(line, lineNumber);
+        batch.push({ line: lineNumber, record: parseUsageRecord(raw, parseOptions) });
+      } catch (error) {
+        if (!isCreditsError(error)) throw error;
+        const message = error.code === 'INVALID_INPUT_FILE' ? `line ${lineNumber} ${error.message}` : `line ${lineNumber}: ${error.message}`;
+        batch.push({ line: lineNumber, error: new CreditsError('INVALID_INPUT_FILE', message, error.hint === undefined ? {} : { hint: error.hint }) });
+      }
+      if (batch.length >= IMPORT_BATCH_SIZE) {
+        yield batch;
+        batch = [];
       }
     }
-  } finally {
-    if (typeof input === 'string') stream.destroy();
   }
-  if (!sawContent) throw badFile(typeof input === 'string' ? `FILE "${input}" is empty` : 'standard input is empty', 'import JSON lines or CSV with at least one event');
+  if (!sawContent) throw badFile(`${options.sourceName} is empty`, 'import JSON lines or CSV with at least one event');
   if (batch.length > 0) yield batch;
+}
+
+/**
+ * Reads usage events from a file, `-` (standard input) or a stream, in batches (see
+ * parseUsageChunks). A large file, or a pipe, is read and parsed on a second thread while this
+ * one posts (importThread.ts): reading and checking the lines was a third of an import's time,
+ * and machines have two cores.
+ */
+export function openUsageSource(input: Readable | string, options: { timeZone: string; format?: ImportFormat }): UsageSource {
+  const parseOptions: ParseOptions = {
+    timeZone: options.timeZone,
+    format: options.format ?? formatFromName(input),
+    sourceName: typeof input !== 'string' || input === '-' ? 'standard input' : `FILE "${input}"`,
+  };
+  const source = typeof input === 'string' ? sourceOf(input) : undefined;
+  const workerPath = source !== undefined && wantsThread(source) ? parseWorkerPath() : undefined;
+  if (workerPath !== undefined && source !== undefined) return { parser: 'thread', batches: threadBatches(workerPath, source.path, parseOptions) };
+  return { parser: 'inline', batches: inlineBatches(input, parseOptions) };
+}
+
+/** The batches of a source, and where they are parsed: on a second thread or on this one. */
+export type UsageSource = { parser: 'thread' | 'inline'; batches: AsyncGenerator<ImportItem[]> };
+
+async function* threadBatches(workerPath: string, path: string | null, options: ParseOptions): AsyncGenerator<ImportItem[]> {
+  const { parseInThread } = await import('./importThread.js');
+  yield* parseInThread(workerPath, path, options);
+}
+
+async function* inlineBatches(input: Readable | string, options: ParseOptions): AsyncGenerator<ImportItem[]> {
+  const stream = typeof input !== 'string' ? input : input === '-' ? process.stdin : openStream(input);
+  try {
+    yield* parseUsageChunks(stream, options);
+  } finally {
+    if (typeof input === 'string' && input !== '-') stream.destroy();
+  }
+}
+
+/** A file to read by path, or standard input (path null): checked here, so a wrong path fails before any thread starts. */
+type Source = { path: string | null; sizeBytes: number | null };
+
+function sourceOf(input: string): Source {
+  if (input === '-') {
+    const stats = fstatSync(0);
+    return { path: null, sizeBytes: stats.isFile() ? stats.size : null };
+  }
+  let stats;
+  try {
+    stats = statSync(input);
+  } catch {
+    throw badFile(`FILE "${input}" does not exist`, 'give the path of a .jsonl or .csv file, or - to read standard input');
+  }
+  if (!stats.isFile()) throw badFile(`FILE "${input}" is not a file`, 'give the path of a .jsonl or .csv file, or - to read standard input');
+  return { path: input, sizeBytes: stats.size };
+}
+
+/** Opens a checked source (see sourceOf); also used by the parse thread. */
+export function openStream(path: string | null): Readable {
+  return path === null ? createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1 << 20 }) : createReadStream(path, { highWaterMark: 1 << 20 });
+}
+
+/** Below this many bytes starting a thread costs more than it saves; a pipe's size is unknown, so it gets one. */
+const PARSE_THREAD_MIN_BYTES = 1 << 20;
+
+/** CREDITS_IMPORT_THREAD: on (always parse on a second thread), off (never), else by size. */
+function wantsThread(source: Source): boolean {
+  const mode = process.env.CREDITS_IMPORT_THREAD;
+  if (mode === 'on' || mode === 'off') return mode === 'on';
+  return source.sizeBytes === null || source.sizeBytes >= PARSE_THREAD_MIN_BYTES;
+}
+
+/** The built parse thread's script, beside the CLI bundle; absent when running from the sources. */
+function parseWorkerPath(): string | undefined {
+  const path = fileURLToPath(new URL('./importWorker.cjs', import.meta.url));
+  return existsSync(path) ? path : undefined;
 }

@@ -110,11 +110,11 @@ const pass: Policy = async ({ input }) => ({ input });
 /** Every user named in an uploaded usage file must belong to the department. */
 const importUsers: Policy = async ({ db, scope, input, uploadPath, timeZone }) => {
   if (uploadPath === undefined) return { input };
-  const { readUsageSource } = await import('../cli/importSource.js');
+  const { openUsageSource } = await import('../cli/importSource.js');
   const format = typeof input.options.format === 'string' ? (input.options.format as 'jsonl' | 'csv') : undefined;
   const emails = new Set<string>();
   try {
-    for await (const batch of readUsageSource(uploadPath, { timeZone, ...(format ? { format } : {}) })) {
+    for await (const batch of openUsageSource(uploadPath, { timeZone, ...(format ? { format } : {}) }).batches) {
       for (const item of batch) if ('record' in item) emails.add(item.record.user.toLowerCase());
     }
   } catch (error) {

@@ -68,11 +68,11 @@ export const usageCommands: CommandSpec[] = [
       const file = input.args[0] ?? '-';
       const format = stringOption(input, 'format') as 'jsonl' | 'csv' | undefined;
       const dryRun = flagOption(input, 'dryRun');
-      const { readUsageSource } = await import('../importSource.js');
+      const { openUsageSource } = await import('../importSource.js');
       const totals = emptyTotals();
       const options = { timeZone: settings.timeZone, actor: context.config.actor, nowMs: context.nowMs, dryRun };
-      const source = readUsageSource(file === '-' ? process.stdin : file, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
-      await importAll(db, source, options, totals, () =>
+      const source = openUsageSource(file, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
+      await importAll(db, source.batches, options, totals, () =>
         context.progress(`imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`),
       );
       context.progress(null);
@@ -82,9 +82,9 @@ export const usageCommands: CommandSpec[] = [
         const request = { ...context.mutation(input, { file, format: format ?? null }), idempotencyKey: undefined };
         await runMutation(db, request, async () => ({ accepted: totals.accepted }));
       }
-      const data = { file, dryRun, ...totals };
+      const data = { file, dryRun, parser: source.parser, ...totals };
       if (totals.malformed > 0) {
-        return { view: 'import', data, failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${totals.problems.find((problem) => problem.code === 'INVALID_INPUT_FILE' || problem.code.startsWith('INVALID'))?.line ?? '?'}`, { hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless' }) };
+        return { view: 'import', data, failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${totals.firstMalformedLine}`, { hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless' }) };
       }
       if (totals.refused > 0) {
         return { view: 'import', data, failure: new CreditsError('EVENTS_REFUSED', `${totals.refused} event(s) were refused by a ledger rule (credits or limits)`, { hint: 'see the problems listed; the other events were posted' }) };
