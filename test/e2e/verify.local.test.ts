@@ -123,4 +123,21 @@ describe('credits verify on a local ledger changed outside credits', () => {
     // The usage posting is being reworked (a batch becomes one transaction): only the verdict is pinned here.
     expectIntegrityFailure(await verify(path));
   });
+
+  it('passes a ledger written before the usage2 digest (0.1.0, text digest), and still catches an edit of its events', async () => {
+    // test/fixtures/ledger-0.1-text-digest.db: written by commit 3bfd384 (init, a package, a transfer, `usage record`, an import of two events).
+    const fixture = join(import.meta.dirname, '..', 'fixtures', 'ledger-0.1-text-digest.db');
+    const untouched = join(copies, 'legacy.db');
+    copyFileSync(fixture, untouched);
+    const passed = await verify(untouched);
+    expect(passed.exitCode).toBe(0);
+    expect(passed.json<VerifyReport & { transactions: number }>()).toMatchObject({ ok: true, transactions: 4, problems: [] });
+
+    const edited = join(copies, 'legacy-edited.db');
+    copyFileSync(fixture, edited);
+    tamper(edited, (db) => {
+      expect(db.prepare("UPDATE usage_events SET input_tokens = input_tokens + 1 WHERE event_id = 'i1'").run().changes).toBe(1);
+    });
+    expectIntegrityFailure(await verify(edited), 4);
+  });
 });
