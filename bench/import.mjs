@@ -106,7 +106,7 @@ export async function importLocal() {
         ratio,
         target: '>= 0.25x raw',
         meets: !imported.failed && ratio >= 0.25,
-        note: `import wall time ${(imported.wallMs / 1000).toFixed(1)} s for the whole command (start-up, parsing, pricing, posting); raw rate is the insert loop alone, best of two runs (${rawBefore.perSecond.toFixed(0)} before, ${rawAfter.perSecond.toFixed(0)} after).${problemNote}`,
+        note: `import wall time ${(imported.wallMs / 1000).toFixed(1)} s for the whole command (start-up, parsing on a second thread, pricing, posting; parser: ${imported.summary?.parser ?? 'unknown'}); raw rate is the insert loop alone, best of two runs (${rawBefore.perSecond.toFixed(0)} before, ${rawAfter.perSecond.toFixed(0)} after).${problemNote}`,
       }),
       row({
         name: `usage import, local ledger: peak memory (${count.toLocaleString('en-US')} events)`,

@@ -8,12 +8,14 @@ import { TARGET, balanceOf, removeDir, seededLedger, type Ledger, type RunResult
 type ImportReport = {
   file: string;
   dryRun: boolean;
+  parser: 'thread' | 'inline';
   read: number;
   accepted: number;
   duplicates: number;
   refused: number;
   malformed: number;
   acceptedMillicredits: number;
+  firstMalformedLine: number | null;
   problems: { line: number; eventId: string | null; code: string; message: string }[];
 };
 
@@ -150,12 +152,15 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     expect(report(result)).toEqual({
       file: join(dir, 'priced.jsonl'),
       dryRun: false,
+      // A small file is parsed on the posting thread; a pipe on a second one (README, Usage import files).
+      parser: 'inline',
       read: events.length,
       accepted: events.length,
       duplicates: 0,
       refused: 0,
       malformed: 0,
       acceptedMillicredits: sumOf(events),
+      firstMalformedLine: null,
       problems: [],
     });
 
@@ -220,7 +225,7 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     expect(errorOf(result).code).toBe('INVALID_INPUT_FILE');
     expect(errorOf(result).message).toContain('line 2');
     const data = report(result);
-    expect(data).toMatchObject({ read: 9, accepted: 3, duplicates: 0, refused: 0, malformed: 6, acceptedMillicredits: sumOf(good) });
+    expect(data).toMatchObject({ read: 9, accepted: 3, duplicates: 0, refused: 0, malformed: 6, acceptedMillicredits: sumOf(good), firstMalformedLine: 2 });
     expect(data.problems.map((problem) => [problem.line, problem.code])).toEqual([2, 5, 6, 7, 8, 9].map((line) => [line, 'INVALID_INPUT_FILE']));
     const message = (line: number): string => data.problems.find((problem) => problem.line === line)!.message;
     expect(message(2)).toContain('JSON');
@@ -251,6 +256,16 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     expect(plain.stderr).toContain('[INVALID_INPUT_FILE]');
     expect(plain.stderr).toContain('line 2');
     expect(await balanceOf(ledger, 'Engineering')).toBe(before - sumOf(good) - sumOf(goodCsv));
+  });
+
+  it('names the first malformed line even when more than the 1,000 listed problems came before it', async () => {
+    const refusedFirst = Array.from({ length: 1_001 }, (_unused, index) => JSON.stringify({ eventId: `nobody-${index}`, user: 'nobody@example.com', model: 'gpt-4o', inputTokens: 10 }));
+    const result = await usageImport(file('many-refusals.jsonl', `${refusedFirst.join('\n')}\n{"eventId":"cut-off","user":\n`), ['--json']);
+    expect(result.exitCode).toBe(2);
+    const data = report(result);
+    expect(data).toMatchObject({ read: 1_002, refused: 1_001, malformed: 1, firstMalformedLine: 1_002 });
+    expect(data.problems).toHaveLength(1_000);
+    expect(errorOf(result).message).toContain('the first is line 1002');
   });
 
   it('posts the other events when some are refused by a limit or an empty department (exit 3, EVENTS_REFUSED)', async () => {
@@ -338,7 +353,7 @@ describe(`usage import on a ${TARGET} ledger`, () => {
 
     const json = await usageImport('-', ['--json'], jsonLines(viaJson));
     expect(json.exitCode).toBe(0);
-    expect(report(json)).toEqual({ file: '-', dryRun: false, read: 2, accepted: 2, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: sumOf(viaJson), problems: [] });
+    expect(report(json)).toEqual({ file: '-', dryRun: false, parser: 'thread', read: 2, accepted: 2, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: sumOf(viaJson), firstMalformedLine: null, problems: [] });
     const csv = await usageImport('-', ['--format', 'csv', '--json'], csvText(viaCsv));
     expect(csv.exitCode).toBe(0);
     expect(report(csv)).toMatchObject({ file: '-', read: 2, accepted: 2, acceptedMillicredits: sumOf(viaCsv) });
