@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import { createReadStream, existsSync, fstatSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
@@ -227,7 +228,8 @@ type Source = { path: string | null; sizeBytes: number | null };
 function sourceOf(input: string): Source {
   if (input === '-') {
     const stats = fstatSync(0);
-    return { path: null, sizeBytes: stats.isFile() ? stats.size : null };
+    // A terminal is read on this thread (process.stdin knows terminals); a pipe's size is unknown.
+    return { path: null, sizeBytes: stats.isFile() ? stats.size : stats.isCharacterDevice() ? 0 : null };
   }
   let stats;
   try {
@@ -241,7 +243,12 @@ function sourceOf(input: string): Source {
 
 /** Opens a checked source (see sourceOf); also used by the parse thread. */
 export function openStream(path: string | null): Readable {
-  return path === null ? createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1 << 20 }) : createReadStream(path, { highWaterMark: 1 << 20 });
+  if (path !== null) return createReadStream(path, { highWaterMark: 1 << 20 });
+  // A pipe may be non-blocking (spawnSync's input is): read through libuv's stream, which waits
+  // for data, rather than fs.read, which then fails with EAGAIN.
+  const stats = fstatSync(0);
+  if (stats.isFIFO() || stats.isSocket()) return new Socket({ fd: 0, readable: true, writable: false });
+  return createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1 << 20 });
 }
 
 /** Below this many bytes starting a thread costs more than it saves; a pipe's size is unknown, so it gets one. */

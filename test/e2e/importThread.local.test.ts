@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, seededLedger, type Ledger, type RunResult } from '../helpers/cli.js';
+import { BIN, removeDir, seededLedger, type Ledger, type RunResult } from '../helpers/cli.js';
 
 // A large import is parsed on a second thread (src/cli/importThread.ts). The thread must change
 // nothing a user sees: the same report, line numbers, refusals, errors and ledger as parsing on
@@ -105,6 +106,18 @@ describe('usage import on a second parse thread', () => {
     expect(withoutParser(fromStdin.on.json())).toEqual(withoutParser(fromStdin.off.json()));
     expect(fromStdin.on.json<ImportReport>()).toMatchObject({ parser: 'thread', accepted: 6_000 });
     expect(fromStdin.balances[0]).toEqual(fromStdin.balances[1]);
+  });
+
+  it("reads a non-blocking pipe on the thread (node's spawnSync input is one)", async () => {
+    const ledger = await seededLedger('local');
+    ledgers.push(ledger);
+    await ledger.ok(['transfer', '5000', '--from', 'org', '--to', 'Engineering']);
+    await ledger.ok(['transfer', '5000', '--from', 'org', '--to', 'Marketing']);
+    const input = `${eventLines(8_000, 'p').join('\n')}\n`;
+    const result = spawnSync(process.execPath, [BIN, '--db', ledger.location, 'usage', 'import', '-', '--json'], { input, encoding: 'utf8', env: { ...process.env, CI: '1' }, timeout: 60_000 });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ parser: 'thread', read: 8_000, accepted: 8_000, malformed: 0 });
   });
 
   it('stops at binary bytes or an over-long line past the first batch as one thread does: same error, same events kept', async () => {
