@@ -222,23 +222,31 @@ async function* inlineBatches(input: Readable | string, options: ParseOptions): 
   }
 }
 
-/** A file to read by path, or standard input (path null): checked here, so a wrong path fails before any thread starts. */
-type Source = { path: string | null; sizeBytes: number | null };
+/**
+ * A file to read by path, or standard input (path null), checked here so that a wrong path fails
+ * before any thread starts. A pipe's size is unknown; a terminal is read on this thread, where
+ * process.stdin knows terminals.
+ */
+type Source = { path: string | null; sizeBytes: number | null; terminal: boolean };
 
 function sourceOf(input: string): Source {
   if (input === '-') {
     const stats = fstatSync(0);
-    // A terminal is read on this thread (process.stdin knows terminals); a pipe's size is unknown.
-    return { path: null, sizeBytes: stats.isFile() ? stats.size : stats.isCharacterDevice() ? 0 : null };
+    return { path: null, sizeBytes: stats.isFile() ? stats.size : null, terminal: stats.isCharacterDevice() };
   }
+  return { path: input, sizeBytes: checkedInputFile(input), terminal: false };
+}
+
+/** The size of the import file at `path`, or INVALID_INPUT_FILE when there is no such file (also for remote mode). */
+export function checkedInputFile(path: string): number {
   let stats;
   try {
-    stats = statSync(input);
+    stats = statSync(path);
   } catch {
-    throw badFile(`FILE "${input}" does not exist`, 'give the path of a .jsonl or .csv file, or - to read standard input');
+    throw badFile(`FILE "${path}" does not exist`, 'give the path of a .jsonl or .csv file, or - to read standard input');
   }
-  if (!stats.isFile()) throw badFile(`FILE "${input}" is not a file`, 'give the path of a .jsonl or .csv file, or - to read standard input');
-  return { path: input, sizeBytes: stats.size };
+  if (!stats.isFile()) throw badFile(`FILE "${path}" is not a file`, 'give the path of a .jsonl or .csv file, or - to read standard input');
+  return stats.size;
 }
 
 /** Opens a checked source (see sourceOf); also used by the parse thread. */
@@ -251,13 +259,14 @@ export function openStream(path: string | null): Readable {
   return createReadStream('', { fd: 0, autoClose: false, highWaterMark: 1 << 20 });
 }
 
-/** Below this many bytes starting a thread costs more than it saves; a pipe's size is unknown, so it gets one. */
+/** Below this many bytes starting a thread costs more than it saves. */
 const PARSE_THREAD_MIN_BYTES = 1 << 20;
 
-/** CREDITS_IMPORT_THREAD: on (always parse on a second thread), off (never), else by size. */
+/** CREDITS_IMPORT_THREAD: on (always parse on a second thread), off (never), else a pipe or a large file. */
 function wantsThread(source: Source): boolean {
   const mode = process.env.CREDITS_IMPORT_THREAD;
   if (mode === 'on' || mode === 'off') return mode === 'on';
+  if (source.terminal) return false;
   return source.sizeBytes === null || source.sizeBytes >= PARSE_THREAD_MIN_BYTES;
 }
 

@@ -1,9 +1,11 @@
 import { nodeCrypto } from '../store/nodeCrypto.js';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError, EXIT_CODE_BY_ERROR_CODE, type ErrorCode } from '../core/errors.js';
+import { checkedInputFile } from './importSource.js';
 import { checkOutputPath, writeFileAtomic } from './output.js';
+import type { ImportTotals } from '../store/ops/usage.js';
 import type { CommandInput, CommandOutput, CommandSpec } from './spec.js';
 
 /**
@@ -146,17 +148,10 @@ async function readStandardInput(): Promise<string> {
 }
 
 function readInputFile(path: string): string {
-  let isFile = false;
-  try {
-    isFile = statSync(path).isFile();
-  } catch {
-    throw new CreditsError('INVALID_INPUT_FILE', `FILE "${path}" does not exist`, { hint: 'give the path of a .jsonl or .csv file, or - to read standard input' });
-  }
-  if (!isFile) throw new CreditsError('INVALID_INPUT_FILE', `FILE "${path}" is not a file`, { hint: 'give the path of a .jsonl or .csv file, or - to read standard input' });
+  checkedInputFile(path);
   return readFileSync(path, 'utf8');
 }
 
-type ImportTotals = { read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; firstMalformedLine: number | null; problems: { line: number; eventId: string | null; code: string; message: string }[] };
 
 /**
  * `usage import` of a file too large for one request: whole lines in chunks (a CSV chunk gets
