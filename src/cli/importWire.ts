@@ -2,6 +2,7 @@ import { CreditsError, type ErrorCode } from '../core/errors.js';
 import { FEATURES, IMAGE_SIZES } from '../core/rateCard.js';
 import type { UsageRecord } from '../core/usageRecord.js';
 import type { ImportItem } from '../store/ops/usage.js';
+import type { ParseOptions } from './importSource.js';
 
 /**
  * One batch of parsed import lines as the parse thread sends it to the posting thread. Structured
@@ -19,8 +20,8 @@ export type WireBatch = {
   errors: { code: ErrorCode; message: string; hint: string | undefined }[];
 };
 
-/** Per line: line number, kind (record or error index), user, model, feature, image size, counts, flags, time. */
-const SLOTS = 11;
+/** Per line: line number, kind (0 a record, else 1 + its error's index), user, model, feature, image size, four counts, db access, time. */
+const SLOTS = 12;
 const featureIndex = new Map<string, number>(FEATURES.map((feature, index) => [feature, index]));
 const imageSizeIndex = new Map<string, number>(IMAGE_SIZES.map((size, index) => [size, index]));
 
@@ -61,8 +62,9 @@ export function encodeBatch(items: readonly ImportItem[]): WireBatch {
     numbers[at + 6] = record.inputTokens;
     numbers[at + 7] = record.outputTokens;
     numbers[at + 8] = record.toolCalls;
-    numbers[at + 9] = record.images + (record.dbAccess ? 0.5 : 0);
-    numbers[at + 10] = record.occurredAtMs ?? Number.NaN;
+    numbers[at + 9] = record.images;
+    numbers[at + 10] = record.dbAccess ? 1 : 0;
+    numbers[at + 11] = record.occurredAtMs ?? Number.NaN;
     eventIds[item] = record.eventId;
   }
   return { count: items.length, numbers, eventIds, users, models, errors };
@@ -80,9 +82,7 @@ export function decodeBatch(batch: WireBatch): ImportItem[] {
       items[item] = { line, error: new CreditsError(error.code, error.message, error.hint === undefined ? {} : { hint: error.hint }) };
       continue;
     }
-    const imagesAndFlag = numbers[at + 9]!;
-    const images = Math.floor(imagesAndFlag);
-    const occurredAtMs = numbers[at + 10]!;
+    const occurredAtMs = numbers[at + 11]!;
     const record: UsageRecord = {
       user: users[numbers[at + 2]!]!,
       model: models[numbers[at + 3]!]!,
@@ -90,9 +90,9 @@ export function decodeBatch(batch: WireBatch): ImportItem[] {
       outputTokens: numbers[at + 7]!,
       toolCalls: numbers[at + 8]!,
       feature: FEATURES[numbers[at + 4]!]!,
-      images,
+      images: numbers[at + 9]!,
       imageSize: IMAGE_SIZES[numbers[at + 5]!]!,
-      dbAccess: imagesAndFlag !== images,
+      dbAccess: numbers[at + 10] === 1,
       eventId: eventIds[item]!,
       occurredAtMs: Number.isNaN(occurredAtMs) ? null : occurredAtMs,
     };
@@ -105,6 +105,6 @@ export function decodeBatch(batch: WireBatch): ImportItem[] {
 export const PARSED_AHEAD = 2;
 
 /** What the parse thread is started with: the file to read (null: standard input) and how to parse it. */
-export type ParserInput = { path: string | null; options: { timeZone: string; format: 'jsonl' | 'csv' | undefined; sourceName: string } };
+export type ParserInput = { path: string | null; options: ParseOptions };
 /** Parse thread to posting thread: a batch, the end, or why it stopped. The posting thread answers each batch with an ack. */
 export type FromParser = { type: 'batch'; batch: WireBatch } | { type: 'done' } | { type: 'fail'; code: ErrorCode; message: string; hint: string | undefined };
