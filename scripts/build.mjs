@@ -59,44 +59,42 @@ const directSqliteAddon = {
   },
 };
 
-await build({
-  entryPoints: { credits: 'src/main.ts' },
-  outfile: `dist/${BUNDLE_NAME}`,
+/** What both CommonJS scripts share: Node 20, minified, and import.meta.url (which CommonJS lacks) from __filename. */
+const COMMONJS_FOR_NODE = {
   bundle: true,
   platform: 'node',
   target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: 'linked',
+  banner: { js: "const __credits_module_url = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+};
+
+await build({
+  ...COMMONJS_FOR_NODE,
+  entryPoints: { credits: 'src/main.ts' },
+  outfile: `dist/${BUNDLE_NAME}`,
   // CommonJS: a vm.Script with a code cache cannot hold ES modules. esbuild turns each import()
   // into a lazy require of code kept in the bundle, so nothing loads before it is used.
-  format: 'cjs',
   // External packages too: each import() becomes a require() (every one of them ships CommonJS).
   supported: { 'dynamic-import': false },
-  // Less text to read, hash and deserialise at every start; the source map names things again.
-  minify: true,
+  // Minified: less text to read, hash and deserialise at every start; the source map names things again.
   keepNames: false,
   // Only ASCII (non-ASCII is escaped), so the launcher may read it as latin1, 3x faster than utf8.
   charset: 'ascii',
-  sourcemap: 'linked',
   plugins: [lazyCommanderChildProcess, directSqliteAddon],
   external: ['better-sqlite3/build/*', '@libsql/client', 'pdfkit', '@inquirer/prompts', 'drizzle-orm', 'drizzle-orm/*', 'nodemailer', 'fastify'],
   define: { CREDITS_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__credits_module_url' },
-  banner: { js: "const __credits_module_url = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
 });
 
 // The parse thread of a large `usage import` (src/cli/importThread.ts): a small script of its
 // own, found beside the bundle. It starts once per import, so it needs no code cache.
 await build({
+  ...COMMONJS_FOR_NODE,
   entryPoints: { importWorker: 'src/cli/importWorker.ts' },
   outfile: 'dist/importWorker.cjs',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  sourcemap: 'linked',
   define: { 'import.meta.url': '__credits_module_url' },
-  banner: { js: "const __credits_module_url = require('node:url').pathToFileURL(__filename).href;" },
-  logLevel: 'warning',
 });
 
 const bundle = readFileSync(new URL(`../dist/${BUNDLE_NAME}`, import.meta.url), 'utf8');
