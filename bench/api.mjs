@@ -43,7 +43,10 @@ function percentile(sorted, fraction) {
 async function startServe(db) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [CLI, '--db', db, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], { env: CHILD_ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, '--db', db, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], {
+    env: CHILD_ENV,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const deadline = Date.now() + 30_000;
@@ -80,7 +83,14 @@ function client(url, token, sockets) {
       const started = nowMs();
       return new Promise((resolve, reject) => {
         const call = request(
-          { host: target.hostname, port: target.port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length, authorization: `Bearer ${token}` } },
+          {
+            host: target.hostname,
+            port: target.port,
+            path,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': payload.length, authorization: `Bearer ${token}` },
+          },
           (response) => {
             const chunks = [];
             response.on('data', (chunk) => chunks.push(chunk));
@@ -137,7 +147,11 @@ async function drive(count, concurrency, send) {
 async function measure(label, seedDb, serveDb, { singles, concurrency, batches, batchConcurrency }) {
   const users = userEmails();
   log(`${label}: seeding`);
-  seedLedger(seedDb, { departments: DEPARTMENTS, usersPerDepartment: USERS_PER_DEPARTMENT, creditsPerDepartment: creditsPerDepartment(singles + batches * 1000 + 1000) });
+  seedLedger(seedDb, {
+    departments: DEPARTMENTS,
+    usersPerDepartment: USERS_PER_DEPARTMENT,
+    creditsPerDepartment: creditsPerDepartment(singles + batches * 1000 + 1000),
+  });
   const token = cli(seedDb, ['token', 'create', '--role', 'usage-writer', '--name', 'bench', '--json']).token;
   const server = await startServe(serveDb);
   const http = client(server.url, token, Math.max(concurrency, batchConcurrency));
@@ -153,7 +167,9 @@ async function measure(label, seedDb, serveDb, { singles, concurrency, batches, 
       return { ...answer, ok: answer.status === 201 };
     });
     const singleRate = (singles - single.failures) / (single.wallMs / 1000);
-    log(`${label}: single: ${singleRate.toFixed(0)} events/s, p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms${single.failures ? `, ${single.failures} failed (${single.firstFailure})` : ''}`);
+    log(
+      `${label}: single: ${singleRate.toFixed(0)} events/s, p50 ${single.p50.toFixed(1)} ms, p99 ${single.p99.toFixed(1)} ms${single.failures ? `, ${single.failures} failed (${single.firstFailure})` : ''}`,
+    );
     // The ceiling of the HTTP stack itself on this machine now: GET /metrics (no database), same clients.
     const health = await drive(singles, concurrency, async () => {
       const answer = await http.get('/metrics');
@@ -175,7 +191,9 @@ async function measure(label, seedDb, serveDb, { singles, concurrency, batches, 
       return { ...answer, ok: answer.status === 200 && accepted === 1000 };
     });
     const batchRate = ((batches - batch.failures) * 1000) / (batch.wallMs / 1000);
-    log(`${label}: batches: ${batchRate.toFixed(0)} events/s, p50 ${batch.p50.toFixed(1)} ms, p99 ${batch.p99.toFixed(1)} ms per batch${batch.failures ? `, ${batch.failures} failed (${batch.firstFailure})` : ''}`);
+    log(
+      `${label}: batches: ${batchRate.toFixed(0)} events/s, p50 ${batch.p50.toFixed(1)} ms, p99 ${batch.p99.toFixed(1)} ms per batch${batch.failures ? `, ${batch.failures} failed (${batch.firstFailure})` : ''}`,
+    );
     const verify = cli(seedDb, ['verify', '--json']);
     if (!verify.ok) throw new Error(`${label}: the ledger does not verify after the run: ${JSON.stringify(verify.problems?.slice(0, 3))}`);
     return { single, singleRate, healthRate, batch, batchRate };
@@ -224,7 +242,14 @@ export async function apiThroughput() {
         meets: onFile.single.failures === 0 && onFile.singleRate >= 5000,
         note: `POST /v1/usage, one event per request, keep-alive, client and server on the same machine; concurrent requests are group-committed (one write transaction per queue drain).${failures(onFile.single)}`,
       }),
-      row({ name: 'API single events, local ledger: latency p50', value: onFile.single.p50, unit: 'ms', target: null, meets: null, note: `with ${local.concurrency} requests in flight` }),
+      row({
+        name: 'API single events, local ledger: latency p50',
+        value: onFile.single.p50,
+        unit: 'ms',
+        target: null,
+        meets: null,
+        note: `with ${local.concurrency} requests in flight`,
+      }),
       row({ name: 'API single events, local ledger: latency p99', value: onFile.single.p99, unit: 'ms', target: null, meets: null }),
       row({
         name: `API batches of 1,000, local ledger (${local.batches} batches, ${local.batchConcurrency} clients)`,
@@ -283,7 +308,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.log('');
     for (const entry of rows) {
       const value = entry.unit.startsWith('ms') ? entry.value.toFixed(1) : Math.round(entry.value).toLocaleString('en-US');
-      const baseline = entry.baselineName ? `; baseline ${entry.baselineName}: ${Math.round(entry.baselineValue).toLocaleString('en-US')} (${entry.ratio.toFixed(2)}x)` : '';
+      const baseline = entry.baselineName
+        ? `; baseline ${entry.baselineName}: ${Math.round(entry.baselineValue).toLocaleString('en-US')} (${entry.ratio.toFixed(2)}x)`
+        : '';
       const target = entry.meets === null || entry.meets === undefined ? '' : `; target ${entry.target}: ${entry.meets ? 'met' : 'NOT met'}`;
       console.log(`${entry.name}: ${value} ${entry.unit}${baseline}${target}`);
     }

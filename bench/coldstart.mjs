@@ -34,7 +34,9 @@ export async function coldStart() {
       }
     }
     const node = median(times.node);
-    log(`node -e 0 median ${node.toFixed(1)} ms, balance ${median(times.balance).toFixed(1)} ms, check ${median(times.check).toFixed(1)} ms (${runs} runs each)`);
+    log(
+      `node -e 0 median ${node.toFixed(1)} ms, balance ${median(times.balance).toFixed(1)} ms, check ${median(times.check).toFixed(1)} ms (${runs} runs each)`,
+    );
     return ['balance', 'check'].map((key) => {
       const value = median(times[key]);
       const ratio = value / node;

@@ -20,7 +20,14 @@ function timeOnce(args, cpuFile) {
   const result = spawnSync(command, argv, { env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const elapsed = nowMs() - started;
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited with ${result.status}: ${result.stderr}`);
-  const cpuMs = TIME ? readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1).split(' ').reduce((sum, seconds) => sum + Number(seconds) * 1000, 0) : null;
+  const cpuMs = TIME
+    ? readFileSync(cpuFile, 'utf8')
+        .trim()
+        .split('\n')
+        .at(-1)
+        .split(' ')
+        .reduce((sum, seconds) => sum + Number(seconds) * 1000, 0)
+    : null;
   return { elapsed, cpuMs, stdout: result.stdout };
 }
 
@@ -57,7 +64,9 @@ export async function completion() {
     const value = median(times.complete);
     const ratio = value / node;
     const cpuText = TIME ? `; CPU time median ${median(cpu.complete).toFixed(0)} ms vs node ${median(cpu.node).toFixed(0)} ms (10 ms resolution)` : '';
-    log(`node -e 0 median ${node.toFixed(1)} ms, credits __complete departments median ${value.toFixed(1)} ms (${ratio.toFixed(2)}x, +${(value - node).toFixed(1)} ms; ${runs} runs each)${cpuText}`);
+    log(
+      `node -e 0 median ${node.toFixed(1)} ms, credits __complete departments median ${value.toFixed(1)} ms (${ratio.toFixed(2)}x, +${(value - node).toFixed(1)} ms; ${runs} runs each)${cpuText}`,
+    );
     return [
       row({
         name: 'completion: credits __complete departments (cold process)',
@@ -79,6 +88,8 @@ export async function completion() {
 // Run directly: print the figures (bench/run.mjs imports completion() instead).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [result] = await completion();
-  console.log(`${result.name}: ${result.value.toFixed(1)} ${result.unit}; ${result.baselineName} ${result.baselineValue.toFixed(1)} ms; ratio ${result.ratio.toFixed(2)}x; target ${result.target}: ${result.meets ? 'met' : 'NOT met'}`);
+  console.log(
+    `${result.name}: ${result.value.toFixed(1)} ${result.unit}; ${result.baselineName} ${result.baselineValue.toFixed(1)} ms; ratio ${result.ratio.toFixed(2)}x; target ${result.target}: ${result.meets ? 'met' : 'NOT met'}`,
+  );
   console.log(`  ${result.note}`);
 }

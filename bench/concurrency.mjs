@@ -18,7 +18,13 @@ export async function concurrency() {
     for (const mode of ['fair', 'busy_timeout']) {
       const ledger = join(dir, `${mode}.db`);
       seedConcurrencyLedger(ledger);
-      const { ops, workers: outcomes } = await runLoad({ worker: worker.path, location: ledger, workers, durationMs: seconds * 1000, env: mode === 'busy_timeout' ? { CREDITS_LOCK_MODE: 'busy_timeout' } : {} });
+      const { ops, workers: outcomes } = await runLoad({
+        worker: worker.path,
+        location: ledger,
+        workers,
+        durationMs: seconds * 1000,
+        env: mode === 'busy_timeout' ? { CREDITS_LOCK_MODE: 'busy_timeout' } : {},
+      });
       const failed = outcomes.filter((outcome) => outcome.code !== 0);
       if (failed.length > 0) throw new Error(`a worker failed: ${failed[0].stderr}`);
       const stats = latencyStats(ops);
@@ -31,7 +37,11 @@ export async function concurrency() {
       const fair = measured.fair.stats[kind];
       const old = measured.busy_timeout.stats[kind];
       if (!fair || !old) continue;
-      for (const [figure, label] of [['max', 'max'], ['p99', 'p99'], ['p50', 'p50']]) {
+      for (const [figure, label] of [
+        ['max', 'max'],
+        ['p99', 'p99'],
+        ['p50', 'p50'],
+      ]) {
         if (kind !== 'all' && figure === 'p50') continue;
         rows.push(
           row({
@@ -43,7 +53,10 @@ export async function concurrency() {
             ratio: old[figure] ? fair[figure] / old[figure] : null,
             target: figure === 'max' ? '< 1000 ms' : null,
             meets: figure === 'max' ? fair[figure] < 1000 : null,
-            note: kind === 'all' && figure === 'max' ? `${note}; operations: ${fair.count} fair vs ${old.count} busy_timeout; STORAGE_BUSY: ${measured.fair.busy} vs ${measured.busy_timeout.busy}` : null,
+            note:
+              kind === 'all' && figure === 'max'
+                ? `${note}; operations: ${fair.count} fair vs ${old.count} busy_timeout; STORAGE_BUSY: ${measured.fair.busy} vs ${measured.busy_timeout.busy}`
+                : null,
           }),
         );
       }

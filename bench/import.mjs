@@ -57,7 +57,9 @@ export async function timedImport(db, file, count, { timeoutMs } = {}) {
   if (result.timedOut) {
     const posted = await countUsageEvents(db);
     const tookMs = posted > seen.posted ? result.wallMs : seen.atMs;
-    problems.push(`stopped after ${(result.wallMs / 1000).toFixed(0)} s with ${posted.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} events committed${posted > 0 ? ` (the last by ${(tookMs / 1000).toFixed(0)} s)` : ''}; the rate is a lower bound`);
+    problems.push(
+      `stopped after ${(result.wallMs / 1000).toFixed(0)} s with ${posted.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} events committed${posted > 0 ? ` (the last by ${(tookMs / 1000).toFixed(0)} s)` : ''}; the rate is a lower bound`,
+    );
     return { ...result, summary: null, posted, perSecond: posted > 0 ? (posted * 1000) / tookMs : 0, problems, failed: false };
   }
   let summary = null;
@@ -68,7 +70,8 @@ export async function timedImport(db, file, count, { timeoutMs } = {}) {
   }
   if (result.code !== 0) problems.push(`exit code ${result.code}: ${result.stderr.trim().slice(0, 500)}`);
   if (!summary) problems.push('no JSON summary on stdout');
-  else if (summary.accepted !== count) problems.push(`accepted ${summary.accepted} of ${count} (duplicates ${summary.duplicates}, refused ${summary.refused}, malformed ${summary.malformed})`);
+  else if (summary.accepted !== count)
+    problems.push(`accepted ${summary.accepted} of ${count} (duplicates ${summary.duplicates}, refused ${summary.refused}, malformed ${summary.malformed})`);
   return { ...result, summary, posted: summary?.accepted ?? 0, perSecond: (count * 1000) / result.wallMs, problems, failed: problems.length > 0 };
 }
 
@@ -91,7 +94,9 @@ export async function importLocal() {
     const rawBefore = await raw('before');
     log(`credits usage import of ${count.toLocaleString('en-US')} events`);
     const imported = await timedImport(ledger, file, count, { timeoutMs });
-    log(`import: ${(imported.wallMs / 1000).toFixed(1)} s, ${imported.perSecond.toFixed(0)} events/s, peak ${imported.peakMb.toFixed(0)} MB${imported.problems.length ? `; PROBLEM: ${imported.problems.join('; ')}` : ''}`);
+    log(
+      `import: ${(imported.wallMs / 1000).toFixed(1)} s, ${imported.perSecond.toFixed(0)} events/s, peak ${imported.peakMb.toFixed(0)} MB${imported.problems.length ? `; PROBLEM: ${imported.problems.join('; ')}` : ''}`,
+    );
     const rawAfter = await raw('after');
     const baseline = rawBefore.perSecond >= rawAfter.perSecond ? rawBefore : rawAfter;
     const ratio = imported.perSecond / baseline.perSecond;

@@ -23,7 +23,9 @@ export async function importRemote() {
     seedLedger(sqld.url, seed);
     log(`credits usage import of ${count.toLocaleString('en-US')} events over HTTP`);
     const remote = await timedImport(sqld.url, file, count, { timeoutMs });
-    log(`remote import: ${(remote.wallMs / 1000).toFixed(1)} s, ${remote.perSecond.toFixed(0)} events/s, peak ${remote.peakMb.toFixed(0)} MB${remote.problems.length ? `; PROBLEM: ${remote.problems.join('; ')}` : ''}`);
+    log(
+      `remote import: ${(remote.wallMs / 1000).toFixed(1)} s, ${remote.perSecond.toFixed(0)} events/s, peak ${remote.peakMb.toFixed(0)} MB${remote.problems.length ? `; PROBLEM: ${remote.problems.join('; ')}` : ''}`,
+    );
     await sqld.stop();
     sqld = undefined;
 

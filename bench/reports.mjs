@@ -63,7 +63,6 @@ const TOPUP_CREDITS = 500_000;
 const DAY_MS = 24 * 3600 * 1000;
 const COMMODITY = 'CR';
 
-
 function picker(items, weightOf) {
   const total = items.reduce((sum, item) => sum + weightOf(item), 0);
   let running = 0;
@@ -109,14 +108,29 @@ function parameters(count) {
     }
   };
   walk(migrationsDir);
-  const params = { generator: GENERATOR_VERSION, count, departments: DEPARTMENTS, usersPerDepartment: USERS_PER_DEPARTMENT, userWeights: USER_WEIGHTS, models: MODELS, features: FEATURES, seed: SEED, topupCredits: TOPUP_CREDITS, migrations: migrations.digest('hex') };
+  const params = {
+    generator: GENERATOR_VERSION,
+    count,
+    departments: DEPARTMENTS,
+    usersPerDepartment: USERS_PER_DEPARTMENT,
+    userWeights: USER_WEIGHTS,
+    models: MODELS,
+    features: FEATURES,
+    seed: SEED,
+    topupCredits: TOPUP_CREDITS,
+    migrations: migrations.digest('hex'),
+  };
   const key = createHash('sha256').update(JSON.stringify(params)).digest('hex').slice(0, 16);
   return { params, key };
 }
 
 /** Runs the CLI with CREDITS_NOW set; throws with its output unless it exits 0. Returns parsed --json output. */
 function cliAt(db, nowIso, args) {
-  const result = spawnSync(process.execPath, [CLI, '--db', db, ...args, '--json'], { env: { ...CHILD_ENV, CREDITS_NOW: nowIso }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const result = spawnSync(process.execPath, [CLI, '--db', db, ...args, '--json'], {
+    env: { ...CHILD_ENV, CREDITS_NOW: nowIso },
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (result.status !== 0) throw new Error(`credits ${args.join(' ')} (at ${nowIso}) exited with ${result.status}: ${result.stderr || result.stdout}`);
   return JSON.parse(result.stdout);
 }
@@ -180,8 +194,14 @@ async function importMonth(db, file, nowIso, expected) {
 async function generateLedger(dir, count, anchorMs) {
   const db = join(dir, 'ledger.db');
   const random = mulberry32(SEED);
-  const pickDept = picker(DEPARTMENTS.map((dept, index) => ({ ...dept, index })), (dept) => dept.weight);
-  const pickUser = picker(USER_WEIGHTS.map((weight, index) => ({ weight, index })), (user) => user.weight);
+  const pickDept = picker(
+    DEPARTMENTS.map((dept, index) => ({ ...dept, index })),
+    (dept) => dept.weight,
+  );
+  const pickUser = picker(
+    USER_WEIGHTS.map((weight, index) => ({ weight, index })),
+    (user) => user.weight,
+  );
   const pickModel = picker(MODELS, (model) => model.weight);
   const { firstDayMs, counts } = dayCounts(count, anchorMs);
   const reportMonth = previousMonthKey(monthKeyOf(anchorMs));
@@ -190,7 +210,8 @@ async function generateLedger(dir, count, anchorMs) {
   cliAt(db, seedAt, ['init', '--org', 'Bench Org', '--timezone', 'UTC']);
   DEPARTMENTS.forEach((dept, deptIndex) => {
     cliAt(db, seedAt, ['dept', 'add', dept.name, '--cost-center', dept.costCenter]);
-    for (let userIndex = 0; userIndex < USERS_PER_DEPARTMENT; userIndex += 1) cliAt(db, seedAt, ['user', 'add', userEmail(deptIndex, userIndex), '--dept', dept.name]);
+    for (let userIndex = 0; userIndex < USERS_PER_DEPARTMENT; userIndex += 1)
+      cliAt(db, seedAt, ['user', 'add', userEmail(deptIndex, userIndex), '--dept', dept.name]);
     // Enough that no event is refused even if every event of this department were the dearest.
     const credits = Math.max(500_000, Math.ceil((count * dept.weight * 1.2 * MAX_CREDITS_PER_EVENT) / 1000) * 1000);
     buyAndSettle(db, seedAt, dept.name, credits);
@@ -273,7 +294,9 @@ async function exportJournal(db, journal) {
       .all();
     for (const purchase of purchases) {
       const account = purchase.account === 'org' ? 'Assets:Credits:org' : `Assets:Credits:${purchase.account}`;
-      await write(`${dayKeyOf(purchase.settledAtMs)} * purchase #${purchase.id} ${purchase.packageName} (${purchase.method})\n    ${account}  ${creditsText(purchase.millicredits)} ${COMMODITY}\n    Equity:Purchases:${purchase.method}  ${creditsText(-purchase.millicredits)} ${COMMODITY}\n\n`);
+      await write(
+        `${dayKeyOf(purchase.settledAtMs)} * purchase #${purchase.id} ${purchase.packageName} (${purchase.method})\n    ${account}  ${creditsText(purchase.millicredits)} ${COMMODITY}\n    Equity:Purchases:${purchase.method}  ${creditsText(-purchase.millicredits)} ${COMMODITY}\n\n`,
+      );
       transactions += 1;
     }
     const events = handle.prepare(
@@ -283,7 +306,9 @@ async function exportJournal(db, journal) {
     let chunk = [];
     for (const event of events.iterate()) {
       const amount = creditsText(event.cost);
-      chunk.push(`${dayKeyOf(event.at)} usage ${event.eventId} ${event.email}\n    Expenses:AI:${event.dept}:${event.model}  ${amount} ${COMMODITY}\n    Assets:Credits:${event.dept}  -${amount} ${COMMODITY}\n`);
+      chunk.push(
+        `${dayKeyOf(event.at)} usage ${event.eventId} ${event.email}\n    Expenses:AI:${event.dept}:${event.model}  ${amount} ${COMMODITY}\n    Assets:Credits:${event.dept}  -${amount} ${COMMODITY}\n`,
+      );
       transactions += 1;
       if (chunk.length === 10_000) {
         await write(`${chunk.join('\n')}\n`);
@@ -291,7 +316,12 @@ async function exportJournal(db, journal) {
       }
     }
     if (chunk.length > 0) await write(`${chunk.join('\n')}\n`);
-    const balances = Object.fromEntries(handle.prepare(`SELECT name, balance_millicredits AS balance FROM accounts WHERE kind <> 'world'`).all().map((account) => [account.name, account.balance]));
+    const balances = Object.fromEntries(
+      handle
+        .prepare(`SELECT name, balance_millicredits AS balance FROM accounts WHERE kind <> 'world'`)
+        .all()
+        .map((account) => [account.name, account.balance]),
+    );
     const usageEvents = handle.prepare('SELECT count(*) AS n FROM usage_events').get().n;
     return { transactions, balances, usageEvents };
   } finally {
@@ -326,7 +356,11 @@ export function downloadLedger(target = join(OUT_DIR, 'ledger-deb')) {
     const name = queue.shift();
     if (wanted.has(name)) continue;
     wanted.add(name);
-    const depends = spawnSync('apt-cache', ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', name], { encoding: 'utf8' });
+    const depends = spawnSync(
+      'apt-cache',
+      ['depends', '--no-recommends', '--no-suggests', '--no-conflicts', '--no-breaks', '--no-replaces', '--no-enhances', name],
+      { encoding: 'utf8' },
+    );
     for (const line of depends.stdout.split('\n')) {
       const match = /^\s*\|?(?:Pre)?Depends:\s*([^\s<>]+)/.exec(line);
       if (!match) continue;
@@ -347,7 +381,9 @@ export function downloadLedger(target = join(OUT_DIR, 'ledger-deb')) {
 function extractedLedger(target) {
   const command = join(target, 'usr', 'bin', 'ledger');
   if (!existsSync(command)) return null;
-  const libDirs = ['usr/lib/ledger', 'usr/lib/x86_64-linux-gnu', 'usr/lib', 'lib/x86_64-linux-gnu', 'lib'].map((dir) => join(target, dir)).filter((dir) => existsSync(dir));
+  const libDirs = ['usr/lib/ledger', 'usr/lib/x86_64-linux-gnu', 'usr/lib', 'lib/x86_64-linux-gnu', 'lib']
+    .map((dir) => join(target, dir))
+    .filter((dir) => existsSync(dir));
   const env = { ...CHILD_ENV, LD_LIBRARY_PATH: [...libDirs, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') };
   const version = ledgerWorks(command, env);
   return version ? { command, env, version, how: `extracted from apt-get download into ${target}` } : null;
@@ -430,7 +466,11 @@ async function cachedLedger(count) {
 
 /** The ledger's balance report of Assets:Credits, per department, in millicredits (a check of the export). */
 function ledgerAssetBalances(ledger, journal) {
-  const result = spawnSync(ledger.command, ['--args-only', '-f', journal, 'balance', '--flat', '--no-total', '^Assets:Credits:'], { env: ledger.env, encoding: 'utf8', maxBuffer: 16 << 20 });
+  const result = spawnSync(ledger.command, ['--args-only', '-f', journal, 'balance', '--flat', '--no-total', '^Assets:Credits:'], {
+    env: ledger.env,
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   if (result.status !== 0) throw new Error(`ledger balance --flat failed: ${result.stderr}`);
   const balances = {};
   for (const line of result.stdout.split('\n')) {
@@ -466,8 +506,16 @@ export async function reports() {
     const env = { ...CHILD_ENV, CREDITS_NOW: meta.anchor };
     const subjects = [
       { key: 'node', label: 'node -e 0', args: ['-e', '0'] },
-      { key: 'report', label: `credits report --by dept --month ${month} --json`, args: [CLI, '--db', db, 'report', '--by', 'dept', '--month', month, '--json'] },
-      { key: 'statement', label: `credits statement --month ${month} --format csv --output F`, args: [CLI, '--db', db, 'statement', '--month', month, '--format', 'csv', '--output', statementFile] },
+      {
+        key: 'report',
+        label: `credits report --by dept --month ${month} --json`,
+        args: [CLI, '--db', db, 'report', '--by', 'dept', '--month', month, '--json'],
+      },
+      {
+        key: 'statement',
+        label: `credits statement --month ${month} --format csv --output F`,
+        args: [CLI, '--db', db, 'statement', '--month', month, '--format', 'csv', '--output', statementFile],
+      },
       { key: 'forecast', label: 'credits forecast --json', args: [CLI, '--db', db, 'forecast', '--json'] },
     ];
 
@@ -476,14 +524,26 @@ export async function reports() {
     const checks = [];
     const reportOut = JSON.parse(timeOnce(process.execPath, subjects[1].args, env).stdout);
     const expectedEvents = meta.eventsPerMonth[month] ?? 0;
-    checks.push(reportOut.totals.events === expectedEvents ? `report ${month}: ${reportOut.totals.events.toLocaleString('en-US')} events, ${Math.round(reportOut.totals.credits).toLocaleString('en-US')} credits, as generated` : `CHECK FAILED: report ${month} counts ${reportOut.totals.events} events, the generator wrote ${expectedEvents}`);
+    checks.push(
+      reportOut.totals.events === expectedEvents
+        ? `report ${month}: ${reportOut.totals.events.toLocaleString('en-US')} events, ${Math.round(reportOut.totals.credits).toLocaleString('en-US')} credits, as generated`
+        : `CHECK FAILED: report ${month} counts ${reportOut.totals.events} events, the generator wrote ${expectedEvents}`,
+    );
     const statementOut = JSON.parse(timeOnce(process.execPath, [...subjects[2].args, '--json'], env).stdout);
-    checks.push(statementOut.usageMillicredits === reportOut.totals.millicredits ? `statement ${month}: usage equals the report's` : `CHECK FAILED: statement ${month} usage ${statementOut.usageMillicredits} != report ${reportOut.totals.millicredits} millicredits`);
+    checks.push(
+      statementOut.usageMillicredits === reportOut.totals.millicredits
+        ? `statement ${month}: usage equals the report's`
+        : `CHECK FAILED: statement ${month} usage ${statementOut.usageMillicredits} != report ${reportOut.totals.millicredits} millicredits`,
+    );
     const csvLines = readFileSync(statementFile, 'utf8').trim().split('\n').length;
     if (!ledger.missing) {
       const fromLedger = ledgerAssetBalances(ledger, journal);
       const differing = Object.entries(meta.balances).filter(([name, balance]) => name !== 'org' && fromLedger[name] !== balance);
-      checks.push(differing.length === 0 ? 'the journal\'s Assets:Credits balances (ledger balance --flat) equal the departments\' balances' : `CHECK FAILED: journal balances differ for ${differing.map(([name]) => name).join(', ')}`);
+      checks.push(
+        differing.length === 0
+          ? "the journal's Assets:Credits balances (ledger balance --flat) equal the departments' balances"
+          : `CHECK FAILED: journal balances differ for ${differing.map(([name]) => name).join(', ')}`,
+      );
     }
     for (const check of checks) log(check);
 
@@ -496,7 +556,10 @@ export async function reports() {
         if (round >= 0) times[subject.key].push(elapsed);
       }
     }
-    for (const subject of subjects) log(`${subject.label}: median ${median(times[subject.key]).toFixed(0)} ms (min ${Math.min(...times[subject.key]).toFixed(0)}, max ${Math.max(...times[subject.key]).toFixed(0)})`);
+    for (const subject of subjects)
+      log(
+        `${subject.label}: median ${median(times[subject.key]).toFixed(0)} ms (min ${Math.min(...times[subject.key]).toFixed(0)}, max ${Math.max(...times[subject.key]).toFixed(0)})`,
+      );
     let ledgerTimes = null;
     let ledgerPeakMb = null;
     if (!ledger.missing) {
@@ -513,7 +576,9 @@ export async function reports() {
     const baseline = ledgerTimes ? median(ledgerTimes) : null;
     const node = median(times.node);
     const data = `${count.toLocaleString('en-US')} usage events from ${meta.firstDay} to ${meta.anchor.slice(0, 10)} (${(meta.eventsPerMonth[month] ?? 0).toLocaleString('en-US')} in ${month}), ${DEPARTMENTS.length} departments, ${DEPARTMENTS.length * USERS_PER_DEPARTMENT} users, ${MODELS.length} models, CREDITS_NOW=${meta.anchor}`;
-    const cacheNote = cached ? `cached ledger bench/out/reports-${meta.key}/ (generated ${meta.generatedAt} in ${meta.generationSeconds.toFixed(0)} s)` : `generated in this run in ${meta.generationSeconds.toFixed(0)} s (imports ${meta.importSeconds.toFixed(0)} s), cached as bench/out/reports-${meta.key}/`;
+    const cacheNote = cached
+      ? `cached ledger bench/out/reports-${meta.key}/ (generated ${meta.generatedAt} in ${meta.generationSeconds.toFixed(0)} s)`
+      : `generated in this run in ${meta.generationSeconds.toFixed(0)} s (imports ${meta.importSeconds.toFixed(0)} s), cached as bench/out/reports-${meta.key}/`;
     const ledgerNote = ledger.missing
       ? `no comparison: ${ledger.missing}`
       : `ledger balance: ${ledger.version} on a ${(statSync(journal).size / 1024 ** 2).toFixed(0)} MB journal of ${meta.journalTransactions.toLocaleString('en-US')} transactions, median of ${ledgerRuns} (${ledgerTimes.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s), peak ${ledgerPeakMb.toFixed(0)} MB`;

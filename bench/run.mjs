@@ -12,7 +12,7 @@
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, relative, resolve } from "node:path";
+import { join, relative, resolve } from 'node:path';
 import { apiThroughput } from './api.mjs';
 import { coldStart } from './coldstart.mjs';
 import { completion } from './completion.mjs';
@@ -100,7 +100,16 @@ const loadAfter = loadavg();
 
 const header = ['benchmark', 'value', 'unit', 'baseline (same run)', 'baseline value', 'ratio', 'target', 'meets'];
 const tableRows = results.flatMap(({ rows }) =>
-  rows.map((entry) => [entry.name, format(entry.value, entry.unit), entry.unit, entry.baselineName ?? '-', format(entry.baselineValue, entry.unit), ratioText(entry.ratio), entry.target ?? '-', format(entry.meets)]),
+  rows.map((entry) => [
+    entry.name,
+    format(entry.value, entry.unit),
+    entry.unit,
+    entry.baselineName ?? '-',
+    format(entry.baselineValue, entry.unit),
+    ratioText(entry.ratio),
+    entry.target ?? '-',
+    format(entry.meets),
+  ]),
 );
 
 // Terminal table.
@@ -111,16 +120,28 @@ console.log(header.map((title, column) => clip(title, widths[column])).join('  '
 console.log(widths.map((width) => '-'.repeat(width)).join('  '));
 for (const cells of tableRows) console.log(cells.map((cell, column) => clip(cell, widths[column])).join('  '));
 for (const { bench, error } of results) if (error) console.log(`${bench.key}: FAILED: ${error}`);
-console.log(`\n${info.cores} cores, ${info.memoryGb.toFixed(1)} GB, ${info.cpuModel}, node ${info.node}; load ${loadText(loadBefore)} before, ${loadText(loadAfter)} after; ${totalSeconds.toFixed(0)} s`);
+console.log(
+  `\n${info.cores} cores, ${info.memoryGb.toFixed(1)} GB, ${info.cpuModel}, node ${info.node}; load ${loadText(loadBefore)} before, ${loadText(loadAfter)} after; ${totalSeconds.toFixed(0)} s`,
+);
 
 // bench/RESULTS.md
-const envUsed = ['BENCH_EVENTS', 'BENCH_REMOTE_EVENTS', 'BENCH_COLDSTART_RUNS', 'BENCH_TRANSFERS', 'BENCH_TRANSFER_ROUNDS', 'BENCH_IMPORT_TIMEOUT', 'BENCH_REMOTE_TIMEOUT'].filter((name) => process.env[name]).map((name) => `${name}=${process.env[name]}`);
+const envUsed = [
+  'BENCH_EVENTS',
+  'BENCH_REMOTE_EVENTS',
+  'BENCH_COLDSTART_RUNS',
+  'BENCH_TRANSFERS',
+  'BENCH_TRANSFER_ROUNDS',
+  'BENCH_IMPORT_TIMEOUT',
+  'BENCH_REMOTE_TIMEOUT',
+]
+  .filter((name) => process.env[name])
+  .map((name) => `${name}=${process.env[name]}`);
 const command = `${envUsed.length ? `${envUsed.join(' ')} ` : ''}${wanted.length === 0 && process.env.npm_lifecycle_event === 'bench' ? 'npm run bench' : `node bench/run.mjs${wanted.length ? ` ${wanted.join(' ')}` : ''}`}`;
-const escape = (text) => String(text).replace(/\|/g, '\\|');
+const escapeCell = (text) => String(text).replace(/\|/g, '\\|');
 const lines = [
   '# Benchmark results',
   '',
-  `Written by \`${escape(command)}\` on ${info.date} (${totalSeconds.toFixed(0)} s in all). Benchmarks run: ${selected.map((bench) => bench.key).join(', ')}.`,
+  `Written by \`${escapeCell(command)}\` on ${info.date} (${totalSeconds.toFixed(0)} s in all). Benchmarks run: ${selected.map((bench) => bench.key).join(', ')}.`,
   'Every baseline was measured in the same run on the same machine. These are figures, not pass/fail tests.',
   '',
   '## Machine',
@@ -141,8 +162,8 @@ const lines = [
   '',
 ];
 for (const { bench, rows, seconds, error } of results) {
-  lines.push(`- **${bench.title}** (\`${bench.key}\`, ${seconds.toFixed(0)} s)${error ? `: FAILED: ${escape(error)}` : ''}`);
-  for (const entry of rows) if (entry.note) lines.push(`  - ${escape(entry.name)}: ${entry.note}`);
+  lines.push(`- **${bench.title}** (\`${bench.key}\`, ${seconds.toFixed(0)} s)${error ? `: FAILED: ${escapeCell(error)}` : ''}`);
+  for (const entry of rows) if (entry.note) lines.push(`  - ${escapeCell(entry.name)}: ${entry.note}`);
 }
 lines.push(
   '',

@@ -32,7 +32,9 @@ if (source.length === BUNDLE_LENGTH) {
 }
 const script = new Script(wrapped, { filename: bundlePath, cachedData });
 const bundleModule = { exports: {} };
-script.runInThisContext().call(bundleModule.exports, bundleModule.exports, createRequire(bundlePath), bundleModule, bundlePath, fileURLToPath(new URL('.', import.meta.url)));
+script
+  .runInThisContext()
+  .call(bundleModule.exports, bundleModule.exports, createRequire(bundlePath), bundleModule, bundlePath, fileURLToPath(new URL('.', import.meta.url)));
 
 export const { main, run } = bundleModule.exports;
 

@@ -14,7 +14,10 @@ const env = { ...process.env, CI: '1', NO_COLOR: '1', CREDITS_ACTOR: 'build' };
 try {
   const db = join(folder, 'ledger.db');
   // Created by another process, so that `init`'s functions do not fill the cache.
-  for (const argv of [['init', '--org', 'Warm-up'], ['dept', 'add', 'Warm']]) {
+  for (const argv of [
+    ['init', '--org', 'Warm-up'],
+    ['dept', 'add', 'Warm'],
+  ]) {
     const done = spawnSync(process.execPath, [fileURLToPath(new URL('credits.js', dist)), '--db', db, ...argv, '--json'], { env, encoding: 'utf8' });
     if (done.status !== 0) throw new Error(`warm-up ${argv[0]} failed: ${done.stderr}`);
   }

@@ -9,7 +9,8 @@ export const ENVIRONMENT = {
   CREDITS_ACTOR: 'who is recorded as acting (below --actor; default: the OS user)',
   CREDITS_BUSY_TIMEOUT_MS: 'how long a write waits for another process holding the ledger (default 5000)',
   CREDITS_IMPORT_THREAD: 'on: usage import always parses on a second thread; off: never; default: for files of 1 MiB or more and pipes',
-  CREDITS_LOCK_MODE: 'busy_timeout: wait for a local write lock with SQLite\'s own busy handler (the unfair baseline of bench/concurrency.mjs); default: fair short retries',
+  CREDITS_LOCK_MODE:
+    "busy_timeout: wait for a local write lock with SQLite's own busy handler (the unfair baseline of bench/concurrency.mjs); default: fair short retries",
   CREDITS_SERVER: 'URL of a `credits serve` API: every command runs through it (below --server)',
   CREDITS_TOKEN: 'API token for CREDITS_SERVER / --server (from `credits token create`)',
   CREDITS_SERVER_TIMEOUT_MS: 'how long the remote CLI waits for one answer from the server (default 30000)',
@@ -74,7 +75,9 @@ function colourWanted(flags: GlobalFlags, env: Environment, stdoutIsTty: boolean
  */
 function resolveServer(flags: GlobalFlags, env: Environment): string | undefined {
   if (flags.server !== undefined && flags.db !== undefined) {
-    throw new CreditsError('USAGE', '--server and --db cannot be combined', { hint: 'use --server URL to go through a credits server, or --db for a ledger of your own' });
+    throw new CreditsError('USAGE', '--server and --db cannot be combined', {
+      hint: 'use --server URL to go through a credits server, or --db for a ledger of your own',
+    });
   }
   const text = flags.server ?? (flags.db === undefined && env.CREDITS_SERVER && env.CREDITS_SERVER.trim() !== '' ? env.CREDITS_SERVER : undefined);
   if (text === undefined) return undefined;
@@ -84,7 +87,8 @@ function resolveServer(flags: GlobalFlags, env: Environment): string | undefined
   } catch {
     throw new CreditsError('INVALID_VALUE', `server "${text}" is not a URL`, { hint: 'like http://127.0.0.1:8787 or https://credits.example.com' });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CreditsError('INVALID_VALUE', `server "${text}" is not an http(s) URL`, { hint: 'like https://credits.example.com' });
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CreditsError('INVALID_VALUE', `server "${text}" is not an http(s) URL`, { hint: 'like https://credits.example.com' });
   return url.toString().replace(/\/+$/, '');
 }
 
@@ -110,7 +114,9 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
   const timeoutText = env.CREDITS_SERVER_TIMEOUT_MS;
   const serverTimeoutMs = timeoutText === undefined || timeoutText === '' ? 30_000 : Number(timeoutText);
   if (!Number.isInteger(serverTimeoutMs) || serverTimeoutMs < 100 || serverTimeoutMs > 3_600_000) {
-    throw new CreditsError('INVALID_VALUE', `CREDITS_SERVER_TIMEOUT_MS "${timeoutText}" is not a wait time`, { hint: 'use whole milliseconds from 100 to 3600000' });
+    throw new CreditsError('INVALID_VALUE', `CREDITS_SERVER_TIMEOUT_MS "${timeoutText}" is not a wait time`, {
+      hint: 'use whole milliseconds from 100 to 3600000',
+    });
   }
   const json = Boolean(flags.json);
   const yes = Boolean(flags.yes);

@@ -17,10 +17,14 @@ function fromCommander(error: CommanderError): CreditsError | null {
   const hint = suggestion ? `did you mean ${suggestion}?` : 'see `credits --help`';
   if (error.code === 'commander.unknownCommand') return new CreditsError('UNKNOWN_COMMAND', message, { hint });
   if (error.code === 'commander.unknownOption') return new CreditsError('UNKNOWN_FLAG', message, { hint });
-  if (error.code === 'commander.missingArgument' || error.code === 'commander.optionMissingArgument' || error.code === 'commander.missingMandatoryOptionValue') {
-    return new CreditsError('MISSING_FLAG', message, { hint: 'see the command\'s --help' });
+  if (
+    error.code === 'commander.missingArgument' ||
+    error.code === 'commander.optionMissingArgument' ||
+    error.code === 'commander.missingMandatoryOptionValue'
+  ) {
+    return new CreditsError('MISSING_FLAG', message, { hint: "see the command's --help" });
   }
-  return new CreditsError('USAGE', message, { hint: 'see the command\'s --help' });
+  return new CreditsError('USAGE', message, { hint: "see the command's --help" });
 }
 
 async function errorText(error: CreditsError, color: boolean): Promise<string> {
@@ -106,7 +110,9 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
         while (!stopped) {
           const frame = await produce();
           const width = outputWidth(streams.stdout);
-          const text = config.json ? `${JSON.stringify(frame.data)}\n` : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: remoteTimeZone ?? (await context!.settings()).timeZone });
+          const text = config.json
+            ? `${JSON.stringify(frame.data)}\n`
+            : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: remoteTimeZone ?? (await context!.settings()).timeZone });
           streams.stdout.write(inPlace ? `\u001b[H\u001b[2J${text}` : `${text}\n`);
           refreshes += 1;
           await new Promise<void>((resolve) => {

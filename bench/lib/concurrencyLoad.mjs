@@ -73,7 +73,9 @@ export function formatStats(label, stats) {
   const lines = [`${label}`];
   for (const [kind, s] of Object.entries(stats)) {
     const f = (value) => (value === null ? '-' : value.toFixed(1).padStart(8));
-    lines.push(`  ${kind.padEnd(9)} n=${String(s.count).padStart(6)} accepted=${String(s.accepted).padStart(6)} refused=${String(s.refused).padStart(6)}  p50 ${f(s.p50)} ms  p99 ${f(s.p99)} ms  max ${f(s.max)} ms`);
+    lines.push(
+      `  ${kind.padEnd(9)} n=${String(s.count).padStart(6)} accepted=${String(s.accepted).padStart(6)} refused=${String(s.refused).padStart(6)}  p50 ${f(s.p50)} ms  p99 ${f(s.p99)} ms  max ${f(s.max)} ms`,
+    );
   }
   return lines.join('\n');
 }

@@ -82,7 +82,10 @@ try {
     } else {
       const quote = quotePackage('basic', 'card');
       await one('purchase', async () => {
-        const result = await buyCredits(db, request('buy', { package: 'basic', method: 'card', for: 'Engineering', n: `${worker}-${count}` }), { quote, accountName: 'Engineering' });
+        const result = await buyCredits(db, request('buy', { package: 'basic', method: 'card', for: 'Engineering', n: `${worker}-${count}` }), {
+          quote,
+          accountName: 'Engineering',
+        });
         return { transactionId: result.transactionId, extra: { purchaseId: result.purchaseId, millicredits: result.millicredits } };
       });
     }

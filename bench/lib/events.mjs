@@ -31,7 +31,8 @@ export function creditsPerDepartment(count) {
 export function userEmails() {
   const users = [];
   DEPARTMENTS.forEach((dept, deptIndex) => {
-    for (let index = 0; index < USERS_PER_DEPARTMENT; index += 1) users.push(`user${deptIndex * USERS_PER_DEPARTMENT + index + 1}@${dept.toLowerCase()}.bench.example`);
+    for (let index = 0; index < USERS_PER_DEPARTMENT; index += 1)
+      users.push(`user${deptIndex * USERS_PER_DEPARTMENT + index + 1}@${dept.toLowerCase()}.bench.example`);
   });
   return users;
 }

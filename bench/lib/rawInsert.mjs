@@ -13,7 +13,9 @@ db.pragma('busy_timeout = 5000');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('foreign_keys = ON');
-db.exec('CREATE TABLE IF NOT EXISTS plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, user TEXT NOT NULL, model TEXT NOT NULL, at_ms INTEGER NOT NULL, cost INTEGER NOT NULL)');
+db.exec(
+  'CREATE TABLE IF NOT EXISTS plain (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, user TEXT NOT NULL, model TEXT NOT NULL, at_ms INTEGER NOT NULL, cost INTEGER NOT NULL)',
+);
 const insert = db.prepare('INSERT INTO plain (event_id, user, model, at_ms, cost) VALUES (?, ?, ?, ?, ?)');
 const models = ['gpt-4o-mini', 'claude-3-haiku', 'gpt-3.5-turbo', 'claude-3.5-sonnet'];
 const base = Date.UTC(2025, 9, 1);

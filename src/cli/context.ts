@@ -91,7 +91,9 @@ export class Context {
       .map(([flag]) => flag);
     if (missing.length === 0) return;
     const names = missing.length === 1 ? missing[0]! : `${missing.slice(0, -1).join(', ')} and ${missing[missing.length - 1]!}`;
-    throw new CreditsError('MISSING_FLAG', `${names} ${missing.length === 1 ? 'is' : 'are'} required`, { hint: `pass ${names}; prompts appear only on a terminal without --yes, --json or CI` });
+    throw new CreditsError('MISSING_FLAG', `${names} ${missing.length === 1 ? 'is' : 'are'} required`, {
+      hint: `pass ${names}; prompts appear only on a terminal without --yes, --json or CI`,
+    });
   }
 
   /**

@@ -7,5 +7,8 @@ import { REFERENCE_FILE, referenceMarkdown } from './reference.js';
  */
 export function generatedFiles(): { path: string; content: string }[] {
   const tree = programTree();
-  return [...SHELLS.map((shell) => ({ path: COMPLETION_FILES[shell], content: completionScript(shell, tree) })), { path: REFERENCE_FILE, content: referenceMarkdown(tree) }];
+  return [
+    ...SHELLS.map((shell) => ({ path: COMPLETION_FILES[shell], content: completionScript(shell, tree) })),
+    { path: REFERENCE_FILE, content: referenceMarkdown(tree) },
+  ];
 }

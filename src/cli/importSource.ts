@@ -17,7 +17,6 @@ function badFile(message: string, hint?: string): CreditsError {
   return new CreditsError('INVALID_INPUT_FILE', message, hint === undefined ? {} : { hint });
 }
 
-
 function formatFromName(input: Readable | string): ImportFormat | undefined {
   if (typeof input !== 'string') return undefined;
   const extension = extname(input).toLowerCase();
@@ -56,7 +55,8 @@ async function* lineChunks(chunks: AsyncIterable<Buffer | string>, sourceName: s
       yield lines;
     }
     // Bytes count at least one per character: decode only when the bytes alone may be too long.
-    if (pending.length > MAX_LINE_CHARS && decode(pending).length > MAX_LINE_CHARS) throw badFile(`a line is longer than ${MAX_LINE_CHARS} characters`, 'put one event per line');
+    if (pending.length > MAX_LINE_CHARS && decode(pending).length > MAX_LINE_CHARS)
+      throw badFile(`a line is longer than ${MAX_LINE_CHARS} characters`, 'put one event per line');
   }
   if (pending.length > 0) yield [decode(pending)];
 }
@@ -105,7 +105,10 @@ function jsonParser(): LineParser {
     try {
       value = JSON.parse(line);
     } catch {
-      throw badFile('is not valid JSON', 'each line must be one JSON object such as {"eventId":"e1","user":"ada@example.com","model":"gpt-4o","inputTokens":523}');
+      throw badFile(
+        'is not valid JSON',
+        'each line must be one JSON object such as {"eventId":"e1","user":"ada@example.com","model":"gpt-4o","inputTokens":523}',
+      );
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badFile('is not a JSON object');
     return value as Record<string, unknown>;
@@ -118,7 +121,10 @@ function csvParser(headerLine: string): LineParser {
   const known: ReadonlySet<string> = new Set(USAGE_FIELDS);
   const unknown = header.filter((column) => !known.has(column));
   if (unknown.length > 0) {
-    throw badFile(`line 1: unknown CSV column${unknown.length > 1 ? 's' : ''} ${unknown.map((column) => `"${column}"`).join(', ')}`, `the columns are ${USAGE_FIELDS.join(', ')}`);
+    throw badFile(
+      `line 1: unknown CSV column${unknown.length > 1 ? 's' : ''} ${unknown.map((column) => `"${column}"`).join(', ')}`,
+      `the columns are ${USAGE_FIELDS.join(', ')}`,
+    );
   }
   for (const required of ['eventId', 'user', 'model']) {
     if (!header.includes(required)) throw badFile(`line 1: the CSV header has no "${required}" column`, `the columns are ${USAGE_FIELDS.join(', ')}`);
@@ -239,7 +245,7 @@ function sourceOf(input: string): Source {
 
 /** The size of the import file at `path`, or INVALID_INPUT_FILE when there is no such file (also for remote mode). */
 export function checkedInputFile(path: string): number {
-  let stats;
+  let stats: ReturnType<typeof statSync>;
   try {
     stats = statSync(path);
   } catch {

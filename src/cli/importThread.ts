@@ -22,7 +22,9 @@ export async function* parseInThread(workerPath: string, path: string | null, op
     wake?.();
   };
   worker.on('message', deliver);
-  worker.on('error', (error) => deliver({ type: 'fail', code: 'INTERNAL', message: `the import's parse thread failed: ${error.stack ?? error.message}`, hint: undefined }));
+  worker.on('error', (error) =>
+    deliver({ type: 'fail', code: 'INTERNAL', message: `the import's parse thread failed: ${error.stack ?? error.message}`, hint: undefined }),
+  );
   worker.on('exit', (code) => deliver({ type: 'fail', code: 'INTERNAL', message: `the import's parse thread stopped (exit code ${code})`, hint: undefined }));
   try {
     for (;;) {

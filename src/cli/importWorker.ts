@@ -31,7 +31,13 @@ async function parseAll(): Promise<void> {
     send({ type: 'done' });
   } catch (error) {
     if (isCreditsError(error)) send({ type: 'fail', code: error.code, message: error.message, hint: error.hint });
-    else send({ type: 'fail', code: 'INTERNAL', message: `the import's parse thread failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, hint: undefined });
+    else
+      send({
+        type: 'fail',
+        code: 'INTERNAL',
+        message: `the import's parse thread failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        hint: undefined,
+      });
   }
 }
 

@@ -64,7 +64,8 @@ export function methodChoices(priceCents: number): Choice[] {
     name: METHOD_TEXT[method] ?? method,
     value: method,
     short: method,
-    disabled: method === 'invoice' && priceCents < INVOICE_MINIMUM_CENTS ? `(from ${formatEuros(INVOICE_MINIMUM_CENTS)}; this is ${formatEuros(priceCents)})` : false,
+    disabled:
+      method === 'invoice' && priceCents < INVOICE_MINIMUM_CENTS ? `(from ${formatEuros(INVOICE_MINIMUM_CENTS)}; this is ${formatEuros(priceCents)})` : false,
   }));
 }
 

@@ -20,7 +20,9 @@ async function ask<T>(question: (prompts: Inquirer) => Promise<T>): Promise<T> {
     // Ctrl-C or a closed terminal in the middle of a question: nothing was written yet, say so
     // instead of showing inquirer's stack trace.
     if (error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError')) {
-      throw new CreditsError('CONFIRMATION_DECLINED', 'nothing was done: the question was cancelled', { hint: 'give the values as flags to skip the questions' });
+      throw new CreditsError('CONFIRMATION_DECLINED', 'nothing was done: the question was cancelled', {
+        hint: 'give the values as flags to skip the questions',
+      });
     }
     throw error;
   }
@@ -43,8 +45,13 @@ export function askSelect(message: string, choices: Choice[], defaultValue?: str
   return ask((prompts) => prompts.select<string>({ message, choices, default: defaultValue, pageSize: Math.min(12, Math.max(7, choices.length)) }));
 }
 
-export function askText(message: string, options: { defaultValue?: string | undefined; validate?: ((text: string) => unknown) | undefined } = {}): Promise<string> {
-  return ask((prompts) => prompts.input({ message, default: options.defaultValue === '' ? undefined : options.defaultValue, validate: asValidator(options.validate) })).then((text) => text.trim());
+export function askText(
+  message: string,
+  options: { defaultValue?: string | undefined; validate?: ((text: string) => unknown) | undefined } = {},
+): Promise<string> {
+  return ask((prompts) =>
+    prompts.input({ message, default: options.defaultValue === '' ? undefined : options.defaultValue, validate: asValidator(options.validate) }),
+  ).then((text) => text.trim());
 }
 
 export function askYesNo(message: string, defaultValue: boolean): Promise<boolean> {

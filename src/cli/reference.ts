@@ -25,7 +25,9 @@ function flagTable(flags: FlagInfo[]): string[] {
   const lines = ['| flag | description | default | values |', '|---|---|---|---|'];
   for (const flag of flags) {
     const name = flag.names.join(', ') + (flag.valueName === undefined ? '' : ` <${flag.valueName}>`);
-    lines.push(`| \`${cell(name)}\` | ${cell(flag.description)} | ${flag.defaultValue === undefined ? '' : `\`${cell(flag.defaultValue)}\``} | ${cell(valuesText(flag))} |`);
+    lines.push(
+      `| \`${cell(name)}\` | ${cell(flag.description)} | ${flag.defaultValue === undefined ? '' : `\`${cell(flag.defaultValue)}\``} | ${cell(valuesText(flag))} |`,
+    );
   }
   return lines;
 }
@@ -48,7 +50,13 @@ function section(node: CompletionNode, examples: string[]): string[] {
   if (node.arguments.length > 0) {
     lines.push('Arguments:', '', '| argument | description | required | values |', '|---|---|---|---|');
     for (const argument of node.arguments) {
-      const values = argument.values.choices ? argument.values.choices.map((choice) => `\`${choice}\``).join(', ') : argument.values.dynamic ? `${argument.values.dynamic} in the ledger` : argument.values.paths ? 'a file' : '';
+      const values = argument.values.choices
+        ? argument.values.choices.map((choice) => `\`${choice}\``).join(', ')
+        : argument.values.dynamic
+          ? `${argument.values.dynamic} in the ledger`
+          : argument.values.paths
+            ? 'a file'
+            : '';
       lines.push(`| \`${argument.name}\` | ${cell(argument.description)} | ${argument.required ? 'yes' : 'no'} | ${cell(values)} |`);
     }
     lines.push('');
@@ -96,5 +104,8 @@ export function referenceMarkdown(tree: CompletionTree = programTree()): string 
       for (const node of paths) lines.push(...section(node, examplesOf.get(node.path) ?? []));
     }
   }
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

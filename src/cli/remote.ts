@@ -152,17 +152,41 @@ function readInputFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-
 /**
  * `usage import` of a file too large for one request: whole lines in chunks (a CSV chunk gets
  * the header again), their totals added up and line numbers mapped back to the file's.
  */
-async function chunkedImport(config: Config, spec: CommandSpec, input: CommandInput, fileArgument: string, content: string, io: RemoteIo): Promise<RemoteResult> {
+async function chunkedImport(
+  config: Config,
+  spec: CommandSpec,
+  input: CommandInput,
+  fileArgument: string,
+  content: string,
+  io: RemoteIo,
+): Promise<RemoteResult> {
   const lines = content.split('\n');
   const firstContent = lines.findIndex((line) => line.trim() !== '');
-  const format = typeof input.options.format === 'string' ? input.options.format : ['.csv'].includes(extname(fileArgument).toLowerCase()) ? 'csv' : ['.jsonl', '.ndjson', '.json'].includes(extname(fileArgument).toLowerCase()) ? 'jsonl' : firstContent >= 0 && !lines[firstContent]!.trimStart().startsWith('{') ? 'csv' : 'jsonl';
+  const format =
+    typeof input.options.format === 'string'
+      ? input.options.format
+      : ['.csv'].includes(extname(fileArgument).toLowerCase())
+        ? 'csv'
+        : ['.jsonl', '.ndjson', '.json'].includes(extname(fileArgument).toLowerCase())
+          ? 'jsonl'
+          : firstContent >= 0 && !lines[firstContent]!.trimStart().startsWith('{')
+            ? 'csv'
+            : 'jsonl';
   const header = format === 'csv' && firstContent >= 0 ? lines[firstContent]! : undefined;
-  const totals: ImportTotals = { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, firstMalformedLine: null, problems: [] };
+  const totals: ImportTotals = {
+    read: 0,
+    accepted: 0,
+    duplicates: 0,
+    refused: 0,
+    malformed: 0,
+    acceptedMillicredits: 0,
+    firstMalformedLine: null,
+    problems: [],
+  };
   let timeZone = 'UTC';
   let dryRun = false;
   let start = 0;
@@ -184,7 +208,11 @@ async function chunkedImport(config: Config, spec: CommandSpec, input: CommandIn
     }
     // Line n of this chunk is line (offset + n) of the file.
     const offset = start - (withHeader ? 1 : 0);
-    const { status, document } = await postCommand(config, spec.name, { args: [fileArgument], options: input.options, input: { name: fileArgument, content: chunk } });
+    const { status, document } = await postCommand(config, spec.name, {
+      args: [fileArgument],
+      options: input.options,
+      input: { name: fileArgument, content: chunk },
+    });
     const result = asOutput(status, document);
     timeZone = result.timeZone;
     const data = result.output.data as Partial<ImportTotals> & { dryRun?: boolean };
@@ -203,17 +231,37 @@ async function chunkedImport(config: Config, spec: CommandSpec, input: CommandIn
       totals.problems.push({ ...problem, line, message: problem.message.replace(/^line \d+/, `line ${line}`) });
     }
     sentBytes += bytes;
-    io.progress(`sent ${(sentBytes / 1048576).toFixed(1)} of ${(totalBytes / 1048576).toFixed(1)} MB: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`);
+    io.progress(
+      `sent ${(sentBytes / 1048576).toFixed(1)} of ${(totalBytes / 1048576).toFixed(1)} MB: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,
+    );
     start = end;
   }
   io.progress(null);
   const data = { file: fileArgument, dryRun, ...totals };
   if (totals.malformed > 0) {
     const first = totals.firstMalformedLine ?? totals.problems.find((problem) => problem.code.startsWith('INVALID'))?.line ?? '?';
-    return { timeZone, output: { view: 'import', data, failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${first}`, { hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless' }) } };
+    return {
+      timeZone,
+      output: {
+        view: 'import',
+        data,
+        failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${first}`, {
+          hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless',
+        }),
+      },
+    };
   }
   if (totals.refused > 0) {
-    return { timeZone, output: { view: 'import', data, failure: new CreditsError('EVENTS_REFUSED', `${totals.refused} event(s) were refused by a ledger rule (credits or limits)`, { hint: 'see the problems listed; the other events were posted' }) } };
+    return {
+      timeZone,
+      output: {
+        view: 'import',
+        data,
+        failure: new CreditsError('EVENTS_REFUSED', `${totals.refused} event(s) were refused by a ledger rule (credits or limits)`, {
+          hint: 'see the problems listed; the other events were posted',
+        }),
+      },
+    };
   }
   return { timeZone, output: { view: 'import', data } };
 }
@@ -241,13 +289,17 @@ async function confirmRemotely(config: Config, spec: CommandSpec, body: { args: 
 
 export async function runRemote(spec: CommandSpec, input: CommandInput, config: Config, io: RemoteIo): Promise<RemoteResult> {
   if (config.apiToken === undefined) {
-    throw new CreditsError('UNAUTHORIZED', `CREDITS_TOKEN is not set: remote mode (${config.server}) needs an API token`, { hint: 'an admin creates one with `credits token create --role ROLE`; export it as CREDITS_TOKEN' });
+    throw new CreditsError('UNAUTHORIZED', `CREDITS_TOKEN is not set: remote mode (${config.server}) needs an API token`, {
+      hint: 'an admin creates one with `credits token create --role ROLE`; export it as CREDITS_TOKEN',
+    });
   }
   if (spec.name === 'watch') {
     // The live view stays here; each frame is the server's `dashboard`.
     const intervalText = typeof input.options.interval === 'string' ? input.options.interval : '5';
     if (!/^\d{1,4}(\.\d{1,3})?$/.test(intervalText) || Number(intervalText) < 0.2) {
-      throw new CreditsError('INVALID_VALUE', `--interval "${intervalText}" is not a number of seconds`, { hint: '--interval takes seconds from 0.2 up, like 5' });
+      throw new CreditsError('INVALID_VALUE', `--interval "${intervalText}" is not a number of seconds`, {
+        hint: '--interval takes seconds from 0.2 up, like 5',
+      });
     }
     let timeZone = 'UTC';
     const frame = async (): Promise<{ view: string; data: object }> => {

@@ -1,8 +1,29 @@
 import { formatLocalDateTime } from '../core/time.js';
 import { palette, table, type RenderOptions } from '../render/style.js';
 
-type Created = { tokenId: number; name: string; role: string; department: string | null; expiresAtMs: number | null; token: string | null; dryRun: boolean; replayed: boolean };
-type Listed = { tokens: { id: number; name: string; role: string; department: string | null; status: string; createdAtMs: number; createdBy: string; expiresAtMs: number | null; revokedAtMs: number | null }[] };
+type Created = {
+  tokenId: number;
+  name: string;
+  role: string;
+  department: string | null;
+  expiresAtMs: number | null;
+  token: string | null;
+  dryRun: boolean;
+  replayed: boolean;
+};
+type Listed = {
+  tokens: {
+    id: number;
+    name: string;
+    role: string;
+    department: string | null;
+    status: string;
+    createdAtMs: number;
+    createdBy: string;
+    expiresAtMs: number | null;
+    revokedAtMs: number | null;
+  }[];
+};
 type Revoked = { tokenId: number; name: string; alreadyRevoked: boolean; dryRun: boolean; replayed: boolean };
 
 function describe(data: Created, options: RenderOptions): string {
@@ -16,7 +37,8 @@ export const tokenViews = {
   tokenCreated(data: Created, options: RenderOptions): string {
     const chalk = palette(options);
     if (data.dryRun) return `${chalk.cyan('dry run, nothing written:')} would create ${describe(data, options)}.`;
-    if (data.replayed || data.token === null) return `${chalk.dim('already done (same idempotency key):')} ${describe(data, options)} exists; its secret was shown once, when it was created.`;
+    if (data.replayed || data.token === null)
+      return `${chalk.dim('already done (same idempotency key):')} ${describe(data, options)} exists; its secret was shown once, when it was created.`;
     return [
       `${chalk.green('✔')} Created ${describe(data, options)}:`,
       '',
@@ -32,7 +54,15 @@ export const tokenViews = {
     const status = (text: string): string => (text === 'active' ? chalk.green(text) : chalk.dim(text));
     return table(
       options,
-      [{ header: 'Id', align: 'right' }, { header: 'Name' }, { header: 'Role' }, { header: 'Department' }, { header: 'Status' }, { header: 'Created' }, { header: 'Expires' }],
+      [
+        { header: 'Id', align: 'right' },
+        { header: 'Name' },
+        { header: 'Role' },
+        { header: 'Department' },
+        { header: 'Status' },
+        { header: 'Created' },
+        { header: 'Expires' },
+      ],
       data.tokens.map((row) => [
         String(row.id),
         row.name,

@@ -9,6 +9,8 @@ export function formatMillicreditsPlain(millicredits: number): string {
   const sign = millicredits < 0 ? '-' : '';
   const absolute = Math.abs(millicredits);
   const whole = Math.floor(absolute / MILLICREDITS_PER_CREDIT);
-  const fraction = String(absolute % MILLICREDITS_PER_CREDIT).padStart(3, '0').replace(/0+$/, '');
+  const fraction = String(absolute % MILLICREDITS_PER_CREDIT)
+    .padStart(3, '0')
+    .replace(/0+$/, '');
   return `${sign}${whole}.${fraction === '' ? '0' : fraction}`;
 }

@@ -106,7 +106,10 @@ function checkedOptions(overrides: Partial<AnomalyOptions> | undefined): Anomaly
 function sumByDay(rows: readonly DayAmount[], what: string): Map<string, number> {
   const byDay = new Map<string, number>();
   for (const row of rows) {
-    assert(Number.isSafeInteger(row.millicredits) && row.millicredits >= 0, `${what} on ${row.dayKey} is whole, non-negative millicredits, got ${row.millicredits}`);
+    assert(
+      Number.isSafeInteger(row.millicredits) && row.millicredits >= 0,
+      `${what} on ${row.dayKey} is whole, non-negative millicredits, got ${row.millicredits}`,
+    );
     byDay.set(row.dayKey, (byDay.get(row.dayKey) ?? 0) + row.millicredits);
   }
   return byDay;

@@ -145,7 +145,10 @@ function monthKeyOf(dayKey: string): string {
 
 function assertAmounts(rows: readonly DayAmount[], what: string): void {
   for (const row of rows) {
-    assert(Number.isSafeInteger(row.millicredits) && row.millicredits >= 0, `${what} of ${row.dayKey} is whole, non-negative millicredits, got ${row.millicredits}`);
+    assert(
+      Number.isSafeInteger(row.millicredits) && row.millicredits >= 0,
+      `${what} of ${row.dayKey} is whole, non-negative millicredits, got ${row.millicredits}`,
+    );
   }
 }
 
@@ -356,7 +359,14 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
     const actual = usageByDay.get(dayKey) ?? 0;
     if (offset > 0) {
       actualToDate += actual;
-      days.push({ dayKey, actualMillicredits: actual, projectedMillicredits: null, projectedBalanceMillicredits: null, inflowMillicredits: 0, rechargeMillicredits: 0 });
+      days.push({
+        dayKey,
+        actualMillicredits: actual,
+        projectedMillicredits: null,
+        projectedBalanceMillicredits: null,
+        inflowMillicredits: 0,
+        rechargeMillicredits: 0,
+      });
       continue;
     }
     const stepsAhead = 1 - offset; // today is one step after the last complete day

@@ -47,4 +47,3 @@ export function canonicalTransactionContent(id: number, draft: TransactionDraft,
 
 /** Kinds that count as a top-up: they reset the base of "percentage left" for the receiver. */
 export const TOPUP_KINDS: readonly TransactionKind[] = ['purchase', 'allocation', 'transfer', 'recharge'];
-

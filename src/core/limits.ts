@@ -30,7 +30,12 @@ export type RuleNames = { user?: string | undefined; department?: string | undef
 
 /** "daily limit of ada@example.com on gpt-4o", for messages and tables. */
 export function describeRule(rule: LimitRule, names: RuleNames): string {
-  const who = rule.scope === 'user' ? (names.user ?? `user ${rule.userId}`) : rule.scope === 'department' ? (names.department ?? `department ${rule.departmentId}`) : 'the organisation';
+  const who =
+    rule.scope === 'user'
+      ? (names.user ?? `user ${rule.userId}`)
+      : rule.scope === 'department'
+        ? (names.department ?? `department ${rule.departmentId}`)
+        : 'the organisation';
   const what = rule.model !== null ? ` on ${rule.model}` : rule.tier !== null ? ` on ${rule.tier} models` : '';
   return `${rule.period === 'day' ? 'daily' : 'monthly'} limit of ${who}${what}`;
 }

@@ -9,7 +9,7 @@ export function parseDepartmentName(text: string, field = 'NAME'): string {
   const name = text.trim().normalize('NFC');
   if (!DEPARTMENT_NAME.test(name)) {
     throw new CreditsError('INVALID_NAME', `${field} "${text}" is not a department name`, {
-      hint: 'use 1-64 letters, digits, spaces or . _ & \' -, starting with a letter or digit',
+      hint: "use 1-64 letters, digits, spaces or . _ & ' -, starting with a letter or digit",
     });
   }
   if (RESERVED_ACCOUNT_NAMES.includes(name.toLowerCase())) {

@@ -39,14 +39,18 @@ export function settingsFromRows(rows: Map<string, string>): OrgSettings {
 export function parseVatRate(text: string, field = '--vat-rate'): number {
   const match = /^(\d{1,2})(?:\.(\d{1,2}))?$/.exec(text.trim());
   if (!match) {
-    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a VAT rate`, { hint: `${field} takes a percentage from 0 to 99 with up to 2 decimals, like 19 or 7` });
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a VAT rate`, {
+      hint: `${field} takes a percentage from 0 to 99 with up to 2 decimals, like 19 or 7`,
+    });
   }
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
 export function parseInvoicePrefix(text: string, field = '--invoice-prefix'): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_/-]{0,15}$/.test(text.trim())) {
-    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not an invoice number prefix`, { hint: 'use 1-16 letters, digits or _ / -, like INV-2026-' });
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not an invoice number prefix`, {
+      hint: 'use 1-16 letters, digits or _ / -, like INV-2026-',
+    });
   }
   return text.trim();
 }

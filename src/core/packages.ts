@@ -37,7 +37,15 @@ export const PACKAGES: readonly CreditPackage[] = [
   catalogueEntry('enterprise', 'Enterprise', 100_000, 'Priority support'),
 ];
 
-export type PurchaseQuote = { packageName: string; quantity: number; millicredits: number; discountBasisPoints: number; priceCents: number; method: PaymentMethod; instant: boolean };
+export type PurchaseQuote = {
+  packageName: string;
+  quantity: number;
+  millicredits: number;
+  discountBasisPoints: number;
+  priceCents: number;
+  method: PaymentMethod;
+  instant: boolean;
+};
 
 export function findPackage(name: string): CreditPackage {
   const found = PACKAGES.find((entry) => entry.name === name.trim().toLowerCase());
@@ -96,9 +104,13 @@ export function quotePackage(packageName: string, method: PaymentMethod, quantit
 
 export function quoteCustom(credits: number, discountBasisPoints: number, method: PaymentMethod): PurchaseQuote {
   if (!Number.isSafeInteger(credits) || credits < CUSTOM_MINIMUM_CREDITS) {
-    throw new CreditsError('CUSTOM_MINIMUM', `a custom package starts at ${CUSTOM_MINIMUM_CREDITS.toLocaleString('en-US')} credits, --credits was ${credits.toLocaleString('en-US')}`, {
-      hint: 'buy a catalogue package below that (see `credits packages`)',
-    });
+    throw new CreditsError(
+      'CUSTOM_MINIMUM',
+      `a custom package starts at ${CUSTOM_MINIMUM_CREDITS.toLocaleString('en-US')} credits, --credits was ${credits.toLocaleString('en-US')}`,
+      {
+        hint: 'buy a catalogue package below that (see `credits packages`)',
+      },
+    );
   }
   return checkMethod({
     packageName: 'custom',

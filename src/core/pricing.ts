@@ -99,7 +99,8 @@ function sumOfLines(lines: readonly PriceLine[], what: string): number {
 
 export function priceUsage(rate: ModelRate, input: UsageInput): PricedUsage {
   // The message is built only when the check fails: this runs once per imported event.
-  if (input.model !== rate.model && input.model.trim().toLowerCase() !== rate.model) assert(false, `usage for "${input.model}" priced with the rate of "${rate.model}"`);
+  if (input.model !== rate.model && input.model.trim().toLowerCase() !== rate.model)
+    assert(false, `usage for "${input.model}" priced with the rate of "${rate.model}"`);
   const feature = parseFeature(input.feature);
   const inputTokens = checkCount(input.inputTokens, '--input-tokens');
   const outputTokens = checkCount(input.outputTokens, '--output-tokens');

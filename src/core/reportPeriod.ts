@@ -12,9 +12,15 @@ export function monthRange(monthKey: string): DayRange {
  * `--month YYYY-MM` or `--since DATE [--until DATE]` (days in the organisation's time zone,
  * both included); neither means the current month.
  */
-export function resolveDayRange(flags: { month?: string | undefined; since?: string | undefined; until?: string | undefined }, nowMs: number, timeZone: string): DayRange {
+export function resolveDayRange(
+  flags: { month?: string | undefined; since?: string | undefined; until?: string | undefined },
+  nowMs: number,
+  timeZone: string,
+): DayRange {
   if (flags.month !== undefined && (flags.since !== undefined || flags.until !== undefined)) {
-    throw new CreditsError('USAGE', '--month cannot be combined with --since or --until', { hint: 'use --month 2026-10, or --since 2026-10-01 --until 2026-10-15' });
+    throw new CreditsError('USAGE', '--month cannot be combined with --since or --until', {
+      hint: 'use --month 2026-10, or --since 2026-10-01 --until 2026-10-15',
+    });
   }
   if (flags.month !== undefined) return monthRange(parseMonthInput(flags.month, '--month'));
   if (flags.since === undefined && flags.until === undefined) return monthRange(localMonthKey(nowMs, timeZone));

@@ -433,8 +433,7 @@ export function parseMonthInput(text: string, field: string): string {
   return trimmed;
 }
 
-const INSTANT_INPUT =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
+const INSTANT_INPUT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?)?$/;
 
 function digitAt(text: string, index: number): number {
   const code = text.charCodeAt(index) - 48;
@@ -466,7 +465,20 @@ function plainUtcInstant(text: string): number | null {
   const hour = digitsAt(text, 11, 2);
   const minute = digitsAt(text, 14, 2);
   const second = digitsAt(text, 17, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > monthLength(year, month) || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return null;
+  if (
+    year < 0 ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > monthLength(year, month) ||
+    hour < 0 ||
+    hour > 23 ||
+    minute < 0 ||
+    minute > 59 ||
+    second < 0 ||
+    second > 59
+  )
+    return null;
   return wallMs(year, month, day, hour, minute, second, 0);
 }
 
@@ -481,8 +493,7 @@ export function parseInstantInput(text: string, field: string, tz: string, optio
     if (fast !== null) return fast;
   }
   const trimmed = String(text ?? '').trim();
-  const fail = (reason: string): CreditsError =>
-    new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a date${reason}`, { hint: INSTANT_HINT });
+  const fail = (reason: string): CreditsError => new CreditsError('INVALID_DATE', `${field} "${trimmed}" is not a date${reason}`, { hint: INSTANT_HINT });
   if (trimmed === '') throw new CreditsError('INVALID_DATE', `${field} is empty`, { hint: INSTANT_HINT });
   const match = INSTANT_INPUT.exec(trimmed);
   if (!match) throw fail('');

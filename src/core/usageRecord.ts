@@ -19,7 +19,19 @@ export type UsageRecord = {
   occurredAtMs: number | null;
 };
 
-export const USAGE_FIELDS = ['user', 'model', 'inputTokens', 'outputTokens', 'toolCalls', 'feature', 'images', 'imageSize', 'dbAccess', 'eventId', 'at'] as const;
+export const USAGE_FIELDS = [
+  'user',
+  'model',
+  'inputTokens',
+  'outputTokens',
+  'toolCalls',
+  'feature',
+  'images',
+  'imageSize',
+  'dbAccess',
+  'eventId',
+  'at',
+] as const;
 type UsageField = (typeof USAGE_FIELDS)[number];
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(USAGE_FIELDS);
 
@@ -118,7 +130,9 @@ export function parseUsageRecord(raw: Record<string, unknown>, options: ParseUsa
   const images = countField(raw, 'images', options);
   if (images > 0 && feature !== 'image') {
     const name = fieldName('images', options);
-    throw new CreditsError('INVALID_VALUE', `${name} applies only to the image feature, not to ${feature}`, { hint: `set ${fieldName('feature', options)} to image, or leave out ${name}` });
+    throw new CreditsError('INVALID_VALUE', `${name} applies only to the image feature, not to ${feature}`, {
+      hint: `set ${fieldName('feature', options)} to image, or leave out ${name}`,
+    });
   }
 
   const dbAccessValue = raw.dbAccess;
@@ -128,19 +142,27 @@ export function parseUsageRecord(raw: Record<string, unknown>, options: ParseUsa
     throw new CreditsError('INVALID_VALUE', `${fieldName('dbAccess', options)} must be true or false, got ${JSON.stringify(dbAccessValue)}`);
   }
   if (dbAccess && feature !== 'workflow') {
-    throw new CreditsError('INVALID_VALUE', `${fieldName('dbAccess', options)} applies only to the workflow feature, not to ${feature}`, { hint: `set ${fieldName('feature', options)} to workflow` });
+    throw new CreditsError('INVALID_VALUE', `${fieldName('dbAccess', options)} applies only to the workflow feature, not to ${feature}`, {
+      hint: `set ${fieldName('feature', options)} to workflow`,
+    });
   }
 
   const eventId = textField(raw, 'eventId', options) ?? null;
   if (eventId === null && options.requireEventId) {
-    throw new CreditsError('MISSING_FLAG', `${fieldName('eventId', options)} is required in an import, so that importing the same file twice posts nothing twice`);
+    throw new CreditsError(
+      'MISSING_FLAG',
+      `${fieldName('eventId', options)} is required in an import, so that importing the same file twice posts nothing twice`,
+    );
   }
   if (eventId !== null && !EVENT_ID.test(eventId)) {
     throw new CreditsError('INVALID_VALUE', `${fieldName('eventId', options)} must be 1-200 printable characters without spaces`);
   }
 
   const atText = textField(raw, 'at', options);
-  const occurredAtMs = atText === undefined || (atText.length === 3 && atText.toLowerCase() === 'now') ? null : parseInstantInput(atText, fieldName('at', options), options.timeZone);
+  const occurredAtMs =
+    atText === undefined || (atText.length === 3 && atText.toLowerCase() === 'now')
+      ? null
+      : parseInstantInput(atText, fieldName('at', options), options.timeZone);
 
   return {
     user,

@@ -46,7 +46,14 @@ export async function produceMonthlyReport(db: Database, nowMs: number, settings
     queueEvent(tx, {
       type: 'report.monthly',
       text: `The usage report for ${monthKey} is ready: ${(facts.usageMillicredits / 1000).toFixed(3)} credits used in ${facts.usageEvents} events, ${(facts.closingMillicredits / 1000).toFixed(3)} credits left. Statement: ${path}`,
-      data: { monthKey, path, usageMillicredits: facts.usageMillicredits, usageEvents: facts.usageEvents, openingMillicredits: facts.openingMillicredits, closingMillicredits: facts.closingMillicredits },
+      data: {
+        monthKey,
+        path,
+        usageMillicredits: facts.usageMillicredits,
+        usageEvents: facts.usageEvents,
+        openingMillicredits: facts.openingMillicredits,
+        closingMillicredits: facts.closingMillicredits,
+      },
       dedupeKey,
       nowMs,
     });

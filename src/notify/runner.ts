@@ -18,7 +18,10 @@ function nextRetryDelayMs(attempts: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function attempt(delivery: ClaimedDelivery, options: RunOptions): Promise<{ ok: true; attempts: number } | { ok: false; attempts: number; error: string }> {
+async function attempt(
+  delivery: ClaimedDelivery,
+  options: RunOptions,
+): Promise<{ ok: true; attempts: number } | { ok: false; attempts: number; error: string }> {
   const event = JSON.parse(delivery.payloadJson) as NotificationEvent;
   let attempts = delivery.attempts;
   let lastError = '';
@@ -28,7 +31,10 @@ async function attempt(delivery: ClaimedDelivery, options: RunOptions): Promise<
       await deliver({ kind: delivery.kind, target: delivery.target, secret: delivery.secret }, event, options);
       return { ok: true, attempts };
     } catch (error) {
-      lastError = (error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error)).slice(0, 500);
+      lastError = (error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error)).slice(
+        0,
+        500,
+      );
       if (attempts >= MAX_ATTEMPTS) break;
       if (tries < ATTEMPTS_PER_RUN - 1) await sleep(options.pauseMs * 2 ** tries);
     }
@@ -60,7 +66,8 @@ export async function deliverDue(db: Database, options: RunOptions): Promise<Run
         markFailed(tx, delivery, outcome.attempts, outcome.error, nowMs, givenUp ? null : nowMs + nextRetryDelayMs(outcome.attempts));
         if (givenUp) totals.failed += 1;
         else totals.retrying += 1;
-        if (totals.errors.length < 20) totals.errors.push({ channelId: delivery.channelId, eventId: (JSON.parse(delivery.payloadJson) as NotificationEvent).id, error: outcome.error });
+        if (totals.errors.length < 20)
+          totals.errors.push({ channelId: delivery.channelId, eventId: (JSON.parse(delivery.payloadJson) as NotificationEvent).id, error: outcome.error });
       });
     }
   }

@@ -25,7 +25,11 @@ async function sendWebhook(channel: Channel, event: NotificationEvent, options: 
 async function sendEmail(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
   if (!options.smtpUrl) throw new Error('no SMTP server: set one with `credits org set --smtp-url smtp://host:port`');
   const nodemailer = await import('nodemailer');
-  const transport = nodemailer.createTransport(options.smtpUrl, { connectionTimeout: options.timeoutMs, greetingTimeout: options.timeoutMs, socketTimeout: options.timeoutMs });
+  const transport = nodemailer.createTransport(options.smtpUrl, {
+    connectionTimeout: options.timeoutMs,
+    greetingTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+  });
   try {
     const report = typeof event.data.path === 'string' ? [{ filename: event.data.path.split('/').pop() ?? 'statement.pdf', path: event.data.path }] : [];
     await transport.sendMail({

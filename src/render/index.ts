@@ -10,7 +10,16 @@ import { shellViews } from './views/shell.js';
 
 export type View = (data: never, options: RenderOptions) => string;
 
-const VIEWS: Record<string, View> = { ...ledgerViews, ...usageViews, ...reportViews, ...statementViews, ...insightViews, ...notifyViews, ...shellViews, raw: (data: { raw: string }) => data.raw };
+const VIEWS: Record<string, View> = {
+  ...ledgerViews,
+  ...usageViews,
+  ...reportViews,
+  ...statementViews,
+  ...insightViews,
+  ...notifyViews,
+  ...shellViews,
+  raw: (data: { raw: string }) => data.raw,
+};
 
 /** Registers views of later features without this file importing each of them. */
 export function registerViews(views: Record<string, View>): void {

@@ -21,7 +21,13 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 
 /** Columns a text takes on screen: colour codes take none; a cell of several lines is as wide as its widest. */
 export function visibleWidth(text: string): number {
-  return Math.max(0, ...text.replace(ANSI, '').split('\n').map((line) => line.length));
+  return Math.max(
+    0,
+    ...text
+      .replace(ANSI, '')
+      .split('\n')
+      .map((line) => line.length),
+  );
 }
 
 /** The narrowest a text column becomes before the table is allowed to overflow the terminal instead. */

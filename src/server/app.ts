@@ -57,12 +57,19 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
     const status = httpStatusOf(failure.code);
     if (status === 422) state.metrics.refusal(failure.code);
     if (status === 403) state.metrics.forbid();
-    if (failure.code === 'INTERNAL') options.log(`error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (failure.code === 'INTERNAL')
+      options.log(`error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return reply.code(status).send({ error: errorDocument(failure) });
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    return reply.code(404).send({ error: { code: 'ROUTE_NOT_FOUND', message: `no endpoint ${request.method} ${request.url.split('?')[0]}`, hint: 'see the README section "HTTP API" for the endpoints' } });
+    return reply.code(404).send({
+      error: {
+        code: 'ROUTE_NOT_FOUND',
+        message: `no endpoint ${request.method} ${request.url.split('?')[0]}`,
+        hint: 'see the README section "HTTP API" for the endpoints',
+      },
+    });
   });
 
   app.get('/health', async (_request, reply) => {

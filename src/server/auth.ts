@@ -77,12 +77,31 @@ function redacted(options: Record<string, unknown>): Record<string, unknown> {
  * Refuses a request: writes an audit row (who, which command, what was asked, why refused) and
  * returns the 403 error to throw. The audit write failing must not turn a 403 into a 500.
  */
-export async function forbid(db: Database, principal: Principal, command: string, request: { args: unknown[]; options: Record<string, unknown> }, reason: string, nowMs: number): Promise<CreditsError> {
+export async function forbid(
+  db: Database,
+  principal: Principal,
+  command: string,
+  request: { args: unknown[]; options: Record<string, unknown> },
+  reason: string,
+  nowMs: number,
+): Promise<CreditsError> {
   try {
     await db.write(async (tx) => {
       writeAudit(
         tx,
-        { command, actor: principal.actor, nowMs, args: { refused: reason, token: principal.tokenId, role: principal.role, department: principal.department, args: request.args, options: redacted(request.options) } },
+        {
+          command,
+          actor: principal.actor,
+          nowMs,
+          args: {
+            refused: reason,
+            token: principal.tokenId,
+            role: principal.role,
+            department: principal.department,
+            args: request.args,
+            options: redacted(request.options),
+          },
+        },
         'forbidden',
         null,
       );
@@ -97,6 +116,7 @@ export async function forbid(db: Database, principal: Principal, command: string
 export function refusalFor(principal: Principal, command: string, family: CommandFamily | undefined): string | null {
   if (family === 'local') return `\`${command}\` runs only on the server's machine, not through the API`;
   if (!roleAllows(principal.role, family)) return `token ${principal.tokenId} (role ${principal.role}) may not run \`${command}\``;
-  if (family === 'tokens' && principal.department !== null) return `token ${principal.tokenId} is bound to department ${principal.department}: only an unbound admin token manages tokens`;
+  if (family === 'tokens' && principal.department !== null)
+    return `token ${principal.tokenId} is bound to department ${principal.department}: only an unbound admin token manages tokens`;
   return null;
 }

@@ -56,11 +56,14 @@ export function validateCommandInput(spec: CommandSpec, args: unknown, options: 
   const list = ((args ?? []) as (string | null)[]).map((value) => (value === null ? undefined : value));
   const declared = spec.arguments ?? [];
   if (list.length > declared.length) {
-    throw new CreditsError('USAGE', `too many arguments for '${spec.name}': expected ${declared.length}, got ${list.length}`, { hint: `see \`credits ${spec.name} --help\`` });
+    throw new CreditsError('USAGE', `too many arguments for '${spec.name}': expected ${declared.length}, got ${list.length}`, {
+      hint: `see \`credits ${spec.name} --help\``,
+    });
   }
   for (const [index, argument] of declared.entries()) {
     const value = list[index];
-    if (argument.required && (value === undefined || value === '')) throw new CreditsError('MISSING_FLAG', `missing required argument '${argument.name}'`, { hint: `see \`credits ${spec.name} --help\`` });
+    if (argument.required && (value === undefined || value === ''))
+      throw new CreditsError('MISSING_FLAG', `missing required argument '${argument.name}'`, { hint: `see \`credits ${spec.name} --help\`` });
     if (value !== undefined && value.length > MAX_ARGUMENT_CHARS) throw new CreditsError('INVALID_VALUE', `argument '${argument.name}' is too long`);
     if (value !== undefined && argument.choices && !argument.choices.includes(value)) {
       throw new CreditsError('USAGE', `argument '${argument.name}' "${value}" is invalid. Allowed choices are ${argument.choices.join(', ')}.`);
@@ -71,7 +74,9 @@ export function validateCommandInput(spec: CommandSpec, args: unknown, options: 
   for (const [key, value] of Object.entries((options ?? {}) as Record<string, unknown>)) {
     const option = known.get(key);
     if (!option) {
-      throw new CreditsError('UNKNOWN_FLAG', `unknown option '${key}' for '${spec.name}'`, { hint: `the options are ${[...known.keys()].join(', ') || 'none'}` });
+      throw new CreditsError('UNKNOWN_FLAG', `unknown option '${key}' for '${spec.name}'`, {
+        hint: `the options are ${[...known.keys()].join(', ') || 'none'}`,
+      });
     }
     if (value === undefined || value === null || value === false) continue;
     if (isFlag(option)) {
@@ -101,7 +106,9 @@ function parseUpload(value: unknown): Upload | undefined {
 
 /** A file name safe to create in our own temporary folder, keeping the extension (formats are chosen by it). */
 function safeName(name: string, fallback: string): string {
-  const base = basename(name.replace(/\\/g, '/')).replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '');
+  const base = basename(name.replace(/\\/g, '/'))
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/^\.+/, '');
   return base === '' || base === '-' ? fallback : base.slice(-100);
 }
 
@@ -114,7 +121,10 @@ export type RunOptions = { principal: Principal; commandLabel?: string };
  */
 export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: CommandRequest, { principal }: RunOptions): Promise<CommandResult> {
   const nowMs = deps.config.nowMs ?? Date.now();
-  const asked = { args: Array.isArray(request.args) ? request.args : [], options: request.options && typeof request.options === 'object' ? (request.options as Record<string, unknown>) : {} };
+  const asked = {
+    args: Array.isArray(request.args) ? request.args : [],
+    options: request.options && typeof request.options === 'object' ? (request.options as Record<string, unknown>) : {},
+  };
   const refusal = refusalFor(principal, spec.name, spec.family);
   if (refusal !== null) throw await forbid(deps.db, principal, spec.name, asked, refusal, nowMs);
 
@@ -122,7 +132,10 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
   const upload = parseUpload(request.input);
   const files = spec.files ?? {};
   for (const key of files.localPathOptions ?? []) {
-    if (input.options[key] !== undefined) throw new CreditsError('USAGE', `option '${key}' names a folder on the server and is not available over the API`, { hint: 'leave it out: the server uses its own default' });
+    if (input.options[key] !== undefined)
+      throw new CreditsError('USAGE', `option '${key}' names a folder on the server and is not available over the API`, {
+        hint: 'leave it out: the server uses its own default',
+      });
   }
   if (upload && files.inputArgument === undefined) throw new CreditsError('USAGE', `'${spec.name}' reads no file: leave out \`input\``);
 
@@ -130,7 +143,11 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
   try {
     let uploadPath: string | undefined;
     if (files.inputArgument !== undefined && input.args[files.inputArgument] !== undefined) {
-      if (!upload) throw new CreditsError('USAGE', `'${spec.name}' reads a file: send its content as \`input\` ({"name", "content"}); the server never reads its own files for a caller`);
+      if (!upload)
+        throw new CreditsError(
+          'USAGE',
+          `'${spec.name}' reads a file: send its content as \`input\` ({"name", "content"}); the server never reads its own files for a caller`,
+        );
       folder = mkdtempSync(join(tmpdir(), 'credits-serve-'));
       uploadPath = join(folder, safeName(upload.name, 'input'));
       writeFileSync(uploadPath, upload.content);
@@ -139,7 +156,13 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
     let filter: ((data: any) => object) | undefined;
     if (principal.departmentId !== null && principal.department !== null) {
       try {
-        const scoped = await applyDepartmentScope(spec.name, { db: deps.db, scope: { departmentId: principal.departmentId, department: principal.department }, input, uploadPath, timeZone });
+        const scoped = await applyDepartmentScope(spec.name, {
+          db: deps.db,
+          scope: { departmentId: principal.departmentId, department: principal.department },
+          input,
+          uploadPath,
+          timeZone,
+        });
         input = scoped.input;
         filter = scoped.filter;
       } catch (error) {
@@ -183,7 +206,8 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
       data = JSON.parse(text) as object;
     }
     let failure = output.failure;
-    if (failure && replacements.length > 0) failure = new CreditsError(failure.code, swapPaths(failure.message), failure.hint === undefined ? {} : { hint: failure.hint });
+    if (failure && replacements.length > 0)
+      failure = new CreditsError(failure.code, swapPaths(failure.message), failure.hint === undefined ? {} : { hint: failure.hint });
     const file = outputPath !== undefined && existsSync(outputPath) ? { base64: readFileSync(outputPath).toString('base64') } : undefined;
     return { view: output.view, data, ...(failure ? { failure } : {}), timeZone, ...(file ? { file } : {}) };
   } finally {

@@ -49,7 +49,9 @@ export function asCreditsError(error: unknown): CreditsError {
   const failure = (error ?? {}) as FastifyLikeError;
   const message = typeof failure.message === 'string' ? failure.message : String(error);
   if (failure.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || failure.statusCode === 413) {
-    return new CreditsError('REQUEST_TOO_LARGE', 'the request body is larger than this server accepts', { hint: 'send fewer events per request (the limit is `credits serve --body-limit`)' });
+    return new CreditsError('REQUEST_TOO_LARGE', 'the request body is larger than this server accepts', {
+      hint: 'send fewer events per request (the limit is `credits serve --body-limit`)',
+    });
   }
   if (failure.validation !== undefined) {
     const unknownField = /must NOT have additional properties/.test(message);
@@ -60,7 +62,12 @@ export function asCreditsError(error: unknown): CreditsError {
   if (failure.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || failure.statusCode === 415) {
     return new CreditsError('USAGE', 'the request body must be JSON (Content-Type: application/json)');
   }
-  if (failure.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || failure.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError || (failure.statusCode === 400 && /JSON/i.test(message))) {
+  if (
+    failure.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ||
+    failure.code === 'FST_ERR_CTP_INVALID_JSON_BODY' ||
+    error instanceof SyntaxError ||
+    (failure.statusCode === 400 && /JSON/i.test(message))
+  ) {
     return new CreditsError('USAGE', `the request body is not valid JSON: ${message}`, { hint: 'send one JSON document' });
   }
   if (typeof failure.statusCode === 'number' && failure.statusCode >= 400 && failure.statusCode < 500) {

@@ -65,21 +65,42 @@ export class Metrics {
     for (const entry of this.requests.values()) lines.push(`credits_http_requests_total${labels(entry.labels)} ${entry.count}`);
     lines.push('# HELP credits_http_request_duration_seconds Time from request to response.', '# TYPE credits_http_request_duration_seconds histogram');
     for (const { labels: latencyLabels, histogram } of this.latency.values()) {
-      for (const [index, bound] of BUCKETS.entries()) lines.push(`credits_http_request_duration_seconds_bucket${labels({ ...latencyLabels, le: String(bound) })} ${histogram.counts[index]}`);
+      for (const [index, bound] of BUCKETS.entries())
+        lines.push(`credits_http_request_duration_seconds_bucket${labels({ ...latencyLabels, le: String(bound) })} ${histogram.counts[index]}`);
       lines.push(`credits_http_request_duration_seconds_bucket${labels({ ...latencyLabels, le: '+Inf' })} ${histogram.count}`);
       lines.push(`credits_http_request_duration_seconds_sum${labels(latencyLabels)} ${histogram.sum}`);
       lines.push(`credits_http_request_duration_seconds_count${labels(latencyLabels)} ${histogram.count}`);
     }
-    lines.push('# HELP credits_http_requests_in_flight Requests being served now.', '# TYPE credits_http_requests_in_flight gauge', `credits_http_requests_in_flight ${this.inFlight}`);
+    lines.push(
+      '# HELP credits_http_requests_in_flight Requests being served now.',
+      '# TYPE credits_http_requests_in_flight gauge',
+      `credits_http_requests_in_flight ${this.inFlight}`,
+    );
     lines.push('# HELP credits_usage_events_total Usage events posted through the API, by outcome.', '# TYPE credits_usage_events_total counter');
-    for (const outcome of ['accepted', 'duplicate', 'refused', 'malformed']) lines.push(`credits_usage_events_total${labels({ outcome })} ${this.usageEvents.get(outcome) ?? 0}`);
+    for (const outcome of ['accepted', 'duplicate', 'refused', 'malformed'])
+      lines.push(`credits_usage_events_total${labels({ outcome })} ${this.usageEvents.get(outcome) ?? 0}`);
     lines.push('# HELP credits_refusals_total Requests and usage events refused by a ledger rule, by error code.', '# TYPE credits_refusals_total counter');
     for (const [code, count] of this.refusals) lines.push(`credits_refusals_total${labels({ code })} ${count}`);
-    lines.push('# HELP credits_forbidden_total Requests refused because the token\'s role or department does not allow them.', '# TYPE credits_forbidden_total counter');
+    lines.push(
+      "# HELP credits_forbidden_total Requests refused because the token's role or department does not allow them.",
+      '# TYPE credits_forbidden_total counter',
+    );
     lines.push(`credits_forbidden_total ${this.forbidden}`);
-    lines.push('# HELP credits_usage_group_commits_total Write transactions that posted single usage events (POST /v1/usage), each holding every event queued meanwhile.', '# TYPE credits_usage_group_commits_total counter', `credits_usage_group_commits_total ${this.groupCommits}`);
-    lines.push('# HELP credits_usage_group_events_total Single usage events those transactions held.', '# TYPE credits_usage_group_events_total counter', `credits_usage_group_events_total ${this.groupEvents}`);
-    lines.push('# HELP credits_uptime_seconds Seconds since the server started.', '# TYPE credits_uptime_seconds gauge', `credits_uptime_seconds ${(Date.now() - this.startedAtMs) / 1000}`);
+    lines.push(
+      '# HELP credits_usage_group_commits_total Write transactions that posted single usage events (POST /v1/usage), each holding every event queued meanwhile.',
+      '# TYPE credits_usage_group_commits_total counter',
+      `credits_usage_group_commits_total ${this.groupCommits}`,
+    );
+    lines.push(
+      '# HELP credits_usage_group_events_total Single usage events those transactions held.',
+      '# TYPE credits_usage_group_events_total counter',
+      `credits_usage_group_events_total ${this.groupEvents}`,
+    );
+    lines.push(
+      '# HELP credits_uptime_seconds Seconds since the server started.',
+      '# TYPE credits_uptime_seconds gauge',
+      `credits_uptime_seconds ${(Date.now() - this.startedAtMs) / 1000}`,
+    );
     return `${lines.join('\n')}\n`;
   }
 }

@@ -39,7 +39,13 @@ export const REST_ROUTES: RestRoute[] = [
   { method: 'POST', url: '/v1/purchases/:id/settle', command: 'purchases settle', params: ['id'] },
   { method: 'POST', url: '/v1/purchases/:id/cancel', command: 'purchases cancel', params: ['id'] },
   // Moves out of the org pool are "allocation" transactions, the others "transfer".
-  { method: 'GET', url: '/v1/transfers', command: 'history', omit: ['kind', 'user', 'model'], variants: { options: [{ kind: 'allocation' }, { kind: 'transfer' }], list: 'transactions', defaultLimit: 50 } },
+  {
+    method: 'GET',
+    url: '/v1/transfers',
+    command: 'history',
+    omit: ['kind', 'user', 'model'],
+    variants: { options: [{ kind: 'allocation' }, { kind: 'transfer' }], list: 'transactions', defaultLimit: 50 },
+  },
   { method: 'POST', url: '/v1/transfers', command: 'transfer', args: ['amount'] },
 ];
 
@@ -48,9 +54,16 @@ function plainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Query or body fields -> the command's arguments and options; unknown fields are refused. */
-function inputFromFields(spec: CommandSpec, route: RestRoute, fields: Record<string, unknown>, params: Record<string, string>): { args: (string | null)[]; options: Record<string, unknown> } {
+function inputFromFields(
+  spec: CommandSpec,
+  route: RestRoute,
+  fields: Record<string, unknown>,
+  params: Record<string, string>,
+): { args: (string | null)[]; options: Record<string, unknown> } {
   const argNames = route.args ?? [];
-  const optionKeys = new Set((spec.options ?? []).map((option) => optionKey(option.flags)).filter((key) => !(route.omit ?? []).includes(key) && !(key in (route.fixed ?? {}))));
+  const optionKeys = new Set(
+    (spec.options ?? []).map((option) => optionKey(option.flags)).filter((key) => !(route.omit ?? []).includes(key) && !(key in (route.fixed ?? {}))),
+  );
   for (const variant of route.variants?.options ?? []) for (const key of Object.keys(variant)) optionKeys.delete(key);
   if (spec.mutating) for (const key of ['dryRun', 'idempotencyKey']) optionKeys.add(key);
   const args: (string | null)[] = (route.params ?? []).map((name) => params[name] ?? null);
@@ -63,7 +76,9 @@ function inputFromFields(spec: CommandSpec, route: RestRoute, fields: Record<str
       // Switches arrive as true/false in JSON and as "true"/"false" in a query string.
       options[key] = value === 'true' ? true : value === 'false' ? false : value;
     } else {
-      throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}' for ${route.method} ${route.url}`, { hint: `the fields are ${[...argNames, ...optionKeys].join(', ') || 'none'}` });
+      throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}' for ${route.method} ${route.url}`, {
+        hint: `the fields are ${[...argNames, ...optionKeys].join(', ') || 'none'}`,
+      });
     }
   }
   while (args.length > 0 && (args[args.length - 1] === null || args[args.length - 1] === undefined)) args.pop();
@@ -91,14 +106,18 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
 
   // POST /v1/commands/purchases/settle (or purchases%20settle) {"args": ["3"], "options": {"dryRun": true}}
   app.post('/v1/commands/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
-    const name = decodeURIComponent(request.params['*'] ?? '').split(/[/\s.]+/).filter(Boolean).join(' ');
+    const name = decodeURIComponent(request.params['*'] ?? '')
+      .split(/[/\s.]+/)
+      .filter(Boolean)
+      .join(' ');
     const principal = await state.authenticate(request);
     const spec = byName.get(name);
     if (!spec) throw new CreditsError('UNKNOWN_COMMAND', `unknown command '${name}'`, { hint: 'see `credits --help` for the commands' });
     const body = request.body ?? {};
     if (!plainObject(body)) throw new CreditsError('USAGE', 'the body must be {"args": [...], "options": {...}}');
     for (const key of Object.keys(body)) {
-      if (!['args', 'options', 'input'].includes(key)) throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}'`, { hint: 'the body is {"args": [...], "options": {...}} (and "input" for a file)' });
+      if (!['args', 'options', 'input'].includes(key))
+        throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}'`, { hint: 'the body is {"args": [...], "options": {...}} (and "input" for a file)' });
     }
     (request as { commandName?: string }).commandName = spec.name;
     const result = await runCommand(deps, spec, body, { principal });
@@ -115,7 +134,8 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
         const principal = await state.authenticate(request);
         const fields = route.method === 'GET' ? (request.query ?? {}) : (request.body ?? {});
         if (!plainObject(fields)) throw new CreditsError('USAGE', 'the body must be a JSON object of fields');
-        if (route.method === 'POST' && request.query && Object.keys(request.query as object).length > 0) throw new CreditsError('UNKNOWN_FLAG', `${route.url} takes its fields in the JSON body, not the query string`);
+        if (route.method === 'POST' && request.query && Object.keys(request.query as object).length > 0)
+          throw new CreditsError('UNKNOWN_FLAG', `${route.url} takes its fields in the JSON body, not the query string`);
         const { args, options } = inputFromFields(spec, route, fields, (request.params ?? {}) as Record<string, string>);
         const key = request.headers['idempotency-key'];
         if (spec.mutating && typeof key === 'string' && options.idempotencyKey === undefined) options.idempotencyKey = key;

@@ -76,7 +76,10 @@ function purchaseArgument(): Policy {
   return async ({ db, scope, input }) => {
     const id = idArgument(input.args[0]);
     if (id === null) return { input };
-    const row = await db.get<{ accountId: number; account: string }>('SELECT p.account_id AS accountId, a.name AS account FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.id = ?', [id]);
+    const row = await db.get<{ accountId: number; account: string }>(
+      'SELECT p.account_id AS accountId, a.name AS account FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.id = ?',
+      [id],
+    );
     if (row && row.accountId !== scope.departmentId) throw outside(scope, `purchase ${id} (credited to ${row.account})`);
     return { input };
   };
@@ -87,16 +90,23 @@ function chain(...policies: Policy[]): Policy {
     let current: Scoped = { input: request.input };
     for (const policy of policies) {
       const next = await policy({ ...request, input: current.input });
-      current = { input: next.input, ...(next.filter ?? current.filter ? { filter: next.filter ?? current.filter } : {}) };
+      current = { input: next.input, ...((next.filter ?? current.filter) ? { filter: next.filter ?? current.filter } : {}) };
     }
     return current;
   };
 }
 
-function filterList<T>(key: string, keep: (item: T, request: ScopeRequest, extra: Set<number>) => boolean, extra?: (request: ScopeRequest) => Promise<Set<number>>): Policy {
+function filterList<T>(
+  key: string,
+  keep: (item: T, request: ScopeRequest, extra: Set<number>) => boolean,
+  extra?: (request: ScopeRequest) => Promise<Set<number>>,
+): Policy {
   return async (request) => {
     const ids = extra ? await extra(request) : new Set<number>();
-    return { input: request.input, filter: (data: Record<string, unknown>) => ({ ...data, [key]: (data[key] as T[]).filter((item) => keep(item, request, ids)) }) };
+    return {
+      input: request.input,
+      filter: (data: Record<string, unknown>) => ({ ...data, [key]: (data[key] as T[]).filter((item) => keep(item, request, ids)) }),
+    };
   };
 }
 

@@ -18,12 +18,14 @@ export function parseSize(text: string, field: string): number {
   const match = /^(\d{1,10})\s*(b|k|kb|kib|m|mb|mib)?$/i.exec(text.trim());
   const unit = (match?.[2] ?? 'b').toLowerCase();
   const bytes = match ? Number(match[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1) : NaN;
-  if (!match || bytes < 1024 || bytes > 1024 * 1024 * 1024) throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a size from 1kb to 1024mb`, { hint: `like ${field} 16mb` });
+  if (!match || bytes < 1024 || bytes > 1024 * 1024 * 1024)
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a size from 1kb to 1024mb`, { hint: `like ${field} 16mb` });
   return bytes;
 }
 
 function parseSeconds(text: string, field: string, max: number): number {
-  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()) || Number(text) > max) throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a number of seconds from 0 to ${max}`);
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()) || Number(text) > max)
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a number of seconds from 0 to ${max}`);
   return Math.round(Number(text) * 1000);
 }
 
@@ -35,10 +37,18 @@ export const serveCommands: CommandSpec[] = [
     options: [
       { flags: '--listen <host:port>', description: 'where to listen', defaultValue: '127.0.0.1:8787' },
       { flags: '--body-limit <size>', description: 'largest request body, like 16mb (uploads of `usage import` over --server count)', defaultValue: '16mb' },
-      { flags: '--token-cache <seconds>', description: 'how long a checked token is trusted before it is read again (revocations through this server apply at once)', defaultValue: '1' },
+      {
+        flags: '--token-cache <seconds>',
+        description: 'how long a checked token is trusted before it is read again (revocations through this server apply at once)',
+        defaultValue: '1',
+      },
       { flags: '--grace <seconds>', description: 'on SIGTERM, how long requests in flight may take to finish', defaultValue: '10' },
     ],
-    examples: ['credits serve', 'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db', 'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080'],
+    examples: [
+      'credits serve',
+      'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db',
+      'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
+    ],
     async run(input, context) {
       const { host, port } = parseListen(stringOption(input, 'listen') ?? '127.0.0.1:8787');
       const bodyLimit = parseSize(stringOption(input, 'bodyLimit') ?? '16mb', '--body-limit');
@@ -61,7 +71,10 @@ export const serveCommands: CommandSpec[] = [
           if (!quiet || line.startsWith('error')) process.stderr.write(`${line}\n`);
         },
       });
-      return { view: 'message', data: { ...summary, message: `credits serve stopped (${summary.stoppedBy}) after ${summary.requests.toLocaleString('en-US')} request(s)` } };
+      return {
+        view: 'message',
+        data: { ...summary, message: `credits serve stopped (${summary.stoppedBy}) after ${summary.requests.toLocaleString('en-US')} request(s)` },
+      };
     },
   },
 ];

@@ -22,7 +22,12 @@ export class ServerState {
     options: { tokenCacheMs: number },
   ) {
     this.authenticator = new Authenticator(db, options.tokenCacheMs);
-    this.coalescer = new UsageCoalescer(db, { timeZone: () => this.timeZone(), nowMs: () => this.nowMs(), maxBatch: 2000, committed: (events) => this.metrics.groupCommit(events) });
+    this.coalescer = new UsageCoalescer(db, {
+      timeZone: () => this.timeZone(),
+      nowMs: () => this.nowMs(),
+      maxBatch: 2000,
+      committed: (events) => this.metrics.groupCommit(events),
+    });
   }
 
   nowMs(): number {

@@ -26,7 +26,10 @@ function dryRunOf(request: FastifyRequest): boolean {
 }
 
 function parseEvent(raw: unknown, timeZone: string): UsageRecord {
-  if (!plainObject(raw)) throw new CreditsError('INVALID_VALUE', 'a usage event must be a JSON object', { hint: 'fields: eventId, user, model, inputTokens, outputTokens, toolCalls, feature, images, imageSize, dbAccess, at' });
+  if (!plainObject(raw))
+    throw new CreditsError('INVALID_VALUE', 'a usage event must be a JSON object', {
+      hint: 'fields: eventId, user, model, inputTokens, outputTokens, toolCalls, feature, images, imageSize, dbAccess, at',
+    });
   return parseUsageRecord(raw, { timeZone, requireEventId: true, fieldNames: 'fields' });
 }
 
@@ -41,7 +44,14 @@ async function checkUsers(state: ServerState, principal: Principal, command: str
       [...slice, principal.departmentId],
     );
     if (stranger) {
-      throw await forbid(state.db, principal, command, { args: [], options: { request: asked } }, `this token is bound to department ${principal.department}: user ${stranger.email} (${stranger.department}) is outside it`, state.nowMs());
+      throw await forbid(
+        state.db,
+        principal,
+        command,
+        { args: [], options: { request: asked } },
+        `this token is bound to department ${principal.department}: user ${stranger.email} (${stranger.department}) is outside it`,
+        state.nowMs(),
+      );
     }
   }
 }
@@ -73,7 +83,12 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
     let posted: PostedUsage & { dryRun?: boolean; replayed?: boolean };
     try {
       posted = dryRun
-        ? await recordUsage(state.db, { command: 'usage record', args: { ...record }, actor: principal.actor, nowMs: state.nowMs(), dryRun: true }, record, timeZone)
+        ? await recordUsage(
+            state.db,
+            { command: 'usage record', args: { ...record }, actor: principal.actor, nowMs: state.nowMs(), dryRun: true },
+            record,
+            timeZone,
+          )
         : await state.coalescer.submit(principal.actor, record);
     } catch (error) {
       if (isCreditsError(error) && error.exitCode === 3) state.metrics.usage('refused');
@@ -85,14 +100,22 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
 
   app.post('/v1/usage/batch', async (request, reply) => {
     const principal = await state.authenticate(request);
-    await allowUsage(state, principal, 'usage import', { events: Array.isArray((request.body as { events?: unknown })?.events) ? (request.body as { events: unknown[] }).events.length : null });
+    await allowUsage(state, principal, 'usage import', {
+      events: Array.isArray((request.body as { events?: unknown })?.events) ? (request.body as { events: unknown[] }).events.length : null,
+    });
     const dryRun = dryRunOf(request);
     const body = request.body;
     if (!plainObject(body)) throw new CreditsError('USAGE', 'the body must be {"events": [...]}');
-    for (const key of Object.keys(body)) if (key !== 'events') throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}'`, { hint: 'the body is {"events": [...]}' });
+    for (const key of Object.keys(body))
+      if (key !== 'events') throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}'`, { hint: 'the body is {"events": [...]}' });
     const events = body.events;
     if (!Array.isArray(events)) throw new CreditsError('USAGE', '`events` must be an array of usage events');
-    if (events.length === 0 || events.length > MAX_BATCH_EVENTS) throw new CreditsError('INVALID_VALUE', `a batch holds 1 to ${MAX_BATCH_EVENTS.toLocaleString('en-US')} events, got ${events.length.toLocaleString('en-US')}`, { hint: 'split it into several requests' });
+    if (events.length === 0 || events.length > MAX_BATCH_EVENTS)
+      throw new CreditsError(
+        'INVALID_VALUE',
+        `a batch holds 1 to ${MAX_BATCH_EVENTS.toLocaleString('en-US')} events, got ${events.length.toLocaleString('en-US')}`,
+        { hint: 'split it into several requests' },
+      );
     const timeZone = await state.timeZone();
     const items: ImportItem[] = events.map((raw, index) => {
       try {
@@ -102,7 +125,13 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
         return { line: index, error };
       }
     });
-    await checkUsers(state, principal, 'usage import', items.flatMap((item) => ('record' in item ? [item.record] : [])), { events: events.length });
+    await checkUsers(
+      state,
+      principal,
+      'usage import',
+      items.flatMap((item) => ('record' in item ? [item.record] : [])),
+      { events: events.length },
+    );
     const totals = emptyTotals();
     await importAll(state.db, [items], { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);
     if (!dryRun) {

@@ -12,7 +12,12 @@ export const EXPECTED_SETTLE_DAYS = { sepa: 3, invoice: 14 } as const;
 
 export type Scope = { kind: 'org' } | { kind: 'department'; id: number; name: string };
 
-export type ForecastReport = MonthForecast & { scope: string; balanceMillicredits: number; pending: { purchaseId: number; method: string; dayKey: string; millicredits: number }[]; accuracy: BacktestResult };
+export type ForecastReport = MonthForecast & {
+  scope: string;
+  balanceMillicredits: number;
+  pending: { purchaseId: number; method: string; dayKey: string; millicredits: number }[];
+  accuracy: BacktestResult;
+};
 
 async function scopeBalance(db: SqlReader, scope: Scope): Promise<number> {
   const balances = await currentBalances(db);
@@ -49,9 +54,19 @@ export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number,
       return { purchaseId: row.id, method: row.method, dayKey: expected < todayKey ? todayKey : expected, millicredits: row.millicredits };
     });
   const balanceMillicredits = await scopeBalance(db, scope);
-  const forecast = forecastMonth({ history: merged, todayKey, balanceMillicredits, pendingInflows: pending.map((row) => ({ dayKey: row.dayKey, millicredits: row.millicredits })), recharge: null });
+  const forecast = forecastMonth({
+    history: merged,
+    todayKey,
+    balanceMillicredits,
+    pendingInflows: pending.map((row) => ({ dayKey: row.dayKey, millicredits: row.millicredits })),
+    recharge: null,
+  });
   const thisMonth = localMonthKey(nowMs, timeZone);
-  const months = [previousMonthKey(previousMonthKey(previousMonthKey(thisMonth))), previousMonthKey(previousMonthKey(thisMonth)), previousMonthKey(thisMonth)].filter((month) => `${month}-01` >= startKey);
+  const months = [
+    previousMonthKey(previousMonthKey(previousMonthKey(thisMonth))),
+    previousMonthKey(previousMonthKey(thisMonth)),
+    previousMonthKey(thisMonth),
+  ].filter((month) => `${month}-01` >= startKey);
   const accuracy = backtestAccuracy(merged, months);
   return { ...forecast, scope: scope.kind === 'org' ? 'organisation' : scope.name, balanceMillicredits, pending, accuracy };
 }
@@ -102,7 +117,12 @@ export type DashboardData = {
 export async function dashboardData(db: SqlReader, nowMs: number, timeZone: string): Promise<DashboardData> {
   const todayKey = localDateKey(nowMs, timeZone);
   const monthKey = localMonthKey(nowMs, timeZone);
-  const balances = (await currentBalances(db)).map((row) => ({ account: row.account, costCenter: row.costCenter, millicredits: row.balanceMillicredits, percentLeft: percentOf(row.balanceMillicredits, row.topupReferenceMillicredits) }));
+  const balances = (await currentBalances(db)).map((row) => ({
+    account: row.account,
+    costCenter: row.costCenter,
+    millicredits: row.balanceMillicredits,
+    percentLeft: percentOf(row.balanceMillicredits, row.topupReferenceMillicredits),
+  }));
   const firstDay = addLocalDays(todayKey, -29);
   const daily = await dailyUsage(db, { firstDay, lastDay: todayKey });
   const byDay = new Map(daily.map((row) => [row.dayKey, row.millicredits]));
@@ -116,19 +136,26 @@ export async function dashboardData(db: SqlReader, nowMs: number, timeZone: stri
   const topModels = (await usageReport(db, { by: 'model', ...monthRange })).slice(0, 5);
   const alerts: DashboardData['alerts'] = [];
   for (const balance of balances) {
-    if (balance.millicredits <= 0 && balance.account !== 'org') alerts.push({ level: 'critical', message: `${balance.account} has no credits left: its AI features are paused` });
-    else if (balance.percentLeft !== null && balance.percentLeft <= 10) alerts.push({ level: 'critical', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
-    else if (balance.percentLeft !== null && balance.percentLeft <= 20) alerts.push({ level: 'warning', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
+    if (balance.millicredits <= 0 && balance.account !== 'org')
+      alerts.push({ level: 'critical', message: `${balance.account} has no credits left: its AI features are paused` });
+    else if (balance.percentLeft !== null && balance.percentLeft <= 10)
+      alerts.push({ level: 'critical', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
+    else if (balance.percentLeft !== null && balance.percentLeft <= 20)
+      alerts.push({ level: 'warning', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
   }
   for (const status of await limitStatuses(db, nowMs, timeZone)) {
     if (status.amountMillicredits > 0 && status.usedMillicredits >= status.amountMillicredits * 0.8) {
-      alerts.push({ level: status.leftMillicredits <= 0 ? 'critical' : 'warning', message: `limit ${status.id} (${status.user ?? status.department ?? 'organisation'}${status.model ? `, ${status.model}` : ''}) is ${Math.round((status.usedMillicredits * 100) / status.amountMillicredits)}% used this ${status.period}` });
+      alerts.push({
+        level: status.leftMillicredits <= 0 ? 'critical' : 'warning',
+        message: `limit ${status.id} (${status.user ?? status.department ?? 'organisation'}${status.model ? `, ${status.model}` : ''}) is ${Math.round((status.usedMillicredits * 100) / status.amountMillicredits)}% used this ${status.period}`,
+      });
     }
   }
   for (const anomaly of await anomalyReport(db, addLocalDays(todayKey, -2), nowMs, timeZone)) {
     alerts.push({ level: 'warning', message: `${anomaly.subject.name} spent ${anomaly.timesBaseline}x the usual on ${anomaly.dayKey}` });
   }
-  if (forecast.depletionDayKey !== null) alerts.push({ level: 'critical', message: `at this pace the organisation runs out of credits on ${forecast.depletionDayKey}` });
+  if (forecast.depletionDayKey !== null)
+    alerts.push({ level: 'critical', message: `at this pace the organisation runs out of credits on ${forecast.depletionDayKey}` });
   return {
     monthKey,
     todayKey,

@@ -8,7 +8,13 @@ export type AccountBalance = { account: string; kind: AccountKind; costCenter: s
 export async function currentBalances(db: SqlReader): Promise<AccountBalance[]> {
   return (await listAccounts(db))
     .filter((row) => row.kind !== 'world')
-    .map((row) => ({ account: row.name, kind: row.kind, costCenter: row.costCenter, balanceMillicredits: row.balanceMillicredits, topupReferenceMillicredits: row.topupReferenceMillicredits }));
+    .map((row) => ({
+      account: row.name,
+      kind: row.kind,
+      costCenter: row.costCenter,
+      balanceMillicredits: row.balanceMillicredits,
+      topupReferenceMillicredits: row.topupReferenceMillicredits,
+    }));
 }
 
 const TOPUP_KIND_LIST = TOPUP_KINDS.map((kind) => `'${kind}'`).join(',');
@@ -28,7 +34,10 @@ export async function balancesAsOf(db: SqlReader, instantMs: number): Promise<Ac
   );
   const references = new Map<number, number>();
   for (const topup of lastTopups) {
-    const row = await db.get<{ balance: number }>('SELECT sum(amount_millicredits) AS balance FROM entries WHERE account_id = ? AND transaction_id <= ?', [topup.accountId, topup.transactionId]);
+    const row = await db.get<{ balance: number }>('SELECT sum(amount_millicredits) AS balance FROM entries WHERE account_id = ? AND transaction_id <= ?', [
+      topup.accountId,
+      topup.transactionId,
+    ]);
     references.set(topup.accountId, row?.balance ?? 0);
   }
   const balanceById = new Map(sums.map((row) => [row.accountId, row.balance]));
@@ -41,10 +50,27 @@ export async function balancesAsOf(db: SqlReader, instantMs: number): Promise<Ac
   }));
 }
 
-export type HistoryFilter = { accountId?: number | undefined; userId?: number | undefined; model?: string | undefined; kind?: string | undefined; sinceMs?: number | undefined; untilMs?: number | undefined; limit: number };
+export type HistoryFilter = {
+  accountId?: number | undefined;
+  userId?: number | undefined;
+  model?: string | undefined;
+  kind?: string | undefined;
+  sinceMs?: number | undefined;
+  untilMs?: number | undefined;
+  limit: number;
+};
 
 export type HistoryEntry = { account: string; millicredits: number };
-export type HistoryItem = { id: number; kind: string; actor: string; memo: string; createdAtMs: number; idempotencyKey: string | null; reversesTransactionId: number | null; entries: HistoryEntry[] };
+export type HistoryItem = {
+  id: number;
+  kind: string;
+  actor: string;
+  memo: string;
+  createdAtMs: number;
+  idempotencyKey: string | null;
+  reversesTransactionId: number | null;
+  entries: HistoryEntry[];
+};
 
 /** Newest first. Usage filters (user, model) select the usage transactions of those events. */
 export async function history(db: SqlReader, filter: HistoryFilter): Promise<HistoryItem[]> {
@@ -74,7 +100,15 @@ export async function history(db: SqlReader, filter: HistoryFilter): Promise<His
     where.push('t.id IN (SELECT transaction_id FROM usage_events WHERE model = ?)');
     args.push(filter.model);
   }
-  const rows = await db.all<{ id: number; kind: string; actor: string; memo: string; createdAtMs: number; idempotencyKey: string | null; reversesTransactionId: number | null }>(
+  const rows = await db.all<{
+    id: number;
+    kind: string;
+    actor: string;
+    memo: string;
+    createdAtMs: number;
+    idempotencyKey: string | null;
+    reversesTransactionId: number | null;
+  }>(
     `SELECT t.id AS id, t.kind AS kind, t.actor AS actor, t.memo AS memo, t.created_at_ms AS createdAtMs, t.idempotency_key AS idempotencyKey,
        t.reverses_transaction_id AS reversesTransactionId
      FROM ledger_transactions t ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY t.id DESC LIMIT ?`,

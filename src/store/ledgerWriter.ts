@@ -6,7 +6,15 @@ import type { WriteTx } from './driver.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
-type CachedAccount = { id: number; name: string; kind: AccountKind; balanceMillicredits: number; topupReferenceMillicredits: number; dirty: boolean; toppedUp: boolean };
+type CachedAccount = {
+  id: number;
+  name: string;
+  kind: AccountKind;
+  balanceMillicredits: number;
+  topupReferenceMillicredits: number;
+  dirty: boolean;
+  toppedUp: boolean;
+};
 
 export type TouchedAccount = Readonly<Omit<CachedAccount, 'dirty'>>;
 
@@ -53,7 +61,15 @@ export class LedgerWriter {
       missing,
     );
     for (const row of rows) {
-      this.accounts.set(row.id, { id: row.id, name: row.name, kind: row.kind, balanceMillicredits: row.balance, topupReferenceMillicredits: row.topup, dirty: false, toppedUp: false });
+      this.accounts.set(row.id, {
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        balanceMillicredits: row.balance,
+        topupReferenceMillicredits: row.topup,
+        dirty: false,
+        toppedUp: false,
+      });
     }
     for (const id of missing) assert(this.accounts.has(id), `account ${id} exists`);
   }
@@ -120,10 +136,14 @@ export class LedgerWriter {
       const account = this.accounts.get(entry.accountId);
       assert(account, `account ${entry.accountId} was loaded before posting`);
       if (account.kind !== 'world' && account.balanceMillicredits + entry.amountMillicredits < 0) {
-        throw new CreditsError('INSUFFICIENT_CREDITS', `${account.name} has ${formatMillicreditsPlain(account.balanceMillicredits)} credits, ${formatMillicreditsPlain(-entry.amountMillicredits)} are needed`, {
-          hint: account.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer credits to ${account.name} first, or buy a package --for it`,
-          details: { account: account.name, balanceMillicredits: account.balanceMillicredits, neededMillicredits: -entry.amountMillicredits },
-        });
+        throw new CreditsError(
+          'INSUFFICIENT_CREDITS',
+          `${account.name} has ${formatMillicreditsPlain(account.balanceMillicredits)} credits, ${formatMillicreditsPlain(-entry.amountMillicredits)} are needed`,
+          {
+            hint: account.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer credits to ${account.name} first, or buy a package --for it`,
+            details: { account: account.name, balanceMillicredits: account.balanceMillicredits, neededMillicredits: -entry.amountMillicredits },
+          },
+        );
       }
     }
   }
@@ -148,7 +168,11 @@ export class LedgerWriter {
       [transactionId, draft.kind, draft.actor, draft.memo, draft.createdAtMs, draft.idempotencyKey, draft.reversesTransactionId, hash],
     );
     for (const entry of draft.entries) {
-      this.tx.run('INSERT INTO entries (transaction_id, account_id, amount_millicredits) VALUES (?, ?, ?)', [transactionId, entry.accountId, entry.amountMillicredits]);
+      this.tx.run('INSERT INTO entries (transaction_id, account_id, amount_millicredits) VALUES (?, ?, ?)', [
+        transactionId,
+        entry.accountId,
+        entry.amountMillicredits,
+      ]);
     }
     this.lastTransactionId = transactionId;
     this.lastHash = hash;

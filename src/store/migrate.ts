@@ -41,7 +41,9 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
   const { firstMs: firstKnownMs, latestMs: latestKnownMs } = knownMigrationsMs(folder);
   let appliedMs: number | null;
   try {
-    const row = await db.get<{ first: number | null; last: number | null }>('SELECT min(created_at) AS first, max(created_at) AS last FROM __drizzle_migrations');
+    const row = await db.get<{ first: number | null; last: number | null }>(
+      'SELECT min(created_at) AS first, max(created_at) AS last FROM __drizzle_migrations',
+    );
     if (row?.last === null || row?.last === undefined) {
       appliedMs = null;
     } else if (Number(row.first) !== firstKnownMs) {
@@ -63,9 +65,16 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations'",
     );
     if (tables.length > 0) {
-      throw new CreditsError('NOT_A_LEDGER', `${db.location} holds tables of another program (${tables.slice(0, 3).map((t) => t.name).join(', ')}), not a credits ledger`, {
-        hint: 'point --db at a ledger made by `credits init`, or at a new file',
-      });
+      throw new CreditsError(
+        'NOT_A_LEDGER',
+        `${db.location} holds tables of another program (${tables
+          .slice(0, 3)
+          .map((t) => t.name)
+          .join(', ')}), not a credits ledger`,
+        {
+          hint: 'point --db at a ledger made by `credits init`, or at a new file',
+        },
+      );
     }
     if (!options.mayCreate) {
       throw new CreditsError('LEDGER_NOT_FOUND', `${db.location} is empty: no ledger has been created there`, { hint: 'run `credits init` first' });

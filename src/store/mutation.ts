@@ -41,7 +41,10 @@ export function writeAudit(tx: WriteTx, request: MutationRequest, outcome: strin
 }
 
 export function requestHash(command: string, args: Record<string, unknown>): string {
-  return nodeCrypto().createHash('sha256').update(stableJson([command, args])).digest('hex');
+  return nodeCrypto()
+    .createHash('sha256')
+    .update(stableJson([command, args]))
+    .digest('hex');
 }
 
 /**
@@ -65,9 +68,13 @@ export async function runMutation<T extends object>(
         );
         if (existing) {
           if (existing.request_hash !== hash) {
-            throw new CreditsError('IDEMPOTENCY_CONFLICT', `--idempotency-key "${request.idempotencyKey}" was already used for a different request (${existing.command})`, {
-              hint: 'use a new key for a new request; reuse a key only to retry the very same request',
-            });
+            throw new CreditsError(
+              'IDEMPOTENCY_CONFLICT',
+              `--idempotency-key "${request.idempotencyKey}" was already used for a different request (${existing.command})`,
+              {
+                hint: 'use a new key for a new request; reuse a key only to retry the very same request',
+              },
+            );
           }
           return { ...(JSON.parse(existing.result_json) as T), dryRun: false, replayed: true };
         }

@@ -45,7 +45,9 @@ async function openLocal(target: LedgerTarget, mayCreate: boolean): Promise<Data
     if (error instanceof CreditsError) throw error;
   }
   if (!exists && !mayCreate) {
-    throw new CreditsError('LEDGER_NOT_FOUND', `no ledger at ${path}`, { hint: 'run `credits init` (add --demo for sample data), or pass --db / set CREDITS_DB' });
+    throw new CreditsError('LEDGER_NOT_FOUND', `no ledger at ${path}`, {
+      hint: 'run `credits init` (add --demo for sample data), or pass --db / set CREDITS_DB',
+    });
   }
   if (!exists) mkdirSync(dirname(path), { recursive: true });
   const { openLocalDatabase } = await import('./localDriver.js');

@@ -52,7 +52,9 @@ export async function requireAccount(db: SqlReader, name: string, field: string)
 export async function requireDepartment(db: SqlReader, name: string, field: string): Promise<AccountRow> {
   const account = await requireAccount(db, name, field);
   if (account.kind !== 'department') {
-    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: "${name}" is the organisation pool, not a department`, { hint: 'name a department (see `credits dept list`)' });
+    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: "${name}" is the organisation pool, not a department`, {
+      hint: 'name a department (see `credits dept list`)',
+    });
   }
   return account;
 }
@@ -73,7 +75,10 @@ const USER_COLUMNS = `u.id AS id, u.email AS email, u.department_id AS departmen
 
 export async function listUsers(db: SqlReader, departmentId?: number): Promise<UserRow[]> {
   const where = departmentId === undefined ? '' : 'WHERE u.department_id = ?';
-  return db.all<UserRow>(`SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id ${where} ORDER BY u.email`, departmentId === undefined ? [] : [departmentId]);
+  return db.all<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id ${where} ORDER BY u.email`,
+    departmentId === undefined ? [] : [departmentId],
+  );
 }
 
 export async function findUser(db: SqlReader, email: string): Promise<UserRow | undefined> {

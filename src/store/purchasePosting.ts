@@ -8,7 +8,12 @@ import { insertPurchase, nextPurchaseId } from './purchaseRepo.js';
 export type PurchaseActor = { actor: string; nowMs: number; idempotencyKey?: string | null | undefined };
 
 /** Credits a purchase: world -> the account, hashed with the purchase id. */
-export async function creditPurchase(ledger: LedgerWriter, who: PurchaseActor, purchase: { id: number; accountId: number; millicredits: number; packageName: string }, kind: 'purchase' | 'recharge'): Promise<PostedTransaction> {
+export async function creditPurchase(
+  ledger: LedgerWriter,
+  who: PurchaseActor,
+  purchase: { id: number; accountId: number; millicredits: number; packageName: string },
+  kind: 'purchase' | 'recharge',
+): Promise<PostedTransaction> {
   return ledger.post(
     {
       kind,
@@ -27,11 +32,18 @@ export async function creditPurchase(ledger: LedgerWriter, who: PurchaseActor, p
  * Records a purchase, by hand or by a recharge rule: card and PayPal credit the account at once,
  * SEPA and invoice wait as pending until settled.
  */
-export async function recordPurchase(tx: WriteTx, ledger: LedgerWriter, who: PurchaseActor, input: { quote: PurchaseQuote; accountId: number; origin: 'manual' | 'recharge' }): Promise<{ id: number; transactionId: number | null }> {
+export async function recordPurchase(
+  tx: WriteTx,
+  ledger: LedgerWriter,
+  who: PurchaseActor,
+  input: { quote: PurchaseQuote; accountId: number; origin: 'manual' | 'recharge' },
+): Promise<{ id: number; transactionId: number | null }> {
   const { quote } = input;
   const id = await nextPurchaseId(tx);
   const kind = input.origin === 'recharge' ? 'recharge' : 'purchase';
-  const posted = quote.instant ? await creditPurchase(ledger, who, { id, accountId: input.accountId, millicredits: quote.millicredits, packageName: quote.packageName }, kind) : null;
+  const posted = quote.instant
+    ? await creditPurchase(ledger, who, { id, accountId: input.accountId, millicredits: quote.millicredits, packageName: quote.packageName }, kind)
+    : null;
   insertPurchase(tx, {
     id,
     packageName: quote.packageName,

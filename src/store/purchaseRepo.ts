@@ -29,7 +29,10 @@ const PURCHASE_COLUMNS = `p.id AS id, p.package_name AS packageName, p.quantity 
 
 export async function listPurchases(db: SqlReader, status?: PurchaseStatus): Promise<PurchaseRow[]> {
   const where = status ? 'WHERE p.status = ?' : '';
-  return db.all<PurchaseRow>(`SELECT ${PURCHASE_COLUMNS} FROM purchases p JOIN accounts a ON a.id = p.account_id ${where} ORDER BY p.id`, status ? [status] : []);
+  return db.all<PurchaseRow>(
+    `SELECT ${PURCHASE_COLUMNS} FROM purchases p JOIN accounts a ON a.id = p.account_id ${where} ORDER BY p.id`,
+    status ? [status] : [],
+  );
 }
 
 export async function requirePurchase(db: SqlReader, id: number): Promise<PurchaseRow> {
@@ -68,7 +71,11 @@ export function insertPurchase(tx: WriteTx, purchase: Omit<PurchaseRow, 'account
 }
 
 export function markSettled(tx: WriteTx, id: number, settledAtMs: number, transactionId: number): void {
-  tx.run("UPDATE purchases SET status = 'settled', settled_at_ms = ?, transaction_id = ? WHERE id = ? AND status = 'pending'", [settledAtMs, transactionId, id]);
+  tx.run("UPDATE purchases SET status = 'settled', settled_at_ms = ?, transaction_id = ? WHERE id = ? AND status = 'pending'", [
+    settledAtMs,
+    transactionId,
+    id,
+  ]);
 }
 
 export function markCancelled(tx: WriteTx, id: number, cancelledAtMs: number): void {

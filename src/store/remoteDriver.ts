@@ -104,7 +104,10 @@ class RemoteDatabase implements Database {
     });
   }
 
-  private async attemptWrite<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions): Promise<{ done: true; result: T } | { done: false; error: unknown }> {
+  private async attemptWrite<T>(
+    work: (tx: WriteTx) => Promise<T>,
+    options: WriteOptions,
+  ): Promise<{ done: true; result: T } | { done: false; error: unknown }> {
     {
       let transaction: Transaction | undefined;
       let began = false;

@@ -17,7 +17,10 @@ const GROUP_SQL: Record<ReportGroup, { key: string; detail: string; join: string
  * Usage per group over local days (a user who moved department has a row per department) [firstDay, lastDay], from the day totals kept in the write
  * transaction: a year of a million events is a few thousand rows to read. Biggest spend first.
  */
-export async function usageReport(db: SqlReader, query: { by: ReportGroup; firstDay: string; lastDay: string; departmentId?: number | undefined }): Promise<ReportRow[]> {
+export async function usageReport(
+  db: SqlReader,
+  query: { by: ReportGroup; firstDay: string; lastDay: string; departmentId?: number | undefined },
+): Promise<ReportRow[]> {
   const group = GROUP_SQL[query.by];
   const where = ['d.day_key BETWEEN ? AND ?'];
   const args: SqlValue[] = [query.firstDay, query.lastDay];

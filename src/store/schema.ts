@@ -37,7 +37,9 @@ export const users = sqliteTable(
   {
     id: integer('id').primaryKey(),
     email: text('email').notNull(),
-    departmentId: integer('department_id').notNull().references(() => accounts.id),
+    departmentId: integer('department_id')
+      .notNull()
+      .references(() => accounts.id),
     createdAtMs: integer('created_at_ms').notNull(),
   },
   (table) => [uniqueIndex('users_email_nocase').on(sql`${table.email} COLLATE NOCASE`), index('users_department').on(table.departmentId)],

@@ -28,7 +28,10 @@ export function toCreditsError(error: unknown, location: string): CreditsError {
     return new CreditsError('STORAGE_UNAVAILABLE', `the ledger ${location} is read-only here`, { hint: 'check the file and folder permissions', cause: error });
   }
   if (/SQLITE_CANTOPEN|unable to open database/i.test(text)) {
-    return new CreditsError('STORAGE_UNAVAILABLE', `cannot open the ledger ${location}`, { hint: 'check that the folder exists and is writable', cause: error });
+    return new CreditsError('STORAGE_UNAVAILABLE', `cannot open the ledger ${location}`, {
+      hint: 'check that the folder exists and is writable',
+      cause: error,
+    });
   }
   if (/CHECK constraint failed: accounts_no_overdraft|accounts_no_overdraft/i.test(text)) {
     return new CreditsError('INSUFFICIENT_CREDITS', 'not enough credits: the account would go below zero', { cause: error });

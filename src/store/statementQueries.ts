@@ -9,7 +9,14 @@ export type StatementFacts = {
   monthKey: string;
   department: { name: string; costCenter: string | null } | null;
   openingMillicredits: number;
-  purchases: { dayKey: string; reference: string; description: string; method: 'card' | 'paypal' | 'sepa' | 'invoice'; millicredits: number; priceCents: number }[];
+  purchases: {
+    dayKey: string;
+    reference: string;
+    description: string;
+    method: 'card' | 'paypal' | 'sepa' | 'invoice';
+    millicredits: number;
+    priceCents: number;
+  }[];
   transfers: { dayKey: string; direction: 'in' | 'out'; counterparty: string; memo: string; millicredits: number }[];
   usageMillicredits: number;
   usageEvents: number;
@@ -48,7 +55,12 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
   const department = query.departmentId === null ? null : accounts.find((account) => account.id === query.departmentId);
 
   const balanceBefore = async (id: number): Promise<number> =>
-    (await db.get<{ total: number | null }>(`SELECT sum(amount_millicredits) AS total FROM entries WHERE account_id IN (${scopeList}) AND transaction_id < ?`, [id]))?.total ?? 0;
+    (
+      await db.get<{ total: number | null }>(
+        `SELECT sum(amount_millicredits) AS total FROM entries WHERE account_id IN (${scopeList}) AND transaction_id < ?`,
+        [id],
+      )
+    )?.total ?? 0;
   const openingMillicredits = await balanceBefore(startId);
   const closingMillicredits = await balanceBefore(endId);
 
@@ -65,7 +77,16 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
   );
   const usageMillicredits = -(usage?.total ?? 0);
 
-  const purchaseRows = await db.all<{ id: number; transactionId: number; packageName: string; quantity: number; method: StatementFacts['purchases'][number]['method']; millicredits: number; priceCents: number; discountBasisPoints: number }>(
+  const purchaseRows = await db.all<{
+    id: number;
+    transactionId: number;
+    packageName: string;
+    quantity: number;
+    method: StatementFacts['purchases'][number]['method'];
+    millicredits: number;
+    priceCents: number;
+    discountBasisPoints: number;
+  }>(
     `SELECT id, transaction_id AS transactionId, package_name AS packageName, quantity, method, millicredits, price_cents AS priceCents, discount_basis_points AS discountBasisPoints
      FROM purchases WHERE transaction_id >= ? AND transaction_id < ?`,
     [startId, endId],
@@ -99,7 +120,13 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
       });
     } else if (first.kind === 'allocation' || first.kind === 'transfer') {
       const other = list.find((move) => !inScope.has(move.accountId));
-      transfers.push({ dayKey, direction: net > 0 ? 'in' : 'out', counterparty: other ? (names.get(other.accountId) ?? 'org') : 'org', memo: first.memo, millicredits: Math.abs(net) });
+      transfers.push({
+        dayKey,
+        direction: net > 0 ? 'in' : 'out',
+        counterparty: other ? (names.get(other.accountId) ?? 'org') : 'org',
+        memo: first.memo,
+        millicredits: Math.abs(net),
+      });
     } else {
       adjustmentsMillicredits += net;
     }
@@ -145,12 +172,29 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     usageDrawnFromOrgMillicredits,
     adjustmentsMillicredits,
     closingMillicredits,
-    usageByDepartment: sumBy((row) => row.departmentId).map(([id, total]) => ({ label: names.get(id) ?? `#${id}`, costCenter: costCenters.get(id) ?? null, events: total.events, millicredits: total.millicredits })),
-    usageByUser: sumBy((row) => `${row.userId}|${row.departmentId}`).map(([, total]) => ({ label: emails.get(total.sample.userId) ?? `#${total.sample.userId}`, department: names.get(total.sample.departmentId) ?? '', events: total.events, millicredits: total.millicredits })),
+    usageByDepartment: sumBy((row) => row.departmentId).map(([id, total]) => ({
+      label: names.get(id) ?? `#${id}`,
+      costCenter: costCenters.get(id) ?? null,
+      events: total.events,
+      millicredits: total.millicredits,
+    })),
+    usageByUser: sumBy((row) => `${row.userId}|${row.departmentId}`).map(([, total]) => ({
+      label: emails.get(total.sample.userId) ?? `#${total.sample.userId}`,
+      department: names.get(total.sample.departmentId) ?? '',
+      events: total.events,
+      millicredits: total.millicredits,
+    })),
     usageByModel: sumBy((row) => row.model).map(([model, total]) => ({ label: model, events: total.events, millicredits: total.millicredits })),
     usageByFeature: sumBy((row) => row.feature).map(([feature, total]) => ({ label: feature, events: total.events, millicredits: total.millicredits })),
   };
-  const moved = purchases.reduce((sum, row) => sum + row.millicredits, 0) + transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) - usageMillicredits + adjustmentsMillicredits;
-  assert(openingMillicredits + moved === closingMillicredits, `statement ${query.monthKey}: opening ${openingMillicredits} + movements ${moved} = closing ${closingMillicredits}`);
+  const moved =
+    purchases.reduce((sum, row) => sum + row.millicredits, 0) +
+    transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) -
+    usageMillicredits +
+    adjustmentsMillicredits;
+  assert(
+    openingMillicredits + moved === closingMillicredits,
+    `statement ${query.monthKey}: opening ${openingMillicredits} + movements ${moved} = closing ${closingMillicredits}`,
+  );
   return facts;
 }

@@ -9,7 +9,15 @@ export type RateRow = ModelRate & { id: number; effectiveFromMs: number; created
 export function seedDefaultRates(tx: WriteTx, nowMs: number): void {
   tx.runMany(
     'INSERT INTO model_rates (model, display_name, tier, input_per_1k_millicredits, output_per_1k_millicredits, tool_call_millicredits, effective_from_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, 0, ?)',
-    DEFAULT_RATE_CARD.map((rate) => [rate.model, rate.displayName, rate.tier, rate.inputPer1kMillicredits, rate.outputPer1kMillicredits, rate.toolCallMillicredits, nowMs]),
+    DEFAULT_RATE_CARD.map((rate) => [
+      rate.model,
+      rate.displayName,
+      rate.tier,
+      rate.inputPer1kMillicredits,
+      rate.outputPer1kMillicredits,
+      rate.toolCallMillicredits,
+      nowMs,
+    ]),
   );
 }
 
@@ -40,12 +48,16 @@ export class RateBook {
   at(model: string, instantMs: number): RateRow {
     const history = this.byModel.get(model);
     if (!history) {
-      throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${model}"`, { hint: `known models: ${this.models().join(', ')}; add one with \`credits rates set\`` });
+      throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${model}"`, {
+        hint: `known models: ${this.models().join(', ')}; add one with \`credits rates set\``,
+      });
     }
     let found: RateRow | undefined;
     for (const row of history) if (row.effectiveFromMs <= instantMs) found = row;
     if (!found) {
-      throw new CreditsError('MODEL_NOT_FOUND', `model "${model}" has no rate in force at ${new Date(instantMs).toISOString()}`, { hint: 'its first rate starts later; see `credits rates`' });
+      throw new CreditsError('MODEL_NOT_FOUND', `model "${model}" has no rate in force at ${new Date(instantMs).toISOString()}`, {
+        hint: 'its first rate starts later; see `credits rates`',
+      });
     }
     return found;
   }
@@ -95,10 +107,9 @@ export async function usedInPeriod(db: SqlReader, rule: LimitRule, bounds: Perio
 /** Credits a department drew from org under its overdraft rule within the bounds (by event time). */
 export async function drawnFromOrgInMonth(db: SqlReader, departmentId: number, bounds: PeriodBounds): Promise<number> {
   const [firstDay, lastDay] = dayKeyRange(bounds);
-  const row = await db.get<{ drawn: number | null }>('SELECT sum(drawn_from_org_millicredits) AS drawn FROM usage_daily WHERE department_id = ? AND day_key BETWEEN ? AND ?', [
-    departmentId,
-    firstDay,
-    lastDay,
-  ]);
+  const row = await db.get<{ drawn: number | null }>(
+    'SELECT sum(drawn_from_org_millicredits) AS drawn FROM usage_daily WHERE department_id = ? AND day_key BETWEEN ? AND ?',
+    [departmentId, firstDay, lastDay],
+  );
   return row?.drawn ?? 0;
 }

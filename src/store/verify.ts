@@ -4,7 +4,12 @@ import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
 import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDigest.js';
 
-export type VerifyProblem = { check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage'; transactionId: number | null; account?: string; message: string };
+export type VerifyProblem = {
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage';
+  transactionId: number | null;
+  account?: string;
+  message: string;
+};
 
 export type VerifyReport = {
   ok: boolean;
@@ -18,7 +23,17 @@ export type VerifyReport = {
 const PAGE_SIZE = 5000;
 const MAX_PROBLEMS = 50;
 
-type TransactionRow = { id: number; kind: TransactionKind; actor: string; memo: string; createdAtMs: number; idempotencyKey: string | null; reversesTransactionId: number | null; hash: string; purchaseId: number | null };
+type TransactionRow = {
+  id: number;
+  kind: TransactionKind;
+  actor: string;
+  memo: string;
+  createdAtMs: number;
+  idempotencyKey: string | null;
+  reversesTransactionId: number | null;
+  hash: string;
+  purchaseId: number | null;
+};
 
 /**
  * Recomputes everything the ledger stores twice: the hash chain, each transaction's zero sum,
@@ -67,7 +82,11 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
       entryCount += own.length;
       const sum = own.reduce((total, entry) => total + entry.amountMillicredits, 0);
       if (own.length < 2 || sum !== 0) {
-        note({ check: 'balanced', transactionId: transaction.id, message: `transaction ${transaction.id} has ${own.length} entries summing to ${sum}, not zero` });
+        note({
+          check: 'balanced',
+          transactionId: transaction.id,
+          message: `transaction ${transaction.id} has ${own.length} entries summing to ${sum}, not zero`,
+        });
       }
       let detail = transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '';
       let textDetail: (() => string) | undefined;
@@ -78,14 +97,22 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
         const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.amountMillicredits ?? 0;
         const org = own.find((entry) => entry.accountId === ORG_ACCOUNT_ID)?.amountMillicredits ?? 0;
         if (world !== batch.costMillicredits || -org !== batch.drawnFromOrgMillicredits) {
-          note({ check: 'usage', transactionId: transaction.id, message: `usage transaction ${transaction.id} moves ${world} millicredits but its ${batch.events} events cost ${batch.costMillicredits}` });
+          note({
+            check: 'usage',
+            transactionId: transaction.id,
+            message: `usage transaction ${transaction.id} moves ${world} millicredits but its ${batch.events} events cost ${batch.costMillicredits}`,
+          });
         }
       }
       const draft: TransactionDraft = { ...transaction, entries: own };
       const hashWith = (withDetail: string): string => chainHash(previousHash, canonicalTransactionContent(transaction.id, draft, withDetail));
       // A usage transaction written before the `usage2` digest matches the text digest instead.
       if (hashWith(detail) !== transaction.hash && !(textDetail !== undefined && hashWith(textDetail()) === transaction.hash)) {
-        note({ check: 'chain', transactionId: transaction.id, message: `transaction ${transaction.id} does not match its hash: it or an earlier one was altered` });
+        note({
+          check: 'chain',
+          transactionId: transaction.id,
+          message: `transaction ${transaction.id} does not match its hash: it or an earlier one was altered`,
+        });
       }
       previousHash = transaction.hash;
       transactionCount += 1;
@@ -96,11 +123,18 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   const strays = await usage.rest();
   if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
 
-  const accounts = await db.all<{ id: number; name: string; kind: string; balance: number }>('SELECT id, name, kind, balance_millicredits AS balance FROM accounts ORDER BY id');
+  const accounts = await db.all<{ id: number; name: string; kind: string; balance: number }>(
+    'SELECT id, name, kind, balance_millicredits AS balance FROM accounts ORDER BY id',
+  );
   for (const account of accounts) {
     const fromEntries = recomputed.get(account.id) ?? 0;
     if (fromEntries !== account.balance) {
-      note({ check: 'balance', transactionId: null, account: account.name, message: `${account.name} shows ${account.balance} millicredits but its entries sum to ${fromEntries}` });
+      note({
+        check: 'balance',
+        transactionId: null,
+        account: account.name,
+        message: `${account.name} shows ${account.balance} millicredits but its entries sum to ${fromEntries}`,
+      });
     }
     if (account.kind !== 'world' && fromEntries < 0) {
       note({ check: 'overdraft', transactionId: null, account: account.name, message: `${account.name} is below zero (${fromEntries} millicredits)` });
@@ -131,7 +165,14 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   }
 
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
-  return { ok: problems.length === 0, transactions: transactionCount, entries: entryCount, accounts: accounts.length, firstBrokenTransactionId: firstBroken, problems };
+  return {
+    ok: problems.length === 0,
+    transactions: transactionCount,
+    entries: entryCount,
+    accounts: accounts.length,
+    firstBrokenTransactionId: firstBroken,
+    problems,
+  };
 }
 
 type UsageEventRow = UsageEventFacts & { id: number; transactionId: number };
@@ -166,7 +207,9 @@ class UsageEventCursor {
   }
 
   /** The digest and sums of the events of one usage transaction (events out of order count as strays). */
-  async take(transactionId: number): Promise<{ detail: string; textDetail: () => string; events: number; costMillicredits: number; drawnFromOrgMillicredits: number }> {
+  async take(
+    transactionId: number,
+  ): Promise<{ detail: string; textDetail: () => string; events: number; costMillicredits: number; drawnFromOrgMillicredits: number }> {
     const digest = new UsageDigest();
     const rows: UsageEventRow[] = [];
     let events = 0;

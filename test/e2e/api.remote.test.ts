@@ -12,7 +12,10 @@ import { createToken, startServer, type ApiServer } from './apiServer.js';
 const NOW = '2026-11-20T10:00:00Z';
 
 /** A proxy in front of the server that can lose answers or fail, to test retries. */
-async function flakyProxy(target: string, behave: (path: string, attempt: number) => 'pass' | 'lose-answer' | 'fail-502'): Promise<{ url: string; attempts: Map<string, number>; close(): Promise<void> }> {
+async function flakyProxy(
+  target: string,
+  behave: (path: string, attempt: number) => 'pass' | 'lose-answer' | 'fail-502',
+): Promise<{ url: string; attempts: Map<string, number>; close(): Promise<void> }> {
   const attempts = new Map<string, number>();
   const upstream = new URL(target);
   const server: Server = createServer((incoming, outgoing) => {
@@ -60,7 +63,14 @@ describe('remote mode (--server / CREDITS_SERVER)', () => {
     await ledger.ok(['transfer', '3000', '--from', 'org', '--to', 'Engineering']);
     await ledger.ok(['transfer', '1500', '--from', 'org', '--to', 'Marketing']);
     const events = Array.from({ length: 60 }, (_, index) =>
-      JSON.stringify({ eventId: `seed-${index}`, user: index % 3 ? 'ada@example.com' : 'don@example.com', model: index % 2 ? 'gpt-4o' : 'gpt-4o-mini', inputTokens: 500 + index * 10, outputTokens: 200, at: `2026-11-${String(1 + (index % 19)).padStart(2, '0')}T09:00:00Z` }),
+      JSON.stringify({
+        eventId: `seed-${index}`,
+        user: index % 3 ? 'ada@example.com' : 'don@example.com',
+        model: index % 2 ? 'gpt-4o' : 'gpt-4o-mini',
+        inputTokens: 500 + index * 10,
+        outputTokens: 200,
+        at: `2026-11-${String(1 + (index % 19)).padStart(2, '0')}T09:00:00Z`,
+      }),
     ).join('\n');
     await ledger.ok(['usage', 'import', '-', '--format', 'jsonl'], { input: events, env: { CREDITS_NOW: NOW } });
     admin = (await createToken(ledger, ['--role', 'admin', '--name', 'remote-admin'])).token;
@@ -76,7 +86,12 @@ describe('remote mode (--server / CREDITS_SERVER)', () => {
 
   const same = async (args: string[], token = admin) => {
     const [mine, theirs] = await Promise.all([local(args), server.remote(token, args)]);
-    expect({ args, exitCode: theirs.exitCode, stdout: theirs.stdout, stderr: theirs.stderr }).toEqual({ args, exitCode: mine.exitCode, stdout: mine.stdout, stderr: mine.stderr });
+    expect({ args, exitCode: theirs.exitCode, stdout: theirs.stdout, stderr: theirs.stderr }).toEqual({
+      args,
+      exitCode: mine.exitCode,
+      stdout: mine.stdout,
+      stderr: mine.stderr,
+    });
     return theirs;
   };
 
@@ -132,21 +147,45 @@ describe('remote mode (--server / CREDITS_SERVER)', () => {
     expect(await balanceOf(ledger, 'Marketing')).toBe(before + 2500);
     const history = (await ledger.ok(['history', '--limit', '1', '--json'])).json<{ transactions: { actor: string }[] }>();
     expect(history.transactions[0]!.actor).toMatch(/^ada via token \d+$/);
-    const recorded = await server.remote(admin, ['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o', '--input-tokens', '523', '--output-tokens', '1247', '--tool-calls', '2']);
+    const recorded = await server.remote(admin, [
+      'usage',
+      'record',
+      '--user',
+      'ada@example.com',
+      '--model',
+      'gpt-4o',
+      '--input-tokens',
+      '523',
+      '--output-tokens',
+      '1247',
+      '--tool-calls',
+      '2',
+    ]);
     expect(recorded.exitCode).toBe(0);
     expect(recorded.stdout).toContain('Total: 8.0 credits');
   });
 
-  it('imports usage files and writes report files on the caller\'s machine', async () => {
+  it("imports usage files and writes report files on the caller's machine", async () => {
     const file = join(dir, 'events.csv');
-    writeFileSync(file, ['eventId,user,model,inputTokens', 'csv-1,ada@example.com,gpt-4o,100', 'csv-2,don@example.com,gpt-4o-mini,200', 'csv-3,nobody@example.com,gpt-4o,5', 'csv-4,ada@example.com,gpt-4o,x'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'eventId,user,model,inputTokens',
+        'csv-1,ada@example.com,gpt-4o,100',
+        'csv-2,don@example.com,gpt-4o-mini,200',
+        'csv-3,nobody@example.com,gpt-4o,5',
+        'csv-4,ada@example.com,gpt-4o,x',
+      ].join('\n'),
+    );
     const first = await server.remote(admin, ['usage', 'import', file, '--json']);
     expect(first.exitCode).toBe(2);
     expect(first.json()).toMatchObject({ file, read: 4, accepted: 2, refused: 1, malformed: 1 });
     expect(JSON.parse(first.stderr).error.code).toBe('INVALID_INPUT_FILE');
     const again = await server.remote(admin, ['usage', 'import', file, '--json']);
     expect(again.json()).toMatchObject({ accepted: 0, duplicates: 2 });
-    const piped = await server.remote(admin, ['usage', 'import', '-', '--json'], { input: '{"eventId":"stdin-1","user":"ada@example.com","model":"gpt-4o","inputTokens":10}\n' });
+    const piped = await server.remote(admin, ['usage', 'import', '-', '--json'], {
+      input: '{"eventId":"stdin-1","user":"ada@example.com","model":"gpt-4o","inputTokens":10}\n',
+    });
     expect(piped.exitCode).toBe(0);
     expect(piped.json()).toMatchObject({ file: '-', accepted: 1 });
 
@@ -168,10 +207,16 @@ describe('remote mode (--server / CREDITS_SERVER)', () => {
     // More than 4 MB: two requests. Blank lines count as lines, so line numbers must survive the split.
     const blank = '\n'.repeat(4_500_000);
     const jsonl = join(dir, 'big.jsonl');
-    writeFileSync(jsonl, `{"eventId":"big-1","user":"ada@example.com","model":"gpt-4o","inputTokens":10}\n${blank}{"eventId":"big-2","user":"ada@example.com"}\n{"eventId":"big-3","user":"don@example.com","model":"gpt-4o","inputTokens":10}\n`);
+    writeFileSync(
+      jsonl,
+      `{"eventId":"big-1","user":"ada@example.com","model":"gpt-4o","inputTokens":10}\n${blank}{"eventId":"big-2","user":"ada@example.com"}\n{"eventId":"big-3","user":"don@example.com","model":"gpt-4o","inputTokens":10}\n`,
+    );
     const importRequests = async (): Promise<number> => {
       const text = (await server.request('GET', '/metrics')).text;
-      return [...text.matchAll(/^credits_http_requests_total\{method="POST",route="\/v1\/commands\/usage\/import",status="\d+"\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+      return [...text.matchAll(/^credits_http_requests_total\{method="POST",route="\/v1\/commands\/usage\/import",status="\d+"\} (\d+)$/gm)].reduce(
+        (sum, match) => sum + Number(match[1]),
+        0,
+      );
     };
     const before = await importRequests();
     const answer = await server.remote(admin, ['usage', 'import', jsonl, '--json']);

@@ -11,7 +11,10 @@ type Call = { command: string; body: (unique: string) => { args?: string[]; opti
 const FAMILY_CALLS: Record<CommandFamily, Call> = {
   budget: { command: 'balance', body: () => ({}) },
   read: { command: 'report', body: () => ({ options: { by: 'dept' } }) },
-  usage: { command: 'usage record', body: (unique) => ({ options: { user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: '100', eventId: `role-${unique}` } }) },
+  usage: {
+    command: 'usage record',
+    body: (unique) => ({ options: { user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: '100', eventId: `role-${unique}` } }),
+  },
   ledger: { command: 'transfer', body: () => ({ args: ['1'], options: { from: 'org', to: 'Engineering' } }) },
   jobs: { command: 'recharge run', body: () => ({}) },
   settings: { command: 'org set', body: () => ({ options: { name: 'Test GmbH' } }) },
@@ -91,12 +94,16 @@ describe('credits serve: roles and department scope', () => {
     const check = (token: string) => server.request('GET', '/v1/check?dept=Engineering&minCredits=1', { token });
     expect((await check(tokens.ci)).status).toBe(200);
     expect((await check(tokens['usage-writer'])).status).toBe(403);
-    const usage = (token: string, id: string) => server.request('POST', '/v1/usage', { token, body: { eventId: id, user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 } });
+    const usage = (token: string, id: string) =>
+      server.request('POST', '/v1/usage', { token, body: { eventId: id, user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 } });
     expect((await usage(tokens['usage-writer'], 'rest-1')).status).toBe(201);
     expect((await usage(tokens.operator, 'rest-2')).status).toBe(201);
     expect((await usage(tokens.reader, 'rest-3')).status).toBe(403);
     expect((await usage(tokens.ci, 'rest-4')).status).toBe(403);
-    const batch = await server.request('POST', '/v1/usage/batch', { token: tokens.reader, body: { events: [{ eventId: 'rest-5', user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 }] } });
+    const batch = await server.request('POST', '/v1/usage/batch', {
+      token: tokens.reader,
+      body: { events: [{ eventId: 'rest-5', user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 }] },
+    });
     expect(batch.status).toBe(403);
     const transfer = await server.request('POST', '/v1/transfers', { token: tokens.reader, body: { amount: '1', from: 'org', to: 'Marketing' } });
     expect(transfer.status).toBe(403);
@@ -121,7 +128,14 @@ describe('credits serve: roles and department scope', () => {
       engineeringWriter = (await createToken(ledger, ['--role', 'usage-writer', '--dept', 'Engineering'])).token;
       await server.request('POST', '/v1/usage/batch', {
         token: tokens.admin,
-        body: { events: Array.from({ length: 20 }, (_, index) => ({ eventId: `scope-${index}`, user: index % 2 ? 'ada@example.com' : 'don@example.com', model: 'gpt-4o-mini', inputTokens: 2000 })) },
+        body: {
+          events: Array.from({ length: 20 }, (_, index) => ({
+            eventId: `scope-${index}`,
+            user: index % 2 ? 'ada@example.com' : 'don@example.com',
+            model: 'gpt-4o-mini',
+            inputTokens: 2000,
+          })),
+        },
       });
     });
 
@@ -137,7 +151,9 @@ describe('credits serve: roles and department scope', () => {
       const report = await server.request('GET', '/v1/report?by=user', { token: marketingReader });
       expect(report.status).toBe(200);
       expect(report.body.department).toBe('Marketing');
-      expect(report.body.rows.map((row: { key?: string; name?: string }) => JSON.stringify(row))).not.toEqual(expect.arrayContaining([expect.stringContaining('ada@example.com')]));
+      expect(report.body.rows.map((row: { key?: string; name?: string }) => JSON.stringify(row))).not.toEqual(
+        expect.arrayContaining([expect.stringContaining('ada@example.com')]),
+      );
       expect(JSON.stringify(report.body.rows)).toContain('don@example.com');
       const otherReport = await server.request('GET', '/v1/report?by=user&dept=Engineering', { token: marketingReader });
       expect(otherReport.status).toBe(403);
@@ -162,25 +178,45 @@ describe('credits serve: roles and department scope', () => {
     });
 
     it('acts only on its department', async () => {
-      const ownUsage = await server.request('POST', '/v1/usage', { token: engineeringWriter, body: { eventId: 'scoped-1', user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 } });
+      const ownUsage = await server.request('POST', '/v1/usage', {
+        token: engineeringWriter,
+        body: { eventId: 'scoped-1', user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 },
+      });
       expect(ownUsage.status).toBe(201);
-      const otherUsage = await server.request('POST', '/v1/usage', { token: engineeringWriter, body: { eventId: 'scoped-2', user: 'don@example.com', model: 'gpt-4o-mini', inputTokens: 10 } });
+      const otherUsage = await server.request('POST', '/v1/usage', {
+        token: engineeringWriter,
+        body: { eventId: 'scoped-2', user: 'don@example.com', model: 'gpt-4o-mini', inputTokens: 10 },
+      });
       expect(otherUsage.status).toBe(403);
       const mixedBatch = await server.request('POST', '/v1/usage/batch', {
         token: engineeringWriter,
-        body: { events: [{ eventId: 'scoped-3', user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 }, { eventId: 'scoped-4', user: 'don@example.com', model: 'gpt-4o-mini', inputTokens: 10 }] },
+        body: {
+          events: [
+            { eventId: 'scoped-3', user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 },
+            { eventId: 'scoped-4', user: 'don@example.com', model: 'gpt-4o-mini', inputTokens: 10 },
+          ],
+        },
       });
       expect(mixedBatch.status).toBe(403);
-      const recordOther = await server.request('POST', path('usage record'), { token: engineering, body: { options: { user: 'don@example.com', model: 'gpt-4o-mini', inputTokens: '10' } } });
+      const recordOther = await server.request('POST', path('usage record'), {
+        token: engineering,
+        body: { options: { user: 'don@example.com', model: 'gpt-4o-mini', inputTokens: '10' } },
+      });
       expect(recordOther.status).toBe(403);
       const importOther = await server.request('POST', path('usage import'), {
         token: engineering,
-        body: { args: ['events.jsonl'], input: { name: 'events.jsonl', content: '{"eventId":"scoped-5","user":"don@example.com","model":"gpt-4o-mini","inputTokens":10}\n' } },
+        body: {
+          args: ['events.jsonl'],
+          input: { name: 'events.jsonl', content: '{"eventId":"scoped-5","user":"don@example.com","model":"gpt-4o-mini","inputTokens":10}\n' },
+        },
       });
       expect(importOther.status).toBe(403);
       const importOwn = await server.request('POST', path('usage import'), {
         token: engineering,
-        body: { args: ['events.jsonl'], input: { name: 'events.jsonl', content: '{"eventId":"scoped-6","user":"ada@example.com","model":"gpt-4o-mini","inputTokens":10}\n' } },
+        body: {
+          args: ['events.jsonl'],
+          input: { name: 'events.jsonl', content: '{"eventId":"scoped-6","user":"ada@example.com","model":"gpt-4o-mini","inputTokens":10}\n' },
+        },
       });
       expect(importOwn.status).toBe(200);
       expect(importOwn.body.data).toMatchObject({ file: 'events.jsonl', accepted: 1 });
@@ -197,7 +233,10 @@ describe('credits serve: roles and department scope', () => {
       const buyOwn = await server.request('POST', '/v1/purchases', { token: engineering, body: { package: 'basic', method: 'sepa' } });
       expect(buyOwn.status).toBe(200);
       expect(buyOwn.body.account).toBe('Engineering');
-      const marketingPurchase = await server.request('POST', '/v1/purchases', { token: tokens.admin, body: { package: 'basic', method: 'sepa', for: 'Marketing' } });
+      const marketingPurchase = await server.request('POST', '/v1/purchases', {
+        token: tokens.admin,
+        body: { package: 'basic', method: 'sepa', for: 'Marketing' },
+      });
       const settleOther = await server.request('POST', `/v1/purchases/${marketingPurchase.body.purchaseId}/settle`, { token: engineering, body: {} });
       expect(settleOther.status).toBe(403);
       const limitOther = await server.request('POST', path('limits set'), { token: engineering, body: { options: { dept: 'Marketing', daily: '10' } } });
@@ -205,10 +244,17 @@ describe('credits serve: roles and department scope', () => {
       const limitOwn = await server.request('POST', path('limits set'), { token: engineering, body: { options: { daily: '1000' } } });
       expect(limitOwn.status).toBe(200);
       const limits = await server.request('POST', path('limits'), { token: engineering, body: {} });
-      expect(limits.body.data.limits.every((row: { department: string | null; user: string | null }) => row.department === 'Engineering' || row.user === 'ada@example.com')).toBe(true);
+      expect(
+        limits.body.data.limits.every(
+          (row: { department: string | null; user: string | null }) => row.department === 'Engineering' || row.user === 'ada@example.com',
+        ),
+      ).toBe(true);
       // Organisation-wide commands are refused to a bound token, whatever its role.
       for (const command of ['audit', 'verify', 'dashboard', 'dept add', 'rates set', 'notify run']) {
-        const response = await server.request('POST', path(command), { token: engineering, body: command === 'dept add' ? { args: ['Sales'] } : command === 'rates set' ? { args: ['gpt-4o'], options: { input: '1' } } : {} });
+        const response = await server.request('POST', path(command), {
+          token: engineering,
+          body: command === 'dept add' ? { args: ['Sales'] } : command === 'rates set' ? { args: ['gpt-4o'], options: { input: '1' } } : {},
+        });
         expect({ command, status: response.status }).toEqual({ command, status: 403 });
       }
     });

@@ -87,9 +87,15 @@ describe('credits serve: HTTP API', () => {
     const notFound = await server.request('GET', '/v1/balances?account=Nowhere', { token: admin });
     expect(notFound.status).toBe(404);
     expect(notFound.body.error.code).toBe('DEPARTMENT_NOT_FOUND');
-    const first = await server.request('POST', '/v1/transfers', { token: admin, body: { amount: '1', from: 'org', to: 'Engineering', idempotencyKey: 'api-conflict-1' } });
+    const first = await server.request('POST', '/v1/transfers', {
+      token: admin,
+      body: { amount: '1', from: 'org', to: 'Engineering', idempotencyKey: 'api-conflict-1' },
+    });
     expect(first.status).toBe(200);
-    const conflict = await server.request('POST', '/v1/transfers', { token: admin, body: { amount: '2', from: 'org', to: 'Engineering', idempotencyKey: 'api-conflict-1' } });
+    const conflict = await server.request('POST', '/v1/transfers', {
+      token: admin,
+      body: { amount: '2', from: 'org', to: 'Engineering', idempotencyKey: 'api-conflict-1' },
+    });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
     const refused = await server.request('POST', '/v1/transfers', { token: admin, body: { amount: '999999', from: 'Marketing', to: 'Engineering' } });
@@ -110,12 +116,24 @@ describe('credits serve: HTTP API', () => {
     const notJson = await server.request('POST', '/v1/usage', { token: writer, rawBody: '{"eventId": "x",' });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error.code).toBe('USAGE');
-    const wrongType = await server.request('POST', '/v1/usage', { token: writer, rawBody: 'eventId=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const wrongType = await server.request('POST', '/v1/usage', {
+      token: writer,
+      rawBody: 'eventId=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(wrongType.status).toBe(400);
     const poisoned = await server.request('POST', '/v1/commands/balance', { token: admin, rawBody: '{"args":[],"__proto__":{"polluted":true}}' });
     expect(poisoned.status).toBe(400);
 
-    const big = { events: Array.from({ length: 3000 }, (_, index) => ({ eventId: `big-${index}`, user: 'ada@example.com', model: 'gpt-4o', inputTokens: 1, feature: 'chat' })) };
+    const big = {
+      events: Array.from({ length: 3000 }, (_, index) => ({
+        eventId: `big-${index}`,
+        user: 'ada@example.com',
+        model: 'gpt-4o',
+        inputTokens: 1,
+        feature: 'chat',
+      })),
+    };
     expect(JSON.stringify(big).length).toBeGreaterThan(256 * 1024);
     const oversized = await server.request('POST', '/v1/usage/batch', { token: writer, body: big });
     expect(oversized.status).toBe(413);
@@ -130,7 +148,10 @@ describe('credits serve: HTTP API', () => {
     const extraQuery = await server.request('GET', '/v1/balances?acount=Engineering', { token: admin });
     expect(extraQuery.status).toBe(400);
     expect(extraQuery.body.error.code).toBe('UNKNOWN_FLAG');
-    const extraEventField = await server.request('POST', '/v1/usage', { token: writer, body: { eventId: 'typo-1', user: 'ada@example.com', model: 'gpt-4o', inputToken: 500 } });
+    const extraEventField = await server.request('POST', '/v1/usage', {
+      token: writer,
+      body: { eventId: 'typo-1', user: 'ada@example.com', model: 'gpt-4o', inputToken: 500 },
+    });
     expect(extraEventField.status).toBe(400);
     expect(extraEventField.body.error.message).toMatch(/unknown field "inputToken"/);
     const badChoice = await server.request('POST', '/v1/commands/report', { token: admin, body: { options: { by: 'planet' } } });
@@ -160,10 +181,18 @@ describe('credits serve: HTTP API', () => {
     expect(report.body).toHaveProperty('totals');
     const forecast = await server.request('GET', '/v1/forecast?dept=Engineering', { token: admin });
     expect(forecast.status).toBe(200);
-    const bought = await server.request('POST', '/v1/purchases', { token: admin, body: { package: 'basic', method: 'sepa' }, headers: { 'idempotency-key': 'api-buy-1' } });
+    const bought = await server.request('POST', '/v1/purchases', {
+      token: admin,
+      body: { package: 'basic', method: 'sepa' },
+      headers: { 'idempotency-key': 'api-buy-1' },
+    });
     expect(bought.status).toBe(200);
     expect(bought.body).toMatchObject({ status: 'pending', replayed: false });
-    const again = await server.request('POST', '/v1/purchases', { token: admin, body: { package: 'basic', method: 'sepa' }, headers: { 'idempotency-key': 'api-buy-1' } });
+    const again = await server.request('POST', '/v1/purchases', {
+      token: admin,
+      body: { package: 'basic', method: 'sepa' },
+      headers: { 'idempotency-key': 'api-buy-1' },
+    });
     expect(again.body).toMatchObject({ purchaseId: bought.body.purchaseId, replayed: true });
     const pending = await server.request('GET', '/v1/purchases?status=pending', { token: admin });
     expect(pending.body.purchases.map((row: { id: number }) => row.id)).toContain(bought.body.purchaseId);
@@ -197,20 +226,39 @@ describe('credits serve: HTTP API', () => {
 
     // Many at once: each request gets its own answer, every event posted once.
     const burst = await Promise.all(
-      Array.from({ length: 40 }, (_, index) => server.request('POST', '/v1/usage', { token: writer, body: { eventId: `burst-${index}`, user: index % 2 ? 'ada@example.com' : 'don@example.com', model: 'gpt-4o-mini', inputTokens: 1000 } })),
+      Array.from({ length: 40 }, (_, index) =>
+        server.request('POST', '/v1/usage', {
+          token: writer,
+          body: { eventId: `burst-${index}`, user: index % 2 ? 'ada@example.com' : 'don@example.com', model: 'gpt-4o-mini', inputTokens: 1000 },
+        }),
+      ),
     );
     expect(burst.map((response) => response.status)).toEqual(Array(40).fill(201));
 
-    const events = Array.from({ length: 1000 }, (_, index) => ({ eventId: `batch-${index}`, user: index % 2 ? 'ada@example.com' : 'don@example.com', model: 'gpt-4o-mini', inputTokens: 100 + index }));
-    const batch = await server.request('POST', '/v1/usage/batch', { token: writer, body: { events: [...events, { eventId: 'bad', user: 'ada@example.com' }, { ...events[0], eventId: 'batch-0' }] } });
+    const events = Array.from({ length: 1000 }, (_, index) => ({
+      eventId: `batch-${index}`,
+      user: index % 2 ? 'ada@example.com' : 'don@example.com',
+      model: 'gpt-4o-mini',
+      inputTokens: 100 + index,
+    }));
+    const batch = await server.request('POST', '/v1/usage/batch', {
+      token: writer,
+      body: { events: [...events, { eventId: 'bad', user: 'ada@example.com' }, { ...events[0], eventId: 'batch-0' }] },
+    });
     expect(batch.status).toBe(200);
     expect(batch.body).toMatchObject({ read: 1002, accepted: 1000, duplicates: 1, malformed: 1, refused: 0, ok: false });
     expect(batch.body.problems[0]).toMatchObject({ index: 1000, eventId: null, code: 'MISSING_FLAG' });
     const replay = await server.request('POST', '/v1/usage/batch', { token: writer, body: { events } });
     expect(replay.body).toMatchObject({ read: 1000, accepted: 0, duplicates: 1000, ok: true });
-    const dry = await server.request('POST', '/v1/usage/batch?dryRun=true', { token: writer, body: { events: [{ eventId: 'dry-1', user: 'ada@example.com', model: 'gpt-4o', inputTokens: 10 }] } });
+    const dry = await server.request('POST', '/v1/usage/batch?dryRun=true', {
+      token: writer,
+      body: { events: [{ eventId: 'dry-1', user: 'ada@example.com', model: 'gpt-4o', inputTokens: 10 }] },
+    });
     expect(dry.body).toMatchObject({ dryRun: true, accepted: 1 });
-    const after = await server.request('POST', '/v1/usage/batch', { token: writer, body: { events: [{ eventId: 'dry-1', user: 'ada@example.com', model: 'gpt-4o', inputTokens: 10 }] } });
+    const after = await server.request('POST', '/v1/usage/batch', {
+      token: writer,
+      body: { events: [{ eventId: 'dry-1', user: 'ada@example.com', model: 'gpt-4o', inputTokens: 10 }] },
+    });
     expect(after.body).toMatchObject({ accepted: 1, duplicates: 0 });
     const empty = await server.request('POST', '/v1/usage/batch', { token: writer, body: { events: [] } });
     expect(empty.status).toBe(400);
@@ -224,7 +272,10 @@ describe('credits serve: HTTP API', () => {
 
   it('refuses usage that breaks a ledger rule with 422 and counts it in /metrics', async () => {
     await ledger.ok(['limits', 'set', '--user', 'don@example.com', '--daily', '1']);
-    const refused = await server.request('POST', '/v1/usage', { token: writer, body: { eventId: 'limit-1', user: 'don@example.com', model: 'gpt-4o', inputTokens: 100000 } });
+    const refused = await server.request('POST', '/v1/usage', {
+      token: writer,
+      body: { eventId: 'limit-1', user: 'don@example.com', model: 'gpt-4o', inputTokens: 100000 },
+    });
     expect(refused.status).toBe(422);
     expect(refused.body.error.code).toBe('LIMIT_EXCEEDED');
     const metrics = await server.request('GET', '/metrics');
@@ -241,7 +292,12 @@ describe('credits serve: HTTP API', () => {
     const eventsBefore = (await ledger.ok(['report', '--by', 'user', '--json'])).json().totals.events as number;
     const inFlight = Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        own.request('POST', '/v1/usage', { token: writer, body: { eventId: `sigterm-${index}`, user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 } }).catch(() => ({ status: 0 })),
+        own
+          .request('POST', '/v1/usage', {
+            token: writer,
+            body: { eventId: `sigterm-${index}`, user: 'ada@example.com', model: 'gpt-4o-mini', inputTokens: 10 },
+          })
+          .catch(() => ({ status: 0 })),
       ),
     );
     await new Promise((resolve) => setTimeout(resolve, 20));

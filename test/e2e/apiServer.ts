@@ -6,7 +6,11 @@ import { freePort } from '../helpers/sqld.js';
 export type ApiServer = {
   url: string;
   /** fetch() against the server with a token (or none). */
-  request(method: string, path: string, options?: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; text: string }>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; rawBody?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; text: string }>;
   /** The CLI in remote mode against this server. */
   remote(token: string, args: string[], options?: { env?: Record<string, string>; input?: string }): Promise<RunResult>;
   stderr(): string;
@@ -60,7 +64,11 @@ export async function startServer(ledger: Ledger, extraArgs: string[] = [], env:
       return { status: response.status, body: parsed, text };
     },
     remote(token, args, options = {}) {
-      return runCli(args, { CREDITS_SERVER: url, CREDITS_TOKEN: token, CREDITS_DB: '/nonexistent/remote-mode-must-not-open-this.db', ...options.env }, options.input);
+      return runCli(
+        args,
+        { CREDITS_SERVER: url, CREDITS_TOKEN: token, CREDITS_DB: '/nonexistent/remote-mode-must-not-open-this.db', ...options.env },
+        options.input,
+      );
     },
     stderr: () => stderr,
     stop() {

@@ -14,10 +14,34 @@ const CASES: Case[] = [
   { name: 'zero amount', args: ['transfer', '0', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'AMOUNT' },
   { name: 'negative amount', args: ['transfer', '-5', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'positive' },
   { name: 'non-numeric amount', args: ['transfer', 'lots', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'lots' },
-  { name: 'over-precise amount', args: ['transfer', '1.0001', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'millicredit' },
-  { name: 'English thousands separator', args: ['transfer', '1,000', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'thousands separator' },
-  { name: 'German thousands separator', args: ['transfer', '1.000', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'thousands separator' },
-  { name: 'huge amount', args: ['transfer', '99999999999999999999', '--from', 'org', '--to', 'Engineering'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'too large' },
+  {
+    name: 'over-precise amount',
+    args: ['transfer', '1.0001', '--from', 'org', '--to', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_AMOUNT',
+    mentions: 'millicredit',
+  },
+  {
+    name: 'English thousands separator',
+    args: ['transfer', '1,000', '--from', 'org', '--to', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_AMOUNT',
+    mentions: 'thousands separator',
+  },
+  {
+    name: 'German thousands separator',
+    args: ['transfer', '1.000', '--from', 'org', '--to', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_AMOUNT',
+    mentions: 'thousands separator',
+  },
+  {
+    name: 'huge amount',
+    args: ['transfer', '99999999999999999999', '--from', 'org', '--to', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_AMOUNT',
+    mentions: 'too large',
+  },
   { name: 'same account twice', args: ['transfer', '5', '--from', 'org', '--to', 'ORG'], exitCode: 2, code: 'SAME_ACCOUNT', mentions: '--from' },
   { name: 'unknown package', args: ['buy', 'platinum', '--method', 'card'], exitCode: 4, code: 'PACKAGE_NOT_FOUND', mentions: 'platinum' },
   { name: 'wrong payment method', args: ['buy', 'basic', '--method', 'bitcoin'], exitCode: 2, code: 'USAGE', mentions: 'bitcoin' },
@@ -30,7 +54,13 @@ const CASES: Case[] = [
   { name: 'bad purchase id', args: ['purchases', 'settle', 'abc'], exitCode: 2, code: 'INVALID_VALUE', mentions: 'abc' },
   { name: 'bad --as-of date', args: ['balance', '--as-of', '2026-02-30'], exitCode: 2, code: 'INVALID_DATE', mentions: '--as-of' },
   { name: 'bad time zone', args: ['org', 'set', '--timezone', 'Mars/Olympus'], exitCode: 2, code: 'INVALID_TIMEZONE', mentions: 'Mars/Olympus' },
-  { name: 'custom discount too high', args: ['buy', 'custom', '--credits', '600000', '--discount', '75', '--method', 'card'], exitCode: 2, code: 'INVALID_VALUE', mentions: '--discount' },
+  {
+    name: 'custom discount too high',
+    args: ['buy', 'custom', '--credits', '600000', '--discount', '75', '--method', 'card'],
+    exitCode: 2,
+    code: 'INVALID_VALUE',
+    mentions: '--discount',
+  },
 ];
 
 describe(`bad input on a ${TARGET} ledger`, () => {

@@ -14,7 +14,16 @@ import { runCli, seededLedger, type Ledger, type RunResult } from '../helpers/cl
  */
 
 /** report: an import that read the file and reports this many malformed lines (and nothing accepted) on stdout. */
-type Case = { name: string; args: string[]; exitCode: number; code: string; mentions: string | RegExp; input?: string; file?: { name: string; content: string | Buffer }; report?: number };
+type Case = {
+  name: string;
+  args: string[];
+  exitCode: number;
+  code: string;
+  mentions: string | RegExp;
+  input?: string;
+  file?: { name: string; content: string | Buffer };
+  report?: number;
+};
 
 const T = ['--from', 'org', '--to', 'Engineering'];
 const U = ['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o'];
@@ -40,9 +49,27 @@ const CASES: Case[] = [
   { name: 'fractional tool calls', args: [...U, '--tool-calls', '1.5'], exitCode: 2, code: 'INVALID_VALUE', mentions: '--tool-calls' },
   { name: 'huge token count', args: [...U, '--input-tokens', '99999999999999999999'], exitCode: 2, code: 'INVALID_VALUE', mentions: '--input-tokens' },
   { name: 'negative limit', args: ['limits', 'set', '--user', 'ada@example.com', '--daily', '-3'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: '--daily' },
-  { name: 'limit with thousands separator', args: ['limits', 'set', '--org', '--monthly', '1,000'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: 'thousands separator' },
-  { name: 'custom credits below the minimum', args: ['buy', 'custom', '--credits', '1000', '--discount', '5', '--method', 'card'], exitCode: 2, code: 'CUSTOM_MINIMUM', mentions: '--credits' },
-  { name: 'custom discount NaN', args: ['buy', 'custom', '--credits', '600000', '--discount', 'NaN', '--method', 'card'], exitCode: 2, code: 'INVALID_VALUE', mentions: '--discount' },
+  {
+    name: 'limit with thousands separator',
+    args: ['limits', 'set', '--org', '--monthly', '1,000'],
+    exitCode: 2,
+    code: 'INVALID_AMOUNT',
+    mentions: 'thousands separator',
+  },
+  {
+    name: 'custom credits below the minimum',
+    args: ['buy', 'custom', '--credits', '1000', '--discount', '5', '--method', 'card'],
+    exitCode: 2,
+    code: 'CUSTOM_MINIMUM',
+    mentions: '--credits',
+  },
+  {
+    name: 'custom discount NaN',
+    args: ['buy', 'custom', '--credits', '600000', '--discount', 'NaN', '--method', 'card'],
+    exitCode: 2,
+    code: 'INVALID_VALUE',
+    mentions: '--discount',
+  },
   { name: 'invoice below its minimum', args: ['buy', 'basic', '--method', 'invoice'], exitCode: 2, code: 'INVOICE_MINIMUM', mentions: 'invoice' },
   { name: 'quantity zero', args: ['buy', 'basic', '--method', 'card', '--quantity', '0'], exitCode: 2, code: 'INVALID_VALUE', mentions: '--quantity' },
   { name: 'rate with thousands separator', args: ['rates', 'set', 'gpt-4o', '--input', '1,5'], exitCode: 2, code: 'INVALID_AMOUNT', mentions: '--input' },
@@ -58,20 +85,68 @@ const CASES: Case[] = [
   { name: 'time zone abbreviation with offset', args: ['org', 'set', '--timezone', 'CEST+2'], exitCode: 2, code: 'INVALID_TIMEZONE', mentions: 'CEST+2' },
   { name: 'time zone path trick', args: ['org', 'set', '--timezone', '../../etc/passwd'], exitCode: 2, code: 'INVALID_TIMEZONE', mentions: '../../etc/passwd' },
   // emails and names
-  { name: 'email without @', args: ['user', 'add', 'ada.example.com', '--dept', 'Engineering'], exitCode: 2, code: 'INVALID_EMAIL', mentions: 'ada.example.com' },
-  { name: 'email with two @', args: ['user', 'add', 'a@b@example.com', '--dept', 'Engineering'], exitCode: 2, code: 'INVALID_EMAIL', mentions: 'a@b@example.com' },
-  { name: 'email with spaces', args: ['user', 'add', 'ada lovelace@example.com', '--dept', 'Engineering'], exitCode: 2, code: 'INVALID_EMAIL', mentions: 'ada lovelace@example.com' },
-  { name: 'email with SQL', args: ['user', 'add', "x'; DROP TABLE accounts;--@example.com", '--dept', 'Engineering'], exitCode: 2, code: 'INVALID_EMAIL', mentions: 'DROP TABLE' },
-  { name: 'user for an SQL-looking department', args: ['user', 'add', 'eve@example.com', '--dept', "x' OR '1'='1"], exitCode: 4, code: 'DEPARTMENT_NOT_FOUND', mentions: "x' OR '1'='1" },
+  {
+    name: 'email without @',
+    args: ['user', 'add', 'ada.example.com', '--dept', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_EMAIL',
+    mentions: 'ada.example.com',
+  },
+  {
+    name: 'email with two @',
+    args: ['user', 'add', 'a@b@example.com', '--dept', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_EMAIL',
+    mentions: 'a@b@example.com',
+  },
+  {
+    name: 'email with spaces',
+    args: ['user', 'add', 'ada lovelace@example.com', '--dept', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_EMAIL',
+    mentions: 'ada lovelace@example.com',
+  },
+  {
+    name: 'email with SQL',
+    args: ['user', 'add', "x'; DROP TABLE accounts;--@example.com", '--dept', 'Engineering'],
+    exitCode: 2,
+    code: 'INVALID_EMAIL',
+    mentions: 'DROP TABLE',
+  },
+  {
+    name: 'user for an SQL-looking department',
+    args: ['user', 'add', 'eve@example.com', '--dept', "x' OR '1'='1"],
+    exitCode: 4,
+    code: 'DEPARTMENT_NOT_FOUND',
+    mentions: "x' OR '1'='1",
+  },
   { name: 'empty department name', args: ['dept', 'add', ''], exitCode: 2, code: 'MISSING_FLAG', mentions: 'NAME' },
   { name: 'department name with a newline', args: ['dept', 'add', 'Line\nBreak'], exitCode: 2, code: 'INVALID_NAME', mentions: 'name' },
   { name: 'department name too long', args: ['dept', 'add', 'x'.repeat(500)], exitCode: 2, code: 'INVALID_NAME', mentions: 'name' },
   { name: 'SQL in a department name', args: ['dept', 'add', "x'; DROP TABLE accounts;--"], exitCode: 2, code: 'INVALID_NAME', mentions: 'NAME' },
   { name: 'double quotes in a department name', args: ['dept', 'add', 'Ops "Team"'], exitCode: 2, code: 'INVALID_NAME', mentions: 'NAME' },
   { name: 'reserved name world', args: ['dept', 'add', 'World'], exitCode: 2, code: 'INVALID_NAME', mentions: 'reserved' },
-  { name: 'transfer to an SQL-looking account', args: ['transfer', '5', '--from', 'org', '--to', "x'; DROP TABLE accounts;--"], exitCode: 4, code: 'DEPARTMENT_NOT_FOUND', mentions: 'DROP TABLE' },
-  { name: 'unknown user for usage', args: ['usage', 'record', '--user', 'nobody@example.com', '--model', 'gpt-4o', '--tool-calls', '1'], exitCode: 4, code: 'USER_NOT_FOUND', mentions: 'nobody@example.com' },
-  { name: 'unknown model', args: ['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-99', '--tool-calls', '1'], exitCode: 4, code: 'MODEL_NOT_FOUND', mentions: 'gpt-99' },
+  {
+    name: 'transfer to an SQL-looking account',
+    args: ['transfer', '5', '--from', 'org', '--to', "x'; DROP TABLE accounts;--"],
+    exitCode: 4,
+    code: 'DEPARTMENT_NOT_FOUND',
+    mentions: 'DROP TABLE',
+  },
+  {
+    name: 'unknown user for usage',
+    args: ['usage', 'record', '--user', 'nobody@example.com', '--model', 'gpt-4o', '--tool-calls', '1'],
+    exitCode: 4,
+    code: 'USER_NOT_FOUND',
+    mentions: 'nobody@example.com',
+  },
+  {
+    name: 'unknown model',
+    args: ['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-99', '--tool-calls', '1'],
+    exitCode: 4,
+    code: 'MODEL_NOT_FOUND',
+    mentions: 'gpt-99',
+  },
   // flags and commands
   { name: 'unknown flag', args: ['transfer', '5', ...T, '--reasn', 'typo'], exitCode: 2, code: 'UNKNOWN_FLAG', mentions: '--reasn' },
   { name: 'unknown global flag', args: ['--verbose', 'balance'], exitCode: 2, code: 'UNKNOWN_FLAG', mentions: '--verbose' },
@@ -81,11 +156,37 @@ const CASES: Case[] = [
   { name: 'bad --kind', args: ['history', '--kind', 'theft'], exitCode: 2, code: 'USAGE', mentions: '--kind' },
   { name: 'bad --limit', args: ['history', '--limit', 'all'], exitCode: 2, code: 'INVALID_VALUE', mentions: '--limit' },
   { name: 'bad idempotency key', args: ['transfer', '5', ...T, '--idempotency-key', ''], exitCode: 2, code: 'INVALID_VALUE', mentions: '--idempotency-key' },
-  { name: 'idempotency key reused for other content', args: ['transfer', '6', ...T, '--idempotency-key', 'seed-key'], exitCode: 5, code: 'IDEMPOTENCY_CONFLICT', mentions: 'seed-key' },
+  {
+    name: 'idempotency key reused for other content',
+    args: ['transfer', '6', ...T, '--idempotency-key', 'seed-key'],
+    exitCode: 5,
+    code: 'IDEMPOTENCY_CONFLICT',
+    mentions: 'seed-key',
+  },
   // files
-  { name: 'empty import file', args: ['usage', 'import', '@FILE'], file: { name: 'empty.jsonl', content: '' }, exitCode: 2, code: 'INVALID_INPUT_FILE', mentions: 'empty' },
-  { name: 'binary import file', args: ['usage', 'import', '@FILE'], file: { name: 'random.bin', content: Buffer.from(Array.from({ length: 4096 }, (_unused, index) => (index * 7919) % 256)) }, exitCode: 2, code: 'INVALID_INPUT_FILE', mentions: 'binary' },
-  { name: 'missing import file', args: ['usage', 'import', '/nonexistent/events.jsonl'], exitCode: 2, code: 'INVALID_INPUT_FILE', mentions: '/nonexistent/events.jsonl' },
+  {
+    name: 'empty import file',
+    args: ['usage', 'import', '@FILE'],
+    file: { name: 'empty.jsonl', content: '' },
+    exitCode: 2,
+    code: 'INVALID_INPUT_FILE',
+    mentions: 'empty',
+  },
+  {
+    name: 'binary import file',
+    args: ['usage', 'import', '@FILE'],
+    file: { name: 'random.bin', content: Buffer.from(Array.from({ length: 4096 }, (_unused, index) => (index * 7919) % 256)) },
+    exitCode: 2,
+    code: 'INVALID_INPUT_FILE',
+    mentions: 'binary',
+  },
+  {
+    name: 'missing import file',
+    args: ['usage', 'import', '/nonexistent/events.jsonl'],
+    exitCode: 2,
+    code: 'INVALID_INPUT_FILE',
+    mentions: '/nonexistent/events.jsonl',
+  },
   {
     name: 'truncated JSON line',
     args: ['usage', 'import', '@FILE'],
@@ -95,9 +196,32 @@ const CASES: Case[] = [
     mentions: 'line 1',
     report: 2,
   },
-  { name: 'CSV with wrong columns', args: ['usage', 'import', '@FILE'], file: { name: 'wrong.csv', content: 'who,what,howmuch\nada@example.com,gpt-4o,5\n' }, exitCode: 2, code: 'INVALID_INPUT_FILE', mentions: 'who' },
-  { name: 'CSV with a missing cell', args: ['usage', 'import', '@FILE'], file: { name: 'short.csv', content: 'eventId,user,model,toolCalls\nc1,ada@example.com\n' }, exitCode: 2, code: 'INVALID_INPUT_FILE', mentions: 'line 2', report: 1 },
-  { name: 'JSON array instead of lines', args: ['usage', 'import', '@FILE'], file: { name: 'array.json', content: '[{"eventId":"a1","user":"ada@example.com","model":"gpt-4o"}]' }, exitCode: 2, code: 'INVALID_INPUT_FILE', mentions: 'line 1', report: 1 },
+  {
+    name: 'CSV with wrong columns',
+    args: ['usage', 'import', '@FILE'],
+    file: { name: 'wrong.csv', content: 'who,what,howmuch\nada@example.com,gpt-4o,5\n' },
+    exitCode: 2,
+    code: 'INVALID_INPUT_FILE',
+    mentions: 'who',
+  },
+  {
+    name: 'CSV with a missing cell',
+    args: ['usage', 'import', '@FILE'],
+    file: { name: 'short.csv', content: 'eventId,user,model,toolCalls\nc1,ada@example.com\n' },
+    exitCode: 2,
+    code: 'INVALID_INPUT_FILE',
+    mentions: 'line 2',
+    report: 1,
+  },
+  {
+    name: 'JSON array instead of lines',
+    args: ['usage', 'import', '@FILE'],
+    file: { name: 'array.json', content: '[{"eventId":"a1","user":"ada@example.com","model":"gpt-4o"}]' },
+    exitCode: 2,
+    code: 'INVALID_INPUT_FILE',
+    mentions: 'line 1',
+    report: 1,
+  },
 ];
 
 /** sha256 per table of its schema and every row, read straight from the file. */

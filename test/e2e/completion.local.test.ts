@@ -43,7 +43,9 @@ describe('bash completion', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
-    return String(result.stdout).split('\n').filter((line) => line !== '');
+    return String(result.stdout)
+      .split('\n')
+      .filter((line) => line !== '');
   }
 
   it('offers the top-level commands', async () => {
@@ -130,7 +132,11 @@ describe('credits __complete', () => {
 
 describe('credits completion', () => {
   it('prints the same scripts as the files in completions/', async () => {
-    for (const [shell, file] of [['bash', 'credits.bash'], ['zsh', '_credits'], ['fish', 'credits.fish']] as const) {
+    for (const [shell, file] of [
+      ['bash', 'credits.bash'],
+      ['zsh', '_credits'],
+      ['fish', 'credits.fish'],
+    ] as const) {
       const result = await runCli(['completion', shell], {});
       expect(result.exitCode).toBe(0);
       // execa drops the final newline of stdout.

@@ -14,7 +14,9 @@ describe(`concurrent transfers on a ${TARGET} ledger`, () => {
   it('never drives a department below zero, and every accepted transfer is in the ledger', async () => {
     const attempts = 8;
     const results = await Promise.all(
-      Array.from({ length: attempts }, (_unused, index) => ledger.run(['transfer', '300', '--from', 'Engineering', '--to', 'Marketing', '--reason', `race ${index}`, '--json'])),
+      Array.from({ length: attempts }, (_unused, index) =>
+        ledger.run(['transfer', '300', '--from', 'Engineering', '--to', 'Marketing', '--reason', `race ${index}`, '--json']),
+      ),
     );
     const accepted = results.filter((result) => result.exitCode === 0);
     const refused = results.filter((result) => result.exitCode !== 0);
@@ -23,7 +25,10 @@ describe(`concurrent transfers on a ${TARGET} ledger`, () => {
     expect(await balanceOf(ledger, 'Engineering')).toBe(1_000_000 - accepted.length * 300_000);
     expect(await balanceOf(ledger, 'Marketing')).toBe(accepted.length * 300_000);
     const acceptedIds = accepted.map((result) => result.json().transactionId).sort();
-    const logged = (await ledger.ok(['history', '--kind', 'transfer', '--json'])).json().transactions.map((row: { id: number }) => row.id).sort();
+    const logged = (await ledger.ok(['history', '--kind', 'transfer', '--json']))
+      .json()
+      .transactions.map((row: { id: number }) => row.id)
+      .sort();
     expect(logged).toEqual(acceptedIds);
     expect((await ledger.ok(['verify', '--json'])).json().ok).toBe(true);
   });

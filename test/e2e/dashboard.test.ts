@@ -100,7 +100,9 @@ describe(`the demo ledger, dashboard and watch on a ${TARGET} ledger`, () => {
     expect(dashboard).toMatchObject({ monthKey: '2026-06', todayKey: TODAY, depletionDayKey: null });
 
     const { accounts } = balanceResult.json<BalanceJson>();
-    expect(dashboard.balances.map((row) => [row.account, row.millicredits, row.percentLeft])).toEqual(accounts.map((row) => [row.account, row.millicredits, row.percentLeft]));
+    expect(dashboard.balances.map((row) => [row.account, row.millicredits, row.percentLeft])).toEqual(
+      accounts.map((row) => [row.account, row.millicredits, row.percentLeft]),
+    );
     expect(dashboard.balances.find((row) => row.account === 'Engineering')?.costCenter).toBe('CC-100');
     expect(dashboard.totalMillicredits).toBe(accounts.reduce((sum, row) => sum + row.millicredits, 0));
 
@@ -115,7 +117,10 @@ describe(`the demo ledger, dashboard and watch on a ${TARGET} ledger`, () => {
     expect(dashboard.topUsers[0]?.key).toBe('grace@demo.example');
     expect(dashboard.topUsers.length).toBeLessThanOrEqual(5);
     expect(dashboard.topModels.length).toBeGreaterThan(0);
-    expect(dashboard.alerts).toContainEqual({ level: 'warning', message: expect.stringMatching(new RegExp(`^grace@demo\\.example spent [\\d.]+x the usual on ${SPIKE_DAY}$`)) });
+    expect(dashboard.alerts).toContainEqual({
+      level: 'warning',
+      message: expect.stringMatching(new RegExp(`^grace@demo\\.example spent [\\d.]+x the usual on ${SPIKE_DAY}$`)),
+    });
   });
 
   it('dashboard prints one screen with a sparkline of the last 30 days', async () => {
@@ -129,14 +134,20 @@ describe(`the demo ledger, dashboard and watch on a ${TARGET} ledger`, () => {
   });
 
   it('watch --interval 0.3 refreshes until Ctrl-C, then exits 0 saying how often it refreshed', async () => {
-    const child = execa('node', [BIN, '--db', ledger.location, 'watch', '--interval', '0.3'], { env: { CI: '1', NO_COLOR: '1' }, extendEnv: true, reject: false, timeout: 30_000 });
+    const child = execa('node', [BIN, '--db', ledger.location, 'watch', '--interval', '0.3'], {
+      env: { CI: '1', NO_COLOR: '1' },
+      extendEnv: true,
+      reject: false,
+      timeout: 30_000,
+    });
     let seen = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       seen += chunk.toString();
     });
     const screensSoFar = (): number => seen.split('Credits dashboard, ').length - 1;
     const until = async (done: () => boolean, limitMs: number): Promise<void> => {
-      for (const deadline = Date.now() + limitMs; !done() && Date.now() < deadline && child.exitCode === null; ) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const deadline = Date.now() + limitMs; !done() && Date.now() < deadline && child.exitCode === null; )
+        await new Promise((resolve) => setTimeout(resolve, 50));
     };
     // A busy machine can take a while to start node: wait for the first screen, let it run for
     // 1.5 s, and give a slow second refresh a little longer before pressing Ctrl-C.

@@ -12,7 +12,14 @@ describe(`foundation on a ${TARGET} ledger`, () => {
 
   it('lists the seed packages with the volume rule applied', async () => {
     const { packages } = (await ledger.ok(['packages', '--json'])).json();
-    expect(packages.map((entry: { name: string; credits: number; priceCents: number; discountPercent: number }) => [entry.name, entry.credits, entry.priceCents, entry.discountPercent])).toEqual([
+    expect(
+      packages.map((entry: { name: string; credits: number; priceCents: number; discountPercent: number }) => [
+        entry.name,
+        entry.credits,
+        entry.priceCents,
+        entry.discountPercent,
+      ]),
+    ).toEqual([
       ['basic', 1000, 1000, 0],
       ['standard', 5000, 4750, 5],
       ['professional', 10000, 9500, 5],
@@ -30,7 +37,13 @@ describe(`foundation on a ${TARGET} ledger`, () => {
 
   it('moves credits between org and departments, and keeps the percentage of the last top-up', async () => {
     const moved = (await ledger.ok(['transfer', '2500', '--from', 'org', '--to', 'Engineering', '--reason', 'Q4', '--json'])).json();
-    expect(moved).toMatchObject({ from: 'org', to: 'Engineering', millicredits: 2_500_000, fromBalanceMillicredits: 7_500_000, toBalanceMillicredits: 2_500_000 });
+    expect(moved).toMatchObject({
+      from: 'org',
+      to: 'Engineering',
+      millicredits: 2_500_000,
+      fromBalanceMillicredits: 7_500_000,
+      toBalanceMillicredits: 2_500_000,
+    });
     await ledger.ok(['transfer', '0.125', '--from', 'Engineering', '--to', 'Marketing']);
     const { accounts } = (await ledger.ok(['balance', '--json'])).json();
     const byName = Object.fromEntries(accounts.map((row: { account: string }) => [row.account, row]));
@@ -121,7 +134,13 @@ describe(`foundation on a ${TARGET} ledger`, () => {
   it('manages organisation settings, departments and users', async () => {
     await ledger.ok(['org', 'set', '--name', 'Test GmbH', '--vat-id', 'DE123456789', '--address', 'Hauptstr. 1\\n10115 Berlin']);
     const org = (await ledger.ok(['org', 'show', '--json'])).json().organisation;
-    expect(org).toMatchObject({ name: 'Test GmbH', vatId: 'DE123456789', address: 'Hauptstr. 1\n10115 Berlin', vatRateBasisPoints: 1900, timeZone: 'Europe/Berlin' });
+    expect(org).toMatchObject({
+      name: 'Test GmbH',
+      vatId: 'DE123456789',
+      address: 'Hauptstr. 1\n10115 Berlin',
+      vatRateBasisPoints: 1900,
+      timeZone: 'Europe/Berlin',
+    });
     await ledger.ok(['user', 'move', 'ada@example.com', '--dept', 'Marketing']);
     const users = (await ledger.ok(['user', 'list', '--dept', 'Marketing', '--json'])).json().users;
     expect(users.map((user: { email: string }) => user.email)).toEqual(['ada@example.com', 'don@example.com']);

@@ -6,7 +6,15 @@ describe('the command line without a command, and with typos', () => {
   it('`credits` alone shows the command groups and exits 0', async () => {
     const result = await runCli([], {});
     expect(result.exitCode).toBe(0);
-    for (const heading of ['Set up:', 'Buy and move credits:', 'Balances and the books:', 'Usage, rates and limits:', 'Reports and insight:', 'Notifications:', 'Shell:']) {
+    for (const heading of [
+      'Set up:',
+      'Buy and move credits:',
+      'Balances and the books:',
+      'Usage, rates and limits:',
+      'Reports and insight:',
+      'Notifications:',
+      'Shell:',
+    ]) {
       expect(result.stdout).toContain(heading);
     }
     expect(result.stdout).toContain('credits init --demo');

@@ -81,7 +81,13 @@ function csvText(events: readonly UsageEvent[], newline = '\n'): string {
 }
 
 /** An event of llama-3.1-groq costing exactly `credits` (a tool call costs 0.05 credits). */
-const llama = (eventId: string, user: string, credits: number, at: string): UsageEvent => ({ eventId, user, model: 'llama-3.1-groq', toolCalls: credits * 20, at });
+const llama = (eventId: string, user: string, credits: number, at: string): UsageEvent => ({
+  eventId,
+  user,
+  model: 'llama-3.1-groq',
+  toolCalls: credits * 20,
+  at,
+});
 
 /** With --json, a failed import prints its report on stdout and the error document on stderr. */
 function errorOf(result: RunResult): { code: string; message: string } {
@@ -104,7 +110,8 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     writeFileSync(path, content);
     return path;
   };
-  const usageImport = (target: string, extra: string[] = [], input?: string) => ledger.run(['usage', 'import', target, ...extra], input === undefined ? {} : { input });
+  const usageImport = (target: string, extra: string[] = [], input?: string) =>
+    ledger.run(['usage', 'import', target, ...extra], input === undefined ? {} : { input });
   const historyJson = async (): Promise<unknown> => (await ledger.ok(['history', '--limit', '999999', '--json'])).json();
   /** Every write leaves a ledger transaction or an audit row (an import run writes one, even of duplicates only). */
   const writes = async (): Promise<unknown> => {
@@ -169,12 +176,24 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     const csv = csvText(csvEvents, '\r\n').replace('csv-price-1,ada@example.com', '"csv-price-1","ada@example.com"');
     const fromCsv = await usageImport(file('priced.csv', csv), ['--json']);
     expect(fromCsv.exitCode).toBe(0);
-    expect(report(fromCsv)).toMatchObject({ read: csvEvents.length, accepted: csvEvents.length, refused: 0, malformed: 0, acceptedMillicredits: sumOf(csvEvents), problems: [] });
+    expect(report(fromCsv)).toMatchObject({
+      read: csvEvents.length,
+      accepted: csvEvents.length,
+      refused: 0,
+      malformed: 0,
+      acceptedMillicredits: sumOf(csvEvents),
+      problems: [],
+    });
     expect(await balanceOf(ledger, 'Engineering')).toBe(before - 2 * sumOf(events));
 
     // The posted usage moved exactly that much from Engineering to the outside world.
-    const usage = (await ledger.ok(['history', '--kind', 'usage', '--limit', '999999', '--json'])).json().transactions as { entries: { account: string; millicredits: number }[] }[];
-    const toWorld = usage.flatMap((transaction) => transaction.entries).filter((entry) => entry.account === 'world').reduce((sum, entry) => sum + entry.millicredits, 0);
+    const usage = (await ledger.ok(['history', '--kind', 'usage', '--limit', '999999', '--json'])).json().transactions as {
+      entries: { account: string; millicredits: number }[];
+    }[];
+    const toWorld = usage
+      .flatMap((transaction) => transaction.entries)
+      .filter((entry) => entry.account === 'world')
+      .reduce((sum, entry) => sum + entry.millicredits, 0);
     expect(toWorld).toBe(2 * sumOf(events));
   });
 
@@ -217,7 +236,10 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     // CSV: rows with too few and too many cells between two good rows.
     const goodCsv = [llama('csvbad-ok-1', ada, 1, at), llama('csvbad-ok-2', ada, 2, at)];
     const [header, row1, row2] = csvText(goodCsv).trimEnd().split('\n');
-    const csvPath = file('columns.csv', [header, row1, 'csvbad-short,ada@example.com,llama-3.1-groq', `${row1!.replace('csvbad-ok-1', 'csvbad-long')},extra`, row2].join('\n') + '\n');
+    const csvPath = file(
+      'columns.csv',
+      [header, row1, 'csvbad-short,ada@example.com,llama-3.1-groq', `${row1!.replace('csvbad-ok-1', 'csvbad-long')},extra`, row2].join('\n') + '\n',
+    );
     const before = await balanceOf(ledger, 'Engineering');
 
     const result = await usageImport(path, ['--json']);
@@ -259,7 +281,9 @@ describe(`usage import on a ${TARGET} ledger`, () => {
   });
 
   it('names the first malformed line even when more than the 1,000 listed problems came before it', async () => {
-    const refusedFirst = Array.from({ length: 1_001 }, (_unused, index) => JSON.stringify({ eventId: `nobody-${index}`, user: 'nobody@example.com', model: 'gpt-4o', inputTokens: 10 }));
+    const refusedFirst = Array.from({ length: 1_001 }, (_unused, index) =>
+      JSON.stringify({ eventId: `nobody-${index}`, user: 'nobody@example.com', model: 'gpt-4o', inputTokens: 10 }),
+    );
     const result = await usageImport(file('many-refusals.jsonl', `${refusedFirst.join('\n')}\n{"eventId":"cut-off","user":\n`), ['--json']);
     expect(result.exitCode).toBe(2);
     const data = report(result);
@@ -353,7 +377,19 @@ describe(`usage import on a ${TARGET} ledger`, () => {
 
     const json = await usageImport('-', ['--json'], jsonLines(viaJson));
     expect(json.exitCode).toBe(0);
-    expect(report(json)).toEqual({ file: '-', dryRun: false, parser: 'thread', read: 2, accepted: 2, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: sumOf(viaJson), firstMalformedLine: null, problems: [] });
+    expect(report(json)).toEqual({
+      file: '-',
+      dryRun: false,
+      parser: 'thread',
+      read: 2,
+      accepted: 2,
+      duplicates: 0,
+      refused: 0,
+      malformed: 0,
+      acceptedMillicredits: sumOf(viaJson),
+      firstMalformedLine: null,
+      problems: [],
+    });
     const csv = await usageImport('-', ['--format', 'csv', '--json'], csvText(viaCsv));
     expect(csv.exitCode).toBe(0);
     expect(report(csv)).toMatchObject({ file: '-', read: 2, accepted: 2, acceptedMillicredits: sumOf(viaCsv) });
@@ -376,7 +412,10 @@ describe(`usage import on a ${TARGET} ledger`, () => {
   });
 
   it('refuses an empty file, a missing file, a directory, a binary file and empty stdin: exit 2, INVALID_INPUT_FILE, nothing written', async () => {
-    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]), Buffer.from(Array.from({ length: 4096 }, (_unused, index) => (index * 151) % 256))]);
+    const png = Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]),
+      Buffer.from(Array.from({ length: 4096 }, (_unused, index) => (index * 151) % 256)),
+    ]);
     mkdirSync(join(dir, 'a-folder.jsonl'));
     const cases: { name: string; target: string; input?: string; mentions: string }[] = [
       { name: 'empty file', target: file('empty.jsonl', ''), mentions: 'empty' },

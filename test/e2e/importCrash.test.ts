@@ -69,9 +69,21 @@ async function observe(ledger: Ledger, month: number) {
     ledger.run(['verify', '--json']),
   ]);
   return {
-    balances: Object.fromEntries(balance.json().accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits])) as Record<string, number>,
-    limits: limits.json().limits.map((limit: { periodKey: string; amountMillicredits: number; usedMillicredits: number }) => [limit.periodKey, limit.amountMillicredits, limit.usedMillicredits]),
-    usageToWorld: (usage ?? []).flatMap((transaction) => transaction.entries).filter((entry) => entry.account === 'world').reduce((sum, entry) => sum + entry.millicredits, 0),
+    balances: Object.fromEntries(balance.json().accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits])) as Record<
+      string,
+      number
+    >,
+    limits: limits
+      .json()
+      .limits.map((limit: { periodKey: string; amountMillicredits: number; usedMillicredits: number }) => [
+        limit.periodKey,
+        limit.amountMillicredits,
+        limit.usedMillicredits,
+      ]),
+    usageToWorld: (usage ?? [])
+      .flatMap((transaction) => transaction.entries)
+      .filter((entry) => entry.account === 'world')
+      .reduce((sum, entry) => sum + entry.millicredits, 0),
     verify: { exitCode: verify.exitCode, ok: verify.exitCode === 0 ? verify.json().ok : false },
   };
 }
@@ -110,7 +122,12 @@ describe(`usage import killed half-way on a ${TARGET} ledger`, () => {
       let seen = baseline;
       let finishedAlone = false;
       while (kills.length < KILLS && !finishedAlone) {
-        const child = execa('node', [BIN, '--db', crashed.location, ...args], { env: { CI: '1', NO_COLOR: '1' }, extendEnv: true, reject: false, timeout: 120_000 });
+        const child = execa('node', [BIN, '--db', crashed.location, ...args], {
+          env: { CI: '1', NO_COLOR: '1' },
+          extendEnv: true,
+          reject: false,
+          timeout: 120_000,
+        });
         let exited = false;
         void child.finally(() => {
           exited = true;

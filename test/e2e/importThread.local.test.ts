@@ -8,7 +8,16 @@ import { BIN, removeDir, seededLedger, type Ledger, type RunResult } from '../he
 // A large import is parsed on a second thread (src/cli/importThread.ts). The thread must change
 // nothing a user sees: the same report, line numbers, refusals, errors and ledger as parsing on
 // one thread. CREDITS_IMPORT_THREAD=on|off forces either way, whatever the file's size.
-type ImportReport = { parser: 'thread' | 'inline'; read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; problems: { line: number; code: string; message: string }[] };
+type ImportReport = {
+  parser: 'thread' | 'inline';
+  read: number;
+  accepted: number;
+  duplicates: number;
+  refused: number;
+  malformed: number;
+  acceptedMillicredits: number;
+  problems: { line: number; code: string; message: string }[];
+};
 
 const ON = { CREDITS_IMPORT_THREAD: 'on' };
 const OFF = { CREDITS_IMPORT_THREAD: 'off' };
@@ -48,7 +57,9 @@ describe('usage import on a second parse thread', () => {
       await ledger.ok(['transfer', '5000', '--from', 'org', '--to', 'Marketing']);
     }
     const [on, off] = await Promise.all(
-      pair.map((ledger, index) => ledger.run(['usage', 'import', target, '--json'], { env: index === 0 ? ON : OFF, ...(input === undefined ? {} : { input }) })),
+      pair.map((ledger, index) =>
+        ledger.run(['usage', 'import', target, '--json'], { env: index === 0 ? ON : OFF, ...(input === undefined ? {} : { input }) }),
+      ),
     );
     const balances = await Promise.all(pair.map(async (ledger) => (await ledger.ok(['balance', '--json'])).json()));
     for (const ledger of pair) expect((await ledger.ok(['verify', '--json'])).json().ok).toBe(true);
@@ -80,7 +91,12 @@ describe('usage import on a second parse thread', () => {
     expect(withoutParser(thread)).toEqual(withoutParser(inline));
     expect(on.exitCode).toBe(2);
     expect(off.exitCode).toBe(2);
-    expect({ read: thread.read, accepted: thread.accepted, malformed: thread.malformed, refused: thread.refused }).toEqual({ read: 12_000, accepted: 11_997, malformed: 2, refused: 1 });
+    expect({ read: thread.read, accepted: thread.accepted, malformed: thread.malformed, refused: thread.refused }).toEqual({
+      read: 12_000,
+      accepted: 11_997,
+      malformed: 2,
+      refused: 1,
+    });
     expect(thread.problems.map((problem) => [problem.line, problem.code])).toEqual([
       [3, 'INVALID_INPUT_FILE'],
       [7001, 'INVALID_INPUT_FILE'],
@@ -93,12 +109,20 @@ describe('usage import on a second parse thread', () => {
 
   it('reads CSV and standard input on the thread the same as on one thread', async () => {
     const rows = ['eventId,user,model,inputTokens,outputTokens,toolCalls,feature'];
-    for (let index = 0; index < 7_000; index += 1) rows.push(`c-${index},${users[index % 2]},${models[index % 3]},${100 + (index % 50)},${50 + (index % 30)},${index % 2},${index % 5 === 0 ? 'translate' : 'chat'}`);
+    for (let index = 0; index < 7_000; index += 1)
+      rows.push(
+        `c-${index},${users[index % 2]},${models[index % 3]},${100 + (index % 50)},${50 + (index % 30)},${index % 2},${index % 5 === 0 ? 'translate' : 'chat'}`,
+      );
     rows.push('c-bad,"ada@example.com,gpt-4o,1,1,0,chat');
     const csv = `${rows.join('\n')}\n`;
     const fromFile = await both(file('events.csv', csv));
     expect(withoutParser(fromFile.on.json())).toEqual(withoutParser(fromFile.off.json()));
-    expect(fromFile.on.json<ImportReport>()).toMatchObject({ parser: 'thread', accepted: 7_000, malformed: 1, problems: [{ line: 7_002, code: 'INVALID_INPUT_FILE' }] });
+    expect(fromFile.on.json<ImportReport>()).toMatchObject({
+      parser: 'thread',
+      accepted: 7_000,
+      malformed: 1,
+      problems: [{ line: 7_002, code: 'INVALID_INPUT_FILE' }],
+    });
     expect(fromFile.balances[0]).toEqual(fromFile.balances[1]);
 
     const fromStdin = await both('-', `${eventLines(6_000, 's').join('\n')}\n`);

@@ -26,7 +26,13 @@ function usage(): UsageEvent[] {
   DAYS.forEach((day, index) => {
     const at = (hour: number) => `${day}T${String(hour).padStart(2, '0')}:00:00Z`;
     events.push({ eventId: `ada-${day}`, user: 'ada@example.com', model: 'llama-3.1-groq', toolCalls: 3800, at: at(9) });
-    events.push({ eventId: `don-${day}`, user: 'don@example.com', model: 'llama-3.1-groq', toolCalls: day === SPIKE_DAY ? 2000 : DON_CALLS[index % 7]!, at: at(10) });
+    events.push({
+      eventId: `don-${day}`,
+      user: 'don@example.com',
+      model: 'llama-3.1-groq',
+      toolCalls: day === SPIKE_DAY ? 2000 : DON_CALLS[index % 7]!,
+      at: at(10),
+    });
     events.push({ eventId: `peggy-${day}`, user: 'peggy@example.com', model: 'llama-3.1-groq', toolCalls: 80 + Math.floor(next() * 41), at: at(11) });
   });
   events.push({ eventId: 'newbie-1', user: 'newbie@example.com', model: 'llama-3.1-groq', toolCalls: 1500, at: '2026-06-09T13:00:00Z' });
@@ -51,10 +57,25 @@ type Forecast = {
   balanceMillicredits: number;
   pending: { purchaseId: number; method: string; dayKey: string; millicredits: number }[];
   accuracy: { months: unknown[]; meanAbsolutePercentError: number | null; judgedMonthCount: number };
-  days: { dayKey: string; actualMillicredits: number | null; projectedMillicredits: number | null; projectedBalanceMillicredits: number | null; inflowMillicredits: number }[];
+  days: {
+    dayKey: string;
+    actualMillicredits: number | null;
+    projectedMillicredits: number | null;
+    projectedBalanceMillicredits: number | null;
+    inflowMillicredits: number;
+  }[];
 };
 
-type Anomaly = { subject: { kind: 'user' | 'department'; name: string; department?: string }; dayKey: string; millicredits: number; baselineMillicredits: number; baselineDays: number; timesBaseline: number; score: number; judgedAgainst: 'own' | 'department' };
+type Anomaly = {
+  subject: { kind: 'user' | 'department'; name: string; department?: string };
+  dayKey: string;
+  millicredits: number;
+  baselineMillicredits: number;
+  baselineDays: number;
+  timesBaseline: number;
+  score: number;
+  judgedAgainst: 'own' | 'department';
+};
 
 describe(`forecast and anomalies on a ${TARGET} ledger`, () => {
   let ledger: Ledger;
@@ -79,8 +100,26 @@ describe(`forecast and anomalies on a ${TARGET} ledger`, () => {
 
   it('forecast --json: the month from the 1st to the 30th, actuals before today, projections from today', async () => {
     const result = await forecast(['--dept', 'Engineering']);
-    expect(result).toMatchObject({ monthKey: '2026-06', todayKey: '2026-06-10', scope: 'Engineering', balanceMillicredits: 1_010_000, pending: [], inflowMillicredits: 0 });
-    for (const field of ['method', 'historyDays', 'weekdayFactors', 'dailyLevelMillicredits', 'trendMillicreditsPerDay', 'projectedRemainingMillicredits', 'projectedMonthTotalMillicredits', 'projectedBalanceAtMonthEndMillicredits', 'depletionDayKey', 'accuracy']) {
+    expect(result).toMatchObject({
+      monthKey: '2026-06',
+      todayKey: '2026-06-10',
+      scope: 'Engineering',
+      balanceMillicredits: 1_010_000,
+      pending: [],
+      inflowMillicredits: 0,
+    });
+    for (const field of [
+      'method',
+      'historyDays',
+      'weekdayFactors',
+      'dailyLevelMillicredits',
+      'trendMillicreditsPerDay',
+      'projectedRemainingMillicredits',
+      'projectedMonthTotalMillicredits',
+      'projectedBalanceAtMonthEndMillicredits',
+      'depletionDayKey',
+      'accuracy',
+    ]) {
       expect(result).toHaveProperty(field);
     }
     expect(result.historyDays).toBe(DAYS.length);
@@ -97,12 +136,17 @@ describe(`forecast and anomalies on a ${TARGET} ledger`, () => {
   it('projects steady usage of 190 credits a day at 190 credits a day', async () => {
     const result = await forecast(['--dept', 'Engineering']);
     expect(result.dailyLevelMillicredits / 190_000).toBeCloseTo(1, 2);
-    for (const day of result.days.slice(9)) expect({ day: day.dayKey, ratio: Math.round((day.projectedMillicredits! / 190_000) * 100) / 100 }).toEqual({ day: day.dayKey, ratio: 1 });
+    for (const day of result.days.slice(9))
+      expect({ day: day.dayKey, ratio: Math.round((day.projectedMillicredits! / 190_000) * 100) / 100 }).toEqual({ day: day.dayKey, ratio: 1 });
     expect(result.projectedRemainingMillicredits / (21 * 190_000)).toBeCloseTo(1, 2);
   });
 
   it('names the day credits run out when the balance is small, and "not this month" when it is ample', async () => {
-    const [engineering, marketing, organisation] = await Promise.all([forecast(['--dept', 'Engineering']), forecast(['--dept', 'Marketing']), forecast(['--org'])]);
+    const [engineering, marketing, organisation] = await Promise.all([
+      forecast(['--dept', 'Engineering']),
+      forecast(['--dept', 'Marketing']),
+      forecast(['--org']),
+    ]);
     // 1,010 credits at 190 a day from today: 820, 630, 440, 250, 60 left at the end of 14 June, then none.
     expect(engineering.depletionDayKey).toBe('2026-06-15');
     const first = engineering.days.find((day) => day.projectedBalanceMillicredits !== null && day.projectedBalanceMillicredits <= 0);
@@ -135,16 +179,30 @@ describe(`forecast and anomalies on a ${TARGET} ledger`, () => {
     const { sinceKey, anomalies } = (await ledger.ok(['anomalies', '--json'], at(NOW))).json<{ sinceKey: string; anomalies: Anomaly[] }>();
     expect(sinceKey).toBe(addDays('2026-06-10', -7));
     const don = anomalies.find((row) => row.subject.name === 'don@example.com');
-    expect(don).toMatchObject({ subject: { kind: 'user', name: 'don@example.com', department: 'Marketing' }, dayKey: SPIKE_DAY, millicredits: 100_000, baselineMillicredits: 10_000, judgedAgainst: 'own' });
+    expect(don).toMatchObject({
+      subject: { kind: 'user', name: 'don@example.com', department: 'Marketing' },
+      dayKey: SPIKE_DAY,
+      millicredits: 100_000,
+      baselineMillicredits: 10_000,
+      judgedAgainst: 'own',
+    });
     expect(don!.timesBaseline).toBeGreaterThanOrEqual(9.5);
     expect(don!.timesBaseline).toBeLessThanOrEqual(10.5);
     expect(don!.baselineDays).toBeGreaterThanOrEqual(14);
-    expect(anomalies.find((row) => row.subject.name === 'newbie@example.com')).toMatchObject({ dayKey: '2026-06-09', millicredits: 75_000, judgedAgainst: 'department' });
+    expect(anomalies.find((row) => row.subject.name === 'newbie@example.com')).toMatchObject({
+      dayKey: '2026-06-09',
+      millicredits: 75_000,
+      judgedAgainst: 'department',
+    });
     const names = new Set(anomalies.map((row) => row.subject.name));
     expect(names.has('ada@example.com')).toBe(false);
     expect(names.has('peggy@example.com')).toBe(false);
     expect(names.has('Engineering')).toBe(false);
-    expect(anomalies.every((row) => row.subject.kind === 'user' ? ['don@example.com', 'newbie@example.com'].includes(row.subject.name) : row.subject.name === 'Marketing')).toBe(true);
+    expect(
+      anomalies.every((row) =>
+        row.subject.kind === 'user' ? ['don@example.com', 'newbie@example.com'].includes(row.subject.name) : row.subject.name === 'Marketing',
+      ),
+    ).toBe(true);
     const days = anomalies.map((row) => row.dayKey);
     expect(days).toEqual([...days].sort());
   });

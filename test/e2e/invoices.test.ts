@@ -11,14 +11,25 @@ import { pdfLines } from '../helpers/readBack.js';
  * the PDF carries the §14 UStG fields (read back as text).
  */
 
-type InvoiceJson = { path: string; invoiceNumber: string; purchaseId: number; reissued: boolean; netCents: number; vatRateBasisPoints: number; vatCents: number; grossCents: number; dryRun: boolean };
+type InvoiceJson = {
+  path: string;
+  invoiceNumber: string;
+  purchaseId: number;
+  reissued: boolean;
+  netCents: number;
+  vatRateBasisPoints: number;
+  vatCents: number;
+  grossCents: number;
+  dryRun: boolean;
+};
 
 describe(`invoices on a ${TARGET} ledger`, () => {
   let ledger: Ledger;
   let dir: string;
   const at = (now: string) => ({ env: { CREDITS_NOW: now } });
   const ids: Record<string, number> = {};
-  const invoice = async (id: number, file: string, extra: string[] = [], now = '2026-03-16T10:00:00Z') => ledger.run(['invoice', String(id), '--output', join(dir, file), ...extra, '--json'], at(now));
+  const invoice = async (id: number, file: string, extra: string[] = [], now = '2026-03-16T10:00:00Z') =>
+    ledger.run(['invoice', String(id), '--output', join(dir, file), ...extra, '--json'], at(now));
   const issued = async (id: number, file: string, extra: string[] = [], now?: string): Promise<InvoiceJson> => {
     const result = await invoice(id, file, extra, now);
     if (result.exitCode !== 0) throw new Error(`invoice ${id} exited ${result.exitCode}: ${result.stderr}`);
@@ -64,8 +75,24 @@ describe(`invoices on a ${TARGET} ledger`, () => {
   });
 
   it('numbers invoices INV-000001, INV-000002, ... in the order they are issued; the same purchase keeps its number', async () => {
-    const first = await issued(ids.standard!, 'standard.pdf', ['--buyer', 'Müller Straße GmbH', '--buyer-address', 'z. Hd. Frau Jürgens\\nLindenstraße 12\\n10969 Berlin', '--buyer-vat-id', 'DE987654321']);
-    expect(first).toMatchObject({ invoiceNumber: 'INV-000001', purchaseId: ids.standard, reissued: false, netCents: 4_750, vatRateBasisPoints: 1_900, vatCents: 903, grossCents: 5_653, dryRun: false });
+    const first = await issued(ids.standard!, 'standard.pdf', [
+      '--buyer',
+      'Müller Straße GmbH',
+      '--buyer-address',
+      'z. Hd. Frau Jürgens\\nLindenstraße 12\\n10969 Berlin',
+      '--buyer-vat-id',
+      'DE987654321',
+    ]);
+    expect(first).toMatchObject({
+      invoiceNumber: 'INV-000001',
+      purchaseId: ids.standard,
+      reissued: false,
+      netCents: 4_750,
+      vatRateBasisPoints: 1_900,
+      vatCents: 903,
+      grossCents: 5_653,
+      dryRun: false,
+    });
     const second = await issued(ids.double!, 'double.pdf');
     expect(second).toMatchObject({ invoiceNumber: 'INV-000002', reissued: false, netCents: 19_000, vatCents: 3_610, grossCents: 22_610 });
     const again = await issued(ids.standard!, 'standard-copy.pdf', ['--buyer', 'Someone Else GmbH'], '2026-04-20T10:00:00Z');
@@ -93,7 +120,12 @@ describe(`invoices on a ${TARGET} ledger`, () => {
     expect(existsSync(join(dir, 'no-address.pdf'))).toBe(false);
     // A new VAT rate applies to new invoices only.
     await ledger.ok(['org', 'set', '--vat-rate', '7'], at('2026-03-20T09:30:00Z'));
-    expect(await issued(ids.later!, 'later.pdf', [], '2026-03-20T10:00:00Z')).toMatchObject({ invoiceNumber: 'INV-000004', vatRateBasisPoints: 700, vatCents: 70, grossCents: 1_070 });
+    expect(await issued(ids.later!, 'later.pdf', [], '2026-03-20T10:00:00Z')).toMatchObject({
+      invoiceNumber: 'INV-000004',
+      vatRateBasisPoints: 700,
+      vatCents: 70,
+      grossCents: 1_070,
+    });
     expect(await issued(ids.double!, 'double-copy.pdf')).toMatchObject({ invoiceNumber: 'INV-000002', vatRateBasisPoints: 1_900, vatCents: 3_610 });
   });
 
@@ -137,7 +169,8 @@ describe(`invoices on a ${TARGET} ledger`, () => {
 
   it('gives purchases invoiced at the same time the next numbers, each once', async () => {
     const bought: number[] = [];
-    for (const hour of ['11', '12', '13']) bought.push((await ledger.ok(['buy', 'basic', '--method', 'card', '--json'], at(`2026-03-21T${hour}:00:00Z`))).json().purchaseId);
+    for (const hour of ['11', '12', '13'])
+      bought.push((await ledger.ok(['buy', 'basic', '--method', 'card', '--json'], at(`2026-03-21T${hour}:00:00Z`))).json().purchaseId);
     const results = await Promise.all(bought.map((id) => issued(id, `parallel-${id}.pdf`, [], '2026-03-22T10:00:00Z')));
     expect(results.map((result) => result.invoiceNumber).sort()).toEqual(['INV-000005', 'INV-000006', 'INV-000007']);
     const again = await issued(bought[2]!, 'parallel-copy.pdf', [], '2026-03-22T11:00:00Z');

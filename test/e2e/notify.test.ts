@@ -23,7 +23,17 @@ async function ledgerWith(department: string, user: string): Promise<Ledger> {
 }
 
 type RunJson = { delivered: number; retrying: number; failed: number; errors: { channelId: number; eventId: string; error: string }[] };
-type ChannelJson = { id: number; kind: string; target: string; signed: boolean; pending: number; failing: boolean; consecutiveFailures: number; lastError: string | null; lastDeliveredAtMs: number | null };
+type ChannelJson = {
+  id: number;
+  kind: string;
+  target: string;
+  signed: boolean;
+  pending: number;
+  failing: boolean;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastDeliveredAtMs: number | null;
+};
 
 async function channels(ledger: Ledger): Promise<ChannelJson[]> {
   return (await ledger.ok(['notify', 'channels', '--json'])).json<{ channels: ChannelJson[] }>().channels;
@@ -37,7 +47,8 @@ describe(`webhook notifications on a ${TARGET} ledger`, () => {
   let ledger: Ledger;
   let receiver: WebhookReceiver;
   /** Balance events of one account that reached the signed channel, in order of arrival. */
-  const balanceEvents = (account: string) => receiver.requests.filter((request) => request.path === '/hook?signed' && request.json.type.startsWith('balance.') && request.json.data.account === account);
+  const balanceEvents = (account: string) =>
+    receiver.requests.filter((request) => request.path === '/hook?signed' && request.json.type.startsWith('balance.') && request.json.data.account === account);
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();

@@ -32,7 +32,10 @@ function parseMail(raw: string, envelope: { from: string; to: string[] }): Mail 
   const parsePart = (part: string) => {
     const split = part.indexOf('\r\n\r\n');
     const headers = new Map<string, string>();
-    for (const line of part.slice(0, split).replace(/\r\n[ \t]+/g, ' ').split('\r\n')) {
+    for (const line of part
+      .slice(0, split)
+      .replace(/\r\n[ \t]+/g, ' ')
+      .split('\r\n')) {
       const colon = line.indexOf(':');
       if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
     }
@@ -41,7 +44,12 @@ function parseMail(raw: string, envelope: { from: string; to: string[] }): Mail 
   const top = parsePart(raw);
   const mail: Mail = { ...envelope, headers: top.headers, text: '', attachments: [] };
   const boundary = /boundary="?([^";]+)"?/i.exec(top.headers.get('content-type') ?? '')?.[1];
-  const parts = boundary ? top.body.split(`--${boundary}`).slice(1, -1).map((part) => parsePart(part.replace(/^\r\n/, ''))) : [top];
+  const parts = boundary
+    ? top.body
+        .split(`--${boundary}`)
+        .slice(1, -1)
+        .map((part) => parsePart(part.replace(/^\r\n/, '')))
+    : [top];
   for (const part of parts) {
     const content = decodeBody(part.body, part.headers.get('content-transfer-encoding'));
     const filename = /filename="?([^";]+)"?/i.exec(part.headers.get('content-disposition') ?? '')?.[1];
@@ -80,7 +88,10 @@ async function startMailbox(): Promise<Mailbox> {
 
 function readEvents(file: string): Event[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Event);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Event);
 }
 
 describe('email and command channels on a local ledger', () => {
@@ -166,7 +177,10 @@ describe('email and command channels on a local ledger', () => {
 
 /** The calendar month before `ms` in Berlin (the ledger's default time zone), as YYYY-MM and an instant in it. */
 function previousMonth(ms: number): { key: string; midMonth: string } {
-  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' }).format(ms).split('-').map(Number) as [number, number];
+  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' })
+    .format(ms)
+    .split('-')
+    .map(Number) as [number, number];
   const previous = new Date(Date.UTC(year, month - 2, 15, 10));
   return { key: previous.toISOString().slice(0, 7), midMonth: previous.toISOString().replace('.000Z', 'Z') };
 }

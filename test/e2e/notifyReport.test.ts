@@ -10,7 +10,10 @@ type RunJson = { monthlyReport: string | null; delivered: number; retrying: numb
 
 /** The calendar month before now in Berlin (the ledger's default time zone): its key, name and an instant in it. */
 function previousMonth(): { key: string; name: string; midMonth: string } {
-  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' }).format(Date.now()).split('-').map(Number) as [number, number];
+  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' })
+    .format(Date.now())
+    .split('-')
+    .map(Number) as [number, number];
   const previous = new Date(Date.UTC(year, month - 2, 15, 10));
   return {
     key: previous.toISOString().slice(0, 7),
@@ -35,7 +38,10 @@ async function pdfText(path: string): Promise<string> {
 
 function readEvents(file: string): Event[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Event);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Event);
 }
 
 /**
@@ -75,7 +81,10 @@ describe(`the monthly report from notify run on a ${TARGET} ledger`, () => {
   });
 
   it('writes last month’s statement PDF once and delivers one report.monthly event with its path', async () => {
-    const expected = TARGET === 'local' ? join(ledger.location, '..', 'reports', `statement-${month.key}.pdf`) : join(dir, 'data', 'credits', 'reports', `statement-${month.key}.pdf`);
+    const expected =
+      TARGET === 'local'
+        ? join(ledger.location, '..', 'reports', `statement-${month.key}.pdf`)
+        : join(dir, 'data', 'credits', 'reports', `statement-${month.key}.pdf`);
     const run = await ledger.ok(['notify', 'run', '--json'], { env });
     expect(run.json<RunJson>()).toMatchObject({ monthlyReport: expected, delivered: 1, retrying: 0, failed: 0 });
     expect(readFileSync(expected).subarray(0, 5).toString('latin1')).toBe('%PDF-');
@@ -114,7 +123,9 @@ describe(`the monthly report from notify run on a ${TARGET} ledger`, () => {
       const run = await other.ok(['notify', 'run', '--reports-dir', reportsDir, '--json'], { env });
       expect(run.json<RunJson>()).toMatchObject({ monthlyReport: join(reportsDir, `statement-${month.key}.pdf`), delivered: 1 });
       expect(readdirSync(reportsDir)).toEqual([`statement-${month.key}.pdf`]);
-      expect(readEvents(eventsFile).map((event) => [event.type, event.data.path, event.data.closingMillicredits])).toEqual([['report.monthly', join(reportsDir, `statement-${month.key}.pdf`), 1_000_000]]);
+      expect(readEvents(eventsFile).map((event) => [event.type, event.data.path, event.data.closingMillicredits])).toEqual([
+        ['report.monthly', join(reportsDir, `statement-${month.key}.pdf`), 1_000_000],
+      ]);
       // Nothing went to the default place beside a local ledger.
       if (TARGET === 'local') expect(existsSync(join(other.location, '..', 'reports'))).toBe(false);
     } finally {

@@ -24,7 +24,12 @@ describe('balance output', () => {
   });
 
   async function balancePiped(env: Record<string, string>, extra: string[] = []) {
-    const result = await execa('node', [BIN, '--db', ledger.location, 'balance', ...extra], { env: { ...shellEnvironment(), ...env }, extendEnv: false, reject: false, input: '' });
+    const result = await execa('node', [BIN, '--db', ledger.location, 'balance', ...extra], {
+      env: { ...shellEnvironment(), ...env },
+      extendEnv: false,
+      reject: false,
+      input: '',
+    });
     expect(result.exitCode, String(result.stderr)).toBe(0);
     return String(result.stdout);
   }

@@ -31,7 +31,18 @@ describe('the npm package', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('holds the bin, the built CLI, migrations, fonts, completions, the reference and README, and no sources, tests, benchmarks or source maps', () => {
-    for (const needed of ['bin/credits.js', 'dist/credits.js', 'migrations/meta/_journal.json', 'assets/fonts/DejaVuSans.ttf', 'completions/credits.bash', 'completions/_credits', 'completions/credits.fish', 'docs/commands.md', 'README.md', 'package.json']) {
+    for (const needed of [
+      'bin/credits.js',
+      'dist/credits.js',
+      'migrations/meta/_journal.json',
+      'assets/fonts/DejaVuSans.ttf',
+      'completions/credits.bash',
+      'completions/_credits',
+      'completions/credits.fish',
+      'docs/commands.md',
+      'README.md',
+      'package.json',
+    ]) {
       expect(files).toContain(needed);
     }
     expect(files.some((file) => /^migrations\/\d{4}_.*\.sql$/.test(file))).toBe(true);
@@ -63,7 +74,11 @@ describe('the npm package', () => {
     expect(accounts.map((account) => account.account)).toContain('org');
     expect(accounts.length).toBeGreaterThan(2);
     // A statement needs the fonts and pdfkit from inside the package.
-    const statement = await execa('npx', ['--no', '--', 'credits', 'statement', '--format', 'pdf', '--output', join(fresh, 'statement.pdf'), '--json'], { cwd: fresh, env, reject: false });
+    const statement = await execa('npx', ['--no', '--', 'credits', 'statement', '--format', 'pdf', '--output', join(fresh, 'statement.pdf'), '--json'], {
+      cwd: fresh,
+      env,
+      reject: false,
+    });
     expect(statement.exitCode).toBe(0);
     expect(readFileSync(join(fresh, 'statement.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
   });

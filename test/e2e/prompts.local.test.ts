@@ -108,7 +108,9 @@ describe('prompts on a terminal', () => {
     const { exitCode, screen } = await session.exit();
     expect(exitCode, screen).toBe(0);
     const { limits } = (await ledger.ok(['limits', '--json'])).json();
-    expect(limits).toEqual([expect.objectContaining({ scope: 'department', department: 'Marketing', tier: 'premium', model: null, period: 'month', amountMillicredits: 2_000_000 })]);
+    expect(limits).toEqual([
+      expect.objectContaining({ scope: 'department', department: 'Marketing', tier: 'premium', model: null, period: 'month', amountMillicredits: 2_000_000 }),
+    ]);
   });
 
   it('never asks with CI set, with --yes or with --json, even on a terminal: exit 2 naming the flags', async () => {

@@ -10,7 +10,17 @@ async function spend(ledger: Ledger, user: string, credits: number): Promise<voi
 }
 
 type Purchase = { id: number; account: string; packageName: string; method: string; status: string; origin: string; priceCents: number; millicredits: number };
-type Rule = { account: string; thresholdMillicredits: number; packageName: string; method: string; monthlyCapCents: number; armed: boolean; balanceMillicredits: number; monthSpentCents: number; monthRecharges: number };
+type Rule = {
+  account: string;
+  thresholdMillicredits: number;
+  packageName: string;
+  method: string;
+  monthlyCapCents: number;
+  armed: boolean;
+  balanceMillicredits: number;
+  monthSpentCents: number;
+  monthRecharges: number;
+};
 type Event = { id: string; type: string; text: string; data: Record<string, unknown> };
 
 describe(`automatic recharge on a ${TARGET} ledger`, () => {
@@ -21,12 +31,16 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
   const purchases = async (): Promise<Purchase[]> => (await ledger.ok(['purchases', '--json'])).json<{ purchases: Purchase[] }>().purchases;
   const recharges = async (): Promise<Purchase[]> => (await purchases()).filter((purchase) => purchase.origin === 'recharge');
   const rules = async (): Promise<Rule[]> => (await ledger.ok(['recharge', '--json'])).json<{ rules: Rule[] }>().rules;
-  const pending = async (): Promise<number> => (await ledger.ok(['notify', 'channels', '--json'])).json<{ channels: { pending: number }[] }>().channels[0]!.pending;
+  const pending = async (): Promise<number> =>
+    (await ledger.ok(['notify', 'channels', '--json'])).json<{ channels: { pending: number }[] }>().channels[0]!.pending;
   /** Delivers what is queued to the command channel and returns every event it has received so far. */
   const delivered = async (): Promise<Event[]> => {
     await ledger.ok(['notify', 'run', '--quiet']);
     if (!existsSync(eventsFile)) return [];
-    return readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Event);
+    return readFileSync(eventsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Event);
   };
 
   beforeAll(async () => {
@@ -42,7 +56,23 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
   });
 
   it('buys the package by card inside the usage write that leaves the balance below the threshold', async () => {
-    const set = (await ledger.ok(['recharge', 'set', '--for', 'Engineering', '--threshold', '200', '--package', 'basic', '--method', 'card', '--monthly-cap', '10', '--json'])).json();
+    const set = (
+      await ledger.ok([
+        'recharge',
+        'set',
+        '--for',
+        'Engineering',
+        '--threshold',
+        '200',
+        '--package',
+        'basic',
+        '--method',
+        'card',
+        '--monthly-cap',
+        '10',
+        '--json',
+      ])
+    ).json();
     expect(set).toMatchObject({ account: 'Engineering', thresholdMillicredits: 200_000, packageName: 'basic', method: 'card', monthlyCapCents: 1000 });
     await spend(ledger, 'ada@example.com', 790); // 210 left: above the threshold, nothing happens
     expect((await rules())[0]).toMatchObject({ account: 'Engineering', balanceMillicredits: 210_000, monthSpentCents: 0, monthRecharges: 0 });
@@ -51,14 +81,31 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
     expect((await rules())[0]).toMatchObject({ balanceMillicredits: 190_000 + 1_000_000, monthSpentCents: 1000, monthRecharges: 1, monthlyCapCents: 1000 });
     const [made, ...more] = await recharges();
     expect(more).toEqual([]);
-    expect(made).toMatchObject({ account: 'Engineering', packageName: 'basic', method: 'card', status: 'settled', origin: 'recharge', priceCents: 1000, millicredits: 1_000_000 });
+    expect(made).toMatchObject({
+      account: 'Engineering',
+      packageName: 'basic',
+      method: 'card',
+      status: 'settled',
+      origin: 'recharge',
+      priceCents: 1000,
+      millicredits: 1_000_000,
+    });
     expect(await pending()).toBe(1); // recharge.done was queued with the purchase
 
     const events = await delivered();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       type: 'recharge.done',
-      data: { account: 'Engineering', purchaseId: made!.id, packageName: 'basic', method: 'card', status: 'settled', priceCents: 1000, monthSpentCents: 1000, monthlyCapCents: 1000 },
+      data: {
+        account: 'Engineering',
+        purchaseId: made!.id,
+        packageName: 'basic',
+        method: 'card',
+        status: 'settled',
+        priceCents: 1000,
+        monthSpentCents: 1000,
+        monthlyCapCents: 1000,
+      },
     });
     expect(events[0]!.text).toContain('Automatic recharge of Engineering');
     // (No low-balance notice: the recharge is a top-up, 1,190 credits are the new 100%.)
@@ -72,7 +119,9 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
     expect((await rules())[0]).toMatchObject({ balanceMillicredits: 180_000, monthSpentCents: 1000, monthRecharges: 1 });
     const refused = (await delivered()).filter((event) => event.type === 'recharge.refused');
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatchObject({ data: { account: 'Engineering', packageName: 'basic', priceCents: 1000, monthSpentCents: 1000, monthlyCapCents: 1000 } });
+    expect(refused[0]).toMatchObject({
+      data: { account: 'Engineering', packageName: 'basic', priceCents: 1000, monthSpentCents: 1000, monthlyCapCents: 1000 },
+    });
     expect(refused[0]!.text).toContain('refused');
 
     // Further spending below the threshold is the same crossing: no second refusal, no purchase.
@@ -105,14 +154,23 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
       expect([cron.exitCode, cron.stdout, cron.stderr]).toEqual([0, '', '']);
     }
     expect((await recharges()).filter((purchase) => purchase.account === 'Marketing')).toHaveLength(1);
-    expect((await rules()).find((rule) => rule.account === 'Marketing')).toMatchObject({ balanceMillicredits: 100_000, monthSpentCents: 1000, monthRecharges: 1 });
+    expect((await rules()).find((rule) => rule.account === 'Marketing')).toMatchObject({
+      balanceMillicredits: 100_000,
+      monthSpentCents: 1000,
+      monthRecharges: 1,
+    });
   });
 
   it('credits the SEPA recharge when settled, and the next crossing recharges again', async () => {
     const [pendingSepa] = (await recharges()).filter((purchase) => purchase.account === 'Marketing');
     const settled = await ledger.ok(['purchases', 'settle', String(pendingSepa!.id)]);
     expect(settled.stdout).toContain('Marketing');
-    expect((await rules()).find((rule) => rule.account === 'Marketing')).toMatchObject({ balanceMillicredits: 1_100_000, armed: true, monthSpentCents: 1000, monthlyCapCents: 10_000 });
+    expect((await rules()).find((rule) => rule.account === 'Marketing')).toMatchObject({
+      balanceMillicredits: 1_100_000,
+      armed: true,
+      monthSpentCents: 1000,
+      monthlyCapCents: 10_000,
+    });
     await spend(ledger, 'don@example.com', 950); // 150 left: a new crossing
     const again = (await recharges()).filter((purchase) => purchase.account === 'Marketing');
     expect(again.map((purchase) => purchase.status)).toEqual(['settled', 'pending']);
@@ -135,7 +193,21 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
 
     const invoice = await ledger.run(['recharge', 'set', '--threshold', '100', '--package', 'basic', '--method', 'invoice', '--monthly-cap', '50', '--json']);
     expect(invoice.exitCode).toBe(2);
-    const unknown = await ledger.run(['recharge', 'set', '--for', 'Nowhere', '--threshold', '100', '--package', 'basic', '--method', 'card', '--monthly-cap', '50', '--json']);
+    const unknown = await ledger.run([
+      'recharge',
+      'set',
+      '--for',
+      'Nowhere',
+      '--threshold',
+      '100',
+      '--package',
+      'basic',
+      '--method',
+      'card',
+      '--monthly-cap',
+      '50',
+      '--json',
+    ]);
     expect(unknown.exitCode).toBe(4);
     expect((await ledger.ok(['verify', '--json'])).json().ok).toBe(true);
   });

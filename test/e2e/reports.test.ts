@@ -60,7 +60,13 @@ const EVENTS = [...generateEvents(), ...BOUNDARY_EVENTS];
 const DEPT_OF: Record<string, string> = Object.fromEntries(USERS.map((user) => [user.email, user.dept]));
 
 type Row = { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number };
-type Report = { by: string; period: { firstDay: string; lastDay: string; label: string }; department: string | null; rows: Row[]; totals: { events: number; millicredits: number; credits: number } };
+type Report = {
+  by: string;
+  period: { firstDay: string; lastDay: string; label: string };
+  department: string | null;
+  rows: Row[];
+  totals: { events: number; millicredits: number; credits: number };
+};
 
 /** What the report must say, from the events posted: grouped, biggest spend first, then by key. */
 function expected(by: string, firstDay: string, lastDay: string, dept?: string): { rows: Row[]; totals: Report['totals'] } {
@@ -71,11 +77,15 @@ function expected(by: string, firstDay: string, lastDay: string, dept?: string):
     const department = DEPT_OF[event.user]!;
     if (dept !== undefined && department !== dept) continue;
     const [key, detail] =
-      by === 'user' ? [event.user, department]
-      : by === 'dept' ? [department, COST_CENTRES[department] ?? null]
-      : by === 'model' ? [event.model, RATES[event.model]!.tier]
-      : by === 'feature' ? [event.feature ?? 'chat', null]
-      : [day, null];
+      by === 'user'
+        ? [event.user, department]
+        : by === 'dept'
+          ? [department, COST_CENTRES[department] ?? null]
+          : by === 'model'
+            ? [event.model, RATES[event.model]!.tier]
+            : by === 'feature'
+              ? [event.feature ?? 'chat', null]
+              : [day, null];
     const group = groups.get(key) ?? { detail, events: 0, millicredits: 0 };
     group.events += 1;
     group.millicredits += priceOf(event);
@@ -83,7 +93,14 @@ function expected(by: string, firstDay: string, lastDay: string, dept?: string):
   }
   const total = [...groups.values()].reduce((sum, group) => sum + group.millicredits, 0);
   const rows = [...groups.entries()]
-    .map(([key, group]) => ({ key, detail: group.detail, events: group.events, millicredits: group.millicredits, credits: group.millicredits / 1000, sharePercent: Math.round((group.millicredits * 1000) / total) / 10 }))
+    .map(([key, group]) => ({
+      key,
+      detail: group.detail,
+      events: group.events,
+      millicredits: group.millicredits,
+      credits: group.millicredits / 1000,
+      sharePercent: Math.round((group.millicredits * 1000) / total) / 10,
+    }))
     .sort((a, b) => b.millicredits - a.millicredits || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { rows, totals: { events: rows.reduce((sum, row) => sum + row.events, 0), millicredits: total, credits: total / 1000 } };
 }
@@ -126,7 +143,12 @@ describe(`report on a ${TARGET} ledger`, () => {
 
   it('--since/--until takes both days whole, in Berlin', async () => {
     const byDay = await report(['--by', 'day', '--since', '2026-03-10', '--until', '2026-04-05']);
-    expect(byDay).toEqual({ by: 'day', period: { firstDay: '2026-03-10', lastDay: '2026-04-05', label: '2026-03-10 to 2026-04-05' }, department: null, ...expected('day', '2026-03-10', '2026-04-05') });
+    expect(byDay).toEqual({
+      by: 'day',
+      period: { firstDay: '2026-03-10', lastDay: '2026-04-05', label: '2026-03-10 to 2026-04-05' },
+      department: null,
+      ...expected('day', '2026-03-10', '2026-04-05'),
+    });
     expect(byDay.rows.map((row) => row.key).sort()).toEqual(expect.arrayContaining(['2026-03-10', '2026-04-05']));
     expect(byDay.rows.every((row) => row.key >= '2026-03-10' && row.key <= '2026-04-05')).toBe(true);
   });
@@ -143,7 +165,8 @@ describe(`report on a ${TARGET} ledger`, () => {
   });
 
   it('cuts months at midnight in Europe/Berlin: 22:30Z on 31 March is April', async () => {
-    const workflow = async (month: string): Promise<Row | undefined> => (await report(['--by', 'feature', '--month', month])).rows.find((row) => row.key === 'workflow');
+    const workflow = async (month: string): Promise<Row | undefined> =>
+      (await report(['--by', 'feature', '--month', month])).rows.find((row) => row.key === 'workflow');
     const cost = (id: string): number => priceOf(BOUNDARY_EVENTS.find((event) => event.eventId === id)!);
     // March: 00:30 on 1 March and 23:30 on 31 March, not 23:59:59 on 28 February nor 00:30 on 1 April.
     expect(await workflow('2026-03')).toMatchObject({ events: 2, millicredits: cost('b-mar-1') + cost('b-mar-31') });
@@ -202,13 +225,20 @@ describe(`report on a ${TARGET} ledger`, () => {
     const jsonPath = join(dir, 'april.json');
     const info = (await ledger.ok(['report', '--by', 'model', '--month', '2026-04', '--output', jsonPath, '--json'])).json();
     expect(info).toMatchObject({ path: jsonPath, format: 'json', rows: expected('model', '2026-04-01', '2026-04-30').rows.length });
-    expect(JSON.parse(readFileSync(jsonPath, 'utf8'))).toEqual({ by: 'model', period: { firstDay: '2026-04-01', lastDay: '2026-04-30', label: '2026-04' }, department: null, ...expected('model', '2026-04-01', '2026-04-30') });
+    expect(JSON.parse(readFileSync(jsonPath, 'utf8'))).toEqual({
+      by: 'model',
+      period: { firstDay: '2026-04-01', lastDay: '2026-04-30', label: '2026-04' },
+      department: null,
+      ...expected('model', '2026-04-01', '2026-04-30'),
+    });
 
     const explicit = join(dir, 'days.txt');
     await ledger.ok(['report', '--by', 'day', '--month', '2026-04', '--format', 'csv', '--output', explicit]);
     const days = parseCsv(readFileSync(explicit, 'utf8'));
     expect(days[0]).toEqual(['day', 'events', 'credits', 'euros', 'share_percent']);
-    expect(days.slice(1).map((row) => [row[0], csvMillicredits(row[2]!)])).toEqual(expected('day', '2026-04-01', '2026-04-30').rows.map((row) => [row.key, row.millicredits]));
+    expect(days.slice(1).map((row) => [row[0], csvMillicredits(row[2]!)])).toEqual(
+      expected('day', '2026-04-01', '2026-04-30').rows.map((row) => [row.key, row.millicredits]),
+    );
     expect(readdirSync(dir).sort()).toEqual(['april.csv', 'april.json', 'days.txt']);
   });
 
@@ -223,7 +253,12 @@ describe(`report on a ${TARGET} ledger`, () => {
     // Read-only calls: run side by side.
     const results = await Promise.all(cases.map(([args]) => ledger.run(['report', ...args, '--json'])));
     results.forEach((result, index) => {
-      expect({ args: cases[index]![0], exitCode: result.exitCode, code: JSON.parse(result.stderr).error.code, stdout: result.stdout }).toEqual({ args: cases[index]![0], exitCode: 2, code: cases[index]![1], stdout: '' });
+      expect({ args: cases[index]![0], exitCode: result.exitCode, code: JSON.parse(result.stderr).error.code, stdout: result.stdout }).toEqual({
+        args: cases[index]![0],
+        exitCode: 2,
+        code: cases[index]![1],
+        stdout: '',
+      });
     });
     expect(readdirSync(dir)).not.toContain('never.txt');
   });

@@ -52,7 +52,8 @@ const FEBRUARY = events('feb', '2026-02', 12, 1);
 const MARCH = events('mar', '2026-03', 30, 2);
 const cost = (list: UsageEvent[], dept?: string): number =>
   list.filter((event) => dept === undefined || USERS.find((user) => user.email === event.user)!.dept === dept).reduce((sum, event) => sum + priceOf(event), 0);
-const count = (list: UsageEvent[], dept?: string): number => list.filter((event) => dept === undefined || USERS.find((user) => user.email === event.user)!.dept === dept).length;
+const count = (list: UsageEvent[], dept?: string): number =>
+  list.filter((event) => dept === undefined || USERS.find((user) => user.email === event.user)!.dept === dept).length;
 
 // The books: February buys Standard (5,000 credits) and gives Forschung & Entwicklung 1,000.
 const ORG_OPENING = 5_000_000 - cost(FEBRUARY);
@@ -104,7 +105,9 @@ describe('statement files on a local ledger', () => {
     expect(lines).toContain('Purchases (1) +10,000.0 +€100.00');
     expect(lines).toContain(`Usage (${count(MARCH)} events) -${fc(ORG_USAGE)} -${fe(ORG_USAGE)}`);
     expect(lines).toContain(`Closing balance, 31 March 2026 ${fc(ORG_CLOSING)} ${fe(ORG_CLOSING)}`);
-    expect(text).toContain(`Reconciliation: opening ${fc(ORG_OPENING)} + purchases 10,000.0 + transfers in 0.0 - transfers out 0.0 - usage ${fc(ORG_USAGE)} = closing ${fc(ORG_CLOSING)} credits.`);
+    expect(text).toContain(
+      `Reconciliation: opening ${fc(ORG_OPENING)} + purchases 10,000.0 + transfers in 0.0 - transfers out 0.0 - usage ${fc(ORG_USAGE)} = closing ${fc(ORG_CLOSING)} credits.`,
+    );
     expect(lines).toContain('2026-03-02 #2 Professional Card 10,000.0 €95.00');
     expect(lines).toContain(`${FE} CC-5200 ${count(MARCH, FE)} ${fc(cost(MARCH, FE))} ${fe(cost(MARCH, FE))}`);
     expect(lines).toContain(`${SUED} – ${count(MARCH, SUED)} ${fc(cost(MARCH, SUED))} ${fe(cost(MARCH, SUED))}`);
@@ -125,7 +128,9 @@ describe('statement files on a local ledger', () => {
     expect(lines).toContain('Transfers out (1) -250.25 -€2.50');
     expect(lines).toContain(`Usage (${count(MARCH, FE)} events) -${fc(FE_USAGE)} -${fe(FE_USAGE)}`);
     expect(lines).toContain(`Closing balance, 31 March 2026 ${fc(FE_CLOSING)} ${fe(FE_CLOSING)}`);
-    expect(text).toContain(`Reconciliation: opening ${fc(FE_OPENING)} + purchases 0.0 + transfers in 3,000.0 - transfers out 250.25 - usage ${fc(FE_USAGE)} = closing ${fc(FE_CLOSING)} credits.`);
+    expect(text).toContain(
+      `Reconciliation: opening ${fc(FE_OPENING)} + purchases 0.0 + transfers in 3,000.0 - transfers out 250.25 - usage ${fc(FE_USAGE)} = closing ${fc(FE_CLOSING)} credits.`,
+    );
     expect(lines).toContain('2026-03-03 in from org Quartalsbudget Q1 +3,000.0');
     expect(lines.some((line) => line.startsWith('2026-03-04 out to Vertrieb Süd Aushilfe für Kampagne -250.25'))).toBe(true);
     expect(text).not.toContain('ana@example.com');
@@ -147,15 +152,25 @@ describe('statement files on a local ledger', () => {
     const amount = (name: string): number => section(name).reduce((sum, record) => sum + csvMillicredits(record.credits!), 0);
     expect(amount('opening')).toBe(FE_OPENING);
     expect(amount('purchase')).toBe(0);
-    expect(section('transfer_in')).toEqual([expect.objectContaining({ item: 'org', detail: 'Quartalsbudget Q1', date: '2026-03-03', credits: '3000.000', euros: '30.00' })]);
-    expect(section('transfer_out')).toEqual([expect.objectContaining({ item: SUED, detail: 'Aushilfe für Kampagne', date: '2026-03-04', credits: '-250.250', euros: '-2.50' })]);
+    expect(section('transfer_in')).toEqual([
+      expect.objectContaining({ item: 'org', detail: 'Quartalsbudget Q1', date: '2026-03-03', credits: '3000.000', euros: '30.00' }),
+    ]);
+    expect(section('transfer_out')).toEqual([
+      expect.objectContaining({ item: SUED, detail: 'Aushilfe für Kampagne', date: '2026-03-04', credits: '-250.250', euros: '-2.50' }),
+    ]);
     expect(section('usage')).toEqual([expect.objectContaining({ events: String(count(MARCH, FE)) })]);
     expect(amount('usage')).toBe(-FE_USAGE);
     expect(amount('closing')).toBe(FE_CLOSING);
-    expect(amount('opening') + amount('purchase') + amount('transfer_in') + amount('transfer_out') + amount('usage') + amount('adjustment')).toBe(amount('closing'));
+    expect(amount('opening') + amount('purchase') + amount('transfer_in') + amount('transfer_out') + amount('usage') + amount('adjustment')).toBe(
+      amount('closing'),
+    );
     expect(section('usage_by_cost_centre')).toEqual([expect.objectContaining({ item: FE, detail: 'CC-5200', events: String(count(MARCH, FE)) })]);
     expect(amount('usage_by_cost_centre')).toBe(FE_USAGE);
-    expect(section('usage_by_user').map((record) => record.item).sort()).toEqual(['ada@example.com', 'jürgen@example.com']);
+    expect(
+      section('usage_by_user')
+        .map((record) => record.item)
+        .sort(),
+    ).toEqual(['ada@example.com', 'jürgen@example.com']);
     expect(amount('usage_by_user')).toBe(FE_USAGE);
     expect(amount('usage_by_model')).toBe(FE_USAGE);
     expect(amount('usage_by_feature')).toBe(FE_USAGE);
@@ -167,7 +182,14 @@ describe('statement files on a local ledger', () => {
     const printed = (await ledger.ok(['statement', '--month', '2026-03', '--json'], LATER)).json();
     const written = JSON.parse(readFileSync(path, 'utf8'));
     expect(written).toEqual(printed);
-    expect(written).toMatchObject({ organisation: 'Müller Straße GmbH', monthKey: '2026-03', openingMillicredits: ORG_OPENING, usageMillicredits: ORG_USAGE, closingMillicredits: ORG_CLOSING, transfers: [] });
+    expect(written).toMatchObject({
+      organisation: 'Müller Straße GmbH',
+      monthKey: '2026-03',
+      openingMillicredits: ORG_OPENING,
+      usageMillicredits: ORG_USAGE,
+      closingMillicredits: ORG_CLOSING,
+      transfers: [],
+    });
     expect(written.usageByDepartment).toEqual(
       expect.arrayContaining([
         { label: FE, costCenter: 'CC-5200', events: count(MARCH, FE), millicredits: cost(MARCH, FE) },

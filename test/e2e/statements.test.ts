@@ -81,7 +81,15 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
   let ledger: Ledger;
   const books = new Books();
   const statements = new Map<string, StatementJson>();
-  const lateEvent: UsageEvent = { eventId: 'late-1', user: 'don@example.com', model: 'claude-3.5-sonnet', inputTokens: 3000, outputTokens: 2000, feature: 'analyze', at: '2026-02-27T16:00:00Z' };
+  const lateEvent: UsageEvent = {
+    eventId: 'late-1',
+    user: 'don@example.com',
+    model: 'claude-3.5-sonnet',
+    inputTokens: 3000,
+    outputTokens: 2000,
+    feature: 'analyze',
+    at: '2026-02-27T16:00:00Z',
+  };
 
   const at = (now: string) => ({ env: { CREDITS_NOW: now } });
   let sepaId = 0;
@@ -95,7 +103,9 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
   }
   function record(now: string, purchaseId: number, pkg: string, method: string, account: Account): void {
     const { millicredits, priceCents } = PACKAGES[pkg]!;
-    books.month(now).purchases.push({ dayKey: berlinDay(now), reference: `#${purchaseId}`, description: title(pkg), method, millicredits, priceCents, account });
+    books
+      .month(now)
+      .purchases.push({ dayKey: berlinDay(now), reference: `#${purchaseId}`, description: title(pkg), method, millicredits, priceCents, account });
     books.balance[account] += millicredits;
   }
   async function transfer(now: string, from: Account, to: Account, millicredits: number, memo: string): Promise<void> {
@@ -139,7 +149,13 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
           at: `${month}-${String(day).padStart(2, '0')}T${String(6 + Math.floor(next() * 12)).padStart(2, '0')}:${String(Math.floor(next() * 60)).padStart(2, '0')}:00Z`,
         };
       });
-    const pairs: [Account, Account][] = [['Engineering', 'Marketing'], ['Marketing', 'Engineering'], ['Engineering', 'org'], ['Marketing', 'org'], ['org', 'Marketing']];
+    const pairs: [Account, Account][] = [
+      ['Engineering', 'Marketing'],
+      ['Marketing', 'Engineering'],
+      ['Engineering', 'org'],
+      ['Marketing', 'org'],
+      ['org', 'Marketing'],
+    ];
 
     for (const [index, month] of MONTHS.entries()) {
       if (month === '2026-04') {
@@ -170,7 +186,9 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
 
     for (const month of MONTHS) {
       const [org, engineering, marketing] = await Promise.all(
-        [[], ['--dept', 'Engineering'], ['--dept', 'Marketing']].map(async (scope) => (await ledger.ok(['statement', '--month', month, ...scope, '--json'], at('2026-05-02T06:00:00Z'))).json<StatementJson>()),
+        [[], ['--dept', 'Engineering'], ['--dept', 'Marketing']].map(async (scope) =>
+          (await ledger.ok(['statement', '--month', month, ...scope, '--json'], at('2026-05-02T06:00:00Z'))).json<StatementJson>(),
+        ),
       );
       statements.set(`${month}|org`, org!);
       statements.set(`${month}|Engineering`, engineering!);
@@ -205,7 +223,13 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
     // An org-wide statement has no transfers: they move credits inside the organisation.
     const transfers = books_.transfers
       .filter((row) => inScope(row.from) !== inScope(row.to))
-      .map((row) => ({ dayKey: row.dayKey, direction: inScope(row.to) ? 'in' : 'out', counterparty: inScope(row.to) ? row.from : row.to, memo: row.memo, millicredits: row.millicredits }));
+      .map((row) => ({
+        dayKey: row.dayKey,
+        direction: inScope(row.to) ? 'in' : 'out',
+        counterparty: inScope(row.to) ? row.from : row.to,
+        memo: row.memo,
+        millicredits: row.millicredits,
+      }));
     expect(statement.transfers).toEqual(transfers);
     if (scope === 'org') expect(statement.transfers).toEqual([]);
     const usage = books_.usage.filter((row) => inScope(row.dept as Account));
@@ -213,8 +237,12 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
     expect(statement.usageEvents).toBe(usage.length);
     if (month !== '2026-04') expect(statement.usageMillicredits).toBeGreaterThan(0);
     const rows = (groups: Map<string, { events: number; millicredits: number }>) => [...groups.entries()].map(([label, group]) => ({ label, ...group }));
-    expect(byLabel(statement.usageByDepartment)).toEqual(byLabel(rows(groupUsage(usage, (row) => row.dept)).map((row) => ({ ...row, costCenter: DEPARTMENTS[row.label] }))));
-    expect(byLabel(statement.usageByUser)).toEqual(byLabel(rows(groupUsage(usage, (row) => row.event.user)).map((row) => ({ ...row, department: USERS.find((user) => user.email === row.label)!.dept }))));
+    expect(byLabel(statement.usageByDepartment)).toEqual(
+      byLabel(rows(groupUsage(usage, (row) => row.dept)).map((row) => ({ ...row, costCenter: DEPARTMENTS[row.label] }))),
+    );
+    expect(byLabel(statement.usageByUser)).toEqual(
+      byLabel(rows(groupUsage(usage, (row) => row.event.user)).map((row) => ({ ...row, department: USERS.find((user) => user.email === row.label)!.dept }))),
+    );
     expect(byLabel(statement.usageByModel)).toEqual(byLabel(rows(groupUsage(usage, (row) => row.event.model))));
     expect(byLabel(statement.usageByFeature)).toEqual(byLabel(rows(groupUsage(usage, (row) => row.event.feature!))));
     for (const list of [statement.usageByDepartment, statement.usageByUser, statement.usageByModel, statement.usageByFeature]) {
@@ -242,7 +270,14 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
 
   it('lists a SEPA purchase when it is settled, and a cancelled one never', () => {
     expect(statements.get('2026-02|org')!.purchases.some((row) => row.method === 'sepa')).toBe(false);
-    expect(statements.get('2026-03|org')!.purchases).toContainEqual({ dayKey: '2026-03-02', reference: `#${sepaId}`, description: 'Standard', method: 'sepa', millicredits: 5_000_000, priceCents: 4_750 });
+    expect(statements.get('2026-03|org')!.purchases).toContainEqual({
+      dayKey: '2026-03-02',
+      reference: `#${sepaId}`,
+      description: 'Standard',
+      method: 'sepa',
+      millicredits: 5_000_000,
+      priceCents: 4_750,
+    });
     // The other SEPA purchase, for Engineering on 3 March, was cancelled the next day.
     const all = [...statements.values()].flatMap((statement) => statement.purchases);
     expect(all.filter((row) => row.method === 'sepa').map((row) => row.reference)).toEqual([`#${sepaId}`]);
@@ -255,7 +290,10 @@ describe(`statements over four months on a ${TARGET} ledger`, () => {
     const february = statements.get('2026-02|Marketing')!;
     const march = statements.get('2026-03|Marketing')!;
     expect(march.usageByUser.find((row) => row.label === 'don@example.com')!.millicredits).toBe(
-      books.months.get('2026-03')!.usage.filter((row) => row.event.user === 'don@example.com').reduce((sum, row) => sum + row.millicredits, 0),
+      books.months
+        .get('2026-03')!
+        .usage.filter((row) => row.event.user === 'don@example.com')
+        .reduce((sum, row) => sum + row.millicredits, 0),
     );
     const report = (await ledger.ok(['report', '--by', 'dept', '--month', '2026-02', '--json'])).json();
     const reported = report.rows.find((row: { key: string }) => row.key === 'Marketing').millicredits;

@@ -27,10 +27,43 @@ describe(`usage on a ${TARGET} ledger`, () => {
   });
 
   it('prices images per image and adds 50% for a workflow with database access', async () => {
-    const image = (await ledger.ok(['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o', '--feature', 'image', '--images', '2', '--image-size', 'hd', '--json'])).json();
+    const image = (
+      await ledger.ok([
+        'usage',
+        'record',
+        '--user',
+        'ada@example.com',
+        '--model',
+        'gpt-4o',
+        '--feature',
+        'image',
+        '--images',
+        '2',
+        '--image-size',
+        'hd',
+        '--json',
+      ])
+    ).json();
     expect(image.costMillicredits).toBe(100_000);
-    const workflow = (await ledger.ok(['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o-mini', '--feature', 'workflow', '--db-access', '--input-tokens', '10000', '--json'])).json();
-    const base = workflow.priced.lines.filter((line: { kind: string }) => line.kind !== 'surcharge').reduce((sum: number, line: { millicredits: number }) => sum + line.millicredits, 0);
+    const workflow = (
+      await ledger.ok([
+        'usage',
+        'record',
+        '--user',
+        'ada@example.com',
+        '--model',
+        'gpt-4o-mini',
+        '--feature',
+        'workflow',
+        '--db-access',
+        '--input-tokens',
+        '10000',
+        '--json',
+      ])
+    ).json();
+    const base = workflow.priced.lines
+      .filter((line: { kind: string }) => line.kind !== 'surcharge')
+      .reduce((sum: number, line: { millicredits: number }) => sum + line.millicredits, 0);
     expect(workflow.priced.lines.at(-1)).toMatchObject({ kind: 'surcharge', millicredits: Math.ceil(base / 2) });
     expect(workflow.costMillicredits).toBe(base + Math.ceil(base / 2));
     const wrong = await ledger.run(['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o', '--db-access', '--input-tokens', '10', '--json']);
@@ -58,7 +91,19 @@ describe(`usage on a ${TARGET} ledger`, () => {
     expect(second.status).toBe('duplicate');
     expect(second.transactionId).toBe(first.transactionId);
     expect(await balanceOf(ledger, 'Engineering')).toBe(balance);
-    const conflict = await ledger.run(['usage', 'record', '--user', 'ada@example.com', '--model', 'claude-3-haiku', '--input-tokens', '1001', '--event-id', 'evt-1', '--json']);
+    const conflict = await ledger.run([
+      'usage',
+      'record',
+      '--user',
+      'ada@example.com',
+      '--model',
+      'claude-3-haiku',
+      '--input-tokens',
+      '1001',
+      '--event-id',
+      'evt-1',
+      '--json',
+    ]);
     expect(conflict.exitCode).toBe(5);
     expect(JSON.parse(conflict.stderr).error.code).toBe('IDEMPOTENCY_CONFLICT');
   });
@@ -89,13 +134,38 @@ describe(`limits on a ${TARGET} ledger`, () => {
 
   const spend = (millicredits: number, at: string, extra: string[] = []) =>
     // llama-3.1-groq costs 0.05 credits per tool call: 50 millicredits, so amounts are exact.
-    ledger.run(['usage', 'record', '--user', 'ada@example.com', '--model', 'llama-3.1-groq', '--tool-calls', String(millicredits / 50), '--at', at, '--json', ...extra]);
+    ledger.run([
+      'usage',
+      'record',
+      '--user',
+      'ada@example.com',
+      '--model',
+      'llama-3.1-groq',
+      '--tool-calls',
+      String(millicredits / 50),
+      '--at',
+      at,
+      '--json',
+      ...extra,
+    ]);
 
   it('passes exactly at a daily user limit and refuses one millicredit over', async () => {
     await ledger.ok(['limits', 'set', '--user', 'ada@example.com', '--daily', '1']);
     expect((await spend(600, '2026-05-04T08:00:00Z')).exitCode).toBe(0);
     expect((await spend(400, '2026-05-04T09:00:00Z')).exitCode).toBe(0);
-    const over = await ledger.run(['usage', 'record', '--user', 'ada@example.com', '--model', 'llama-3.1-groq', '--input-tokens', '1', '--at', '2026-05-04T10:00:00Z', '--json']);
+    const over = await ledger.run([
+      'usage',
+      'record',
+      '--user',
+      'ada@example.com',
+      '--model',
+      'llama-3.1-groq',
+      '--input-tokens',
+      '1',
+      '--at',
+      '2026-05-04T10:00:00Z',
+      '--json',
+    ]);
     expect(over.exitCode).toBe(3);
     const error = JSON.parse(over.stderr).error;
     expect(error.code).toBe('LIMIT_EXCEEDED');
@@ -107,7 +177,8 @@ describe(`limits on a ${TARGET} ledger`, () => {
   it('counts days in the organisation time zone: 22:30Z on 31 March is April in Berlin', async () => {
     await ledger.ok(['limits', 'set', '--user', 'don@example.com', '--monthly', '0.1']);
     await ledger.ok(['transfer', '10', '--from', 'org', '--to', 'Marketing']);
-    const don = (at: string) => ledger.run(['usage', 'record', '--user', 'don@example.com', '--model', 'llama-3.1-groq', '--tool-calls', '2', '--at', at, '--json']);
+    const don = (at: string) =>
+      ledger.run(['usage', 'record', '--user', 'don@example.com', '--model', 'llama-3.1-groq', '--tool-calls', '2', '--at', at, '--json']);
     expect((await don('2026-03-31T21:30:00Z')).exitCode).toBe(0);
     expect((await don('2026-03-31T22:30:00Z')).exitCode).toBe(0);
     // 21:59:59Z on 30 April is 23:59:59 in Berlin: still April, whose limit is used up.

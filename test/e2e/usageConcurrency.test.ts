@@ -40,7 +40,21 @@ describe(`concurrent usage record on a ${TARGET} ledger`, () => {
         for (let round = 0; round < rounds; round += 1) {
           const eventId = `${prefix}-w${worker}-r${round}`;
           // llama-3.1-groq: 20 tool calls x 0.05 credits = exactly 1 credit.
-          const result = await ledger.run(['usage', 'record', '--user', user, '--model', 'llama-3.1-groq', '--tool-calls', '20', '--at', AT, '--event-id', eventId, '--json']);
+          const result = await ledger.run([
+            'usage',
+            'record',
+            '--user',
+            user,
+            '--model',
+            'llama-3.1-groq',
+            '--tool-calls',
+            '20',
+            '--at',
+            AT,
+            '--event-id',
+            eventId,
+            '--json',
+          ]);
           attempts.push({ eventId, result });
         }
       }),
@@ -64,7 +78,10 @@ describe(`concurrent usage record on a ${TARGET} ledger`, () => {
 
     // The usage transactions of this user are exactly those the accepted processes reported.
     const reported = accepted.map(({ result }) => result.json().transactionId as number).sort((a, b) => a - b);
-    const logged = (await ledger.ok(['history', '--kind', 'usage', '--user', user, '--limit', '999999', '--json'])).json().transactions.map((row: { id: number }) => row.id).sort((a: number, b: number) => a - b);
+    const logged = (await ledger.ok(['history', '--kind', 'usage', '--user', user, '--limit', '999999', '--json']))
+      .json()
+      .transactions.map((row: { id: number }) => row.id)
+      .sort((a: number, b: number) => a - b);
     expect(logged).toEqual(reported);
 
     // Offered all attempts again, the ledger knows the accepted event ids and refuses the others again.
@@ -88,10 +105,16 @@ describe(`concurrent usage record on a ${TARGET} ledger`, () => {
     expect(await balanceOf(ledger, 'Engineering')).toBe(before - 8000);
     expect(Math.min(...outcome.balancesSeen)).toBeGreaterThanOrEqual(before - 8000);
     const limits = (await ledger.ok(['limits', '--json'], { env: { CREDITS_NOW: DAY } })).json().limits;
-    expect(limits.find((limit: { user: string | null }) => limit.user === 'ada@example.com')).toMatchObject({ periodKey: '2026-06-10', usedMillicredits: 8000, leftMillicredits: 0 });
+    expect(limits.find((limit: { user: string | null }) => limit.user === 'ada@example.com')).toMatchObject({
+      periodKey: '2026-06-10',
+      usedMillicredits: 8000,
+      leftMillicredits: 0,
+    });
   });
 
-  it('six processes against a small department balance: it reaches exactly zero and never goes below, the rest is refused with INSUFFICIENT_CREDITS', { timeout: 120_000 }, async () => {
+  it('six processes against a small department balance: it reaches exactly zero and never goes below, the rest is refused with INSUFFICIENT_CREDITS', {
+    timeout: 120_000,
+  }, async () => {
     expect(await balanceOf(ledger, 'Marketing')).toBe(5000); // don may spend 10 a day, Marketing has 5
     const outcome = await race('don@example.com', 'Marketing', 'balance', 2);
     expect(outcome.attempts).toHaveLength(12);

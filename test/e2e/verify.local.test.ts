@@ -25,8 +25,21 @@ describe('credits verify on a local ledger changed outside credits', () => {
     ids.toMarketing = await transfer(['500', '--from', 'org', '--to', 'Marketing', '--reason', 'Q4 budget']);
     ids.betweenDepartments = await transfer(['100', '--from', 'Engineering', '--to', 'Marketing', '--reason', 'campaign help']);
     const usage = await ledger.ok([
-      'usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o', '--input-tokens', '523', '--output-tokens', '1247', '--tool-calls', '2',
-      '--at', '2026-11-20T10:00:00Z', '--json',
+      'usage',
+      'record',
+      '--user',
+      'ada@example.com',
+      '--model',
+      'gpt-4o',
+      '--input-tokens',
+      '523',
+      '--output-tokens',
+      '1247',
+      '--tool-calls',
+      '2',
+      '--at',
+      '2026-11-20T10:00:00Z',
+      '--json',
     ]);
     ids.usage = usage.json<{ transactionId: number }>().transactionId;
     expect(ids.toMarketing).toBeGreaterThan(ids.toEngineering);
@@ -58,7 +71,9 @@ describe('credits verify on a local ledger changed outside credits', () => {
 
   function entryOf(db: BetterSqlite3.Database, transactionId: number, account: string): { id: number; accountId: number; amount: number } {
     return db
-      .prepare('SELECT e.id AS id, e.account_id AS accountId, e.amount_millicredits AS amount FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transaction_id = ? AND a.name = ?')
+      .prepare(
+        'SELECT e.id AS id, e.account_id AS accountId, e.amount_millicredits AS amount FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transaction_id = ? AND a.name = ?',
+      )
       .get(transactionId, account) as { id: number; accountId: number; amount: number };
   }
 
@@ -115,10 +130,19 @@ describe('credits verify on a local ledger changed outside credits', () => {
   it("catches a usage event's cost changed, even with the daily usage totals changed to match", async () => {
     const path = copyOfLedger('usage-cost');
     tamper(path, (db) => {
-      const event = db.prepare('SELECT id, user_id AS userId, model, feature FROM usage_events WHERE transaction_id = ?').get(ids.usage) as { id: number; userId: number; model: string; feature: string };
+      const event = db.prepare('SELECT id, user_id AS userId, model, feature FROM usage_events WHERE transaction_id = ?').get(ids.usage) as {
+        id: number;
+        userId: number;
+        model: string;
+        feature: string;
+      };
       expect(event).toBeDefined();
       db.prepare('UPDATE usage_events SET cost_millicredits = cost_millicredits - 3000 WHERE id = ?').run(event.id);
-      db.prepare('UPDATE usage_daily SET millicredits = millicredits - 3000 WHERE user_id = ? AND model = ? AND feature = ?').run(event.userId, event.model, event.feature);
+      db.prepare('UPDATE usage_daily SET millicredits = millicredits - 3000 WHERE user_id = ? AND model = ? AND feature = ?').run(
+        event.userId,
+        event.model,
+        event.feature,
+      );
     });
     // The usage posting is being reworked (a batch becomes one transaction): only the verdict is pinned here.
     expectIntegrityFailure(await verify(path));

@@ -30,7 +30,14 @@ export async function pdfLines(path: string): Promise<string[][]> {
         if (line) line.parts.push(piece);
         else lines.push({ y: piece.y, parts: [piece] });
       }
-      pages.push(lines.map((line) => line.parts.sort((a, b) => a.x - b.x).map((part) => part.text).join(' ')));
+      pages.push(
+        lines.map((line) =>
+          line.parts
+            .sort((a, b) => a.x - b.x)
+            .map((part) => part.text)
+            .join(' '),
+        ),
+      );
     }
     return pages;
   } finally {
@@ -118,7 +125,16 @@ export function berlinDay(iso: string): string {
 /** Deterministic pseudo-random numbers, so a failing run can be repeated. */
 export const seeded = seededRandom;
 
-export type UsageEvent = { eventId: string; user: string; model: string; inputTokens?: number; outputTokens?: number; toolCalls?: number; feature?: string; at: string };
+export type UsageEvent = {
+  eventId: string;
+  user: string;
+  model: string;
+  inputTokens?: number;
+  outputTokens?: number;
+  toolCalls?: number;
+  feature?: string;
+  at: string;
+};
 
 /** Posts events through `usage import` of a JSONL file (one CLI call); fails unless every event is accepted. */
 export async function importUsage(ledger: Ledger, events: readonly UsageEvent[], env: Record<string, string> = {}): Promise<void> {
@@ -128,7 +144,8 @@ export async function importUsage(ledger: Ledger, events: readonly UsageEvent[],
     writeFileSync(file, events.map((event) => JSON.stringify(event)).join('\n') + '\n');
     const result = await ledger.ok(['usage', 'import', file, '--json'], { env });
     const totals = result.json();
-    if (totals.accepted !== events.length) throw new Error(`usage import accepted ${totals.accepted} of ${events.length}: ${JSON.stringify(totals.problems ?? totals)}`);
+    if (totals.accepted !== events.length)
+      throw new Error(`usage import accepted ${totals.accepted} of ${events.length}: ${JSON.stringify(totals.problems ?? totals)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -48,7 +48,9 @@ export async function startSqld(): Promise<Sqld> {
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const dir = mkdtempSync(join(tmpdir(), 'credits-sqld-'));
     const port = await freePort();
-    const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     running.add(child);
     let errorText = '';
     child.stderr?.on('data', (chunk: Buffer) => {

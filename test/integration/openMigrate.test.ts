@@ -31,7 +31,9 @@ describe('a fresh local ledger file', () => {
 
   it('is left byte for byte alone when opened again, by a command or by init', async () => {
     const path = join(dir.path, 'again.db');
-    await withLedger(path, async (db) => db.write(async (tx) => tx.run("INSERT INTO settings (key, value) VALUES ('organisation.name', 'Test GmbH')")), { mayCreate: true });
+    await withLedger(path, async (db) => db.write(async (tx) => tx.run("INSERT INTO settings (key, value) VALUES ('organisation.name', 'Test GmbH')")), {
+      mayCreate: true,
+    });
     const bytes = readFileSync(path);
 
     for (const mayCreate of [false, true]) {
@@ -100,7 +102,11 @@ describe('two programs opening one fresh sqld database at the same moment', () =
   });
 
   it('both get the ledger, migrated exactly once', async () => {
-    const opened = await Promise.all([open(server.wsUrl, { mayCreate: true }), open(server.httpUrl, { mayCreate: true }), open(server.wsUrl, { mayCreate: true })]);
+    const opened = await Promise.all([
+      open(server.wsUrl, { mayCreate: true }),
+      open(server.httpUrl, { mayCreate: true }),
+      open(server.wsUrl, { mayCreate: true }),
+    ]);
     try {
       for (const db of opened) expect(await migrationRows(db)).toEqual(knownMigrations());
       expect(await tableNames(opened[0]!)).toEqual([...ledgerTables(), '__drizzle_migrations'].sort());

@@ -135,7 +135,15 @@ async function apply(db: Database, model: Model, step: Op, index: number): Promi
         model.userLimits.set(user.email, amountMillicredits);
       } else {
         const department = await requireAccount(db, DEPARTMENTS[step.department]!, '--dept');
-        await setLimit(db, request, { scope: 'department', userId: null, departmentId: department.id, model: null, tier: null, period: 'day', amountMillicredits });
+        await setLimit(db, request, {
+          scope: 'department',
+          userId: null,
+          departmentId: department.id,
+          model: null,
+          tier: null,
+          period: 'day',
+          amountMillicredits,
+        });
         model.deptLimits.set(department.name, amountMillicredits);
       }
       return;
@@ -146,7 +154,9 @@ async function apply(db: Database, model: Model, step: Op, index: number): Promi
       // llama-3.1-groq: 50 millicredits per tool call.
       const cost = step.toolCalls * 50;
       const raw = { user: email, model: 'llama-3.1-groq', toolCalls: step.toolCalls, eventId: `e${index}`, at: `${day}T12:00:00Z` };
-      const got = await outcome(() => recordUsage(db, { ...request, command: 'usage record', args: raw }, parseUsageRecord(raw, { timeZone: 'UTC', requireEventId: false }), 'UTC'));
+      const got = await outcome(() =>
+        recordUsage(db, { ...request, command: 'usage record', args: raw }, parseUsageRecord(raw, { timeZone: 'UTC', requireEventId: false }), 'UTC'),
+      );
       const userKey = `${email} ${day}`;
       const deptKey = `${department} ${day}`;
       const overUser = (model.spentByUserDay.get(userKey) ?? 0) + cost > (model.userLimits.get(email) ?? Infinity);
@@ -176,12 +186,21 @@ describe('random operation sequences on a real SQLite ledger', () => {
       fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.array(op, { minLength: 5, maxLength: 40 }), async (packages, steps) => {
         const db = await freshLedger();
         try {
-          const model: Model = { balances: { org: 0, Engineering: 0, Marketing: 0 }, pending: [], userLimits: new Map(), deptLimits: new Map(), spentByUserDay: new Map(), spentByDeptDay: new Map() };
+          const model: Model = {
+            balances: { org: 0, Engineering: 0, Marketing: 0 },
+            pending: [],
+            userLimits: new Map(),
+            deptLimits: new Map(),
+            spentByUserDay: new Map(),
+            spentByDeptDay: new Map(),
+          };
           for (let index = 0; index < packages; index += 1) await apply(db, model, { kind: 'buy', account: 0, method: 'card' }, 1000 + index);
           for (const [index, step] of steps.entries()) {
             await apply(db, model, step, index);
             await checkInvariants(db);
-            const stored = await db.all<{ name: string; balance: number }>("SELECT name, balance_millicredits AS balance FROM accounts WHERE kind <> 'world' ORDER BY id");
+            const stored = await db.all<{ name: string; balance: number }>(
+              "SELECT name, balance_millicredits AS balance FROM accounts WHERE kind <> 'world' ORDER BY id",
+            );
             expect(Object.fromEntries(stored.map((row) => [row.name, row.balance]))).toEqual(model.balances);
           }
           const report = await verifyLedger(db);
@@ -191,7 +210,10 @@ describe('random operation sequences on a real SQLite ledger', () => {
           await db.close();
         }
       }),
-      { numRuns: Number(process.env.CREDITS_PROPERTY_RUNS || 100), seed: process.env.CREDITS_PROPERTY_SEED ? Number(process.env.CREDITS_PROPERTY_SEED) : undefined },
+      {
+        numRuns: Number(process.env.CREDITS_PROPERTY_RUNS || 100),
+        seed: process.env.CREDITS_PROPERTY_SEED ? Number(process.env.CREDITS_PROPERTY_SEED) : undefined,
+      },
     );
   });
 });

@@ -28,7 +28,9 @@ describe('a local ledger written by a newer credits', () => {
   const dir = tempDir('newer');
   const path = join(dir.path, 'ledger.db');
   beforeAll(async () => {
-    await withLedger(path, async (db) => db.write(async (tx) => tx.run("INSERT INTO settings (key, value) VALUES ('organisation.name', 'Future GmbH')")), { mayCreate: true });
+    await withLedger(path, async (db) => db.write(async (tx) => tx.run("INSERT INTO settings (key, value) VALUES ('organisation.name', 'Future GmbH')")), {
+      mayCreate: true,
+    });
     const later = new BetterSqlite3(path);
     try {
       const { hash, createdAt } = FUTURE_MIGRATION();

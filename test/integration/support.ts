@@ -45,7 +45,11 @@ export function open(location: string, options: { mayCreate?: boolean; busyTimeo
 }
 
 /** Opens, runs `work`, and always closes. */
-export async function withLedger<T>(location: string, work: (db: Database) => Promise<T>, options: { mayCreate?: boolean; busyTimeoutMs?: number } = {}): Promise<T> {
+export async function withLedger<T>(
+  location: string,
+  work: (db: Database) => Promise<T>,
+  options: { mayCreate?: boolean; busyTimeoutMs?: number } = {},
+): Promise<T> {
   const db = await open(location, options);
   try {
     return await work(db);
@@ -66,7 +70,9 @@ export async function migrationRows(db: Database): Promise<MigrationRow[]> {
 
 /** Everything in a database a user could miss after a refused open: schema and every row. */
 export async function dumpDatabase(db: Database): Promise<Record<string, unknown>> {
-  const schema = await db.all<{ type: string; name: string; sql: string | null }>("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name");
+  const schema = await db.all<{ type: string; name: string; sql: string | null }>(
+    "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+  );
   const dump: Record<string, unknown> = { schema };
   for (const { name } of schema.filter((item) => item.type === 'table')) {
     dump[name] = await db.all(`SELECT * FROM "${name}" ORDER BY rowid`);

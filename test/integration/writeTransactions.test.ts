@@ -126,7 +126,16 @@ describe.each([
       }),
     );
     const results = await Promise.allSettled(jobs);
-    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as CreditsError).code))).toEqual([0, 1, 2, 'INSUFFICIENT_CREDITS', 3, 4, 5, 6]);
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as CreditsError).code))).toEqual([
+      0,
+      1,
+      2,
+      'INSUFFICIENT_CREDITS',
+      3,
+      4,
+      5,
+      6,
+    ]);
     expect(await db.get('SELECT value FROM settings WHERE key = ?', [key])).toEqual({ value: '7' });
   });
 });
@@ -164,8 +173,11 @@ describe('two processes writing to one local ledger file', () => {
   });
 
   const audit = (command: string) =>
-    db.write(async (tx) => tx.run("INSERT INTO audit_log (at_ms, actor, command, args_json, outcome) VALUES (?, 'this-process', ?, '{}', 'ok')", [Date.now(), command]));
-  const auditCommands = async (): Promise<string[]> => (await db.all<{ command: string }>('SELECT command FROM audit_log ORDER BY id')).map((row) => row.command);
+    db.write(async (tx) =>
+      tx.run("INSERT INTO audit_log (at_ms, actor, command, args_json, outcome) VALUES (?, 'this-process', ?, '{}', 'ok')", [Date.now(), command]),
+    );
+  const auditCommands = async (): Promise<string[]> =>
+    (await db.all<{ command: string }>('SELECT command FROM audit_log ORDER BY id')).map((row) => row.command);
 
   it('both succeed when this one waits within busy_timeout for the other to commit', async () => {
     const other = startOtherWriter(path(), 400, 'theirs-first');
@@ -195,7 +207,9 @@ describe('two processes writing to one local ledger file', () => {
       const other = startOtherWriter(path(), 1000, 'theirs-long');
       await other.waitFor('locked');
       const busy = await refusal(
-        impatient.write(async (tx) => tx.run("INSERT INTO audit_log (at_ms, actor, command, args_json, outcome) VALUES (?, 'impatient', 'ours-too-early', '{}', 'ok')", [Date.now()])),
+        impatient.write(async (tx) =>
+          tx.run("INSERT INTO audit_log (at_ms, actor, command, args_json, outcome) VALUES (?, 'impatient', 'ours-too-early', '{}', 'ok')", [Date.now()]),
+        ),
       );
       expect(busy.code).toBe('STORAGE_BUSY');
       expect(busy.exitCode).toBe(6);
@@ -203,7 +217,9 @@ describe('two processes writing to one local ledger file', () => {
       expect(busy.hint).toContain('CREDITS_BUSY_TIMEOUT_MS');
       expect(await other.exited).toBe(0);
       expect((await auditCommands()).at(-1)).toBe('theirs-long');
-      await impatient.write(async (tx) => tx.run("INSERT INTO audit_log (at_ms, actor, command, args_json, outcome) VALUES (?, 'impatient', 'ours-retried', '{}', 'ok')", [Date.now()]));
+      await impatient.write(async (tx) =>
+        tx.run("INSERT INTO audit_log (at_ms, actor, command, args_json, outcome) VALUES (?, 'impatient', 'ours-retried', '{}', 'ok')", [Date.now()]),
+      );
       expect((await auditCommands()).slice(-2)).toEqual(['theirs-long', 'ours-retried']);
     } finally {
       await impatient.close();

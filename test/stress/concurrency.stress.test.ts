@@ -17,7 +17,20 @@ import { runBin, takeCliSnapshot } from './snapshot.js';
 const WORKERS = Number(process.env.CREDITS_STRESS_WORKERS || 6);
 const SECONDS = Number(process.env.CREDITS_STRESS_SECONDS || 30);
 
-type Op = { kind: 'transfer' | 'usage' | 'purchase'; ok: boolean; code?: string; message?: string; transactionId: number | null; millicredits?: number; from?: string; to?: string; user?: string; eventId?: string; ms: number; worker: number };
+type Op = {
+  kind: 'transfer' | 'usage' | 'purchase';
+  ok: boolean;
+  code?: string;
+  message?: string;
+  transactionId: number | null;
+  millicredits?: number;
+  from?: string;
+  to?: string;
+  user?: string;
+  eventId?: string;
+  ms: number;
+  worker: number;
+};
 type Tx = { id: number; kind: string; memo: string; entries: { account: string; millicredits: number }[] };
 
 let worker: { path: string; remove(): void };
@@ -59,8 +72,13 @@ describe.each([{ target: 'local' as const }, { target: 'remote' as const }])('$t
 
   it(`keeps every rule and every acknowledged operation for ${SECONDS} s`, async () => {
     const before = (await cli(['history', '--limit', '999999', '--json'])).transactions as Tx[];
-    const balancesBefore = Object.fromEntries((await cli(['balance', '--json'])).accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits]));
-    const { ops, workers } = (await runLoad({ worker: worker.path, location, workers: WORKERS, durationMs: SECONDS * 1000 })) as { ops: Op[]; workers: { code: number; stderr: string }[] };
+    const balancesBefore = Object.fromEntries(
+      (await cli(['balance', '--json'])).accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits]),
+    );
+    const { ops, workers } = (await runLoad({ worker: worker.path, location, workers: WORKERS, durationMs: SECONDS * 1000 })) as {
+      ops: Op[];
+      workers: { code: number; stderr: string }[];
+    };
     const stats = latencyStats(ops);
     console.log(formatStats(`${target}: ${WORKERS} processes for ${SECONDS} s, latency per operation (write lock wait included)`, stats));
 
@@ -70,7 +88,11 @@ describe.each([{ target: 'local' as const }, { target: 'remote' as const }])('$t
     const refusals = new Set(ops.filter((op) => !op.ok).map((op) => `${op.kind}:${op.code}`));
     for (const op of ops.filter((op) => !op.ok && !/INSUFFICIENT|LIMIT/.test(op.code!)).slice(0, 3)) console.log(op);
     for (const refusal of refusals) expect(['transfer:INSUFFICIENT_CREDITS', 'usage:INSUFFICIENT_CREDITS', 'usage:LIMIT_EXCEEDED']).toContain(refusal);
-    for (const kind of ['transfer', 'usage', 'purchase']) expect(ops.some((op) => op.kind === kind && op.ok), `some ${kind} accepted`).toBe(true);
+    for (const kind of ['transfer', 'usage', 'purchase'])
+      expect(
+        ops.some((op) => op.kind === kind && op.ok),
+        `some ${kind} accepted`,
+      ).toBe(true);
 
     // The ledger holds exactly the acknowledged operations, each as reported.
     const after = (await cli(['history', '--limit', '999999', '--json'])).transactions as Tx[];
@@ -89,7 +111,9 @@ describe.each([{ target: 'local' as const }, { target: 'remote' as const }])('$t
     }
 
     // Balances are what the acknowledged operations add up to, and none went below zero.
-    const balances = Object.fromEntries((await cli(['balance', '--json'])).accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits])) as Record<string, number>;
+    const balances = Object.fromEntries(
+      (await cli(['balance', '--json'])).accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits]),
+    ) as Record<string, number>;
     const sum = (chosen: Op[]) => chosen.reduce((total, op) => total + op.millicredits!, 0);
     const engineering =
       balancesBefore.Engineering +

@@ -49,7 +49,11 @@ const history = async (location: string): Promise<Tx[]> => (await ok(location, [
 
 /** Everything a user can see of the ledger's money: balances and every transaction's content (not its time or hash). */
 async function observe(location: string) {
-  const [balance, transactions, channels] = await Promise.all([ok(location, ['balance', '--json']), history(location), ok(location, ['notify', 'channels', '--json'])]);
+  const [balance, transactions, channels] = await Promise.all([
+    ok(location, ['balance', '--json']),
+    history(location),
+    ok(location, ['notify', 'channels', '--json']),
+  ]);
   return {
     balances: balance.json().accounts.map((row: { account: string; millicredits: number }) => [row.account, row.millicredits]),
     transactions: transactions.map((tx) => ({ kind: tx.kind, memo: tx.memo, idempotencyKey: tx.idempotencyKey, entries: tx.entries })).reverse(),
@@ -98,7 +102,19 @@ const STEPS = [
   ['500', 'Engineering', 'Marketing'],
   ['90', 'Engineering', 'Marketing'],
 ] as const;
-const stepArgs = (index: number) => ['transfer', STEPS[index]![0], '--from', STEPS[index]![1], '--to', STEPS[index]![2], '--reason', `step ${index}`, '--idempotency-key', `loop-${index}`, '--json'];
+const stepArgs = (index: number) => [
+  'transfer',
+  STEPS[index]![0],
+  '--from',
+  STEPS[index]![1],
+  '--to',
+  STEPS[index]![2],
+  '--reason',
+  `step ${index}`,
+  '--idempotency-key',
+  `loop-${index}`,
+  '--json',
+];
 const STEP_EXIT = [0, 0, 0, 3, 0];
 
 const transferLoop: Kind = {
@@ -111,10 +127,13 @@ const transferLoop: Kind = {
     for (let index = 0; index < STEPS.length && !killed; index += 1) {
       const process = start(location, stepArgs(index));
       const timer = Number.isFinite(killAtMs)
-        ? setTimeout(() => {
-            killed = true;
-            process.kill();
-          }, Math.max(0, killAtMs - (Date.now() - started)))
+        ? setTimeout(
+            () => {
+              killed = true;
+              process.kill();
+            },
+            Math.max(0, killAtMs - (Date.now() - started)),
+          )
         : undefined;
       const result = await process.child;
       clearTimeout(timer);
@@ -149,7 +168,16 @@ function writeEvents(path: string): void {
   const lines: string[] = [];
   for (let index = 0; index < EVENTS; index += 1) {
     const user = index % 2 === 0 ? ADA : DON;
-    lines.push(JSON.stringify({ eventId: `ev-${index}`, user, model: 'llama-3.1-groq', inputTokens: (index * 37) % 2000, toolCalls: 1 + (index % 4), at: `2026-05-0${1 + (index % 3)}T${String(8 + (index % 10)).padStart(2, '0')}:00:00Z` }));
+    lines.push(
+      JSON.stringify({
+        eventId: `ev-${index}`,
+        user,
+        model: 'llama-3.1-groq',
+        inputTokens: (index * 37) % 2000,
+        toolCalls: 1 + (index % 4),
+        at: `2026-05-0${1 + (index % 3)}T${String(8 + (index % 10)).padStart(2, '0')}:00:00Z`,
+      }),
+    );
   }
   writeFileSync(path, lines.join('\n') + '\n');
 }
@@ -191,7 +219,10 @@ const notifyRun: Kind = {
   async prepare(location, lane) {
     await seed0(location);
     await ok(location, ['notify', 'channel', 'add', 'webhook', lane.receiver.url]);
-    for (const [department, user] of [['Engineering', ADA], ['Marketing', DON]] as const) {
+    for (const [department, user] of [
+      ['Engineering', ADA],
+      ['Marketing', DON],
+    ] as const) {
       await ok(location, ['transfer', '100', '--from', 'org', '--to', department]);
       await ok(location, ['usage', 'record', '--user', user, '--model', 'llama-3.1-groq', '--tool-calls', '2000', '--quiet']);
     }
@@ -216,7 +247,8 @@ const notifyRun: Kind = {
 
 const KINDS = [transferLoop, usageImport, notifyRun];
 /** What the receiver got: each event once (by id and content), whatever was sent twice. */
-const deliveries = (receiver: WebhookReceiver) => [...new Map(receiver.requests.map((request) => [request.json.id, `${request.json.type} ${JSON.stringify(request.json.data)}`])).values()].sort();
+const deliveries = (receiver: WebhookReceiver) =>
+  [...new Map(receiver.requests.map((request) => [request.json.id, `${request.json.type} ${JSON.stringify(request.json.data)}`])).values()].sort();
 
 async function withReceiver<T>(work: (lane: Lane) => Promise<T>): Promise<T> {
   const receiver = await startWebhookReceiver();
@@ -229,7 +261,14 @@ async function withReceiver<T>(work: (lane: Lane) => Promise<T>): Promise<T> {
 }
 
 /** One trial: the work killed at killAtMs, the checks, the re-run, the comparison with the clean run. */
-async function trial(kind: Kind, location: string, lane: Lane, dir: string, killAtMs: number, reference: { ledger: unknown; deliveries: string[] }): Promise<Outcome> {
+async function trial(
+  kind: Kind,
+  location: string,
+  lane: Lane,
+  dir: string,
+  killAtMs: number,
+  reference: { ledger: unknown; deliveries: string[] },
+): Promise<Outcome> {
   lane.receiver.requests.length = 0;
   const outcome = await kind.work(location, lane, dir, killAtMs);
   await verifyPasses(location);
@@ -279,7 +318,8 @@ describe('kill -9 at random moments on a local ledger', () => {
               copyFileSync(template, location);
               const killAtMs = Math.floor(random() * cleanMs * 1.1);
               const outcome = await trial(kind, location, lane, laneDir, killAtMs, reference);
-              const row = (tally[kind.name] ??= { trials: 0, killed: 0, finished: 0 });
+              tally[kind.name] ??= { trials: 0, killed: 0, finished: 0 };
+              const row = tally[kind.name]!;
               row.trials += 1;
               row[outcome.killed ? 'killed' : 'finished'] += 1;
             }

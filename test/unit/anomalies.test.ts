@@ -7,7 +7,8 @@ import type { DayAmount } from '../../src/core/forecast.js';
 
 function series(fromKey: string, toKey: string, amountOf: (dayKey: string, index: number) => number): DayAmount[] {
   const rows: DayAmount[] = [];
-  for (let dayKey = fromKey, index = 0; dayKey <= toKey; dayKey = addLocalDays(dayKey, 1), index++) rows.push({ dayKey, millicredits: amountOf(dayKey, index) });
+  for (let dayKey = fromKey, index = 0; dayKey <= toKey; dayKey = addLocalDays(dayKey, 1), index++)
+    rows.push({ dayKey, millicredits: amountOf(dayKey, index) });
   return rows;
 }
 
@@ -35,7 +36,7 @@ describe('robust statistics', () => {
 describe('findAnomalies', () => {
   it('finds a spike and says how many times the baseline it is', () => {
     // 9, 10, 11 credits in turn; then 60 credits on 10 March.
-    const days = series('2026-02-01', '2026-03-15', (dayKey, index) => (dayKey === '2026-03-10' ? 60_000 : [9_000, 10_000, 11_000][index % 3] ?? 0));
+    const days = series('2026-02-01', '2026-03-15', (dayKey, index) => (dayKey === '2026-03-10' ? 60_000 : ([9_000, 10_000, 11_000][index % 3] ?? 0)));
     const found = findAnomalies({ series: [{ subject: ada, days }], sinceKey: '2026-03-01' });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({
@@ -72,7 +73,9 @@ describe('findAnomalies', () => {
     const days = series('2026-02-01', '2026-03-15', (dayKey) => (isWeekend(dayKey) ? 0 : 30_000));
     expect(findAnomalies({ series: [{ subject: ada, days }], sinceKey: '2026-03-01' })).toEqual([]);
     const spiked = days.map((row) => (row.dayKey === '2026-03-11' ? { ...row, millicredits: 100_000 } : row));
-    expect(findAnomalies({ series: [{ subject: ada, days: spiked }], sinceKey: '2026-03-01' })).toMatchObject([{ dayKey: '2026-03-11', baselineMillicredits: 30_000, baselineDays: 20, timesBaseline: 3.3 }]);
+    expect(findAnomalies({ series: [{ subject: ada, days: spiked }], sinceKey: '2026-03-01' })).toMatchObject([
+      { dayKey: '2026-03-11', baselineMillicredits: 30_000, baselineDays: 20, timesBaseline: 3.3 },
+    ]);
   });
 
   it('needs a real amount, not only a high score', () => {
@@ -112,11 +115,20 @@ describe('findAnomalies', () => {
         sinceKey: '2026-03-01',
       });
       expect(found).toEqual([
-        { subject: newcomer, dayKey: '2026-03-10', millicredits: 200_000, baselineMillicredits: 20_000, baselineDays: 28, timesBaseline: 10, score: 90, judgedAgainst: 'department' },
+        {
+          subject: newcomer,
+          dayKey: '2026-03-10',
+          millicredits: 200_000,
+          baselineMillicredits: 20_000,
+          baselineDays: 28,
+          timesBaseline: 10,
+          score: 90,
+          judgedAgainst: 'department',
+        },
       ]);
     });
 
-    it('is judged against a baseline derived from the department\'s users when none is supplied', () => {
+    it("is judged against a baseline derived from the department's users when none is supplied", () => {
       const colleagues: SubjectSeries[] = ['a', 'b', 'c'].map((name, offset) => ({
         subject: { kind: 'user', name: `${name}@example.com`, department: 'Research' },
         days: series('2026-02-01', '2026-03-15', () => 18_000 + offset * 2_000),
@@ -136,7 +148,11 @@ describe('findAnomalies', () => {
     it('is judged against itself once it has 7 active days in the window', () => {
       const days = [...series('2026-03-01', '2026-03-07', () => 30_000), { dayKey: '2026-03-08', millicredits: 200_000 }];
       const departmentDays = series('2026-02-01', '2026-03-15', () => 80_000).map((row) => ({ ...row, activeUsers: 4 }));
-      const found = findAnomalies({ series: [{ subject: newcomer, days }], departmentActivity: [{ department: 'Research', days: departmentDays }], sinceKey: '2026-03-08' });
+      const found = findAnomalies({
+        series: [{ subject: newcomer, days }],
+        departmentActivity: [{ department: 'Research', days: departmentDays }],
+        sinceKey: '2026-03-08',
+      });
       expect(found).toMatchObject([{ judgedAgainst: 'own', baselineMillicredits: 30_000, baselineDays: 7 }]);
     });
   });
@@ -144,7 +160,9 @@ describe('findAnomalies', () => {
   it('judges departments against their own history only', () => {
     const research: AnomalySubject = { kind: 'department', name: 'Research' };
     const days = series('2026-02-01', '2026-03-15', (dayKey) => (dayKey === '2026-03-12' ? 900_000 : 200_000));
-    expect(findAnomalies({ series: [{ subject: research, days }], sinceKey: '2026-03-01' })).toMatchObject([{ subject: research, dayKey: '2026-03-12', judgedAgainst: 'own', timesBaseline: 4.5 }]);
+    expect(findAnomalies({ series: [{ subject: research, days }], sinceKey: '2026-03-01' })).toMatchObject([
+      { subject: research, dayKey: '2026-03-12', judgedAgainst: 'own', timesBaseline: 4.5 },
+    ]);
     const young = days.filter((row) => row.dayKey >= '2026-03-08');
     expect(findAnomalies({ series: [{ subject: research, days: young }], sinceKey: '2026-03-01' })).toEqual([]);
   });

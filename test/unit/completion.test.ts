@@ -108,7 +108,10 @@ describe('fish script (fish is not installed here: checked by its structure)', (
   it('offers every subcommand of every command path', () => {
     for (const node of nodes.filter((entry) => entry.subcommands.length > 0)) {
       for (const sub of node.subcommands) {
-        expect(lines.some((line) => line.startsWith(`complete -c credits -n '__credits_at 0 ${quotedFish(node.path)}' -a ${sub.name} -d `)), `${node.path} ${sub.name}`).toBe(true);
+        expect(
+          lines.some((line) => line.startsWith(`complete -c credits -n '__credits_at 0 ${quotedFish(node.path)}' -a ${sub.name} -d `)),
+          `${node.path} ${sub.name}`,
+        ).toBe(true);
       }
     }
   });
@@ -117,10 +120,14 @@ describe('fish script (fish is not installed here: checked by its structure)', (
     for (const node of nodes) {
       for (const flag of node.flags) {
         const long = flag.long.slice(2);
-        expect(lines.some((line) => line.startsWith(`complete -c credits -n '__credits_at any ${quotedFish(node.path)}'`) && line.includes(` -l ${long} `)), `${node.path} --${long}`).toBe(true);
+        expect(
+          lines.some((line) => line.startsWith(`complete -c credits -n '__credits_at any ${quotedFish(node.path)}'`) && line.includes(` -l ${long} `)),
+          `${node.path} --${long}`,
+        ).toBe(true);
       }
     }
-    for (const flag of tree.globalFlags) expect(lines.some((line) => line.startsWith(`complete -c credits -l ${flag.long.slice(2)} `) || line.includes(` -l ${flag.long.slice(2)} `))).toBe(true);
+    for (const flag of tree.globalFlags)
+      expect(lines.some((line) => line.startsWith(`complete -c credits -l ${flag.long.slice(2)} `) || line.includes(` -l ${flag.long.slice(2)} `))).toBe(true);
   });
 
   it('offers the choices of enumerated flags and names from the ledger', () => {

@@ -9,7 +9,8 @@ const HOUR = 3_600_000;
 /** Every day from `fromKey` through `toKey`, with the amount `amountOf` gives. */
 function series(fromKey: string, toKey: string, amountOf: (dayKey: string, index: number) => number): DayAmount[] {
   const rows: DayAmount[] = [];
-  for (let dayKey = fromKey, index = 0; dayKey <= toKey; dayKey = addLocalDays(dayKey, 1), index++) rows.push({ dayKey, millicredits: amountOf(dayKey, index) });
+  for (let dayKey = fromKey, index = 0; dayKey <= toKey; dayKey = addLocalDays(dayKey, 1), index++)
+    rows.push({ dayKey, millicredits: amountOf(dayKey, index) });
   return rows;
 }
 
@@ -50,9 +51,28 @@ describe('forecastMonth', () => {
     expect(forecast.depletionDayKey).toBeNull();
 
     expect(forecast.days).toHaveLength(31);
-    expect(forecast.days[0]).toEqual({ dayKey: '2026-05-01', actualMillicredits: 1000, projectedMillicredits: null, projectedBalanceMillicredits: null, inflowMillicredits: 0, rechargeMillicredits: 0 });
-    expect(forecast.days[12]).toEqual({ dayKey: '2026-05-13', actualMillicredits: 400, projectedMillicredits: 600, projectedBalanceMillicredits: 99_400, inflowMillicredits: 0, rechargeMillicredits: 0 });
-    expect(forecast.days[30]).toMatchObject({ dayKey: '2026-05-31', actualMillicredits: null, projectedMillicredits: 1000, projectedBalanceMillicredits: 81_400 });
+    expect(forecast.days[0]).toEqual({
+      dayKey: '2026-05-01',
+      actualMillicredits: 1000,
+      projectedMillicredits: null,
+      projectedBalanceMillicredits: null,
+      inflowMillicredits: 0,
+      rechargeMillicredits: 0,
+    });
+    expect(forecast.days[12]).toEqual({
+      dayKey: '2026-05-13',
+      actualMillicredits: 400,
+      projectedMillicredits: 600,
+      projectedBalanceMillicredits: 99_400,
+      inflowMillicredits: 0,
+      rechargeMillicredits: 0,
+    });
+    expect(forecast.days[30]).toMatchObject({
+      dayKey: '2026-05-31',
+      actualMillicredits: null,
+      projectedMillicredits: 1000,
+      projectedBalanceMillicredits: 81_400,
+    });
   });
 
   it('never projects a negative rest of today when today is already busier than the model', () => {
@@ -94,7 +114,10 @@ describe('forecastMonth', () => {
     };
     const history = series('2026-03-01', '2026-05-10', amountOf);
     const forecast = forecastMonth({ history, todayKey: '2026-05-11', balanceMillicredits: 0 });
-    const remainingTruth = series('2026-05-11', '2026-05-31', (dayKey) => (isWeekend(dayKey) ? 100_000 : 1_000_000)).reduce((sum, row) => sum + row.millicredits, 0);
+    const remainingTruth = series('2026-05-11', '2026-05-31', (dayKey) => (isWeekend(dayKey) ? 100_000 : 1_000_000)).reduce(
+      (sum, row) => sum + row.millicredits,
+      0,
+    );
     expect(Math.abs(forecast.projectedRemainingMillicredits - remainingTruth) / remainingTruth).toBeLessThan(0.05);
   });
 
@@ -113,7 +136,11 @@ describe('forecastMonth', () => {
   });
 
   it('falls back to the mean of fewer than 7 days, and to zero without history', () => {
-    const few = forecastMonth({ history: series('2026-05-10', '2026-05-12', (_k, i) => [300, 600, 900][i] ?? 0), todayKey: '2026-05-13', balanceMillicredits: 10_000 });
+    const few = forecastMonth({
+      history: series('2026-05-10', '2026-05-12', (_k, i) => [300, 600, 900][i] ?? 0),
+      todayKey: '2026-05-13',
+      balanceMillicredits: 10_000,
+    });
     expect(few.method).toBe('mean');
     expect(few.historyDays).toBe(3);
     expect(few.days.slice(12).every((day) => day.projectedMillicredits === 600)).toBe(true);
@@ -134,7 +161,11 @@ describe('forecastMonth', () => {
   });
 
   it('uses a flat rate from the last whole week under two weeks of history', () => {
-    const forecast = forecastMonth({ history: series('2026-05-01', '2026-05-10', (dayKey) => (isWeekend(dayKey) ? 100 : 1000)), todayKey: '2026-05-11', balanceMillicredits: 0 });
+    const forecast = forecastMonth({
+      history: series('2026-05-01', '2026-05-10', (dayKey) => (isWeekend(dayKey) ? 100 : 1000)),
+      todayKey: '2026-05-11',
+      balanceMillicredits: 0,
+    });
     expect(forecast.method).toBe('mean');
     expect(forecast.historyDays).toBe(10);
     expect(forecast.weekdayFactors).toEqual([1, 1, 1, 1, 1, 1, 1]);
@@ -152,13 +183,18 @@ describe('forecastMonth', () => {
   });
 
   it('rounds fractional projections so the days add up to the total', () => {
-    const forecast = forecastMonth({ history: series('2026-05-10', '2026-05-12', (_k, i) => [1, 2, 2][i] ?? 0), todayKey: '2026-05-13', balanceMillicredits: 1000 });
+    const forecast = forecastMonth({
+      history: series('2026-05-10', '2026-05-12', (_k, i) => [1, 2, 2][i] ?? 0),
+      todayKey: '2026-05-13',
+      balanceMillicredits: 1000,
+    });
     const projected = forecast.days.slice(12).map((day) => day.projectedMillicredits ?? 0);
     expect(projected.reduce((sum, value) => sum + value, 0)).toBe(forecast.projectedRemainingMillicredits);
     expect(forecast.projectedRemainingMillicredits).toBe(Math.floor((19 * 5) / 3 + 0.5));
     for (const value of projected) expect(Math.abs(value - 5 / 3)).toBeLessThan(1);
     for (const day of forecast.days) {
-      for (const value of [day.actualMillicredits, day.projectedMillicredits, day.projectedBalanceMillicredits]) if (value !== null) expect(Number.isInteger(value)).toBe(true);
+      for (const value of [day.actualMillicredits, day.projectedMillicredits, day.projectedBalanceMillicredits])
+        if (value !== null) expect(Number.isInteger(value)).toBe(true);
     }
   });
 
@@ -217,15 +253,25 @@ describe('forecastMonth', () => {
     });
 
     it('recharges within the remaining monthly cap in millicredits', () => {
-      const forecast = forecastMonth({ ...base, recharge: { thresholdMillicredits: 2_000_000, creditsPerRechargeMillicredits: 5_000_000, remainingCapMillicredits: 9_000_000 } });
+      const forecast = forecastMonth({
+        ...base,
+        recharge: { thresholdMillicredits: 2_000_000, creditsPerRechargeMillicredits: 5_000_000, remainingCapMillicredits: 9_000_000 },
+      });
       expect(forecast.rechargeCount).toBe(1);
       expect(forecast.depletionDayKey).toBe('2026-06-24');
     });
 
     it('recharges several times in one day when one package does not clear the threshold', () => {
-      const forecast = forecastMonth({ ...base, balanceMillicredits: 0, recharge: { thresholdMillicredits: 1_500_000, creditsPerRechargeMillicredits: 1_000_000, remainingCount: 30 } });
+      const forecast = forecastMonth({
+        ...base,
+        balanceMillicredits: 0,
+        recharge: { thresholdMillicredits: 1_500_000, creditsPerRechargeMillicredits: 1_000_000, remainingCount: 30 },
+      });
       // 0 - 1,000 = -1,000 credits; three packages end the day at 2,000, above 1,500.
-      expect(forecast.days.find((day) => day.dayKey === '2026-06-10')).toMatchObject({ rechargeMillicredits: 3_000_000, projectedBalanceMillicredits: 2_000_000 });
+      expect(forecast.days.find((day) => day.dayKey === '2026-06-10')).toMatchObject({
+        rechargeMillicredits: 3_000_000,
+        projectedBalanceMillicredits: 2_000_000,
+      });
       expect(forecast.depletionDayKey).toBeNull();
     });
 

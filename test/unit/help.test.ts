@@ -30,25 +30,28 @@ function fullHelp(command: Command): string {
 describe('--help of every command', () => {
   const program = programTree();
 
-  it.each(COMMANDS.filter((spec) => !spec.name.startsWith('__')).map((spec) => [spec.name, spec] as const))('%s: a one-line purpose, every flag, defaults and two or more examples', (_name, spec) => {
-    const help = fullHelp(commandAt(program, spec.name));
-    expect(spec.summary.length).toBeGreaterThan(10);
-    expect(spec.summary).not.toContain('\n');
-    // commander wraps the purpose to the terminal's width.
-    expect(help.replace(/\s+/g, ' ')).toContain(spec.summary.replace(/\s+/g, ' '));
-    for (const option of spec.options ?? []) {
-      const long = /--[a-z0-9-]+/.exec(option.flags)![0];
-      expect(help).toContain(long);
-      const flat = help.replace(/\s+/g, ' ');
-      if (option.defaultValue !== undefined) expect(flat).toContain(`default: ${option.defaultValue}`);
-      if (option.choices) for (const choice of option.choices) expect(flat).toContain(choice);
-    }
-    for (const global of GLOBAL_OPTIONS) expect(help).toContain(/--[a-z-]+/.exec(global.flags)![0]);
-    if (spec.mutating) expect(help).toContain('--dry-run');
-    expect(spec.examples.length).toBeGreaterThanOrEqual(2);
-    const examples = help.slice(help.indexOf('Examples:'));
-    for (const example of spec.examples) expect(examples).toContain(`$ ${example}`);
-  });
+  it.each(COMMANDS.filter((spec) => !spec.name.startsWith('__')).map((spec) => [spec.name, spec] as const))(
+    '%s: a one-line purpose, every flag, defaults and two or more examples',
+    (_name, spec) => {
+      const help = fullHelp(commandAt(program, spec.name));
+      expect(spec.summary.length).toBeGreaterThan(10);
+      expect(spec.summary).not.toContain('\n');
+      // commander wraps the purpose to the terminal's width.
+      expect(help.replace(/\s+/g, ' ')).toContain(spec.summary.replace(/\s+/g, ' '));
+      for (const option of spec.options ?? []) {
+        const long = /--[a-z0-9-]+/.exec(option.flags)![0];
+        expect(help).toContain(long);
+        const flat = help.replace(/\s+/g, ' ');
+        if (option.defaultValue !== undefined) expect(flat).toContain(`default: ${option.defaultValue}`);
+        if (option.choices) for (const choice of option.choices) expect(flat).toContain(choice);
+      }
+      for (const global of GLOBAL_OPTIONS) expect(help).toContain(/--[a-z-]+/.exec(global.flags)![0]);
+      if (spec.mutating) expect(help).toContain('--dry-run');
+      expect(spec.examples.length).toBeGreaterThanOrEqual(2);
+      const examples = help.slice(help.indexOf('Examples:'));
+      for (const example of spec.examples) expect(examples).toContain(`$ ${example}`);
+    },
+  );
 
   it('`credits --help` lists every top-level command under its group heading', () => {
     const help = fullHelp(program);

@@ -67,14 +67,15 @@ describe('the default rate card', () => {
       ['llama-3.1-groq', 'Llama 3.1 (via Groq)', 'economy'],
     ]);
     for (const rate of DEFAULT_RATE_CARD) {
-      expect(makeRate(rate.model, rate.displayName, rate.tier, rate.inputPer1kMillicredits, rate.outputPer1kMillicredits, rate.toolCallMillicredits)).toEqual(rate);
+      expect(makeRate(rate.model, rate.displayName, rate.tier, rate.inputPer1kMillicredits, rate.outputPer1kMillicredits, rate.toolCallMillicredits)).toEqual(
+        rate,
+      );
     }
   });
 
   it('orders every premium above every standard above every economy model', () => {
     const byTier = (tier: string): ModelRate[] => DEFAULT_RATE_CARD.filter((r) => r.tier === tier);
-    const cost = (r: ModelRate): number =>
-      priceUsage(r, usage({ model: r.model, inputTokens: 1000, outputTokens: 1000 })).totalMillicredits;
+    const cost = (r: ModelRate): number => priceUsage(r, usage({ model: r.model, inputTokens: 1000, outputTokens: 1000 })).totalMillicredits;
     for (let i = 0; i + 1 < TIERS.length; i++) {
       const higher = byTier(TIERS[i]!);
       const lower = byTier(TIERS[i + 1]!);

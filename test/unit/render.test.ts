@@ -11,7 +11,13 @@ const balances = {
   totalMillicredits: 12_345_678_500,
   accounts: [
     { account: 'org', kind: 'org', costCenter: null, millicredits: 12_000_000_000, percentLeft: 95 },
-    { account: 'Research and Development Europe', kind: 'department', costCenter: 'CC-4711 central research budget of the group', millicredits: 345_678_500, percentLeft: 10 },
+    {
+      account: 'Research and Development Europe',
+      kind: 'department',
+      costCenter: 'CC-4711 central research budget of the group',
+      millicredits: 345_678_500,
+      percentLeft: 10,
+    },
     { account: 'Sales', kind: 'department', costCenter: 'CC-1', millicredits: 0, percentLeft: 20 },
     { account: 'Support', kind: 'department', costCenter: null, millicredits: 2_100, percentLeft: 21 },
   ],

@@ -19,7 +19,8 @@ export const insightCommands: CommandSpec[] = [
       const settings = await context.settings();
       const db = await context.db();
       const deptName = stringOption(input, 'dept');
-      if (deptName !== undefined && flagOption(input, 'org')) throw new CreditsError('USAGE', '--dept and --org cannot be combined', { hint: 'choose one scope' });
+      if (deptName !== undefined && flagOption(input, 'org'))
+        throw new CreditsError('USAGE', '--dept and --org cannot be combined', { hint: 'choose one scope' });
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const scope: Scope = department === undefined ? { kind: 'org' } : { kind: 'department', id: department.id, name: department.name };
       return { view: 'forecast', data: await forecastReport(db, scope, context.nowMs, settings.timeZone) };
@@ -35,7 +36,10 @@ export const insightCommands: CommandSpec[] = [
       const settings = await context.settings();
       const db = await context.db();
       const since = stringOption(input, 'since');
-      const sinceKey = since === undefined ? addLocalDays(localDateKey(context.nowMs, settings.timeZone), -7) : localDateKey(parseInstantInput(since, '--since', settings.timeZone), settings.timeZone);
+      const sinceKey =
+        since === undefined
+          ? addLocalDays(localDateKey(context.nowMs, settings.timeZone), -7)
+          : localDateKey(parseInstantInput(since, '--since', settings.timeZone), settings.timeZone);
       return { view: 'anomalies', data: { sinceKey, anomalies: await anomalyReport(db, sinceKey, context.nowMs, settings.timeZone) } };
     },
   },
@@ -58,11 +62,16 @@ export const insightCommands: CommandSpec[] = [
     async run(input, context) {
       const intervalText = stringOption(input, 'interval') ?? '5';
       if (!/^\d{1,4}(\.\d{1,3})?$/.test(intervalText) || Number(intervalText) < 0.2) {
-        throw new CreditsError('INVALID_VALUE', `--interval "${intervalText}" is not a number of seconds`, { hint: '--interval takes seconds from 0.2 up, like 5' });
+        throw new CreditsError('INVALID_VALUE', `--interval "${intervalText}" is not a number of seconds`, {
+          hint: '--interval takes seconds from 0.2 up, like 5',
+        });
       }
       const settings = await context.settings();
       const db = await context.db();
-      const refreshes = await context.live(async () => ({ view: 'dashboard', data: await dashboardData(db, context.config.nowMs ?? Date.now(), settings.timeZone) }), Number(intervalText) * 1000);
+      const refreshes = await context.live(
+        async () => ({ view: 'dashboard', data: await dashboardData(db, context.config.nowMs ?? Date.now(), settings.timeZone) }),
+        Number(intervalText) * 1000,
+      );
       return { view: 'watchEnded', data: { refreshes } };
     },
   },

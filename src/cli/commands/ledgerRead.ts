@@ -53,7 +53,11 @@ export const ledgerReadCommands: CommandSpec[] = [
       { flags: '--until <date>', description: 'up to the end of this date, or before this instant' },
       { flags: '--limit <n>', description: 'at most this many', defaultValue: '50' },
     ],
-    examples: ['credits history --dept Engineering --since 2026-11-01', 'credits history --kind purchase --json', 'credits history --user ada@example.com --model gpt-4o'],
+    examples: [
+      'credits history --dept Engineering --since 2026-11-01',
+      'credits history --kind purchase --json',
+      'credits history --user ada@example.com --model gpt-4o',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
@@ -87,9 +91,15 @@ export const ledgerReadCommands: CommandSpec[] = [
       const report = await verifyLedger(await context.db());
       const failure = report.ok
         ? undefined
-        : new CreditsError('INTEGRITY_FAILED', report.firstBrokenTransactionId !== null ? `integrity check failed at transaction ${report.firstBrokenTransactionId}: ${report.problems[0]?.message}` : `integrity check failed: ${report.problems[0]?.message}`, {
-            hint: 'the ledger file was changed outside credits; restore it from a backup',
-          });
+        : new CreditsError(
+            'INTEGRITY_FAILED',
+            report.firstBrokenTransactionId !== null
+              ? `integrity check failed at transaction ${report.firstBrokenTransactionId}: ${report.problems[0]?.message}`
+              : `integrity check failed: ${report.problems[0]?.message}`,
+            {
+              hint: 'the ledger file was changed outside credits; restore it from a backup',
+            },
+          );
       return { view: 'verify', data: report, ...(failure ? { failure } : {}) };
     },
   },

@@ -1,6 +1,17 @@
 import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
-import { PACKAGES, PAYMENT_METHODS, parseQuantity, parseDiscountPercent, parsePaymentMethod, quoteCustom, quotePackage, findPackage, type PaymentMethod, type PurchaseQuote } from '../../core/packages.js';
+import {
+  PACKAGES,
+  PAYMENT_METHODS,
+  parseQuantity,
+  parseDiscountPercent,
+  parsePaymentMethod,
+  quoteCustom,
+  quotePackage,
+  findPackage,
+  type PaymentMethod,
+  type PurchaseQuote,
+} from '../../core/packages.js';
 import { parseFreeText } from '../../core/names.js';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../../store/ops/money.js';
@@ -37,7 +48,14 @@ export const moneyCommands: CommandSpec[] = [
       return {
         view: 'packages',
         data: {
-          packages: PACKAGES.map((entry) => ({ name: entry.name, displayName: entry.displayName, credits: entry.credits, priceCents: entry.priceCents, discountPercent: entry.discountPercent, note: entry.note })),
+          packages: PACKAGES.map((entry) => ({
+            name: entry.name,
+            displayName: entry.displayName,
+            credits: entry.credits,
+            priceCents: entry.priceCents,
+            discountPercent: entry.discountPercent,
+            note: entry.note,
+          })),
           custom: { minimumCredits: 500_000, discount: 'negotiated' },
           paymentMethods: [
             { method: 'card', instant: true },
@@ -62,7 +80,11 @@ export const moneyCommands: CommandSpec[] = [
       { flags: '--credits <n>', description: 'custom package: whole credits, from 500,000' },
       { flags: '--discount <percent>', description: 'custom package: the negotiated discount', defaultValue: '15' },
     ],
-    examples: ['credits buy standard --method card', 'credits buy enterprise --quantity 2 --method invoice --for Engineering', 'credits buy custom --credits 750000 --discount 18 --method sepa'],
+    examples: [
+      'credits buy standard --method card',
+      'credits buy enterprise --quantity 2 --method invoice --for Engineering',
+      'credits buy custom --credits 750000 --discount 18 --method sepa',
+    ],
     async run(input, context) {
       await context.settings();
       context.demand({ PACKAGE: input.args[0], '--method': stringOption(input, 'method') });
@@ -78,18 +100,22 @@ export const moneyCommands: CommandSpec[] = [
       // The price does not depend on the method; quoting first lets the method list say why invoice is unavailable.
       let quoteFor: (method: PaymentMethod) => PurchaseQuote;
       if (packageName === 'custom') {
-        if (stringOption(input, 'quantity') !== undefined) throw new CreditsError('INVALID_VALUE', '--quantity is not for `buy custom`', { hint: 'give the whole amount with --credits' });
+        if (stringOption(input, 'quantity') !== undefined)
+          throw new CreditsError('INVALID_VALUE', '--quantity is not for `buy custom`', { hint: 'give the whole amount with --credits' });
         const creditsText = await context.need(stringOption(input, 'credits'), {
           flag: '--credits',
           message: 'Credits (whole credits, from 500000)',
           validate: (text) => quoteCustom(wholeCredits(text), 0, 'card'),
         });
         const credits = wholeCredits(creditsText);
-        const discountText = stringOption(input, 'discount') ?? (await context.text('Negotiated discount in percent', { defaultValue: '15', validate: (text) => parseDiscountPercent(text) }));
+        const discountText =
+          stringOption(input, 'discount') ??
+          (await context.text('Negotiated discount in percent', { defaultValue: '15', validate: (text) => parseDiscountPercent(text) }));
         const discount = parseDiscountPercent(discountText);
         quoteFor = (method) => quoteCustom(credits, discount, method);
       } else {
-        if (stringOption(input, 'credits') !== undefined) throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
+        if (stringOption(input, 'credits') !== undefined)
+          throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
         const quantity = parseQuantity(stringOption(input, 'quantity') ?? '1');
         quoteFor = (method) => quotePackage(packageName, method, quantity);
       }
@@ -108,7 +134,14 @@ export const moneyCommands: CommandSpec[] = [
       }
       const result = await buyCredits(
         await context.db(),
-        context.mutation(input, { package: quote.packageName, quantity: quote.quantity, method, for: accountName, millicredits: quote.millicredits, discountBasisPoints: quote.discountBasisPoints }),
+        context.mutation(input, {
+          package: quote.packageName,
+          quantity: quote.quantity,
+          method,
+          for: accountName,
+          millicredits: quote.millicredits,
+          discountBasisPoints: quote.discountBasisPoints,
+        }),
         { quote, accountName },
       );
       return { view: 'purchase', data: { ...result, credits: result.millicredits / 1000 } };
@@ -192,7 +225,10 @@ export const moneyCommands: CommandSpec[] = [
         message: 'Transfer to',
         choices: async () => {
           const others = (await balances()).filter((row) => !sameAccount(row.account, from));
-          if (others.length === 0) throw new CreditsError('DEPARTMENT_NOT_FOUND', `there is no account to move credits to from ${from}`, { hint: 'add a department first: `credits dept add NAME`' });
+          if (others.length === 0)
+            throw new CreditsError('DEPARTMENT_NOT_FOUND', `there is no account to move credits to from ${from}`, {
+              hint: 'add a department first: `credits dept add NAME`',
+            });
           return (await import('../promptChoices.js')).accountChoices(others, context.config.color);
         },
       });
@@ -202,7 +238,8 @@ export const moneyCommands: CommandSpec[] = [
         message: source ? `Credits to move (${source.account} holds ${formatMillicreditsPlain(source.balanceMillicredits)})` : 'Credits to move',
         validate: (text) => {
           const wanted = parseCreditsInput(text, 'AMOUNT');
-          if (source && wanted > source.balanceMillicredits) throw new CreditsError('INSUFFICIENT_CREDITS', `${source.account} holds only ${formatMillicreditsPlain(source.balanceMillicredits)} credits`);
+          if (source && wanted > source.balanceMillicredits)
+            throw new CreditsError('INSUFFICIENT_CREDITS', `${source.account} holds only ${formatMillicreditsPlain(source.balanceMillicredits)} credits`);
         },
       });
       const millicredits = parseCreditsInput(amountText, 'AMOUNT');

@@ -18,24 +18,36 @@ function parseChannelTarget(kind: string, target: string): string {
     try {
       url = new URL(target);
     } catch {
-      throw new CreditsError('INVALID_VALUE', `TARGET "${target}" is not a URL`, { hint: 'a webhook is an http(s) URL, like https://hooks.slack.com/services/...' });
+      throw new CreditsError('INVALID_VALUE', `TARGET "${target}" is not a URL`, {
+        hint: 'a webhook is an http(s) URL, like https://hooks.slack.com/services/...',
+      });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CreditsError('INVALID_VALUE', `TARGET "${target}" is not an http(s) URL`, { hint: 'a webhook is an http(s) URL' });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new CreditsError('INVALID_VALUE', `TARGET "${target}" is not an http(s) URL`, { hint: 'a webhook is an http(s) URL' });
     return url.toString();
   }
   if (kind === 'email') return parseEmail(target, 'TARGET');
-  return parseFreeText(target, 'TARGET', 2000).trim() || (() => { throw new CreditsError('INVALID_VALUE', 'TARGET: the command is empty'); })();
+  return (
+    parseFreeText(target, 'TARGET', 2000).trim() ||
+    (() => {
+      throw new CreditsError('INVALID_VALUE', 'TARGET: the command is empty');
+    })()
+  );
 }
 
 function parseSeconds(text: string, field: string): number {
-  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim())) throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a number of seconds`, { hint: `${field} takes seconds, like 60` });
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()))
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a number of seconds`, { hint: `${field} takes seconds, like 60` });
   return Math.round(Number(text) * 1000);
 }
 
 /** Euros typed by a person: 200 or 199.50, no thousands separators. */
 function parseEuroCents(text: string, field: string): number {
   const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!match) throw new CreditsError('INVALID_AMOUNT', `${field} "${text}" is not an amount of euros`, { hint: `${field} takes euros with up to 2 decimals, like 500 or 199.50` });
+  if (!match)
+    throw new CreditsError('INVALID_AMOUNT', `${field} "${text}" is not an amount of euros`, {
+      hint: `${field} takes euros with up to 2 decimals, like 500 or 199.50`,
+    });
   return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
@@ -50,15 +62,25 @@ export const notifyCommands: CommandSpec[] = [
       { name: 'target', description: 'the URL, the address, or the shell command', required: true },
     ],
     options: [{ flags: '--secret <secret>', description: 'webhook only: sign each body with HMAC-SHA256 in the x-credits-signature header' }],
-    examples: ['credits notify channel add webhook https://hooks.slack.com/services/T0/B0/XYZ', 'credits notify channel add webhook https://ops.example.com/credits --secret s3cret', 'credits notify channel add email finance@example.com', "credits notify channel add command 'logger -t credits'"],
+    examples: [
+      'credits notify channel add webhook https://hooks.slack.com/services/T0/B0/XYZ',
+      'credits notify channel add webhook https://ops.example.com/credits --secret s3cret',
+      'credits notify channel add email finance@example.com',
+      "credits notify channel add command 'logger -t credits'",
+    ],
     async run(input, context) {
       const kind = input.args[0] ?? '';
-      if (!(CHANNEL_KINDS as readonly string[]).includes(kind)) throw new CreditsError('INVALID_VALUE', `KIND "${kind}" is not one of ${CHANNEL_KINDS.join(', ')}`);
+      if (!(CHANNEL_KINDS as readonly string[]).includes(kind))
+        throw new CreditsError('INVALID_VALUE', `KIND "${kind}" is not one of ${CHANNEL_KINDS.join(', ')}`);
       const target = parseChannelTarget(kind, input.args[1] ?? '');
       const secret = stringOption(input, 'secret');
       if (secret !== undefined && kind !== 'webhook') throw new CreditsError('USAGE', '--secret applies to webhooks only');
       if (secret !== undefined && (secret.length < 8 || secret.length > 200)) throw new CreditsError('INVALID_VALUE', '--secret must be 8-200 characters');
-      const result = await addChannel(await context.db(), context.mutation(input, { kind, target, secret: secret === undefined ? null : 'set' }), { kind: kind as (typeof CHANNEL_KINDS)[number], target, secret: secret ?? null });
+      const result = await addChannel(await context.db(), context.mutation(input, { kind, target, secret: secret === undefined ? null : 'set' }), {
+        kind: kind as (typeof CHANNEL_KINDS)[number],
+        target,
+        secret: secret ?? null,
+      });
       return { view: 'channelAdded', data: result };
     },
   },
@@ -70,7 +92,12 @@ export const notifyCommands: CommandSpec[] = [
     async run(_input, context) {
       const db = await context.db();
       const pending = await pendingCounts(db);
-      const channels = (await listChannels(db)).map(({ secret, ...channel }) => ({ ...channel, signed: secret !== null, pending: pending.get(channel.id) ?? 0, failing: channel.consecutiveFailures > 0 }));
+      const channels = (await listChannels(db)).map(({ secret, ...channel }) => ({
+        ...channel,
+        signed: secret !== null,
+        pending: pending.get(channel.id) ?? 0,
+        failing: channel.consecutiveFailures > 0,
+      }));
       return { view: 'channels', data: { channels } };
     },
   },
@@ -102,10 +129,24 @@ export const notifyCommands: CommandSpec[] = [
       }
       const { queueTest, deliverDue } = await import('../../notify/runner.js');
       const eventId = await queueTest(db, context.nowMs, channelIds);
-      const totals = await deliverDue(db, { nowMs: () => context.nowMs, leaseMs: 300_000, pauseMs: 200, batchSize: 10, timeoutMs: parseSeconds(stringOption(input, 'timeout') ?? '10', '--timeout'), smtpUrl: settings.smtpUrl, fromAddress: fromAddress(settings.name) });
+      const totals = await deliverDue(db, {
+        nowMs: () => context.nowMs,
+        leaseMs: 300_000,
+        pauseMs: 200,
+        batchSize: 10,
+        timeoutMs: parseSeconds(stringOption(input, 'timeout') ?? '10', '--timeout'),
+        smtpUrl: settings.smtpUrl,
+        fromAddress: fromAddress(settings.name),
+      });
       const data = { eventId, ...totals };
       if (totals.retrying + totals.failed > 0) {
-        return { view: 'notifyRun', data, failure: new CreditsError('DELIVERY_FAILED', `${totals.retrying + totals.failed} delivery(ies) failed: ${totals.errors[0]?.error ?? ''}`, { hint: '`credits notify channels` shows each channel\'s last error; `notify run` retries' }) };
+        return {
+          view: 'notifyRun',
+          data,
+          failure: new CreditsError('DELIVERY_FAILED', `${totals.retrying + totals.failed} delivery(ies) failed: ${totals.errors[0]?.error ?? ''}`, {
+            hint: "`credits notify channels` shows each channel's last error; `notify run` retries",
+          }),
+        };
       }
       return { view: 'notifyRun', data };
     },
@@ -125,7 +166,11 @@ export const notifyCommands: CommandSpec[] = [
       const settings = await context.settings();
       const { deliverDue } = await import('../../notify/runner.js');
       const { produceMonthlyReport, queueAnomalies } = await import('../../notify/producers.js');
-      const reportsDir = stringOption(input, 'reportsDir') ?? (db.kind === 'local' ? join(dirname(db.location), 'reports') : join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'credits', 'reports'));
+      const reportsDir =
+        stringOption(input, 'reportsDir') ??
+        (db.kind === 'local'
+          ? join(dirname(db.location), 'reports')
+          : join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'credits', 'reports'));
       const anomalies = await queueAnomalies(db, context.nowMs, settings.timeZone);
       const monthlyReport = await produceMonthlyReport(db, context.nowMs, settings, reportsDir);
       const totals = await deliverDue(db, {
@@ -152,7 +197,10 @@ export const notifyCommands: CommandSpec[] = [
       { flags: '--monthly-cap <euros>', description: 'spend at most this many euros a month on recharges' },
       { flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' },
     ],
-    examples: ['credits recharge set --threshold 2000 --package standard --method card --monthly-cap 200', 'credits recharge set --for Engineering --threshold 500 --package basic --method paypal --monthly-cap 50'],
+    examples: [
+      'credits recharge set --threshold 2000 --package standard --method card --monthly-cap 200',
+      'credits recharge set --for Engineering --threshold 500 --package basic --method paypal --monthly-cap 50',
+    ],
     async run(input, context) {
       const need = (key: string, flag: string): string => {
         const value = stringOption(input, key);
@@ -165,13 +213,17 @@ export const notifyCommands: CommandSpec[] = [
       if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
       const monthlyCapCents = parseEuroCents(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
       const accountName = stringOption(input, 'for') ?? 'org';
-      const result = await setRechargeRule(await context.db(), context.mutation(input, { accountName, thresholdMillicredits, packageName, method, monthlyCapCents }), { accountName, thresholdMillicredits, packageName, method, monthlyCapCents });
+      const result = await setRechargeRule(
+        await context.db(),
+        context.mutation(input, { accountName, thresholdMillicredits, packageName, method, monthlyCapCents }),
+        { accountName, thresholdMillicredits, packageName, method, monthlyCapCents },
+      );
       return { view: 'rechargeSet', data: result };
     },
   },
   {
     name: 'recharge',
-    summary: 'the automatic recharge rules, with this month\'s recharges against the cap',
+    summary: "the automatic recharge rules, with this month's recharges against the cap",
     ledger: 'existing',
     examples: ['credits recharge', 'credits recharge --json'],
     async run(_input, context) {

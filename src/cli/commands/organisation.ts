@@ -73,7 +73,15 @@ export const organisationCommands: CommandSpec[] = [
       if (result.created && input.options.dryRun !== true) {
         for (const name of departments) {
           // Each department is its own ledger change; a retried init with a key retries each of them too.
-          await addDepartment(db, { ...context.mutation(input, { name, costCenter: null }), command: 'dept add', idempotencyKey: key === undefined ? undefined : `${key}/dept/${name.toLowerCase()}` }, { name, costCenter: null });
+          await addDepartment(
+            db,
+            {
+              ...context.mutation(input, { name, costCenter: null }),
+              command: 'dept add',
+              idempotencyKey: key === undefined ? undefined : `${key}/dept/${name.toLowerCase()}`,
+            },
+            { name, costCenter: null },
+          );
         }
       }
       const demoSummary = demo && result.created ? await loadDemo(db, context.config.actor, context.nowMs, result.timeZone) : null;
@@ -122,11 +130,15 @@ export const organisationCommands: CommandSpec[] = [
       if (prefix !== undefined) changes.invoicePrefix = parseInvoicePrefix(prefix);
       const smtpUrl = stringOption(input, 'smtpUrl');
       if (smtpUrl !== undefined) {
-        if (!/^smtps?:\/\/[^\s]+$/.test(smtpUrl.trim())) throw new CreditsError('INVALID_VALUE', `--smtp-url "${smtpUrl}" is not an SMTP URL`, { hint: 'use smtp://host:port or smtps://user:pass@host:465' });
+        if (!/^smtps?:\/\/[^\s]+$/.test(smtpUrl.trim()))
+          throw new CreditsError('INVALID_VALUE', `--smtp-url "${smtpUrl}" is not an SMTP URL`, { hint: 'use smtp://host:port or smtps://user:pass@host:465' });
         changes.smtpUrl = smtpUrl.trim();
       }
       if (Object.keys(changes).length === 0) {
-        throw new CreditsError('MISSING_FLAG', 'org set needs at least one of --name, --address, --vat-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url');
+        throw new CreditsError(
+          'MISSING_FLAG',
+          'org set needs at least one of --name, --address, --vat-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url',
+        );
       }
       const db = await context.db();
       const result = await setOrgSettings(db, context.mutation(input, changes), changes);
@@ -144,7 +156,9 @@ export const organisationCommands: CommandSpec[] = [
     examples: ['credits dept add Engineering --cost-center CC-100', 'credits dept add "R&D"'],
     async run(input, context) {
       await context.settings();
-      const name = parseDepartmentName(await context.need(input.args[0], { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text) }));
+      const name = parseDepartmentName(
+        await context.need(input.args[0], { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text) }),
+      );
       const costText = stringOption(input, 'costCenter');
       const costCenter = costText === undefined ? null : parseCostCenter(costText);
       const result = await addDepartment(await context.db(), context.mutation(input, { name, costCenter }), { name, costCenter });
@@ -238,7 +252,7 @@ export const organisationCommands: CommandSpec[] = [
   },
   {
     name: 'user add',
-    summary: 'add a user to a department (users spend their department\'s credits)',
+    summary: "add a user to a department (users spend their department's credits)",
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'email', description: 'email address', required: false }],

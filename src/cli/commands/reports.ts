@@ -13,13 +13,21 @@ const PERIOD_OPTIONS = [
 ];
 
 /** Writes rendered data to --output when given, else hands it to the terminal renderer. */
-export async function deliver(data: object, view: string, target: { format: 'table' | 'json' | 'csv'; output: string | undefined; csv: () => Promise<string>; rows?: number }): Promise<CommandOutput> {
+export async function deliver(
+  data: object,
+  view: string,
+  target: { format: 'table' | 'json' | 'csv'; output: string | undefined; csv: () => Promise<string>; rows?: number },
+): Promise<CommandOutput> {
   if (target.format === 'table' && target.output === undefined) return { view, data };
-  if (target.format === 'table') throw new CreditsError('INVALID_VALUE', '--output needs --format json or csv (or a .json or .csv file name)', { hint: 'for example --output october.csv' });
+  if (target.format === 'table')
+    throw new CreditsError('INVALID_VALUE', '--output needs --format json or csv (or a .json or .csv file name)', { hint: 'for example --output october.csv' });
   const content = target.format === 'csv' ? await target.csv() : `${JSON.stringify(data, null, 2)}\n`;
   if (target.output === undefined) return { view: 'raw', data: { ...data, raw: content } };
   writeFileAtomic(target.output, content);
-  return { view: 'fileWritten', data: { path: target.output, format: target.format, ...(target.rows === undefined ? {} : { rows: target.rows }), bytes: Buffer.byteLength(content) } };
+  return {
+    view: 'fileWritten',
+    data: { path: target.output, format: target.format, ...(target.rows === undefined ? {} : { rows: target.rows }), bytes: Buffer.byteLength(content) },
+  };
 }
 
 export const reportCommands: CommandSpec[] = [
@@ -34,13 +42,21 @@ export const reportCommands: CommandSpec[] = [
       { flags: '--format <format>', description: 'table, json or csv (default: from --output, else table)', choices: ['table', 'json', 'csv'] },
       { flags: '--output <file>', description: 'write to this file (atomically) instead of the terminal' },
     ],
-    examples: ['credits report --by user --month 2026-10', 'credits report --by model --since 2026-11-01 --until 2026-11-15 --dept Engineering', 'credits report --by dept --format csv --output october.csv --month 2026-10'],
+    examples: [
+      'credits report --by user --month 2026-10',
+      'credits report --by model --since 2026-11-01 --until 2026-11-15 --dept Engineering',
+      'credits report --by dept --format csv --output october.csv --month 2026-10',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
       const by = (stringOption(input, 'by') ?? 'dept') as ReportGroup;
       const format = chooseFormat(stringOption(input, 'format'), stringOption(input, 'output'), ['table', 'json', 'csv'], 'table') as 'table' | 'json' | 'csv';
-      const range = resolveDayRange({ month: stringOption(input, 'month'), since: stringOption(input, 'since'), until: stringOption(input, 'until') }, context.nowMs, settings.timeZone);
+      const range = resolveDayRange(
+        { month: stringOption(input, 'month'), since: stringOption(input, 'since'), until: stringOption(input, 'until') },
+        context.nowMs,
+        settings.timeZone,
+      );
       const deptName = stringOption(input, 'dept');
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const rows = await usageReport(db, { by, firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id });
@@ -49,7 +65,11 @@ export const reportCommands: CommandSpec[] = [
         by,
         period: { firstDay: range.firstDay, lastDay: range.lastDay, label: range.label },
         department: department?.name ?? null,
-        rows: rows.map((row) => ({ ...row, credits: row.millicredits / 1000, sharePercent: totalMillicredits === 0 ? 0 : Math.round((row.millicredits * 1000) / totalMillicredits) / 10 })),
+        rows: rows.map((row) => ({
+          ...row,
+          credits: row.millicredits / 1000,
+          sharePercent: totalMillicredits === 0 ? 0 : Math.round((row.millicredits * 1000) / totalMillicredits) / 10,
+        })),
         totals: { events: rows.reduce((sum, row) => sum + row.events, 0), millicredits: totalMillicredits, credits: totalMillicredits / 1000 },
       };
       const { reportCsv } = await import('../../render/views/reports.js');

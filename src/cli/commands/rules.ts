@@ -46,7 +46,7 @@ export const ruleCommands: CommandSpec[] = [
   },
   {
     name: 'rates set',
-    summary: 'set a model\'s rate from a time on (past usage keeps the price it was posted with)',
+    summary: "set a model's rate from a time on (past usage keeps the price it was posted with)",
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'model', description: 'model id, like gpt-4o', required: true, dynamic: 'models' }],
@@ -58,7 +58,10 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--name <text>', description: 'display name, like "GPT-4o"' },
       { flags: '--effective <time>', description: 'from when (date or ISO 8601 instant)', defaultValue: 'now' },
     ],
-    examples: ['credits rates set gpt-4o --input 3.5 --output 3.5 --effective 2027-01-01', 'credits rates set mixtral-8x7b --tier economy --input 0.2 --output 0.3 --name "Mixtral 8x7B"'],
+    examples: [
+      'credits rates set gpt-4o --input 3.5 --output 3.5 --effective 2027-01-01',
+      'credits rates set mixtral-8x7b --tier economy --input 0.2 --output 0.3 --name "Mixtral 8x7B"',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const model = parseModelId(input.args[0] ?? '');
@@ -73,7 +76,13 @@ export const ruleCommands: CommandSpec[] = [
         toolCallMillicredits: parseRateInput(stringOption(input, 'toolCall'), '--tool-call'),
         effectiveFromMs: effective === undefined ? context.nowMs : parseInstantInput(effective, '--effective', settings.timeZone),
       };
-      if (change.tier === undefined && change.inputPer1kMillicredits === undefined && change.outputPer1kMillicredits === undefined && change.toolCallMillicredits === undefined && change.displayName === undefined) {
+      if (
+        change.tier === undefined &&
+        change.inputPer1kMillicredits === undefined &&
+        change.outputPer1kMillicredits === undefined &&
+        change.toolCallMillicredits === undefined &&
+        change.displayName === undefined
+      ) {
         throw new CreditsError('MISSING_FLAG', 'rates set needs at least one of --tier, --input, --output, --tool-call, --name');
       }
       const result = await setRate(await context.db(), context.mutation(input, { ...change }), change);
@@ -94,7 +103,11 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--daily <credits>', description: 'credits per calendar day (organisation time zone)' },
       { flags: '--monthly <credits>', description: 'credits per calendar month' },
     ],
-    examples: ['credits limits set --user ada@example.com --daily 50', 'credits limits set --dept Marketing --tier premium --monthly 2000', 'credits limits set --org --monthly 100000'],
+    examples: [
+      'credits limits set --user ada@example.com --daily 50',
+      'credits limits set --dept Marketing --tier premium --monthly 2000',
+      'credits limits set --org --monthly 100000',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
@@ -102,15 +115,19 @@ export const ruleCommands: CommandSpec[] = [
       let deptText = stringOption(input, 'dept');
       const org = flagOption(input, 'org');
       const scopes = [userText !== undefined, deptText !== undefined, org].filter(Boolean).length;
-      if (scopes > 1) throw new CreditsError('USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
+      if (scopes > 1)
+        throw new CreditsError('USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
       let modelText = stringOption(input, 'model');
       let tierText = stringOption(input, 'tier');
-      if (modelText !== undefined && tierText !== undefined) throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
+      if (modelText !== undefined && tierText !== undefined)
+        throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
       let dailyText = stringOption(input, 'daily');
       let monthlyText = stringOption(input, 'monthly');
       const periodGiven = dailyText !== undefined || monthlyText !== undefined;
       if (!context.canAsk && scopes === 0) {
-        throw new CreditsError('MISSING_FLAG', `limits set needs exactly one of --user, --dept, --org${periodGiven ? '' : ', and --daily or --monthly'}`, { hint: 'for example --user ada@example.com --daily 50' });
+        throw new CreditsError('MISSING_FLAG', `limits set needs exactly one of --user, --dept, --org${periodGiven ? '' : ', and --daily or --monthly'}`, {
+          hint: 'for example --user ada@example.com --daily 50',
+        });
       }
       // Something required is missing and someone can answer: ask for it, and for the optional
       // model or tier too, since a person walking through the questions may not know that flag.
@@ -127,13 +144,27 @@ export const ruleCommands: CommandSpec[] = [
           });
           if (scope === 'user') {
             const users = await listUsers(db);
-            if (users.length === 0) throw new CreditsError('USER_NOT_FOUND', 'there are no users to limit yet', { hint: 'add one with `credits user add EMAIL --dept NAME`' });
+            if (users.length === 0)
+              throw new CreditsError('USER_NOT_FOUND', 'there are no users to limit yet', { hint: 'add one with `credits user add EMAIL --dept NAME`' });
             const width = Math.max(...users.map((user) => user.email.length));
-            userText = await context.need(undefined, { flag: '--user', message: 'Which user', choices: users.map((user) => ({ name: `${user.email.padEnd(width)}  ${user.department}`, value: user.email, short: user.email })) });
+            userText = await context.need(undefined, {
+              flag: '--user',
+              message: 'Which user',
+              choices: users.map((user) => ({ name: `${user.email.padEnd(width)}  ${user.department}`, value: user.email, short: user.email })),
+            });
           } else if (scope === 'department') {
             const departments = (await listAccounts(db)).filter((account) => account.kind === 'department');
-            if (departments.length === 0) throw new CreditsError('DEPARTMENT_NOT_FOUND', 'there are no departments to limit yet', { hint: 'add one with `credits dept add NAME`' });
-            deptText = await context.need(undefined, { flag: '--dept', message: 'Which department', choices: departments.map((account) => ({ name: account.costCenter ? `${account.name} (${account.costCenter})` : account.name, value: account.name, short: account.name })) });
+            if (departments.length === 0)
+              throw new CreditsError('DEPARTMENT_NOT_FOUND', 'there are no departments to limit yet', { hint: 'add one with `credits dept add NAME`' });
+            deptText = await context.need(undefined, {
+              flag: '--dept',
+              message: 'Which department',
+              choices: departments.map((account) => ({
+                name: account.costCenter ? `${account.name} (${account.costCenter})` : account.name,
+                value: account.name,
+                short: account.name,
+              })),
+            });
           }
           // 'organisation' needs no target: with neither a user nor a department the limit is the organisation's.
         }
@@ -148,7 +179,11 @@ export const ruleCommands: CommandSpec[] = [
             'all',
           );
           if (narrowing === 'tier') {
-            tierText = await context.choose('Which tier', TIERS.map((tier) => ({ name: tier, value: tier })), 'premium');
+            tierText = await context.choose(
+              'Which tier',
+              TIERS.map((tier) => ({ name: tier, value: tier })),
+              'premium',
+            );
           } else if (narrowing === 'model') {
             const book = new RateBook(await loadRates(db));
             const rates = book.models().flatMap((id) => {
@@ -159,7 +194,11 @@ export const ruleCommands: CommandSpec[] = [
               }
             });
             const width = Math.max(...rates.map((rate) => rate.model.length));
-            modelText = await context.choose('Which model', rates.map((rate) => ({ name: `${rate.model.padEnd(width)}  ${rate.displayName}, ${rate.tier}`, value: rate.model, short: rate.model })), rates[0]?.model ?? '');
+            modelText = await context.choose(
+              'Which model',
+              rates.map((rate) => ({ name: `${rate.model.padEnd(width)}  ${rate.displayName}, ${rate.tier}`, value: rate.model, short: rate.model })),
+              rates[0]?.model ?? '',
+            );
           }
         }
         if (!periodGiven) {
@@ -172,7 +211,11 @@ export const ruleCommands: CommandSpec[] = [
             ],
           });
           const flag = `--${period}`;
-          const amount = await context.need(undefined, { flag, message: `Credits per ${period === 'daily' ? 'day' : 'month'}`, validate: (text) => parseCreditsInput(text, flag) });
+          const amount = await context.need(undefined, {
+            flag,
+            message: `Credits per ${period === 'daily' ? 'day' : 'month'}`,
+            validate: (text) => parseCreditsInput(text, flag),
+          });
           if (period === 'daily') dailyText = amount;
           else monthlyText = amount;
         }
@@ -236,7 +279,11 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--min-credits <n>', description: 'at least this many credits must be left' },
       { flags: '--min-percent <p>', description: 'at least this percentage of the last top-up must be left' },
     ],
-    examples: ['credits check --dept ml --min-credits 500', 'credits check --user ada@example.com --min-credits 20 --json', 'credits check --org --min-percent 10 || notify-finance'],
+    examples: [
+      'credits check --dept ml --min-credits 500',
+      'credits check --user ada@example.com --min-credits 20 --json',
+      'credits check --org --min-percent 10 || notify-finance',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
@@ -251,7 +298,9 @@ export const ruleCommands: CommandSpec[] = [
       let minPercent: number | null = null;
       if (percentText !== undefined) {
         if (!/^\d{1,3}(\.\d)?$/.test(percentText.trim()) || Number(percentText) > 100) {
-          throw new CreditsError('INVALID_VALUE', `--min-percent "${percentText}" is not a percentage`, { hint: '--min-percent takes 0 to 100, like 10 or 12.5' });
+          throw new CreditsError('INVALID_VALUE', `--min-percent "${percentText}" is not a percentage`, {
+            hint: '--min-percent takes 0 to 100, like 10 or 12.5',
+          });
         }
         minPercent = Number(percentText);
       }
@@ -274,7 +323,12 @@ export const ruleCommands: CommandSpec[] = [
       let limitedBy = `${account.name} balance`;
       if (user) {
         const subject = { userId: user.id, departmentId: user.departmentId };
-        const statuses = await limitStatuses(db, context.nowMs, settings.timeZone, (rule) => rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }));
+        const statuses = await limitStatuses(
+          db,
+          context.nowMs,
+          settings.timeZone,
+          (rule) => rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }),
+        );
         for (const status of statuses) {
           if (status.leftMillicredits < millicredits) {
             millicredits = status.leftMillicredits;
@@ -298,8 +352,16 @@ export const ruleCommands: CommandSpec[] = [
         limitedBy,
       };
       if (ok) return { view: 'check', data };
-      const reason = !enoughCredits ? `${millicredits / MILLICREDITS_PER_CREDIT} credits left, ${minMillicredits / MILLICREDITS_PER_CREDIT} required` : `${percentLeft ?? 0}% left, ${minPercent}% required`;
-      return { view: 'check', data, failure: new CreditsError('BUDGET_LOW', `budget too low for ${name}: ${reason} (${limitedBy})`, { hint: 'buy or transfer credits, or lower the threshold' }) };
+      const reason = !enoughCredits
+        ? `${millicredits / MILLICREDITS_PER_CREDIT} credits left, ${minMillicredits / MILLICREDITS_PER_CREDIT} required`
+        : `${percentLeft ?? 0}% left, ${minPercent}% required`;
+      return {
+        view: 'check',
+        data,
+        failure: new CreditsError('BUDGET_LOW', `budget too low for ${name}: ${reason} (${limitedBy})`, {
+          hint: 'buy or transfer credits, or lower the threshold',
+        }),
+      };
     },
   },
 ];

@@ -20,13 +20,18 @@ export const statementCommands: CommandSpec[] = [
       { flags: '--format <format>', description: 'pdf, csv or json (default: from --output)', choices: ['pdf', 'csv', 'json'] },
       { flags: '--output <file>', description: 'the file to write (atomically)' },
     ],
-    examples: ['credits statement --month 2026-10 --format pdf --output statement-2026-10.pdf', 'credits statement --month 2026-10 --dept Engineering --output engineering.csv', 'credits statement --format json --output last-month.json'],
+    examples: [
+      'credits statement --month 2026-10 --format pdf --output statement-2026-10.pdf',
+      'credits statement --month 2026-10 --dept Engineering --output engineering.csv',
+      'credits statement --format json --output last-month.json',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
       const output = stringOption(input, 'output');
       const format = chooseFormat(stringOption(input, 'format'), output, ['pdf', 'csv', 'json'], output === undefined ? 'json' : 'pdf');
-      if (format === 'pdf' && output === undefined) throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
+      if (format === 'pdf' && output === undefined)
+        throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
       if (output !== undefined) checkOutputPath(output);
       const monthText = stringOption(input, 'month');
       const monthKey = monthText === undefined ? previousMonthKey(localMonthKey(context.nowMs, settings.timeZone)) : parseMonthInput(monthText, '--month');
@@ -37,12 +42,26 @@ export const statementCommands: CommandSpec[] = [
       if (output === undefined) return { view: 'statement', data };
       if (format === 'pdf') {
         const { writeStatementPdf } = await import('../../render/pdf/statement.js');
-        await writeStatementPdf({ ...data, generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`, adjustmentsMillicredits: facts.adjustmentsMillicredits }, output);
+        await writeStatementPdf(
+          { ...data, generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`, adjustmentsMillicredits: facts.adjustmentsMillicredits },
+          output,
+        );
       } else {
         const { statementCsv } = await import('../../render/views/statements.js');
         writeFileAtomic(output, format === 'csv' ? await statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`);
       }
-      return { view: 'statementWritten', data: { path: output, format, monthKey, department: department?.name ?? null, openingMillicredits: facts.openingMillicredits, closingMillicredits: facts.closingMillicredits, usageMillicredits: facts.usageMillicredits } };
+      return {
+        view: 'statementWritten',
+        data: {
+          path: output,
+          format,
+          monthKey,
+          department: department?.name ?? null,
+          openingMillicredits: facts.openingMillicredits,
+          closingMillicredits: facts.closingMillicredits,
+          usageMillicredits: facts.usageMillicredits,
+        },
+      };
     },
   },
   {
@@ -54,20 +73,28 @@ export const statementCommands: CommandSpec[] = [
     options: [
       { flags: '--output <file>', description: 'the PDF file to write' },
       { flags: '--buyer <name>', description: 'who is invoiced (default: the credited department, c/o the organisation)' },
-      { flags: '--buyer-address <text>', description: 'the buyer\'s postal address (\\n between lines; default: the organisation\'s)' },
-      { flags: '--buyer-vat-id <id>', description: 'the buyer\'s VAT id, when it has one' },
+      { flags: '--buyer-address <text>', description: "the buyer's postal address (\\n between lines; default: the organisation's)" },
+      { flags: '--buyer-vat-id <id>', description: "the buyer's VAT id, when it has one" },
     ],
-    examples: ['credits invoice 12 --output invoice-12.pdf', 'credits invoice 7 --output inv.pdf --buyer "Müller Straße GmbH" --buyer-address "Hauptstraße 1\\n10115 Berlin" --buyer-vat-id DE123456789'],
+    examples: [
+      'credits invoice 12 --output invoice-12.pdf',
+      'credits invoice 7 --output inv.pdf --buyer "Müller Straße GmbH" --buyer-address "Hauptstraße 1\\n10115 Berlin" --buyer-vat-id DE123456789',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
       const purchaseId = parseId(input.args[0] ?? '', 'PURCHASE');
       const output = stringOption(input, 'output');
-      if (output === undefined) throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
+      if (output === undefined)
+        throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
       checkOutputPath(output);
-      const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter((flag): flag is string => flag !== null);
+      const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter(
+        (flag): flag is string => flag !== null,
+      );
       if (missing.length > 0) {
-        throw new CreditsError('MISSING_FLAG', `an invoice needs the seller's ${missing.join(', ')}`, { hint: `set them once with \`credits org set ${missing.map((flag) => `${flag} ...`).join(' ')}\`` });
+        throw new CreditsError('MISSING_FLAG', `an invoice needs the seller's ${missing.join(', ')}`, {
+          hint: `set them once with \`credits org set ${missing.map((flag) => `${flag} ...`).join(' ')}\``,
+        });
       }
       const buyerText = (flag: string, key: string): string | undefined => {
         const value = stringOption(input, key);
@@ -83,7 +110,9 @@ export const statementCommands: CommandSpec[] = [
         // Only a new invoice asks for its buyer: a re-print keeps the buyer it was issued to.
         buyer: (purchase) => {
           if (buyerName !== undefined && buyerAddress === undefined) {
-            throw new CreditsError('MISSING_FLAG', '--buyer-address is required with --buyer: an invoice names the buyer\'s address', { hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"' });
+            throw new CreditsError('MISSING_FLAG', "--buyer-address is required with --buyer: an invoice names the buyer's address", {
+              hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"',
+            });
           }
           return {
             name: buyerName ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
@@ -123,7 +152,10 @@ export const statementCommands: CommandSpec[] = [
             vatCents,
             grossCents: netCents + vatCents,
             paymentMethod: purchase.method,
-            paymentNote: purchase.status === 'settled' ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}` : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
+            paymentNote:
+              purchase.status === 'settled'
+                ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}`
+                : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
             purchaseReference: `#${purchase.id}`,
           },
           output,
@@ -131,7 +163,17 @@ export const statementCommands: CommandSpec[] = [
       }
       return {
         view: 'invoiceWritten',
-        data: { path: output, invoiceNumber, purchaseId: purchase.id, reissued: result.reissued, netCents, vatRateBasisPoints: invoice.vatRateBasisPoints, vatCents, grossCents: netCents + vatCents, dryRun: result.dryRun },
+        data: {
+          path: output,
+          invoiceNumber,
+          purchaseId: purchase.id,
+          reissued: result.reissued,
+          netCents,
+          vatRateBasisPoints: invoice.vatRateBasisPoints,
+          vatCents,
+          grossCents: netCents + vatCents,
+          dryRun: result.dryRun,
+        },
       };
     },
   },

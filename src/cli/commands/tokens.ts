@@ -24,19 +24,33 @@ export const tokenCommands: CommandSpec[] = [
       { flags: '--expires <date>', description: 'last day it works (YYYY-MM-DD, through the end of that local day) or an ISO 8601 instant' },
       { flags: '--name <text>', description: 'a label for `token list`, like "ci-ml-pipeline"' },
     ],
-    examples: ['credits token create --role ci --dept ml --name ml-pipeline --expires 2027-06-30', 'credits token create --role usage-writer --name gateway', 'credits token create --role admin --json'],
+    examples: [
+      'credits token create --role ci --dept ml --name ml-pipeline --expires 2027-06-30',
+      'credits token create --role usage-writer --name gateway',
+      'credits token create --role admin --json',
+    ],
     async run(input, context) {
       const settings = await context.settings();
-      const roleText = await context.need(stringOption(input, 'role'), { flag: '--role', message: 'Role', choices: ROLES.map((role) => ({ name: `${role}: ${ROLE_SUMMARIES[role]}`, value: role })) });
+      const roleText = await context.need(stringOption(input, 'role'), {
+        flag: '--role',
+        message: 'Role',
+        choices: ROLES.map((role) => ({ name: `${role}: ${ROLE_SUMMARIES[role]}`, value: role })),
+      });
       if (!isRole(roleText)) throw new CreditsError('INVALID_VALUE', `--role "${roleText}" is not a role`, { hint: `--role takes one of ${ROLES.join(', ')}` });
       const department = stringOption(input, 'dept') ?? null;
       const expiresText = stringOption(input, 'expires');
       const expiresAtMs = expiresText === undefined ? null : parseInstantInput(expiresText, '--expires', settings.timeZone, { endOfDay: true });
-      if (expiresAtMs !== null && expiresAtMs <= context.nowMs) throw new CreditsError('INVALID_DATE', `--expires "${expiresText}" is already past`, { hint: 'give a future date' });
+      if (expiresAtMs !== null && expiresAtMs <= context.nowMs)
+        throw new CreditsError('INVALID_DATE', `--expires "${expiresText}" is already past`, { hint: 'give a future date' });
       const nameText = stringOption(input, 'name');
       const name = nameText === undefined ? null : parseFreeText(nameText.trim(), '--name', 120);
       if (name === '') throw new CreditsError('INVALID_VALUE', '--name is empty');
-      const result = await createToken(await context.db(), context.mutation(input, { role: roleText, department, expiresAtMs, name }), { role: roleText, department, expiresAtMs, name });
+      const result = await createToken(await context.db(), context.mutation(input, { role: roleText, department, expiresAtMs, name }), {
+        role: roleText,
+        department,
+        expiresAtMs,
+        name,
+      });
       if (!context.config.json) await withTokenViews();
       return { view: 'tokenCreated', data: result };
     },

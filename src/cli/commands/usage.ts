@@ -23,7 +23,7 @@ export const usageCommands: CommandSpec[] = [
       { flags: '--images <n>', description: 'images generated (feature image)', defaultValue: '0' },
       { flags: '--image-size <size>', description: 'image size', choices: IMAGE_SIZES, defaultValue: 'standard' },
       { flags: '--db-access', description: 'workflow with database access (+50%)' },
-      { flags: '--event-id <id>', description: 'the platform\'s id of this interaction: posting it again is harmless' },
+      { flags: '--event-id <id>', description: "the platform's id of this interaction: posting it again is harmless" },
       { flags: '--at <time>', description: 'when it happened (ISO 8601), for events posted late', defaultValue: 'now' },
     ],
     examples: [
@@ -61,7 +61,11 @@ export const usageCommands: CommandSpec[] = [
     mutating: true,
     arguments: [{ name: 'file', description: 'a .jsonl or .csv file, or - for standard input', required: true }],
     options: [{ flags: '--format <format>', description: 'file format (default: from the extension or the first line)', choices: ['jsonl', 'csv'] }],
-    examples: ['credits usage import events.jsonl', 'export-usage --since yesterday | credits usage import - --format csv --json', 'credits usage import october.csv --dry-run'],
+    examples: [
+      'credits usage import events.jsonl',
+      'export-usage --since yesterday | credits usage import - --format csv --json',
+      'credits usage import october.csv --dry-run',
+    ],
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
@@ -73,7 +77,9 @@ export const usageCommands: CommandSpec[] = [
       const options = { timeZone: settings.timeZone, actor: context.config.actor, nowMs: context.nowMs, dryRun };
       const source = openUsageSource(file, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
       await importAll(db, source.batches, options, totals, () =>
-        context.progress(`imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`),
+        context.progress(
+          `imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,
+        ),
       );
       context.progress(null);
       // Event ids make an import idempotent; the audit row records the run, whatever its key. A file
@@ -84,10 +90,22 @@ export const usageCommands: CommandSpec[] = [
       }
       const data = { file, dryRun, parser: source.parser, ...totals };
       if (totals.malformed > 0) {
-        return { view: 'import', data, failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${totals.firstMalformedLine}`, { hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless' }) };
+        return {
+          view: 'import',
+          data,
+          failure: new CreditsError('INVALID_INPUT_FILE', `${totals.malformed} line(s) could not be read; the first is line ${totals.firstMalformedLine}`, {
+            hint: 'fix those lines and import the file again: accepted events are kept, and posting them again is harmless',
+          }),
+        };
       }
       if (totals.refused > 0) {
-        return { view: 'import', data, failure: new CreditsError('EVENTS_REFUSED', `${totals.refused} event(s) were refused by a ledger rule (credits or limits)`, { hint: 'see the problems listed; the other events were posted' }) };
+        return {
+          view: 'import',
+          data,
+          failure: new CreditsError('EVENTS_REFUSED', `${totals.refused} event(s) were refused by a ledger rule (credits or limits)`, {
+            hint: 'see the problems listed; the other events were posted',
+          }),
+        };
       }
       return { view: 'import', data };
     },

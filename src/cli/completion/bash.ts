@@ -24,10 +24,22 @@ export function flagPattern(path: string | null, name: string): string {
  */
 export function valueArms(list: FlagInfo[], path: string | null, offer: (values: ValueSource) => string | undefined, valued: string[], values: string[]): void {
   const takingValue = list.filter((flag) => flag.valueName !== undefined);
-  if (takingValue.length > 0) valued.push(caseArm(takingValue.flatMap((flag) => flag.names.map((name) => flagPattern(path, name))), 'return 0'));
+  if (takingValue.length > 0)
+    valued.push(
+      caseArm(
+        takingValue.flatMap((flag) => flag.names.map((name) => flagPattern(path, name))),
+        'return 0',
+      ),
+    );
   for (const flag of takingValue) {
     const statement = offer(flag.values);
-    if (statement) values.push(caseArm(flag.names.map((name) => flagPattern(path, name)), statement));
+    if (statement)
+      values.push(
+        caseArm(
+          flag.names.map((name) => flagPattern(path, name)),
+          statement,
+        ),
+      );
   }
 }
 
@@ -68,7 +80,8 @@ export function bashScript(tree: CompletionTree): string {
   const addValueArms = (list: FlagInfo[], path: string | null): void => valueArms(list, path, offer, valued, values);
   for (const node of tree.nodes) {
     const path = node.path;
-    if (node.subcommands.length > 0) subs.push(caseArm([singleQuoted(path)], `echo ${singleQuoted(node.subcommands.map((sub) => plainWord(sub.name, 'command')).join(' '))}`));
+    if (node.subcommands.length > 0)
+      subs.push(caseArm([singleQuoted(path)], `echo ${singleQuoted(node.subcommands.map((sub) => plainWord(sub.name, 'command')).join(' '))}`));
     if (node.flags.length > 0) flags.push(caseArm([singleQuoted(path)], `echo ${names(node.flags)}`));
     addValueArms(node.flags, path);
     node.arguments.forEach((argument, position) => {

@@ -1,4 +1,4 @@
-import { type CompletionTree, type FlagInfo, type ValueSource } from './tree.js';
+import type { CompletionTree, FlagInfo, ValueSource } from './tree.js';
 import { fishQuoted, oneLine, plainWord } from './shellQuote.js';
 
 function caseArm(patterns: string[], body: string): string {
@@ -42,7 +42,13 @@ export function fishScript(tree: CompletionTree): string {
       }
     }
     const takingValue = node.flags.filter((flag) => flag.valueName !== undefined);
-    if (takingValue.length > 0) valued.push(caseArm(takingValue.flatMap((flag) => flag.names.map((name) => `${path}|${name}`)), 'return 0'));
+    if (takingValue.length > 0)
+      valued.push(
+        caseArm(
+          takingValue.flatMap((flag) => flag.names.map((name) => `${path}|${name}`)),
+          'return 0',
+        ),
+      );
     if (node.flags.length > 0) {
       lines.push(`# ${label}: flags`);
       for (const flag of node.flags) lines.push(flagLine(flag, `__credits_at any ${fishQuoted(path)}`));
@@ -50,8 +56,12 @@ export function fishScript(tree: CompletionTree): string {
     node.arguments.forEach((argument, position) => {
       const values = argument.values;
       const condition = fishQuoted(`__credits_at ${position} ${fishQuoted(path)}`);
-      if (values.choices) lines.push(`complete -c credits -n ${condition} -a ${fishQuoted(values.choices.join(' '))} -d ${fishQuoted(oneLine(argument.description))}`);
-      else if (values.dynamic) lines.push(`complete -c credits -n ${condition} -a ${fishQuoted(`(__credits_names ${values.dynamic})`)} -d ${fishQuoted(oneLine(argument.description))}`);
+      if (values.choices)
+        lines.push(`complete -c credits -n ${condition} -a ${fishQuoted(values.choices.join(' '))} -d ${fishQuoted(oneLine(argument.description))}`);
+      else if (values.dynamic)
+        lines.push(
+          `complete -c credits -n ${condition} -a ${fishQuoted(`(__credits_names ${values.dynamic})`)} -d ${fishQuoted(oneLine(argument.description))}`,
+        );
       else if (values.paths) lines.push(`complete -c credits -n ${condition} -F`);
     });
   }

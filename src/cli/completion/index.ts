@@ -14,7 +14,10 @@ export { SHELLS, type Shell };
  * main.ts adds --server to the program after buildProgram (unless GLOBAL_OPTIONS has it); the
  * completion scripts and the reference list it with the other global flags.
  */
-const SERVER_OPTION: OptionSpec = { flags: '--server <url>', description: 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)' };
+const SERVER_OPTION: OptionSpec = {
+  flags: '--server <url>',
+  description: 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)',
+};
 
 export function programGlobalOptions(): OptionSpec[] {
   return GLOBAL_OPTIONS.some((option) => flagInfo(option).long === '--server') ? [...GLOBAL_OPTIONS] : [...GLOBAL_OPTIONS, SERVER_OPTION];

@@ -48,7 +48,12 @@ export async function completeNames(argv: readonly string[], env: NodeJS.Process
     if (config.server !== undefined || isRemoteLocation(config.ledgerLocation)) return [];
     const { default: BetterSqlite3 } = await import('better-sqlite3');
     const nativeBinding = addonPath();
-    const db = new BetterSqlite3(resolve(config.ledgerLocation.replace(/^file:/, '')), { readonly: true, fileMustExist: true, timeout: 200, ...(nativeBinding ? { nativeBinding } : {}) });
+    const db = new BetterSqlite3(resolve(config.ledgerLocation.replace(/^file:/, '')), {
+      readonly: true,
+      fileMustExist: true,
+      timeout: 200,
+      ...(nativeBinding ? { nativeBinding } : {}),
+    });
     try {
       return completionNames(db, kind);
     } finally {

@@ -55,7 +55,10 @@ export type TextStyle = { font?: FontName; size?: number; color?: string };
 
 /** Draws one line of text at (x, y) without wrapping; `width` and `align` place it in a box. */
 export function textAt(doc: Doc, text: string, x: number, y: number, options: TextStyle & { width?: number; align?: 'left' | 'right' | 'center' } = {}): void {
-  doc.font(options.font ?? FONT.regular).fontSize(options.size ?? 9).fillColor(options.color ?? COLOR.text);
+  doc
+    .font(options.font ?? FONT.regular)
+    .fontSize(options.size ?? 9)
+    .fillColor(options.color ?? COLOR.text);
   const fitted = options.width === undefined ? text : fitText(doc, text, options.width);
   let left = x;
   if (options.width !== undefined && options.align && options.align !== 'left') {
@@ -276,7 +279,12 @@ export function drawTable(flow: Flow, spec: TableSpec): void {
   const totals = spec.totals ?? [];
   const totalsHeight = totals.reduce((sum, row) => sum + rowHeight(row), 0);
   // Keep the title and header with the first rows (or the whole of a short table).
-  const opening = titleHeight + headerHeight + firstRows.reduce((sum, row) => sum + rowHeight(row), 0) + (rows.length <= 2 ? totalsHeight : 0) + (rows.length === 0 ? lineHeight + CELL_PAD_Y * 2 : 0);
+  const opening =
+    titleHeight +
+    headerHeight +
+    firstRows.reduce((sum, row) => sum + rowHeight(row), 0) +
+    (rows.length <= 2 ? totalsHeight : 0) +
+    (rows.length === 0 ? lineHeight + CELL_PAD_Y * 2 : 0);
   flow.ensure(opening);
   drawTitle(false);
   drawHeader();
@@ -307,7 +315,12 @@ export function drawTable(flow: Flow, spec: TableSpec): void {
 }
 
 /** Writes the footer on every buffered page: `left` text and "Page i of N" (or `pageLabel`). */
-export function addFooters(doc: Doc, frame: PageFrame, left: string, pageLabel: (page: number, count: number) => string = (page, count) => `Page ${page} of ${count}`): void {
+export function addFooters(
+  doc: Doc,
+  frame: PageFrame,
+  left: string,
+  pageLabel: (page: number, count: number) => string = (page, count) => `Page ${page} of ${count}`,
+): void {
   const range = doc.bufferedPageRange();
   for (let index = range.start; index < range.start + range.count; index += 1) {
     doc.switchToPage(index);
@@ -363,7 +376,8 @@ function outputError(error: unknown, outputPath: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const hint = 'give --output a file path in a folder that exists and that you may write to';
   if (code === 'ENOENT') return new CreditsError('INVALID_VALUE', `cannot write ${outputPath}: the folder does not exist`, { hint, cause: error });
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new CreditsError('INVALID_VALUE', `cannot write ${outputPath}: permission denied`, { hint, cause: error });
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+    return new CreditsError('INVALID_VALUE', `cannot write ${outputPath}: permission denied`, { hint, cause: error });
   if (code === 'EISDIR') return new CreditsError('INVALID_VALUE', `cannot write ${outputPath}: it is a folder`, { hint, cause: error });
   return error;
 }

@@ -33,9 +33,18 @@ function checkInvoice(data: InvoiceData): void {
     });
   }
   const linesNet = data.lines.reduce((sum, line) => sum + line.netCents, 0);
-  const integers = [data.netCents, data.vatCents, data.grossCents, data.vatRateBasisPoints, ...data.lines.flatMap((line) => [line.netCents, line.unitPriceNetCents, line.quantity, line.millicredits])];
+  const integers = [
+    data.netCents,
+    data.vatCents,
+    data.grossCents,
+    data.vatRateBasisPoints,
+    ...data.lines.flatMap((line) => [line.netCents, line.unitPriceNetCents, line.quantity, line.millicredits]),
+  ];
   if (!integers.every((value) => Number.isSafeInteger(value)) || linesNet !== data.netCents || data.netCents + data.vatCents !== data.grossCents) {
-    throw new CreditsError('INTERNAL', `invoice ${data.invoiceNumber} does not add up: lines ${linesNet}, net ${data.netCents} + VAT ${data.vatCents} vs gross ${data.grossCents} (cents)`);
+    throw new CreditsError(
+      'INTERNAL',
+      `invoice ${data.invoiceNumber} does not add up: lines ${linesNet}, net ${data.netCents} + VAT ${data.vatCents} vs gross ${data.grossCents} (cents)`,
+    );
   }
 }
 
@@ -45,12 +54,21 @@ export async function writeInvoicePdf(data: InvoiceData, outputPath: string): Pr
   const sellerLines = addressLines(data.seller);
   const buyerLines = addressLines(data.buyer);
   const opened = await openDocument(
-    { title: `Rechnung / Invoice ${data.invoiceNumber}`, author: data.seller.name, subject: `Rechnung ${data.invoiceNumber} an ${data.buyer.name}`, lang: 'de-DE' },
+    {
+      title: `Rechnung / Invoice ${data.invoiceNumber}`,
+      author: data.seller.name,
+      subject: `Rechnung ${data.invoiceNumber} an ${data.buyer.name}`,
+      lang: 'de-DE',
+    },
     FRAME,
   );
   const { doc } = opened;
   const flow = new Flow(doc, FRAME, (next) => {
-    textAt(doc, `${data.seller.name} · Rechnung / Invoice ${data.invoiceNumber} (Fortsetzung / continued)`, FRAME.left, next.y, { size: 7.5, color: COLOR.muted, width: next.width });
+    textAt(doc, `${data.seller.name} · Rechnung / Invoice ${data.invoiceNumber} (Fortsetzung / continued)`, FRAME.left, next.y, {
+      size: 7.5,
+      color: COLOR.muted,
+      width: next.width,
+    });
     next.y += 20;
   });
   const width = flow.width;

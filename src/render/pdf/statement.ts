@@ -51,7 +51,10 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
   const moved = movements(data);
   const computedClosing = data.openingMillicredits + moved.purchases + moved.transfersIn - moved.transfersOut - data.usageMillicredits + moved.adjustments;
   if (computedClosing !== data.closingMillicredits) {
-    throw new CreditsError('INTERNAL', `the statement for ${data.monthKey} does not reconcile: opening + movements = ${computedClosing} millicredits, closing = ${data.closingMillicredits}`);
+    throw new CreditsError(
+      'INTERNAL',
+      `the statement for ${data.monthKey} does not reconcile: opening + movements = ${computedClosing} millicredits, closing = ${data.closingMillicredits}`,
+    );
   }
 
   const month = monthLabel(data.monthKey);
@@ -81,7 +84,9 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
     ['Period', `${firstDay} – ${lastDay} (${data.timeZone})`],
     [
       data.department ? 'Department' : 'Scope',
-      data.department ? `${data.department.name}${data.department.costCenter ? ` · cost centre ${data.department.costCenter}` : ''}` : 'Whole organisation, all departments',
+      data.department
+        ? `${data.department.name}${data.department.costCenter ? ` · cost centre ${data.department.costCenter}` : ''}`
+        : 'Whole organisation, all departments',
     ],
   ];
   if (data.generatedAt) facts.push(['Generated', data.generatedAt]);
@@ -97,8 +102,20 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
   const summaryRows: TableRow[] = [
     { cells: [`Opening balance, ${firstDay}`, formatCredits(data.openingMillicredits), formatEuros(valueCents(data.openingMillicredits))], bold: true },
     { cells: [`Purchases (${formatCount(data.purchases.length)})`, signed(moved.purchases), signedEuros(valueCents(moved.purchases))] },
-    { cells: [`Transfers in (${formatCount(data.transfers.filter((transfer) => transfer.direction === 'in').length)})`, signed(moved.transfersIn), signedEuros(valueCents(moved.transfersIn))] },
-    { cells: [`Transfers out (${formatCount(data.transfers.filter((transfer) => transfer.direction === 'out').length)})`, signed(-moved.transfersOut), signedEuros(valueCents(-moved.transfersOut))] },
+    {
+      cells: [
+        `Transfers in (${formatCount(data.transfers.filter((transfer) => transfer.direction === 'in').length)})`,
+        signed(moved.transfersIn),
+        signedEuros(valueCents(moved.transfersIn)),
+      ],
+    },
+    {
+      cells: [
+        `Transfers out (${formatCount(data.transfers.filter((transfer) => transfer.direction === 'out').length)})`,
+        signed(-moved.transfersOut),
+        signedEuros(valueCents(-moved.transfersOut)),
+      ],
+    },
     { cells: [`Usage (${formatCount(data.usageEvents)} events)`, signed(-data.usageMillicredits), signedEuros(valueCents(-data.usageMillicredits))] },
   ];
   if (moved.adjustments !== 0) {
@@ -122,7 +139,10 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
       ` = closing ${formatCredits(data.closingMillicredits)} credits.`,
     { size: 8.5 },
   );
-  flow.paragraph('Euro figures are the credit value at €0.01 per credit, each rounded to the cent; the purchases table shows the prices paid.', { size: 8, color: COLOR.muted });
+  flow.paragraph('Euro figures are the credit value at €0.01 per credit, each rounded to the cent; the purchases table shows the prices paid.', {
+    size: 8,
+    color: COLOR.muted,
+  });
   flow.gap(14);
 
   // Purchases.
@@ -137,9 +157,23 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
       { header: 'Paid', width: 70, align: 'right' },
     ],
     rows: data.purchases.map((purchase) => ({
-      cells: [purchase.dayKey, purchase.reference, purchase.description, paymentMethodLabel(purchase.method).en, formatCredits(purchase.millicredits), formatEuros(purchase.priceCents)],
+      cells: [
+        purchase.dayKey,
+        purchase.reference,
+        purchase.description,
+        paymentMethodLabel(purchase.method).en,
+        formatCredits(purchase.millicredits),
+        formatEuros(purchase.priceCents),
+      ],
     })),
-    totals: data.purchases.length > 0 ? [{ cells: ['Total', '', '', '', formatCredits(moved.purchases), formatEuros(data.purchases.reduce((sum, purchase) => sum + purchase.priceCents, 0))] }] : [],
+    totals:
+      data.purchases.length > 0
+        ? [
+            {
+              cells: ['Total', '', '', '', formatCredits(moved.purchases), formatEuros(data.purchases.reduce((sum, purchase) => sum + purchase.priceCents, 0))],
+            },
+          ]
+        : [],
     emptyText: 'No purchases in this month.',
   });
   flow.gap(16);
@@ -165,10 +199,7 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
     })),
     totals:
       data.transfers.length > 0
-        ? [
-            { cells: ['Total in', '', '', '', signed(moved.transfersIn)] },
-            { cells: ['Total out', '', '', '', signed(-moved.transfersOut)] },
-          ]
+        ? [{ cells: ['Total in', '', '', '', signed(moved.transfersIn)] }, { cells: ['Total out', '', '', '', signed(-moved.transfersOut)] }]
         : [],
     emptyText: 'No transfers in this month.',
   });

@@ -37,18 +37,28 @@ export const insightViews = {
   forecast(data: ForecastReport, options: RenderOptions): string {
     const chalk = palette(options);
     const runsOut = data.depletionDayKey === null ? chalk.green('not this month') : chalk.red(data.depletionDayKey);
-    const accuracy = data.accuracy.meanAbsolutePercentError === null ? 'not enough history yet' : `${data.accuracy.meanAbsolutePercentError.toFixed(1)}% mean absolute error over ${data.accuracy.judgedMonthCount} month(s) (${data.accuracy.months.map((month) => `${month.monthKey}: ${month.absolutePercentError === null ? '–' : `${month.absolutePercentError.toFixed(1)}%`}`).join(', ')})`;
+    const accuracy =
+      data.accuracy.meanAbsolutePercentError === null
+        ? 'not enough history yet'
+        : `${data.accuracy.meanAbsolutePercentError.toFixed(1)}% mean absolute error over ${data.accuracy.judgedMonthCount} month(s) (${data.accuracy.months.map((month) => `${month.monthKey}: ${month.absolutePercentError === null ? '–' : `${month.absolutePercentError.toFixed(1)}%`}`).join(', ')})`;
     const lines = [
       chalk.bold(`Forecast ${data.monthKey}, ${data.scope}`),
       `  Balance now                 ${formatCredits(data.balanceMillicredits)} credits`,
       `  Used this month so far      ${formatCredits(data.actualToDateMillicredits)} credits`,
       `  Projected until month end   ${formatCredits(data.projectedRemainingMillicredits)} credits (month total ${formatCredits(data.projectedMonthTotalMillicredits)})`,
-      ...(data.pending.length > 0 ? [`  Pending purchases expected  ${formatCredits(data.pending.reduce((sum, row) => sum + row.millicredits, 0))} credits (${data.pending.map((row) => `#${row.purchaseId} ${row.method} ~${row.dayKey}`).join(', ')})`] : []),
+      ...(data.pending.length > 0
+        ? [
+            `  Pending purchases expected  ${formatCredits(data.pending.reduce((sum, row) => sum + row.millicredits, 0))} credits (${data.pending.map((row) => `#${row.purchaseId} ${row.method} ~${row.dayKey}`).join(', ')})`,
+          ]
+        : []),
       `  Balance at month end        ${formatCredits(data.projectedBalanceAtMonthEndMillicredits)} credits`,
       `  Credits run out             ${runsOut}`,
       `  Method                      ${data.method}; accuracy at mid-month: ${accuracy}`,
       '',
-      dayChart(data.days.map((day) => ({ dayKey: day.dayKey, actual: day.actualMillicredits, projected: day.projectedMillicredits })), options),
+      dayChart(
+        data.days.map((day) => ({ dayKey: day.dayKey, actual: day.actualMillicredits, projected: day.projectedMillicredits })),
+        options,
+      ),
       chalk.dim(`  █ actual  ░ projected (credits per day)`),
     ];
     return lines.join('\n');
@@ -56,7 +66,14 @@ export const insightViews = {
 
   anomalies(data: { sinceKey: string; anomalies: Anomaly[] }, options: RenderOptions): string {
     if (data.anomalies.length === 0) return `No unusual spend since ${data.sinceKey}.`;
-    const rows = data.anomalies.map((row) => [row.dayKey, row.subject.kind === 'user' ? row.subject.name : `${row.subject.name} (department)`, formatCredits(row.millicredits), formatCredits(row.baselineMillicredits), `${row.timesBaseline.toFixed(1)}x`, row.judgedAgainst === 'own' ? 'own history' : 'department']);
+    const rows = data.anomalies.map((row) => [
+      row.dayKey,
+      row.subject.kind === 'user' ? row.subject.name : `${row.subject.name} (department)`,
+      formatCredits(row.millicredits),
+      formatCredits(row.baselineMillicredits),
+      `${row.timesBaseline.toFixed(1)}x`,
+      row.judgedAgainst === 'own' ? 'own history' : 'department',
+    ]);
     return `${palette(options).bold(`Unusual spend since ${data.sinceKey}`)}\n${table(options, [{ header: 'Day' }, { header: 'Who' }, { header: 'Credits', align: 'right' }, { header: 'Usual', align: 'right' }, { header: 'Times', align: 'right' }, { header: 'Judged against' }], rows)}`;
   },
 
@@ -65,10 +82,22 @@ export const insightViews = {
     const balances = table(
       options,
       [{ header: 'Account' }, { header: 'Credits', align: 'right' }, { header: 'Left', align: 'right' }],
-      data.balances.map((row) => [row.account, formatCredits(row.millicredits), percentColour(chalk, row.percentLeft, row.percentLeft === null ? '–' : `${row.percentLeft.toFixed(1)}%`)]),
+      data.balances.map((row) => [
+        row.account,
+        formatCredits(row.millicredits),
+        percentColour(chalk, row.percentLeft, row.percentLeft === null ? '–' : `${row.percentLeft.toFixed(1)}%`),
+      ]),
     );
-    const top = (rows: DashboardData['topUsers']): string => (rows.length === 0 ? '  none yet' : rows.map((row) => `  ${row.key.padEnd(28)} ${formatCredits(row.millicredits).padStart(12)}  ${formatCount(row.events).padStart(6)} events`).join('\n'));
-    const alerts = data.alerts.length === 0 ? chalk.green('  none') : data.alerts.map((alert) => `  ${alert.level === 'critical' ? chalk.red('●') : chalk.yellow('●')} ${alert.message}`).join('\n');
+    const top = (rows: DashboardData['topUsers']): string =>
+      rows.length === 0
+        ? '  none yet'
+        : rows
+            .map((row) => `  ${row.key.padEnd(28)} ${formatCredits(row.millicredits).padStart(12)}  ${formatCount(row.events).padStart(6)} events`)
+            .join('\n');
+    const alerts =
+      data.alerts.length === 0
+        ? chalk.green('  none')
+        : data.alerts.map((alert) => `  ${alert.level === 'critical' ? chalk.red('●') : chalk.yellow('●')} ${alert.message}`).join('\n');
     return [
       chalk.bold(`Credits dashboard, ${data.todayKey}`),
       balances,

@@ -2,11 +2,50 @@ import { formatLocalDateTime } from '../../core/time.js';
 import { formatBasisPoints, formatCredits, formatEuros, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
 
-type Balances = { asOfMs: number | null; accounts: { account: string; kind: string; costCenter: string | null; millicredits: number; percentLeft: number | null }[]; totalMillicredits: number };
-type Purchase = { purchaseId: number; packageName: string; quantity: number; millicredits: number; priceCents: number; discountBasisPoints: number; method: string; status: string; account: string; balanceMillicredits: number; dryRun: boolean; replayed: boolean };
-type PurchaseList = { purchases: { id: number; packageName: string; millicredits: number; priceCents: number; method: string; status: string; account: string; createdAtMs: number }[] };
-type Transfer = { from: string; to: string; millicredits: number; fromBalanceMillicredits: number; toBalanceMillicredits: number; transactionId: number; dryRun: boolean; replayed: boolean };
-type HistoryData = { transactions: { id: number; kind: string; actor: string; memo: string; createdAtMs: number; entries: { account: string; millicredits: number }[] }[] };
+type Balances = {
+  asOfMs: number | null;
+  accounts: { account: string; kind: string; costCenter: string | null; millicredits: number; percentLeft: number | null }[];
+  totalMillicredits: number;
+};
+type Purchase = {
+  purchaseId: number;
+  packageName: string;
+  quantity: number;
+  millicredits: number;
+  priceCents: number;
+  discountBasisPoints: number;
+  method: string;
+  status: string;
+  account: string;
+  balanceMillicredits: number;
+  dryRun: boolean;
+  replayed: boolean;
+};
+type PurchaseList = {
+  purchases: {
+    id: number;
+    packageName: string;
+    millicredits: number;
+    priceCents: number;
+    method: string;
+    status: string;
+    account: string;
+    createdAtMs: number;
+  }[];
+};
+type Transfer = {
+  from: string;
+  to: string;
+  millicredits: number;
+  fromBalanceMillicredits: number;
+  toBalanceMillicredits: number;
+  transactionId: number;
+  dryRun: boolean;
+  replayed: boolean;
+};
+type HistoryData = {
+  transactions: { id: number; kind: string; actor: string; memo: string; createdAtMs: number; entries: { account: string; millicredits: number }[] }[];
+};
 type VerifyData = { ok: boolean; transactions: number; entries: number; accounts: number; problems: { message: string }[] };
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
 
@@ -18,7 +57,17 @@ function prefix(data: { dryRun?: boolean; replayed?: boolean }, options: RenderO
 }
 
 export const ledgerViews = {
-  init(data: { created: boolean; organisation: string; timeZone: string; location: string; departments?: string[]; demo: { departments: number; users: number; usageEvents: number } | null }, options: RenderOptions): string {
+  init(
+    data: {
+      created: boolean;
+      organisation: string;
+      timeZone: string;
+      location: string;
+      departments?: string[];
+      demo: { departments: number; users: number; usageEvents: number } | null;
+    },
+    options: RenderOptions,
+  ): string {
     const chalk = palette(options);
     if (!data.created) return `Ledger of ${data.organisation} already exists at ${data.location}; left as it is.`;
     const lines = [`${chalk.green('✔')} Created the ledger of ${chalk.bold(data.organisation)} at ${data.location} (time zone ${data.timeZone}).`];
@@ -26,22 +75,29 @@ export const ledgerViews = {
     if (departments.length > 0) {
       lines.push(`  Departments: ${departments.join(', ')}.`);
       lines.push('  Next: `credits buy standard --method card`, `credits transfer`, `credits balance`.');
-    } else if (data.demo) lines.push(`  Demo data: ${data.demo.departments} departments, ${data.demo.users} users, purchases, transfers and ${data.demo.usageEvents.toLocaleString('en-US')} usage events over 90 days. Try \`credits balance\`.`);
+    } else if (data.demo)
+      lines.push(
+        `  Demo data: ${data.demo.departments} departments, ${data.demo.users} users, purchases, transfers and ${data.demo.usageEvents.toLocaleString('en-US')} usage events over 90 days. Try \`credits balance\`.`,
+      );
     else lines.push('  Next: `credits dept add NAME`, `credits buy standard --method card`, `credits balance`.');
     return lines.join('\n');
   },
 
   org(data: { organisation: Record<string, string | number> }, options: RenderOptions): string {
     const org = data.organisation;
-    return table(options, [{ header: 'Setting' }, { header: 'Value' }], [
-      ['Name', String(org.name)],
-      ['Address', String(org.address || '–')],
-      ['VAT id', String(org.vatId || '–')],
-      ['VAT rate', formatBasisPoints(Number(org.vatRateBasisPoints))],
-      ['Time zone', String(org.timeZone)],
-      ['Invoice prefix', String(org.invoicePrefix)],
-      ['SMTP server', org.smtpUrl ? String(org.smtpUrl).replace(/\/\/[^@/]*@/, '//***@') : '–'],
-    ]);
+    return table(
+      options,
+      [{ header: 'Setting' }, { header: 'Value' }],
+      [
+        ['Name', String(org.name)],
+        ['Address', String(org.address || '–')],
+        ['VAT id', String(org.vatId || '–')],
+        ['VAT rate', formatBasisPoints(Number(org.vatRateBasisPoints))],
+        ['Time zone', String(org.timeZone)],
+        ['Invoice prefix', String(org.invoicePrefix)],
+        ['SMTP server', org.smtpUrl ? String(org.smtpUrl).replace(/\/\/[^@/]*@/, '//***@') : '–'],
+      ],
+    );
   },
 
   message(data: { message: string; dryRun?: boolean; replayed?: boolean }, options: RenderOptions): string {
@@ -69,23 +125,51 @@ export const ledgerViews = {
     );
   },
 
-  department(data: { name: string; costCenter: string | null; millicredits: number; topupReferenceMillicredits: number; overdraftFrom: string | null; overdraftMaxMillicredits: number; users: string[] }, options: RenderOptions): string {
-    return table(options, [{ header: data.name }, { header: '' }], [
-      ['Cost centre', data.costCenter ?? '–'],
-      ['Credits', formatCredits(data.millicredits)],
-      ['Last top-up level', formatCredits(data.topupReferenceMillicredits)],
-      ['Overdraft', data.overdraftFrom ? `from ${data.overdraftFrom}, up to ${formatCredits(data.overdraftMaxMillicredits)}` : 'none'],
-      ['Users', data.users.length ? data.users.join('\n') : '–'],
-    ]);
+  department(
+    data: {
+      name: string;
+      costCenter: string | null;
+      millicredits: number;
+      topupReferenceMillicredits: number;
+      overdraftFrom: string | null;
+      overdraftMaxMillicredits: number;
+      users: string[];
+    },
+    options: RenderOptions,
+  ): string {
+    return table(
+      options,
+      [{ header: data.name }, { header: '' }],
+      [
+        ['Cost centre', data.costCenter ?? '–'],
+        ['Credits', formatCredits(data.millicredits)],
+        ['Last top-up level', formatCredits(data.topupReferenceMillicredits)],
+        ['Overdraft', data.overdraftFrom ? `from ${data.overdraftFrom}, up to ${formatCredits(data.overdraftMaxMillicredits)}` : 'none'],
+        ['Users', data.users.length ? data.users.join('\n') : '–'],
+      ],
+    );
   },
 
   users(data: { users: { email: string; department: string }[] }, options: RenderOptions): string {
     if (data.users.length === 0) return 'No users yet. Add one with `credits user add EMAIL --dept NAME`.';
-    return table(options, [{ header: 'User' }, { header: 'Department' }], data.users.map((user) => [user.email, user.department]));
+    return table(
+      options,
+      [{ header: 'User' }, { header: 'Department' }],
+      data.users.map((user) => [user.email, user.department]),
+    );
   },
 
-  packages(data: { packages: { displayName: string; credits: number; priceCents: number; discountPercent: number; note: string }[] }, options: RenderOptions): string {
-    const rows = data.packages.map((entry) => [entry.displayName, formatCredits(entry.credits * 1000, 0), formatEuros(entry.priceCents), entry.discountPercent ? `${entry.discountPercent}%` : '–', entry.note]);
+  packages(
+    data: { packages: { displayName: string; credits: number; priceCents: number; discountPercent: number; note: string }[] },
+    options: RenderOptions,
+  ): string {
+    const rows = data.packages.map((entry) => [
+      entry.displayName,
+      formatCredits(entry.credits * 1000, 0),
+      formatEuros(entry.priceCents),
+      entry.discountPercent ? `${entry.discountPercent}%` : '–',
+      entry.note,
+    ]);
     rows.push(['Custom', 'from 500,000', 'negotiated', 'individual', 'Dedicated account manager']);
     return `${table(options, [{ header: 'Package' }, { header: 'Credits', align: 'right' }, { header: 'Price', align: 'right' }, { header: 'Discount', align: 'right' }, { header: '' }], rows)}\nCard and PayPal credit at once; SEPA and invoice (from €1,000) when settled. Credits never expire.`;
   },
@@ -99,7 +183,10 @@ export const ledgerViews = {
     return `${prefix(data, options)}Purchase ${data.purchaseId}: ${what}. ${data.account} now holds ${chalk.bold(formatCredits(data.balanceMillicredits))} credits.`;
   },
 
-  settled(data: { purchaseId: number; account: string; millicredits: number; balanceMillicredits: number; dryRun: boolean; replayed: boolean }, options: RenderOptions): string {
+  settled(
+    data: { purchaseId: number; account: string; millicredits: number; balanceMillicredits: number; dryRun: boolean; replayed: boolean },
+    options: RenderOptions,
+  ): string {
     return `${prefix(data, options)}Purchase ${data.purchaseId} settled: ${formatCredits(data.millicredits)} credits into ${data.account}, which now holds ${formatCredits(data.balanceMillicredits)}.`;
   },
 
@@ -108,7 +195,16 @@ export const ledgerViews = {
     const chalk = palette(options);
     return table(
       options,
-      [{ header: 'Id', align: 'right' }, { header: 'Date' }, { header: 'Package' }, { header: 'Credits', align: 'right' }, { header: 'Price', align: 'right' }, { header: 'Method' }, { header: 'Status' }, { header: 'For' }],
+      [
+        { header: 'Id', align: 'right' },
+        { header: 'Date' },
+        { header: 'Package' },
+        { header: 'Credits', align: 'right' },
+        { header: 'Price', align: 'right' },
+        { header: 'Method' },
+        { header: 'Status' },
+        { header: 'For' },
+      ],
       data.purchases.map((row) => [
         String(row.id),
         formatLocalDateTime(row.createdAtMs, options.timeZone),
@@ -149,7 +245,14 @@ export const ledgerViews = {
         const out = row.entries.filter((entry) => entry.millicredits < 0).map((entry) => entry.account);
         const into = row.entries.filter((entry) => entry.millicredits > 0);
         const moved = into.reduce((sum, entry) => sum + entry.millicredits, 0);
-        return [String(row.id), formatLocalDateTime(row.createdAtMs, options.timeZone), row.kind, `${formatCredits(moved)} ${out.join('+')} → ${into.map((entry) => entry.account).join('+')}`, row.actor, row.memo];
+        return [
+          String(row.id),
+          formatLocalDateTime(row.createdAtMs, options.timeZone),
+          row.kind,
+          `${formatCredits(moved)} ${out.join('+')} → ${into.map((entry) => entry.account).join('+')}`,
+          row.actor,
+          row.memo,
+        ];
       }),
     );
   },

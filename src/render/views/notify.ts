@@ -1,9 +1,35 @@
 import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';
 
-type ChannelView = { id: number; kind: string; target: string; signed: boolean; pending: number; consecutiveFailures: number; lastError: string | null; lastDeliveredAtMs: number | null };
-type RunView = { anomaliesQueued?: number; monthlyReport?: string | null; delivered: number; retrying: number; failed: number; errors: { channelId: number; eventId: string; error: string }[] };
-type RechargeView = { account: string; thresholdMillicredits: number; packageName: string; method: string; monthlyCapCents: number; armed: boolean; balanceMillicredits: number; monthSpentCents: number; monthRecharges: number };
+type ChannelView = {
+  id: number;
+  kind: string;
+  target: string;
+  signed: boolean;
+  pending: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastDeliveredAtMs: number | null;
+};
+type RunView = {
+  anomaliesQueued?: number;
+  monthlyReport?: string | null;
+  delivered: number;
+  retrying: number;
+  failed: number;
+  errors: { channelId: number; eventId: string; error: string }[];
+};
+type RechargeView = {
+  account: string;
+  thresholdMillicredits: number;
+  packageName: string;
+  method: string;
+  monthlyCapCents: number;
+  armed: boolean;
+  balanceMillicredits: number;
+  monthSpentCents: number;
+  monthRecharges: number;
+};
 
 export const notifyViews = {
   channelAdded(data: { channelId: number; kind: string; target: string; signed: boolean }): string {
@@ -22,7 +48,11 @@ export const notifyViews = {
       channel.kind,
       channel.target,
       formatCount(channel.pending),
-      channel.consecutiveFailures > 0 ? chalk.red(`failing ×${channel.consecutiveFailures}: ${channel.lastError ?? ''}`) : channel.lastDeliveredAtMs === null ? 'no deliveries yet' : chalk.green('ok'),
+      channel.consecutiveFailures > 0
+        ? chalk.red(`failing ×${channel.consecutiveFailures}: ${channel.lastError ?? ''}`)
+        : channel.lastDeliveredAtMs === null
+          ? 'no deliveries yet'
+          : chalk.green('ok'),
     ]);
     return table(options, [{ header: 'Id' }, { header: 'Kind' }, { header: 'Target' }, { header: 'Pending', align: 'right' }, { header: 'State' }], rows);
   },
@@ -46,12 +76,32 @@ export const notifyViews = {
 
   recharges(data: { rules: RechargeView[] }, options: RenderOptions): string {
     if (data.rules.length === 0) return 'No automatic recharge. Set one with `credits recharge set --threshold N --package P --method card --monthly-cap EUR`.';
-    const rows = data.rules.map((rule) => [rule.account, formatCredits(rule.thresholdMillicredits), `${rule.packageName} by ${rule.method}`, formatCredits(rule.balanceMillicredits), `${formatEuros(rule.monthSpentCents)} of ${formatEuros(rule.monthlyCapCents)} (${rule.monthRecharges}×)`, rule.armed ? 'armed' : 'waits for the balance to recover']);
-    return table(options, [{ header: 'Account' }, { header: 'Threshold', align: 'right' }, { header: 'Buys' }, { header: 'Balance', align: 'right' }, { header: 'This month' }, { header: 'State' }], rows);
+    const rows = data.rules.map((rule) => [
+      rule.account,
+      formatCredits(rule.thresholdMillicredits),
+      `${rule.packageName} by ${rule.method}`,
+      formatCredits(rule.balanceMillicredits),
+      `${formatEuros(rule.monthSpentCents)} of ${formatEuros(rule.monthlyCapCents)} (${rule.monthRecharges}×)`,
+      rule.armed ? 'armed' : 'waits for the balance to recover',
+    ]);
+    return table(
+      options,
+      [
+        { header: 'Account' },
+        { header: 'Threshold', align: 'right' },
+        { header: 'Buys' },
+        { header: 'Balance', align: 'right' },
+        { header: 'This month' },
+        { header: 'State' },
+      ],
+      rows,
+    );
   },
 
   rechargeRun(data: { rules: number; recharges: { id: number; account: string; packageName: string; priceCents: number; status: string }[] }): string {
     if (data.recharges.length === 0) return `Checked ${data.rules} rule(s): no recharge due.`;
-    return data.recharges.map((row) => `Recharged ${row.account}: purchase ${row.id}, ${row.packageName} for ${formatEuros(row.priceCents)} (${row.status}).`).join('\n');
+    return data.recharges
+      .map((row) => `Recharged ${row.account}: purchase ${row.id}, ${row.packageName} for ${formatEuros(row.priceCents)} (${row.status}).`)
+      .join('\n');
   },
 };

@@ -21,8 +21,22 @@ const GROUP_TITLES: Record<string, [string, string | null]> = {
 
 export function reportCsv(data: ReportData): Promise<string> {
   const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
-  const header = [title.toLowerCase().replace(' ', '_'), ...(detail ? [detail.toLowerCase().replace(' ', '_')] : []), 'events', 'credits', 'euros', 'share_percent'];
-  const rows = data.rows.map((row) => [row.key, ...(detail ? [row.detail] : []), row.events, csvCredits(row.millicredits), csvEuros(row.millicredits), row.sharePercent]);
+  const header = [
+    title.toLowerCase().replace(' ', '_'),
+    ...(detail ? [detail.toLowerCase().replace(' ', '_')] : []),
+    'events',
+    'credits',
+    'euros',
+    'share_percent',
+  ];
+  const rows = data.rows.map((row) => [
+    row.key,
+    ...(detail ? [row.detail] : []),
+    row.events,
+    csvCredits(row.millicredits),
+    csvEuros(row.millicredits),
+    row.sharePercent,
+  ]);
   return toCsv(header, rows);
 }
 
@@ -32,9 +46,30 @@ export const reportViews = {
     const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
     const heading = `${chalk.bold('Usage')} by ${title.toLowerCase()}, ${data.period.label}${data.department ? `, ${data.department}` : ''}`;
     if (data.rows.length === 0) return `${heading}\nNo usage in this period.`;
-    const rows = data.rows.map((row) => [row.key, ...(detail ? [row.detail ?? ''] : []), formatCount(row.events), formatCredits(row.millicredits), formatEuros(millicreditsToCents(row.millicredits)), `${row.sharePercent.toFixed(1)}%`]);
-    rows.push([chalk.bold('Total'), ...(detail ? [''] : []), chalk.bold(formatCount(data.totals.events)), chalk.bold(formatCredits(data.totals.millicredits)), chalk.bold(formatEuros(millicreditsToCents(data.totals.millicredits))), '']);
-    const columns = [{ header: title }, ...(detail ? [{ header: detail }] : []), { header: 'Events', align: 'right' as const }, { header: 'Credits', align: 'right' as const }, { header: 'Value', align: 'right' as const }, { header: 'Share', align: 'right' as const }];
+    const rows = data.rows.map((row) => [
+      row.key,
+      ...(detail ? [row.detail ?? ''] : []),
+      formatCount(row.events),
+      formatCredits(row.millicredits),
+      formatEuros(millicreditsToCents(row.millicredits)),
+      `${row.sharePercent.toFixed(1)}%`,
+    ]);
+    rows.push([
+      chalk.bold('Total'),
+      ...(detail ? [''] : []),
+      chalk.bold(formatCount(data.totals.events)),
+      chalk.bold(formatCredits(data.totals.millicredits)),
+      chalk.bold(formatEuros(millicreditsToCents(data.totals.millicredits))),
+      '',
+    ]);
+    const columns = [
+      { header: title },
+      ...(detail ? [{ header: detail }] : []),
+      { header: 'Events', align: 'right' as const },
+      { header: 'Credits', align: 'right' as const },
+      { header: 'Value', align: 'right' as const },
+      { header: 'Share', align: 'right' as const },
+    ];
     return `${heading}\n${table(options, columns, rows)}`;
   },
 

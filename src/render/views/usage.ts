@@ -32,8 +32,28 @@ function quantity(line: PriceLine): string {
   return formatCount(line.quantity);
 }
 
-type RateRow = { model: string; displayName: string; tier: string; inputPer1kMillicredits: number; outputPer1kMillicredits: number; toolCallMillicredits: number; effectiveFromMs: number };
-type LimitRow = { id: number; scope: string; user: string | null; department: string | null; model: string | null; tier: string | null; period: string; amountMillicredits: number; usedMillicredits: number; leftMillicredits: number; periodKey: string };
+type RateRow = {
+  model: string;
+  displayName: string;
+  tier: string;
+  inputPer1kMillicredits: number;
+  outputPer1kMillicredits: number;
+  toolCallMillicredits: number;
+  effectiveFromMs: number;
+};
+type LimitRow = {
+  id: number;
+  scope: string;
+  user: string | null;
+  department: string | null;
+  model: string | null;
+  tier: string | null;
+  period: string;
+  amountMillicredits: number;
+  usedMillicredits: number;
+  leftMillicredits: number;
+  periodKey: string;
+};
 
 export const usageViews = {
   /** The seed's own breakdown: header with model and local time, one line per part, total. */
@@ -42,12 +62,29 @@ export const usageViews = {
     const lines = [`${FEATURE_TITLES[data.feature] ?? data.feature} with ${data.modelName} (${formatLocalDateTime(data.occurredAtMs, options.timeZone)})`];
     for (const line of data.priced.lines) lines.push(`- ${line.label}: ${quantity(line)} (${formatCredits(line.millicredits)} credits)`);
     lines.push(`- Total: ${chalk.bold(`${formatCredits(data.priced.totalMillicredits)} credits`)}`);
-    const note = data.dryRun ? 'dry run, nothing written' : data.replayed || data.status === 'duplicate' ? 'already posted, not charged again' : `${data.department} has ${formatCredits(data.departmentBalanceMillicredits)} credits left`;
+    const note = data.dryRun
+      ? 'dry run, nothing written'
+      : data.replayed || data.status === 'duplicate'
+        ? 'already posted, not charged again'
+        : `${data.department} has ${formatCredits(data.departmentBalanceMillicredits)} credits left`;
     lines.push(chalk.dim(`(${note}${data.drawnFromOrgMillicredits > 0 ? `; ${formatCredits(data.drawnFromOrgMillicredits)} drawn from org` : ''})`));
     return lines.join('\n');
   },
 
-  import(data: { file: string; dryRun: boolean; read: number; accepted: number; duplicates: number; refused: number; malformed: number; acceptedMillicredits: number; problems: { line: number; code: string; message: string }[] }, options: RenderOptions): string {
+  import(
+    data: {
+      file: string;
+      dryRun: boolean;
+      read: number;
+      accepted: number;
+      duplicates: number;
+      refused: number;
+      malformed: number;
+      acceptedMillicredits: number;
+      problems: { line: number; code: string; message: string }[];
+    },
+    options: RenderOptions,
+  ): string {
     const chalk = palette(options);
     const head = `${data.dryRun ? chalk.cyan('dry run, nothing written: ') : ''}${formatCount(data.read)} lines from ${data.file}: ${chalk.green(`${formatCount(data.accepted)} accepted`)} (${formatCredits(data.acceptedMillicredits)} credits), ${formatCount(data.duplicates)} duplicates, ${formatCount(data.refused)} refused, ${formatCount(data.malformed)} malformed.`;
     const problems = data.problems.slice(0, 20).map((problem) => `  line ${problem.line}: [${problem.code}] ${problem.message.replace(/^line \d+: /, '')}`);
@@ -56,13 +93,30 @@ export const usageViews = {
   },
 
   rates(data: { rates: RateRow[]; upcoming: RateRow[] }, options: RenderOptions): string {
-    const rows = data.rates.map((rate) => [rate.displayName, rate.model, rate.tier, formatCredits(rate.inputPer1kMillicredits), formatCredits(rate.outputPer1kMillicredits), formatCredits(rate.toolCallMillicredits)]);
+    const rows = data.rates.map((rate) => [
+      rate.displayName,
+      rate.model,
+      rate.tier,
+      formatCredits(rate.inputPer1kMillicredits),
+      formatCredits(rate.outputPer1kMillicredits),
+      formatCredits(rate.toolCallMillicredits),
+    ]);
     const text = table(
       options,
-      [{ header: 'Model' }, { header: 'Id' }, { header: 'Tier' }, { header: 'Input /1k', align: 'right' }, { header: 'Output /1k', align: 'right' }, { header: 'Tool call', align: 'right' }],
+      [
+        { header: 'Model' },
+        { header: 'Id' },
+        { header: 'Tier' },
+        { header: 'Input /1k', align: 'right' },
+        { header: 'Output /1k', align: 'right' },
+        { header: 'Tool call', align: 'right' },
+      ],
       rows,
     );
-    const upcoming = data.upcoming.map((rate) => `  ${rate.model} from ${formatLocalDateTime(rate.effectiveFromMs, options.timeZone)}: ${formatCredits(rate.inputPer1kMillicredits)} / ${formatCredits(rate.outputPer1kMillicredits)} / ${formatCredits(rate.toolCallMillicredits)}`);
+    const upcoming = data.upcoming.map(
+      (rate) =>
+        `  ${rate.model} from ${formatLocalDateTime(rate.effectiveFromMs, options.timeZone)}: ${formatCredits(rate.inputPer1kMillicredits)} / ${formatCredits(rate.outputPer1kMillicredits)} / ${formatCredits(rate.toolCallMillicredits)}`,
+    );
     return `${text}\nCredits per 1,000 tokens and per tool call. Images: 25 credits (standard), 50 (hd). Workflows with database access: +50%.${upcoming.length ? `\nScheduled:\n${upcoming.join('\n')}` : ''}`;
   },
 
@@ -71,7 +125,21 @@ export const usageViews = {
     return `${data.dryRun ? chalk.cyan('dry run, nothing written: ') : ''}${data.rate.model} (${data.rate.tier}) costs ${formatCredits(data.rate.inputPer1kMillicredits)} / ${formatCredits(data.rate.outputPer1kMillicredits)} credits per 1k input / output tokens and ${formatCredits(data.rate.toolCallMillicredits)} per tool call from ${formatLocalDateTime(data.rate.effectiveFromMs, options.timeZone)}.`;
   },
 
-  limitSet(data: { limitId: number; replaced: boolean; scope: string; user: string | null; department: string | null; model: string | null; tier: string | null; period: string; amountMillicredits: number; dryRun: boolean }, options: RenderOptions): string {
+  limitSet(
+    data: {
+      limitId: number;
+      replaced: boolean;
+      scope: string;
+      user: string | null;
+      department: string | null;
+      model: string | null;
+      tier: string | null;
+      period: string;
+      amountMillicredits: number;
+      dryRun: boolean;
+    },
+    options: RenderOptions,
+  ): string {
     const chalk = palette(options);
     const who = data.user ?? data.department ?? 'the organisation';
     const what = data.model ? ` on ${data.model}` : data.tier ? ` on ${data.tier} models` : '';
@@ -83,7 +151,15 @@ export const usageViews = {
     const chalk = palette(options);
     return table(
       options,
-      [{ header: 'Id', align: 'right' }, { header: 'Applies to' }, { header: 'Models' }, { header: 'Period' }, { header: 'Limit', align: 'right' }, { header: 'Used', align: 'right' }, { header: 'Left', align: 'right' }],
+      [
+        { header: 'Id', align: 'right' },
+        { header: 'Applies to' },
+        { header: 'Models' },
+        { header: 'Period' },
+        { header: 'Limit', align: 'right' },
+        { header: 'Used', align: 'right' },
+        { header: 'Left', align: 'right' },
+      ],
       data.limits.map((row) => {
         const percentLeft = row.amountMillicredits > 0 ? (row.leftMillicredits * 100) / row.amountMillicredits : 0;
         return [
@@ -99,7 +175,18 @@ export const usageViews = {
     );
   },
 
-  check(data: { ok: boolean; name: string; millicredits: number; percentLeft: number | null; minMillicredits: number; minPercent: number | null; limitedBy: string }, options: RenderOptions): string {
+  check(
+    data: {
+      ok: boolean;
+      name: string;
+      millicredits: number;
+      percentLeft: number | null;
+      minMillicredits: number;
+      minPercent: number | null;
+      limitedBy: string;
+    },
+    options: RenderOptions,
+  ): string {
     const chalk = palette(options);
     const status = data.ok ? chalk.green('ok') : chalk.red('budget too low');
     return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of last top-up)` : ''}, limited by ${data.limitedBy}.`;

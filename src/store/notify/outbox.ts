@@ -1,7 +1,16 @@
 import { nodeCrypto } from '../nodeCrypto.js';
 import type { SqlReader, WriteTx } from '../driver.js';
 
-export const EVENT_TYPES = ['balance.low', 'balance.depleted', 'recharge.done', 'recharge.refused', 'limit.reached', 'anomaly.found', 'report.monthly', 'test'] as const;
+export const EVENT_TYPES = [
+  'balance.low',
+  'balance.depleted',
+  'recharge.done',
+  'recharge.refused',
+  'limit.reached',
+  'anomaly.found',
+  'report.monthly',
+  'test',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** What every channel receives: `id` is stable across retries, so receivers can drop repeats. */
@@ -11,7 +20,10 @@ export type NotificationEvent = { id: string; type: EventType; occurredAt: strin
  * Queues an event in the caller's write transaction, with one pending delivery per channel. A
  * `dedupeKey` already used makes this a no-op: "once per crossing" is a unique index.
  */
-export function queueEvent(tx: WriteTx, event: { type: EventType; text: string; data: Record<string, unknown>; dedupeKey?: string | null; nowMs: number }): string {
+export function queueEvent(
+  tx: WriteTx,
+  event: { type: EventType; text: string; data: Record<string, unknown>; dedupeKey?: string | null; nowMs: number },
+): string {
   const id = nodeCrypto().randomUUID();
   const payload: NotificationEvent = { id, type: event.type, occurredAt: new Date(event.nowMs).toISOString(), text: event.text, data: event.data };
   tx.run('INSERT INTO outbox (event_id, type, dedupe_key, payload_json, created_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING', [
@@ -49,11 +61,21 @@ export async function listChannels(db: SqlReader): Promise<ChannelRow[]> {
 }
 
 export async function pendingCounts(db: SqlReader): Promise<Map<number, number>> {
-  const rows = await db.all<{ channelId: number; pending: number }>("SELECT channel_id AS channelId, count(*) AS pending FROM deliveries WHERE status = 'pending' GROUP BY channel_id");
+  const rows = await db.all<{ channelId: number; pending: number }>(
+    "SELECT channel_id AS channelId, count(*) AS pending FROM deliveries WHERE status = 'pending' GROUP BY channel_id",
+  );
   return new Map(rows.map((row) => [row.channelId, row.pending]));
 }
 
-export type ClaimedDelivery = { outboxId: number; channelId: number; attempts: number; payloadJson: string; kind: ChannelRow['kind']; target: string; secret: string | null };
+export type ClaimedDelivery = {
+  outboxId: number;
+  channelId: number;
+  attempts: number;
+  payloadJson: string;
+  kind: ChannelRow['kind'];
+  target: string;
+  secret: string | null;
+};
 
 /**
  * Claims due deliveries for one runner inside a write transaction: two runners at once never
@@ -68,29 +90,32 @@ export async function claimDue(tx: WriteTx, runner: string, nowMs: number, claim
     [nowMs, nowMs, limit],
   );
   for (const row of rows) {
-    tx.run('UPDATE deliveries SET claimed_by = ?, claim_expires_at_ms = ? WHERE outbox_id = ? AND channel_id = ?', [runner, nowMs + claimMs, row.outboxId, row.channelId]);
+    tx.run('UPDATE deliveries SET claimed_by = ?, claim_expires_at_ms = ? WHERE outbox_id = ? AND channel_id = ?', [
+      runner,
+      nowMs + claimMs,
+      row.outboxId,
+      row.channelId,
+    ]);
   }
   return rows;
 }
 
 export function markDelivered(tx: WriteTx, delivery: ClaimedDelivery, attempts: number, nowMs: number): void {
-  tx.run("UPDATE deliveries SET status = 'delivered', attempts = ?, delivered_at_ms = ?, claimed_by = NULL, claim_expires_at_ms = NULL, last_error = NULL WHERE outbox_id = ? AND channel_id = ?", [
-    attempts,
-    nowMs,
-    delivery.outboxId,
-    delivery.channelId,
-  ]);
+  tx.run(
+    "UPDATE deliveries SET status = 'delivered', attempts = ?, delivered_at_ms = ?, claimed_by = NULL, claim_expires_at_ms = NULL, last_error = NULL WHERE outbox_id = ? AND channel_id = ?",
+    [attempts, nowMs, delivery.outboxId, delivery.channelId],
+  );
   tx.run('UPDATE notification_channels SET last_delivered_at_ms = ?, consecutive_failures = 0 WHERE id = ?', [nowMs, delivery.channelId]);
 }
 
 export function markFailed(tx: WriteTx, delivery: ClaimedDelivery, attempts: number, error: string, nowMs: number, retryAtMs: number | null): void {
-  tx.run('UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at_ms = ?, claimed_by = NULL, claim_expires_at_ms = NULL, last_error = ? WHERE outbox_id = ? AND channel_id = ?', [
-    retryAtMs === null ? 'failed' : 'pending',
-    attempts,
-    retryAtMs ?? nowMs,
+  tx.run(
+    'UPDATE deliveries SET status = ?, attempts = ?, next_attempt_at_ms = ?, claimed_by = NULL, claim_expires_at_ms = NULL, last_error = ? WHERE outbox_id = ? AND channel_id = ?',
+    [retryAtMs === null ? 'failed' : 'pending', attempts, retryAtMs ?? nowMs, error, delivery.outboxId, delivery.channelId],
+  );
+  tx.run('UPDATE notification_channels SET last_error = ?, last_error_at_ms = ?, consecutive_failures = consecutive_failures + 1 WHERE id = ?', [
     error,
-    delivery.outboxId,
+    nowMs,
     delivery.channelId,
   ]);
-  tx.run('UPDATE notification_channels SET last_error = ?, last_error_at_ms = ?, consecutive_failures = consecutive_failures + 1 WHERE id = ?', [error, nowMs, delivery.channelId]);
 }

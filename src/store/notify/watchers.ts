@@ -9,7 +9,15 @@ import { queueEvent } from './outbox.js';
 /** Low-balance levels, in percent of the last top-up; 0 means depleted. */
 export const ALERT_LEVELS_PERCENT = [20, 10, 0] as const;
 
-export type RechargeRuleRow = { accountId: number; thresholdMillicredits: number; packageName: string; method: PaymentMethod; monthlyCapCents: number; armed: number; refusedInMonth: string | null };
+export type RechargeRuleRow = {
+  accountId: number;
+  thresholdMillicredits: number;
+  packageName: string;
+  method: PaymentMethod;
+  monthlyCapCents: number;
+  armed: number;
+  refusedInMonth: string | null;
+};
 
 function isBelow(account: TouchedAccount, levelPercent: number): boolean {
   if (levelPercent === 0) return account.balanceMillicredits <= 0;
@@ -76,14 +84,26 @@ async function fireBalanceAlerts(tx: WriteTx, touched: TouchedAccount[], nowMs: 
           level === 0
             ? `${account.name} has no credits left: its AI features are paused until new credits are loaded.`
             : `${account.name} is below ${level}% of its last top-up: ${left} credits left (${percentLeft}%).`,
-        data: { account: account.name, levelPercent: level, balanceMillicredits: account.balanceMillicredits, percentLeft, topupReferenceMillicredits: account.topupReferenceMillicredits },
+        data: {
+          account: account.name,
+          levelPercent: level,
+          balanceMillicredits: account.balanceMillicredits,
+          percentLeft,
+          topupReferenceMillicredits: account.topupReferenceMillicredits,
+        },
         nowMs,
       });
     }
   }
 }
 
-async function recharge(tx: WriteTx, ledger: LedgerWriter, rule: RechargeRuleRow, account: TouchedAccount, context: { nowMs: number; actor: string }): Promise<void> {
+async function recharge(
+  tx: WriteTx,
+  ledger: LedgerWriter,
+  rule: RechargeRuleRow,
+  account: TouchedAccount,
+  context: { nowMs: number; actor: string },
+): Promise<void> {
   const timeZone = (await tx.get<{ value: string }>("SELECT value FROM settings WHERE key = 'org.time_zone'"))?.value ?? DEFAULT_TIME_ZONE;
   const monthKey = localMonthKey(context.nowMs, timeZone);
   const month = monthBounds(monthKey, timeZone);
@@ -93,7 +113,16 @@ async function recharge(tx: WriteTx, ledger: LedgerWriter, rule: RechargeRuleRow
   );
   const spentCents = spent?.cents ?? 0;
   const quote = quotePackage(rule.packageName, rule.method);
-  const data = { account: account.name, packageName: quote.packageName, method: quote.method, priceCents: quote.priceCents, millicredits: quote.millicredits, monthSpentCents: spentCents, monthlyCapCents: rule.monthlyCapCents, balanceMillicredits: account.balanceMillicredits };
+  const data = {
+    account: account.name,
+    packageName: quote.packageName,
+    method: quote.method,
+    priceCents: quote.priceCents,
+    millicredits: quote.millicredits,
+    monthSpentCents: spentCents,
+    monthlyCapCents: rule.monthlyCapCents,
+    balanceMillicredits: account.balanceMillicredits,
+  };
   if (spentCents + quote.priceCents > rule.monthlyCapCents) {
     tx.run('UPDATE recharge_rules SET armed = 0, refused_in_month = ? WHERE account_id = ?', [monthKey, rule.accountId]);
     queueEvent(tx, {

@@ -50,13 +50,22 @@ export async function loadDemo(db: Database, actor: string, nowMs: number, timeZ
   // Posted in time order, so transaction numbers follow the clock as in a real ledger.
   const usage = demoUsage(nowMs, timeZone, startMs + 3 * DAY_MS);
   const sepaAtMs = nowMs - 2 * DAY_MS;
-  await postDemoUsage(db, actor, timeZone, usage.filter((record) => record.occurredAtMs! < sepaAtMs));
+  await postDemoUsage(
+    db,
+    actor,
+    timeZone,
+    usage.filter((record) => record.occurredAtMs! < sepaAtMs),
+  );
   await buyCredits(db, request('buy', sepaAtMs), { quote: quotePackage('team', 'sepa'), accountName: 'org' });
-  await postDemoUsage(db, actor, timeZone, usage.filter((record) => record.occurredAtMs! >= sepaAtMs));
+  await postDemoUsage(
+    db,
+    actor,
+    timeZone,
+    usage.filter((record) => record.occurredAtMs! >= sepaAtMs),
+  );
   const usageEvents = usage.length;
   return { departments: DEMO_DEPARTMENTS.length, users, purchases: 2, transfers, usageEvents };
 }
-
 
 const DEMO_MODELS = ['gpt-4o-mini', 'gpt-4o-mini', 'claude-3.5-sonnet', 'claude-3-haiku', 'gpt-4o', 'gpt-3.5-turbo'];
 const DEMO_FEATURES = ['chat', 'chat', 'summarize', 'translate', 'analyze'] as const;
@@ -80,7 +89,9 @@ function demoUsage(nowMs: number, timeZone: string, fromMs: number): UsageRecord
     const weekend = weekday === 0 || weekday === 6;
     for (const department of DEMO_DEPARTMENTS) {
       for (const user of department.users) {
-        const events = Math.round((weekend ? 1 : 6) * (0.6 + next()) * (department.name === 'Engineering' ? 2 : 1) * (day === spikeDay && user === 'grace' ? 12 : 1));
+        const events = Math.round(
+          (weekend ? 1 : 6) * (0.6 + next()) * (department.name === 'Engineering' ? 2 : 1) * (day === spikeDay && user === 'grace' ? 12 : 1),
+        );
         for (let index = 0; index < events; index += 1) {
           const occurredAtMs = midnightMs + Math.floor((8 + next() * 10) * 3_600_000);
           if (occurredAtMs > nowMs) continue;

@@ -22,7 +22,11 @@ export type PurchaseResult = {
   balanceMillicredits: number;
 };
 
-export async function buyCredits(db: Database, request: MutationRequest, input: { quote: PurchaseQuote; accountName: string }): Promise<PurchaseResult & { dryRun: boolean; replayed: boolean }> {
+export async function buyCredits(
+  db: Database,
+  request: MutationRequest,
+  input: { quote: PurchaseQuote; accountName: string },
+): Promise<PurchaseResult & { dryRun: boolean; replayed: boolean }> {
   return runMutation(db, request, async ({ tx, ledger }) => {
     const account = await requireAccount(tx, input.accountName, '--for');
     const { quote } = input;
@@ -58,7 +62,14 @@ export async function settlePurchase(db: Database, request: MutationRequest, pur
     requirePending(purchase, 'settled');
     const posted = await creditPurchase(ledger, request, purchase, purchase.origin === 'recharge' ? 'recharge' : 'purchase');
     markSettled(tx, purchase.id, request.nowMs, posted.transactionId);
-    return { purchaseId: purchase.id, status: 'settled' as const, account: purchase.account, millicredits: purchase.millicredits, transactionId: posted.transactionId, balanceMillicredits: ledger.balanceOf(purchase.accountId) };
+    return {
+      purchaseId: purchase.id,
+      status: 'settled' as const,
+      account: purchase.account,
+      millicredits: purchase.millicredits,
+      transactionId: posted.transactionId,
+      balanceMillicredits: ledger.balanceOf(purchase.accountId),
+    };
   });
 }
 
@@ -71,7 +82,14 @@ export async function cancelPurchase(db: Database, request: MutationRequest, pur
   });
 }
 
-export type TransferResult = { transactionId: number; from: string; to: string; millicredits: number; fromBalanceMillicredits: number; toBalanceMillicredits: number };
+export type TransferResult = {
+  transactionId: number;
+  from: string;
+  to: string;
+  millicredits: number;
+  fromBalanceMillicredits: number;
+  toBalanceMillicredits: number;
+};
 
 export async function transferCredits(db: Database, request: MutationRequest, input: { from: string; to: string; millicredits: number; reason: string }) {
   return runMutation(db, request, async ({ tx, ledger }): Promise<TransferResult> => {
@@ -82,10 +100,14 @@ export async function transferCredits(db: Database, request: MutationRequest, in
     }
     await ledger.load([from.id, to.id]);
     if (ledger.balanceOf(from.id) < input.millicredits) {
-      throw new CreditsError('INSUFFICIENT_CREDITS', `${from.name} has ${formatMillicreditsPlain(ledger.balanceOf(from.id))} credits, cannot transfer ${formatMillicreditsPlain(input.millicredits)}`, {
-        hint: from.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer less, or move credits into ${from.name} first`,
-        details: { account: from.name, balanceMillicredits: ledger.balanceOf(from.id), neededMillicredits: input.millicredits },
-      });
+      throw new CreditsError(
+        'INSUFFICIENT_CREDITS',
+        `${from.name} has ${formatMillicreditsPlain(ledger.balanceOf(from.id))} credits, cannot transfer ${formatMillicreditsPlain(input.millicredits)}`,
+        {
+          hint: from.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer less, or move credits into ${from.name} first`,
+          details: { account: from.name, balanceMillicredits: ledger.balanceOf(from.id), neededMillicredits: input.millicredits },
+        },
+      );
     }
     const posted = ledger.postLoaded({
       kind: from.kind === 'org' ? 'allocation' : 'transfer',

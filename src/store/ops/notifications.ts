@@ -4,11 +4,21 @@ import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { requireAccount } from '../orgRepo.js';
 
-export async function addChannel(db: Database, request: MutationRequest, channel: { kind: 'webhook' | 'email' | 'command'; target: string; secret: string | null }) {
+export async function addChannel(
+  db: Database,
+  request: MutationRequest,
+  channel: { kind: 'webhook' | 'email' | 'command'; target: string; secret: string | null },
+) {
   return runMutation(db, request, async ({ tx }) => {
     const row = await tx.get<{ id: number | null }>('SELECT max(id) AS id FROM notification_channels');
     const channelId = (row?.id ?? 0) + 1;
-    tx.run('INSERT INTO notification_channels (id, kind, target, secret, created_at_ms) VALUES (?, ?, ?, ?, ?)', [channelId, channel.kind, channel.target, channel.secret, request.nowMs]);
+    tx.run('INSERT INTO notification_channels (id, kind, target, secret, created_at_ms) VALUES (?, ?, ?, ?, ?)', [
+      channelId,
+      channel.kind,
+      channel.target,
+      channel.secret,
+      request.nowMs,
+    ]);
     return { channelId, kind: channel.kind, target: channel.target, signed: channel.secret !== null };
   });
 }
@@ -61,7 +71,17 @@ export async function recheckRecharges(db: Database, request: MutationRequest) {
   });
 }
 
-export type RechargeStatus = { account: string; thresholdMillicredits: number; packageName: string; method: string; monthlyCapCents: number; armed: boolean; balanceMillicredits: number; monthSpentCents: number; monthRecharges: number };
+export type RechargeStatus = {
+  account: string;
+  thresholdMillicredits: number;
+  packageName: string;
+  method: string;
+  monthlyCapCents: number;
+  armed: boolean;
+  balanceMillicredits: number;
+  monthSpentCents: number;
+  monthRecharges: number;
+};
 
 export async function rechargeStatuses(db: Database, month: { startMs: number; endMs: number }): Promise<RechargeStatus[]> {
   const rows = await db.all<Omit<RechargeStatus, 'armed'> & { armed: number }>(

@@ -3,12 +3,26 @@ import { SETTING_KEYS, type OrgSettings } from '../../core/org.js';
 import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { seedDefaultRates } from '../usageRepo.js';
-import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID, findAccount, findUser, insertAccount, readSettings, requireDepartment, requireUser, writeSetting } from '../orgRepo.js';
+import {
+  ORG_ACCOUNT_ID,
+  WORLD_ACCOUNT_ID,
+  findAccount,
+  findUser,
+  insertAccount,
+  readSettings,
+  requireDepartment,
+  requireUser,
+  writeSetting,
+} from '../orgRepo.js';
 
 export type InitResult = { created: boolean; organisation: string; timeZone: string; location: string };
 
 /** Creates the ledger's own accounts and settings; a second run leaves an existing ledger as it is. */
-export async function initLedger(db: Database, request: MutationRequest, input: { orgName: string | undefined; timeZone: string | undefined }): Promise<InitResult> {
+export async function initLedger(
+  db: Database,
+  request: MutationRequest,
+  input: { orgName: string | undefined; timeZone: string | undefined },
+): Promise<InitResult> {
   const existing = await readSettings(db);
   if (existing.initialised) {
     if (input.orgName !== undefined && input.orgName !== existing.settings.name) {

@@ -6,7 +6,15 @@ import type { Database, SqlReader } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { RateBook, loadLimits, loadRates, usedInPeriod, type RateRow } from '../usageRepo.js';
 
-export type RateChange = { model: string; displayName?: string | undefined; tier?: Tier | undefined; inputPer1kMillicredits?: number | undefined; outputPer1kMillicredits?: number | undefined; toolCallMillicredits?: number | undefined; effectiveFromMs: number };
+export type RateChange = {
+  model: string;
+  displayName?: string | undefined;
+  tier?: Tier | undefined;
+  inputPer1kMillicredits?: number | undefined;
+  outputPer1kMillicredits?: number | undefined;
+  toolCallMillicredits?: number | undefined;
+  effectiveFromMs: number;
+};
 
 /** A new rate row from its effective time on; what is not given is kept from the rate in force. */
 export async function setRate(db: Database, request: MutationRequest, change: RateChange) {
@@ -22,7 +30,9 @@ export async function setRate(db: Database, request: MutationRequest, change: Ra
     const input = change.inputPer1kMillicredits ?? current?.inputPer1kMillicredits;
     const output = change.outputPer1kMillicredits ?? current?.outputPer1kMillicredits;
     if (tier === undefined || input === undefined || output === undefined) {
-      throw new CreditsError('MISSING_FLAG', `model "${change.model}" is new: --tier, --input and --output are required`, { hint: 'for example --tier standard --input 1.2 --output 2.4' });
+      throw new CreditsError('MISSING_FLAG', `model "${change.model}" is new: --tier, --input and --output are required`, {
+        hint: 'for example --tier standard --input 1.2 --output 2.4',
+      });
     }
     const rate = {
       model: change.model,
@@ -35,19 +45,42 @@ export async function setRate(db: Database, request: MutationRequest, change: Ra
     };
     tx.run(
       'INSERT INTO model_rates (model, display_name, tier, input_per_1k_millicredits, output_per_1k_millicredits, tool_call_millicredits, effective_from_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [rate.model, rate.displayName, rate.tier, rate.inputPer1kMillicredits, rate.outputPer1kMillicredits, rate.toolCallMillicredits, rate.effectiveFromMs, request.nowMs],
+      [
+        rate.model,
+        rate.displayName,
+        rate.tier,
+        rate.inputPer1kMillicredits,
+        rate.outputPer1kMillicredits,
+        rate.toolCallMillicredits,
+        rate.effectiveFromMs,
+        request.nowMs,
+      ],
     );
     return { rate, previous: current ?? null };
   });
 }
 
-export type LimitTarget = { scope: LimitScope; userId: number | null; departmentId: number | null; model: string | null; tier: Tier | null; period: 'day' | 'month'; amountMillicredits: number };
+export type LimitTarget = {
+  scope: LimitScope;
+  userId: number | null;
+  departmentId: number | null;
+  model: string | null;
+  tier: Tier | null;
+  period: 'day' | 'month';
+  amountMillicredits: number;
+};
 
 /** Sets a limit; a rule for exactly the same target and period is replaced, not duplicated. */
 export async function setLimit(db: Database, request: MutationRequest, target: LimitTarget) {
   return runMutation(db, request, async ({ tx }) => {
     const existing = (await loadLimits(tx)).find(
-      (rule) => rule.scope === target.scope && rule.userId === target.userId && rule.departmentId === target.departmentId && rule.model === target.model && rule.tier === target.tier && rule.period === target.period,
+      (rule) =>
+        rule.scope === target.scope &&
+        rule.userId === target.userId &&
+        rule.departmentId === target.departmentId &&
+        rule.model === target.model &&
+        rule.tier === target.tier &&
+        rule.period === target.period,
     );
     if (existing) {
       tx.run('UPDATE limits SET amount_millicredits = ? WHERE id = ?', [target.amountMillicredits, existing.id]);
@@ -55,17 +88,10 @@ export async function setLimit(db: Database, request: MutationRequest, target: L
     }
     const row = await tx.get<{ id: number | null }>('SELECT max(id) AS id FROM limits');
     const limitId = (row?.id ?? 0) + 1;
-    tx.run('INSERT INTO limits (id, scope, user_id, department_id, model, tier, period, amount_millicredits, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)', [
-      limitId,
-      target.scope,
-      target.userId,
-      target.departmentId,
-      target.model,
-      target.tier,
-      target.period,
-      target.amountMillicredits,
-      request.nowMs,
-    ]);
+    tx.run(
+      'INSERT INTO limits (id, scope, user_id, department_id, model, tier, period, amount_millicredits, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [limitId, target.scope, target.userId, target.departmentId, target.model, target.tier, target.period, target.amountMillicredits, request.nowMs],
+    );
     return { limitId, replaced: false, previousMillicredits: null, ...target };
   });
 }
@@ -84,8 +110,11 @@ export type LimitStatus = LimitRule & { periodKey: string; usedMillicredits: num
 /** Every limit with what was used and what is left in the period that holds `instantMs`. */
 export async function limitStatuses(db: SqlReader, instantMs: number, timeZone: string, filter?: (rule: LimitRule) => boolean): Promise<LimitStatus[]> {
   const rules = (await loadLimits(db)).filter((rule) => (filter ? filter(rule) : true));
-  const names = await db.all<{ kind: string; id: number; name: string }>("SELECT 'user' AS kind, id, email AS name FROM users UNION ALL SELECT 'department', id, name FROM accounts");
-  const nameOf = (kind: string, id: number | null): string | null => (id === null ? null : (names.find((row) => row.kind === kind && row.id === id)?.name ?? null));
+  const names = await db.all<{ kind: string; id: number; name: string }>(
+    "SELECT 'user' AS kind, id, email AS name FROM users UNION ALL SELECT 'department', id, name FROM accounts",
+  );
+  const nameOf = (kind: string, id: number | null): string | null =>
+    id === null ? null : (names.find((row) => row.kind === kind && row.id === id)?.name ?? null);
   const statuses: LimitStatus[] = [];
   for (const rule of rules) {
     const bounds = periodBounds(instantMs, rule.period, timeZone);

@@ -15,7 +15,10 @@ export async function recordUsage(db: Database, request: MutationRequest, record
     poster.finish();
     // The balance rules may recharge the department in this same write: report what is left after.
     await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
-    return { ...posted, departmentBalanceMillicredits: posted.status === 'accepted' ? ledger.balanceOf(posted.departmentId) : posted.departmentBalanceMillicredits };
+    return {
+      ...posted,
+      departmentBalanceMillicredits: posted.status === 'accepted' ? ledger.balanceOf(posted.departmentId) : posted.departmentBalanceMillicredits,
+    };
   });
 }
 
@@ -79,7 +82,12 @@ export async function importAll(
  * counted and skipped; the rest of the batch commits. Events carry ids, so a batch that was
  * cut off by a crash and is posted again turns into duplicates, not double charges.
  */
-async function postBatch(tx: WriteTx, items: readonly ImportItem[], options: { timeZone: string; actor: string; nowMs: number }, totals: ImportTotals): Promise<void> {
+async function postBatch(
+  tx: WriteTx,
+  items: readonly ImportItem[],
+  options: { timeZone: string; actor: string; nowMs: number },
+  totals: ImportTotals,
+): Promise<void> {
   const ledger = await LedgerWriter.open(tx);
   const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
   const records: UsageRecord[] = [];

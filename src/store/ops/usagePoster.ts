@@ -32,7 +32,17 @@ export type PostedUsage = {
 };
 
 type UserInfo = { id: number; email: string; departmentId: number; department: string; overdraftFrom: number | null; overdraftMaxMillicredits: number };
-type Rollup = { dayKey: string; userId: number; departmentId: number; model: string; tier: string; feature: string; events: number; millicredits: number; drawnFromOrgMillicredits: number };
+type Rollup = {
+  dayKey: string;
+  userId: number;
+  departmentId: number;
+  model: string;
+  tier: string;
+  feature: string;
+  events: number;
+  millicredits: number;
+  drawnFromOrgMillicredits: number;
+};
 
 type StoredEvent = {
   eventId: string;
@@ -94,7 +104,9 @@ function childMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
 }
 
 function nothingToPrice(): CreditsError {
-  return new CreditsError('INVALID_VALUE', 'this event has nothing to price: every count is zero', { hint: 'pass --input-tokens, --output-tokens, --tool-calls or --images' });
+  return new CreditsError('INVALID_VALUE', 'this event has nothing to price: every count is zero', {
+    hint: 'pass --input-tokens, --output-tokens, --tool-calls or --images',
+  });
 }
 
 const SELECT_STORED_EVENT = `SELECT event_id AS eventId, transaction_id AS transactionId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature,
@@ -193,14 +205,13 @@ export class UsagePoster {
       for (const row of rows) this.users.set(row.email.toLowerCase(), row);
     }
     // Locally the insert itself finds duplicates (see post); remotely one read per batch is cheaper.
-    const ids = this.claimsByInsert ? [] : [...new Set(records.map((record) => record.eventId).filter((id): id is string => id !== null && !this.lookedUp.has(id)))];
+    const ids = this.claimsByInsert
+      ? []
+      : [...new Set(records.map((record) => record.eventId).filter((id): id is string => id !== null && !this.lookedUp.has(id)))];
     for (const id of ids) this.lookedUp.add(id);
     for (let start = 0; start < ids.length; start += 5000) {
       const slice = ids.slice(start, start + 5000);
-      const rows = await this.tx.all<StoredEvent>(
-        `${SELECT_STORED_EVENT} WHERE event_id IN (SELECT value FROM json_each(?))`,
-        [JSON.stringify(slice)],
-      );
+      const rows = await this.tx.all<StoredEvent>(`${SELECT_STORED_EVENT} WHERE event_id IN (SELECT value FROM json_each(?))`, [JSON.stringify(slice)]);
       for (const row of rows) this.knownEvents.set(row.eventId, row);
     }
     const departments = new Set<number>();
@@ -214,7 +225,8 @@ export class UsagePoster {
    * when it must read first. Either way the checks and writes are the same.
    */
   post(record: UsageRecord): PostedUsage | Promise<PostedUsage> {
-    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) return this.postAfterReads(record);
+    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId)))
+      return this.postAfterReads(record);
     const pricing = this.priceOf(record);
     const known = this.knownBefore(record, pricing);
     if (known) return known;
@@ -272,7 +284,12 @@ export class UsagePoster {
     return undefined;
   }
 
-  private result(status: PostedUsage['status'], transactionId: number, drawnFromOrgMillicredits: number, { record, user, rate, occurredAtMs, priced }: Pricing): PostedUsage {
+  private result(
+    status: PostedUsage['status'],
+    transactionId: number,
+    drawnFromOrgMillicredits: number,
+    { record, user, rate, occurredAtMs, priced }: Pricing,
+  ): PostedUsage {
     return {
       status,
       eventId: record.eventId,
@@ -308,7 +325,24 @@ export class UsagePoster {
     const { limitKeys, shortfall, drawKey, entries } = plan;
     const cost = priced.totalMillicredits;
     const dbAccess = record.dbAccess ? 1 : 0;
-    const insertArgs = [this.transactionId, record.eventId, occurredAtMs, user.id, user.departmentId, rate.model, rate.tier, record.feature, record.inputTokens, record.outputTokens, record.toolCalls, record.images, record.imageSize, dbAccess, cost, shortfall];
+    const insertArgs = [
+      this.transactionId,
+      record.eventId,
+      occurredAtMs,
+      user.id,
+      user.departmentId,
+      rate.model,
+      rate.tier,
+      record.feature,
+      record.inputTokens,
+      record.outputTokens,
+      record.toolCalls,
+      record.images,
+      record.imageSize,
+      dbAccess,
+      cost,
+      shortfall,
+    ];
     if (this.claimsByInsert) {
       if (!this.tx.insertIfAbsent!(INSERT_EVENT_SQL, insertArgs)) {
         return this.findStored(record.eventId!).then((stored) => {
@@ -339,13 +373,27 @@ export class UsagePoster {
     for (const { key, rule, periodKey } of limitKeys) {
       const before = this.usedByLimitPeriod.get(key) ?? 0;
       this.usedByLimitPeriod.set(key, before + cost);
-      if (before < rule.amountMillicredits && before + cost >= rule.amountMillicredits) this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
+      if (before < rule.amountMillicredits && before + cost >= rule.amountMillicredits)
+        this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
     }
     if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
     // Locally the unique index finds a repeat within the batch as well (see claimsByInsert).
     if (record.eventId !== null && !this.claimsByInsert) {
       const { inputTokens, outputTokens, toolCalls, images, imageSize } = record;
-      this.knownEvents.set(record.eventId, { eventId: record.eventId, transactionId: this.transactionId, occurredAtMs, userId: user.id, model: rate.model, feature: record.feature, inputTokens, outputTokens, toolCalls, images, imageSize, dbAccess });
+      this.knownEvents.set(record.eventId, {
+        eventId: record.eventId,
+        transactionId: this.transactionId,
+        occurredAtMs,
+        userId: user.id,
+        model: rate.model,
+        feature: record.feature,
+        inputTokens,
+        outputTokens,
+        toolCalls,
+        images,
+        imageSize,
+        dbAccess,
+      });
     }
     this.addRollup(this.periods.of(occurredAtMs, 'day').key, user, rate.model, rate.tier, record.feature, cost, shortfall);
     return this.result('accepted', this.transactionId, shortfall, pricing);
@@ -377,10 +425,14 @@ export class UsagePoster {
       const canDraw = this.overdraftLeft(user, occurredAtMs);
       if (canDraw instanceof NeedRead) return canDraw;
       if (shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
-        throw new CreditsError('INSUFFICIENT_CREDITS', `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`, {
-          hint: `transfer credits to ${user.department} or buy a package --for it`,
-          details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
-        });
+        throw new CreditsError(
+          'INSUFFICIENT_CREDITS',
+          `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
+          {
+            hint: `transfer credits to ${user.department} or buy a package --for it`,
+            details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
+          },
+        );
       }
       drawKey = canDraw.key;
     }
@@ -408,10 +460,14 @@ export class UsagePoster {
       if (used === undefined) return new NeedRead(rule, bounds, key);
       if (used + cost > rule.amountMillicredits) {
         const left = Math.max(0, rule.amountMillicredits - used);
-        throw new CreditsError('LIMIT_EXCEEDED', `${describeRule(rule, { user: user.email, department: user.department })} (${formatMillicreditsPlain(rule.amountMillicredits)} credits) would be passed: ${formatMillicreditsPlain(left)} left, this costs ${formatMillicreditsPlain(cost)}`, {
-          hint: 'AI features are paused for this until the period ends or the limit is raised (`credits limits set`)',
-          details: { limitId: rule.id, leftMillicredits: left, costMillicredits: cost, periodKey: bounds.key },
-        });
+        throw new CreditsError(
+          'LIMIT_EXCEEDED',
+          `${describeRule(rule, { user: user.email, department: user.department })} (${formatMillicreditsPlain(rule.amountMillicredits)} credits) would be passed: ${formatMillicreditsPlain(left)} left, this costs ${formatMillicreditsPlain(cost)}`,
+          {
+            hint: 'AI features are paused for this until the period ends or the limit is raised (`credits limits set`)',
+            details: { limitId: rule.id, leftMillicredits: left, costMillicredits: cost, periodKey: bounds.key },
+          },
+        );
       }
       limitKeys.push({ key, rule, periodKey: bounds.key });
     }
@@ -451,7 +507,17 @@ export class UsagePoster {
       rollup.millicredits += cost;
       rollup.drawnFromOrgMillicredits += drawn;
     } else {
-      const added = { dayKey, userId: user.id, departmentId: user.departmentId, model, tier, feature, events: 1, millicredits: cost, drawnFromOrgMillicredits: drawn };
+      const added = {
+        dayKey,
+        userId: user.id,
+        departmentId: user.departmentId,
+        model,
+        tier,
+        feature,
+        events: 1,
+        millicredits: cost,
+        drawnFromOrgMillicredits: drawn,
+      };
       dayByFeature.set(feature, added);
       this.rollups.push(added);
     }
@@ -479,13 +545,32 @@ export class UsagePoster {
       `INSERT INTO usage_daily (day_key, user_id, department_id, model, tier, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(day_key, user_id, department_id, model, feature) DO UPDATE SET event_count = event_count + excluded.event_count,
          millicredits = millicredits + excluded.millicredits, drawn_from_org_millicredits = drawn_from_org_millicredits + excluded.drawn_from_org_millicredits`,
-      this.rollups.map((rollup) => [rollup.dayKey, rollup.userId, rollup.departmentId, rollup.model, rollup.tier, rollup.feature, rollup.events, rollup.millicredits, rollup.drawnFromOrgMillicredits]),
+      this.rollups.map((rollup) => [
+        rollup.dayKey,
+        rollup.userId,
+        rollup.departmentId,
+        rollup.model,
+        rollup.tier,
+        rollup.feature,
+        rollup.events,
+        rollup.millicredits,
+        rollup.drawnFromOrgMillicredits,
+      ]),
     );
     this.rollups.length = 0;
     this.rollupIndex.clear();
     this.tx.runMany(
       'INSERT INTO usage_batches (transaction_id, department_id, user_id, model, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      this.batchTotals.map((total) => [this.transactionId, total.departmentId, total.userId, total.model, total.feature, total.events, total.millicredits, total.drawn]),
+      this.batchTotals.map((total) => [
+        this.transactionId,
+        total.departmentId,
+        total.userId,
+        total.model,
+        total.feature,
+        total.events,
+        total.millicredits,
+        total.drawn,
+      ]),
     );
     this.batchTotals.length = 0;
     this.batchTotalIndex.clear();
