@@ -1,5 +1,5 @@
 # bash completion for credits
-# Generated from the command registry (src/cli/registry.ts) by `npm run generate`; do not edit.
+# Generated from the command registry (src/app/registry.ts) by `npm run generate`; do not edit.
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/credits (see README, "Shell completion").
 

@@ -1,5 +1,5 @@
 # fish completion for credits
-# Generated from the command registry (src/cli/registry.ts) by `npm run generate`; do not edit.
+# Generated from the command registry (src/app/registry.ts) by `npm run generate`; do not edit.
 # Install: copy to ~/.config/fish/completions/credits.fish (see README, "Shell completion").
 
 # Subcommands of a command path, one per line.

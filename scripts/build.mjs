@@ -88,11 +88,11 @@ await build({
   define: { CREDITS_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__credits_module_url' },
 });
 
-// The parse thread of a large `usage import` (src/cli/importThread.ts): a small script of its
+// The parse thread of a large `usage import` (src/app/usageImport/importThread.ts): a small script of its
 // own, found beside the bundle. It starts once per import, so it needs no code cache.
 await build({
   ...COMMONJS_FOR_NODE,
-  entryPoints: { importWorker: 'src/cli/importWorker.ts' },
+  entryPoints: { importWorker: 'src/app/usageImport/importWorker.ts' },
   outfile: 'dist/importWorker.cjs',
   define: { 'import.meta.url': '__credits_module_url' },
 });

@@ -1,10 +1,11 @@
 import { CommanderError } from 'commander';
 import { resolveConfig, type GlobalFlags } from './config.js';
 import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors.js';
-import { Context } from './cli/context.js';
+import { Context } from './app/context.js';
+import { terminalInteraction } from './cli/prompts.js';
 import { buildProgram, type Selection } from './cli/program.js';
-import { COMMANDS } from './cli/registry.js';
-import type { CommandOutput } from './cli/spec.js';
+import { COMMANDS } from './cli/commands.js';
+import type { CommandInput, CommandOutput, CommandSpec } from './app/spec.js';
 import { DEFAULT_TIME_ZONE } from './core/time.js';
 
 declare const CREDITS_VERSION: string | undefined;
@@ -50,6 +51,13 @@ function outputWidth(stdout: NodeJS.WriteStream): number {
   if (stdout.isTTY && stdout.columns) return Math.max(40, stdout.columns);
   const columns = Number(process.env.COLUMNS);
   return Number.isInteger(columns) && columns >= 40 ? columns : Number.MAX_SAFE_INTEGER;
+}
+
+/** The --output value of a command that makes a file, if given. */
+function outputPathOf(spec: CommandSpec, input: CommandInput): string | undefined {
+  const key = spec.files?.outputOption;
+  const value = key === undefined ? undefined : input.options[key];
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Runs one invocation and returns its exit code; nothing below this function exits. */
@@ -132,6 +140,8 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     };
     let output: CommandOutput;
     let timeZone: string;
+    const outputPath = outputPathOf(spec, input);
+    if (outputPath !== undefined && outputPath !== '-') (await import('./cli/output.js')).checkOutputPath(outputPath);
     if (config.server !== undefined && spec.family !== 'local') {
       // Remote mode: the server runs the handler; rendering and exit codes stay here.
       const { runRemote } = await import('./cli/remote.js');
@@ -139,9 +149,16 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       output = remote.output;
       timeZone = remote.timeZone;
     } else {
-      context = new Context(config, spec.name, spec.ledger, progress, live);
+      context = new Context(config, spec.name, spec.ledger, progress, live, terminalInteraction, {
+        serve: async (serveInput, serveContext) => (await import('./server/serveCommand.js')).startServe(serveInput, serveContext),
+      });
       output = await spec.run(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
+    }
+    if (output.file) {
+      // The command made a file; the CLI is the one that writes it (or streams it for `--output -`).
+      const { deliverFile } = await import('./cli/output.js');
+      if (deliverFile(output.file, outputPathOf(spec, input), streams.stdout) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
     }
     if (config.json) {
       streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);

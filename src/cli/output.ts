@@ -1,19 +1,7 @@
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import type { OutputFile } from '../app/spec.js';
 import { CreditsError } from '../core/errors.js';
-
-export const FILE_FORMATS = ['table', 'json', 'csv', 'pdf'] as const;
-export type FileFormat = (typeof FILE_FORMATS)[number];
-
-/** `--format` as given, else the --output file's extension, else `fallback`. */
-export function chooseFormat(format: string | undefined, output: string | undefined, allowed: readonly FileFormat[], fallback: FileFormat): FileFormat {
-  const fromExtension = output === undefined ? undefined : extname(output).slice(1).toLowerCase();
-  const chosen = format ?? (fromExtension && (allowed as readonly string[]).includes(fromExtension) ? fromExtension : undefined) ?? fallback;
-  if (!(allowed as readonly string[]).includes(chosen)) {
-    throw new CreditsError('INVALID_VALUE', `--format "${chosen}" is not one of ${allowed.join(', ')}`, { hint: `use --format ${allowed.join('|')}` });
-  }
-  return chosen as FileFormat;
-}
 
 /** A temp file beside the target, renamed over it: a reader never sees half a file. */
 export function temporaryPathFor(path: string): string {
@@ -41,4 +29,17 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     const reason = error instanceof Error ? error.message : String(error);
     throw new CreditsError('INVALID_VALUE', `--output ${path} cannot be written: ${reason}`, { hint: 'check that the folder exists and is writable' });
   }
+}
+
+/**
+ * Writes a command's file where the user asked: standard output for `--output -` (nothing else is
+ * printed then), else the named file, atomically. Returns where it went.
+ */
+export function deliverFile(file: OutputFile, path: string | undefined, stdout: NodeJS.WritableStream): 'stdout' | 'file' {
+  if (path === '-') {
+    stdout.write(file.bytes);
+    return 'stdout';
+  }
+  writeFileAtomic(path ?? file.name, file.bytes);
+  return 'file';
 }

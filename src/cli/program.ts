@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalFlags } from '../config.js';
-import { GROUP_SUMMARIES } from './registry.js';
-import { MUTATING_OPTIONS, type CommandInput, type CommandSpec, type OptionSpec } from './spec.js';
+import { GROUP_SUMMARIES } from './commands.js';
+import { MUTATING_OPTIONS, type CommandInput, type CommandSpec, type OptionSpec } from '../app/spec.js';
 
 export type Selection = { spec: CommandSpec; input: CommandInput; globals: GlobalFlags };
 

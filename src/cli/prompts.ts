@@ -6,7 +6,9 @@ import { CreditsError } from '../core/errors.js';
  * most runs never ask one and should not pay for loading it.
  */
 
-export type Choice = { name: string; value: string; description?: string; short?: string; disabled?: boolean | string };
+import type { Choice, Interaction } from '../app/context.js';
+
+export type { Choice } from '../app/context.js';
 
 type Inquirer = typeof import('@inquirer/prompts');
 let inquirer: Promise<Inquirer> | undefined;
@@ -57,3 +59,6 @@ export function askText(
 export function askYesNo(message: string, defaultValue: boolean): Promise<boolean> {
   return ask((prompts) => prompts.confirm({ message, default: defaultValue }));
 }
+
+/** The terminal's way of asking, for commands run from the CLI. */
+export const terminalInteraction: Interaction = { select: askSelect, text: askText, yesNo: askYesNo };

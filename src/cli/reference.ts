@@ -1,5 +1,5 @@
 import { COMMAND_GROUPS, groupOf } from './program.js';
-import { COMMANDS } from './registry.js';
+import { COMMANDS } from './commands.js';
 import { flagsOf, type CompletionNode, type CompletionTree, type FlagInfo } from './completion/tree.js';
 import { programTree } from './completion/index.js';
 
@@ -77,7 +77,7 @@ export function referenceMarkdown(tree: CompletionTree = programTree()): string 
   const lines = [
     '# credits command reference',
     '',
-    '<!-- Generated from the command registry (src/cli/registry.ts) by `npm run generate`; do not edit. -->',
+    '<!-- Generated from the command registry (src/app/registry.ts) by `npm run generate`; do not edit. -->',
     '',
     root.summary,
     '',

@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError, EXIT_CODE_BY_ERROR_CODE, type ErrorCode } from '../core/errors.js';
-import { checkedInputFile } from './importSource.js';
-import { checkOutputPath, writeFileAtomic } from './output.js';
+import { checkedInputFile } from '../app/usageImport/importSource.js';
 import type { ImportTotals } from '../store/ops/usage.js';
-import type { CommandInput, CommandOutput, CommandSpec } from './spec.js';
+import type { CommandInput, CommandOutput, CommandSpec } from '../app/spec.js';
 
 /**
  * Remote mode (--server URL or CREDITS_SERVER, with CREDITS_TOKEN): the command line is parsed
@@ -28,7 +27,13 @@ export type RemoteIo = {
 export type RemoteResult = { output: CommandOutput; timeZone: string };
 
 type ErrorDocument = { code?: unknown; message?: unknown; hint?: unknown };
-type CommandDocument = { view?: unknown; data?: unknown; timeZone?: unknown; file?: { base64?: unknown }; error?: ErrorDocument };
+type CommandDocument = {
+  view?: unknown;
+  data?: unknown;
+  timeZone?: unknown;
+  file?: { base64?: unknown; name?: unknown; mediaType?: unknown };
+  error?: ErrorDocument;
+};
 
 const ATTEMPTS = 3;
 const RETRY_STATUSES = new Set([502, 503, 504]);
@@ -131,14 +136,18 @@ async function postCommand(config: Config, name: string, body: object): Promise<
   throw unavailable(base, lastReason);
 }
 
-function asOutput(status: number, document: CommandDocument): { output: CommandOutput; timeZone: string; file?: Buffer } {
+function asOutput(status: number, document: CommandDocument): { output: CommandOutput; timeZone: string } {
   if (document.data === undefined || document.data === null || typeof document.view !== 'string') {
     throw errorFrom(document.error ?? {}, status);
   }
   const failure = document.error ? errorFrom(document.error, status) : undefined;
   const timeZone = typeof document.timeZone === 'string' ? document.timeZone : 'UTC';
-  const file = typeof document.file?.base64 === 'string' ? Buffer.from(document.file.base64, 'base64') : undefined;
-  return { output: { view: document.view, data: document.data as object, ...(failure ? { failure } : {}) }, timeZone, ...(file ? { file } : {}) };
+  const sent = document.file;
+  const file =
+    typeof sent?.base64 === 'string'
+      ? { name: String(sent.name ?? ''), mediaType: String(sent.mediaType ?? 'application/octet-stream'), bytes: Buffer.from(sent.base64, 'base64') }
+      : undefined;
+  return { output: { view: document.view, data: document.data as object, ...(failure ? { failure } : {}), ...(file ? { file } : {}) }, timeZone };
 }
 
 async function readStandardInput(): Promise<string> {
@@ -266,18 +275,11 @@ async function chunkedImport(
   return { timeZone, output: { view: 'import', data } };
 }
 
-async function registerTokenViews(view: string, config: Config): Promise<void> {
-  if (config.json || !view.startsWith('token')) return;
-  const [{ registerViews }, { tokenViews }] = await Promise.all([import('../render/index.js'), import('./tokenViews.js')]);
-  registerViews(tokenViews);
-}
-
 /** On a terminal, a command that changes the ledger is shown as a dry run first and asked about. */
 async function confirmRemotely(config: Config, spec: CommandSpec, body: { args: string[]; options: CommandInput['options'] }): Promise<void> {
   const { status, document } = await postCommand(config, spec.name, { ...body, options: { ...body.options, dryRun: true, idempotencyKey: undefined } });
   const preview = asOutput(status, document);
   if (preview.output.failure && !preview.output.data) throw preview.output.failure;
-  await registerTokenViews(preview.output.view, config);
   const { renderOutput } = await import('../render/index.js');
   const width = process.stdout.columns && process.stdout.columns > 40 ? process.stdout.columns : 100;
   process.stdout.write(await renderOutput(preview.output.view, preview.output.data, { color: config.color, width, timeZone: preview.timeZone }));
@@ -325,8 +327,6 @@ export async function runRemote(spec: CommandSpec, input: CommandInput, config: 
     }
     upload = { name: fileArgument, content };
   }
-  const outputPath = files.outputOption === undefined ? undefined : options[files.outputOption];
-  if (typeof outputPath === 'string') checkOutputPath(outputPath);
   if (spec.mutating && options.dryRun !== true && options.idempotencyKey === undefined) {
     // A retried request must not act twice: the server keeps the first result under this key.
     options.idempotencyKey = `remote-${nodeCrypto().randomUUID()}`;
@@ -335,7 +335,5 @@ export async function runRemote(spec: CommandSpec, input: CommandInput, config: 
   if (config.interactive && spec.mutating && options.dryRun !== true) await confirmRemotely(config, spec, body);
   const { status, document } = await postCommand(config, spec.name, body);
   const result = asOutput(status, document);
-  if (result.file !== undefined && typeof outputPath === 'string') writeFileAtomic(outputPath, result.file);
-  await registerTokenViews(result.output.view, config);
   return { output: result.output, timeZone: result.timeZone };
 }

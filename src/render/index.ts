@@ -7,6 +7,7 @@ import { statementViews } from './views/statements.js';
 import { insightViews } from './views/insights.js';
 import { notifyViews } from './views/notify.js';
 import { shellViews } from './views/shell.js';
+import { tokenViews } from './views/tokens.js';
 
 export type View = (data: never, options: RenderOptions) => string;
 
@@ -18,6 +19,7 @@ const VIEWS: Record<string, View> = {
   ...insightViews,
   ...notifyViews,
   ...shellViews,
+  ...tokenViews,
   raw: (data: { raw: string }) => data.raw,
 };
 

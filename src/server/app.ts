@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
-import type { CommandSpec } from '../cli/spec.js';
+import type { CommandSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
 import { asCreditsError, errorDocument, httpStatusOf } from './errors.js';
 import { openServerLedger } from './ledger.js';

@@ -1,10 +1,10 @@
 import { CreditsError } from '../core/errors.js';
 import { toIsoUtc } from '../core/time.js';
-import type { CommandFamily } from '../cli/spec.js';
+import type { CommandFamily } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
 import { writeAudit } from '../store/mutation.js';
-import { roleAllows, type Role } from './roles.js';
-import { findToken, parseTokenId, tokenMatches, tokenStatus, type TokenRow } from './tokenStore.js';
+import { roleAllows, type Role } from '../core/roles.js';
+import { findToken, parseTokenId, tokenMatches, tokenStatus, type TokenRow } from '../store/tokenStore.js';
 
 /** Who is calling: a valid token, and the person or job it acts for. */
 export type Principal = { tokenId: number; tokenName: string; role: Role; departmentId: number | null; department: string | null; actor: string };

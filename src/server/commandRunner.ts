@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError } from '../core/errors.js';
-import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../cli/spec.js';
+import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
 import { forbid, refusalFor, type Principal } from './auth.js';
 import { ServerContext, requestConfig } from './context.js';
@@ -15,7 +15,7 @@ export type Upload = { name: string; content: string };
 /** What a command sent over the API is: arguments and options as the CLI's parser leaves them. */
 export type CommandRequest = { args?: unknown; options?: unknown; input?: unknown };
 
-export type CommandResult = CommandOutput & { timeZone: string; file?: { base64: string } };
+export type CommandResult = CommandOutput & { timeZone: string };
 
 export type RunnerDeps = {
   db: Database;
@@ -176,15 +176,6 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
       input = { ...input, args: input.args.map((value, index) => (index === files.inputArgument ? uploadPath! : value)) };
       replacements.push([uploadPath, original]);
     }
-    let outputPath: string | undefined;
-    const outputKey = files.outputOption;
-    if (outputKey !== undefined && typeof input.options[outputKey] === 'string') {
-      const wanted = input.options[outputKey] as string;
-      folder ??= mkdtempSync(join(tmpdir(), 'credits-serve-'));
-      outputPath = join(folder, safeName(wanted, 'output'));
-      input = { ...input, options: { ...input.options, [outputKey]: outputPath } };
-      replacements.push([outputPath, wanted]);
-    }
 
     const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db);
     const swapPaths = (text: string): string => replacements.reduce((current, [from, to]) => current.split(from).join(to), text);
@@ -208,8 +199,8 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
     let failure = output.failure;
     if (failure && replacements.length > 0)
       failure = new CreditsError(failure.code, swapPaths(failure.message), failure.hint === undefined ? {} : { hint: failure.hint });
-    const file = outputPath !== undefined && existsSync(outputPath) ? { base64: readFileSync(outputPath).toString('base64') } : undefined;
-    return { view: output.view, data, ...(failure ? { failure } : {}), timeZone, ...(file ? { file } : {}) };
+    // A file leaves as the command made it: the server never writes one for a caller.
+    return { view: output.view, data, ...(failure ? { failure } : {}), timeZone, ...(output.file ? { file: output.file } : {}) };
   } finally {
     if (folder) rmSync(folder, { recursive: true, force: true });
   }

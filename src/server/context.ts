@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { Context } from '../cli/context.js';
+import { Context } from '../app/context.js';
 import type { Database } from '../store/driver.js';
 
 /**

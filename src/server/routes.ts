@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CreditsError } from '../core/errors.js';
-import { optionKey, type CommandSpec } from '../cli/spec.js';
+import { optionKey, type CommandSpec } from '../app/spec.js';
 import { runCommand, type CommandResult } from './commandRunner.js';
 import { errorDocument, httpStatusOf } from './errors.js';
 import type { ServerState } from './state.js';
@@ -27,6 +27,8 @@ type RestRoute = {
    * results, newest (highest id) first, cut to the `limit` option: transfers are two kinds.
    */
   variants?: { options: Record<string, string>[]; list: string; defaultLimit: number };
+  /** The route answers with the command's file itself (its media type), named from the data. */
+  fileName?: (data: Record<string, unknown>) => string;
 };
 
 export const REST_ROUTES: RestRoute[] = [
@@ -47,6 +49,15 @@ export const REST_ROUTES: RestRoute[] = [
     variants: { options: [{ kind: 'allocation' }, { kind: 'transfer' }], list: 'transactions', defaultLimit: 50 },
   },
   { method: 'POST', url: '/v1/transfers', command: 'transfer', args: ['amount'] },
+  // GET /v1/statement?month=2026-10&format=pdf answers with the PDF (or CSV, JSON) itself.
+  {
+    method: 'GET',
+    url: '/v1/statement',
+    command: 'statement',
+    omit: ['output'],
+    fixed: { output: 'statement' },
+    fileName: (data) => `statement-${String(data.monthKey)}${data.department ? `-${String(data.department)}` : ''}.${String(data.format)}`,
+  },
 ];
 
 function plainObject(value: unknown): value is Record<string, unknown> {
@@ -85,9 +96,27 @@ function inputFromFields(
   return { args: args.map((value) => value ?? null), options };
 }
 
-function sendResult(reply: FastifyReply, state: ServerState, result: CommandResult, shape: 'command' | 'rest'): FastifyReply {
+/** A file name for Content-Disposition: ASCII letters, digits, dot, dash and underscore only. */
+function headerFileName(name: string): string {
+  return (
+    name
+      .normalize('NFKD')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 120) || 'file'
+  );
+}
+
+function sendResult(reply: FastifyReply, state: ServerState, result: CommandResult, shape: 'command' | 'rest', route?: RestRoute): FastifyReply {
   const status = result.failure ? httpStatusOf(result.failure.code) : 200;
   if (result.failure && status === 422) state.metrics.refusal(result.failure.code);
+  if (shape === 'rest' && route?.fileName && result.file && !result.failure) {
+    const name = headerFileName(route.fileName(result.data as Record<string, unknown>));
+    return reply
+      .code(200)
+      .header('content-type', result.file.mediaType)
+      .header('content-disposition', `attachment; filename="${name}"`)
+      .send(Buffer.from(result.file.bytes));
+  }
   if (shape === 'rest') {
     return reply.code(status).send(result.failure ? { error: errorDocument(result.failure), data: result.data } : result.data);
   }
@@ -95,7 +124,7 @@ function sendResult(reply: FastifyReply, state: ServerState, result: CommandResu
     view: result.view,
     data: result.data,
     timeZone: result.timeZone,
-    ...(result.file ? { file: result.file } : {}),
+    ...(result.file ? { file: { name: result.file.name, mediaType: result.file.mediaType, base64: Buffer.from(result.file.bytes).toString('base64') } } : {}),
     ...(result.failure ? { error: errorDocument(result.failure) } : {}),
   });
 }
@@ -139,7 +168,7 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
         const { args, options } = inputFromFields(spec, route, fields, (request.params ?? {}) as Record<string, string>);
         const key = request.headers['idempotency-key'];
         if (spec.mutating && typeof key === 'string' && options.idempotencyKey === undefined) options.idempotencyKey = key;
-        if (!route.variants) return sendResult(reply, state, await runCommand(deps, spec, { args, options }, { principal }), 'rest');
+        if (!route.variants) return sendResult(reply, state, await runCommand(deps, spec, { args, options }, { principal }), 'rest', route);
         const { list, defaultLimit } = route.variants;
         const results: CommandResult[] = [];
         for (const variant of route.variants.options) results.push(await runCommand(deps, spec, { args, options: { ...options, ...variant } }, { principal }));

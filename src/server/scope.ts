@@ -1,5 +1,5 @@
 import { isCreditsError } from '../core/errors.js';
-import type { CommandInput } from '../cli/spec.js';
+import type { CommandInput } from '../app/spec.js';
 import type { SqlReader } from '../store/driver.js';
 import { findUser } from '../store/orgRepo.js';
 import { loadLimits } from '../store/usageRepo.js';
@@ -120,7 +120,7 @@ const pass: Policy = async ({ input }) => ({ input });
 /** Every user named in an uploaded usage file must belong to the department. */
 const importUsers: Policy = async ({ db, scope, input, uploadPath, timeZone }) => {
   if (uploadPath === undefined) return { input };
-  const { openUsageSource } = await import('../cli/importSource.js');
+  const { openUsageSource } = await import('../app/usageImport/importSource.js');
   const format = typeof input.options.format === 'string' ? (input.options.format as 'jsonl' | 'csv') : undefined;
   const emails = new Set<string>();
   try {

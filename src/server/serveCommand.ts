@@ -1,6 +1,7 @@
 import { CreditsError } from '../core/errors.js';
-import { stringOption } from '../cli/parse.js';
-import type { CommandSpec } from '../cli/spec.js';
+import { stringOption } from '../app/parse.js';
+import type { Context } from '../app/context.js';
+import type { CommandInput, CommandOutput } from '../app/spec.js';
 
 /** `--listen` as host and port: 127.0.0.1:8787, [::1]:8787, :8787 or 8787. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -29,52 +30,31 @@ function parseSeconds(text: string, field: string, max: number): number {
   return Math.round(Number(text) * 1000);
 }
 
-export const serveCommands: CommandSpec[] = [
-  {
-    name: 'serve',
-    summary: 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM',
-    ledger: 'existing',
-    options: [
-      { flags: '--listen <host:port>', description: 'where to listen', defaultValue: '127.0.0.1:8787' },
-      { flags: '--body-limit <size>', description: 'largest request body, like 16mb (uploads of `usage import` over --server count)', defaultValue: '16mb' },
-      {
-        flags: '--token-cache <seconds>',
-        description: 'how long a checked token is trusted before it is read again (revocations through this server apply at once)',
-        defaultValue: '1',
-      },
-      { flags: '--grace <seconds>', description: 'on SIGTERM, how long requests in flight may take to finish', defaultValue: '10' },
-    ],
-    examples: [
-      'credits serve',
-      'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db',
-      'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
-    ],
-    async run(input, context) {
-      const { host, port } = parseListen(stringOption(input, 'listen') ?? '127.0.0.1:8787');
-      const bodyLimit = parseSize(stringOption(input, 'bodyLimit') ?? '16mb', '--body-limit');
-      const tokenCacheMs = parseSeconds(stringOption(input, 'tokenCache') ?? '1', '--token-cache', 3600);
-      const graceMs = parseSeconds(stringOption(input, 'grace') ?? '10', '--grace', 3600);
-      await context.settings();
-      const db = await context.db();
-      const [{ serve }, { COMMANDS }] = await Promise.all([import('./app.js'), import('../cli/registry.js')]);
-      const quiet = context.config.quiet;
-      const summary = await serve({
-        db,
-        config: context.config,
-        commands: COMMANDS,
-        host,
-        port,
-        bodyLimit,
-        tokenCacheMs,
-        graceMs,
-        log: (line) => {
-          if (!quiet || line.startsWith('error')) process.stderr.write(`${line}\n`);
-        },
-      });
-      return {
-        view: 'message',
-        data: { ...summary, message: `credits serve stopped (${summary.stoppedBy}) after ${summary.requests.toLocaleString('en-US')} request(s)` },
-      };
+/** Runs `credits serve` for the CLI (see src/app/commands/serve.ts): parses its flags and serves until stopped. */
+export async function startServe(input: CommandInput, context: Context): Promise<CommandOutput> {
+  const { host, port } = parseListen(stringOption(input, 'listen') ?? '127.0.0.1:8787');
+  const bodyLimit = parseSize(stringOption(input, 'bodyLimit') ?? '16mb', '--body-limit');
+  const tokenCacheMs = parseSeconds(stringOption(input, 'tokenCache') ?? '1', '--token-cache', 3600);
+  const graceMs = parseSeconds(stringOption(input, 'grace') ?? '10', '--grace', 3600);
+  await context.settings();
+  const db = await context.db();
+  const [{ serve }, { APP_COMMANDS }] = await Promise.all([import('./app.js'), import('../app/registry.js')]);
+  const quiet = context.config.quiet;
+  const summary = await serve({
+    db,
+    config: context.config,
+    commands: APP_COMMANDS,
+    host,
+    port,
+    bodyLimit,
+    tokenCacheMs,
+    graceMs,
+    log: (line) => {
+      if (!quiet || line.startsWith('error')) process.stderr.write(`${line}\n`);
     },
-  },
-];
+  });
+  return {
+    view: 'message',
+    data: { ...summary, message: `credits serve stopped (${summary.stoppedBy}) after ${summary.requests.toLocaleString('en-US')} request(s)` },
+  };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/cli/registry.js';
-import { COMMAND_FAMILIES, type CommandFamily } from '../../src/cli/spec.js';
-import { ROLES, ROLE_FAMILIES, type Role } from '../../src/server/roles.js';
+import { COMMANDS } from '../../src/cli/commands.js';
+import { COMMAND_FAMILIES, type CommandFamily } from '../../src/app/spec.js';
+import { ROLES, ROLE_FAMILIES, type Role } from '../../src/core/roles.js';
 import { seededLedger, type Ledger } from '../helpers/cli.js';
 import { createToken, startServer, type ApiServer } from './apiServer.js';
 

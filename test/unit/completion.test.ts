@@ -4,7 +4,7 @@ import { COMPLETION_FILES, programTree } from '../../src/cli/completion/index.js
 import type { CompletionNode } from '../../src/cli/completion/tree.js';
 import { generatedFiles } from '../../src/cli/generatedFiles.js';
 import { REFERENCE_FILE } from '../../src/cli/reference.js';
-import { COMMANDS } from '../../src/cli/registry.js';
+import { COMMANDS } from '../../src/cli/commands.js';
 
 const ROOT = new URL('../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, ROOT), 'utf8');

@@ -1,6 +1,6 @@
 import { CreditsError } from '../../core/errors.js';
 import { SHELLS, isShell } from '../completion/shells.js';
-import type { CommandSpec } from '../spec.js';
+import type { CommandSpec } from '../../app/spec.js';
 
 export const completionCommands: CommandSpec[] = [
   {

@@ -92,7 +92,7 @@ export function bashScript(tree: CompletionTree): string {
   // Global flags last: case takes the first match, so a command that redefines a name wins.
   addValueArms(tree.globalFlags, null);
   return `# bash completion for credits
-# Generated from the command registry (src/cli/registry.ts) by \`npm run generate\`; do not edit.
+# Generated from the command registry (src/app/registry.ts) by \`npm run generate\`; do not edit.
 # Install: source this file from ~/.bashrc, or copy it to
 # ~/.local/share/bash-completion/completions/credits (see README, "Shell completion").
 

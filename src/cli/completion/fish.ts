@@ -67,7 +67,7 @@ export function fishScript(tree: CompletionTree): string {
   }
   const globalValued = tree.globalFlags.filter((flag) => flag.valueName !== undefined).flatMap((flag) => flag.names);
   return `# fish completion for credits
-# Generated from the command registry (src/cli/registry.ts) by \`npm run generate\`; do not edit.
+# Generated from the command registry (src/app/registry.ts) by \`npm run generate\`; do not edit.
 # Install: copy to ~/.config/fish/completions/credits.fish (see README, "Shell completion").
 
 # Subcommands of a command path, one per line.

@@ -1,6 +1,6 @@
 import { GLOBAL_OPTIONS } from '../program.js';
-import { COMMANDS, GROUP_SUMMARIES } from '../registry.js';
-import type { OptionSpec } from '../spec.js';
+import { COMMANDS, GROUP_SUMMARIES } from '../commands.js';
+import type { OptionSpec } from '../../app/spec.js';
 import { bashScript } from './bash.js';
 import { fishScript } from './fish.js';
 import { completionTree, flagInfo, type CompletionTree } from './tree.js';

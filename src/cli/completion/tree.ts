@@ -1,5 +1,5 @@
-import type { ArgumentSpec, CommandSpec, OptionSpec } from '../spec.js';
-import { MUTATING_OPTIONS } from '../spec.js';
+import type { ArgumentSpec, CommandSpec, OptionSpec } from '../../app/spec.js';
+import { MUTATING_OPTIONS } from '../../app/spec.js';
 
 /**
  * The command tree as the completion scripts and the reference see it: every command path

@@ -39,7 +39,7 @@ export function zshScript(tree: CompletionTree): string {
   addValueArms(tree.globalFlags, null);
   return `#compdef credits
 # zsh completion for credits
-# Generated from the command registry (src/cli/registry.ts) by \`npm run generate\`; do not edit.
+# Generated from the command registry (src/app/registry.ts) by \`npm run generate\`; do not edit.
 # Install: put this file, named _credits, in a folder on $fpath before compinit runs
 # (see README, "Shell completion").
 

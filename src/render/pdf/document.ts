@@ -333,11 +333,15 @@ export function addFooters(
   }
 }
 
+/** Ends the document and returns its bytes. */
+export async function finishDocumentBytes(opened: OpenDocument): Promise<Uint8Array> {
+  opened.doc.end();
+  return opened.bytes;
+}
+
 /** Ends the document and writes it atomically: a temp file in the same folder, fsync, rename. */
 export async function finishDocument(opened: OpenDocument, outputPath: string): Promise<void> {
-  opened.doc.end();
-  const bytes = await opened.bytes;
-  await writeFileAtomically(outputPath, bytes);
+  await writeFileAtomically(outputPath, await finishDocumentBytes(opened));
 }
 
 export async function writeFileAtomically(outputPath: string, bytes: Uint8Array): Promise<void> {

@@ -1,6 +1,6 @@
 import { CreditsError } from '../../core/errors.js';
 import { formatBasisPoints, formatCount, formatCredits, formatEuros } from '../format.js';
-import { addFooters, COLOR, drawTable, finishDocument, Flow, FONT, openDocument, rule, textAt, type PageFrame } from './document.js';
+import { addFooters, COLOR, drawTable, finishDocumentBytes, Flow, FONT, openDocument, rule, textAt, writeFileAtomically, type PageFrame } from './document.js';
 import { germanDate, paymentMethodLabel } from './labels.js';
 import type { InvoiceData, InvoiceParty } from './types.js';
 
@@ -49,7 +49,7 @@ function checkInvoice(data: InvoiceData): void {
 }
 
 /** Writes a German invoice (Rechnung, §14 UStG) as an A4 PDF, atomically (temp file, then rename). */
-export async function writeInvoicePdf(data: InvoiceData, outputPath: string): Promise<void> {
+export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
   checkInvoice(data);
   const sellerLines = addressLines(data.seller);
   const buyerLines = addressLines(data.buyer);
@@ -173,5 +173,10 @@ export async function writeInvoicePdf(data: InvoiceData, outputPath: string): Pr
 
   const footer = [data.seller.name, ...sellerLines, `USt-IdNr. ${data.seller.vatId}`].join(' · ');
   addFooters(doc, FRAME, footer, (page, count) => `Seite ${page} von ${count} / Page ${page} of ${count}`);
-  await finishDocument(opened, outputPath);
+  return finishDocumentBytes(opened);
+}
+
+/** Writes the PDF atomically (temp file in the same folder, fsync, rename). */
+export async function writeInvoicePdf(data: InvoiceData, outputPath: string): Promise<void> {
+  await writeFileAtomically(outputPath, await invoicePdfBytes(data));
 }

@@ -2,7 +2,19 @@ import { millicreditsToCents } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { daysInMonth } from '../../core/time.js';
 import { formatCount, formatCredits, formatEuros } from '../format.js';
-import { addFooters, COLOR, drawTable, finishDocument, Flow, FONT, openDocument, textAt, type PageFrame, type TableRow } from './document.js';
+import {
+  addFooters,
+  COLOR,
+  drawTable,
+  finishDocumentBytes,
+  Flow,
+  FONT,
+  openDocument,
+  textAt,
+  writeFileAtomically,
+  type PageFrame,
+  type TableRow,
+} from './document.js';
 import { longDate, monthLabel, paymentMethodLabel } from './labels.js';
 import type { StatementData, StatementUsageRow } from './types.js';
 
@@ -47,7 +59,7 @@ function usageTotals(rows: StatementUsageRow[]): TableRow {
 }
 
 /** Writes the monthly statement as an A4 PDF, atomically (temp file in the same folder, then rename). */
-export async function writeStatementPdf(data: StatementData, outputPath: string): Promise<void> {
+export async function statementPdfBytes(data: StatementData): Promise<Uint8Array> {
   const moved = movements(data);
   const computedClosing = data.openingMillicredits + moved.purchases + moved.transfersIn - moved.transfersOut - data.usageMillicredits + moved.adjustments;
   if (computedClosing !== data.closingMillicredits) {
@@ -260,5 +272,10 @@ export async function writeStatementPdf(data: StatementData, outputPath: string)
   }
 
   addFooters(doc, FRAME, `${data.organisation} · Credits statement ${month}${data.department ? ` · ${data.department.name}` : ''}`);
-  await finishDocument(opened, outputPath);
+  return finishDocumentBytes(opened);
+}
+
+/** Writes the PDF atomically (temp file in the same folder, fsync, rename). */
+export async function writeStatementPdf(data: StatementData, outputPath: string): Promise<void> {
+  await writeFileAtomically(outputPath, await statementPdfBytes(data));
 }

@@ -5,10 +5,26 @@ import type { Database } from '../store/driver.js';
 import type { MutationRequest } from '../store/mutation.js';
 import { openLedger } from '../store/open.js';
 import { readSettings } from '../store/orgRepo.js';
-import type { CommandInput } from './spec.js';
-import { askSelect, askText, askYesNo, type Choice } from './prompts.js';
+import type { CommandInput, CommandOutput } from './spec.js';
 
-export type { Choice } from './prompts.js';
+/** One answer of a question with choices (the CLI shows them with @inquirer/prompts). */
+export type Choice = { name: string; value: string; description?: string; short?: string; disabled?: boolean | string };
+
+/**
+ * How a command asks a person: given by the transport. The CLI asks on its terminal; the
+ * server, which has nobody to ask, gives none, and `canAsk` is then false whatever the config.
+ */
+export interface Interaction {
+  select(message: string, choices: Choice[], defaultValue?: string): Promise<string>;
+  text(message: string, options: { defaultValue?: string | undefined; validate?: ((text: string) => unknown) | undefined }): Promise<string>;
+  yesNo(message: string, defaultValue: boolean): Promise<boolean>;
+}
+
+/** Services of the process that runs the command, given by the composition root (main.ts). */
+export type Host = {
+  /** Serves the ledger over HTTP until stopped (`credits serve`); absent where it cannot run. */
+  serve?: (input: CommandInput, context: Context) => Promise<CommandOutput>;
+};
 
 /** What a handler may use: the ledger, the clock, the actor, and prompts that respect the TTY rules. */
 export class Context {
@@ -26,7 +42,14 @@ export class Context {
      * SIGTERM; returns how many times it refreshed. Set by main, which owns the screen.
      */
     readonly live: (produce: () => Promise<{ view: string; data: object }>, intervalMs: number) => Promise<number> = async () => 0,
+    private readonly interaction: Interaction | undefined = undefined,
+    readonly host: Host = {},
   ) {}
+
+  private get asker(): Interaction {
+    if (!this.interaction) throw new CreditsError('INTERNAL', 'a question was asked where nobody can answer');
+    return this.interaction;
+  }
 
   get nowMs(): number {
     return this.config.nowMs ?? Date.now();
@@ -77,7 +100,7 @@ export class Context {
 
   /** True when someone can answer a question: a terminal, no CI, no --yes, no --json. */
   get canAsk(): boolean {
-    return this.config.interactive;
+    return this.config.interactive && this.interaction !== undefined;
   }
 
   /**
@@ -108,20 +131,20 @@ export class Context {
     if (value !== undefined && value !== '') return value;
     this.demand({ [ask.flag]: value });
     const choices = typeof ask.choices === 'function' ? await ask.choices() : ask.choices;
-    if (choices && choices.length > 0) return askSelect(ask.message, choices, ask.defaultValue);
-    return askText(ask.message, { defaultValue: ask.defaultValue, validate: ask.validate });
+    if (choices && choices.length > 0) return this.asker.select(ask.message, choices, ask.defaultValue);
+    return this.asker.text(ask.message, { defaultValue: ask.defaultValue, validate: ask.validate });
   }
 
   /** An optional question: asked on a terminal, otherwise the default is the answer. */
   async choose(message: string, choices: Choice[], defaultValue: string): Promise<string> {
     if (!this.canAsk) return defaultValue;
-    return askSelect(message, choices, defaultValue);
+    return this.asker.select(message, choices, defaultValue);
   }
 
   /** Optional free text: asked on a terminal (validated), otherwise the default is the answer. */
   async text(message: string, options: { defaultValue: string; validate?: (text: string) => unknown }): Promise<string> {
     if (!this.canAsk) return options.defaultValue;
-    return askText(message, options);
+    return this.asker.text(message, options);
   }
 
   /**
@@ -132,7 +155,7 @@ export class Context {
     if (!this.canAsk) return;
     const lines = typeof summary === 'string' ? [summary] : summary;
     const message = lines.length === 1 ? `${lines[0]}. ${question}` : `${lines.join('\n')}\n  ${question}`;
-    const ok = await askYesNo(message, false);
+    const ok = await this.asker.yesNo(message, false);
     if (!ok) throw new CreditsError('CONFIRMATION_DECLINED', 'nothing was done: you declined', { hint: 'add --yes to skip the question' });
   }
 }

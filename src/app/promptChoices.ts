@@ -3,7 +3,7 @@ import { percentOf } from '../core/amounts.js';
 import type { AccountBalance } from '../store/ledgerQueries.js';
 import { formatCredits, formatEuros, formatPercent } from '../render/format.js';
 import { palette, percentColour } from '../render/style.js';
-import type { Choice } from './prompts.js';
+import type { Choice } from './context.js';
 
 /**
  * What the interactive flows show: lists to pick from and summaries to confirm. Loaded with

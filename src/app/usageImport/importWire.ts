@@ -1,7 +1,7 @@
-import { CreditsError, type ErrorCode } from '../core/errors.js';
-import { FEATURES, IMAGE_SIZES } from '../core/rateCard.js';
-import type { UsageRecord } from '../core/usageRecord.js';
-import type { ImportItem } from '../store/ops/usage.js';
+import { CreditsError, type ErrorCode } from '../../core/errors.js';
+import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
+import type { UsageRecord } from '../../core/usageRecord.js';
+import type { ImportItem } from '../../store/ops/usage.js';
 import type { ParseOptions } from './importSource.js';
 
 /**

@@ -25,21 +25,22 @@ export type CommandOutput = {
   data: object;
   /** A result that is also a failure (check below threshold, verify found damage). */
   failure?: CreditsError;
+  /**
+   * A file the command made (statement, invoice, report). The command never writes it: the CLI
+   * writes it to --output (atomically) or to standard output for `--output -`, and the API
+   * returns it.
+   */
+  file?: OutputFile;
 };
 
-/**
- * What a command does, for the HTTP API's roles (src/server/roles.ts):
- * - budget: balance and check, all a CI pipeline needs
- * - read: every other command that only reads the ledger
- * - usage: posts AI usage
- * - ledger: changes credits, departments, users, rates, limits, purchases
- * - jobs: cron work with side effects (notification delivery, recharge runs)
- * - settings: organisation settings and notification channels
- * - tokens: API tokens
- * - local: runs on this machine only, never through a server (serve)
- */
-export const COMMAND_FAMILIES = ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'tokens', 'local'] as const;
-export type CommandFamily = (typeof COMMAND_FAMILIES)[number];
+/** A file as bytes, with the name the caller asked for and its media type. */
+export type OutputFile = { name: string; mediaType: string; bytes: Uint8Array };
+
+export const MEDIA_TYPES = { pdf: 'application/pdf', csv: 'text/csv; charset=utf-8', json: 'application/json' } as const;
+
+/** Command families (what the API's roles allow) are domain data: src/core/roles.ts. */
+export { COMMAND_FAMILIES, type CommandFamily } from '../core/roles.js';
+import type { CommandFamily } from '../core/roles.js';
 
 /** Files a command reads or writes on the machine it runs on; the remote CLI carries them over HTTP. */
 export type CommandFiles = {

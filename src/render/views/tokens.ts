@@ -1,5 +1,5 @@
-import { formatLocalDateTime } from '../core/time.js';
-import { palette, table, type RenderOptions } from '../render/style.js';
+import { formatLocalDateTime } from '../../core/time.js';
+import { palette, table, type RenderOptions } from '../style.js';
 
 type Created = {
   tokenId: number;

@@ -4,9 +4,9 @@ import { Socket } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
-import { CreditsError, isCreditsError } from '../core/errors.js';
-import { parseUsageRecord, USAGE_FIELDS } from '../core/usageRecord.js';
-import type { ImportItem } from '../store/ops/usage.js';
+import { CreditsError, isCreditsError } from '../../core/errors.js';
+import { parseUsageRecord, USAGE_FIELDS } from '../../core/usageRecord.js';
+import type { ImportItem } from '../../store/ops/usage.js';
 
 export type ImportFormat = 'jsonl' | 'csv';
 export const IMPORT_BATCH_SIZE = 5000;

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { CreditsError } from '../core/errors.js';
-import type { ImportItem } from '../store/ops/usage.js';
+import { CreditsError } from '../../core/errors.js';
+import type { ImportItem } from '../../store/ops/usage.js';
 import type { ParseOptions } from './importSource.js';
 import { decodeBatch, type FromParser, type ParserInput } from './importWire.js';
 

@@ -5,9 +5,8 @@ import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUt
 import { requireDepartment, findAccount } from '../../store/orgRepo.js';
 import { statementFacts } from '../../store/statementQueries.js';
 import { issueInvoice } from '../../store/ops/invoice.js';
-import { chooseFormat, checkOutputPath, writeFileAtomic } from '../output.js';
-import { parseId, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import { chooseFormat, parseId, stringOption } from '../parse.js';
+import { MEDIA_TYPES, type CommandSpec } from '../spec.js';
 
 export const statementCommands: CommandSpec[] = [
   {
@@ -32,7 +31,6 @@ export const statementCommands: CommandSpec[] = [
       const format = chooseFormat(stringOption(input, 'format'), output, ['pdf', 'csv', 'json'], output === undefined ? 'json' : 'pdf');
       if (format === 'pdf' && output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
-      if (output !== undefined) checkOutputPath(output);
       const monthText = stringOption(input, 'month');
       const monthKey = monthText === undefined ? previousMonthKey(localMonthKey(context.nowMs, settings.timeZone)) : parseMonthInput(monthText, '--month');
       const deptName = stringOption(input, 'dept');
@@ -40,17 +38,20 @@ export const statementCommands: CommandSpec[] = [
       const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: department?.id ?? null });
       const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...facts };
       if (output === undefined) return { view: 'statement', data };
+      let bytes: Uint8Array;
       if (format === 'pdf') {
-        const { writeStatementPdf } = await import('../../render/pdf/statement.js');
-        await writeStatementPdf(
-          { ...data, generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`, adjustmentsMillicredits: facts.adjustmentsMillicredits },
-          output,
-        );
+        const { statementPdfBytes } = await import('../../render/pdf/statement.js');
+        bytes = await statementPdfBytes({
+          ...data,
+          generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`,
+          adjustmentsMillicredits: facts.adjustmentsMillicredits,
+        });
       } else {
         const { statementCsv } = await import('../../render/views/statements.js');
-        writeFileAtomic(output, format === 'csv' ? await statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`);
+        bytes = Buffer.from(format === 'csv' ? await statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`, 'utf8');
       }
       return {
+        file: { name: output, mediaType: MEDIA_TYPES[format as 'pdf' | 'csv' | 'json'], bytes },
         view: 'statementWritten',
         data: {
           path: output,
@@ -87,7 +88,6 @@ export const statementCommands: CommandSpec[] = [
       const output = stringOption(input, 'output');
       if (output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
-      checkOutputPath(output);
       const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter(
         (flag): flag is string => flag !== null,
       );
@@ -128,40 +128,39 @@ export const statementCommands: CommandSpec[] = [
       const packageTitle = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
       const invoiceNumber = `${settings.invoicePrefix}${String(invoice.number).padStart(6, '0')}`;
       const supplyMs = purchase.settledAtMs ?? purchase.createdAtMs;
+      let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
-        const { writeInvoicePdf } = await import('../../render/pdf/invoice.js');
-        await writeInvoicePdf(
-          {
-            invoiceNumber,
-            invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
-            supplyDayKey: localDateKey(supplyMs, settings.timeZone),
-            seller: { name: settings.name, address: settings.address, vatId: settings.vatId },
-            buyer: { name: invoice.buyerName, address: invoice.buyerAddress, vatId: invoice.buyerVatId },
-            lines: [
-              {
-                description: `AI usage credits – ${packageTitle} package`,
-                detail: `${formatCredits(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
-                quantity: purchase.quantity,
-                millicredits: purchase.millicredits,
-                unitPriceNetCents,
-                netCents,
-              },
-            ],
-            netCents,
-            vatRateBasisPoints: invoice.vatRateBasisPoints,
-            vatCents,
-            grossCents: netCents + vatCents,
-            paymentMethod: purchase.method,
-            paymentNote:
-              purchase.status === 'settled'
-                ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}`
-                : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
-            purchaseReference: `#${purchase.id}`,
-          },
-          output,
-        );
+        const { invoicePdfBytes } = await import('../../render/pdf/invoice.js');
+        bytes = await invoicePdfBytes({
+          invoiceNumber,
+          invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
+          supplyDayKey: localDateKey(supplyMs, settings.timeZone),
+          seller: { name: settings.name, address: settings.address, vatId: settings.vatId },
+          buyer: { name: invoice.buyerName, address: invoice.buyerAddress, vatId: invoice.buyerVatId },
+          lines: [
+            {
+              description: `AI usage credits – ${packageTitle} package`,
+              detail: `${formatCredits(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
+              quantity: purchase.quantity,
+              millicredits: purchase.millicredits,
+              unitPriceNetCents,
+              netCents,
+            },
+          ],
+          netCents,
+          vatRateBasisPoints: invoice.vatRateBasisPoints,
+          vatCents,
+          grossCents: netCents + vatCents,
+          paymentMethod: purchase.method,
+          paymentNote:
+            purchase.status === 'settled'
+              ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}`
+              : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
+          purchaseReference: `#${purchase.id}`,
+        });
       }
       return {
+        ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES.pdf, bytes } } : {}),
         view: 'invoiceWritten',
         data: {
           path: output,

@@ -2,7 +2,7 @@
 // source, parses it with the same code as a one-thread import and sends each batch back in the
 // compact form of importWire.ts.
 import { parentPort, workerData } from 'node:worker_threads';
-import { isCreditsError } from '../core/errors.js';
+import { isCreditsError } from '../../core/errors.js';
 import { openStream, parseUsageChunks } from './importSource.js';
 import { encodeBatch, PARSED_AHEAD, type FromParser, type ParserInput } from './importWire.js';
 

@@ -1,16 +1,10 @@
 import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
 import { parseInstantInput } from '../../core/time.js';
-import { ROLES, ROLE_SUMMARIES, isRole } from '../../server/roles.js';
-import { createToken, listTokens, revokeToken } from '../../server/tokenStore.js';
+import { ROLES, ROLE_SUMMARIES, isRole } from '../../core/roles.js';
+import { createToken, listTokens, revokeToken } from '../../store/tokenStore.js';
 import { parseId, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
-
-/** Token views live in their own module so that start-up does not load the renderer. */
-async function withTokenViews(): Promise<void> {
-  const [{ registerViews }, { tokenViews }] = await Promise.all([import('../../render/index.js'), import('../tokenViews.js')]);
-  registerViews(tokenViews);
-}
 
 export const tokenCommands: CommandSpec[] = [
   {
@@ -51,7 +45,6 @@ export const tokenCommands: CommandSpec[] = [
         expiresAtMs,
         name,
       });
-      if (!context.config.json) await withTokenViews();
       return { view: 'tokenCreated', data: result };
     },
   },
@@ -63,7 +56,6 @@ export const tokenCommands: CommandSpec[] = [
     async run(_input, context) {
       await context.settings();
       const tokens = await listTokens(await context.db(), context.nowMs);
-      if (!context.config.json) await withTokenViews();
       return { view: 'tokens', data: { tokens } };
     },
   },
@@ -78,7 +70,6 @@ export const tokenCommands: CommandSpec[] = [
       await context.settings();
       const id = parseId(input.args[0] ?? '', 'ID');
       const result = await revokeToken(await context.db(), context.mutation(input, { id }), id);
-      if (!context.config.json) await withTokenViews();
       return { view: 'tokenRevoked', data: result };
     },
   },

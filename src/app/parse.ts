@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { CreditsError } from '../core/errors.js';
 import type { CommandInput } from './spec.js';
 
@@ -25,4 +26,17 @@ export function parseId(text: string, field: string): number {
     throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not an id`, { hint: `${field} is a whole number like 12` });
   }
   return Number(trimmed);
+}
+
+export const FILE_FORMATS = ['table', 'json', 'csv', 'pdf'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+/** `--format` as given, else the --output file's extension, else `fallback`. */
+export function chooseFormat(format: string | undefined, output: string | undefined, allowed: readonly FileFormat[], fallback: FileFormat): FileFormat {
+  const fromExtension = output === undefined ? undefined : extname(output).slice(1).toLowerCase();
+  const chosen = format ?? (fromExtension && (allowed as readonly string[]).includes(fromExtension) ? fromExtension : undefined) ?? fallback;
+  if (!(allowed as readonly string[]).includes(chosen)) {
+    throw new CreditsError('INVALID_VALUE', `--format "${chosen}" is not one of ${allowed.join(', ')}`, { hint: `use --format ${allowed.join('|')}` });
+  }
+  return chosen as FileFormat;
 }

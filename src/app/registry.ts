@@ -8,8 +8,7 @@ import { notifyCommands } from './commands/notify.js';
 import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
 import { tokenCommands } from './commands/tokens.js';
-import { serveCommands } from '../server/serveCommand.js';
-import { completionCommands } from './commands/completion.js';
+import { serveCommands } from './commands/serve.js';
 import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
 
 /**
@@ -85,14 +84,15 @@ export const COMMAND_FILES: Record<string, CommandFiles> = {
   'notify run': { localPathOptions: ['reportsDir'] },
 };
 
+/** A command with its family and files from the tables above. */
 function classified(spec: CommandSpec): CommandSpec {
   const family = spec.family ?? COMMAND_FAMILY[spec.name];
   const files = spec.files ?? COMMAND_FILES[spec.name];
   return { ...spec, ...(family ? { family } : {}), ...(files ? { files } : {}) };
 }
 
-/** Every command, in the order `credits --help` lists them. */
-export const COMMANDS: readonly CommandSpec[] = [
+/** Every command of the application, in the order `credits --help` lists them. */
+export const APP_COMMANDS: readonly CommandSpec[] = [
   ...organisationCommands,
   ...moneyCommands,
   ...ledgerReadCommands,
@@ -104,8 +104,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...notifyCommands,
   ...tokenCommands,
   ...serveCommands,
-  ...completionCommands,
 ].map(classified);
+
+export { classified };
 
 export const GROUP_SUMMARIES: Record<string, string> = {
   org: 'organisation details',

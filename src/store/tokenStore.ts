@@ -1,9 +1,9 @@
 import { CreditsError } from '../core/errors.js';
-import type { Database, SqlReader } from '../store/driver.js';
-import { runMutation, type MutationRequest } from '../store/mutation.js';
-import { nodeCrypto } from '../store/nodeCrypto.js';
-import { requireDepartment } from '../store/orgRepo.js';
-import type { Role } from './roles.js';
+import type { Database, SqlReader } from './driver.js';
+import { runMutation, type MutationRequest } from './mutation.js';
+import { nodeCrypto } from './nodeCrypto.js';
+import { requireDepartment } from './orgRepo.js';
+import type { Role } from '../core/roles.js';
 
 /**
  * API tokens look like `ctk_12_<43 characters>`: the id finds the row, the 256 random bits are

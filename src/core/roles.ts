@@ -1,4 +1,16 @@
-import type { CommandFamily } from '../cli/spec.js';
+/**
+ * What a command does, for the HTTP API's roles:
+ * - budget: balance and check, all a CI pipeline needs
+ * - read: every other command that only reads the ledger
+ * - usage: posts AI usage
+ * - ledger: changes credits, departments, users, rates, limits, purchases
+ * - jobs: cron work with side effects (notification delivery, recharge runs)
+ * - settings: organisation settings and notification channels
+ * - tokens: API tokens
+ * - local: runs on this machine only, never through a server (serve)
+ */
+export const COMMAND_FAMILIES = ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'tokens', 'local'] as const;
+export type CommandFamily = (typeof COMMAND_FAMILIES)[number];
 
 /** The roles a token can have, and the command families (spec.ts) each may run over the API. */
 export const ROLES = ['admin', 'operator', 'usage-writer', 'reader', 'ci'] as const;

@@ -1,9 +1,8 @@
 import { resolveDayRange } from '../../core/reportPeriod.js';
 import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/reportQueries.js';
 import { requireDepartment } from '../../store/orgRepo.js';
-import { chooseFormat, writeFileAtomic } from '../output.js';
-import { stringOption } from '../parse.js';
-import type { CommandOutput, CommandSpec } from '../spec.js';
+import { chooseFormat, stringOption } from '../parse.js';
+import { MEDIA_TYPES, type CommandOutput, type CommandSpec } from '../spec.js';
 import { CreditsError } from '../../core/errors.js';
 
 const PERIOD_OPTIONS = [
@@ -12,7 +11,7 @@ const PERIOD_OPTIONS = [
   { flags: '--until <date>', description: 'last day, included (default: today)' },
 ];
 
-/** Writes rendered data to --output when given, else hands it to the terminal renderer. */
+/** Hands the file to the transport when --output is given, else the data to the terminal renderer. */
 export async function deliver(
   data: object,
   view: string,
@@ -23,10 +22,11 @@ export async function deliver(
     throw new CreditsError('INVALID_VALUE', '--output needs --format json or csv (or a .json or .csv file name)', { hint: 'for example --output october.csv' });
   const content = target.format === 'csv' ? await target.csv() : `${JSON.stringify(data, null, 2)}\n`;
   if (target.output === undefined) return { view: 'raw', data: { ...data, raw: content } };
-  writeFileAtomic(target.output, content);
+  const bytes = Buffer.from(content, 'utf8');
   return {
     view: 'fileWritten',
-    data: { path: target.output, format: target.format, ...(target.rows === undefined ? {} : { rows: target.rows }), bytes: Buffer.byteLength(content) },
+    data: { path: target.output, format: target.format, ...(target.rows === undefined ? {} : { rows: target.rows }), bytes: bytes.length },
+    file: { name: target.output, mediaType: MEDIA_TYPES[target.format], bytes },
   };
 }
 

@@ -1,0 +1,34 @@
+import { CreditsError } from '../../core/errors.js';
+import type { CommandSpec } from '../spec.js';
+
+/**
+ * `credits serve`: the command is defined here with the others (help, completion, docs), and
+ * the process that runs it supplies the server (main.ts gives `context.host.serve`): app/ never
+ * imports the HTTP transport.
+ */
+export const serveCommands: CommandSpec[] = [
+  {
+    name: 'serve',
+    summary: 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM',
+    ledger: 'existing',
+    options: [
+      { flags: '--listen <host:port>', description: 'where to listen', defaultValue: '127.0.0.1:8787' },
+      { flags: '--body-limit <size>', description: 'largest request body, like 16mb (uploads of `usage import` over --server count)', defaultValue: '16mb' },
+      {
+        flags: '--token-cache <seconds>',
+        description: 'how long a checked token is trusted before it is read again (revocations through this server apply at once)',
+        defaultValue: '1',
+      },
+      { flags: '--grace <seconds>', description: 'on SIGTERM, how long requests in flight may take to finish', defaultValue: '10' },
+    ],
+    examples: [
+      'credits serve',
+      'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db',
+      'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
+    ],
+    async run(input, context) {
+      if (!context.host.serve) throw new CreditsError('USAGE', '`serve` runs only from the command line of the machine that holds the ledger');
+      return context.host.serve(input, context);
+    },
+  },
+];
