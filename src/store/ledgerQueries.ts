@@ -1,6 +1,7 @@
+import { accountShare, type Leg, type ShownLeg, userShare } from '../core/historyShare.js';
 import { TOPUP_KINDS, type AccountKind } from '../core/ledger.js';
 import type { SqlReader, SqlValue } from './driver.js';
-import { listAccounts } from './orgRepo.js';
+import { listAccounts, ORG_ACCOUNT_ID } from './orgRepo.js';
 
 export type AccountBalance = { account: string; kind: AccountKind; costCenter: string | null; balanceMillicredits: number; topupReferenceMillicredits: number };
 
@@ -60,7 +61,8 @@ export type HistoryFilter = {
   limit: number;
 };
 
-export type HistoryEntry = { account: string; millicredits: number };
+/** A listed leg; `summary: true` (account "other accounts") stands for the legs a scoped reader does not see. */
+export type HistoryEntry = ShownLeg;
 export type HistoryItem = {
   id: number;
   kind: string;
@@ -72,7 +74,11 @@ export type HistoryItem = {
   entries: HistoryEntry[];
 };
 
-/** Newest first. Usage filters (user, model) select the usage transactions of those events. */
+/**
+ * Newest first. Usage filters (user, model) select the usage transactions of those events. With
+ * a user, each transaction shows that user's share; with an account (--dept), that account's
+ * share (see core/historyShare.ts); with neither, whole transactions.
+ */
 export async function history(db: SqlReader, filter: HistoryFilter): Promise<HistoryItem[]> {
   const where: string[] = [];
   const args: SqlValue[] = [];
@@ -115,18 +121,54 @@ export async function history(db: SqlReader, filter: HistoryFilter): Promise<His
     [...args, filter.limit],
   );
   if (rows.length === 0) return [];
-  const entries = await db.all<{ transactionId: number; account: string; millicredits: number }>(
-    `SELECT e.transaction_id AS transactionId, a.name AS account, e.amount_millicredits AS millicredits FROM entries e JOIN accounts a ON a.id = e.account_id
-     WHERE e.transaction_id BETWEEN ? AND ? ORDER BY e.id`,
-    [rows[rows.length - 1]!.id, rows[0]!.id],
+  const firstId = rows[rows.length - 1]!.id;
+  const lastId = rows[0]!.id;
+  const legs = await legsBetween(db, firstId, lastId);
+  const shares = filter.userId === undefined ? undefined : await userSharesBetween(db, filter.userId, firstId, lastId);
+  const show = (id: number): HistoryEntry[] => {
+    const own = legs.get(id) ?? [];
+    if (shares) return userShare(own, shares.get(id) ?? new Map());
+    if (filter.accountId !== undefined) return accountShare(own, filter.accountId);
+    return own.map((leg) => ({ account: leg.account, millicredits: leg.millicredits }));
+  };
+  return rows.map((row) => ({ ...row, entries: show(row.id) }));
+}
+
+/** The legs of the transactions firstId..lastId, by transaction, each in entry id order. */
+async function legsBetween(db: SqlReader, firstId: number, lastId: number): Promise<Map<number, Leg[]>> {
+  const entries = await db.all<{ transactionId: number; accountId: number; account: string; accountKind: AccountKind; millicredits: number }>(
+    `SELECT e.transaction_id AS transactionId, e.account_id AS accountId, a.name AS account, a.kind AS accountKind, e.amount_millicredits AS millicredits
+     FROM entries e JOIN accounts a ON a.id = e.account_id WHERE e.transaction_id BETWEEN ? AND ? ORDER BY e.id`,
+    [firstId, lastId],
   );
-  const byTransaction = new Map<number, HistoryEntry[]>();
-  for (const entry of entries) {
-    const list = byTransaction.get(entry.transactionId) ?? [];
-    list.push({ account: entry.account, millicredits: entry.millicredits });
-    byTransaction.set(entry.transactionId, list);
+  const byTransaction = new Map<number, Leg[]>();
+  for (const { transactionId, ...leg } of entries) {
+    const list = byTransaction.get(transactionId) ?? [];
+    list.push(leg);
+    byTransaction.set(transactionId, list);
   }
-  return rows.map((row) => ({ ...row, entries: byTransaction.get(row.id) ?? [] }));
+  return byTransaction;
+}
+
+/**
+ * A user's amount per account in each usage transaction firstId..lastId, from the per-transaction
+ * usage totals (usage_batches, kept equal to the events by `verify`): their department pays the
+ * cost less what it drew from org on its overdraft, org pays that draw.
+ */
+async function userSharesBetween(db: SqlReader, userId: number, firstId: number, lastId: number): Promise<Map<number, Map<number, number>>> {
+  const rows = await db.all<{ transactionId: number; departmentId: number; costMillicredits: number; drawnMillicredits: number }>(
+    `SELECT transaction_id AS transactionId, department_id AS departmentId, sum(millicredits) AS costMillicredits, sum(drawn_from_org_millicredits) AS drawnMillicredits
+     FROM usage_batches WHERE transaction_id BETWEEN ? AND ? AND user_id = ? GROUP BY transaction_id, department_id`,
+    [firstId, lastId, userId],
+  );
+  const shares = new Map<number, Map<number, number>>();
+  for (const row of rows) {
+    const share = shares.get(row.transactionId) ?? new Map<number, number>();
+    share.set(row.departmentId, (share.get(row.departmentId) ?? 0) - (row.costMillicredits - row.drawnMillicredits));
+    share.set(ORG_ACCOUNT_ID, (share.get(ORG_ACCOUNT_ID) ?? 0) - row.drawnMillicredits);
+    shares.set(row.transactionId, share);
+  }
+  return shares;
 }
 
 export type AuditItem = { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string; transactionId: number | null };
