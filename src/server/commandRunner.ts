@@ -7,6 +7,7 @@ import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, typ
 import type { Database } from '../store/driver.js';
 import { forbid, refusalFor, type Principal } from './auth.js';
 import { ServerContext, requestConfig } from './context.js';
+import { summarizeCommandRequest } from './refusalAudit.js';
 import { OutOfScope, applyDepartmentScope } from './scope.js';
 
 /** A file the caller sends along (the content of `usage import FILE`). */
@@ -121,12 +122,9 @@ export type RunOptions = { principal: Principal; commandLabel?: string };
  */
 export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: CommandRequest, { principal }: RunOptions): Promise<CommandResult> {
   const nowMs = deps.config.nowMs ?? Date.now();
-  const asked = {
-    args: Array.isArray(request.args) ? request.args : [],
-    options: request.options && typeof request.options === 'object' ? (request.options as Record<string, unknown>) : {},
-  };
+  const refuse = (reason: string) => forbid(deps.db, principal, spec.name, summarizeCommandRequest(request), reason, nowMs);
   const refusal = refusalFor(principal, spec.name, spec.family);
-  if (refusal !== null) throw await forbid(deps.db, principal, spec.name, asked, refusal, nowMs);
+  if (refusal !== null) throw await refuse(refusal);
 
   let input = validateCommandInput(spec, request.args, request.options);
   const upload = parseUpload(request.input);
@@ -166,7 +164,7 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
         input = scoped.input;
         filter = scoped.filter;
       } catch (error) {
-        if (error instanceof OutOfScope) throw await forbid(deps.db, principal, spec.name, asked, error.message, nowMs);
+        if (error instanceof OutOfScope) throw await refuse(error.message);
         throw error;
       }
     }
