@@ -6,6 +6,7 @@ import { CreditsError } from '../core/errors.js';
 import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../cli/spec.js';
 import type { Database } from '../store/driver.js';
 import { forbid, refusalFor, type Principal } from './auth.js';
+import { capabilityRefusal, type ServerCapabilities } from './capabilities.js';
 import { ServerContext, requestConfig } from './context.js';
 import { summarizeCommandRequest } from './refusalAudit.js';
 import { OutOfScope, applyDepartmentScope } from './scope.js';
@@ -25,6 +26,8 @@ export type RunnerDeps = {
   timeZone(): Promise<string>;
   /** Called after a command of a family that changes what the server caches (settings, tokens). */
   changed(family: string | undefined): void;
+  /** What this server allows beyond roles (chosen by flags of `credits serve`). */
+  capabilities: ServerCapabilities;
 };
 
 const MAX_ARGUMENT_CHARS = 10_000;
@@ -127,6 +130,8 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
   if (refusal !== null) throw await refuse(refusal);
 
   let input = validateCommandInput(spec, request.args, request.options);
+  const lacking = capabilityRefusal(spec.name, input, deps.capabilities);
+  if (lacking !== null) throw await refuse(lacking);
   const upload = parseUpload(request.input);
   const files = spec.files ?? {};
   for (const key of files.localPathOptions ?? []) {

@@ -43,17 +43,23 @@ export const serveCommands: CommandSpec[] = [
         defaultValue: '1',
       },
       { flags: '--grace <seconds>', description: 'on SIGTERM, how long requests in flight may take to finish', defaultValue: '10' },
+      {
+        flags: '--allow-command-channels',
+        description: "let admin tokens add `command` notification channels (shell commands run as the server's user) over the API",
+      },
     ],
     examples: [
       'credits serve',
       'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db',
       'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
+      'credits serve --allow-command-channels   # admins may add `notify channel add command CMD` over the API',
     ],
     async run(input, context) {
       const { host, port } = parseListen(stringOption(input, 'listen') ?? '127.0.0.1:8787');
       const bodyLimit = parseSize(stringOption(input, 'bodyLimit') ?? '16mb', '--body-limit');
       const tokenCacheMs = parseSeconds(stringOption(input, 'tokenCache') ?? '1', '--token-cache', 3600);
       const graceMs = parseSeconds(stringOption(input, 'grace') ?? '10', '--grace', 3600);
+      const capabilities = { commandChannels: input.options.allowCommandChannels === true };
       await context.settings();
       const db = await context.db();
       const [{ serve }, { COMMANDS }] = await Promise.all([import('./app.js'), import('../cli/registry.js')]);
@@ -67,6 +73,7 @@ export const serveCommands: CommandSpec[] = [
         bodyLimit,
         tokenCacheMs,
         graceMs,
+        capabilities,
         log: (line) => {
           if (!quiet || line.startsWith('error')) process.stderr.write(`${line}\n`);
         },
