@@ -61,7 +61,7 @@ _credits_flags() {
     'recharge off') echo '--for --dry-run --idempotency-key' ;;
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
-    'serve') echo '--listen --body-limit --token-cache --grace' ;;
+    'serve') echo '--listen --body-limit --token-cache --grace --allow-command-channels' ;;
   esac
   echo '--db --json -y --yes --actor -q --quiet --no-color --server -h --help'
 }

@@ -447,4 +447,5 @@ complete -c credits -n '__credits_at any \'serve\'' -l listen -x -d 'where to li
 complete -c credits -n '__credits_at any \'serve\'' -l body-limit -x -d 'largest request body, like 16mb (uploads of `usage import` over --server count)'
 complete -c credits -n '__credits_at any \'serve\'' -l token-cache -x -d 'how long a checked token is trusted before it is read again (revocations through this server apply…'
 complete -c credits -n '__credits_at any \'serve\'' -l grace -x -d 'on SIGTERM, how long requests in flight may take to finish'
+complete -c credits -n '__credits_at any \'serve\'' -l allow-command-channels -d 'let admin tokens add `command` notification channels (shell commands run as the server\'s user) over…'
 complete -c credits -n '__credits_at 0 \'completion\'' -a 'bash zsh fish' -d 'bash, zsh or fish'

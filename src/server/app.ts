@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { CommandSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
+import type { ServerCapabilities } from './capabilities.js';
 import { asCreditsError, errorDocument, httpStatusOf } from './errors.js';
 import { openServerLedger } from './ledger.js';
 import { commandRoutes } from './routes.js';
@@ -19,6 +20,7 @@ export type ServeOptions = {
   port: number;
   bodyLimit: number;
   tokenCacheMs: number;
+  capabilities: ServerCapabilities;
   /** How long shutdown waits for requests in flight before it closes their connections. */
   graceMs: number;
   log(line: string): void;
@@ -98,7 +100,7 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
  */
 export async function serve(options: ServeOptions): Promise<ServeSummary> {
   const db = await openServerLedger(options.config, options.db);
-  const state = new ServerState(db, options.config, { tokenCacheMs: options.tokenCacheMs });
+  const state = new ServerState(db, options.config, { tokenCacheMs: options.tokenCacheMs }, options.capabilities);
   await state.timeZone();
   const app = buildServer(state, options.commands, options);
   let stoppedBy = 'signal';
@@ -118,6 +120,9 @@ export async function serve(options: ServeOptions): Promise<ServeSummary> {
     options.log(`credits serve: listening on ${url} (ledger ${db.location})`);
     if (!/^(127\.|localhost$|::1$|\[::1\]$)/.test(options.host)) {
       options.log('credits serve: plain HTTP on a non-loopback address: put a TLS proxy in front so that tokens never cross a network in clear text');
+    }
+    if (options.capabilities.commandChannels) {
+      options.log("credits serve: --allow-command-channels: admin tokens may add shell commands that notify runs as this server's user");
     }
     stoppedBy = await stopped;
     options.log(`credits serve: ${stoppedBy}: stopping, finishing ${state.metrics.inFlight} request(s) in flight`);

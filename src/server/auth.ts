@@ -5,6 +5,7 @@ import type { Database } from '../store/driver.js';
 import { writeAudit } from '../store/mutation.js';
 import { roleAllows, type Role } from '../core/roles.js';
 import { findToken, parseTokenId, tokenMatches, tokenStatus, type TokenRow } from '../store/tokenStore.js';
+import { refusalAuditArgs, type RequestSummary } from './refusalAudit.js';
 
 /** Who is calling: a valid token, and the person or job it acts for. */
 export type Principal = { tokenId: number; tokenName: string; role: Role; departmentId: number | null; department: string | null; actor: string };
@@ -66,45 +67,26 @@ export class Authenticator {
   }
 }
 
-/** Option values that must not reach the audit log. */
-const SECRET_KEYS = new Set(['secret', 'smtpUrl']);
-
-function redacted(options: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key, SECRET_KEYS.has(key) && value !== undefined ? '***' : value]));
-}
-
 /**
- * Refuses a request: writes an audit row (who, which command, what was asked, why refused) and
- * returns the 403 error to throw. The audit write failing must not turn a 403 into a 500.
+ * Refuses a request: writes an audit row (who, which command, a bounded summary of what was
+ * asked, why refused) and returns the 403 error to throw. The audit write failing must not turn
+ * a 403 into a 500.
  */
 export async function forbid(
   db: Database,
   principal: Principal,
   command: string,
-  request: { args: unknown[]; options: Record<string, unknown> },
+  request: RequestSummary,
   reason: string,
   nowMs: number,
 ): Promise<CreditsError> {
   try {
+    const args = refusalAuditArgs({ reason, tokenId: principal.tokenId, role: principal.role, department: principal.department }, request, {
+      actor: principal.actor,
+      command,
+    });
     await db.write(async (tx) => {
-      writeAudit(
-        tx,
-        {
-          command,
-          actor: principal.actor,
-          nowMs,
-          args: {
-            refused: reason,
-            token: principal.tokenId,
-            role: principal.role,
-            department: principal.department,
-            args: request.args,
-            options: redacted(request.options),
-          },
-        },
-        'forbidden',
-        null,
-      );
+      writeAudit(tx, { command, actor: principal.actor, nowMs, args }, 'forbidden', null);
     });
   } catch {
     // The refusal stands; the audit row is best effort when the ledger is unavailable.

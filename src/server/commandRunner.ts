@@ -6,7 +6,9 @@ import { CreditsError } from '../core/errors.js';
 import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
 import { forbid, refusalFor, type Principal } from './auth.js';
+import { capabilityRefusal, type ServerCapabilities } from './capabilities.js';
 import { ServerContext, requestConfig } from './context.js';
+import { summarizeCommandRequest } from './refusalAudit.js';
 import { OutOfScope, applyDepartmentScope } from './scope.js';
 
 /** A file the caller sends along (the content of `usage import FILE`). */
@@ -24,6 +26,8 @@ export type RunnerDeps = {
   timeZone(): Promise<string>;
   /** Called after a command of a family that changes what the server caches (settings, tokens). */
   changed(family: string | undefined): void;
+  /** What this server allows beyond roles (chosen by flags of `credits serve`). */
+  capabilities: ServerCapabilities;
 };
 
 const MAX_ARGUMENT_CHARS = 10_000;
@@ -121,14 +125,13 @@ export type RunOptions = { principal: Principal; commandLabel?: string };
  */
 export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: CommandRequest, { principal }: RunOptions): Promise<CommandResult> {
   const nowMs = deps.config.nowMs ?? Date.now();
-  const asked = {
-    args: Array.isArray(request.args) ? request.args : [],
-    options: request.options && typeof request.options === 'object' ? (request.options as Record<string, unknown>) : {},
-  };
+  const refuse = (reason: string) => forbid(deps.db, principal, spec.name, summarizeCommandRequest(request), reason, nowMs);
   const refusal = refusalFor(principal, spec.name, spec.family);
-  if (refusal !== null) throw await forbid(deps.db, principal, spec.name, asked, refusal, nowMs);
+  if (refusal !== null) throw await refuse(refusal);
 
   let input = validateCommandInput(spec, request.args, request.options);
+  const lacking = capabilityRefusal(spec.name, input, deps.capabilities);
+  if (lacking !== null) throw await refuse(lacking);
   const upload = parseUpload(request.input);
   const files = spec.files ?? {};
   for (const key of files.localPathOptions ?? []) {
@@ -166,7 +169,7 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
         input = scoped.input;
         filter = scoped.filter;
       } catch (error) {
-        if (error instanceof OutOfScope) throw await forbid(deps.db, principal, spec.name, asked, error.message, nowMs);
+        if (error instanceof OutOfScope) throw await refuse(error.message);
         throw error;
       }
     }

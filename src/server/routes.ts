@@ -131,7 +131,13 @@ function sendResult(reply: FastifyReply, state: ServerState, result: CommandResu
 
 export function commandRoutes(app: FastifyInstance, state: ServerState, commands: readonly CommandSpec[]): void {
   const byName = new Map(commands.map((spec) => [spec.name, spec]));
-  const deps = { db: state.db, config: state.config, timeZone: () => state.timeZone(), changed: (family: string | undefined) => state.changed(family) };
+  const deps = {
+    db: state.db,
+    config: state.config,
+    timeZone: () => state.timeZone(),
+    changed: (family: string | undefined) => state.changed(family),
+    capabilities: state.capabilities,
+  };
 
   // POST /v1/commands/purchases/settle (or purchases%20settle) {"args": ["3"], "options": {"dryRun": true}}
   app.post('/v1/commands/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {

@@ -36,6 +36,7 @@ export async function startServe(input: CommandInput, context: Context): Promise
   const bodyLimit = parseSize(stringOption(input, 'bodyLimit') ?? '16mb', '--body-limit');
   const tokenCacheMs = parseSeconds(stringOption(input, 'tokenCache') ?? '1', '--token-cache', 3600);
   const graceMs = parseSeconds(stringOption(input, 'grace') ?? '10', '--grace', 3600);
+  const capabilities = { commandChannels: input.options.allowCommandChannels === true };
   await context.settings();
   const db = await context.db();
   const [{ serve }, { APP_COMMANDS }] = await Promise.all([import('./app.js'), import('../app/registry.js')]);
@@ -49,6 +50,7 @@ export async function startServe(input: CommandInput, context: Context): Promise
     bodyLimit,
     tokenCacheMs,
     graceMs,
+    capabilities,
     log: (line) => {
       if (!quiet || line.startsWith('error')) process.stderr.write(`${line}\n`);
     },

@@ -4,6 +4,7 @@ import { CreditsError } from '../core/errors.js';
 import type { Database } from '../store/driver.js';
 import { readSettings } from '../store/orgRepo.js';
 import { Authenticator, type Principal } from './auth.js';
+import type { ServerCapabilities } from './capabilities.js';
 import { UsageCoalescer } from './coalescer.js';
 import { Metrics } from './metrics.js';
 
@@ -20,6 +21,8 @@ export class ServerState {
     readonly db: Database,
     readonly config: Config,
     options: { tokenCacheMs: number },
+    /** What callers may do beyond their roles, as `credits serve` was started. */
+    readonly capabilities: ServerCapabilities,
   ) {
     this.authenticator = new Authenticator(db, options.tokenCacheMs);
     this.coalescer = new UsageCoalescer(db, {

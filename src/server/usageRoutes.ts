@@ -4,6 +4,7 @@ import { parseUsageRecord, type UsageRecord } from '../core/usageRecord.js';
 import { emptyTotals, importAll, recordUsage, type ImportItem } from '../store/ops/usage.js';
 import type { PostedUsage } from '../store/ops/usagePoster.js';
 import { forbid, refusalFor, type Principal } from './auth.js';
+import { summarizeFields } from './refusalAudit.js';
 import type { ServerState } from './state.js';
 
 export const MAX_BATCH_EVENTS = 10_000;
@@ -48,7 +49,7 @@ async function checkUsers(state: ServerState, principal: Principal, command: str
         state.db,
         principal,
         command,
-        { args: [], options: { request: asked } },
+        summarizeFields(asked),
         `this token is bound to department ${principal.department}: user ${stranger.email} (${stranger.department}) is outside it`,
         state.nowMs(),
       );
@@ -58,7 +59,7 @@ async function checkUsers(state: ServerState, principal: Principal, command: str
 
 async function allowUsage(state: ServerState, principal: Principal, command: string, asked: unknown): Promise<void> {
   const refusal = refusalFor(principal, command, 'usage');
-  if (refusal !== null) throw await forbid(state.db, principal, command, { args: [], options: { request: asked } }, refusal, state.nowMs());
+  if (refusal !== null) throw await forbid(state.db, principal, command, summarizeFields(asked), refusal, state.nowMs());
 }
 
 function shown(posted: PostedUsage & { dryRun?: boolean; replayed?: boolean }) {
@@ -69,7 +70,7 @@ function shown(posted: PostedUsage & { dryRun?: boolean; replayed?: boolean }) {
 export function usageRoutes(app: FastifyInstance, state: ServerState): void {
   app.post('/v1/usage', async (request, reply) => {
     const principal = await state.authenticate(request);
-    await allowUsage(state, principal, 'usage record', plainObject(request.body) ? { eventId: request.body.eventId } : null);
+    await allowUsage(state, principal, 'usage record', request.body);
     const dryRun = dryRunOf(request);
     const timeZone = await state.timeZone();
     let record: UsageRecord;
@@ -79,7 +80,7 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
       state.metrics.usage('malformed');
       throw error;
     }
-    await checkUsers(state, principal, 'usage record', [record], { eventId: record.eventId });
+    await checkUsers(state, principal, 'usage record', [record], request.body);
     let posted: PostedUsage & { dryRun?: boolean; replayed?: boolean };
     try {
       posted = dryRun
@@ -100,9 +101,7 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
 
   app.post('/v1/usage/batch', async (request, reply) => {
     const principal = await state.authenticate(request);
-    await allowUsage(state, principal, 'usage import', {
-      events: Array.isArray((request.body as { events?: unknown })?.events) ? (request.body as { events: unknown[] }).events.length : null,
-    });
+    await allowUsage(state, principal, 'usage import', request.body);
     const dryRun = dryRunOf(request);
     const body = request.body;
     if (!plainObject(body)) throw new CreditsError('USAGE', 'the body must be {"events": [...]}');
@@ -130,7 +129,7 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
       principal,
       'usage import',
       items.flatMap((item) => ('record' in item ? [item.record] : [])),
-      { events: events.length },
+      body,
     );
     const totals = emptyTotals();
     await importAll(state.db, [items], { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);

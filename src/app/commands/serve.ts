@@ -20,11 +20,16 @@ export const serveCommands: CommandSpec[] = [
         defaultValue: '1',
       },
       { flags: '--grace <seconds>', description: 'on SIGTERM, how long requests in flight may take to finish', defaultValue: '10' },
+      {
+        flags: '--allow-command-channels',
+        description: "let admin tokens add `command` notification channels (shell commands run as the server's user) over the API",
+      },
     ],
     examples: [
       'credits serve',
       'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db',
       'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
+      'credits serve --allow-command-channels   # admins may add `notify channel add command CMD` over the API',
     ],
     async run(input, context) {
       if (!context.host.serve) throw new CreditsError('USAGE', '`serve` runs only from the command line of the machine that holds the ledger');

@@ -49,6 +49,28 @@ type HistoryData = {
 type VerifyData = { ok: boolean; transactions: number; entries: number; accounts: number; problems: { message: string }[] };
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
 
+const MAX_REFUSED_CELL_CHARS = 300;
+
+/**
+ * The Arguments cell of a refused API request: why, and the shape of what was asked (its
+ * summary). Older rows kept the raw request, possibly megabytes: cut so the table stays a table.
+ */
+function refusedArguments(args: unknown): string {
+  const { refused, request, token: _token, role: _role, department: _department, ...rest } = (args ?? {}) as Record<string, unknown>;
+  const parts = [`refused: ${String(refused ?? '')}`];
+  const summary = (request ?? null) as { args?: number; options?: string[]; optionCount?: number; bytes?: number; sha256?: string } | null;
+  if (summary && typeof summary.bytes === 'number') {
+    const names = summary.options ?? [];
+    const more = (summary.optionCount ?? names.length) - names.length;
+    const options = names.length === 0 ? 'no options' : `options ${names.join(', ')}${more > 0 ? ` and ${more} more` : ''}`;
+    parts.push(`asked: ${summary.args ?? 0} args, ${options}, ${summary.bytes.toLocaleString('en-US')} bytes, sha256 ${String(summary.sha256).slice(0, 12)}`);
+  } else if (Object.keys(rest).length > 0 || request !== undefined) {
+    parts.push(`asked: ${JSON.stringify(request === undefined ? rest : request)}`);
+  }
+  const text = parts.join('; ');
+  return text.length > MAX_REFUSED_CELL_CHARS ? `${text.slice(0, MAX_REFUSED_CELL_CHARS - 1)}…` : text;
+}
+
 function prefix(data: { dryRun?: boolean; replayed?: boolean }, options: RenderOptions): string {
   const chalk = palette(options);
   if (data.dryRun) return chalk.cyan('dry run, nothing written: ');
@@ -269,7 +291,12 @@ export const ledgerViews = {
     return table(
       options,
       [{ header: 'Time' }, { header: 'Actor' }, { header: 'Command' }, { header: 'Arguments' }],
-      data.entries.map((row) => [formatLocalDateTime(row.atMs, options.timeZone), row.actor, row.command, JSON.stringify(row.args)]),
+      data.entries.map((row) => [
+        formatLocalDateTime(row.atMs, options.timeZone),
+        row.actor,
+        row.command,
+        row.outcome === 'forbidden' ? refusedArguments(row.args) : JSON.stringify(row.args),
+      ]),
     );
   },
 };
