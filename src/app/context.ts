@@ -4,6 +4,8 @@ import type { OrgSettings } from '../core/org.js';
 import type { Database } from '../store/driver.js';
 import type { MutationRequest } from '../store/mutation.js';
 import { openLedger } from '../store/open.js';
+import { scopedDatabase } from '../store/scope.js';
+import { localPrincipal, type DepartmentScope, type Principal } from './principal.js';
 import { readSettings } from '../store/orgRepo.js';
 import type { CommandInput, CommandOutput } from './spec.js';
 
@@ -44,7 +46,14 @@ export class Context {
     readonly live: (produce: () => Promise<{ view: string; data: object }>, intervalMs: number) => Promise<number> = async () => 0,
     private readonly interaction: Interaction | undefined = undefined,
     readonly host: Host = {},
+    /** Who runs the command; the CLI on the ledger's machine is an unbound admin. */
+    readonly principal: Principal = localPrincipal(config.actor),
   ) {}
+
+  /** The principal's department scope, or null for the whole organisation. */
+  get scope(): DepartmentScope | null {
+    return this.principal.scope;
+  }
 
   private get asker(): Interaction {
     if (!this.interaction) throw new CreditsError('INTERNAL', 'a question was asked where nobody can answer');
@@ -55,7 +64,14 @@ export class Context {
     return this.config.nowMs ?? Date.now();
   }
 
+  /** The ledger as the principal sees it: every lookup through it checks the department scope. */
   async db(): Promise<Database> {
+    const db = await this.ledger();
+    return this.scope === null ? db : scopedDatabase(db, this.scope);
+  }
+
+  /** The ledger itself, opened on first use. */
+  protected async ledger(): Promise<Database> {
     if (!this.database) {
       this.database = await openLedger(
         { location: this.config.ledgerLocation, authToken: this.config.authToken, busyTimeoutMs: this.config.busyTimeoutMs },

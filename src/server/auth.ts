@@ -1,3 +1,4 @@
+import type { Principal as AppPrincipal } from '../app/principal.js';
 import { CreditsError } from '../core/errors.js';
 import { toIsoUtc } from '../core/time.js';
 import type { CommandFamily } from '../app/spec.js';
@@ -9,6 +10,13 @@ import { refusalAuditArgs, type RequestSummary } from './refusalAudit.js';
 
 /** Who is calling: a valid token, and the person or job it acts for. */
 export type Principal = { tokenId: number; tokenName: string; role: Role; departmentId: number | null; department: string | null; actor: string };
+
+/** The application's principal for a token: its actor, role and department scope (by id). */
+export function appPrincipal(principal: Principal): AppPrincipal {
+  const scope =
+    principal.departmentId === null || principal.department === null ? null : { departmentId: principal.departmentId, department: principal.department };
+  return { actor: principal.actor, role: principal.role, scope, tokenId: principal.tokenId };
+}
 
 const UNKNOWN_HASH = '0'.repeat(64);
 const ACTOR = /^[\x20-\x7e]{1,60}$/;

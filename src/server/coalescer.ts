@@ -1,4 +1,5 @@
 import { isCreditsError } from '../core/errors.js';
+import type { DepartmentScope } from '../store/scope.js';
 import type { UsageRecord } from '../core/usageRecord.js';
 import type { Database } from '../store/driver.js';
 import { LedgerWriter } from '../store/ledgerWriter.js';
@@ -8,7 +9,7 @@ import { UsagePoster, type PostedUsage } from '../store/ops/usagePoster.js';
 /** The longest a first event waits for others to join its transaction. */
 const GATHER_MS = 3;
 
-type Pending = { record: UsageRecord; resolve(posted: PostedUsage): void; reject(error: unknown): void };
+type Pending = { record: UsageRecord; scope: DepartmentScope | null; resolve(posted: PostedUsage): void; reject(error: unknown): void };
 
 /**
  * Group commit for single usage events. Each POST /v1/usage waits for its event to be posted,
@@ -27,14 +28,14 @@ export class UsageCoalescer {
     private readonly options: { timeZone(): Promise<string>; nowMs(): number; maxBatch: number; committed?(events: number): void },
   ) {}
 
-  submit(actor: string, record: UsageRecord): Promise<PostedUsage> {
+  submit(actor: string, record: UsageRecord, scope: DepartmentScope | null = null): Promise<PostedUsage> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(actor);
       if (!queue) {
         queue = [];
         this.queues.set(actor, queue);
       }
-      queue.push({ record, resolve, reject });
+      queue.push({ record, scope, resolve, reject });
       this.running ??= this.drain();
     });
   }
@@ -95,6 +96,7 @@ export class UsageCoalescer {
         await poster.prefetch(batch.map((pending) => pending.record));
         for (const pending of batch) {
           try {
+            poster.scope = pending.scope;
             outcomes.push(await poster.post(pending.record));
           } catch (error) {
             if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;

@@ -5,11 +5,11 @@ import type { Config } from '../config.js';
 import { CreditsError } from '../core/errors.js';
 import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
-import { forbid, refusalFor, type Principal } from './auth.js';
+import { appPrincipal, forbid, refusalFor, type Principal } from './auth.js';
 import { capabilityRefusal, type ServerCapabilities } from './capabilities.js';
 import { ServerContext, requestConfig } from './context.js';
+import { SCOPED_COMMANDS } from '../app/principal.js';
 import { summarizeCommandRequest } from './refusalAudit.js';
-import { OutOfScope, applyDepartmentScope } from './scope.js';
 
 /** A file the caller sends along (the content of `usage import FILE`). */
 export type Upload = { name: string; content: string };
@@ -128,6 +128,8 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
   const refuse = (reason: string) => forbid(deps.db, principal, spec.name, summarizeCommandRequest(request), reason, nowMs);
   const refusal = refusalFor(principal, spec.name, spec.family);
   if (refusal !== null) throw await refuse(refusal);
+  if (principal.department !== null && !SCOPED_COMMANDS.has(spec.name))
+    throw await refuse(`this token is bound to department ${principal.department}: \`${spec.name}\` covers the whole organisation`);
 
   let input = validateCommandInput(spec, request.args, request.options);
   const lacking = capabilityRefusal(spec.name, input, deps.capabilities);
@@ -156,23 +158,6 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
       writeFileSync(uploadPath, upload.content);
     }
     const timeZone = await deps.timeZone();
-    let filter: ((data: any) => object) | undefined;
-    if (principal.departmentId !== null && principal.department !== null) {
-      try {
-        const scoped = await applyDepartmentScope(spec.name, {
-          db: deps.db,
-          scope: { departmentId: principal.departmentId, department: principal.department },
-          input,
-          uploadPath,
-          timeZone,
-        });
-        input = scoped.input;
-        filter = scoped.filter;
-      } catch (error) {
-        if (error instanceof OutOfScope) throw await refuse(error.message);
-        throw error;
-      }
-    }
     const replacements: [string, string][] = [];
     if (uploadPath !== undefined) {
       const original = input.args[files.inputArgument!]!;
@@ -180,19 +165,21 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
       replacements.push([uploadPath, original]);
     }
 
-    const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db);
+    const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db, appPrincipal(principal));
     const swapPaths = (text: string): string => replacements.reduce((current, [from, to]) => current.split(from).join(to), text);
     let output: CommandOutput;
     try {
       output = await spec.run(input, context);
     } catch (error) {
+      // The command refused a department outside the token's scope, inside its own transaction.
+      if (error instanceof CreditsError && error.code === 'FORBIDDEN') throw await refuse(swapPaths(error.message));
       if (error instanceof CreditsError && replacements.length > 0) {
         throw new CreditsError(error.code, swapPaths(error.message), error.hint === undefined ? {} : { hint: swapPaths(error.hint) });
       }
       throw error;
     }
     deps.changed(spec.family);
-    let data = filter ? filter(output.data) : output.data;
+    let data = output.data;
     if (replacements.length > 0) {
       // The caller sees its own names, never the server's temporary paths.
       let text = JSON.stringify(data);

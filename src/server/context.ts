@@ -1,22 +1,24 @@
 import type { Config } from '../config.js';
 import { Context } from '../app/context.js';
+import type { Principal } from '../app/principal.js';
 import type { Database } from '../store/driver.js';
 
 /**
  * A command's context inside the server: the server's shared ledger (never opened or closed per
- * request), no terminal (no prompts, no confirmations, no progress), and the caller as actor.
+ * request), no terminal (no prompts, no confirmations, no progress), and the caller as principal.
  */
 export class ServerContext extends Context {
   constructor(
     config: Config,
     commandName: string,
-    private readonly ledger: Database,
+    private readonly shared: Database,
+    principal: Principal,
   ) {
-    super(config, commandName, 'existing');
+    super(config, commandName, 'existing', undefined, undefined, undefined, {}, principal);
   }
 
-  override async db(): Promise<Database> {
-    return this.ledger;
+  protected override async ledger(): Promise<Database> {
+    return this.shared;
   }
 
   override async close(): Promise<void> {

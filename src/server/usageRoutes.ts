@@ -3,7 +3,9 @@ import { CreditsError, isCreditsError } from '../core/errors.js';
 import { parseUsageRecord, type UsageRecord } from '../core/usageRecord.js';
 import { emptyTotals, importAll, recordUsage, type ImportItem } from '../store/ops/usage.js';
 import type { PostedUsage } from '../store/ops/usagePoster.js';
-import { forbid, refusalFor, type Principal } from './auth.js';
+import { appPrincipal, forbid, refusalFor, type Principal } from './auth.js';
+import type { Database } from '../store/driver.js';
+import { scopedDatabase } from '../store/scope.js';
 import { summarizeFields } from './refusalAudit.js';
 import type { ServerState } from './state.js';
 
@@ -34,32 +36,21 @@ function parseEvent(raw: unknown, timeZone: string): UsageRecord {
   return parseUsageRecord(raw, { timeZone, requireEventId: true, fieldNames: 'fields' });
 }
 
-/** A bound token posts usage of its department's users only: one user outside refuses the request. */
-async function checkUsers(state: ServerState, principal: Principal, command: string, records: readonly UsageRecord[], asked: unknown): Promise<void> {
-  if (principal.departmentId === null) return;
-  const emails = [...new Set(records.map((record) => record.user.toLowerCase()))];
-  for (let start = 0; start < emails.length; start += 500) {
-    const slice = emails.slice(start, start + 500);
-    const stranger = await state.db.get<{ email: string; department: string }>(
-      `SELECT u.email AS email, a.name AS department FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email IN (${slice.map(() => '?').join(',')}) COLLATE NOCASE AND u.department_id <> ? LIMIT 1`,
-      [...slice, principal.departmentId],
-    );
-    if (stranger) {
-      throw await forbid(
-        state.db,
-        principal,
-        command,
-        summarizeFields(asked),
-        `this token is bound to department ${principal.department}: user ${stranger.email} (${stranger.department}) is outside it`,
-        state.nowMs(),
-      );
-    }
-  }
-}
-
 async function allowUsage(state: ServerState, principal: Principal, command: string, asked: unknown): Promise<void> {
   const refusal = refusalFor(principal, command, 'usage');
   if (refusal !== null) throw await forbid(state.db, principal, command, summarizeFields(asked), refusal, state.nowMs());
+}
+
+/** The ledger as the caller sees it: a department-bound token's users are checked in the write. */
+function ledgerFor(state: ServerState, principal: Principal): Database {
+  const scope = appPrincipal(principal).scope;
+  return scope === null ? state.db : scopedDatabase(state.db, scope);
+}
+
+/** A user outside the token's department, found inside the write: a 403 with a bounded audit row. */
+async function refuseOutOfScope(state: ServerState, principal: Principal, command: string, body: unknown, error: unknown): Promise<void> {
+  if (isCreditsError(error) && error.code === 'FORBIDDEN')
+    throw await forbid(state.db, principal, command, summarizeFields(body), error.message, state.nowMs());
 }
 
 function shown(posted: PostedUsage & { dryRun?: boolean; replayed?: boolean }) {
@@ -80,18 +71,18 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
       state.metrics.usage('malformed');
       throw error;
     }
-    await checkUsers(state, principal, 'usage record', [record], request.body);
     let posted: PostedUsage & { dryRun?: boolean; replayed?: boolean };
     try {
       posted = dryRun
         ? await recordUsage(
-            state.db,
+            ledgerFor(state, principal),
             { command: 'usage record', args: { ...record }, actor: principal.actor, nowMs: state.nowMs(), dryRun: true },
             record,
             timeZone,
           )
-        : await state.coalescer.submit(principal.actor, record);
+        : await state.coalescer.submit(principal.actor, record, appPrincipal(principal).scope);
     } catch (error) {
+      await refuseOutOfScope(state, principal, 'usage record', request.body, error);
       if (isCreditsError(error) && error.exitCode === 3) state.metrics.usage('refused');
       throw error;
     }
@@ -124,15 +115,13 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
         return { line: index, error };
       }
     });
-    await checkUsers(
-      state,
-      principal,
-      'usage import',
-      items.flatMap((item) => ('record' in item ? [item.record] : [])),
-      body,
-    );
     const totals = emptyTotals();
-    await importAll(state.db, [items], { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);
+    try {
+      await importAll(ledgerFor(state, principal), [items], { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);
+    } catch (error) {
+      await refuseOutOfScope(state, principal, 'usage import', body, error);
+      throw error;
+    }
     if (!dryRun) {
       state.metrics.usage('accepted', totals.accepted);
       state.metrics.usage('duplicate', totals.duplicates);

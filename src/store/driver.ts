@@ -5,11 +5,15 @@
  * the remote driver queues every write and sends them in one round trip, which an ORM's
  * statement-at-a-time transaction cannot do.
  */
+import type { DepartmentScope } from './scope.js';
+
 export type SqlValue = string | number | null;
 export type Row = Record<string, SqlValue>;
 export type Statement = { sql: string; args: SqlValue[] };
 
 export interface SqlReader {
+  /** The department scope of the principal this handle works for (see scope.ts); none for an unbound one. */
+  readonly scope?: DepartmentScope | null;
   all<T extends object = Row>(sql: string, args?: SqlValue[]): Promise<T[]>;
   get<T extends object = Row>(sql: string, args?: SqlValue[]): Promise<T | undefined>;
 }

@@ -2,6 +2,7 @@ import { CreditsError } from '../core/errors.js';
 import type { AccountKind } from '../core/ledger.js';
 import { settingsFromRows, type OrgSettings } from '../core/org.js';
 import type { SqlReader, WriteTx } from './driver.js';
+import { checkAccountScope, checkUserScope, scopeOf } from './scope.js';
 
 export const WORLD_ACCOUNT_ID = 1;
 export const ORG_ACCOUNT_ID = 2;
@@ -35,14 +36,26 @@ export async function listAccounts(db: SqlReader): Promise<AccountRow[]> {
   return db.all<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY CASE kind WHEN 'world' THEN 0 WHEN 'org' THEN 1 ELSE 2 END, name COLLATE NOCASE`);
 }
 
-export async function findAccount(db: SqlReader, name: string): Promise<AccountRow | undefined> {
+async function lookupAccount(db: SqlReader, name: string): Promise<AccountRow | undefined> {
   return db.get<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name = ? COLLATE NOCASE AND kind != 'world'`, [name.trim()]);
 }
 
-/** `org` or a department, for --from/--to/--for; the outside world is never named by users. */
-export async function requireAccount(db: SqlReader, name: string, field: string): Promise<AccountRow> {
-  const account = await findAccount(db, name);
+/** An account by name; an account outside the reader's department scope is refused (FORBIDDEN). */
+export async function findAccount(db: SqlReader, name: string, field = 'account'): Promise<AccountRow | undefined> {
+  const account = await lookupAccount(db, name);
+  if (account) checkAccountScope(db, account, field);
+  return account;
+}
+
+/**
+ * `org` or a department, for --from/--to/--for; the outside world is never named by users. A
+ * scoped reader reaches its own department only, and the org pool only where `allowOrg` says.
+ */
+export async function requireAccount(db: SqlReader, name: string, field: string, allowOrg = false): Promise<AccountRow> {
+  const account = await lookupAccount(db, name);
+  if (account) checkAccountScope(db, account, field, allowOrg);
   if (!account) {
+    if (scopeOf(db) !== null) throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"`, { hint: 'name your own department' });
     const known = (await listAccounts(db)).filter((row) => row.kind !== 'world').map((row) => row.name);
     throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"`, { hint: `known accounts: ${known.join(', ')}` });
   }
@@ -81,8 +94,13 @@ export async function listUsers(db: SqlReader, departmentId?: number): Promise<U
   );
 }
 
+/** A user by email; a user of another department than the reader's scope is refused (FORBIDDEN). */
 export async function findUser(db: SqlReader, email: string): Promise<UserRow | undefined> {
-  return db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email = ? COLLATE NOCASE`, [email.trim()]);
+  const user = await db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email = ? COLLATE NOCASE`, [
+    email.trim(),
+  ]);
+  if (user) checkUserScope(db, user);
+  return user;
 }
 
 export async function requireUser(db: SqlReader, email: string, field: string): Promise<UserRow> {

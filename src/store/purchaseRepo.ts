@@ -1,5 +1,6 @@
 import { CreditsError } from '../core/errors.js';
 import type { PaymentMethod } from '../core/packages.js';
+import { outsideScope, scopeOf } from './scope.js';
 import type { SqlReader, WriteTx } from './driver.js';
 
 export type PurchaseStatus = 'pending' | 'settled' | 'cancelled';
@@ -38,6 +39,8 @@ export async function listPurchases(db: SqlReader, status?: PurchaseStatus): Pro
 export async function requirePurchase(db: SqlReader, id: number): Promise<PurchaseRow> {
   const row = await db.get<PurchaseRow>(`SELECT ${PURCHASE_COLUMNS} FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.id = ?`, [id]);
   if (!row) throw new CreditsError('PURCHASE_NOT_FOUND', `no purchase ${id}`, { hint: 'see `credits purchases` for the ids' });
+  const scope = scopeOf(db);
+  if (scope !== null && row.accountId !== scope.departmentId) throw outsideScope(scope, `purchase ${id} (credited to ${row.account})`);
   return row;
 }
 

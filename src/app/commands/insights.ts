@@ -4,6 +4,7 @@ import { anomalyReport, dashboardData, forecastReport, type Scope } from '../../
 import { requireDepartment } from '../../store/orgRepo.js';
 import { flagOption, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
+import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 
 export const insightCommands: CommandSpec[] = [
   {
@@ -18,7 +19,8 @@ export const insightCommands: CommandSpec[] = [
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      const deptName = stringOption(input, 'dept');
+      refuseOrganisationFlag(context, input, 'org', '--org');
+      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
       if (deptName !== undefined && flagOption(input, 'org'))
         throw new CreditsError('USAGE', '--dept and --org cannot be combined', { hint: 'choose one scope' });
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
@@ -40,7 +42,12 @@ export const insightCommands: CommandSpec[] = [
         since === undefined
           ? addLocalDays(localDateKey(context.nowMs, settings.timeZone), -7)
           : localDateKey(parseInstantInput(since, '--since', settings.timeZone), settings.timeZone);
-      return { view: 'anomalies', data: { sinceKey, anomalies: await anomalyReport(db, sinceKey, context.nowMs, settings.timeZone) } };
+      const all = await anomalyReport(db, sinceKey, context.nowMs, settings.timeZone);
+      // Names come from the same accounts table as the scope's: a bound principal keeps its own.
+      const own = context.scope?.department;
+      const anomalies =
+        own === undefined ? all : all.filter((item) => (item.subject.kind === 'department' ? item.subject.name : item.subject.department) === own);
+      return { view: 'anomalies', data: { sinceKey, anomalies } };
     },
   },
   {

@@ -7,6 +7,7 @@ import { requireAccount, requireUser } from '../../store/orgRepo.js';
 import { verifyLedger } from '../../store/verify.js';
 import { parseLimit, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
+import { departmentOrScope } from '../scopeDefaults.js';
 
 const KINDS = ['purchase', 'allocation', 'transfer', 'usage', 'recharge', 'reversal', 'adjustment'] as const;
 
@@ -23,7 +24,8 @@ export const ledgerReadCommands: CommandSpec[] = [
       const db = await context.db();
       const asOfText = stringOption(input, 'asOf');
       const asOfMs = asOfText === undefined ? undefined : parseInstantInput(asOfText, '--as-of', settings.timeZone);
-      const only = input.args[0] === undefined ? undefined : await requireAccount(db, input.args[0], 'ACCOUNT');
+      const accountName = departmentOrScope(context, input.args[0]);
+      const only = accountName === undefined ? undefined : await requireAccount(db, accountName, 'ACCOUNT');
       const rows = asOfMs === undefined ? await currentBalances(db) : await balancesAsOf(db, asOfMs);
       const accounts = rows
         .filter((row) => only === undefined || row.account === only.name)
@@ -65,8 +67,9 @@ export const ledgerReadCommands: CommandSpec[] = [
       if (kind !== undefined && !(KINDS as readonly string[]).includes(kind)) {
         throw new CreditsError('INVALID_VALUE', `--kind "${kind}" is not a transaction kind`, { hint: `--kind takes one of ${KINDS.join(', ')}` });
       }
-      const dept = stringOption(input, 'dept');
       const userEmail = stringOption(input, 'user');
+      // A bound principal sees its department's share of each transaction (or its user's).
+      const dept = userEmail === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
       const since = stringOption(input, 'since');
       const until = stringOption(input, 'until');
       const items = await history(db, {

@@ -19,6 +19,7 @@ import { currentBalances, type AccountBalance } from '../../store/ledgerQueries.
 import { listPurchases } from '../../store/purchaseRepo.js';
 import { parseId, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
+import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
 /** Account names are unique ignoring case (see addDepartment). */
 function sameAccount(a: string, b: string): boolean {
@@ -96,7 +97,7 @@ export const moneyCommands: CommandSpec[] = [
         })
       ).toLowerCase();
       if (packageName !== 'custom') findPackage(packageName);
-      const accountName = stringOption(input, 'for') ?? 'org';
+      const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
       // The price does not depend on the method; quoting first lets the method list say why invoice is unavailable.
       let quoteFor: (method: PaymentMethod) => PurchaseQuote;
       if (packageName === 'custom') {
@@ -159,7 +160,8 @@ export const moneyCommands: CommandSpec[] = [
       if (status !== undefined && !['pending', 'settled', 'cancelled'].includes(status)) {
         throw new CreditsError('INVALID_VALUE', `--status "${status}" is not allowed`, { hint: '--status takes pending, settled or cancelled' });
       }
-      const rows = await listPurchases(await context.db(), status as 'pending' | 'settled' | 'cancelled' | undefined);
+      const all = await listPurchases(await context.db(), status as 'pending' | 'settled' | 'cancelled' | undefined);
+      const rows = withinScope(context, all, (row) => row.accountId);
       return { view: 'purchases', data: { purchases: rows.map((row) => ({ ...row, credits: row.millicredits / 1000 })) } };
     },
   },
@@ -206,7 +208,7 @@ export const moneyCommands: CommandSpec[] = [
     async run(input, context) {
       await context.settings();
       const db = await context.db();
-      const fromFlag = stringOption(input, 'from');
+      const fromFlag = departmentOrScope(context, stringOption(input, 'from'));
       const toFlag = stringOption(input, 'to');
       const amountArgument = input.args[0];
       context.demand({ '--from': fromFlag, '--to': toFlag, AMOUNT: amountArgument });

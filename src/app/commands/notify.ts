@@ -9,6 +9,7 @@ import { listChannels, pendingCounts } from '../../store/notify/outbox.js';
 import { addChannel, rechargeStatuses, recheckRecharges, removeChannel, removeRechargeRule, setRechargeRule } from '../../store/ops/notifications.js';
 import { parseId, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
+import { departmentOrScope } from '../scopeDefaults.js';
 
 const CHANNEL_KINDS = ['webhook', 'email', 'command'] as const;
 
@@ -212,7 +213,7 @@ export const notifyCommands: CommandSpec[] = [
       const method = parsePaymentMethod(need('method', '--method'));
       if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
       const monthlyCapCents = parseEuroCents(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
-      const accountName = stringOption(input, 'for') ?? 'org';
+      const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
       const result = await setRechargeRule(
         await context.db(),
         context.mutation(input, { accountName, thresholdMillicredits, packageName, method, monthlyCapCents }),
@@ -229,7 +230,10 @@ export const notifyCommands: CommandSpec[] = [
     async run(_input, context) {
       const settings = await context.settings();
       const month = monthBounds(localMonthKey(context.nowMs, settings.timeZone), settings.timeZone);
-      return { view: 'recharges', data: { rules: await rechargeStatuses(await context.db(), month) } };
+      const rules = await rechargeStatuses(await context.db(), month);
+      // Names come from the same accounts table as the scope's: a bound principal keeps its own.
+      const own = context.scope?.department;
+      return { view: 'recharges', data: { rules: own === undefined ? rules : rules.filter((rule) => rule.account === own) } };
     },
   },
   {
@@ -240,7 +244,7 @@ export const notifyCommands: CommandSpec[] = [
     options: [{ flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' }],
     examples: ['credits recharge off', 'credits recharge off --for Engineering'],
     async run(input, context) {
-      const accountName = stringOption(input, 'for') ?? 'org';
+      const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
       return { view: 'rechargeOff', data: await removeRechargeRule(await context.db(), context.mutation(input, { accountName }), accountName) };
     },
   },

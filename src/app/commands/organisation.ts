@@ -11,6 +11,7 @@ import { parseFreeText } from '../../core/names.js';
 import { stringOption, flagOption } from '../parse.js';
 import type { Context } from '../context.js';
 import type { CommandSpec } from '../spec.js';
+import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
 /** "Engineering, Marketing" -> both names, each checked, none twice (names are unique ignoring case). */
 function departmentList(text: string, already: string[]): string[] {
@@ -207,7 +208,11 @@ export const organisationCommands: CommandSpec[] = [
     async run(_input, context) {
       await context.settings();
       const db = await context.db();
-      const accounts = (await listAccounts(db)).filter((row) => row.kind === 'department');
+      const accounts = withinScope(
+        context,
+        (await listAccounts(db)).filter((row) => row.kind === 'department'),
+        (row) => row.id,
+      );
       const users = await listUsers(db);
       return {
         view: 'departments',
@@ -262,7 +267,7 @@ export const organisationCommands: CommandSpec[] = [
       await context.settings();
       const email = parseEmail(await context.need(input.args[0], { flag: 'EMAIL', message: 'User email', validate: (text) => parseEmail(text) }));
       const db = await context.db();
-      const department = await context.need(stringOption(input, 'dept'), {
+      const department = await context.need(departmentOrScope(context, stringOption(input, 'dept')), {
         flag: '--dept',
         message: 'Department',
         choices: (await listAccounts(db)).filter((row) => row.kind === 'department').map((row) => ({ name: row.name, value: row.name })),
@@ -280,7 +285,7 @@ export const organisationCommands: CommandSpec[] = [
     async run(input, context) {
       await context.settings();
       const db = await context.db();
-      const deptName = stringOption(input, 'dept');
+      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const users = await listUsers(db, department?.id);
       return { view: 'users', data: { users: users.map((user) => ({ email: user.email, department: user.department, createdAtMs: user.createdAtMs })) } };

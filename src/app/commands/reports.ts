@@ -3,6 +3,7 @@ import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/report
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
 import { MEDIA_TYPES, type CommandOutput, type CommandSpec } from '../spec.js';
+import { departmentOrScope } from '../scopeDefaults.js';
 import { CreditsError } from '../../core/errors.js';
 
 const PERIOD_OPTIONS = [
@@ -57,7 +58,7 @@ export const reportCommands: CommandSpec[] = [
         context.nowMs,
         settings.timeZone,
       );
-      const deptName = stringOption(input, 'dept');
+      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const rows = await usageReport(db, { by, firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id });
       const totalMillicredits = rows.reduce((sum, row) => sum + row.millicredits, 0);

@@ -4,11 +4,12 @@ import { parsePeriodFlags, ruleApplies, type LimitScope } from '../../core/limit
 import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
 import { parseInstantInput } from '../../core/time.js';
-import { limitStatuses, removeLimit, setLimit, setRate } from '../../store/ops/rules.js';
+import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from '../../store/ops/rules.js';
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
 import { parseId, stringOption, flagOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
+import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 
 function parseRateInput(text: string | undefined, field: string): number | undefined {
   return text === undefined ? undefined : parseCreditsInput(text, field, { allowZero: true });
@@ -111,8 +112,9 @@ export const ruleCommands: CommandSpec[] = [
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
+      refuseOrganisationFlag(context, input, 'org', '--org');
       let userText = stringOption(input, 'user');
-      let deptText = stringOption(input, 'dept');
+      let deptText = userText === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
       const org = flagOption(input, 'org');
       const scopes = [userText !== undefined, deptText !== undefined, org].filter(Boolean).length;
       if (scopes > 1)
@@ -250,7 +252,9 @@ export const ruleCommands: CommandSpec[] = [
     examples: ['credits limits', 'credits limits --json'],
     async run(_input, context) {
       const settings = await context.settings();
-      const statuses = await limitStatuses(await context.db(), context.nowMs, settings.timeZone);
+      const db = await context.db();
+      const filter = context.scope === null ? undefined : await limitInDepartment(db, context.scope.departmentId);
+      const statuses = await limitStatuses(db, context.nowMs, settings.timeZone, filter);
       return { view: 'limits', data: { limits: statuses } };
     },
   },
@@ -287,8 +291,9 @@ export const ruleCommands: CommandSpec[] = [
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
+      refuseOrganisationFlag(context, input, 'org', '--org');
       const userText = stringOption(input, 'user');
-      const deptText = stringOption(input, 'dept');
+      const deptText = userText === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
       if ([userText !== undefined, deptText !== undefined, flagOption(input, 'org')].filter(Boolean).length > 1) {
         throw new CreditsError('USAGE', 'check takes one of --dept, --user, --org');
       }

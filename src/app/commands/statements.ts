@@ -7,6 +7,7 @@ import { statementFacts } from '../../store/statementQueries.js';
 import { issueInvoice } from '../../store/ops/invoice.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
 import { MEDIA_TYPES, type CommandSpec } from '../spec.js';
+import { departmentOrScope } from '../scopeDefaults.js';
 
 export const statementCommands: CommandSpec[] = [
   {
@@ -33,7 +34,7 @@ export const statementCommands: CommandSpec[] = [
         throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
       const monthText = stringOption(input, 'month');
       const monthKey = monthText === undefined ? previousMonthKey(localMonthKey(context.nowMs, settings.timeZone)) : parseMonthInput(monthText, '--month');
-      const deptName = stringOption(input, 'dept');
+      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
       const department = deptName === undefined ? null : await requireDepartment(db, deptName, '--dept');
       const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: department?.id ?? null });
       const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...facts };

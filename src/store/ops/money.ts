@@ -94,7 +94,8 @@ export type TransferResult = {
 export async function transferCredits(db: Database, request: MutationRequest, input: { from: string; to: string; millicredits: number; reason: string }) {
   return runMutation(db, request, async ({ tx, ledger }): Promise<TransferResult> => {
     const from = await requireAccount(tx, input.from, '--from');
-    const to = await requireAccount(tx, input.to, '--to');
+    // A department-bound caller may give credits back to the org pool, and reach no other department.
+    const to = await requireAccount(tx, input.to, '--to', true);
     if (from.id === to.id) {
       throw new CreditsError('SAME_ACCOUNT', `--from and --to are both "${from.name}"`, { hint: 'name two different accounts' });
     }

@@ -1,8 +1,9 @@
+import { outsideScope, scopeOf } from '../scope.js';
 import { CreditsError } from '../../core/errors.js';
 import type { LimitRule, LimitScope } from '../../core/limits.js';
 import type { Tier } from '../../core/rateCard.js';
 import { periodBounds } from '../../core/time.js';
-import type { Database, SqlReader } from '../driver.js';
+import type { Database, SqlReader, WriteTx } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { RateBook, loadLimits, loadRates, usedInPeriod, type RateRow } from '../usageRepo.js';
 
@@ -100,9 +101,25 @@ export async function removeLimit(db: Database, request: MutationRequest, limitI
   return runMutation(db, request, async ({ tx }) => {
     const found = (await loadLimits(tx)).find((rule) => rule.id === limitId);
     if (!found) throw new CreditsError('LIMIT_NOT_FOUND', `no limit ${limitId}`, { hint: 'see `credits limits` for the ids' });
+    await checkLimitScope(tx, found);
     tx.run('DELETE FROM limits WHERE id = ?', [limitId]);
     return { limitId, removed: true };
   });
+}
+
+/** A bound principal reaches the limits of its department and of its department's users only. */
+async function checkLimitScope(tx: WriteTx, rule: LimitRule): Promise<void> {
+  const scope = scopeOf(tx);
+  if (scope === null || rule.departmentId === scope.departmentId) return;
+  const user =
+    rule.userId === null ? undefined : await tx.get<{ departmentId: number }>('SELECT department_id AS departmentId FROM users WHERE id = ?', [rule.userId]);
+  if (user?.departmentId !== scope.departmentId) throw outsideScope(scope, `limit ${rule.id}`);
+}
+
+/** Whether a limit belongs to a department: its own, or one of its users'. */
+export async function limitInDepartment(db: SqlReader, departmentId: number): Promise<(rule: LimitRule) => boolean> {
+  const users = new Set((await db.all<{ id: number }>('SELECT id FROM users WHERE department_id = ?', [departmentId])).map((row) => row.id));
+  return (rule) => rule.departmentId === departmentId || (rule.userId !== null && users.has(rule.userId));
 }
 
 export type LimitStatus = LimitRule & { periodKey: string; usedMillicredits: number; leftMillicredits: number; user: string | null; department: string | null };

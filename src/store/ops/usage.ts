@@ -107,7 +107,8 @@ async function postBatch(
       const outcome = poster.post(item.record);
       posted = outcome instanceof Promise ? await outcome : outcome;
     } catch (error) {
-      if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;
+      // A user outside the caller's department refuses the whole batch, never just the event.
+      if (!isCreditsError(error) || error.code === 'INTERNAL' || error.code === 'FORBIDDEN') throw error;
       totals.refused += 1;
       addProblem(totals, { line: item.line, eventId: item.record.eventId, code: error.code, message: error.message });
       continue;

@@ -1,4 +1,5 @@
 import { formatMillicreditsPlain } from '../../core/amountText.js';
+import { outsideScope, type DepartmentScope } from '../scope.js';
 import { CreditsError, assert } from '../../core/errors.js';
 import type { Entry } from '../../core/ledger.js';
 import { describeRule, ruleApplies, type LimitRule } from '../../core/limits.js';
@@ -169,6 +170,11 @@ export class UsagePoster {
   private readonly transactionId: number;
   private readonly claimsByInsert: boolean;
   private readonly limitsReached: { rule: LimitRule; periodKey: string; user: string; department: string }[] = [];
+  /**
+   * The department scope the next events are posted for: the transaction's own (a scoped API
+   * token), or set per event by the group commit, which posts several callers' events together.
+   */
+  scope: DepartmentScope | null;
 
   private constructor(
     private readonly tx: WriteTx,
@@ -182,6 +188,7 @@ export class UsagePoster {
   ) {
     this.periods = new PeriodCache(timeZone);
     this.claimsByInsert = tx.insertIfAbsent !== undefined;
+    this.scope = tx.scope ?? null;
     this.transactionId = ledger.openBatch({ kind: 'usage', actor, memo, createdAtMs: nowMs, idempotencyKey: null, reversesTransactionId: null });
   }
 
@@ -265,6 +272,9 @@ export class UsagePoster {
   private userOf(record: UsageRecord): UserInfo {
     const user = this.users.get(record.user);
     if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
+    // Checked here, in the write transaction that posts the event: a user moved to another
+    // department a moment ago is already in the other department.
+    if (this.scope !== null && user.departmentId !== this.scope.departmentId) throw outsideScope(this.scope, `user ${user.email} (${user.department})`);
     return user;
   }
 
