@@ -38,9 +38,6 @@ export type ImportTotals = {
 
 export const MAX_REPORTED_PROBLEMS = 1000;
 
-/** Long enough for a waiter that retries every 1-4 ms (LockWait 'async', LockMode 'fair') to get in. */
-const PAUSE_BETWEEN_BATCHES_MS = 3;
-
 export function emptyTotals(): ImportTotals {
   return { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, firstMalformedLine: null, problems: [] };
 }
@@ -63,14 +60,8 @@ export async function importAll(
   onBatch: () => void = () => undefined,
 ): Promise<void> {
   if (!options.dryRun) {
-    let posted = 0;
     for await (const items of batches) {
-      // SQLite's write lock has no queue: without a pause the import takes it back within
-      // microseconds of each commit, and another process waiting for it (`credits serve` posting
-      // one event) waits for the whole import. A short pause per batch of thousands costs ~1%.
-      if (posted > 0) await new Promise((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
       await db.write((tx) => postBatch(tx, items, options, totals));
-      posted += 1;
       onBatch();
     }
     return;
