@@ -34,13 +34,13 @@ function makeEvent(prefix, index, users) {
   };
 }
 
-function percentile(sorted, fraction) {
+export function percentile(sorted, fraction) {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
 }
 
 /** Starts `credits serve` on a free loopback port over `db`; resolves when /health answers. */
-async function startServe(db) {
+export async function startServe(db) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [CLI, '--db', db, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], {
@@ -74,7 +74,7 @@ async function startServe(db) {
 }
 
 /** A keep-alive HTTP client: post() resolves with the status and the milliseconds it took. */
-function client(url, token, sockets) {
+export function client(url, token, sockets) {
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: sockets });
   return {

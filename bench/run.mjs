@@ -1,7 +1,7 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, completion, concurrency)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion, concurrency)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -10,10 +10,12 @@
 // write the report, default bench/RESULTS.md). The reports benchmark: BENCH_REPORT_EVENTS
 // (1000000), BENCH_REPORT_RUNS (7), BENCH_LEDGER_RUNS (3), BENCH_REPORT_FRESH=1 (regenerate its
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
+// The api-import benchmark: BENCH_API_IMPORT_EVENTS (1000000), BENCH_API_IMPORT_IDLE_SECONDS (15).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { apiThroughput } from './api.mjs';
+import { apiDuringImport } from './apiDuringImport.mjs';
 import { coldStart } from './coldstart.mjs';
 import { completion } from './completion.mjs';
 import { concurrency } from './concurrency.mjs';
@@ -30,6 +32,7 @@ const BENCHMARKS = [
   { key: 'remote', title: 'Usage import, sqld on loopback', run: importRemote },
   { key: 'reports', title: 'Report, statement and forecast on 1M events vs ledger balance', run: reports },
   { key: 'api', title: 'Usage events through the HTTP API', run: apiThroughput },
+  { key: 'api-import', title: 'HTTP API latency while another process imports usage', run: apiDuringImport },
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
 ];
@@ -133,6 +136,7 @@ const envUsed = [
   'BENCH_TRANSFER_ROUNDS',
   'BENCH_IMPORT_TIMEOUT',
   'BENCH_REMOTE_TIMEOUT',
+  'BENCH_API_IMPORT_EVENTS',
 ]
   .filter((name) => process.env[name])
   .map((name) => `${name}=${process.env[name]}`);

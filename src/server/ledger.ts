@@ -1,17 +1,28 @@
 import type { Config } from '../config.js';
 import type { Database } from '../store/driver.js';
-import { openLedger } from '../store/open.js';
+import { type LedgerTarget, openLedger } from '../store/open.js';
 
 /**
- * The server's view of the ledger. A local file gets two connections: one for write
+ * The server's view of the ledger. A local file gets two connections of its own: one for write
  * transactions and one for reads outside them. With a single connection, a request reading
  * while another request's write transaction is open (between its awaits) would see that
- * transaction's uncommitted rows, a dry run's included. A remote client already reads outside
- * the write transaction's stream.
+ * transaction's uncommitted rows, a dry run's included. Both wait for locks by timer
+ * (lockWait 'async'), never by sleeping the thread: while another process (an import) holds the
+ * write lock, a pending write waits and /health and reads keep being answered. The connection
+ * `opened` (the CLI's, sync) is left to its caller. A remote client already reads outside the
+ * write transaction's stream.
  */
-export async function openServerLedger(config: Config, writer: Database): Promise<Database> {
-  if (writer.kind !== 'local') return writer;
-  const reader = await openLedger({ location: config.ledgerLocation, authToken: config.authToken, busyTimeoutMs: config.busyTimeoutMs }, { mayCreate: false });
+export async function openServerLedger(config: Config, opened: Database): Promise<Database> {
+  if (opened.kind !== 'local') return opened;
+  const target: LedgerTarget = { location: config.ledgerLocation, authToken: config.authToken, busyTimeoutMs: config.busyTimeoutMs, lockWait: 'async' };
+  const writer = await openLedger(target, { mayCreate: false });
+  let reader: Database;
+  try {
+    reader = await openLedger(target, { mayCreate: false });
+  } catch (error) {
+    await writer.close();
+    throw error;
+  }
   return {
     kind: writer.kind,
     location: writer.location,
@@ -21,6 +32,7 @@ export async function openServerLedger(config: Config, writer: Database): Promis
     execScript: (sql) => writer.execScript(sql),
     async close() {
       await reader.close();
+      await writer.close();
     },
   };
 }

@@ -2,7 +2,16 @@ import BetterSqlite3 from 'better-sqlite3';
 import { toCreditsError } from './sqlErrors.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
-export type LocalOptions = { path: string; fileMustExist: boolean; busyTimeoutMs: number };
+/**
+ * How a connection waits for a lock: 'sync' (the default) sleeps the thread, right for a one-shot
+ * CLI that has nothing else to do; 'async' (`credits serve`) never blocks the event loop: every
+ * statement runs with busy_timeout 0 and, on SQLITE_BUSY, is tried again after a timer, so the
+ * server keeps answering /health and reads while another process holds the write lock. The
+ * async mode always waits this way (CREDITS_LOCK_MODE=busy_timeout applies to the sync mode only).
+ */
+export type LockWait = 'sync' | 'async';
+
+export type LocalOptions = { path: string; fileMustExist: boolean; busyTimeoutMs: number; lockWait?: LockWait | undefined };
 
 /**
  * How a write waits for another process's write lock. 'fair' (the default): BEGIN IMMEDIATE with
@@ -25,6 +34,19 @@ function pause(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
+/**
+ * Async mode: 1-4 ms for the first half second, about one batch of an import (which frees the
+ * lock between batches only briefly), then growing to at most 20 ms for a lock held for long.
+ */
+const ASYNC_FIRST_MAX_MS = 4;
+const ASYNC_MAX_MS = 20;
+const ASYNC_FAST_FOR_MS = 500;
+
+function asyncBackoffMs(waitedMs: number): number {
+  const ceilingMs = Math.min(ASYNC_MAX_MS, ASYNC_FIRST_MAX_MS + Math.max(0, waitedMs - ASYNC_FAST_FOR_MS) / 100);
+  return 1 + Math.random() * (ceilingMs - 1);
+}
+
 function isBusy(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '');
   return code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_');
@@ -32,9 +54,11 @@ function isBusy(error: unknown): boolean {
 
 export function openLocalDatabase(options: LocalOptions): Database {
   let db: BetterSqlite3.Database;
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs));
+  const lockWait = options.lockWait ?? 'sync';
   try {
     db = new BetterSqlite3(options.path, { fileMustExist: options.fileMustExist });
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
+    db.pragma(`busy_timeout = ${lockWait === 'async' ? 0 : busyTimeoutMs}`);
     // journal_mode = WAL is set before the first write, not here: it rewrites the file header,
     // and a file that turns out to be another program's (or a newer ledger) must stay untouched.
     db.pragma('synchronous = FULL');
@@ -42,7 +66,7 @@ export function openLocalDatabase(options: LocalOptions): Database {
   } catch (error) {
     throw toCreditsError(error, options.path);
   }
-  return new LocalDatabase(db, options.path, Math.max(0, Math.floor(options.busyTimeoutMs)), lockModeFromEnvironment());
+  return new LocalDatabase(db, options.path, busyTimeoutMs, lockModeFromEnvironment(), lockWait);
 }
 
 class LocalDatabase implements Database {
@@ -56,13 +80,18 @@ class LocalDatabase implements Database {
     readonly location: string,
     private readonly busyTimeoutMs: number,
     private readonly lockMode: LockMode,
+    private readonly lockWait: LockWait,
   ) {}
 
   /**
    * BEGIN IMMEDIATE, waiting at most busyTimeoutMs for another process's write lock (see
-   * LockMode). Reads keep the busy_timeout pragma: in WAL mode they rarely wait at all.
+   * LockMode and LockWait). Sync reads keep the busy_timeout pragma: in WAL mode they rarely wait at all.
    */
-  private beginImmediate(): void {
+  private async beginImmediate(): Promise<void> {
+    if (this.lockWait === 'async') {
+      await this.whenNotBusy(() => this.db.exec('BEGIN IMMEDIATE'));
+      return;
+    }
     if (this.lockMode === 'busy_timeout') {
       this.guard(() => this.db.exec('BEGIN IMMEDIATE'));
       return;
@@ -85,6 +114,30 @@ class LocalDatabase implements Database {
     }
   }
 
+  /**
+   * Async mode: runs `attempt` (busy_timeout is 0 here) and, while SQLite says SQLITE_BUSY, tries
+   * again after a timer until busyTimeoutMs is spent, then fails as the sync mode does (STORAGE_BUSY).
+   */
+  private async whenNotBusy<T>(attempt: () => T): Promise<T> {
+    const startedMs = Date.now();
+    for (;;) {
+      try {
+        return attempt();
+      } catch (error) {
+        const waitedMs = Date.now() - startedMs;
+        const leftMs = this.busyTimeoutMs - waitedMs;
+        if (!isBusy(error) || leftMs <= 0) throw toCreditsError(error, this.location);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(leftMs, asyncBackoffMs(waitedMs))));
+      }
+    }
+  }
+
+  /** A read: in async mode a busy file (WAL recovery, a file not yet in WAL mode) is waited for by timer. */
+  private read<T>(work: () => T): Promise<T> {
+    if (this.lockWait === 'async' && !this.db.inTransaction) return this.whenNotBusy(work);
+    return Promise.resolve(this.guard(work));
+  }
+
   private prepare(sql: string): BetterSqlite3.Statement {
     let statement = this.statements.get(sql);
     if (!statement) {
@@ -103,24 +156,24 @@ class LocalDatabase implements Database {
   }
 
   async all<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T[]> {
-    return this.guard(() => this.prepare(sql).all(...args) as T[]);
+    return this.read(() => this.prepare(sql).all(...args) as T[]);
   }
 
   async get<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T | undefined> {
-    return this.guard(() => this.prepare(sql).get(...args) as T | undefined);
+    return this.read(() => this.prepare(sql).get(...args) as T | undefined);
   }
 
   /** Every write path calls this first; the mode is kept in the file, so it runs once per open. */
-  private useWriteAheadLog(): void {
+  private async useWriteAheadLog(): Promise<void> {
     if (this.walReady) return;
-    this.guard(() => this.db.pragma('journal_mode = WAL'));
+    await this.read(() => this.db.pragma('journal_mode = WAL'));
     this.walReady = true;
   }
 
   write<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return this.writes.enqueue(async () => {
-      this.useWriteAheadLog();
-      this.beginImmediate();
+      await this.useWriteAheadLog();
+      await this.beginImmediate();
       try {
         const tx: WriteTx = {
           all: (sql, args) => this.all(sql, args),
@@ -137,7 +190,10 @@ class LocalDatabase implements Database {
           },
         };
         const result = await work(tx);
-        this.guard(() => this.db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT'));
+        const end = options.dryRun ? 'ROLLBACK' : 'COMMIT';
+        // A COMMIT that finds readers (a file that could not switch to WAL) may be retried.
+        if (this.lockWait === 'async') await this.whenNotBusy(() => this.db.exec(end));
+        else this.guard(() => this.db.exec(end));
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -147,7 +203,7 @@ class LocalDatabase implements Database {
   }
 
   async execScript(sql: string): Promise<void> {
-    this.useWriteAheadLog();
+    await this.useWriteAheadLog();
     this.guard(() => this.db.exec(sql));
   }
 

@@ -4,7 +4,8 @@ import { CreditsError } from '../core/errors.js';
 import type { Database } from './driver.js';
 import { ensureSchema } from './migrate.js';
 
-export type LedgerTarget = { location: string; authToken?: string | undefined; busyTimeoutMs: number };
+/** lockWait: how a local file waits for a lock (see LockWait in localDriver.ts); 'sync' unless said. */
+export type LedgerTarget = { location: string; authToken?: string | undefined; busyTimeoutMs: number; lockWait?: 'sync' | 'async' };
 
 const REMOTE_SCHEME = /^(libsql|https?|wss?):\/\//i;
 
@@ -51,5 +52,5 @@ async function openLocal(target: LedgerTarget, mayCreate: boolean): Promise<Data
   }
   if (!exists) mkdirSync(dirname(path), { recursive: true });
   const { openLocalDatabase } = await import('./localDriver.js');
-  return openLocalDatabase({ path, fileMustExist: !mayCreate, busyTimeoutMs: target.busyTimeoutMs });
+  return openLocalDatabase({ path, fileMustExist: !mayCreate, busyTimeoutMs: target.busyTimeoutMs, lockWait: target.lockWait });
 }
