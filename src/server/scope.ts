@@ -1,5 +1,6 @@
 import { isCreditsError } from '../core/errors.js';
 import type { CommandInput } from '../cli/spec.js';
+import { emailKey, nameKey } from '../core/names.js';
 import type { SqlReader } from '../store/driver.js';
 import { findUser } from '../store/orgRepo.js';
 import { loadLimits } from '../store/usageRepo.js';
@@ -18,8 +19,17 @@ export type ScopeRequest = { db: SqlReader; scope: Scope; input: CommandInput; u
 export type Scoped = { input: CommandInput; filter?: (data: any) => object };
 type Policy = (request: ScopeRequest) => Promise<Scoped>;
 
+/** A name someone typed against the bound department: the same comparison as findAccount's (nameKey). */
 function same(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
+  return nameKey(a) === nameKey(b);
+}
+
+/**
+ * A name read from the ledger (results to filter) against the bound department's stored name:
+ * exact, so a keyless twin kept from an older ledger (`Équipe` beside `équipe`) is not let through.
+ */
+function ownAccount(name: string | undefined, scope: Scope): boolean {
+  return name === scope.department;
 }
 
 function outside(scope: Scope, what: string): OutOfScope {
@@ -30,7 +40,8 @@ function pinOption(key: string, flag: string): Policy {
   return async ({ input, scope }) => {
     const given = input.options[key];
     if (typeof given === 'string' && !same(given, scope.department)) throw outside(scope, `${flag} ${given}`);
-    return { input: { ...input, options: { ...input.options, [key]: typeof given === 'string' ? given : scope.department } } };
+    // The stored spelling, never the one given: the command then resolves exactly the bound account.
+    return { input: { ...input, options: { ...input.options, [key]: scope.department } } };
   };
 }
 
@@ -40,7 +51,7 @@ function pinArgument(index: number, label: string): Policy {
     if (given !== undefined && !same(given, scope.department)) throw outside(scope, `${label} ${given}`);
     const args = [...input.args];
     while (args.length < index) args.push(undefined as unknown as string);
-    args[index] = given ?? scope.department;
+    args[index] = scope.department;
     return { input: { ...input, args } };
   };
 }
@@ -125,7 +136,7 @@ const importUsers: Policy = async ({ db, scope, input, uploadPath, timeZone }) =
   const emails = new Set<string>();
   try {
     for await (const batch of openUsageSource(uploadPath, { timeZone, ...(format ? { format } : {}) }).batches) {
-      for (const item of batch) if ('record' in item) emails.add(item.record.user.toLowerCase());
+      for (const item of batch) if ('record' in item) emails.add(item.record.user);
     }
   } catch (error) {
     // An unreadable file is the command's to report, with its own message.
@@ -135,8 +146,9 @@ const importUsers: Policy = async ({ db, scope, input, uploadPath, timeZone }) =
   for (let start = 0; start < list.length; start += 500) {
     const slice = list.slice(start, start + 500);
     const rows = await db.all<{ email: string; departmentId: number; department: string }>(
-      `SELECT u.email AS email, u.department_id AS departmentId, a.name AS department FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email IN (${slice.map(() => '?').join(',')}) COLLATE NOCASE`,
-      slice,
+      `SELECT u.email AS email, u.department_id AS departmentId, a.name AS department FROM users u JOIN accounts a ON a.id = u.department_id
+       WHERE u.email_key IN (SELECT value FROM json_each(?)) OR (u.email_key IS NULL AND u.email IN (SELECT value FROM json_each(?)))`,
+      [JSON.stringify(slice.map(emailKey)), JSON.stringify(slice)],
     );
     const stranger = rows.find((row) => row.departmentId !== scope.departmentId);
     if (stranger) throw outside(scope, `user ${stranger.email} (${stranger.department})`);
@@ -175,19 +187,19 @@ export const DEPARTMENT_POLICIES: Record<string, Policy> = {
   forecast: chain(refuseFlag('org', '--org'), pinOption('dept', '--dept')),
   statement: pinOption('dept', '--dept'),
   anomalies: filterList<{ subject: { kind: string; name: string; department?: string } }>('anomalies', (item, request) =>
-    item.subject.kind === 'department' ? same(item.subject.name, request.scope.department) : same(item.subject.department ?? '', request.scope.department),
+    item.subject.kind === 'department' ? ownAccount(item.subject.name, request.scope) : ownAccount(item.subject.department, request.scope),
   ),
   'org show': pass,
   packages: pass,
   rates: pass,
-  'dept list': filterList<{ name: string }>('departments', (item, request) => same(item.name, request.scope.department)),
+  'dept list': filterList<{ name: string }>('departments', (item, request) => ownAccount(item.name, request.scope)),
   'dept show': pinArgument(0, 'NAME'),
   'user list': pinOption('dept', '--dept'),
   'user add': pinOption('dept', '--dept'),
   'usage record': userOption('user'),
   'usage import': importUsers,
   buy: pinOption('for', '--for'),
-  purchases: filterList<{ account: string }>('purchases', (item, request) => same(item.account, request.scope.department)),
+  purchases: filterList<{ account: string }>('purchases', (item, request) => ownAccount(item.account, request.scope)),
   'purchases settle': purchaseArgument(),
   'purchases cancel': purchaseArgument(),
   invoice: purchaseArgument(),
@@ -199,7 +211,7 @@ export const DEPARTMENT_POLICIES: Record<string, Policy> = {
   ),
   'limits set': limitsSet,
   'limits remove': limitArgument,
-  recharge: filterList<{ account: string }>('rules', (item, request) => same(item.account, request.scope.department)),
+  recharge: filterList<{ account: string }>('rules', (item, request) => ownAccount(item.account, request.scope)),
   'recharge set': pinOption('for', '--for'),
   'recharge off': pinOption('for', '--for'),
 };

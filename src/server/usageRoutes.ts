@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CreditsError, isCreditsError } from '../core/errors.js';
+import { emailKey } from '../core/names.js';
 import { parseUsageRecord, type UsageRecord } from '../core/usageRecord.js';
 import { emptyTotals, importAll, recordUsage, type ImportItem } from '../store/ops/usage.js';
 import type { PostedUsage } from '../store/ops/usagePoster.js';
@@ -36,12 +37,14 @@ function parseEvent(raw: unknown, timeZone: string): UsageRecord {
 /** A bound token posts usage of its department's users only: one user outside refuses the request. */
 async function checkUsers(state: ServerState, principal: Principal, command: string, records: readonly UsageRecord[], asked: unknown): Promise<void> {
   if (principal.departmentId === null) return;
-  const emails = [...new Set(records.map((record) => record.user.toLowerCase()))];
+  const emails = [...new Set(records.map((record) => record.user))];
   for (let start = 0; start < emails.length; start += 500) {
     const slice = emails.slice(start, start + 500);
+    // Every user an email could resolve to (by key, or a keyless legacy row by exact spelling): fail closed.
     const stranger = await state.db.get<{ email: string; department: string }>(
-      `SELECT u.email AS email, a.name AS department FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email IN (${slice.map(() => '?').join(',')}) COLLATE NOCASE AND u.department_id <> ? LIMIT 1`,
-      [...slice, principal.departmentId],
+      `SELECT u.email AS email, a.name AS department FROM users u JOIN accounts a ON a.id = u.department_id
+       WHERE (u.email_key IN (SELECT value FROM json_each(?)) OR (u.email_key IS NULL AND u.email IN (SELECT value FROM json_each(?)))) AND u.department_id <> ? LIMIT 1`,
+      [JSON.stringify(slice.map(emailKey)), JSON.stringify(slice), principal.departmentId],
     );
     if (stranger) {
       throw await forbid(
