@@ -2,7 +2,7 @@ import { isCreditsError } from '../core/errors.js';
 import type { CommandInput } from '../cli/spec.js';
 import { emailKey, nameKey } from '../core/names.js';
 import type { SqlReader } from '../store/driver.js';
-import { findUser } from '../store/orgRepo.js';
+import { findAccount, findUser } from '../store/orgRepo.js';
 import { loadLimits } from '../store/usageRepo.js';
 
 /**
@@ -25,6 +25,16 @@ function same(a: string, b: string): boolean {
 }
 
 /**
+ * Whether a name someone typed means the bound department: the same key, and not the exact
+ * spelling of a keyless twin kept from an older ledger (which findAccount would resolve instead).
+ */
+async function namesBound(db: SqlReader, scope: Scope, given: string): Promise<boolean> {
+  if (!same(given, scope.department)) return false;
+  const account = await findAccount(db, given);
+  return account === undefined || account.id === scope.departmentId;
+}
+
+/**
  * A name read from the ledger (results to filter) against the bound department's stored name:
  * exact, so a keyless twin kept from an older ledger (`Équipe` beside `équipe`) is not let through.
  */
@@ -37,18 +47,18 @@ function outside(scope: Scope, what: string): OutOfScope {
 }
 
 function pinOption(key: string, flag: string): Policy {
-  return async ({ input, scope }) => {
+  return async ({ db, input, scope }) => {
     const given = input.options[key];
-    if (typeof given === 'string' && !same(given, scope.department)) throw outside(scope, `${flag} ${given}`);
+    if (typeof given === 'string' && !(await namesBound(db, scope, given))) throw outside(scope, `${flag} ${given}`);
     // The stored spelling, never the one given: the command then resolves exactly the bound account.
     return { input: { ...input, options: { ...input.options, [key]: scope.department } } };
   };
 }
 
 function pinArgument(index: number, label: string): Policy {
-  return async ({ input, scope }) => {
+  return async ({ db, input, scope }) => {
     const given = input.args[index];
-    if (given !== undefined && !same(given, scope.department)) throw outside(scope, `${label} ${given}`);
+    if (given !== undefined && !(await namesBound(db, scope, given))) throw outside(scope, `${label} ${given}`);
     const args = [...input.args];
     while (args.length < index) args.push(undefined as unknown as string);
     args[index] = scope.department;

@@ -45,7 +45,8 @@ export async function findAccount(db: SqlReader, name: string): Promise<AccountR
   return db.get<AccountRow>(
     `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE (name_key = ? OR (name_key IS NULL AND name = ?)) AND kind != 'world'
      ORDER BY name_key IS NULL DESC LIMIT 1`,
-    [nameKey(name), name.trim()],
+    // Names are stored in NFC (parseDepartmentName), so a decomposed spelling is still exact.
+    [nameKey(name), name.trim().normalize('NFC')],
   );
 }
 
