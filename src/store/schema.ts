@@ -33,6 +33,8 @@ export const accounts = sqliteTable(
   },
   (table) => [
     uniqueIndex('accounts_name_key').on(table.nameKey),
+    // Kept beside the key: a write that forgot name_key still cannot add an ASCII case variant.
+    uniqueIndex('accounts_name_nocase').on(sql`${table.name} COLLATE NOCASE`),
     // The database itself refuses an overdraft even if a code path forgot to check.
     check('accounts_no_overdraft', sql`${table.kind} = 'world' OR ${table.balanceMillicredits} >= 0`),
   ],
@@ -50,7 +52,12 @@ export const users = sqliteTable(
       .references(() => accounts.id),
     createdAtMs: integer('created_at_ms').notNull(),
   },
-  (table) => [uniqueIndex('users_email_key').on(table.emailKey), index('users_department').on(table.departmentId)],
+  (table) => [
+    uniqueIndex('users_email_key').on(table.emailKey),
+    // Kept beside the key, as accounts_name_nocase is.
+    uniqueIndex('users_email_nocase').on(sql`${table.email} COLLATE NOCASE`),
+    index('users_department').on(table.departmentId),
+  ],
 );
 
 export const ledgerTransactions = sqliteTable(
