@@ -1,9 +1,31 @@
 import { CreditsError } from './errors.js';
 
 export const RESERVED_ACCOUNT_NAMES = ['org', 'world'];
-const DEPARTMENT_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._&'-]{0,63}$/u;
-const EMAIL = /^[^\s@"'<>(),;:\\]+@[^\s@"'<>(),;:\\]+\.[^\s@"'<>(),;:\\.]{2,}$/u;
+// Quotes as \u0022 and \u0027: scripts/build.mjs looks for import( outside string literals, and
+// a bare quote in a regex literal reads to it as the start of a string.
+const DEPARTMENT_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._&\u0027-]{0,63}$/u;
+const EMAIL = /^[^\s@\u0022\u0027<>(),;:\\]+@[^\s@\u0022\u0027<>(),;:\\]+\.[^\s@\u0022\u0027<>(),;:\\.]{2,}$/u;
 const COST_CENTER = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$/;
+
+/**
+ * The one form in which department names (and emails, see emailKey) are compared and kept
+ * unique: stored as `name_key`/`email_key` and used by every lookup, so SQL and JavaScript can
+ * never disagree about which spellings are the same name.
+ *
+ * NFKC rather than only NFC: a person reads fullwidth `Ｓａｌｅｓ`, the ligature `ﬁ` or a
+ * superscript digit as the same name as `Sales`, `fi` and `2`; with NFC alone they would be
+ * different departments that look alike, and a token bound to one could be shown the other.
+ * Case folding is full folding (ß -> ss, not only ASCII like SQLite's NOCASE), approximated in
+ * JavaScript by upper- then lower-casing, with NFKC again because case mapping may denormalise.
+ * Surrounding white space goes and inner runs become one space, as a person would read them.
+ */
+export function nameKey(text: string): string {
+  const folded = text.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+  return folded.trim().replace(/\s+/gu, ' ');
+}
+
+/** Emails compare the same way as department names. */
+export const emailKey = nameKey;
 
 export function parseDepartmentName(text: string, field = 'NAME'): string {
   const name = text.trim().normalize('NFC');
@@ -12,7 +34,7 @@ export function parseDepartmentName(text: string, field = 'NAME'): string {
       hint: "use 1-64 letters, digits, spaces or . _ & ' -, starting with a letter or digit",
     });
   }
-  if (RESERVED_ACCOUNT_NAMES.includes(name.toLowerCase())) {
+  if (RESERVED_ACCOUNT_NAMES.includes(nameKey(name))) {
     throw new CreditsError('INVALID_NAME', `${field} "${name}" is reserved for the ledger's own accounts`, { hint: 'choose another department name' });
   }
   return name;

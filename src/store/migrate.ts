@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../core/errors.js';
 import type { Database } from './driver.js';
+import { NAME_KEYS_MIGRATION_TAG, fillNameKeys } from './nameKeys.js';
 
 /** Found by walking up from this module: dist/credits.js and src/store/migrate.ts both work. */
 export function migrationsFolder(): string {
@@ -17,10 +18,11 @@ export function migrationsFolder(): string {
 
 type Journal = { entries: { idx: number; when: number; tag: string }[] };
 
-function knownMigrationsMs(folder: string): { firstMs: number; latestMs: number } {
+function knownMigrationsMs(folder: string): { firstMs: number; latestMs: number; nameKeysMs: number | undefined } {
   const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as Journal;
   const whens = journal.entries.map((entry) => entry.when);
-  return { firstMs: Math.min(...whens), latestMs: Math.max(...whens) };
+  const nameKeysMs = journal.entries.find((entry) => entry.tag === NAME_KEYS_MIGRATION_TAG)?.when;
+  return { firstMs: Math.min(...whens), latestMs: Math.max(...whens), nameKeysMs };
 }
 
 function schemaTooNew(location: string): CreditsError {
@@ -38,7 +40,7 @@ export type SchemaState = 'current' | 'empty' | 'foreign';
  */
 export async function ensureSchema(db: Database, options: { mayCreate: boolean }): Promise<void> {
   const folder = migrationsFolder();
-  const { firstMs: firstKnownMs, latestMs: latestKnownMs } = knownMigrationsMs(folder);
+  const { firstMs: firstKnownMs, latestMs: latestKnownMs, nameKeysMs } = knownMigrationsMs(folder);
   let appliedMs: number | null;
   try {
     const row = await db.get<{ first: number | null; last: number | null }>(
@@ -98,6 +100,8 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
       for (const statement of migration.sql) {
         if (statement.trim() !== '') tx.run(statement);
       }
+      // The one step SQL cannot do: the keys of existing rows are computed in JavaScript.
+      if (migration.folderMillis === nameKeysMs) await fillNameKeys(tx);
       tx.run('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', [migration.hash, migration.folderMillis]);
     }
   });

@@ -1,5 +1,6 @@
 import { CreditsError } from '../core/errors.js';
 import type { AccountKind } from '../core/ledger.js';
+import { emailKey, nameKey } from '../core/names.js';
 import { settingsFromRows, type OrgSettings } from '../core/org.js';
 import type { SqlReader, WriteTx } from './driver.js';
 import { checkAccountScope, checkUserScope, scopeOf } from './scope.js';
@@ -36,8 +37,18 @@ export async function listAccounts(db: SqlReader): Promise<AccountRow[]> {
   return db.all<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY CASE kind WHEN 'world' THEN 0 WHEN 'org' THEN 1 ELSE 2 END, name COLLATE NOCASE`);
 }
 
+/**
+ * By nameKey, so every spelling a person reads as the same name finds the same account. A keyless
+ * row (a duplicate kept from an older ledger, see nameKeys.ts) answers to its exact spelling
+ * only, and then before the keyed row it collides with.
+ */
 async function lookupAccount(db: SqlReader, name: string): Promise<AccountRow | undefined> {
-  return db.get<AccountRow>(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE name = ? COLLATE NOCASE AND kind != 'world'`, [name.trim()]);
+  return db.get<AccountRow>(
+    `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE (name_key = ? OR (name_key IS NULL AND name = ?)) AND kind != 'world'
+     ORDER BY name_key IS NULL DESC LIMIT 1`,
+    // Names are stored in NFC (parseDepartmentName), so a decomposed spelling is still exact.
+    [nameKey(name), name.trim().normalize('NFC')],
+  );
 }
 
 /** An account by name; an account outside the reader's department scope is refused (FORBIDDEN). */
@@ -73,9 +84,10 @@ export async function requireDepartment(db: SqlReader, name: string, field: stri
 }
 
 export function insertAccount(tx: WriteTx, account: { name: string; kind: AccountKind; costCenter: string | null; createdAtMs: number; id?: number }): void {
-  tx.run('INSERT INTO accounts (id, name, kind, cost_center, created_at_ms) VALUES (?, ?, ?, ?, ?)', [
+  tx.run('INSERT INTO accounts (id, name, name_key, kind, cost_center, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)', [
     account.id ?? null,
     account.name,
+    nameKey(account.name),
     account.kind,
     account.costCenter,
     account.createdAtMs,
@@ -94,13 +106,24 @@ export async function listUsers(db: SqlReader, departmentId?: number): Promise<U
   );
 }
 
-/** A user by email; a user of another department than the reader's scope is refused (FORBIDDEN). */
+/** A user by email (emailKey, like accounts by nameKey); a user of another department than the reader's scope is refused (FORBIDDEN). */
 export async function findUser(db: SqlReader, email: string): Promise<UserRow | undefined> {
-  const user = await db.get<UserRow>(`SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email = ? COLLATE NOCASE`, [
-    email.trim(),
-  ]);
+  const user = await db.get<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email_key = ? OR (u.email_key IS NULL AND u.email = ?)
+     ORDER BY u.email_key IS NULL DESC LIMIT 1`,
+    [emailKey(email), email.trim()],
+  );
   if (user) checkUserScope(db, user);
   return user;
+}
+
+export function insertUser(tx: WriteTx, user: { email: string; departmentId: number; createdAtMs: number }): void {
+  tx.run('INSERT INTO users (email, email_key, department_id, created_at_ms) VALUES (?, ?, ?, ?)', [
+    user.email,
+    emailKey(user.email),
+    user.departmentId,
+    user.createdAtMs,
+  ]);
 }
 
 export async function requireUser(db: SqlReader, email: string, field: string): Promise<UserRow> {

@@ -16,6 +16,12 @@ export const accounts = sqliteTable(
   {
     id: integer('id').primaryKey(),
     name: text('name').notNull(),
+    /**
+     * nameKey(name) (src/core/names.ts): what names are compared and kept unique by. NULL only on
+     * a department of an older ledger whose key another, older department already had: that one
+     * stays reachable by its exact spelling (see findAccount).
+     */
+    nameKey: text('name_key'),
     kind: text('kind', { enum: ['world', 'org', 'department'] }).notNull(),
     costCenter: text('cost_center'),
     createdAtMs: integer('created_at_ms').notNull(),
@@ -26,6 +32,8 @@ export const accounts = sqliteTable(
     overdraftMaxMillicredits: integer('overdraft_max_millicredits').notNull().default(0),
   },
   (table) => [
+    uniqueIndex('accounts_name_key').on(table.nameKey),
+    // Kept beside the key: a write that forgot name_key still cannot add an ASCII case variant.
     uniqueIndex('accounts_name_nocase').on(sql`${table.name} COLLATE NOCASE`),
     // The database itself refuses an overdraft even if a code path forgot to check.
     check('accounts_no_overdraft', sql`${table.kind} = 'world' OR ${table.balanceMillicredits} >= 0`),
@@ -37,12 +45,19 @@ export const users = sqliteTable(
   {
     id: integer('id').primaryKey(),
     email: text('email').notNull(),
+    /** emailKey(email), unique; NULL only as for accounts.name_key. */
+    emailKey: text('email_key'),
     departmentId: integer('department_id')
       .notNull()
       .references(() => accounts.id),
     createdAtMs: integer('created_at_ms').notNull(),
   },
-  (table) => [uniqueIndex('users_email_nocase').on(sql`${table.email} COLLATE NOCASE`), index('users_department').on(table.departmentId)],
+  (table) => [
+    uniqueIndex('users_email_key').on(table.emailKey),
+    // Kept beside the key, as accounts_name_nocase is.
+    uniqueIndex('users_email_nocase').on(sql`${table.email} COLLATE NOCASE`),
+    index('users_department').on(table.departmentId),
+  ],
 );
 
 export const ledgerTransactions = sqliteTable(

@@ -12,7 +12,7 @@ import {
   type PaymentMethod,
   type PurchaseQuote,
 } from '../../core/packages.js';
-import { parseFreeText } from '../../core/names.js';
+import { nameKey, parseFreeText } from '../../core/names.js';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../../store/ops/money.js';
 import { currentBalances, type AccountBalance } from '../../store/ledgerQueries.js';
@@ -21,9 +21,9 @@ import { parseId, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
 import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
-/** Account names are unique ignoring case (see addDepartment). */
+/** Account names are unique by nameKey (see addDepartment). */
 function sameAccount(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
+  return nameKey(a) === nameKey(b);
 }
 
 const PACKAGE_NAMES = [...PACKAGES.map((entry) => entry.name), 'custom'];

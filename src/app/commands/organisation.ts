@@ -1,4 +1,4 @@
-import { parseCostCenter, parseDepartmentName, parseEmail } from '../../core/names.js';
+import { nameKey, parseCostCenter, parseDepartmentName, parseEmail } from '../../core/names.js';
 import { parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
 import { parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
@@ -13,13 +13,13 @@ import type { Context } from '../context.js';
 import type { CommandSpec } from '../spec.js';
 import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
-/** "Engineering, Marketing" -> both names, each checked, none twice (names are unique ignoring case). */
+/** "Engineering, Marketing" -> both names, each checked, none twice (names are unique by nameKey). */
 function departmentList(text: string, already: string[]): string[] {
   const names: string[] = [];
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;
     const name = parseDepartmentName(part, 'department');
-    if ([...already, ...names].some((other) => other.toLowerCase() === name.toLowerCase())) {
+    if ([...already, ...names].some((other) => nameKey(other) === nameKey(name))) {
       throw new CreditsError('DUPLICATE', `department "${name}" is in the list already`);
     }
     names.push(name);

@@ -9,6 +9,7 @@ import {
   findAccount,
   findUser,
   insertAccount,
+  insertUser,
   readSettings,
   requireDepartment,
   requireUser,
@@ -56,8 +57,12 @@ export async function setOrgSettings(db: Database, request: MutationRequest, cha
 
 export async function addDepartment(db: Database, request: MutationRequest, input: { name: string; costCenter: string | null }) {
   return runMutation(db, request, async ({ tx }) => {
-    if (await findAccount(tx, input.name)) {
-      throw new CreditsError('DUPLICATE', `department "${input.name}" already exists`, { hint: 'department names are unique, ignoring case' });
+    const existing = await findAccount(tx, input.name);
+    if (existing) {
+      const spelling = existing.name === input.name ? '' : ` as "${existing.name}"`;
+      throw new CreditsError('DUPLICATE', `department "${input.name}" already exists${spelling}`, {
+        hint: 'department names are unique after NFKC normalisation and case folding (fullwidth, accents and case variants are the same name)',
+      });
     }
     insertAccount(tx, { name: input.name, kind: 'department', costCenter: input.costCenter, createdAtMs: request.nowMs });
     return { department: input.name, costCenter: input.costCenter };
@@ -84,10 +89,14 @@ export async function setDepartment(
 export async function addUser(db: Database, request: MutationRequest, input: { email: string; department: string }) {
   return runMutation(db, request, async ({ tx }) => {
     const department = await requireDepartment(tx, input.department, '--dept');
-    if (await findUser(tx, input.email)) {
-      throw new CreditsError('DUPLICATE', `user "${input.email}" already exists`, { hint: 'move them with `credits user move EMAIL --dept NAME`' });
+    const existing = await findUser(tx, input.email);
+    if (existing) {
+      const spelling = existing.email === input.email ? '' : ` as "${existing.email}"`;
+      throw new CreditsError('DUPLICATE', `user "${input.email}" already exists${spelling}`, {
+        hint: 'emails are unique after NFKC normalisation and case folding; move them with `credits user move EMAIL --dept NAME`',
+      });
     }
-    tx.run('INSERT INTO users (email, department_id, created_at_ms) VALUES (?, ?, ?)', [input.email, department.id, request.nowMs]);
+    insertUser(tx, { email: input.email, departmentId: department.id, createdAtMs: request.nowMs });
     return { email: input.email, department: department.name };
   });
 }

@@ -3,6 +3,7 @@ import { outsideScope, type DepartmentScope } from '../scope.js';
 import { CreditsError, assert } from '../../core/errors.js';
 import type { Entry } from '../../core/ledger.js';
 import { describeRule, ruleApplies, type LimitRule } from '../../core/limits.js';
+import { emailKey } from '../../core/names.js';
 import { priceUsage, type PricedUsage } from '../../core/pricing.js';
 import type { Tier } from '../../core/rateCard.js';
 import { periodBounds, type Period, type PeriodBounds } from '../../core/time.js';
@@ -203,13 +204,14 @@ export class UsagePoster {
     const emails = [...new Set(records.map((record) => record.user))].filter((email) => !this.users.has(email));
     for (let start = 0; start < emails.length; start += 500) {
       const slice = emails.slice(start, start + 500);
-      const rows = await this.tx.all<UserInfo>(
-        `SELECT u.id AS id, u.email AS email, u.department_id AS departmentId, a.name AS department, a.overdraft_from_account_id AS overdraftFrom,
-           a.overdraft_max_millicredits AS overdraftMaxMillicredits
-         FROM users u JOIN accounts a ON a.id = u.department_id WHERE u.email COLLATE NOCASE IN (SELECT value FROM json_each(?))`,
-        [JSON.stringify(slice)],
+      const rows = await this.tx.all<UserInfo & { emailKey: string | null }>(
+        `SELECT u.id AS id, u.email AS email, u.email_key AS emailKey, u.department_id AS departmentId, a.name AS department,
+           a.overdraft_from_account_id AS overdraftFrom, a.overdraft_max_millicredits AS overdraftMaxMillicredits
+         FROM users u JOIN accounts a ON a.id = u.department_id
+         WHERE u.email_key IN (SELECT value FROM json_each(?)) OR (u.email_key IS NULL AND u.email IN (SELECT value FROM json_each(?)))`,
+        [JSON.stringify(slice.map(emailKey)), JSON.stringify(slice)],
       );
-      for (const row of rows) this.users.set(row.email.toLowerCase(), row);
+      this.rememberUsers(slice, rows);
     }
     // Locally the insert itself finds duplicates (see post); remotely one read per batch is cheaper.
     const ids = this.claimsByInsert
@@ -224,6 +226,20 @@ export class UsagePoster {
     const departments = new Set<number>();
     for (const user of this.users.values()) departments.add(user.departmentId);
     await this.ledger.load(departments);
+  }
+
+  /** Each asked email to its user, the way findUser resolves it: a keyless legacy row by exact spelling first, else by key. */
+  private rememberUsers(emails: readonly string[], rows: readonly (UserInfo & { emailKey: string | null })[]): void {
+    const byKey = new Map<string, UserInfo>();
+    const legacyByEmail = new Map<string, UserInfo>();
+    for (const { emailKey: key, ...user } of rows) {
+      if (key === null) legacyByEmail.set(user.email, user);
+      else byKey.set(key, user);
+    }
+    for (const email of emails) {
+      const user = legacyByEmail.get(email) ?? byKey.get(emailKey(email));
+      if (user) this.users.set(email, user);
+    }
   }
 
   /**
