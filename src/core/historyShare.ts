@@ -36,11 +36,14 @@ export function accountShare(legs: readonly Leg[], accountId: number): ShownLeg[
  * A usage transaction as one user's reader sees it: the user's part of each leg they share (their
  * department's debit, and org's when their department drew on its overdraft), in entry order, and
  * one summary leg for the rest (world, other users, other departments).
- * `userMillicredits` is the user's amount per account id in this transaction.
+ * `userMillicredits` is the user's amount per account id in this transaction; with
+ * `onlyDepartmentId`, legs of other departments go into the summary.
  */
-export function userShare(legs: readonly Leg[], userMillicredits: ReadonlyMap<number, number>): ShownLeg[] {
+export function userShare(legs: readonly Leg[], userMillicredits: ReadonlyMap<number, number>, onlyDepartmentId: number | null = null): ShownLeg[] {
   const shown: ShownLeg[] = [];
   for (const leg of legs) {
+    // A department-bound reader sees no other department's leg, even of a user who moved in.
+    if (onlyDepartmentId !== null && leg.accountKind === 'department' && leg.accountId !== onlyDepartmentId) continue;
     const amount = userMillicredits.get(leg.accountId);
     if (amount !== undefined && amount !== 0) shown.push({ account: leg.account, millicredits: amount });
   }

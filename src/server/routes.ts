@@ -129,6 +129,15 @@ function sendResult(reply: FastifyReply, state: ServerState, result: CommandResu
   });
 }
 
+/** A command path as sent (purchases/settle, purchases%20settle); a broken escape is no command. */
+function decodedPath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new CreditsError('UNKNOWN_COMMAND', 'the command path is not valid percent-encoding', { hint: 'see `credits --help` for the commands' });
+  }
+}
+
 export function commandRoutes(app: FastifyInstance, state: ServerState, commands: readonly CommandSpec[]): void {
   const byName = new Map(commands.map((spec) => [spec.name, spec]));
   const deps = {
@@ -141,7 +150,7 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
 
   // POST /v1/commands/purchases/settle (or purchases%20settle) {"args": ["3"], "options": {"dryRun": true}}
   app.post('/v1/commands/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
-    const name = decodeURIComponent(request.params['*'] ?? '')
+    const name = decodedPath(request.params['*'] ?? '')
       .split(/[/\s.]+/)
       .filter(Boolean)
       .join(' ');

@@ -1,3 +1,4 @@
+import { scopeOf } from './scope.js';
 import { accountShare, type Leg, type ShownLeg, userShare } from '../core/historyShare.js';
 import { TOPUP_KINDS, type AccountKind } from '../core/ledger.js';
 import type { SqlReader, SqlValue } from './driver.js';
@@ -127,7 +128,7 @@ export async function history(db: SqlReader, filter: HistoryFilter): Promise<His
   const shares = filter.userId === undefined ? undefined : await userSharesBetween(db, filter.userId, firstId, lastId);
   const show = (id: number): HistoryEntry[] => {
     const own = legs.get(id) ?? [];
-    if (shares) return userShare(own, shares.get(id) ?? new Map());
+    if (shares) return userShare(own, shares.get(id) ?? new Map(), scopeOf(db)?.departmentId ?? null);
     if (filter.accountId !== undefined) return accountShare(own, filter.accountId);
     return own.map((leg) => ({ account: leg.account, millicredits: leg.millicredits }));
   };

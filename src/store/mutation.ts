@@ -2,6 +2,7 @@ import { nodeCrypto } from './nodeCrypto.js';
 import { CreditsError } from '../core/errors.js';
 import type { Database, WriteTx } from './driver.js';
 import { LedgerWriter } from './ledgerWriter.js';
+import { scopeOf } from './scope.js';
 import { watchBalances } from './notify/watchers.js';
 
 export type MutationRequest = {
@@ -48,6 +49,16 @@ export function requestHash(command: string, args: Record<string, unknown>): str
 }
 
 /**
+ * A department-bound caller's idempotency keys live in a namespace of their own: a key another
+ * caller used can neither replay that caller's stored result (which holds its balances) nor be
+ * claimed before that caller uses it.
+ */
+function scopedKey(tx: WriteTx, key: string | undefined): string | undefined {
+  const scope = scopeOf(tx);
+  return key === undefined || scope === null ? key : `dept:${scope.departmentId}:${key}`;
+}
+
+/**
  * Runs a command that changes the ledger: one write transaction holding the idempotency check,
  * the work, its audit row and the stored result. A retry with the same key and content gets the
  * first result back; the same key with other content is a conflict. A dry run does all the
@@ -61,6 +72,7 @@ export async function runMutation<T extends object>(
   const hash = requestHash(request.command, request.args);
   return db.write(
     async (tx) => {
+      request = { ...request, idempotencyKey: scopedKey(tx, request.idempotencyKey) };
       if (request.idempotencyKey) {
         const existing = await tx.get<{ command: string; request_hash: string; result_json: string }>(
           'SELECT command, request_hash, result_json FROM idempotency_keys WHERE key = ?',

@@ -3,7 +3,7 @@ import type { AccountKind } from '../core/ledger.js';
 import { emailKey, nameKey } from '../core/names.js';
 import { settingsFromRows, type OrgSettings } from '../core/org.js';
 import type { SqlReader, WriteTx } from './driver.js';
-import { checkAccountScope, checkUserScope, scopeOf } from './scope.js';
+import { checkAccountScope, checkUserScope, outsideScope, scopeOf } from './scope.js';
 
 export const WORLD_ACCOUNT_ID = 1;
 export const ORG_ACCOUNT_ID = 2;
@@ -54,7 +54,7 @@ async function lookupAccount(db: SqlReader, name: string): Promise<AccountRow | 
 /** An account by name; an account outside the reader's department scope is refused (FORBIDDEN). */
 export async function findAccount(db: SqlReader, name: string, field = 'account'): Promise<AccountRow | undefined> {
   const account = await lookupAccount(db, name);
-  if (account) checkAccountScope(db, account, field);
+  if (account) checkAccountScope(db, account, field, name);
   return account;
 }
 
@@ -64,9 +64,10 @@ export async function findAccount(db: SqlReader, name: string, field = 'account'
  */
 export async function requireAccount(db: SqlReader, name: string, field: string, allowOrg = false): Promise<AccountRow> {
   const account = await lookupAccount(db, name);
-  if (account) checkAccountScope(db, account, field, allowOrg);
+  if (account) checkAccountScope(db, account, field, name, allowOrg);
   if (!account) {
-    if (scopeOf(db) !== null) throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"`, { hint: 'name your own department' });
+    const scope = scopeOf(db);
+    if (scope !== null) throw outsideScope(scope, `${field} "${name.trim()}"`);
     const known = (await listAccounts(db)).filter((row) => row.kind !== 'world').map((row) => row.name);
     throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"`, { hint: `known accounts: ${known.join(', ')}` });
   }
@@ -113,7 +114,7 @@ export async function findUser(db: SqlReader, email: string): Promise<UserRow | 
      ORDER BY u.email_key IS NULL DESC LIMIT 1`,
     [emailKey(email), email.trim()],
   );
-  if (user) checkUserScope(db, user);
+  if (user) checkUserScope(db, user, email);
   return user;
 }
 
@@ -128,6 +129,8 @@ export function insertUser(tx: WriteTx, user: { email: string; departmentId: num
 
 export async function requireUser(db: SqlReader, email: string, field: string): Promise<UserRow> {
   const user = await findUser(db, email);
+  const scope = scopeOf(db);
+  if (!user && scope !== null) throw outsideScope(scope, `user "${email.trim()}"`);
   if (!user) throw new CreditsError('USER_NOT_FOUND', `${field}: no user "${email}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
   return user;
 }

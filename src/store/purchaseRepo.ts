@@ -38,9 +38,9 @@ export async function listPurchases(db: SqlReader, status?: PurchaseStatus): Pro
 
 export async function requirePurchase(db: SqlReader, id: number): Promise<PurchaseRow> {
   const row = await db.get<PurchaseRow>(`SELECT ${PURCHASE_COLUMNS} FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.id = ?`, [id]);
-  if (!row) throw new CreditsError('PURCHASE_NOT_FOUND', `no purchase ${id}`, { hint: 'see `credits purchases` for the ids' });
   const scope = scopeOf(db);
-  if (scope !== null && row.accountId !== scope.departmentId) throw outsideScope(scope, `purchase ${id} (credited to ${row.account})`);
+  if (scope !== null && row?.accountId !== scope.departmentId) throw outsideScope(scope, `purchase ${id}`);
+  if (!row) throw new CreditsError('PURCHASE_NOT_FOUND', `no purchase ${id}`, { hint: 'see `credits purchases` for the ids' });
   return row;
 }
 

@@ -8,8 +8,13 @@ import type { Database, SqlReader, WriteTx } from './driver.js';
  */
 export type DepartmentScope = { departmentId: number; department: string };
 
+/**
+ * The one refusal for anything a scoped caller may not reach. It names what the caller asked for
+ * in the caller's own words, and says the same whether that thing exists elsewhere or not at all:
+ * a department-bound token learns nothing of other departments from it.
+ */
 export function outsideScope(scope: DepartmentScope, what: string): CreditsError {
-  return new CreditsError('FORBIDDEN', `this token is bound to department ${scope.department}: ${what} is outside it`, {
+  return new CreditsError('FORBIDDEN', `this token is bound to department ${scope.department}: ${what} is not in it`, {
     hint: 'ask an admin for a token whose role (and department) allows this',
   });
 }
@@ -19,16 +24,16 @@ export function scopeOf(reader: SqlReader): DepartmentScope | null {
 }
 
 /** Refuses an account other than the scope's department (the org pool included, unless allowed). */
-export function checkAccountScope(reader: SqlReader, account: { id: number; name: string; kind: string }, field: string, allowOrg = false): void {
+export function checkAccountScope(reader: SqlReader, account: { id: number; kind: string }, field: string, given: string, allowOrg = false): void {
   const scope = scopeOf(reader);
   if (scope === null || account.id === scope.departmentId || (allowOrg && account.kind === 'org')) return;
-  throw outsideScope(scope, `${field} ${account.kind === 'org' ? 'org (the organisation pool)' : account.name}`);
+  throw outsideScope(scope, `${field} "${given.trim()}"`);
 }
 
 /** Refuses a user of another department. */
-export function checkUserScope(reader: SqlReader, user: { email: string; departmentId: number; department: string }): void {
+export function checkUserScope(reader: SqlReader, user: { departmentId: number }, given: string): void {
   const scope = scopeOf(reader);
-  if (scope !== null && user.departmentId !== scope.departmentId) throw outsideScope(scope, `user ${user.email} (${user.department})`);
+  if (scope !== null && user.departmentId !== scope.departmentId) throw outsideScope(scope, `user "${given.trim()}"`);
 }
 
 /** Refuses a request that would cover the whole organisation (a flag like --org, or no department). */

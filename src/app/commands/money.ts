@@ -251,7 +251,9 @@ export const moneyCommands: CommandSpec[] = [
         await context.confirm(transferSummary({ from, to, millicredits, reason, balances: await balances() }), 'Move the credits?');
       }
       const result = await transferCredits(db, context.mutation(input, { from, to, millicredits, reason }), { from, to, millicredits, reason });
-      return { view: 'transfer', data: { ...result, credits: result.millicredits / 1000 } };
+      // A department-bound caller may give credits back to the pool, but not read the pool's balance.
+      const shown = context.scope === null || result.to !== 'org' ? result : { ...result, toBalanceMillicredits: null };
+      return { view: 'transfer', data: { ...shown, credits: result.millicredits / 1000 } };
     },
   },
 ];

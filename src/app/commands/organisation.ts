@@ -40,6 +40,18 @@ async function askFirstDepartments(context: Context): Promise<string[]> {
   }
 }
 
+/** smtp://user:secret@host -> smtp://user:***@host (text that is no URL is hidden whole). */
+function withoutPassword(url: string): string {
+  if (url === '') return url;
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '***';
+  }
+}
+
 export const organisationCommands: CommandSpec[] = [
   {
     name: 'init',
@@ -96,7 +108,9 @@ export const organisationCommands: CommandSpec[] = [
     examples: ['credits org show', 'credits org show --json'],
     async run(_input, context) {
       const settings = await context.settings();
-      return { view: 'org', data: { organisation: settings } };
+      // The SMTP URL's password is for the one who runs notifications, not for every reader.
+      const mayReadSecrets = context.scope === null && context.principal.role === 'admin';
+      return { view: 'org', data: { organisation: mayReadSecrets ? settings : { ...settings, smtpUrl: withoutPassword(settings.smtpUrl) } } };
     },
   },
   {

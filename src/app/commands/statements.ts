@@ -9,6 +9,15 @@ import { chooseFormat, parseId, stringOption } from '../parse.js';
 import { MEDIA_TYPES, type CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
+/** A department-bound caller sees a transfer's other side as "other department", never its name. */
+function scopedFacts<T extends { transfers: { counterparty: string }[] }>(context: { scope: unknown }, facts: T): T {
+  if (context.scope === null) return facts;
+  return {
+    ...facts,
+    transfers: facts.transfers.map((transfer) => (transfer.counterparty === 'org' ? transfer : { ...transfer, counterparty: 'other department' })),
+  };
+}
+
 export const statementCommands: CommandSpec[] = [
   {
     name: 'statement',
@@ -37,7 +46,7 @@ export const statementCommands: CommandSpec[] = [
       const deptName = departmentOrScope(context, stringOption(input, 'dept'));
       const department = deptName === undefined ? null : await requireDepartment(db, deptName, '--dept');
       const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: department?.id ?? null });
-      const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...facts };
+      const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...scopedFacts(context, facts) };
       if (output === undefined) return { view: 'statement', data };
       let bytes: Uint8Array;
       if (format === 'pdf') {
@@ -104,7 +113,8 @@ export const statementCommands: CommandSpec[] = [
       const buyerName = buyerText('--buyer', 'buyer');
       const buyerAddress = buyerText('--buyer-address', 'buyerAddress');
       const buyerVatId = buyerText('--buyer-vat-id', 'buyerVatId') ?? null;
-      const account = await findAccount(db, 'org');
+      // A department-bound caller's purchases are its department's: never the org pool's.
+      const account = context.scope === null ? await findAccount(db, 'org') : undefined;
       const result = await issueInvoice(db, context.mutation(input, { purchaseId, buyerName, buyerAddress, buyerVatId }), {
         purchaseId,
         vatRateBasisPoints: settings.vatRateBasisPoints,

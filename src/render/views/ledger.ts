@@ -38,7 +38,8 @@ type Transfer = {
   to: string;
   millicredits: number;
   fromBalanceMillicredits: number;
-  toBalanceMillicredits: number;
+  /** null where the caller may not read the receiving account (a department-bound token giving back to org). */
+  toBalanceMillicredits: number | null;
   transactionId: number;
   dryRun: boolean;
   replayed: boolean;
@@ -241,7 +242,7 @@ export const ledgerViews = {
   },
 
   transfer(data: Transfer, options: RenderOptions): string {
-    return `${prefix(data, options)}Moved ${formatCredits(data.millicredits)} credits from ${data.from} to ${data.to}. ${data.from}: ${formatCredits(data.fromBalanceMillicredits)}, ${data.to}: ${formatCredits(data.toBalanceMillicredits)}.`;
+    return `${prefix(data, options)}Moved ${formatCredits(data.millicredits)} credits from ${data.from} to ${data.to}. ${data.from}: ${formatCredits(data.fromBalanceMillicredits)}${data.toBalanceMillicredits === null ? '' : `, ${data.to}: ${formatCredits(data.toBalanceMillicredits)}`}.`;
   },
 
   balances(data: Balances, options: RenderOptions): string {

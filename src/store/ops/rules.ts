@@ -100,20 +100,20 @@ export async function setLimit(db: Database, request: MutationRequest, target: L
 export async function removeLimit(db: Database, request: MutationRequest, limitId: number) {
   return runMutation(db, request, async ({ tx }) => {
     const found = (await loadLimits(tx)).find((rule) => rule.id === limitId);
+    await checkLimitScope(tx, found, limitId);
     if (!found) throw new CreditsError('LIMIT_NOT_FOUND', `no limit ${limitId}`, { hint: 'see `credits limits` for the ids' });
-    await checkLimitScope(tx, found);
     tx.run('DELETE FROM limits WHERE id = ?', [limitId]);
     return { limitId, removed: true };
   });
 }
 
 /** A bound principal reaches the limits of its department and of its department's users only. */
-async function checkLimitScope(tx: WriteTx, rule: LimitRule): Promise<void> {
+async function checkLimitScope(tx: WriteTx, rule: LimitRule | undefined, limitId: number): Promise<void> {
   const scope = scopeOf(tx);
-  if (scope === null || rule.departmentId === scope.departmentId) return;
-  const user =
-    rule.userId === null ? undefined : await tx.get<{ departmentId: number }>('SELECT department_id AS departmentId FROM users WHERE id = ?', [rule.userId]);
-  if (user?.departmentId !== scope.departmentId) throw outsideScope(scope, `limit ${rule.id}`);
+  if (scope === null || (rule !== undefined && rule.departmentId === scope.departmentId)) return;
+  const userId = rule?.userId ?? null;
+  const user = userId === null ? undefined : await tx.get<{ departmentId: number }>('SELECT department_id AS departmentId FROM users WHERE id = ?', [userId]);
+  if (user?.departmentId !== scope.departmentId) throw outsideScope(scope, `limit ${limitId}`);
 }
 
 /** Whether a limit belongs to a department: its own, or one of its users'. */

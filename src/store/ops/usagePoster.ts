@@ -287,10 +287,11 @@ export class UsagePoster {
 
   private userOf(record: UsageRecord): UserInfo {
     const user = this.users.get(record.user);
-    if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
     // Checked here, in the write transaction that posts the event: a user moved to another
-    // department a moment ago is already in the other department.
-    if (this.scope !== null && user.departmentId !== this.scope.departmentId) throw outsideScope(this.scope, `user ${user.email} (${user.department})`);
+    // department a moment ago is already in the other department. An unknown user and another
+    // department's are the same refusal to a scoped caller.
+    if (this.scope !== null && user?.departmentId !== this.scope.departmentId) throw outsideScope(this.scope, `user "${record.user}"`);
+    if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
     return user;
   }
 
