@@ -17,7 +17,15 @@ export type OptionSpec = {
 
 export type ArgumentSpec = { name: string; description: string; required: boolean; choices?: readonly string[]; dynamic?: OptionSpec['dynamic'] };
 
-export type CommandInput = { args: string[]; options: Record<string, string | boolean | undefined> };
+/** A file's content sent along by the caller instead of a path (the API never reads the server's files). */
+export type UploadedFile = { name: string; content: string };
+
+export type CommandInput = {
+  args: string[];
+  options: Record<string, string | boolean | undefined>;
+  /** The content of the file named by the argument at this index, when the transport carries it. */
+  uploads?: Record<number, UploadedFile>;
+};
 
 export type CommandOutput = {
   /** Which renderer shows the data to a person; --json prints `data` as it is. */

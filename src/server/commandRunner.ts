@@ -1,6 +1,3 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError } from '../core/errors.js';
 import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../app/spec.js';
@@ -108,14 +105,6 @@ function parseUpload(value: unknown): Upload | undefined {
   return { name, content };
 }
 
-/** A file name safe to create in our own temporary folder, keeping the extension (formats are chosen by it). */
-function safeName(name: string, fallback: string): string {
-  const base = basename(name.replace(/\\/g, '/'))
-    .replace(/[^A-Za-z0-9._-]/g, '_')
-    .replace(/^\.+/, '');
-  return base === '' || base === '-' ? fallback : base.slice(-100);
-}
-
 export type RunOptions = { principal: Principal; commandLabel?: string };
 
 /**
@@ -144,54 +133,33 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
   }
   if (upload && files.inputArgument === undefined) throw new CreditsError('USAGE', `'${spec.name}' reads no file: leave out \`input\``);
 
-  let folder: string | undefined;
-  try {
-    let uploadPath: string | undefined;
-    if (files.inputArgument !== undefined && input.args[files.inputArgument] !== undefined) {
-      if (!upload)
-        throw new CreditsError(
-          'USAGE',
-          `'${spec.name}' reads a file: send its content as \`input\` ({"name", "content"}); the server never reads its own files for a caller`,
-        );
-      folder = mkdtempSync(join(tmpdir(), 'credits-serve-'));
-      uploadPath = join(folder, safeName(upload.name, 'input'));
-      writeFileSync(uploadPath, upload.content);
-    }
-    const timeZone = await deps.timeZone();
-    const replacements: [string, string][] = [];
-    if (uploadPath !== undefined) {
-      const original = input.args[files.inputArgument!]!;
-      input = { ...input, args: input.args.map((value, index) => (index === files.inputArgument ? uploadPath! : value)) };
-      replacements.push([uploadPath, original]);
-    }
-
-    const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db, appPrincipal(principal));
-    const swapPaths = (text: string): string => replacements.reduce((current, [from, to]) => current.split(from).join(to), text);
-    let output: CommandOutput;
-    try {
-      output = await spec.run(input, context);
-    } catch (error) {
-      // The command refused a department outside the token's scope, inside its own transaction.
-      if (error instanceof CreditsError && error.code === 'FORBIDDEN') throw await refuse(swapPaths(error.message));
-      if (error instanceof CreditsError && replacements.length > 0) {
-        throw new CreditsError(error.code, swapPaths(error.message), error.hint === undefined ? {} : { hint: swapPaths(error.hint) });
-      }
-      throw error;
-    }
-    deps.changed(spec.family);
-    let data = output.data;
-    if (replacements.length > 0) {
-      // The caller sees its own names, never the server's temporary paths.
-      let text = JSON.stringify(data);
-      for (const [from, to] of replacements) text = text.split(JSON.stringify(from).slice(1, -1)).join(JSON.stringify(to).slice(1, -1));
-      data = JSON.parse(text) as object;
-    }
-    let failure = output.failure;
-    if (failure && replacements.length > 0)
-      failure = new CreditsError(failure.code, swapPaths(failure.message), failure.hint === undefined ? {} : { hint: failure.hint });
-    // A file leaves as the command made it: the server never writes one for a caller.
-    return { view: output.view, data, ...(failure ? { failure } : {}), timeZone, ...(output.file ? { file: output.file } : {}) };
-  } finally {
-    if (folder) rmSync(folder, { recursive: true, force: true });
+  const inputArgument = files.inputArgument;
+  if (inputArgument !== undefined && input.args[inputArgument] !== undefined) {
+    if (!upload)
+      throw new CreditsError(
+        'USAGE',
+        `'${spec.name}' reads a file: send its content as \`input\` ({"name", "content"}); the server never reads its own files for a caller`,
+      );
+    // The command reads the content from memory; the argument stays the caller's own name.
+    input = { ...input, uploads: { [inputArgument]: upload } };
   }
+  const timeZone = await deps.timeZone();
+  const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db, appPrincipal(principal));
+  let output: CommandOutput;
+  try {
+    output = await spec.run(input, context);
+  } catch (error) {
+    // The command refused a department outside the token's scope, inside its own transaction.
+    if (error instanceof CreditsError && error.code === 'FORBIDDEN') throw await refuse(error.message);
+    throw error;
+  }
+  deps.changed(spec.family);
+  // A file leaves as the command made it: the server never writes one for a caller.
+  return {
+    view: output.view,
+    data: output.data,
+    ...(output.failure ? { failure: output.failure } : {}),
+    timeZone,
+    ...(output.file ? { file: output.file } : {}),
+  };
 }

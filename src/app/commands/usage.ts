@@ -75,7 +75,10 @@ export const usageCommands: CommandSpec[] = [
       const { openUsageSource } = await import('../usageImport/importSource.js');
       const totals = emptyTotals();
       const options = { timeZone: settings.timeZone, actor: context.config.actor, nowMs: context.nowMs, dryRun };
-      const source = openUsageSource(file, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
+      // A file sent along (through the API) is read from memory; otherwise the path or stdin.
+      const upload = input.uploads?.[0];
+      const from = upload === undefined ? file : { name: upload.name, bytes: Buffer.from(upload.content, 'utf8') };
+      const source = openUsageSource(from, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
       await importAll(db, source.batches, options, totals, () =>
         context.progress(
           `imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,

@@ -3,7 +3,7 @@ import { createReadStream, existsSync, fstatSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { CreditsError, isCreditsError } from '../../core/errors.js';
 import { parseUsageRecord, USAGE_FIELDS } from '../../core/usageRecord.js';
 import type { ImportItem } from '../../store/ops/usage.js';
@@ -17,9 +17,12 @@ function badFile(message: string, hint?: string): CreditsError {
   return new CreditsError('INVALID_INPUT_FILE', message, hint === undefined ? {} : { hint });
 }
 
-function formatFromName(input: Readable | string): ImportFormat | undefined {
-  if (typeof input !== 'string') return undefined;
-  const extension = extname(input).toLowerCase();
+/** A file's content given as bytes, with the name it had where it came from. */
+export type InMemoryFile = { name: string; bytes: Uint8Array };
+
+function formatFromName(input: Readable | string | InMemoryFile): ImportFormat | undefined {
+  if (input instanceof Readable) return undefined;
+  const extension = extname(typeof input === 'string' ? input : input.name).toLowerCase();
   if (extension === '.csv') return 'csv';
   if (extension === '.jsonl' || extension === '.ndjson' || extension === '.json') return 'jsonl';
   return undefined;
@@ -199,16 +202,23 @@ export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, 
  * one posts (importThread.ts): reading and checking the lines was a third of an import's time,
  * and machines have two cores.
  */
-export function openUsageSource(input: Readable | string, options: { timeZone: string; format?: ImportFormat }): UsageSource {
+export function openUsageSource(input: Readable | string | InMemoryFile, options: { timeZone: string; format?: ImportFormat }): UsageSource {
   const parseOptions: ParseOptions = {
     timeZone: options.timeZone,
     format: options.format ?? formatFromName(input),
-    sourceName: typeof input !== 'string' || input === '-' ? 'standard input' : `FILE "${input}"`,
+    sourceName: sourceNameOf(input),
   };
+  if (!(input instanceof Readable) && typeof input !== 'string')
+    return { parser: 'inline', batches: inlineBatches(Readable.from([input.bytes]), parseOptions) };
   const source = typeof input === 'string' ? sourceOf(input) : undefined;
   const workerPath = source !== undefined && wantsThread(source) ? parseWorkerPath() : undefined;
   if (workerPath !== undefined && source !== undefined) return { parser: 'thread', batches: threadBatches(workerPath, source.path, parseOptions) };
   return { parser: 'inline', batches: inlineBatches(input, parseOptions) };
+}
+
+function sourceNameOf(input: Readable | string | InMemoryFile): string {
+  if (input instanceof Readable || input === '-') return 'standard input';
+  return `FILE "${typeof input === 'string' ? input : input.name}"`;
 }
 
 /** The batches of a source, and where they are parsed: on a second thread or on this one. */
