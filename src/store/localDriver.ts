@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { LockWaiters, STEP_BACK_MS } from './lockWaiters.js';
 import { toCreditsError } from './sqlErrors.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
@@ -35,16 +36,13 @@ function pause(ms: number): void {
 }
 
 /**
- * Async mode: 1-4 ms for the first half second, about one batch of an import (which frees the
- * lock between batches only briefly), then growing to at most 20 ms for a lock held for long.
+ * Async mode retries every 1-4 ms however long it has waited: a writer that holds the lock for
+ * long (an import) steps back for STEP_BACK_MS between its batches when it sees a waiter
+ * (lockWaiters.ts), and a longer retry interval would miss that gap. A failed BEGIN costs
+ * microseconds.
  */
-const ASYNC_FIRST_MAX_MS = 4;
-const ASYNC_MAX_MS = 20;
-const ASYNC_FAST_FOR_MS = 500;
-
-function asyncBackoffMs(waitedMs: number): number {
-  const ceilingMs = Math.min(ASYNC_MAX_MS, ASYNC_FIRST_MAX_MS + Math.max(0, waitedMs - ASYNC_FAST_FOR_MS) / 100);
-  return 1 + Math.random() * (ceilingMs - 1);
+function asyncBackoffMs(): number {
+  return 1 + Math.random() * 3;
 }
 
 function isBusy(error: unknown): boolean {
@@ -73,6 +71,7 @@ class LocalDatabase implements Database {
   readonly kind = 'local' as const;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly writes = new WriteQueue();
+  private readonly waiters: LockWaiters;
   private walReady = false;
 
   constructor(
@@ -81,7 +80,9 @@ class LocalDatabase implements Database {
     private readonly busyTimeoutMs: number,
     private readonly lockMode: LockMode,
     private readonly lockWait: LockWait,
-  ) {}
+  ) {
+    this.waiters = new LockWaiters(location);
+  }
 
   /**
    * BEGIN IMMEDIATE, waiting at most busyTimeoutMs for another process's write lock (see
@@ -89,7 +90,11 @@ class LocalDatabase implements Database {
    */
   private async beginImmediate(): Promise<void> {
     if (this.lockWait === 'async') {
-      await this.whenNotBusy(() => this.db.exec('BEGIN IMMEDIATE'));
+      await this.whenNotBusy(
+        () => this.db.exec('BEGIN IMMEDIATE'),
+        () => this.waiters.markWaiting(Date.now()),
+      );
+      this.waiters.doneWaiting();
       return;
     }
     if (this.lockMode === 'busy_timeout') {
@@ -102,10 +107,12 @@ class LocalDatabase implements Database {
       for (;;) {
         try {
           this.db.exec('BEGIN IMMEDIATE');
+          this.waiters.doneWaiting();
           return;
         } catch (error) {
           const left = deadline - Date.now();
           if (!isBusy(error) || left <= 0) throw toCreditsError(error, this.location);
+          this.waiters.markWaiting(Date.now());
           pause(Math.min(left, 1 + Math.random() * 3));
         }
       }
@@ -118,7 +125,7 @@ class LocalDatabase implements Database {
    * Async mode: runs `attempt` (busy_timeout is 0 here) and, while SQLite says SQLITE_BUSY, tries
    * again after a timer until busyTimeoutMs is spent, then fails as the sync mode does (STORAGE_BUSY).
    */
-  private async whenNotBusy<T>(attempt: () => T): Promise<T> {
+  private async whenNotBusy<T>(attempt: () => T, onBusy?: () => void): Promise<T> {
     const startedMs = Date.now();
     for (;;) {
       try {
@@ -127,7 +134,8 @@ class LocalDatabase implements Database {
         const waitedMs = Date.now() - startedMs;
         const leftMs = this.busyTimeoutMs - waitedMs;
         if (!isBusy(error) || leftMs <= 0) throw toCreditsError(error, this.location);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(leftMs, asyncBackoffMs(waitedMs))));
+        onBusy?.();
+        await new Promise((resolve) => setTimeout(resolve, Math.min(leftMs, asyncBackoffMs())));
       }
     }
   }
@@ -194,12 +202,24 @@ class LocalDatabase implements Database {
         // A COMMIT that finds readers (a file that could not switch to WAL) may be retried.
         if (this.lockWait === 'async') await this.whenNotBusy(() => this.db.exec(end));
         else this.guard(() => this.db.exec(end));
+        await this.stepBackForWaiters();
         return result;
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw toCreditsError(error, this.location);
       }
     });
+  }
+
+  /**
+   * After a commit: a writer of another connection is waiting, so it gets the lock first (see
+   * LockWaiters). The server answers its caller at once and holds back only its next write; the
+   * CLI, which has nothing else to do, sleeps.
+   */
+  private async stepBackForWaiters(): Promise<void> {
+    if (!this.waiters.someoneWaiting(Date.now())) return;
+    if (this.lockWait === 'async') void this.writes.enqueue(() => new Promise((resolve) => setTimeout(resolve, STEP_BACK_MS)));
+    else pause(STEP_BACK_MS);
   }
 
   async execScript(sql: string): Promise<void> {
