@@ -7,7 +7,8 @@ import { statementFacts } from '../../store/statementQueries.js';
 import { issueInvoice, type Buyer, type InvoiceRecord } from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { OrgSettings } from '../../core/org.js';
-import type { InvoiceData } from '../../render/pdf/types.js';
+// A type only: the PDF code itself is loaded only when an invoice is drawn.
+import type { InvoiceData } from '../../render/pdf/invoice.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
 import { MEDIA_TYPES, type CommandInput, type CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
