@@ -1,5 +1,5 @@
-import { CommanderError } from 'commander';
-import { resolveConfig, type GlobalFlags } from './config.js';
+import { CommanderError, type Command } from 'commander';
+import { resolveConfig, type Config, type GlobalFlags } from './config.js';
 import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors.js';
 import { Context } from './app/context.js';
 import { terminalInteraction } from './cli/prompts.js';
@@ -60,20 +60,116 @@ function outputPathOf(spec: CommandSpec, input: CommandInput): string | undefine
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The commander program of every command; `onSelect` learns which command the line chose. */
+function programFor(streams: Streams, onSelect: (selection: Selection) => void): Command {
+  const output = { writeOut: (text: string) => void streams.stdout.write(text), writeErr: (text: string) => void streams.stderr.write(text) };
+  const program = buildProgram(COMMANDS, VERSION, output, onSelect);
+  // Remote mode's global flag (unless program.ts declares it among the global options itself).
+  if (!program.options.some((option) => option.long === '--server')) {
+    program.option('--server <url>', 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)');
+  }
+  return program;
+}
+
+/** Parses the command line; false when commander has already done all there is (--help, --version). */
+async function parseCommandLine(program: Command, argv: readonly string[]): Promise<boolean> {
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return true;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const mapped = fromCommander(error);
+      if (mapped === null) return false;
+      throw mapped;
+    }
+    throw error;
+  }
+}
+
+type LiveView = (produce: () => Promise<{ view: string; data: object }>, intervalMs: number) => Promise<number>;
+
+/**
+ * The live view of `watch`: redraws what `produce` returns every `intervalMs` until Ctrl-C or
+ * SIGTERM. `timeZone` is asked per frame: the remote one is known only after the first answer.
+ */
+function liveView(streams: Streams, config: Config, timeZone: () => Promise<string>): LiveView {
+  return async (produce, intervalMs) => {
+    const { renderOutput } = await import('./render/index.js');
+    const inPlace = Boolean(streams.stdout.isTTY) && !config.json;
+    let stopped = false;
+    let wake: () => void = () => undefined;
+    const stop = (): void => {
+      stopped = true;
+      wake();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    // The alternate screen keeps the user's scrollback; the cursor is hidden while we redraw.
+    if (inPlace) streams.stdout.write('\u001b[?1049h\u001b[?25l');
+    let refreshes = 0;
+    try {
+      while (!stopped) {
+        const frame = await produce();
+        const width = outputWidth(streams.stdout);
+        const text = config.json
+          ? `${JSON.stringify(frame.data)}\n`
+          : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: await timeZone() });
+        streams.stdout.write(inPlace ? `\u001b[H\u001b[2J${text}` : `${text}\n`);
+        refreshes += 1;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, intervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      if (inPlace) streams.stdout.write('\u001b[?25h\u001b[?1049l');
+    }
+    return refreshes;
+  };
+}
+
+/** Writes a command's file, its rendering or JSON, and its failure; returns the exit code. */
+async function writeOutput(
+  output: CommandOutput,
+  timeZone: string,
+  outputPath: string | undefined,
+  config: Config,
+  streams: Streams,
+  errorColour: boolean,
+): Promise<ExitCode> {
+  if (output.file) {
+    // The command made a file; the CLI is the one that writes it (or streams it for `--output -`).
+    const { deliverFile } = await import('./cli/output.js');
+    if (deliverFile(output.file, outputPath, streams.stdout) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
+  }
+  if (config.json) {
+    streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
+  } else if (!config.quiet || output.failure) {
+    const width = outputWidth(streams.stdout);
+    const { renderOutput } = await import('./render/index.js');
+    streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
+  }
+  if (output.failure) {
+    streams.stderr.write(config.json ? errorJson(output.failure) : await errorText(output.failure, errorColour));
+    return output.failure.exitCode;
+  }
+  return EXIT.ok;
+}
+
 /** Runs one invocation and returns its exit code; nothing below this function exits. */
 export async function run(argv: readonly string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
   const terminal = { stdinIsTty: Boolean(process.stdin.isTTY), stdoutIsTty: Boolean(streams.stdout.isTTY) };
   const errorColour = Boolean(streams.stderr.isTTY) && !process.env.NO_COLOR && !argv.includes('--no-color');
   let json = wantsJson(argv);
   let selection: Selection | undefined;
-  const output = { writeOut: (text: string) => void streams.stdout.write(text), writeErr: (text: string) => void streams.stderr.write(text) };
-  const program = buildProgram(COMMANDS, VERSION, output, (chosen) => {
+  const program = programFor(streams, (chosen) => {
     selection = chosen;
   });
-  // Remote mode's global flag (unless program.ts declares it among the global options itself).
-  if (!program.options.some((option) => option.long === '--server')) {
-    program.option('--server <url>', 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)');
-  }
   let context: Context | undefined;
   try {
     if (argv.length === 0) {
@@ -81,16 +177,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       program.outputHelp();
       return EXIT.ok;
     }
-    try {
-      await program.parseAsync(argv as string[], { from: 'user' });
-    } catch (error) {
-      if (error instanceof CommanderError) {
-        const mapped = fromCommander(error);
-        if (mapped === null) return EXIT.ok;
-        throw mapped;
-      }
-      throw error;
-    }
+    if (!(await parseCommandLine(program, argv))) return EXIT.ok;
     if (!selection) return EXIT.ok;
     const { spec, input, globals } = selection;
     const config = resolveConfig(globals as GlobalFlags, process.env, terminal);
@@ -100,44 +187,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       if (showProgress) streams.stderr.write(text === null ? '\r\u001b[2K' : `\r\u001b[2K${text}`);
     };
     let remoteTimeZone: string | undefined;
-    const live = async (produce: () => Promise<{ view: string; data: object }>, intervalMs: number): Promise<number> => {
-      const { renderOutput } = await import('./render/index.js');
-      const inPlace = Boolean(streams.stdout.isTTY) && !config.json;
-      let stopped = false;
-      let wake: () => void = () => undefined;
-      const stop = (): void => {
-        stopped = true;
-        wake();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      // The alternate screen keeps the user's scrollback; the cursor is hidden while we redraw.
-      if (inPlace) streams.stdout.write('\u001b[?1049h\u001b[?25l');
-      let refreshes = 0;
-      try {
-        while (!stopped) {
-          const frame = await produce();
-          const width = outputWidth(streams.stdout);
-          const text = config.json
-            ? `${JSON.stringify(frame.data)}\n`
-            : await renderOutput(frame.view, frame.data, { color: config.color, width, timeZone: remoteTimeZone ?? (await context!.settings()).timeZone });
-          streams.stdout.write(inPlace ? `\u001b[H\u001b[2J${text}` : `${text}\n`);
-          refreshes += 1;
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, intervalMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-        }
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        if (inPlace) streams.stdout.write('\u001b[?25h\u001b[?1049l');
-      }
-      return refreshes;
-    };
+    const live = liveView(streams, config, async () => remoteTimeZone ?? (await context!.settings()).timeZone);
     let output: CommandOutput;
     let timeZone: string;
     const outputPath = outputPathOf(spec, input);
@@ -155,23 +205,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       output = await spec.run(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
     }
-    if (output.file) {
-      // The command made a file; the CLI is the one that writes it (or streams it for `--output -`).
-      const { deliverFile } = await import('./cli/output.js');
-      if (deliverFile(output.file, outputPathOf(spec, input), streams.stdout) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
-    }
-    if (config.json) {
-      streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
-    } else if (!config.quiet || output.failure) {
-      const width = outputWidth(streams.stdout);
-      const { renderOutput } = await import('./render/index.js');
-      streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
-    }
-    if (output.failure) {
-      streams.stderr.write(config.json ? errorJson(output.failure) : await errorText(output.failure, errorColour));
-      return output.failure.exitCode;
-    }
-    return EXIT.ok;
+    return await writeOutput(output, timeZone, outputPathOf(spec, input), config, streams, errorColour);
   } catch (error) {
     const failure = isCreditsError(error) ? error : new CreditsError('INTERNAL', error instanceof Error ? (error.stack ?? error.message) : String(error));
     if (json) {

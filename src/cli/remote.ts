@@ -161,91 +161,44 @@ function readInputFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/**
- * `usage import` of a file too large for one request: whole lines in chunks (a CSV chunk gets
- * the header again), their totals added up and line numbers mapped back to the file's.
- */
-async function chunkedImport(
-  config: Config,
-  spec: CommandSpec,
-  input: CommandInput,
-  fileArgument: string,
-  content: string,
-  io: RemoteIo,
-): Promise<RemoteResult> {
-  const lines = content.split('\n');
-  const firstContent = lines.findIndex((line) => line.trim() !== '');
-  const format =
-    typeof input.options.format === 'string'
-      ? input.options.format
-      : ['.csv'].includes(extname(fileArgument).toLowerCase())
-        ? 'csv'
-        : ['.jsonl', '.ndjson', '.json'].includes(extname(fileArgument).toLowerCase())
-          ? 'jsonl'
-          : firstContent >= 0 && !lines[firstContent]!.trimStart().startsWith('{')
-            ? 'csv'
-            : 'jsonl';
-  const header = format === 'csv' && firstContent >= 0 ? lines[firstContent]! : undefined;
-  const totals: ImportTotals = {
-    read: 0,
-    accepted: 0,
-    duplicates: 0,
-    refused: 0,
-    malformed: 0,
-    acceptedMillicredits: 0,
-    firstMalformedLine: null,
-    problems: [],
-  };
-  let timeZone = 'UTC';
-  let dryRun = false;
-  let start = 0;
-  let sentBytes = 0;
-  const totalBytes = Buffer.byteLength(content);
-  while (start < lines.length) {
-    let end = start;
-    let bytes = 0;
-    while (end < lines.length && (end === start || bytes + Buffer.byteLength(lines[end]!) + 1 <= IMPORT_CHUNK_BYTES)) {
-      bytes += Buffer.byteLength(lines[end]!) + 1;
-      end += 1;
-    }
-    const withHeader = header !== undefined && start > firstContent;
-    const chunkLines = lines.slice(start, end);
-    const chunk = `${withHeader ? `${header}\n` : ''}${chunkLines.join('\n')}`;
-    if (chunk.trim() === '' || (withHeader && chunkLines.every((line) => line.trim() === ''))) {
-      start = end;
-      continue;
-    }
-    // Line n of this chunk is line (offset + n) of the file.
-    const offset = start - (withHeader ? 1 : 0);
-    const { status, document } = await postCommand(config, spec.name, {
-      args: [fileArgument],
-      options: input.options,
-      input: { name: fileArgument, content: chunk },
-    });
-    const result = asOutput(status, document);
-    timeZone = result.timeZone;
-    const data = result.output.data as Partial<ImportTotals> & { dryRun?: boolean };
-    if (typeof data.read !== 'number') throw result.output.failure ?? new CreditsError('INTERNAL', 'the server answered an import without totals');
-    dryRun = Boolean(data.dryRun);
-    totals.read += data.read;
-    totals.accepted += data.accepted ?? 0;
-    totals.duplicates += data.duplicates ?? 0;
-    totals.refused += data.refused ?? 0;
-    totals.malformed += data.malformed ?? 0;
-    totals.acceptedMillicredits += data.acceptedMillicredits ?? 0;
-    if (typeof data.firstMalformedLine === 'number') totals.firstMalformedLine ??= data.firstMalformedLine + offset;
-    for (const problem of data.problems ?? []) {
-      if (totals.problems.length >= 1000) break;
-      const line = problem.line + offset;
-      totals.problems.push({ ...problem, line, message: problem.message.replace(/^line \d+/, `line ${line}`) });
-    }
-    sentBytes += bytes;
-    io.progress(
-      `sent ${(sentBytes / 1048576).toFixed(1)} of ${(totalBytes / 1048576).toFixed(1)} MB: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,
-    );
-    start = end;
+/** The format of an import file: --format, else its extension, else whether it starts with `{`. */
+function importFormat(input: CommandInput, fileArgument: string, lines: string[], firstContent: number): string {
+  if (typeof input.options.format === 'string') return input.options.format;
+  const extension = extname(fileArgument).toLowerCase();
+  if (['.csv'].includes(extension)) return 'csv';
+  if (['.jsonl', '.ndjson', '.json'].includes(extension)) return 'jsonl';
+  return firstContent >= 0 && !lines[firstContent]!.trimStart().startsWith('{') ? 'csv' : 'jsonl';
+}
+
+/** The end (exclusive) of the chunk of whole lines from `start`, at least one line, and its size in bytes. */
+function chunkEnd(lines: string[], start: number): { end: number; bytes: number } {
+  let end = start;
+  let bytes = 0;
+  while (end < lines.length && (end === start || bytes + Buffer.byteLength(lines[end]!) + 1 <= IMPORT_CHUNK_BYTES)) {
+    bytes += Buffer.byteLength(lines[end]!) + 1;
+    end += 1;
   }
-  io.progress(null);
+  return { end, bytes };
+}
+
+/** Adds one chunk's totals; its line numbers are the chunk's, so `offset` maps them to the file's. */
+function addChunkTotals(totals: ImportTotals, data: Partial<ImportTotals>, offset: number): void {
+  totals.read += data.read ?? 0;
+  totals.accepted += data.accepted ?? 0;
+  totals.duplicates += data.duplicates ?? 0;
+  totals.refused += data.refused ?? 0;
+  totals.malformed += data.malformed ?? 0;
+  totals.acceptedMillicredits += data.acceptedMillicredits ?? 0;
+  if (typeof data.firstMalformedLine === 'number') totals.firstMalformedLine ??= data.firstMalformedLine + offset;
+  for (const problem of data.problems ?? []) {
+    if (totals.problems.length >= 1000) break;
+    const line = problem.line + offset;
+    totals.problems.push({ ...problem, line, message: problem.message.replace(/^line \d+/, `line ${line}`) });
+  }
+}
+
+/** The whole file's result, failing as one request's would: unreadable lines first, then refused events. */
+function chunkedImportResult(fileArgument: string, dryRun: boolean, totals: ImportTotals, timeZone: string): RemoteResult {
   const data = { file: fileArgument, dryRun, ...totals };
   if (totals.malformed > 0) {
     const first = totals.firstMalformedLine ?? totals.problems.find((problem) => problem.code.startsWith('INVALID'))?.line ?? '?';
@@ -273,6 +226,69 @@ async function chunkedImport(
     };
   }
   return { timeZone, output: { view: 'import', data } };
+}
+
+/**
+ * `usage import` of a file too large for one request: whole lines in chunks (a CSV chunk gets
+ * the header again), their totals added up and line numbers mapped back to the file's.
+ */
+async function chunkedImport(
+  config: Config,
+  spec: CommandSpec,
+  input: CommandInput,
+  fileArgument: string,
+  content: string,
+  io: RemoteIo,
+): Promise<RemoteResult> {
+  const lines = content.split('\n');
+  const firstContent = lines.findIndex((line) => line.trim() !== '');
+  const format = importFormat(input, fileArgument, lines, firstContent);
+  const header = format === 'csv' && firstContent >= 0 ? lines[firstContent]! : undefined;
+  const totals: ImportTotals = {
+    read: 0,
+    accepted: 0,
+    duplicates: 0,
+    refused: 0,
+    malformed: 0,
+    acceptedMillicredits: 0,
+    firstMalformedLine: null,
+    problems: [],
+  };
+  let timeZone = 'UTC';
+  let dryRun = false;
+  let start = 0;
+  let sentBytes = 0;
+  const totalBytes = Buffer.byteLength(content);
+  while (start < lines.length) {
+    const { end, bytes } = chunkEnd(lines, start);
+    const withHeader = header !== undefined && start > firstContent;
+    const chunkLines = lines.slice(start, end);
+    const chunk = `${withHeader ? `${header}\n` : ''}${chunkLines.join('\n')}`;
+    if (chunk.trim() === '' || (withHeader && chunkLines.every((line) => line.trim() === ''))) {
+      start = end;
+      continue;
+    }
+    // Line n of this chunk is line (offset + n) of the file.
+    const offset = start - (withHeader ? 1 : 0);
+    const { status, document } = await postCommand(config, spec.name, {
+      args: [fileArgument],
+      options: input.options,
+      input: { name: fileArgument, content: chunk },
+    });
+    const result = asOutput(status, document);
+    timeZone = result.timeZone;
+    const data = result.output.data as Partial<ImportTotals> & { dryRun?: boolean };
+    if (typeof data.read !== 'number') throw result.output.failure ?? new CreditsError('INTERNAL', 'the server answered an import without totals');
+    dryRun = Boolean(data.dryRun);
+    addChunkTotals(totals, data, offset);
+    sentBytes += bytes;
+    io.progress(
+      `sent ${(sentBytes / 1048576).toFixed(1)} of ${(totalBytes / 1048576).toFixed(1)} MB: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,
+    );
+    start = end;
+  }
+  io.progress(null);
+  return chunkedImportResult(fileArgument, dryRun, totals, timeZone);
 }
 
 /** On a terminal, a command that changes the ledger is shown as a dry run first and asked about. */

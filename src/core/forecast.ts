@@ -305,18 +305,8 @@ function assertRechargeRule(rule: RechargeRule): void {
   }
 }
 
-/** Forecast of the month that contains `todayKey`, from today to its last day. */
-export function forecastMonth(input: ForecastInput): MonthForecast {
-  const { history, todayKey, balanceMillicredits } = input;
-  const pendingInflows = input.pendingInflows ?? [];
-  const recharge = input.recharge ?? null;
-  const monthKey = monthKeyOf(todayKey);
-  assert(Number.isSafeInteger(balanceMillicredits), `the balance is whole millicredits, got ${balanceMillicredits}`);
-  assertAmounts(history, 'usage');
-  assertAmounts(pendingInflows, 'a pending inflow');
-  if (recharge !== null) assertRechargeRule(recharge);
-
-  const usageByDay = sumByDay(history);
+/** The model fitted to the complete days before today, from the history's start or the lookback. */
+function fitToHistory(usageByDay: ReadonlyMap<string, number>, todayKey: string): DailyModel {
   const todayNumber = dayNumber(todayKey);
   let earliestNumber = todayNumber;
   for (const dayKey of usageByDay.keys()) {
@@ -330,23 +320,57 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
   const fitStartKey = addLocalDays(todayKey, -fitDays);
   const fitValues: number[] = [];
   for (let i = 0; i < fitDays; i++) fitValues.push(usageByDay.get(addLocalDays(fitStartKey, i)) ?? 0);
-  const model = fitModel(fitValues, weekdayOf(fitStartKey));
+  return fitModel(fitValues, weekdayOf(fitStartKey));
+}
 
-  const inflowByDay = new Map<string, number>();
-  const monthFirstKey = `${monthKey}-01`;
-  const monthLastKey = addLocalDays(monthFirstKey, daysInMonth(monthKey) - 1);
-  let inflowTotal = 0;
+/** Pending inflows that settle by the month's end, by the day they count on (an overdue one: today). */
+function inflowsByDay(pendingInflows: readonly DayAmount[], todayKey: string, monthLastKey: string): { byDay: Map<string, number>; totalMillicredits: number } {
+  const byDay = new Map<string, number>();
+  let totalMillicredits = 0;
   for (const inflow of pendingInflows) {
     if (inflow.dayKey > monthLastKey) continue; // settles after this month: not part of its forecast
     const settleKey = inflow.dayKey < todayKey ? todayKey : inflow.dayKey;
-    inflowByDay.set(settleKey, (inflowByDay.get(settleKey) ?? 0) + inflow.millicredits);
-    inflowTotal += inflow.millicredits;
+    byDay.set(settleKey, (byDay.get(settleKey) ?? 0) + inflow.millicredits);
+    totalMillicredits += inflow.millicredits;
   }
+  return { byDay, totalMillicredits };
+}
 
-  let rechargesLeft = recharge?.remainingCount ?? Number.POSITIVE_INFINITY;
-  let capLeftMillicredits = recharge?.remainingCapMillicredits ?? Number.POSITIVE_INFINITY;
-  let rechargeCount = 0;
+/** What is left of the recharge rule's caps as the days are projected, and how many recharges were made. */
+type RechargeBudget = { rechargesLeft: number; capLeftMillicredits: number; rechargeCount: number };
 
+/**
+ * The recharges of one day whose balance ended at or below the threshold: as many as it takes to
+ * end the day above it, as far as the caps allow. Spends them from the budget.
+ */
+function rechargeMillicreditsFor(recharge: RechargeRule, budget: RechargeBudget, balanceMillicredits: number): number {
+  const per = recharge.creditsPerRechargeMillicredits;
+  const needed = Math.floor((recharge.thresholdMillicredits - balanceMillicredits) / per) + 1;
+  const allowed = Math.min(needed, budget.rechargesLeft, Math.floor(budget.capLeftMillicredits / per));
+  const rechargedMillicredits = allowed * per;
+  budget.rechargesLeft -= allowed;
+  budget.capLeftMillicredits -= rechargedMillicredits;
+  budget.rechargeCount += allowed;
+  return rechargedMillicredits;
+}
+
+/** The month's days: the actuals of those past, the projection of today and those to come. */
+function projectMonthDays(
+  monthKey: string,
+  todayKey: string,
+  usageByDay: ReadonlyMap<string, number>,
+  model: DailyModel,
+  inflowByDay: ReadonlyMap<string, number>,
+  recharge: RechargeRule | null,
+  balanceMillicredits: number,
+) {
+  const budget: RechargeBudget = {
+    rechargesLeft: recharge?.remainingCount ?? Number.POSITIVE_INFINITY,
+    capLeftMillicredits: recharge?.remainingCapMillicredits ?? Number.POSITIVE_INFINITY,
+    rechargeCount: 0,
+  };
+  const monthFirstKey = `${monthKey}-01`;
+  const monthLastKey = addLocalDays(monthFirstKey, daysInMonth(monthKey) - 1);
   const todayWeekday = weekdayOf(todayKey);
   const days: ForecastDay[] = [];
   let actualToDate = 0;
@@ -355,7 +379,11 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
   let balance = balanceMillicredits;
   let depletionDayKey: string | null = null;
 
-  for (let dayKey = monthFirstKey, offset = todayNumber - dayNumber(monthFirstKey); dayKey <= monthLastKey; dayKey = addLocalDays(dayKey, 1), offset--) {
+  for (
+    let dayKey = monthFirstKey, offset = dayNumber(todayKey) - dayNumber(monthFirstKey);
+    dayKey <= monthLastKey;
+    dayKey = addLocalDays(dayKey, 1), offset--
+  ) {
     const actual = usageByDay.get(dayKey) ?? 0;
     if (offset > 0) {
       actualToDate += actual;
@@ -381,14 +409,7 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
     balance += inflow - projected;
     let rechargedMillicredits = 0;
     if (recharge !== null && balance <= recharge.thresholdMillicredits) {
-      // As many recharges as it takes to end the day above the threshold, as far as the caps allow.
-      const per = recharge.creditsPerRechargeMillicredits;
-      const needed = Math.floor((recharge.thresholdMillicredits - balance) / per) + 1;
-      const allowed = Math.min(needed, rechargesLeft, Math.floor(capLeftMillicredits / per));
-      rechargedMillicredits = allowed * per;
-      rechargesLeft -= allowed;
-      capLeftMillicredits -= rechargedMillicredits;
-      rechargeCount += allowed;
+      rechargedMillicredits = rechargeMillicreditsFor(recharge, budget, balance);
       balance += rechargedMillicredits;
     }
     if (depletionDayKey === null && balance <= 0) depletionDayKey = dayKey;
@@ -402,6 +423,26 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
       rechargeMillicredits: rechargedMillicredits,
     });
   }
+  return { days, actualToDate, roundedRunningTotal, balance, depletionDayKey, rechargeCount: budget.rechargeCount };
+}
+
+/** Forecast of the month that contains `todayKey`, from today to its last day. */
+export function forecastMonth(input: ForecastInput): MonthForecast {
+  const { history, todayKey, balanceMillicredits } = input;
+  const pendingInflows = input.pendingInflows ?? [];
+  const recharge = input.recharge ?? null;
+  const monthKey = monthKeyOf(todayKey);
+  assert(Number.isSafeInteger(balanceMillicredits), `the balance is whole millicredits, got ${balanceMillicredits}`);
+  assertAmounts(history, 'usage');
+  assertAmounts(pendingInflows, 'a pending inflow');
+  if (recharge !== null) assertRechargeRule(recharge);
+
+  const usageByDay = sumByDay(history);
+  const model = fitToHistory(usageByDay, todayKey);
+  const monthLastKey = addLocalDays(`${monthKey}-01`, daysInMonth(monthKey) - 1);
+  const inflows = inflowsByDay(pendingInflows, todayKey, monthLastKey);
+  const projection = projectMonthDays(monthKey, todayKey, usageByDay, model, inflows.byDay, recharge, balanceMillicredits);
+  const { days, actualToDate, roundedRunningTotal, balance, depletionDayKey, rechargeCount } = projection;
   assert(days.length === daysInMonth(monthKey), 'one row per calendar day of the month');
 
   return {
@@ -419,7 +460,7 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
     depletionDayKey,
     rechargeCount,
     rechargeMillicredits: rechargeCount * (recharge?.creditsPerRechargeMillicredits ?? 0),
-    inflowMillicredits: inflowTotal,
+    inflowMillicredits: inflows.totalMillicredits,
     days,
   };
 }

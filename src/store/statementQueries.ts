@@ -38,62 +38,47 @@ async function firstTransactionFrom(db: SqlReader, instantMs: number): Promise<n
   return (last?.id ?? 0) + 1;
 }
 
-/**
- * Everything a monthly statement shows, for the whole organisation (org pool and departments)
- * or one department. The month is cut by transaction number at its first and last instant in
- * the organisation's time zone, and opening, movements and closing all come from the same
- * entries, so opening + movements = closing holds by construction (and is asserted).
- */
-export async function statementFacts(db: SqlReader, query: { monthKey: string; timeZone: string; departmentId: number | null }): Promise<StatementFacts> {
-  const bounds = monthBounds(query.monthKey, query.timeZone);
-  const [startId, endId] = [await firstTransactionFrom(db, bounds.startMs), await firstTransactionFrom(db, bounds.endMs)];
-  const accounts = (await listAccounts(db)).filter((account) => account.kind !== 'world');
-  const names = new Map(accounts.map((account) => [account.id, account.name]));
-  const scope = query.departmentId === null ? accounts.map((account) => account.id) : [query.departmentId];
-  const inScope = new Set(scope);
-  const scopeList = scope.join(',');
-  const department = query.departmentId === null ? null : accounts.find((account) => account.id === query.departmentId);
+/** The month as transaction ids: from `startId` (inclusive) to `endId` (exclusive). */
+type TransactionRange = { startId: number; endId: number };
 
-  const balanceBefore = async (id: number): Promise<number> =>
+/** One entry of a transaction other than usage, with its transaction's kind, memo and time. */
+type MoveRow = { id: number; kind: string; memo: string; createdAtMs: number; accountId: number; amount: number };
+
+type MonthPurchaseRow = {
+  id: number;
+  transactionId: number;
+  packageName: string;
+  quantity: number;
+  method: StatementFacts['purchases'][number]['method'];
+  millicredits: number;
+  priceCents: number;
+  discountBasisPoints: number;
+};
+
+/** Usage of one department, user, model and feature in the month. */
+type UsageGroup = { departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number };
+
+/** The balance of the accounts in scope (`scopeList`: their ids, comma-separated) before a transaction. */
+async function balanceBefore(db: SqlReader, scopeList: string, transactionId: number): Promise<number> {
+  return (
     (
       await db.get<{ total: number | null }>(
         `SELECT sum(amount_millicredits) AS total FROM entries WHERE account_id IN (${scopeList}) AND transaction_id < ?`,
-        [id],
+        [transactionId],
       )
-    )?.total ?? 0;
-  const openingMillicredits = await balanceBefore(startId);
-  const closingMillicredits = await balanceBefore(endId);
-
-  const moves = await db.all<{ id: number; kind: string; memo: string; createdAtMs: number; accountId: number; amount: number }>(
-    `SELECT t.id AS id, t.kind AS kind, t.memo AS memo, t.created_at_ms AS createdAtMs, e.account_id AS accountId, e.amount_millicredits AS amount
-     FROM ledger_transactions t JOIN entries e ON e.transaction_id = t.id
-     WHERE t.id >= ? AND t.id < ? AND t.kind <> 'usage' ORDER BY t.id, e.id`,
-    [startId, endId],
+    )?.total ?? 0
   );
-  const usage = await db.get<{ total: number | null }>(
-    `SELECT sum(e.amount_millicredits) AS total FROM entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-     WHERE t.id >= ? AND t.id < ? AND t.kind = 'usage' AND e.account_id IN (${scopeList})`,
-    [startId, endId],
-  );
-  const usageMillicredits = -(usage?.total ?? 0);
+}
 
-  const purchaseRows = await db.all<{
-    id: number;
-    transactionId: number;
-    packageName: string;
-    quantity: number;
-    method: StatementFacts['purchases'][number]['method'];
-    millicredits: number;
-    priceCents: number;
-    discountBasisPoints: number;
-  }>(
-    `SELECT id, transaction_id AS transactionId, package_name AS packageName, quantity, method, millicredits, price_cents AS priceCents, discount_basis_points AS discountBasisPoints
-     FROM purchases WHERE transaction_id >= ? AND transaction_id < ?`,
-    [startId, endId],
-  );
-  const purchaseByTransaction = new Map(purchaseRows.map((row) => [row.transactionId, row]));
-
-  const byTransaction = new Map<number, typeof moves>();
+/** Purchases, transfers and adjustments as seen from the scope: a move inside it nets to zero and is left out. */
+function classifyMoves(
+  moves: MoveRow[],
+  purchaseByTransaction: Map<number, MonthPurchaseRow>,
+  inScope: ReadonlySet<number>,
+  names: ReadonlyMap<number, string>,
+  timeZone: string,
+): Pick<StatementFacts, 'purchases' | 'transfers' | 'adjustmentsMillicredits'> {
+  const byTransaction = new Map<number, MoveRow[]>();
   for (const move of moves) {
     const list = byTransaction.get(move.id) ?? [];
     list.push(move);
@@ -106,7 +91,7 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     const first = list[0]!;
     const net = list.filter((move) => inScope.has(move.accountId)).reduce((sum, move) => sum + move.amount, 0);
     if (net === 0) continue; // a move inside the scope, like an allocation from org to a department in an org statement
-    const dayKey = localDateKey(first.createdAtMs, query.timeZone);
+    const dayKey = localDateKey(first.createdAtMs, timeZone);
     const purchase = purchaseByTransaction.get(transactionId);
     if ((first.kind === 'purchase' || first.kind === 'recharge') && purchase) {
       const name = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
@@ -131,33 +116,122 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
       adjustmentsMillicredits += net;
     }
   }
+  return { purchases, transfers, adjustmentsMillicredits };
+}
 
+/** Usage batches of the month grouped by department, user, model and feature (one department's, or all). */
+async function usageGroups(db: SqlReader, range: TransactionRange, departmentId: number | null): Promise<UsageGroup[]> {
   const usageRange = await db.get<{ first: number | null; last: number | null }>(
     `SELECT min(id) AS first, max(id) AS last FROM ledger_transactions WHERE id >= ? AND id < ? AND kind = 'usage'`,
+    [range.startId, range.endId],
+  );
+  if (usageRange?.first == null) return [];
+  return db.all<UsageGroup>(
+    `SELECT department_id AS departmentId, user_id AS userId, model, feature, sum(event_count) AS events, sum(millicredits) AS millicredits, sum(drawn_from_org_millicredits) AS drawn
+           FROM usage_batches WHERE transaction_id BETWEEN ? AND ?${departmentId === null ? '' : ' AND department_id = ?'}
+           GROUP BY department_id, user_id, model, feature`,
+    departmentId === null ? [usageRange.first, usageRange.last] : [usageRange.first, usageRange.last, departmentId],
+  );
+}
+
+/** Groups added up by a key, biggest spend first, then by key; `sample` is one group of each. */
+function sumGroupsBy<K>(groups: UsageGroup[], keyOf: (row: UsageGroup) => K): [K, { events: number; millicredits: number; sample: UsageGroup }][] {
+  const totals = new Map<K, { events: number; millicredits: number; sample: UsageGroup }>();
+  for (const row of groups) {
+    const key = keyOf(row);
+    const total = totals.get(key) ?? { events: 0, millicredits: 0, sample: row };
+    total.events += row.events;
+    total.millicredits += row.millicredits;
+    totals.set(key, total);
+  }
+  return [...totals.entries()].sort((a, b) => b[1].millicredits - a[1].millicredits || String(a[0]).localeCompare(String(b[0])));
+}
+
+/** Usage by department (with its cost centre), user, model and feature. */
+function usageBreakdown(
+  groups: UsageGroup[],
+  names: ReadonlyMap<number, string>,
+  costCenters: ReadonlyMap<number, string | null>,
+  emails: ReadonlyMap<number, string>,
+): Pick<StatementFacts, 'usageByDepartment' | 'usageByUser' | 'usageByModel' | 'usageByFeature'> {
+  return {
+    usageByDepartment: sumGroupsBy(groups, (row) => row.departmentId).map(([id, total]) => ({
+      label: names.get(id) ?? `#${id}`,
+      costCenter: costCenters.get(id) ?? null,
+      events: total.events,
+      millicredits: total.millicredits,
+    })),
+    usageByUser: sumGroupsBy(groups, (row) => `${row.userId}|${row.departmentId}`).map(([, total]) => ({
+      label: emails.get(total.sample.userId) ?? `#${total.sample.userId}`,
+      department: names.get(total.sample.departmentId) ?? '',
+      events: total.events,
+      millicredits: total.millicredits,
+    })),
+    usageByModel: sumGroupsBy(groups, (row) => row.model).map(([model, total]) => ({ label: model, events: total.events, millicredits: total.millicredits })),
+    usageByFeature: sumGroupsBy(groups, (row) => row.feature).map(([feature, total]) => ({
+      label: feature,
+      events: total.events,
+      millicredits: total.millicredits,
+    })),
+  };
+}
+
+function assertReconciles(facts: StatementFacts): void {
+  const { purchases, transfers, usageMillicredits, adjustmentsMillicredits, openingMillicredits, closingMillicredits } = facts;
+  const moved =
+    purchases.reduce((sum, row) => sum + row.millicredits, 0) +
+    transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) -
+    usageMillicredits +
+    adjustmentsMillicredits;
+  assert(
+    openingMillicredits + moved === closingMillicredits,
+    `statement ${facts.monthKey}: opening ${openingMillicredits} + movements ${moved} = closing ${closingMillicredits}`,
+  );
+}
+
+/**
+ * Everything a monthly statement shows, for the whole organisation (org pool and departments)
+ * or one department. The month is cut by transaction number at its first and last instant in
+ * the organisation's time zone, and opening, movements and closing all come from the same
+ * entries, so opening + movements = closing holds by construction (and is asserted).
+ */
+export async function statementFacts(db: SqlReader, query: { monthKey: string; timeZone: string; departmentId: number | null }): Promise<StatementFacts> {
+  const bounds = monthBounds(query.monthKey, query.timeZone);
+  const [startId, endId] = [await firstTransactionFrom(db, bounds.startMs), await firstTransactionFrom(db, bounds.endMs)];
+  const range: TransactionRange = { startId, endId };
+  const accounts = (await listAccounts(db)).filter((account) => account.kind !== 'world');
+  const names = new Map(accounts.map((account) => [account.id, account.name]));
+  const scope = query.departmentId === null ? accounts.map((account) => account.id) : [query.departmentId];
+  const inScope = new Set(scope);
+  const scopeList = scope.join(',');
+  const department = query.departmentId === null ? null : accounts.find((account) => account.id === query.departmentId);
+
+  const openingMillicredits = await balanceBefore(db, scopeList, startId);
+  const closingMillicredits = await balanceBefore(db, scopeList, endId);
+
+  const moves = await db.all<MoveRow>(
+    `SELECT t.id AS id, t.kind AS kind, t.memo AS memo, t.created_at_ms AS createdAtMs, e.account_id AS accountId, e.amount_millicredits AS amount
+     FROM ledger_transactions t JOIN entries e ON e.transaction_id = t.id
+     WHERE t.id >= ? AND t.id < ? AND t.kind <> 'usage' ORDER BY t.id, e.id`,
     [startId, endId],
   );
-  const groups =
-    usageRange?.first == null
-      ? []
-      : await db.all<{ departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number }>(
-          `SELECT department_id AS departmentId, user_id AS userId, model, feature, sum(event_count) AS events, sum(millicredits) AS millicredits, sum(drawn_from_org_millicredits) AS drawn
-           FROM usage_batches WHERE transaction_id BETWEEN ? AND ?${query.departmentId === null ? '' : ' AND department_id = ?'}
-           GROUP BY department_id, user_id, model, feature`,
-          query.departmentId === null ? [usageRange.first, usageRange.last] : [usageRange.first, usageRange.last, query.departmentId],
-        );
+  const usage = await db.get<{ total: number | null }>(
+    `SELECT sum(e.amount_millicredits) AS total FROM entries e JOIN ledger_transactions t ON t.id = e.transaction_id
+     WHERE t.id >= ? AND t.id < ? AND t.kind = 'usage' AND e.account_id IN (${scopeList})`,
+    [startId, endId],
+  );
+  const usageMillicredits = -(usage?.total ?? 0);
+  const purchaseRows = await db.all<MonthPurchaseRow>(
+    `SELECT id, transaction_id AS transactionId, package_name AS packageName, quantity, method, millicredits, price_cents AS priceCents, discount_basis_points AS discountBasisPoints
+     FROM purchases WHERE transaction_id >= ? AND transaction_id < ?`,
+    [startId, endId],
+  );
+  const purchaseByTransaction = new Map(purchaseRows.map((row) => [row.transactionId, row]));
+  const { purchases, transfers, adjustmentsMillicredits } = classifyMoves(moves, purchaseByTransaction, inScope, names, query.timeZone);
+
+  const groups = await usageGroups(db, range, query.departmentId);
   const emails = new Map((await db.all<{ id: number; email: string }>('SELECT id, email FROM users')).map((row) => [row.id, row.email]));
   const costCenters = new Map(accounts.map((account) => [account.id, account.costCenter]));
-  const sumBy = <K>(keyOf: (row: (typeof groups)[number]) => K) => {
-    const totals = new Map<K, { events: number; millicredits: number; sample: (typeof groups)[number] }>();
-    for (const row of groups) {
-      const key = keyOf(row);
-      const total = totals.get(key) ?? { events: 0, millicredits: 0, sample: row };
-      total.events += row.events;
-      total.millicredits += row.millicredits;
-      totals.set(key, total);
-    }
-    return [...totals.entries()].sort((a, b) => b[1].millicredits - a[1].millicredits || String(a[0]).localeCompare(String(b[0])));
-  };
   const usageEvents = groups.reduce((sum, row) => sum + row.events, 0);
   const usageDrawnFromOrgMillicredits = query.departmentId === null ? 0 : groups.reduce((sum, row) => sum + row.drawn, 0);
 
@@ -172,29 +246,8 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     usageDrawnFromOrgMillicredits,
     adjustmentsMillicredits,
     closingMillicredits,
-    usageByDepartment: sumBy((row) => row.departmentId).map(([id, total]) => ({
-      label: names.get(id) ?? `#${id}`,
-      costCenter: costCenters.get(id) ?? null,
-      events: total.events,
-      millicredits: total.millicredits,
-    })),
-    usageByUser: sumBy((row) => `${row.userId}|${row.departmentId}`).map(([, total]) => ({
-      label: emails.get(total.sample.userId) ?? `#${total.sample.userId}`,
-      department: names.get(total.sample.departmentId) ?? '',
-      events: total.events,
-      millicredits: total.millicredits,
-    })),
-    usageByModel: sumBy((row) => row.model).map(([model, total]) => ({ label: model, events: total.events, millicredits: total.millicredits })),
-    usageByFeature: sumBy((row) => row.feature).map(([feature, total]) => ({ label: feature, events: total.events, millicredits: total.millicredits })),
+    ...usageBreakdown(groups, names, costCenters, emails),
   };
-  const moved =
-    purchases.reduce((sum, row) => sum + row.millicredits, 0) +
-    transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) -
-    usageMillicredits +
-    adjustmentsMillicredits;
-  assert(
-    openingMillicredits + moved === closingMillicredits,
-    `statement ${query.monthKey}: opening ${openingMillicredits} + movements ${moved} = closing ${closingMillicredits}`,
-  );
+  assertReconciles(facts);
   return facts;
 }

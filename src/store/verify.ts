@@ -35,23 +35,25 @@ type TransactionRow = {
   purchaseId: number | null;
 };
 
-/**
- * Recomputes everything the ledger stores twice: the hash chain, each transaction's zero sum,
- * the materialised balances, the usage rollups. Reads in pages so memory stays flat.
- */
-export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
-  const problems: VerifyProblem[] = [];
-  const note = (problem: VerifyProblem): void => {
-    if (problems.length < MAX_PROBLEMS) problems.push(problem);
-  };
-  const recomputed = new Map<number, number>();
-  const usage = new UsageEventCursor(db);
-  let previousHash = GENESIS_HASH;
-  let expectedId = 1;
-  let transactionCount = 0;
-  let entryCount = 0;
-  let lastId = 0;
+type Note = (problem: VerifyProblem) => void;
 
+type OwnEntry = { accountId: number; amountMillicredits: number };
+
+/** What the walk over the transactions carries from one transaction to the next. */
+type ChainWalk = {
+  note: Note;
+  usage: UsageEventCursor;
+  /** Balances summed from the entries, by account id. */
+  recomputed: Map<number, number>;
+  previousHash: string;
+  expectedId: number;
+  transactionCount: number;
+  entryCount: number;
+};
+
+/** Walks every transaction in id order, a page at a time, with its entries. */
+async function walkTransactions(db: SqlReader, walk: ChainWalk): Promise<void> {
+  let lastId = 0;
   for (;;) {
     const transactions = await db.all<TransactionRow>(
       `SELECT t.id AS id, t.kind AS kind, t.actor AS actor, t.memo AS memo, t.created_at_ms AS createdAtMs, t.idempotency_key AS idempotencyKey,
@@ -68,61 +70,71 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     );
     let entryIndex = 0;
     for (const transaction of transactions) {
-      if (transaction.id !== expectedId) {
-        note({ check: 'sequence', transactionId: transaction.id, message: `transaction ${expectedId} is missing before ${transaction.id}` });
-      }
-      expectedId = transaction.id + 1;
-      const own: { accountId: number; amountMillicredits: number }[] = [];
+      const own: OwnEntry[] = [];
       while (entryIndex < entries.length && entries[entryIndex]!.transactionId === transaction.id) {
         const entry = entries[entryIndex]!;
         own.push({ accountId: entry.accountId, amountMillicredits: entry.amount });
-        recomputed.set(entry.accountId, (recomputed.get(entry.accountId) ?? 0) + entry.amount);
+        walk.recomputed.set(entry.accountId, (walk.recomputed.get(entry.accountId) ?? 0) + entry.amount);
         entryIndex += 1;
       }
-      entryCount += own.length;
-      const sum = own.reduce((total, entry) => total + entry.amountMillicredits, 0);
-      if (own.length < 2 || sum !== 0) {
-        note({
-          check: 'balanced',
-          transactionId: transaction.id,
-          message: `transaction ${transaction.id} has ${own.length} entries summing to ${sum}, not zero`,
-        });
-      }
-      let detail = transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '';
-      let textDetail: (() => string) | undefined;
-      if (transaction.kind === 'usage') {
-        const batch = await usage.take(transaction.id);
-        detail = batch.detail;
-        textDetail = batch.textDetail;
-        const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.amountMillicredits ?? 0;
-        const org = own.find((entry) => entry.accountId === ORG_ACCOUNT_ID)?.amountMillicredits ?? 0;
-        if (world !== batch.costMillicredits || -org !== batch.drawnFromOrgMillicredits) {
-          note({
-            check: 'usage',
-            transactionId: transaction.id,
-            message: `usage transaction ${transaction.id} moves ${world} millicredits but its ${batch.events} events cost ${batch.costMillicredits}`,
-          });
-        }
-      }
-      const draft: TransactionDraft = { ...transaction, entries: own };
-      const hashWith = (withDetail: string): string => chainHash(previousHash, canonicalTransactionContent(transaction.id, draft, withDetail));
-      // A usage transaction written before the `usage2` digest matches the text digest instead.
-      if (hashWith(detail) !== transaction.hash && !(textDetail !== undefined && hashWith(textDetail()) === transaction.hash)) {
-        note({
-          check: 'chain',
-          transactionId: transaction.id,
-          message: `transaction ${transaction.id} does not match its hash: it or an earlier one was altered`,
-        });
-      }
-      previousHash = transaction.hash;
-      transactionCount += 1;
+      await checkTransaction(walk, transaction, own);
     }
     lastId = pageLastId;
   }
+}
 
-  const strays = await usage.rest();
-  if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
+/** One transaction: no gap before it, entries that sum to zero, its usage events, its place in the hash chain. */
+async function checkTransaction(walk: ChainWalk, transaction: TransactionRow, own: OwnEntry[]): Promise<void> {
+  const { note } = walk;
+  if (transaction.id !== walk.expectedId) {
+    note({ check: 'sequence', transactionId: transaction.id, message: `transaction ${walk.expectedId} is missing before ${transaction.id}` });
+  }
+  walk.expectedId = transaction.id + 1;
+  walk.entryCount += own.length;
+  const sum = own.reduce((total, entry) => total + entry.amountMillicredits, 0);
+  if (own.length < 2 || sum !== 0) {
+    note({
+      check: 'balanced',
+      transactionId: transaction.id,
+      message: `transaction ${transaction.id} has ${own.length} entries summing to ${sum}, not zero`,
+    });
+  }
+  const { detail, textDetail } = await hashedDetail(walk, transaction, own);
+  const draft: TransactionDraft = { ...transaction, entries: own };
+  const hashWith = (withDetail: string): string => chainHash(walk.previousHash, canonicalTransactionContent(transaction.id, draft, withDetail));
+  // A usage transaction written before the `usage2` digest matches the text digest instead.
+  if (hashWith(detail) !== transaction.hash && !(textDetail !== undefined && hashWith(textDetail()) === transaction.hash)) {
+    note({
+      check: 'chain',
+      transactionId: transaction.id,
+      message: `transaction ${transaction.id} does not match its hash: it or an earlier one was altered`,
+    });
+  }
+  walk.previousHash = transaction.hash;
+  walk.transactionCount += 1;
+}
 
+/**
+ * The detail a transaction's hash covers: its purchase, or the digest of its usage events, which
+ * must also add up to what the transaction moves.
+ */
+async function hashedDetail(walk: ChainWalk, transaction: TransactionRow, own: OwnEntry[]): Promise<{ detail: string; textDetail?: () => string }> {
+  if (transaction.kind !== 'usage') return { detail: transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '' };
+  const batch = await walk.usage.take(transaction.id);
+  const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.amountMillicredits ?? 0;
+  const org = own.find((entry) => entry.accountId === ORG_ACCOUNT_ID)?.amountMillicredits ?? 0;
+  if (world !== batch.costMillicredits || -org !== batch.drawnFromOrgMillicredits) {
+    walk.note({
+      check: 'usage',
+      transactionId: transaction.id,
+      message: `usage transaction ${transaction.id} moves ${world} millicredits but its ${batch.events} events cost ${batch.costMillicredits}`,
+    });
+  }
+  return { detail: batch.detail, textDetail: batch.textDetail };
+}
+
+/** Each account's stored balance against its entries, and no account but the world's below zero; returns the account count. */
+async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, number>, note: Note): Promise<number> {
   const accounts = await db.all<{ id: number; name: string; kind: string; balance: number }>(
     'SELECT id, name, kind, balance_millicredits AS balance FROM accounts ORDER BY id',
   );
@@ -140,7 +152,11 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
       note({ check: 'overdraft', transactionId: null, account: account.name, message: `${account.name} is below zero (${fromEntries} millicredits)` });
     }
   }
+  return accounts.length;
+}
 
+/** The daily rollups and the usage batches against the usage events they sum. */
+async function checkRollups(db: SqlReader, note: Note): Promise<void> {
   const rollupMismatch = await db.all<{ userId: number; model: string; feature: string }>(
     `SELECT coalesce(r.user_id, u.user_id) AS userId, coalesce(r.model, u.model) AS model, coalesce(r.feature, u.feature) AS feature
      FROM (SELECT user_id, department_id, model, feature, sum(event_count) AS n, sum(millicredits) AS total FROM usage_daily GROUP BY 1, 2, 3, 4) r
@@ -163,13 +179,39 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   for (const row of batchMismatch) {
     note({ check: 'rollup', transactionId: row.transactionId, message: `the usage totals of transaction ${row.transactionId} do not match its events` });
   }
+}
+
+/**
+ * Recomputes everything the ledger stores twice: the hash chain, each transaction's zero sum,
+ * the materialised balances, the usage rollups. Reads in pages so memory stays flat.
+ */
+export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  const note = (problem: VerifyProblem): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push(problem);
+  };
+  const walk: ChainWalk = {
+    note,
+    usage: new UsageEventCursor(db),
+    recomputed: new Map<number, number>(),
+    previousHash: GENESIS_HASH,
+    expectedId: 1,
+    transactionCount: 0,
+    entryCount: 0,
+  };
+  await walkTransactions(db, walk);
+
+  const strays = await walk.usage.rest();
+  if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
+  const accountCount = await checkBalances(db, walk.recomputed, note);
+  await checkRollups(db, note);
 
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
   return {
     ok: problems.length === 0,
-    transactions: transactionCount,
-    entries: entryCount,
-    accounts: accounts.length,
+    transactions: walk.transactionCount,
+    entries: walk.entryCount,
+    accounts: accountCount,
     firstBrokenTransactionId: firstBroken,
     problems,
   };

@@ -8,7 +8,9 @@ import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
 import { parseId, stringOption, flagOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { CommandInput, CommandSpec } from '../spec.js';
+import type { Context } from '../context.js';
+import type { Database } from '../../store/driver.js';
 import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 
 function parseRateInput(text: string | undefined, field: string): number | undefined {
@@ -17,6 +19,136 @@ function parseRateInput(text: string | undefined, field: string): number | undef
 
 function parseModelId(text: string, field = 'MODEL'): string {
   return makeRate(text.trim().toLowerCase(), text, 'economy', 0, 0, 0).model;
+}
+
+/** What `limits set` was given as text; the questions fill in what is missing before parsing. */
+type LimitTexts = {
+  user: string | undefined;
+  dept: string | undefined;
+  model: string | undefined;
+  tier: string | undefined;
+  daily: string | undefined;
+  monthly: string | undefined;
+  /** How many of --user, --dept, --org were given, before any question. */
+  scopes: number;
+  periodGiven: boolean;
+};
+
+/** Reads the flags of `limits set` and refuses combinations no question could repair. */
+function readLimitFlags(input: CommandInput, context: Context): LimitTexts {
+  refuseOrganisationFlag(context, input, 'org', '--org');
+  const user = stringOption(input, 'user');
+  const dept = user === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
+  const org = flagOption(input, 'org');
+  const scopes = [user !== undefined, dept !== undefined, org].filter(Boolean).length;
+  if (scopes > 1)
+    throw new CreditsError('USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
+  const model = stringOption(input, 'model');
+  const tier = stringOption(input, 'tier');
+  if (model !== undefined && tier !== undefined)
+    throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
+  const daily = stringOption(input, 'daily');
+  const monthly = stringOption(input, 'monthly');
+  const periodGiven = daily !== undefined || monthly !== undefined;
+  if (!context.canAsk && scopes === 0) {
+    throw new CreditsError('MISSING_FLAG', `limits set needs exactly one of --user, --dept, --org${periodGiven ? '' : ', and --daily or --monthly'}`, {
+      hint: 'for example --user ada@example.com --daily 50',
+    });
+  }
+  return { user, dept, model, tier, daily, monthly, scopes, periodGiven };
+}
+
+/** Asks whom the limit is for: a user or a department picked from a list, or the organisation. */
+async function askLimitTarget(context: Context, db: Database, texts: LimitTexts): Promise<void> {
+  const scope = await context.need(undefined, {
+    flag: '--user, --dept or --org',
+    message: 'Limit whom',
+    choices: [
+      { name: 'a user (--user)', value: 'user', short: 'user' },
+      { name: 'a department (--dept)', value: 'department', short: 'department' },
+      { name: 'the whole organisation (--org)', value: 'organisation', short: 'organisation' },
+    ],
+  });
+  if (scope === 'user') {
+    const users = await listUsers(db);
+    if (users.length === 0)
+      throw new CreditsError('USER_NOT_FOUND', 'there are no users to limit yet', { hint: 'add one with `credits user add EMAIL --dept NAME`' });
+    const width = Math.max(...users.map((user) => user.email.length));
+    texts.user = await context.need(undefined, {
+      flag: '--user',
+      message: 'Which user',
+      choices: users.map((user) => ({ name: `${user.email.padEnd(width)}  ${user.department}`, value: user.email, short: user.email })),
+    });
+  } else if (scope === 'department') {
+    const departments = (await listAccounts(db)).filter((account) => account.kind === 'department');
+    if (departments.length === 0)
+      throw new CreditsError('DEPARTMENT_NOT_FOUND', 'there are no departments to limit yet', { hint: 'add one with `credits dept add NAME`' });
+    texts.dept = await context.need(undefined, {
+      flag: '--dept',
+      message: 'Which department',
+      choices: departments.map((account) => ({
+        name: account.costCenter ? `${account.name} (${account.costCenter})` : account.name,
+        value: account.name,
+        short: account.name,
+      })),
+    });
+  }
+  // 'organisation' needs no target: with neither a user nor a department the limit is the organisation's.
+}
+
+/** Asks which usage the limit counts: all of it, one tier, or one model of the current rate card. */
+async function askLimitUsage(context: Context, db: Database, texts: LimitTexts): Promise<void> {
+  const narrowing = await context.choose(
+    'Which usage counts',
+    [
+      { name: 'all usage', value: 'all', short: 'all usage' },
+      { name: 'one tier (premium, standard, economy)', value: 'tier', short: 'one tier' },
+      { name: 'one model', value: 'model', short: 'one model' },
+    ],
+    'all',
+  );
+  if (narrowing === 'tier') {
+    texts.tier = await context.choose(
+      'Which tier',
+      TIERS.map((tier) => ({ name: tier, value: tier })),
+      'premium',
+    );
+  } else if (narrowing === 'model') {
+    const book = new RateBook(await loadRates(db));
+    const rates = book.models().flatMap((id) => {
+      try {
+        return [book.at(id, context.nowMs)];
+      } catch {
+        return [];
+      }
+    });
+    const width = Math.max(...rates.map((rate) => rate.model.length));
+    texts.model = await context.choose(
+      'Which model',
+      rates.map((rate) => ({ name: `${rate.model.padEnd(width)}  ${rate.displayName}, ${rate.tier}`, value: rate.model, short: rate.model })),
+      rates[0]?.model ?? '',
+    );
+  }
+}
+
+/** Asks per day or per month, then the credits for that period. */
+async function askLimitPeriod(context: Context, timeZone: string, texts: LimitTexts): Promise<void> {
+  const period = await context.need(undefined, {
+    flag: '--daily or --monthly',
+    message: 'Per',
+    choices: [
+      { name: `calendar day (--daily, ${timeZone})`, value: 'daily', short: 'day' },
+      { name: `calendar month (--monthly, ${timeZone})`, value: 'monthly', short: 'month' },
+    ],
+  });
+  const flag = `--${period}`;
+  const amount = await context.need(undefined, {
+    flag,
+    message: `Credits per ${period === 'daily' ? 'day' : 'month'}`,
+    validate: (text) => parseCreditsInput(text, flag),
+  });
+  if (period === 'daily') texts.daily = amount;
+  else texts.monthly = amount;
 }
 
 export const ruleCommands: CommandSpec[] = [
@@ -112,132 +244,30 @@ export const ruleCommands: CommandSpec[] = [
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      refuseOrganisationFlag(context, input, 'org', '--org');
-      let userText = stringOption(input, 'user');
-      let deptText = userText === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
-      const org = flagOption(input, 'org');
-      const scopes = [userText !== undefined, deptText !== undefined, org].filter(Boolean).length;
-      if (scopes > 1)
-        throw new CreditsError('USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
-      let modelText = stringOption(input, 'model');
-      let tierText = stringOption(input, 'tier');
-      if (modelText !== undefined && tierText !== undefined)
-        throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
-      let dailyText = stringOption(input, 'daily');
-      let monthlyText = stringOption(input, 'monthly');
-      const periodGiven = dailyText !== undefined || monthlyText !== undefined;
-      if (!context.canAsk && scopes === 0) {
-        throw new CreditsError('MISSING_FLAG', `limits set needs exactly one of --user, --dept, --org${periodGiven ? '' : ', and --daily or --monthly'}`, {
-          hint: 'for example --user ada@example.com --daily 50',
-        });
-      }
+      const texts = readLimitFlags(input, context);
       // Something required is missing and someone can answer: ask for it, and for the optional
       // model or tier too, since a person walking through the questions may not know that flag.
-      if (context.canAsk && (scopes === 0 || !periodGiven)) {
-        if (scopes === 0) {
-          const scope = await context.need(undefined, {
-            flag: '--user, --dept or --org',
-            message: 'Limit whom',
-            choices: [
-              { name: 'a user (--user)', value: 'user', short: 'user' },
-              { name: 'a department (--dept)', value: 'department', short: 'department' },
-              { name: 'the whole organisation (--org)', value: 'organisation', short: 'organisation' },
-            ],
-          });
-          if (scope === 'user') {
-            const users = await listUsers(db);
-            if (users.length === 0)
-              throw new CreditsError('USER_NOT_FOUND', 'there are no users to limit yet', { hint: 'add one with `credits user add EMAIL --dept NAME`' });
-            const width = Math.max(...users.map((user) => user.email.length));
-            userText = await context.need(undefined, {
-              flag: '--user',
-              message: 'Which user',
-              choices: users.map((user) => ({ name: `${user.email.padEnd(width)}  ${user.department}`, value: user.email, short: user.email })),
-            });
-          } else if (scope === 'department') {
-            const departments = (await listAccounts(db)).filter((account) => account.kind === 'department');
-            if (departments.length === 0)
-              throw new CreditsError('DEPARTMENT_NOT_FOUND', 'there are no departments to limit yet', { hint: 'add one with `credits dept add NAME`' });
-            deptText = await context.need(undefined, {
-              flag: '--dept',
-              message: 'Which department',
-              choices: departments.map((account) => ({
-                name: account.costCenter ? `${account.name} (${account.costCenter})` : account.name,
-                value: account.name,
-                short: account.name,
-              })),
-            });
-          }
-          // 'organisation' needs no target: with neither a user nor a department the limit is the organisation's.
-        }
-        if (modelText === undefined && tierText === undefined) {
-          const narrowing = await context.choose(
-            'Which usage counts',
-            [
-              { name: 'all usage', value: 'all', short: 'all usage' },
-              { name: 'one tier (premium, standard, economy)', value: 'tier', short: 'one tier' },
-              { name: 'one model', value: 'model', short: 'one model' },
-            ],
-            'all',
-          );
-          if (narrowing === 'tier') {
-            tierText = await context.choose(
-              'Which tier',
-              TIERS.map((tier) => ({ name: tier, value: tier })),
-              'premium',
-            );
-          } else if (narrowing === 'model') {
-            const book = new RateBook(await loadRates(db));
-            const rates = book.models().flatMap((id) => {
-              try {
-                return [book.at(id, context.nowMs)];
-              } catch {
-                return [];
-              }
-            });
-            const width = Math.max(...rates.map((rate) => rate.model.length));
-            modelText = await context.choose(
-              'Which model',
-              rates.map((rate) => ({ name: `${rate.model.padEnd(width)}  ${rate.displayName}, ${rate.tier}`, value: rate.model, short: rate.model })),
-              rates[0]?.model ?? '',
-            );
-          }
-        }
-        if (!periodGiven) {
-          const period = await context.need(undefined, {
-            flag: '--daily or --monthly',
-            message: 'Per',
-            choices: [
-              { name: `calendar day (--daily, ${settings.timeZone})`, value: 'daily', short: 'day' },
-              { name: `calendar month (--monthly, ${settings.timeZone})`, value: 'monthly', short: 'month' },
-            ],
-          });
-          const flag = `--${period}`;
-          const amount = await context.need(undefined, {
-            flag,
-            message: `Credits per ${period === 'daily' ? 'day' : 'month'}`,
-            validate: (text) => parseCreditsInput(text, flag),
-          });
-          if (period === 'daily') dailyText = amount;
-          else monthlyText = amount;
-        }
+      if (context.canAsk && (texts.scopes === 0 || !texts.periodGiven)) {
+        if (texts.scopes === 0) await askLimitTarget(context, db, texts);
+        if (texts.model === undefined && texts.tier === undefined) await askLimitUsage(context, db, texts);
+        if (!texts.periodGiven) await askLimitPeriod(context, settings.timeZone, texts);
       }
-      const period = parsePeriodFlags(dailyText, monthlyText);
+      const period = parsePeriodFlags(texts.daily, texts.monthly);
       const amountMillicredits = parseCreditsInput(period.text, period.flag);
       let model: string | null = null;
-      if (modelText !== undefined) {
-        model = parseModelId(modelText, '--model');
+      if (texts.model !== undefined) {
+        model = parseModelId(texts.model, '--model');
         new RateBook(await loadRates(db)).at(model, Number.MAX_SAFE_INTEGER);
       }
-      const scope: LimitScope = userText !== undefined ? 'user' : deptText !== undefined ? 'department' : 'organisation';
-      const user = userText === undefined ? null : await requireUser(db, parseEmail(userText, '--user'), '--user');
-      const department = deptText === undefined ? null : await requireDepartment(db, deptText, '--dept');
+      const scope: LimitScope = texts.user !== undefined ? 'user' : texts.dept !== undefined ? 'department' : 'organisation';
+      const user = texts.user === undefined ? null : await requireUser(db, parseEmail(texts.user, '--user'), '--user');
+      const department = texts.dept === undefined ? null : await requireDepartment(db, texts.dept, '--dept');
       const target = {
         scope,
         userId: user?.id ?? null,
         departmentId: department?.id ?? null,
         model,
-        tier: tierText === undefined ? null : parseTier(tierText),
+        tier: texts.tier === undefined ? null : parseTier(texts.tier),
         period: period.period,
         amountMillicredits,
       };

@@ -4,9 +4,13 @@ import { parseFreeText } from '../../core/names.js';
 import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
 import { requireDepartment, findAccount } from '../../store/orgRepo.js';
 import { statementFacts } from '../../store/statementQueries.js';
-import { issueInvoice } from '../../store/ops/invoice.js';
+import { issueInvoice, type Buyer, type InvoiceRecord } from '../../store/ops/invoice.js';
+import type { PurchaseRow } from '../../store/purchaseRepo.js';
+import type { OrgSettings } from '../../core/org.js';
+// A type only: the PDF code itself is loaded only when an invoice is drawn.
+import type { InvoiceData } from '../../render/pdf/invoice.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
-import { MEDIA_TYPES, type CommandSpec } from '../spec.js';
+import { MEDIA_TYPES, type CommandInput, type CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
 /** A department-bound caller sees a transfer's other side as "other department", never its name. */
@@ -15,6 +19,87 @@ function scopedFacts<T extends { transfers: { counterparty: string }[] }>(contex
   return {
     ...facts,
     transfers: facts.transfers.map((transfer) => (transfer.counterparty === 'org' ? transfer : { ...transfer, counterparty: 'other department' })),
+  };
+}
+
+/** The seller's details §14 UStG requires: refused before an invoice number is taken. */
+function requireSellerDetails(settings: OrgSettings): void {
+  const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter(
+    (flag): flag is string => flag !== null,
+  );
+  if (missing.length > 0) {
+    throw new CreditsError('MISSING_FLAG', `an invoice needs the seller's ${missing.join(', ')}`, {
+      hint: `set them once with \`credits org set ${missing.map((flag) => `${flag} ...`).join(' ')}\``,
+    });
+  }
+}
+
+/** The buyer as given by --buyer, --buyer-address and --buyer-vat-id (a typed \n breaks a line). */
+type BuyerFlags = { name: string | undefined; address: string | undefined; vatId: string | null };
+
+function readBuyerFlags(input: CommandInput): BuyerFlags {
+  const buyerText = (flag: string, key: string): string | undefined => {
+    const value = stringOption(input, key);
+    return value === undefined ? undefined : parseFreeText(value.replace(/\\n/g, '\n'), flag, 300);
+  };
+  const name = buyerText('--buyer', 'buyer');
+  const address = buyerText('--buyer-address', 'buyerAddress');
+  const vatId = buyerText('--buyer-vat-id', 'buyerVatId') ?? null;
+  return { name, address, vatId };
+}
+
+/**
+ * Whom a new invoice names: the buyer given, or else the organisation (c/o the credited
+ * department). The organisation's VAT id is printed only for its own pool's purchases.
+ */
+function invoiceBuyer(purchase: PurchaseRow, given: BuyerFlags, settings: OrgSettings, orgAccountVisible: boolean): Buyer {
+  if (given.name !== undefined && given.address === undefined) {
+    throw new CreditsError('MISSING_FLAG', "--buyer-address is required with --buyer: an invoice names the buyer's address", {
+      hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"',
+    });
+  }
+  return {
+    name: given.name ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
+    address: given.address ?? settings.address,
+    vatId: given.name === undefined ? (given.vatId ?? (purchase.account === 'org' && orgAccountVisible ? settings.vatId : null)) : given.vatId,
+  };
+}
+
+/** What the invoice PDF prints: one line for the purchased package, totals and payment. */
+function invoicePdfData(
+  invoice: InvoiceRecord,
+  purchase: PurchaseRow,
+  settings: OrgSettings,
+  totals: { invoiceNumber: string; netCents: number; vatCents: number },
+): InvoiceData {
+  const { invoiceNumber, netCents, vatCents } = totals;
+  const unitPriceNetCents = Math.floor(netCents / purchase.quantity);
+  const packageTitle = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
+  const supplyMs = purchase.settledAtMs ?? purchase.createdAtMs;
+  return {
+    invoiceNumber,
+    invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
+    supplyDayKey: localDateKey(supplyMs, settings.timeZone),
+    seller: { name: settings.name, address: settings.address, vatId: settings.vatId },
+    buyer: { name: invoice.buyerName, address: invoice.buyerAddress, vatId: invoice.buyerVatId },
+    lines: [
+      {
+        description: `AI usage credits – ${packageTitle} package`,
+        detail: `${formatCredits(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
+        quantity: purchase.quantity,
+        millicredits: purchase.millicredits,
+        unitPriceNetCents,
+        netCents,
+      },
+    ],
+    netCents,
+    vatRateBasisPoints: invoice.vatRateBasisPoints,
+    vatCents,
+    grossCents: netCents + vatCents,
+    paymentMethod: purchase.method,
+    paymentNote:
+      purchase.status === 'settled' ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}` : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
+    purchaseReference: `#${purchase.id}`,
   };
 }
 
@@ -98,77 +183,28 @@ export const statementCommands: CommandSpec[] = [
       const output = stringOption(input, 'output');
       if (output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
-      const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter(
-        (flag): flag is string => flag !== null,
-      );
-      if (missing.length > 0) {
-        throw new CreditsError('MISSING_FLAG', `an invoice needs the seller's ${missing.join(', ')}`, {
-          hint: `set them once with \`credits org set ${missing.map((flag) => `${flag} ...`).join(' ')}\``,
-        });
-      }
-      const buyerText = (flag: string, key: string): string | undefined => {
-        const value = stringOption(input, key);
-        return value === undefined ? undefined : parseFreeText(value.replace(/\\n/g, '\n'), flag, 300);
-      };
-      const buyerName = buyerText('--buyer', 'buyer');
-      const buyerAddress = buyerText('--buyer-address', 'buyerAddress');
-      const buyerVatId = buyerText('--buyer-vat-id', 'buyerVatId') ?? null;
+      requireSellerDetails(settings);
+      const given = readBuyerFlags(input);
       // A department-bound caller's purchases are its department's: never the org pool's.
       const account = context.scope === null ? await findAccount(db, 'org') : undefined;
-      const result = await issueInvoice(db, context.mutation(input, { purchaseId, buyerName, buyerAddress, buyerVatId }), {
-        purchaseId,
-        vatRateBasisPoints: settings.vatRateBasisPoints,
-        // Only a new invoice asks for its buyer: a re-print keeps the buyer it was issued to.
-        buyer: (purchase) => {
-          if (buyerName !== undefined && buyerAddress === undefined) {
-            throw new CreditsError('MISSING_FLAG', "--buyer-address is required with --buyer: an invoice names the buyer's address", {
-              hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"',
-            });
-          }
-          return {
-            name: buyerName ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
-            address: buyerAddress ?? settings.address,
-            vatId: buyerName === undefined ? (buyerVatId ?? (purchase.account === 'org' && account ? settings.vatId : null)) : buyerVatId,
-          };
+      const result = await issueInvoice(
+        db,
+        context.mutation(input, { purchaseId, buyerName: given.name, buyerAddress: given.address, buyerVatId: given.vatId }),
+        {
+          purchaseId,
+          vatRateBasisPoints: settings.vatRateBasisPoints,
+          // Only a new invoice asks for its buyer: a re-print keeps the buyer it was issued to.
+          buyer: (purchase) => invoiceBuyer(purchase, given, settings, Boolean(account)),
         },
-      });
+      );
       const { invoice, purchase } = result;
       const netCents = purchase.priceCents;
       const vatCents = Math.floor((netCents * invoice.vatRateBasisPoints + 5000) / 10000);
-      const unitPriceNetCents = Math.floor(netCents / purchase.quantity);
-      const packageTitle = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
       const invoiceNumber = `${settings.invoicePrefix}${String(invoice.number).padStart(6, '0')}`;
-      const supplyMs = purchase.settledAtMs ?? purchase.createdAtMs;
       let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
         const { invoicePdfBytes } = await import('../../render/pdf/invoice.js');
-        bytes = await invoicePdfBytes({
-          invoiceNumber,
-          invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
-          supplyDayKey: localDateKey(supplyMs, settings.timeZone),
-          seller: { name: settings.name, address: settings.address, vatId: settings.vatId },
-          buyer: { name: invoice.buyerName, address: invoice.buyerAddress, vatId: invoice.buyerVatId },
-          lines: [
-            {
-              description: `AI usage credits – ${packageTitle} package`,
-              detail: `${formatCredits(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
-              quantity: purchase.quantity,
-              millicredits: purchase.millicredits,
-              unitPriceNetCents,
-              netCents,
-            },
-          ],
-          netCents,
-          vatRateBasisPoints: invoice.vatRateBasisPoints,
-          vatCents,
-          grossCents: netCents + vatCents,
-          paymentMethod: purchase.method,
-          paymentNote:
-            purchase.status === 'settled'
-              ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}`
-              : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
-          purchaseReference: `#${purchase.id}`,
-        });
+        bytes = await invoicePdfBytes(invoicePdfData(invoice, purchase, settings, { invoiceNumber, netCents, vatCents }));
       }
       return {
         ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES.pdf, bytes } } : {}),

@@ -210,88 +210,116 @@ export type TableSpec = {
 const CELL_PAD_X = 5;
 const CELL_PAD_Y = 4;
 
+/** Where a table's columns and lines go: measured once, used by its title, header and rows. */
+type TableLayout = {
+  spec: TableSpec;
+  size: number;
+  lineHeight: number;
+  widths: number[];
+  lefts: number[];
+  headerHeight: number;
+  titleHeight: number;
+};
+
+function tableLayout(flow: Flow, spec: TableSpec): TableLayout {
+  const size = spec.size ?? 8.5;
+  const lineHeight = size * 1.3;
+  const totalWeight = spec.columns.reduce((sum, column) => sum + column.width, 0);
+  const widths = spec.columns.map((column) => (column.width / totalWeight) * flow.width);
+  const lefts = widths.map((_, index) => flow.frame.left + widths.slice(0, index).reduce((sum, width) => sum + width, 0));
+  const headerLines = Math.max(...spec.columns.map((column) => column.header.split('\n').length));
+  const headerHeight = headerLines * lineHeight + CELL_PAD_Y * 2;
+  const titleHeight = spec.title ? 20 : 0;
+  return { spec, size, lineHeight, widths, lefts, headerHeight, titleHeight };
+}
+
+/** A cell's first line is in the row's style, further lines (after a newline) smaller and muted. */
+function cellLines(doc: Doc, layout: TableLayout, row: TableRow, index: number): Array<{ text: string; primary: boolean }> {
+  const { spec, size } = layout;
+  const cell = row.cells[index] ?? '';
+  const width = (layout.widths[index] ?? 0) - CELL_PAD_X * 2;
+  return cell.split('\n').flatMap((line, lineIndex) => {
+    const primary = lineIndex === 0;
+    if (!spec.columns[index]?.wrap) return [{ text: line, primary }];
+    const font = primary && row.bold ? FONT.bold : FONT.regular;
+    return wrapText(doc, line, width, { font, size: primary ? size : size - 1 }).map((text) => ({ text, primary }));
+  });
+}
+
+function rowHeight(doc: Doc, layout: TableLayout, row: TableRow): number {
+  return Math.max(...row.cells.map((_, index) => cellLines(doc, layout, row, index).length)) * layout.lineHeight + CELL_PAD_Y * 2;
+}
+
+function drawTableTitle(flow: Flow, layout: TableLayout, continued: boolean): void {
+  const { title } = layout.spec;
+  if (!title) return;
+  textAt(flow.doc, continued ? `${title} (continued)` : title, flow.frame.left, flow.y, { font: FONT.bold, size: continued ? 10 : 12, color: COLOR.accent });
+  flow.y += layout.titleHeight;
+}
+
+function drawTableHeader(flow: Flow, layout: TableLayout): void {
+  const { doc, frame } = flow;
+  const { size, lineHeight } = layout;
+  fillRect(doc, frame.left, flow.y, flow.width, layout.headerHeight, COLOR.headerFill);
+  layout.spec.columns.forEach((column, index) => {
+    column.header.split('\n').forEach((line, lineIndex) => {
+      textAt(doc, line, (layout.lefts[index] ?? 0) + CELL_PAD_X, flow.y + CELL_PAD_Y + lineIndex * lineHeight, {
+        font: lineIndex === 0 ? FONT.bold : FONT.regular,
+        size: lineIndex === 0 ? size : size - 1,
+        color: lineIndex === 0 ? COLOR.text : COLOR.muted,
+        width: (layout.widths[index] ?? 0) - CELL_PAD_X * 2,
+        align: column.align ?? 'left',
+      });
+    });
+  });
+  flow.y += layout.headerHeight;
+}
+
+function drawTableRow(flow: Flow, layout: TableLayout, row: TableRow, striped: boolean): void {
+  const { doc, frame } = flow;
+  const { size, lineHeight } = layout;
+  const height = rowHeight(doc, layout, row);
+  if (striped) fillRect(doc, frame.left, flow.y, flow.width, height, COLOR.stripe);
+  row.cells.forEach((_, index) => {
+    cellLines(doc, layout, row, index).forEach((line, lineIndex) => {
+      textAt(doc, line.text, (layout.lefts[index] ?? 0) + CELL_PAD_X, flow.y + CELL_PAD_Y + lineIndex * lineHeight, {
+        font: row.bold && line.primary ? FONT.bold : FONT.regular,
+        size: line.primary ? size : size - 1,
+        color: line.primary ? COLOR.text : COLOR.muted,
+        width: (layout.widths[index] ?? 0) - CELL_PAD_X * 2,
+        align: layout.spec.columns[index]?.align ?? 'left',
+      });
+    });
+  });
+  flow.y += height;
+}
+
 /**
  * Draws a table at the flow's cursor. Rows never split; when the next row does not fit, the table
  * continues on a new page under the title "(continued)" and the header row again.
  */
 export function drawTable(flow: Flow, spec: TableSpec): void {
   const { doc, frame } = flow;
-  const size = spec.size ?? 8.5;
-  const lineHeight = size * 1.3;
-  const totalWeight = spec.columns.reduce((sum, column) => sum + column.width, 0);
-  const widths = spec.columns.map((column) => (column.width / totalWeight) * flow.width);
-  const lefts = widths.map((_, index) => frame.left + widths.slice(0, index).reduce((sum, width) => sum + width, 0));
-  const headerLines = Math.max(...spec.columns.map((column) => column.header.split('\n').length));
-  const headerHeight = headerLines * lineHeight + CELL_PAD_Y * 2;
-  const titleHeight = spec.title ? 20 : 0;
-  // A cell's first line is in the row's style, further lines (after a newline) smaller and muted.
-  const cellLines = (row: TableRow, index: number): Array<{ text: string; primary: boolean }> => {
-    const cell = row.cells[index] ?? '';
-    const width = (widths[index] ?? 0) - CELL_PAD_X * 2;
-    return cell.split('\n').flatMap((line, lineIndex) => {
-      const primary = lineIndex === 0;
-      if (!spec.columns[index]?.wrap) return [{ text: line, primary }];
-      const font = primary && row.bold ? FONT.bold : FONT.regular;
-      return wrapText(doc, line, width, { font, size: primary ? size : size - 1 }).map((text) => ({ text, primary }));
-    });
-  };
-  const rowHeight = (row: TableRow): number => Math.max(...row.cells.map((_, index) => cellLines(row, index).length)) * lineHeight + CELL_PAD_Y * 2;
-
-  const drawTitle = (continued: boolean): void => {
-    if (!spec.title) return;
-    textAt(doc, continued ? `${spec.title} (continued)` : spec.title, frame.left, flow.y, { font: FONT.bold, size: continued ? 10 : 12, color: COLOR.accent });
-    flow.y += titleHeight;
-  };
-  const drawHeader = (): void => {
-    fillRect(doc, frame.left, flow.y, flow.width, headerHeight, COLOR.headerFill);
-    spec.columns.forEach((column, index) => {
-      column.header.split('\n').forEach((line, lineIndex) => {
-        textAt(doc, line, (lefts[index] ?? 0) + CELL_PAD_X, flow.y + CELL_PAD_Y + lineIndex * lineHeight, {
-          font: lineIndex === 0 ? FONT.bold : FONT.regular,
-          size: lineIndex === 0 ? size : size - 1,
-          color: lineIndex === 0 ? COLOR.text : COLOR.muted,
-          width: (widths[index] ?? 0) - CELL_PAD_X * 2,
-          align: column.align ?? 'left',
-        });
-      });
-    });
-    flow.y += headerHeight;
-  };
-  const drawRow = (row: TableRow, striped: boolean): void => {
-    const height = rowHeight(row);
-    if (striped) fillRect(doc, frame.left, flow.y, flow.width, height, COLOR.stripe);
-    row.cells.forEach((_, index) => {
-      cellLines(row, index).forEach((line, lineIndex) => {
-        textAt(doc, line.text, (lefts[index] ?? 0) + CELL_PAD_X, flow.y + CELL_PAD_Y + lineIndex * lineHeight, {
-          font: row.bold && line.primary ? FONT.bold : FONT.regular,
-          size: line.primary ? size : size - 1,
-          color: line.primary ? COLOR.text : COLOR.muted,
-          width: (widths[index] ?? 0) - CELL_PAD_X * 2,
-          align: spec.columns[index]?.align ?? 'left',
-        });
-      });
-    });
-    flow.y += height;
-  };
-
+  const layout = tableLayout(flow, spec);
+  const { size, lineHeight } = layout;
   const rows = spec.rows;
   const firstRows = rows.slice(0, 2);
   const totals = spec.totals ?? [];
-  const totalsHeight = totals.reduce((sum, row) => sum + rowHeight(row), 0);
+  const totalsHeight = totals.reduce((sum, row) => sum + rowHeight(doc, layout, row), 0);
   // Keep the title and header with the first rows (or the whole of a short table).
   const opening =
-    titleHeight +
-    headerHeight +
-    firstRows.reduce((sum, row) => sum + rowHeight(row), 0) +
+    layout.titleHeight +
+    layout.headerHeight +
+    firstRows.reduce((sum, row) => sum + rowHeight(doc, layout, row), 0) +
     (rows.length <= 2 ? totalsHeight : 0) +
     (rows.length === 0 ? lineHeight + CELL_PAD_Y * 2 : 0);
   flow.ensure(opening);
-  drawTitle(false);
-  drawHeader();
+  drawTableTitle(flow, layout, false);
+  drawTableHeader(flow, layout);
   flow.withContinuation(
     () => {
-      drawTitle(true);
-      drawHeader();
+      drawTableTitle(flow, layout, true);
+      drawTableHeader(flow, layout);
     },
     () => {
       if (rows.length === 0 && spec.emptyText) {
@@ -301,13 +329,13 @@ export function drawTable(flow: Flow, spec: TableSpec): void {
       rows.forEach((row, index) => {
         const isLast = index === rows.length - 1;
         // The last row travels with the totals so a total never starts a page on its own.
-        flow.ensure(rowHeight(row) + (isLast ? totalsHeight : 0));
-        drawRow(row, index % 2 === 1);
+        flow.ensure(rowHeight(doc, layout, row) + (isLast ? totalsHeight : 0));
+        drawTableRow(flow, layout, row, index % 2 === 1);
       });
       if (totals.length > 0) {
         flow.ensure(totalsHeight);
         rule(doc, frame.left, frame.right, flow.y, COLOR.text, 0.8);
-        for (const row of totals) drawRow({ ...row, bold: row.bold ?? true }, false);
+        for (const row of totals) drawTableRow(flow, layout, { ...row, bold: row.bold ?? true }, false);
       }
       rule(doc, frame.left, frame.right, flow.y);
     },

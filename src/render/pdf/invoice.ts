@@ -1,6 +1,19 @@
 import { CreditsError } from '../../core/errors.js';
 import { formatBasisPoints, formatCount, formatCredits, formatEuros } from '../format.js';
-import { addFooters, COLOR, drawTable, finishDocumentBytes, Flow, FONT, openDocument, rule, textAt, writeFileAtomically, type PageFrame } from './document.js';
+import {
+  addFooters,
+  COLOR,
+  drawTable,
+  finishDocumentBytes,
+  Flow,
+  FONT,
+  openDocument,
+  rule,
+  textAt,
+  writeFileAtomically,
+  type Doc,
+  type PageFrame,
+} from './document.js';
 import { germanDate, paymentMethodLabel } from './labels.js';
 import type { InvoiceData, InvoiceParty } from './types.js';
 
@@ -48,6 +61,109 @@ function checkInvoice(data: InvoiceData): void {
   }
 }
 
+/** The seller's name, address and VAT id, top right. */
+function drawSeller(doc: Doc, data: InvoiceData, sellerLines: string[], width: number): void {
+  let y = FRAME.top;
+  textAt(doc, data.seller.name, FRAME.left, y, { font: FONT.bold, size: 15, width, align: 'right', color: COLOR.accent });
+  y += 21;
+  for (const line of sellerLines) {
+    textAt(doc, line, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
+    y += 11.5;
+  }
+  textAt(doc, `USt-IdNr. / VAT ID: ${data.seller.vatId}`, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
+}
+
+/** Return-address line and recipient, where a window envelope shows them; returns the block's bottom. */
+function drawRecipient(doc: Doc, data: InvoiceData, sellerLines: string[], buyerLines: string[]): number {
+  const senderLine = [data.seller.name, ...sellerLines].join(' · ');
+  textAt(doc, senderLine, FRAME.left, RECIPIENT_Y - 14, { size: 6.5, color: COLOR.muted, width: META_X - FRAME.left - 20 });
+  rule(doc, FRAME.left, META_X - 20, RECIPIENT_Y - 5, COLOR.rule, 0.4);
+  let y = RECIPIENT_Y;
+  textAt(doc, data.buyer.name, FRAME.left, y, { font: FONT.bold, size: 10, width: META_X - FRAME.left - 20 });
+  y += 14;
+  for (const line of buyerLines) {
+    textAt(doc, line, FRAME.left, y, { size: 10, width: META_X - FRAME.left - 20 });
+    y += 13.5;
+  }
+  if (data.buyer.vatId) {
+    textAt(doc, `USt-IdNr. / VAT ID: ${data.buyer.vatId}`, FRAME.left, y + 3, { size: 8.5, color: COLOR.muted, width: META_X - FRAME.left - 20 });
+    y += 16;
+  }
+  return y;
+}
+
+/** Invoice number and dates, right of the recipient; returns the block's bottom. */
+function drawInvoiceFacts(doc: Doc, data: InvoiceData): number {
+  const facts: Array<[string, string]> = [
+    ['Rechnungsnummer / Invoice no.', data.invoiceNumber],
+    ['Rechnungsdatum / Invoice date', germanDate(data.invoiceDayKey)],
+    ['Leistungsdatum / Date of supply', germanDate(data.supplyDayKey)],
+  ];
+  if (data.purchaseReference) facts.push(['Bestellung / Purchase', data.purchaseReference]);
+  let y = RECIPIENT_Y;
+  for (const [label, value] of facts) {
+    textAt(doc, label, META_X, y + 0.5, { size: 7.5, color: COLOR.muted });
+    textAt(doc, value, META_X, y, { font: FONT.bold, size: 8.5, width: FRAME.right - META_X, align: 'right' });
+    y += 15;
+  }
+  return y;
+}
+
+function drawInvoiceLines(flow: Flow, data: InvoiceData): void {
+  drawTable(flow, {
+    columns: [
+      { header: 'Pos.\nItem', width: 32 },
+      { header: 'Beschreibung\nDescription', width: 196, wrap: true },
+      { header: 'Menge\nQuantity', width: 54, align: 'right' },
+      { header: 'Einzelpreis netto\nUnit price (net)', width: 104, align: 'right' },
+      { header: 'Betrag netto\nNet amount', width: 90, align: 'right' },
+    ],
+    rows: data.lines.map((line, index) => ({
+      cells: [
+        String(index + 1),
+        `${line.description}\n${formatCredits(line.millicredits, 0)} credits${line.detail ? ` · ${line.detail}` : ''}`,
+        formatCount(line.quantity),
+        formatEuros(line.unitPriceNetCents),
+        formatEuros(line.netCents),
+      ],
+    })),
+    size: 9,
+  });
+}
+
+/** Net, VAT and gross, right-aligned under the table and kept together on one page. */
+function drawInvoiceTotals(flow: Flow, data: InvoiceData): void {
+  const { doc } = flow;
+  const vatRate = formatBasisPoints(data.vatRateBasisPoints);
+  const totals: Array<[string, string, boolean]> = [
+    ['Nettobetrag / Net amount', formatEuros(data.netCents), false],
+    [`zzgl. USt. ${vatRate} / VAT ${vatRate}`, formatEuros(data.vatCents), false],
+    ['Gesamtbetrag / Total amount (gross)', formatEuros(data.grossCents), true],
+  ];
+  const totalsX = FRAME.left + flow.width * 0.42;
+  flow.ensure(totals.length * 17 + 8);
+  for (const [label, value, bold] of totals) {
+    if (bold) {
+      rule(doc, totalsX, FRAME.right, flow.y - 3, COLOR.text, 0.8);
+      flow.gap(2);
+    }
+    const style = { font: bold ? FONT.bold : FONT.regular, size: bold ? 10.5 : 9.5 } as const;
+    textAt(doc, label, totalsX, flow.y, style);
+    textAt(doc, value, totalsX, flow.y, { ...style, width: FRAME.right - totalsX, align: 'right' });
+    flow.gap(bold ? 18 : 16);
+  }
+}
+
+function drawPaymentAndNotes(flow: Flow, data: InvoiceData): void {
+  const payment = paymentMethodLabel(data.paymentMethod);
+  flow.paragraph(`Zahlungsart / Payment method: ${payment.de === payment.en ? payment.de : `${payment.de} / ${payment.en}`}`, { size: 9 });
+  if (data.paymentNote) flow.paragraph(data.paymentNote, { size: 9 });
+  for (const note of data.notes ?? []) {
+    flow.gap(3);
+    flow.paragraph(note, { size: 8.5, color: COLOR.muted });
+  }
+}
+
 /** Writes a German invoice (Rechnung, §14 UStG) as an A4 PDF, atomically (temp file, then rename). */
 export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
   checkInvoice(data);
@@ -71,105 +187,21 @@ export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
     });
     next.y += 20;
   });
-  const width = flow.width;
 
-  // Seller, top right.
-  let y = FRAME.top;
-  textAt(doc, data.seller.name, FRAME.left, y, { font: FONT.bold, size: 15, width, align: 'right', color: COLOR.accent });
-  y += 21;
-  for (const line of sellerLines) {
-    textAt(doc, line, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
-    y += 11.5;
-  }
-  textAt(doc, `USt-IdNr. / VAT ID: ${data.seller.vatId}`, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
-
-  // Return-address line and recipient, where a window envelope shows them.
-  const senderLine = [data.seller.name, ...sellerLines].join(' · ');
-  textAt(doc, senderLine, FRAME.left, RECIPIENT_Y - 14, { size: 6.5, color: COLOR.muted, width: META_X - FRAME.left - 20 });
-  rule(doc, FRAME.left, META_X - 20, RECIPIENT_Y - 5, COLOR.rule, 0.4);
-  y = RECIPIENT_Y;
-  textAt(doc, data.buyer.name, FRAME.left, y, { font: FONT.bold, size: 10, width: META_X - FRAME.left - 20 });
-  y += 14;
-  for (const line of buyerLines) {
-    textAt(doc, line, FRAME.left, y, { size: 10, width: META_X - FRAME.left - 20 });
-    y += 13.5;
-  }
-  if (data.buyer.vatId) {
-    textAt(doc, `USt-IdNr. / VAT ID: ${data.buyer.vatId}`, FRAME.left, y + 3, { size: 8.5, color: COLOR.muted, width: META_X - FRAME.left - 20 });
-    y += 16;
-  }
-  const recipientBottom = y;
-
-  // Invoice facts, right of the recipient.
-  const payment = paymentMethodLabel(data.paymentMethod);
-  const facts: Array<[string, string]> = [
-    ['Rechnungsnummer / Invoice no.', data.invoiceNumber],
-    ['Rechnungsdatum / Invoice date', germanDate(data.invoiceDayKey)],
-    ['Leistungsdatum / Date of supply', germanDate(data.supplyDayKey)],
-  ];
-  if (data.purchaseReference) facts.push(['Bestellung / Purchase', data.purchaseReference]);
-  y = RECIPIENT_Y;
-  for (const [label, value] of facts) {
-    textAt(doc, label, META_X, y + 0.5, { size: 7.5, color: COLOR.muted });
-    textAt(doc, value, META_X, y, { font: FONT.bold, size: 8.5, width: FRAME.right - META_X, align: 'right' });
-    y += 15;
-  }
-  flow.y = Math.max(recipientBottom, y, 250) + 18;
+  drawSeller(doc, data, sellerLines, flow.width);
+  const recipientBottom = drawRecipient(doc, data, sellerLines, buyerLines);
+  const factsBottom = drawInvoiceFacts(doc, data);
+  flow.y = Math.max(recipientBottom, factsBottom, 250) + 18;
 
   textAt(doc, 'Rechnung / Invoice', FRAME.left, flow.y, { font: FONT.bold, size: 18, color: COLOR.accent });
   flow.gap(28);
   flow.paragraph('Für die folgenden Leistungen berechnen wir Ihnen / We invoice you for the following services:', { size: 9 });
   flow.gap(8);
-
-  drawTable(flow, {
-    columns: [
-      { header: 'Pos.\nItem', width: 32 },
-      { header: 'Beschreibung\nDescription', width: 196, wrap: true },
-      { header: 'Menge\nQuantity', width: 54, align: 'right' },
-      { header: 'Einzelpreis netto\nUnit price (net)', width: 104, align: 'right' },
-      { header: 'Betrag netto\nNet amount', width: 90, align: 'right' },
-    ],
-    rows: data.lines.map((line, index) => ({
-      cells: [
-        String(index + 1),
-        `${line.description}\n${formatCredits(line.millicredits, 0)} credits${line.detail ? ` · ${line.detail}` : ''}`,
-        formatCount(line.quantity),
-        formatEuros(line.unitPriceNetCents),
-        formatEuros(line.netCents),
-      ],
-    })),
-    size: 9,
-  });
+  drawInvoiceLines(flow, data);
   flow.gap(10);
-
-  // Totals, right-aligned under the table.
-  const vatRate = formatBasisPoints(data.vatRateBasisPoints);
-  const totals: Array<[string, string, boolean]> = [
-    ['Nettobetrag / Net amount', formatEuros(data.netCents), false],
-    [`zzgl. USt. ${vatRate} / VAT ${vatRate}`, formatEuros(data.vatCents), false],
-    ['Gesamtbetrag / Total amount (gross)', formatEuros(data.grossCents), true],
-  ];
-  const totalsX = FRAME.left + width * 0.42;
-  flow.ensure(totals.length * 17 + 8);
-  for (const [label, value, bold] of totals) {
-    if (bold) {
-      rule(doc, totalsX, FRAME.right, flow.y - 3, COLOR.text, 0.8);
-      flow.gap(2);
-    }
-    const style = { font: bold ? FONT.bold : FONT.regular, size: bold ? 10.5 : 9.5 } as const;
-    textAt(doc, label, totalsX, flow.y, style);
-    textAt(doc, value, totalsX, flow.y, { ...style, width: FRAME.right - totalsX, align: 'right' });
-    flow.gap(bold ? 18 : 16);
-  }
+  drawInvoiceTotals(flow, data);
   flow.gap(16);
-
-  // Payment and notes.
-  flow.paragraph(`Zahlungsart / Payment method: ${payment.de === payment.en ? payment.de : `${payment.de} / ${payment.en}`}`, { size: 9 });
-  if (data.paymentNote) flow.paragraph(data.paymentNote, { size: 9 });
-  for (const note of data.notes ?? []) {
-    flow.gap(3);
-    flow.paragraph(note, { size: 8.5, color: COLOR.muted });
-  }
+  drawPaymentAndNotes(flow, data);
 
   const footer = [data.seller.name, ...sellerLines, `USt-IdNr. ${data.seller.vatId}`].join(' · ');
   addFooters(doc, FRAME, footer, (page, count) => `Seite ${page} von ${count} / Page ${page} of ${count}`);

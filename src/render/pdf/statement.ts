@@ -22,8 +22,10 @@ export type { StatementData } from './types.js';
 
 const FRAME: PageFrame = { left: 50, right: 545.28, top: 50, bottom: 790, footerY: 808 };
 
-/** Movements of a statement, summed from its data. */
-function movements(data: StatementData): { purchases: number; transfersIn: number; transfersOut: number; adjustments: number } {
+/** Movements of a statement in millicredits, summed from its data. */
+type Movements = { purchases: number; transfersIn: number; transfersOut: number; adjustments: number };
+
+function movements(data: StatementData): Movements {
   const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
   return {
     purchases: sum(data.purchases.map((purchase) => purchase.millicredits)),
@@ -58,9 +60,8 @@ function usageTotals(rows: StatementUsageRow[]): TableRow {
   return { cells: [formatCount(events), formatCredits(millicredits), formatEuros(cents)] };
 }
 
-/** Writes the monthly statement as an A4 PDF, atomically (temp file in the same folder, then rename). */
-export async function statementPdfBytes(data: StatementData): Promise<Uint8Array> {
-  const moved = movements(data);
+/** A statement that does not add up is a bug: refused before anything is drawn. */
+function checkReconciles(data: StatementData, moved: Movements): void {
   const computedClosing = data.openingMillicredits + moved.purchases + moved.transfersIn - moved.transfersOut - data.usageMillicredits + moved.adjustments;
   if (computedClosing !== data.closingMillicredits) {
     throw new CreditsError(
@@ -68,32 +69,21 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
       `the statement for ${data.monthKey} does not reconcile: opening + movements = ${computedClosing} millicredits, closing = ${data.closingMillicredits}`,
     );
   }
+}
 
-  const month = monthLabel(data.monthKey);
-  const firstDay = longDate(`${data.monthKey}-01`);
-  const lastDay = longDate(`${data.monthKey}-${String(daysInMonth(data.monthKey)).padStart(2, '0')}`);
-  const scope = data.department ? data.department.name : 'whole organisation';
-  const title = `Credits statement ${month} – ${data.organisation}${data.department ? ` – ${data.department.name}` : ''}`;
+/** The first and last day of the statement's month, written out. */
+type MonthSpan = { month: string; firstDay: string; lastDay: string };
 
-  const opened = await openDocument({ title, author: data.organisation, subject: `Credits statement for ${month}, ${scope}`, lang: 'en-GB' }, FRAME);
-  const { doc } = opened;
-  const flow = new Flow(doc, FRAME, (next) => {
-    textAt(doc, `${data.organisation} · Credits statement ${month}${data.department ? ` · ${data.department.name}` : ''}`, FRAME.left, next.y, {
-      size: 7.5,
-      color: COLOR.muted,
-      width: next.width,
-    });
-    next.y += 18;
-  });
-
-  // Heading.
+/** Title, organisation and the facts of the statement: period, scope, when, which units. */
+function drawStatementHeading(flow: Flow, data: StatementData, span: MonthSpan): void {
+  const { doc } = flow;
   textAt(doc, 'Credits statement', FRAME.left, flow.y, { font: FONT.bold, size: 20, color: COLOR.accent });
-  textAt(doc, month, FRAME.left, flow.y + 5, { font: FONT.bold, size: 14, width: flow.width, align: 'right' });
+  textAt(doc, span.month, FRAME.left, flow.y + 5, { font: FONT.bold, size: 14, width: flow.width, align: 'right' });
   flow.gap(32);
   textAt(doc, data.organisation, FRAME.left, flow.y, { font: FONT.bold, size: 12, width: flow.width });
   flow.gap(19);
   const facts: Array<[string, string]> = [
-    ['Period', `${firstDay} – ${lastDay} (${data.timeZone})`],
+    ['Period', `${span.firstDay} – ${span.lastDay} (${data.timeZone})`],
     [
       data.department ? 'Department' : 'Scope',
       data.department
@@ -108,10 +98,11 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
     textAt(doc, value, FRAME.left + 75, flow.y, { size: 9, width: flow.width - 75 });
     flow.gap(13);
   }
-  flow.gap(14);
+}
 
-  // Summary: opening + movements = closing.
-  const summaryRows: TableRow[] = [
+/** The summary's rows: the opening balance, then each kind of movement. */
+function summaryRows(data: StatementData, moved: Movements, firstDay: string): TableRow[] {
+  const rows: TableRow[] = [
     { cells: [`Opening balance, ${firstDay}`, formatCredits(data.openingMillicredits), formatEuros(valueCents(data.openingMillicredits))], bold: true },
     { cells: [`Purchases (${formatCount(data.purchases.length)})`, signed(moved.purchases), signedEuros(valueCents(moved.purchases))] },
     {
@@ -131,8 +122,13 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
     { cells: [`Usage (${formatCount(data.usageEvents)} events)`, signed(-data.usageMillicredits), signedEuros(valueCents(-data.usageMillicredits))] },
   ];
   if (moved.adjustments !== 0) {
-    summaryRows.push({ cells: ['Adjustments and reversals', signed(moved.adjustments), signedEuros(valueCents(moved.adjustments))] });
+    rows.push({ cells: ['Adjustments and reversals', signed(moved.adjustments), signedEuros(valueCents(moved.adjustments))] });
   }
+  return rows;
+}
+
+/** Summary: opening + movements = closing, with the sum written out under it. */
+function drawSummary(flow: Flow, data: StatementData, moved: Movements, span: MonthSpan): void {
   drawTable(flow, {
     title: 'Summary',
     columns: [
@@ -140,8 +136,8 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
       { header: 'Credits', width: 130, align: 'right' },
       { header: 'Euros', width: 110, align: 'right' },
     ],
-    rows: summaryRows,
-    totals: [{ cells: [`Closing balance, ${lastDay}`, formatCredits(data.closingMillicredits), formatEuros(valueCents(data.closingMillicredits))] }],
+    rows: summaryRows(data, moved, span.firstDay),
+    totals: [{ cells: [`Closing balance, ${span.lastDay}`, formatCredits(data.closingMillicredits), formatEuros(valueCents(data.closingMillicredits))] }],
   });
   flow.gap(6);
   const adjustmentsPart = moved.adjustments !== 0 ? ` ${moved.adjustments > 0 ? '+' : '-'} adjustments ${formatCredits(Math.abs(moved.adjustments))}` : '';
@@ -155,9 +151,9 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
     size: 8,
     color: COLOR.muted,
   });
-  flow.gap(14);
+}
 
-  // Purchases.
+function drawPurchases(flow: Flow, data: StatementData, moved: Movements): void {
   drawTable(flow, {
     title: 'Purchases',
     columns: [
@@ -188,9 +184,9 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
         : [],
     emptyText: 'No purchases in this month.',
   });
-  flow.gap(16);
+}
 
-  // Transfers.
+function drawTransfers(flow: Flow, data: StatementData, moved: Movements): void {
   drawTable(flow, {
     title: 'Transfers',
     columns: [
@@ -215,9 +211,10 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
         : [],
     emptyText: 'No transfers in this month.',
   });
-  flow.gap(16);
+}
 
-  // Usage by department, with the cost centre each department's usage is allocated to.
+/** Usage by department, with the cost centre each department's usage is allocated to. */
+function drawUsageByDepartment(flow: Flow, data: StatementData): void {
   drawTable(flow, {
     title: 'Usage by department (cost-centre allocation)',
     columns: [
@@ -233,8 +230,9 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
     totals: data.usageByDepartment.length > 0 ? [{ cells: ['Total', '', ...usageTotals(data.usageByDepartment).cells] }] : [],
     emptyText: 'No usage in this month.',
   });
-  flow.gap(16);
+}
 
+function drawUsageByUser(flow: Flow, data: StatementData): void {
   drawTable(flow, {
     title: 'Usage by user',
     columns: [
@@ -250,24 +248,64 @@ export async function statementPdfBytes(data: StatementData): Promise<Uint8Array
     totals: data.usageByUser.length > 0 ? [{ cells: ['Total', '', ...usageTotals(data.usageByUser).cells] }] : [],
     emptyText: 'No usage in this month.',
   });
-  flow.gap(16);
+}
 
+/** Usage by one label of its own (model, feature): events, credits and euros per label. */
+function drawUsageByLabel(flow: Flow, heading: string, header: string, rows: StatementUsageRow[]): void {
+  drawTable(flow, {
+    title: heading,
+    columns: [
+      { header, width: 255 },
+      { header: 'Events', width: 70, align: 'right' },
+      { header: 'Credits', width: 95, align: 'right' },
+      { header: 'Euros', width: 75, align: 'right' },
+    ],
+    rows: rows.map((row) => ({ cells: [row.label, formatCount(row.events), formatCredits(row.millicredits), formatEuros(rowCents(row))] })),
+    totals: rows.length > 0 ? [{ cells: ['Total', ...usageTotals(rows).cells] }] : [],
+    emptyText: 'No usage in this month.',
+  });
+}
+
+/** Writes the monthly statement as an A4 PDF, atomically (temp file in the same folder, then rename). */
+export async function statementPdfBytes(data: StatementData): Promise<Uint8Array> {
+  const moved = movements(data);
+  checkReconciles(data, moved);
+
+  const month = monthLabel(data.monthKey);
+  const firstDay = longDate(`${data.monthKey}-01`);
+  const lastDay = longDate(`${data.monthKey}-${String(daysInMonth(data.monthKey)).padStart(2, '0')}`);
+  const scope = data.department ? data.department.name : 'whole organisation';
+  const title = `Credits statement ${month} – ${data.organisation}${data.department ? ` – ${data.department.name}` : ''}`;
+
+  const opened = await openDocument({ title, author: data.organisation, subject: `Credits statement for ${month}, ${scope}`, lang: 'en-GB' }, FRAME);
+  const { doc } = opened;
+  const flow = new Flow(doc, FRAME, (next) => {
+    textAt(doc, `${data.organisation} · Credits statement ${month}${data.department ? ` · ${data.department.name}` : ''}`, FRAME.left, next.y, {
+      size: 7.5,
+      color: COLOR.muted,
+      width: next.width,
+    });
+    next.y += 18;
+  });
+
+  const span: MonthSpan = { month, firstDay, lastDay };
+  drawStatementHeading(flow, data, span);
+  flow.gap(14);
+  drawSummary(flow, data, moved, span);
+  flow.gap(14);
+  drawPurchases(flow, data, moved);
+  flow.gap(16);
+  drawTransfers(flow, data, moved);
+  flow.gap(16);
+  drawUsageByDepartment(flow, data);
+  flow.gap(16);
+  drawUsageByUser(flow, data);
+  flow.gap(16);
   for (const [heading, header, rows] of [
     ['Usage by model', 'Model', data.usageByModel],
     ['Usage by feature', 'Feature', data.usageByFeature],
   ] as const) {
-    drawTable(flow, {
-      title: heading,
-      columns: [
-        { header, width: 255 },
-        { header: 'Events', width: 70, align: 'right' },
-        { header: 'Credits', width: 95, align: 'right' },
-        { header: 'Euros', width: 75, align: 'right' },
-      ],
-      rows: rows.map((row) => ({ cells: [row.label, formatCount(row.events), formatCredits(row.millicredits), formatEuros(rowCents(row))] })),
-      totals: rows.length > 0 ? [{ cells: ['Total', ...usageTotals(rows).cells] }] : [],
-      emptyText: 'No usage in this month.',
-    });
+    drawUsageByLabel(flow, heading, header, rows);
     flow.gap(16);
   }
 
