@@ -37,13 +37,22 @@ export class LockWaiters {
   doneWaiting(): void {
     if (this.marker === null || this.lastMarkMs === 0) return;
     this.lastMarkMs = 0;
-    rmSync(this.marker, { force: true });
+    try {
+      rmSync(this.marker, { force: true });
+    } catch {
+      // Left behind, the mark goes stale by itself.
+    }
   }
 
   /** Whether a writer of another connection waits for the lock now. */
   someoneWaiting(nowMs: number): boolean {
     if (this.marker === null) return false;
-    const stats = statSync(this.marker, { throwIfNoEntry: false });
-    return stats !== undefined && nowMs - stats.mtimeMs < MARK_FRESH_MS;
+    try {
+      const stats = statSync(this.marker, { throwIfNoEntry: false });
+      return stats !== undefined && nowMs - stats.mtimeMs < MARK_FRESH_MS;
+    } catch {
+      // A folder we may not look into: nobody we could see is waiting.
+      return false;
+    }
   }
 }
