@@ -3,6 +3,7 @@ import { resolveConfig, type Config, type GlobalFlags } from './config.js';
 import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors.js';
 import { Context } from './app/context.js';
 import { terminalInteraction } from './cli/prompts.js';
+import { renderPresenter } from './render/presenter.js';
 import { buildProgram, type Selection } from './cli/program.js';
 import { COMMANDS } from './cli/commands.js';
 import type { CommandInput, CommandOutput, CommandSpec } from './app/spec.js';
@@ -201,6 +202,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     } else {
       context = new Context(config, spec.name, spec.ledger, progress, live, terminalInteraction, {
         serve: async (serveInput, serveContext) => (await import('./server/serveCommand.js')).startServe(serveInput, serveContext),
+        presenter: renderPresenter,
       });
       output = await spec.run(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);

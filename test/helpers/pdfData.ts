@@ -1,4 +1,4 @@
-import type { InvoiceData, StatementData, StatementUserRow } from '../../src/render/pdf/types.js';
+import type { InvoiceData, StatementData, StatementUserRow } from '../../src/app/documentTypes.js';
 
 /**
  * A statement with enough users to run over three pages, and figures that reconcile:

@@ -73,8 +73,8 @@ export const reportCommands: CommandSpec[] = [
         })),
         totals: { events: rows.reduce((sum, row) => sum + row.events, 0), millicredits: totalMillicredits, credits: totalMillicredits / 1000 },
       };
-      const { reportCsv } = await import('../../render/views/reports.js');
-      return deliver(data, 'report', { format, output: stringOption(input, 'output'), csv: () => reportCsv(data), rows: rows.length });
+      const csv = () => context.presenter.reportCsv(data);
+      return deliver(data, 'report', { format, output: stringOption(input, 'output'), csv, rows: rows.length });
     },
   },
 ];

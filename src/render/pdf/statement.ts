@@ -16,9 +16,9 @@ import {
   type TableRow,
 } from './document.js';
 import { longDate, monthLabel, paymentMethodLabel } from './labels.js';
-import type { StatementData, StatementUsageRow } from './types.js';
+import type { StatementData, StatementUsageRow } from '../../app/documentTypes.js';
 
-export type { StatementData } from './types.js';
+export type { StatementData } from '../../app/documentTypes.js';
 
 const FRAME: PageFrame = { left: 50, right: 545.28, top: 50, bottom: 790, footerY: 808 };
 

@@ -2,14 +2,7 @@ import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { csvCredits, csvEuros, toCsv } from '../csv.js';
 import { palette, table, type RenderOptions } from '../style.js';
 import { millicreditsToCents } from '../../core/amounts.js';
-
-export type ReportData = {
-  by: string;
-  period: { firstDay: string; lastDay: string; label: string };
-  department: string | null;
-  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number }[];
-  totals: { events: number; millicredits: number; credits: number };
-};
+import type { ReportData } from '../../app/documentTypes.js';
 
 const GROUP_TITLES: Record<string, [string, string | null]> = {
   user: ['User', 'Department'],

@@ -1,5 +1,5 @@
 import { millicreditsToCents } from '../../core/amounts.js';
-import type { StatementFacts } from '../../store/statementQueries.js';
+import type { StatementFacts } from '../../app/documentTypes.js';
 import { csvCredits, csvEuros, toCsv, type CsvCell } from '../csv.js';
 import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';

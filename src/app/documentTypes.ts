@@ -1,9 +1,13 @@
-import type { PaymentMethod } from '../../core/packages.js';
+import type { PaymentMethod } from '../core/packages.js';
+import type { StatementFacts } from '../store/statementQueries.js';
+
+/** The result types of queries that documents and views show as they are. */
+export type { StatementFacts };
 
 /**
- * Plain data for the PDF documents. The caller (a command handler) gathers it from the ledger;
- * the renderers only lay it out. Every amount of credits is an integer count of millicredits,
- * every amount of money an integer count of euro cents. Dates are 'YYYY-MM-DD' keys (calendar days
+ * Plain data for the documents a use case hands to the render layer (PDFs, CSVs): the use case
+ * gathers it from the ledger, the renderers only lay it out. Every amount of credits is an
+ * integer count of millicredits, every amount of money an integer count of euro cents. Dates are 'YYYY-MM-DD' keys (calendar days
  * in the organisation's time zone) and months 'YYYY-MM' keys; the renderers format them.
  */
 
@@ -129,4 +133,16 @@ export type InvoiceData = {
   purchaseReference?: string;
   /** Further lines printed under the totals (legal notes, bank details). */
   notes?: string[];
+};
+
+/** A monthly statement as the CSV and the terminal show it. */
+export type StatementFileData = StatementFacts & { organisation: string };
+
+/** A usage report grouped by one key (`credits report`). */
+export type ReportData = {
+  by: string;
+  period: { firstDay: string; lastDay: string; label: string };
+  department: string | null;
+  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number }[];
+  totals: { events: number; millicredits: number; credits: number };
 };
