@@ -32,15 +32,6 @@ export const EXCEPTIONS = {
   // The invoice line's "N credits each" uses the CLI's number format, which lives in render/ until
   // number formatting moves to core/ (issue 14's notification texts need it there too).
   'app/commands/statements.ts -> render/format.ts': 'invoice line text',
-  // `credits __complete` (shell completion) reads names straight from the ledger: it runs on every
-  // Tab press, and loading the application layer would double its start-up time.
-  'cli/completion/names.ts -> store/open.ts': 'completion cold start',
-  'cli/completion/names.ts -> store/completionNames.ts': 'completion cold start',
-  // Remote mode hashes idempotency keys and totals import reports like the store does.
-  'cli/remote.ts -> store/nodeCrypto.ts': 'lazy node:crypto',
-  'cli/remote.ts -> store/ops/usage.ts': 'ImportTotals type of the import report',
-  // Views of reports whose row types are declared with their queries.
-  'render/views/insights.ts -> store/insights.ts': 'row types',
 };
 
 function sourceFiles(dir) {

@@ -1,8 +1,9 @@
 import type { PaymentMethod } from '../core/packages.js';
+import type { DashboardData, ForecastReport } from '../store/insights.js';
 import type { StatementFacts } from '../store/statementQueries.js';
 
 /** The result types of queries that documents and views show as they are. */
-export type { StatementFacts };
+export type { DashboardData, ForecastReport, StatementFacts };
 
 /**
  * Plain data for the documents a use case hands to the render layer (PDFs, CSVs): the use case

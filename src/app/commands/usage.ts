@@ -3,6 +3,9 @@ import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
 import { runMutation } from '../../store/mutation.js';
 import { emptyTotals, importAll } from '../../store/ops/usage.js';
+
+/** The totals of an import report (what `usage import` answers, also summed by the remote CLI). */
+export type { ImportTotals } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
 import { stringOption, flagOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
