@@ -221,7 +221,22 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
   }
 }
 
+/**
+ * A reader that closes the pipe early (`credits history | head -1`) has all it wanted: the rest
+ * of the output goes nowhere and the command ends with its own exit code, not an EPIPE trace.
+ * A write has committed before anything is printed, so its audit row says it succeeded.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+      throw error;
+    });
+  }
+}
+
 export async function main(): Promise<void> {
+  ignoreClosedPipes();
   const code = await run(process.argv.slice(2));
   // Let stdout drain before leaving: a piped reader must get the whole document.
   process.exitCode = code;
