@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTERS } from './core/names.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CreditsError } from './core/errors.js';
@@ -107,6 +108,11 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     }
   }
   const actor = (flags.actor ?? env.CREDITS_ACTOR ?? osUser()).trim();
+  if (CONTROL_CHARACTERS.test(actor)) {
+    throw new CreditsError('INVALID_VALUE', '--actor (or CREDITS_ACTOR) contains a control character (like ESC, backspace or carriage return)', {
+      hint: 'name the person or job acting in plain text, like ada or cron-statements',
+    });
+  }
   if (actor === '' || actor.length > 120) {
     throw new CreditsError('INVALID_VALUE', '--actor must be 1-120 characters', { hint: 'name the person or job acting, like ada or cron-statements' });
   }
