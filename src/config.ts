@@ -29,6 +29,8 @@ export type GlobalFlags = {
   actor?: string | undefined;
   quiet?: boolean | undefined;
   color?: boolean | undefined;
+  /** false for --no-pager. */
+  pager?: boolean | undefined;
   server?: string | undefined;
 };
 
@@ -43,6 +45,8 @@ export type Config = {
   color: boolean;
   nowMs: number | undefined;
   interactive: boolean;
+  /** Long output on a terminal goes through $PAGER (--no-pager turns it off). */
+  pager: boolean;
   /** Remote mode: the base URL of a `credits serve` API, or undefined to use the ledger directly. */
   server: string | undefined;
   apiToken: string | undefined;
@@ -138,6 +142,7 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     color: !json && colourWanted(flags, env, terminal.stdoutIsTty),
     nowMs,
     interactive: terminal.stdinIsTty && terminal.stdoutIsTty && !ci && !yes && !json,
+    pager: flags.pager !== false && terminal.stdoutIsTty && !json,
     server,
     apiToken: env.CREDITS_TOKEN && env.CREDITS_TOKEN.trim() !== '' ? env.CREDITS_TOKEN.trim() : undefined,
     serverTimeoutMs,

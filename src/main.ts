@@ -79,6 +79,10 @@ async function parseCommandLine(program: Command, argv: readonly string[]): Prom
     return true;
   } catch (error) {
     if (error instanceof CommanderError) {
+      if (error.code === 'commander.unknownOption') {
+        const { unknownFlagError } = await import('./cli/unknownFlag.js');
+        throw unknownFlagError(error.message, argv, COMMANDS);
+      }
       const mapped = fromCommander(error);
       if (mapped === null) return false;
       throw mapped;
@@ -134,6 +138,18 @@ function liveView(streams: Streams, config: Config, timeZone: () => Promise<stri
   };
 }
 
+/** Rendered text to stdout: through a pager when it is longer than the terminal (not --no-pager). */
+async function writeText(text: string, config: Config, streams: Streams): Promise<void> {
+  const stdout = streams.stdout as NodeJS.WriteStream;
+  const rows = stdout.isTTY ? stdout.rows : undefined;
+  if (config.pager && rows !== undefined && rows > 0 && text.split('\n').length > rows) {
+    const { pagerCommand, showInPager } = await import('./cli/pager.js');
+    const command = pagerCommand(process.env);
+    if (command !== undefined && (await showInPager(command, text, process.env))) return;
+  }
+  streams.stdout.write(text);
+}
+
 /** Writes a command's file, its rendering or JSON, and its failure; returns the exit code. */
 async function writeOutput(
   output: CommandOutput,
@@ -153,7 +169,7 @@ async function writeOutput(
   } else if (!config.quiet || output.failure) {
     const width = outputWidth(streams.stdout);
     const { renderOutput } = await import('./render/index.js');
-    streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
+    await writeText(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }), config, streams);
   }
   if (output.failure) {
     streams.stderr.write(config.json ? errorJson(output.failure) : await errorText(output.failure, errorColour));

@@ -23,9 +23,13 @@ export function refuseControlCharacters(
   options: { multiLine?: boolean; code?: 'INVALID_VALUE' | 'INVALID_NAME' | 'INVALID_EMAIL' } = {},
 ): void {
   if ((options.multiLine ? CONTROL_CHARACTERS_BUT_LINES : CONTROL_CHARACTERS).test(text)) {
-    throw new CreditsError(options.code ?? 'INVALID_VALUE', `${field} contains a control character (like ESC, backspace or carriage return)`, {
-      hint: 'type plain text: control characters would change what a terminal shows',
-    });
+    throw new CreditsError(
+      options.code ?? 'INVALID_VALUE',
+      `${field === '' ? 'the answer' : field} contains a control character (like ESC, backspace or carriage return)`,
+      {
+        hint: 'type plain text: control characters would change what a terminal shows',
+      },
+    );
   }
 }
 
@@ -49,11 +53,16 @@ export function nameKey(text: string): string {
 /** Emails compare the same way as department names. */
 export const emailKey = nameKey;
 
+/** `--to "x"`, or just `"x"` for a prompt's answer (field ''), where no flag was typed. */
+export function subjectOf(field: string, text: string): string {
+  return field === '' ? `"${text}"` : `${field} "${text}"`;
+}
+
 export function parseDepartmentName(text: string, field = 'NAME'): string {
   refuseControlCharacters(text, field, { code: 'INVALID_NAME' });
   const name = text.trim().normalize('NFC');
   if (!DEPARTMENT_NAME.test(name)) {
-    throw new CreditsError('INVALID_NAME', `${field} "${text}" is not a department name`, {
+    throw new CreditsError('INVALID_NAME', `${subjectOf(field, text)} is not a department name`, {
       hint: "use 1-64 letters, digits, spaces or . _ & ' -, starting with a letter or digit",
     });
   }
@@ -67,7 +76,7 @@ export function parseEmail(text: string, field = 'EMAIL'): string {
   refuseControlCharacters(text, field, { code: 'INVALID_EMAIL' });
   const email = text.trim();
   if (email.length > 254 || !EMAIL.test(email)) {
-    throw new CreditsError('INVALID_EMAIL', `${field} "${text}" is not an email address`, { hint: 'use an address like ada@example.com' });
+    throw new CreditsError('INVALID_EMAIL', `${subjectOf(field, text)} is not an email address`, { hint: 'use an address like ada@example.com' });
   }
   return email.toLowerCase();
 }

@@ -29,5 +29,5 @@ export class ServerContext extends Context {
 
 /** The server's configuration as one request sees it: who acts, never interactive. */
 export function requestConfig(base: Config, actor: string): Config {
-  return { ...base, actor, json: true, yes: true, quiet: true, color: false, interactive: false };
+  return { ...base, actor, json: true, yes: true, quiet: true, color: false, interactive: false, pager: false };
 }

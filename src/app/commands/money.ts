@@ -128,22 +128,22 @@ export const moneyCommands: CommandSpec[] = [
         }),
       );
       const quote = quoteFor(method);
+      const db = await context.db();
+      const request = context.mutation(input, {
+        package: quote.packageName,
+        quantity: quote.quantity,
+        method,
+        for: accountName,
+        millicredits: quote.millicredits,
+        discountBasisPoints: quote.discountBasisPoints,
+      });
       if (context.canAsk && input.options.dryRun !== true) {
-        const account = (await currentBalances(await context.db())).find((row) => sameAccount(row.account, accountName));
+        // The account and the purchase are checked before anyone is asked to agree.
+        await buyCredits(db, { ...request, dryRun: true }, { quote, accountName });
+        const account = (await currentBalances(db)).find((row) => sameAccount(row.account, accountName));
         await context.confirm(await context.presenter.purchaseSummary(quote, account, accountName), `Buy for ${euros(quote.priceCents)}?`);
       }
-      const result = await buyCredits(
-        await context.db(),
-        context.mutation(input, {
-          package: quote.packageName,
-          quantity: quote.quantity,
-          method,
-          for: accountName,
-          millicredits: quote.millicredits,
-          discountBasisPoints: quote.discountBasisPoints,
-        }),
-        { quote, accountName },
-      );
+      const result = await buyCredits(db, request, { quote, accountName });
       return { view: 'purchase', data: { ...result, credits: result.millicredits / 1000 } };
     },
   },
@@ -246,6 +246,8 @@ export const moneyCommands: CommandSpec[] = [
       const millicredits = parseCreditsInput(amountText, 'AMOUNT');
       const reason = parseFreeText(stringOption(input, 'reason') ?? '', '--reason');
       if (context.canAsk && !dryRun && !sameAccount(from, to)) {
+        // Everything given is checked (names, balance, limits) before anyone is asked to agree.
+        await transferCredits(db, { ...context.mutation(input, { from, to, millicredits, reason }), dryRun: true }, { from, to, millicredits, reason });
         const summary = await context.presenter.transferSummary({ from, to, millicredits, reason, balances: await balances() });
         await context.confirm(summary, 'Move the credits?');
       }

@@ -46,7 +46,18 @@ type Transfer = {
 };
 type HistoryData = {
   transactions: { id: number; kind: string; actor: string; memo: string; createdAtMs: number; entries: { account: string; millicredits: number }[] }[];
+  /** Transactions the filter selects in all, and how many older ones this page left out. */
+  total?: number;
+  more?: number;
+  nextBefore?: number | null;
 };
+
+/** "50 of 1,204 shown; --limit or --before 1155 for more" under a cut list. */
+function moreLine(data: HistoryData): string {
+  if (!data.more || data.more <= 0 || data.total === undefined) return '';
+  const shown = data.transactions.length.toLocaleString('en-US');
+  return `\n${shown} of ${data.total.toLocaleString('en-US')} shown; --limit or --before ${data.nextBefore ?? ''} for more`;
+}
 type VerifyData = { ok: boolean; transactions: number; entries: number; accounts: number; problems: { message: string }[] };
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
 
@@ -261,7 +272,7 @@ export const ledgerViews = {
 
   history(data: HistoryData, options: RenderOptions): string {
     if (data.transactions.length === 0) return 'No transactions match.';
-    return table(
+    const listed = table(
       options,
       [{ header: 'Id', align: 'right' }, { header: 'Time' }, { header: 'Kind' }, { header: 'Moves' }, { header: 'Actor' }, { header: 'Memo' }],
       data.transactions.map((row) => {
@@ -278,6 +289,7 @@ export const ledgerViews = {
         ];
       }),
     );
+    return `${listed.replace(/\n$/, '')}${moreLine(data)}`;
   },
 
   verify(data: VerifyData, options: RenderOptions): string {
