@@ -1,14 +1,14 @@
 import { formatCount, formatCredits, formatEuros } from '../format.js';
-import { csvCredits, csvEuros, toCsv } from '../csv.js';
+import { csvCents, csvCredits, toCsv } from '../csv.js';
 import { palette, table, type RenderOptions } from '../style.js';
-import { millicreditsToCents } from '../../core/amounts.js';
 
 export type ReportData = {
   by: string;
   period: { firstDay: string; lastDay: string; label: string };
   department: string | null;
-  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number }[];
-  totals: { events: number; millicredits: number; credits: number };
+  /** `valueCents` and `sharePercent` are footed: they add up to the totals' (see core/footing.ts). */
+  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
+  totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
 };
 
 const GROUP_TITLES: Record<string, [string, string | null]> = {
@@ -34,8 +34,8 @@ export function reportCsv(data: ReportData): Promise<string> {
     ...(detail ? [row.detail] : []),
     row.events,
     csvCredits(row.millicredits),
-    csvEuros(row.millicredits),
-    row.sharePercent,
+    csvCents(row.valueCents),
+    row.sharePercent.toFixed(1),
   ]);
   return toCsv(header, rows);
 }
@@ -51,7 +51,7 @@ export const reportViews = {
       ...(detail ? [row.detail ?? ''] : []),
       formatCount(row.events),
       formatCredits(row.millicredits),
-      formatEuros(millicreditsToCents(row.millicredits)),
+      formatEuros(row.valueCents),
       `${row.sharePercent.toFixed(1)}%`,
     ]);
     rows.push([
@@ -59,8 +59,8 @@ export const reportViews = {
       ...(detail ? [''] : []),
       chalk.bold(formatCount(data.totals.events)),
       chalk.bold(formatCredits(data.totals.millicredits)),
-      chalk.bold(formatEuros(millicreditsToCents(data.totals.millicredits))),
-      '',
+      chalk.bold(formatEuros(data.totals.valueCents)),
+      chalk.bold(`${data.totals.sharePercent.toFixed(1)}%`),
     ]);
     const columns = [
       { header: title },
