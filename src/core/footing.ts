@@ -93,3 +93,35 @@ export function footShareTenths(lines: readonly number[]): number[] {
     TENTHS_PER_WHOLE,
   ).map(Number);
 }
+
+/** A table of usage lines (credits, events) with each line's value and share and the totals, footed. */
+export type FootedTable<Row> = {
+  rows: (Row & { credits: number; valueCents: number; sharePercent: number })[];
+  totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
+};
+
+/**
+ * Adds each line's euro value and share, footed: the values add up to the total value (the exact
+ * sum rounded once) and the shares to 100.0% (or all 0.0% when nothing was spent).
+ */
+export function footTable<Row extends { events: number; millicredits: number }>(rows: readonly Row[]): FootedTable<Row> {
+  const millicredits = rows.map((row) => row.millicredits);
+  const { linesCents, totalCents } = footCents(millicredits);
+  const shareTenths = footShareTenths(millicredits);
+  const totalMillicredits = millicredits.reduce((sum, value) => sum + value, 0);
+  return {
+    rows: rows.map((row, index) => ({
+      ...row,
+      credits: row.millicredits / 1000,
+      valueCents: linesCents[index] ?? 0,
+      sharePercent: (shareTenths[index] ?? 0) / 10,
+    })),
+    totals: {
+      events: rows.reduce((sum, row) => sum + row.events, 0),
+      millicredits: totalMillicredits,
+      credits: totalMillicredits / 1000,
+      valueCents: totalCents,
+      sharePercent: totalMillicredits === 0 ? 0 : 100,
+    },
+  };
+}

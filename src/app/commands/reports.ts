@@ -1,6 +1,6 @@
 import { resolveDayRange } from '../../core/reportPeriod.js';
-import { footCents, footShareTenths } from '../../core/footing.js';
-import { REPORT_GROUPS, usageReport, type ReportGroup, type ReportRow } from '../../store/reportQueries.js';
+import { footTable } from '../../core/footing.js';
+import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/reportQueries.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
 import { MEDIA_TYPES, type CommandOutput, type CommandSpec } from '../spec.js';
@@ -29,32 +29,6 @@ export async function deliver(
     view: 'fileWritten',
     data: { path: target.output, format: target.format, ...(target.rows === undefined ? {} : { rows: target.rows }), bytes: bytes.length },
     file: { name: target.output, mediaType: MEDIA_TYPES[target.format], bytes },
-  };
-}
-
-/**
- * The report's rows with their euro value and share, footed: the values add up to the total
- * (the exact sum rounded once) and the shares to 100.0% (see core/footing.ts).
- */
-function footedReport(rows: ReportRow[]) {
-  const millicredits = rows.map((row) => row.millicredits);
-  const { linesCents, totalCents } = footCents(millicredits);
-  const shareTenths = footShareTenths(millicredits);
-  const totalMillicredits = millicredits.reduce((sum, value) => sum + value, 0);
-  return {
-    rows: rows.map((row, index) => ({
-      ...row,
-      credits: row.millicredits / 1000,
-      valueCents: linesCents[index] ?? 0,
-      sharePercent: (shareTenths[index] ?? 0) / 10,
-    })),
-    totals: {
-      events: rows.reduce((sum, row) => sum + row.events, 0),
-      millicredits: totalMillicredits,
-      credits: totalMillicredits / 1000,
-      valueCents: totalCents,
-      sharePercent: rows.length === 0 || totalMillicredits === 0 ? 0 : 100,
-    },
   };
 }
 
@@ -92,7 +66,7 @@ export const reportCommands: CommandSpec[] = [
         by,
         period: { firstDay: range.firstDay, lastDay: range.lastDay, label: range.label },
         department: department?.name ?? null,
-        ...footedReport(rows),
+        ...footTable(rows),
       };
       const { reportCsv } = await import('../../render/views/reports.js');
       return deliver(data, 'report', { format, output: stringOption(input, 'output'), csv: () => reportCsv(data), rows: rows.length });
