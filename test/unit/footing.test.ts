@@ -72,9 +72,14 @@ describe('largest remainder (core/footing.ts)', () => {
       fc.property(fc.array(smallAmount, { minLength: 1, maxLength: 40 }), (values) => {
         const shares = footShareTenths(values);
         const whole = sum(values);
-        if (whole === 0) return expect(shares.every((share) => share === 0)).toBe(true);
+        if (whole === 0) {
+          expect(shares.every((share) => share === 0)).toBe(true);
+          return;
+        }
         expect(sum(shares)).toBe(1000);
-        shares.forEach((share, index) => expect(Math.abs(share - (values[index]! * 1000) / whole)).toBeLessThan(1));
+        shares.forEach((share, index) => {
+          expect(Math.abs(share - (values[index]! * 1000) / whole)).toBeLessThan(1);
+        });
       }),
       { numRuns: 300 },
     );
