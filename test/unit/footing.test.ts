@@ -281,7 +281,7 @@ describe('statements foot in CSV, JSON, the terminal and the PDF', () => {
           const line = text.split('\n').find((candidate) => candidate.includes(label));
           return line === undefined ? 0 : cents(/\((-?€[\d,.]+)\)/.exec(line)?.[1] ?? /paid (€[\d,.]+)/.exec(line)![1]!);
         };
-        const discount = /\(\+ (€[\d,.]+) volume discount\)/.exec(text)?.[1];
+        const discount = /\(volume discount ([+-]€[\d,.]+)\)/.exec(text)?.[1];
         const lines =
           euro('Opening balance') +
           euro('+ Purchases') +

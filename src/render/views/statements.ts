@@ -76,7 +76,7 @@ function summaryText(data: Statement, chalk: ReturnType<typeof palette>): string
   const discountCents = sum(data.purchases, (row) => row.discountCents);
   return [
     `  Opening balance   ${money(data.openingMillicredits, data.openingCents)}`,
-    `  + Purchases       ${formatCredits(sum(data.purchases, (row) => row.millicredits))} credits, paid ${formatEuros(sum(data.purchases, (row) => row.priceCents))}${discountCents !== 0 ? ` (+ ${formatEuros(discountCents)} volume discount)` : ''}`,
+    `  + Purchases       ${formatCredits(sum(data.purchases, (row) => row.millicredits))} credits, paid ${formatEuros(sum(data.purchases, (row) => row.priceCents))}${discountCents !== 0 ? ` (volume discount ${discountCents > 0 ? '+' : ''}${formatEuros(discountCents)})` : ''}`,
     `  + Transfers in    ${money(
       sum(inward, (row) => row.millicredits),
       sum(inward, (row) => row.cents),
