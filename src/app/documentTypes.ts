@@ -20,8 +20,8 @@ export type StatementUsageRow = {
   events: number;
   /** Credits spent, in millicredits (positive). */
   millicredits: number;
-  /** Euro value in cents; when left out, the credit value (1 credit = €0.01, rounded half up). */
-  cents?: number;
+  /** Euro value in cents, footed: the rows of a table add up to its total, the usage rounded once. */
+  cents: number;
 };
 
 export type StatementDepartmentRow = StatementUsageRow & {
@@ -46,6 +46,8 @@ export type StatementPurchase = {
   millicredits: number;
   /** Price paid, in cents. */
   priceCents: number;
+  /** The credits' list value above the price paid, in cents (footed; 0 without a discount). */
+  discountCents: number;
 };
 
 /** A transfer into or out of the statement's scope. */
@@ -58,6 +60,8 @@ export type StatementTransfer = {
   memo: string;
   /** Credits moved, in millicredits (positive; `direction` gives the sign). */
   millicredits: number;
+  /** Their value in cents (positive, footed). */
+  cents: number;
 };
 
 export type StatementData = {
@@ -74,12 +78,23 @@ export type StatementData = {
   openingMillicredits: number;
   purchases: StatementPurchase[];
   transfers: StatementTransfer[];
-  /** Total usage in the month, in millicredits (positive). */
+  /** Total usage in the month, in millicredits (positive); a department's in full. */
   usageMillicredits: number;
   usageEvents: number;
+  /** Of a department's usage, what its overdraft drew from the org pool (positive; 0 or absent when none). */
+  usageDrawnFromOrgMillicredits?: number;
   /** Reversals and adjustments in the month, signed (positive adds credits); 0 or absent when none. */
   adjustmentsMillicredits?: number;
   closingMillicredits: number;
+  /**
+   * Euro figures in cents, footed so that opening + lines = closing to the cent (see
+   * core/statementFooting.ts); usageCents is also the total of every usage table.
+   */
+  openingCents: number;
+  usageCents: number;
+  usageDrawnFromOrgCents?: number;
+  adjustmentsCents?: number;
+  closingCents: number;
 
   usageByDepartment: StatementDepartmentRow[];
   usageByUser: StatementUserRow[];
@@ -144,6 +159,7 @@ export type ReportData = {
   by: string;
   period: { firstDay: string; lastDay: string; label: string };
   department: string | null;
-  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number }[];
-  totals: { events: number; millicredits: number; credits: number };
+  /** `valueCents` and `sharePercent` are footed: they add up to the totals' (see core/footing.ts). */
+  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
+  totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
 };

@@ -1,3 +1,4 @@
+import { footCents } from '../../core/footing.js';
 import { formatLocalDateTime } from '../../core/time.js';
 import { formatBasisPoints, formatCredits, formatEuros, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
@@ -258,14 +259,16 @@ export const ledgerViews = {
 
   balances(data: Balances, options: RenderOptions): string {
     const chalk = palette(options);
-    const rows = data.accounts.map((row) => [
+    // The value column foots: the total rounded once, the accounts rounded to add up to it.
+    const value = footCents(data.accounts.map((row) => row.millicredits));
+    const rows = data.accounts.map((row, index) => [
       row.kind === 'org' ? chalk.bold('org (pool)') : row.account,
       row.costCenter ?? '',
       formatCredits(row.millicredits),
-      formatEuros(Math.round(row.millicredits / 1000)),
+      formatEuros(value.linesCents[index] ?? 0),
       percentColour(chalk, row.percentLeft, formatPercent(row.percentLeft)),
     ]);
-    rows.push([chalk.bold('Total'), '', chalk.bold(formatCredits(data.totalMillicredits)), formatEuros(Math.round(data.totalMillicredits / 1000)), '']);
+    rows.push([chalk.bold('Total'), '', chalk.bold(formatCredits(data.totalMillicredits)), formatEuros(value.totalCents), '']);
     const title = data.asOfMs === null ? '' : `Balances as of ${formatLocalDateTime(data.asOfMs, options.timeZone)}\n`;
     return `${title}${table(options, [{ header: 'Account' }, { header: 'Cost centre' }, { header: 'Credits', align: 'right' }, { header: 'Value', align: 'right' }, { header: 'Left', align: 'right' }], rows)}`;
   },

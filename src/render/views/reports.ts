@@ -1,7 +1,6 @@
 import { formatCount, formatCredits, formatEuros } from '../format.js';
-import { csvCredits, csvEuros, toCsv } from '../csv.js';
+import { csvCents, csvCredits, toCsv } from '../csv.js';
 import { palette, table, type RenderOptions } from '../style.js';
-import { millicreditsToCents } from '../../core/amounts.js';
 import type { ReportData } from '../../app/documentTypes.js';
 
 const GROUP_TITLES: Record<string, [string, string | null]> = {
@@ -27,8 +26,8 @@ export function reportCsv(data: ReportData): Promise<string> {
     ...(detail ? [row.detail] : []),
     row.events,
     csvCredits(row.millicredits),
-    csvEuros(row.millicredits),
-    row.sharePercent,
+    csvCents(row.valueCents),
+    row.sharePercent.toFixed(1),
   ]);
   return toCsv(header, rows);
 }
@@ -44,7 +43,7 @@ export const reportViews = {
       ...(detail ? [row.detail ?? ''] : []),
       formatCount(row.events),
       formatCredits(row.millicredits),
-      formatEuros(millicreditsToCents(row.millicredits)),
+      formatEuros(row.valueCents),
       `${row.sharePercent.toFixed(1)}%`,
     ]);
     rows.push([
@@ -52,8 +51,8 @@ export const reportViews = {
       ...(detail ? [''] : []),
       chalk.bold(formatCount(data.totals.events)),
       chalk.bold(formatCredits(data.totals.millicredits)),
-      chalk.bold(formatEuros(millicreditsToCents(data.totals.millicredits))),
-      '',
+      chalk.bold(formatEuros(data.totals.valueCents)),
+      chalk.bold(`${data.totals.sharePercent.toFixed(1)}%`),
     ]);
     const columns = [
       { header: title },
