@@ -111,10 +111,14 @@ function historyWhere(filter: HistoryFilter): { sql: string; args: SqlValue[] } 
     where.push('t.id IN (SELECT transaction_id FROM usage_events WHERE model = ?)');
     args.push(filter.model);
   }
+  if (filter.beforeId !== undefined) {
+    where.push('t.id < ?');
+    args.push(filter.beforeId);
+  }
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
 }
 
-/** How many transactions the filter selects in all (before --limit and --before cut them). */
+/** How many transactions the filter selects (before --limit cuts them). */
 export async function historyCount(db: SqlReader, filter: HistoryFilter): Promise<number> {
   const { sql, args } = historyWhere(filter);
   const row = await db.get<{ total: number }>(`SELECT count(*) AS total FROM ledger_transactions t ${sql}`, args);
@@ -125,10 +129,6 @@ export async function history(db: SqlReader, filter: HistoryFilter): Promise<His
   const matched = historyWhere(filter);
   const where = matched.sql === '' ? [] : [matched.sql.slice('WHERE '.length)];
   const args = [...matched.args];
-  if (filter.beforeId !== undefined) {
-    where.push('t.id < ?');
-    args.push(filter.beforeId);
-  }
   const rows = await db.all<{
     id: number;
     kind: string;

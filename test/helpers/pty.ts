@@ -61,10 +61,10 @@ export type PtySession = {
  * and stdout exactly as in a person's shell. CI, NO_COLOR and FORCE_COLOR of the test runner do
  * not leak in: prompts are refused when CI is set, and the caller decides about colour.
  */
-export function startPty(location: string, args: string[], options: { env?: Record<string, string>; columns?: number } = {}): PtySession {
+export function startPty(location: string, args: string[], options: { env?: Record<string, string>; columns?: number; rows?: number } = {}): PtySession {
   const env = { ...shellEnvironment(), TERM: 'xterm-256color', NO_COLOR: '1', ...options.env };
   // A pty made by `script` without a terminal of its own has no size; give it a usual one.
-  const command = `stty cols ${options.columns ?? 120} rows 40 2>/dev/null; exec node ${[BIN, '--db', location, ...args].map(shellQuote).join(' ')}`;
+  const command = `stty cols ${options.columns ?? 120} rows ${options.rows ?? 40} 2>/dev/null; exec node ${[BIN, '--db', location, ...args].map(shellQuote).join(' ')}`;
   const child = spawn('/usr/bin/script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let raw = '';
   let consumed = 0;
