@@ -29,7 +29,7 @@ function refuseComma(trimmed: string, field: string): never {
     const digits = trimmed.replaceAll(',', '');
     const decimal = `${grouped[1]}.${grouped[2]!.slice(1).replaceAll(',', '')}`;
     throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" has a comma, a thousands separator in English but a decimal comma in German`, {
-      hint: `the decimal point is a dot: write ${digits} for ${digits}, or ${decimal} for ${decimal}`,
+      hint: `the decimal point is a dot: write ${digits} if the comma separates thousands, or ${decimal} if it is a decimal comma`,
     });
   }
   const decimalComma = /^(\d+),(\d+)$/.exec(trimmed);
@@ -91,7 +91,9 @@ export function parseCreditsInput(text: string, field: string, options: { allowZ
 /** Euros a person typed, as printed (`199.50`, `1,000.00`, `€47.50`), into cents. */
 export function parseEuroInput(text: string, field: string): number {
   const allowed = `${field} takes euros with up to 2 decimals, like 500, 199.50 or €1,000.00`;
-  const withoutSign = String(text).trim().replace(/^€\s*/, '');
+  const withoutSign = String(text)
+    .trim()
+    .replace(/^\u20ac\s*/, '');
   const { whole, fraction, trimmed } = parseDecimalInput(withoutSign, field, allowed);
   if (fraction.length > 2) throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" is more precise than a cent`, { hint: allowed });
   const cents = whole.length > String(MAX_INPUT_CENTS).length ? Number.POSITIVE_INFINITY : Number(whole || '0') * 100 + Number(fraction.padEnd(2, '0'));

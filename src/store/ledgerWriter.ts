@@ -153,7 +153,7 @@ export class LedgerWriter {
   async boundRefusal(entries: readonly Entry[]): Promise<CreditsError | null> {
     await this.load(entries.map((entry) => entry.accountId));
     try {
-      for (const entry of entries) checkBound(this.accounts.get(entry.accountId)!, entry.amountMillicredits);
+      this.checkBounds(entries);
       return null;
     } catch (error) {
       if (error instanceof CreditsError) return error;
@@ -170,7 +170,6 @@ export class LedgerWriter {
     for (const entry of entries) {
       const account = this.accounts.get(entry.accountId);
       assert(account, `account ${entry.accountId} was loaded before posting`);
-      checkBound(account, entry.amountMillicredits);
       if (account.kind !== 'world' && account.balanceMillicredits + entry.amountMillicredits < 0) {
         throw new CreditsError(
           'INSUFFICIENT_CREDITS',
@@ -180,6 +179,17 @@ export class LedgerWriter {
             details: { account: account.name, balanceMillicredits: account.balanceMillicredits, neededMillicredits: -entry.amountMillicredits },
           },
         );
+      }
+    }
+    this.checkBounds(entries);
+  }
+
+  /** The accounts before all of them together (the world's side): the account that grows is the figure people know. */
+  private checkBounds(entries: readonly Entry[]): void {
+    for (const world of [false, true]) {
+      for (const entry of entries) {
+        const account = this.accounts.get(entry.accountId)!;
+        if ((account.kind === 'world') === world) checkBound(account, entry.amountMillicredits);
       }
     }
   }

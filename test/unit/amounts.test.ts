@@ -32,7 +32,7 @@ describe('amounts read as they are printed', () => {
     expect(decimal.hint).toContain('use 1.5');
     const grouped = refusal(() => parseCreditsInput('1,000', 'AMOUNT'));
     expect(grouped.message).toContain('thousands separator');
-    expect(grouped.hint).toContain('write 1000 for 1000, or 1.000 for 1.000');
+    expect(grouped.hint).toContain('write 1000 if the comma separates thousands, or 1.000 if it is a decimal comma');
     const euros = refusal(() => parseEuroInput('12,50', '--monthly-cap'));
     expect(euros.hint).toContain('use 12.50');
     for (const text of ['1,00,000.0', '1,0000.5', ',5', '1,2,3']) expect(refusal(() => parseCreditsInput(text, 'AMOUNT')).code).toBe('INVALID_AMOUNT');

@@ -49,7 +49,7 @@ export const usageCommands: CommandSpec[] = [
       copy('eventId', 'eventId');
       copy('at', 'at');
       if (flagOption(input, 'dbAccess')) raw.dbAccess = true;
-      const record = parseUsageRecord(raw, { timeZone: settings.timeZone, requireEventId: false, fieldNames: 'flags' });
+      const record = parseUsageRecord(raw, { timeZone: settings.timeZone, nowMs: context.nowMs, requireEventId: false, fieldNames: 'flags' });
       const result = await recordUsage(await context.db(), context.mutation(input, { ...record }), record, settings.timeZone);
       return { view: 'usageRecorded', data: { ...result, credits: result.costMillicredits / 1000 } };
     },
@@ -78,7 +78,7 @@ export const usageCommands: CommandSpec[] = [
       // A file sent along (through the API) is read from memory; otherwise the path or stdin.
       const upload = input.uploads?.[0];
       const from = upload === undefined ? file : { name: upload.name, bytes: Buffer.from(upload.content, 'utf8') };
-      const source = openUsageSource(from, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
+      const source = openUsageSource(from, { timeZone: settings.timeZone, nowMs: context.nowMs, ...(format ? { format } : {}) });
       await importAll(db, source.batches, options, totals, () =>
         context.progress(
           `imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,
