@@ -8,7 +8,10 @@ import { TARGET, seededLedger, type BalanceJson, type Ledger } from '../helpers/
 function cellsOf(table: string, first: string): string[] {
   const row = table.split('\n').find((line) => line.replace(/^[│|]\s*/, '').startsWith(first));
   expect(row, table).toBeDefined();
-  return row!.split(/[│|]/).slice(1, -1).map((cell) => cell.trim());
+  return row!
+    .split(/[│|]/)
+    .slice(1, -1)
+    .map((cell) => cell.trim());
 }
 
 /**

@@ -150,7 +150,9 @@ describe('credits verify on a local ledger changed outside credits', () => {
     expect(problems.map((problem) => problem.check)).not.toContain('chain');
     expect(problems).toContainEqual(expect.objectContaining({ check: 'balance', account: 'org' }));
     expect(problems).toContainEqual(expect.objectContaining({ check: 'bound', account: 'org' }));
-    expect(problems.find((problem) => problem.check === 'balance' && problem.account === 'org')?.message).toMatch(/shows 11000000008500000 millicredits but its entries sum to 11000000008500001$/);
+    expect(problems.find((problem) => problem.check === 'balance' && problem.account === 'org')?.message).toMatch(
+      /shows 11000000008500000 millicredits but its entries sum to 11000000008500001$/,
+    );
   });
 
   it('passes an untouched ledger: exit 0 and {"ok": true}', async () => {

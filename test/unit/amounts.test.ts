@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_CREDITS, MAX_MILLICREDITS, parseCreditsInput, parseEuroInput } from '../../src/core/amounts.js';
 import { CreditsError } from '../../src/core/errors.js';
+import { MAX_CLOCK_SKEW_MS, parseUsageRecord } from '../../src/core/usageRecord.js';
 import { formatCredits, formatEuros } from '../../src/render/format.js';
 
 function refusal(run: () => unknown): CreditsError {
@@ -58,5 +59,21 @@ describe('amounts read as they are printed', () => {
     expect(error.message).toContain('--daily');
     expect(error.message).toContain('10000000000 credits');
     expect(refusal(() => parseEuroInput('100000000.01', '--monthly-cap')).message).toContain('€100000000');
+  });
+});
+
+describe('usage event times', () => {
+  const nowMs = Date.parse('2026-06-10T12:00:00Z');
+  const event = (at: string) => ({ user: 'ada@example.com', model: 'gpt-4o', at });
+  const parse = (at: string) => parseUsageRecord(event(at), { timeZone: 'Europe/Berlin', nowMs, requireEventId: false, fieldNames: 'fields' });
+
+  it('takes the past and up to five minutes ahead of the clock, and refuses later, naming the field', () => {
+    expect(parse('2020-01-01T00:00:00Z').occurredAtMs).toBe(Date.parse('2020-01-01T00:00:00Z'));
+    expect(parse('2026-06-10T12:05:00Z').occurredAtMs).toBe(nowMs + MAX_CLOCK_SKEW_MS);
+    for (const at of ['2026-06-10T12:05:00.001Z', '2026-06-11', '9999-12-31T23:59:59Z']) {
+      const error = refusal(() => parse(at));
+      expect(error.code).toBe('INVALID_DATE');
+      expect(error.message).toContain(`at "${at}" is in the future`);
+    }
   });
 });

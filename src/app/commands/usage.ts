@@ -24,7 +24,7 @@ export const usageCommands: CommandSpec[] = [
       { flags: '--image-size <size>', description: 'image size', choices: IMAGE_SIZES, defaultValue: 'standard' },
       { flags: '--db-access', description: 'workflow with database access (+50%)' },
       { flags: '--event-id <id>', description: "the platform's id of this interaction: posting it again is harmless" },
-      { flags: '--at <time>', description: 'when it happened (ISO 8601), for events posted late', defaultValue: 'now' },
+      { flags: '--at <time>', description: 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late', defaultValue: 'now' },
     ],
     examples: [
       'credits usage record --user ada@example.com --model gpt-4o --input-tokens 523 --output-tokens 1247 --tool-calls 2',
