@@ -38,7 +38,7 @@ _credits_flags() {
     'purchases cancel') echo '--dry-run --idempotency-key' ;;
     'transfer') echo '--from --to --reason --dry-run --idempotency-key' ;;
     'balance') echo '--as-of' ;;
-    'history') echo '--dept --user --model --kind --since --until --limit' ;;
+    'history') echo '--dept --user --model --kind --since --until --limit --before' ;;
     'audit') echo '--since --limit' ;;
     'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --dry-run --idempotency-key' ;;
     'usage import') echo '--format --dry-run --idempotency-key' ;;
@@ -63,7 +63,7 @@ _credits_flags() {
     'token revoke') echo '--dry-run --idempotency-key' ;;
     'serve') echo '--listen --body-limit --token-cache --grace --allow-command-channels' ;;
   esac
-  echo '--db --json -y --yes --actor -q --quiet --no-color --server -h --help'
+  echo '--db --json -y --yes --actor -q --quiet --no-color --no-pager --server -h --help'
 }
 
 # Succeeds when flag $2 of command path $1 takes a value.
@@ -82,7 +82,7 @@ _credits_valued() {
     'purchases cancel|--idempotency-key') return 0 ;;
     'transfer|--from'|'transfer|--to'|'transfer|--reason'|'transfer|--idempotency-key') return 0 ;;
     'balance|--as-of') return 0 ;;
-    'history|--dept'|'history|--user'|'history|--model'|'history|--kind'|'history|--since'|'history|--until'|'history|--limit') return 0 ;;
+    'history|--dept'|'history|--user'|'history|--model'|'history|--kind'|'history|--since'|'history|--until'|'history|--limit'|'history|--before') return 0 ;;
     'audit|--since'|'audit|--limit') return 0 ;;
     'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--idempotency-key') return 0 ;;
     'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
@@ -126,7 +126,7 @@ _credits_value() {
     'history|--dept') _credits_dynamic accounts ;;
     'history|--user') _credits_dynamic users ;;
     'history|--model') _credits_dynamic models ;;
-    'history|--kind') _credits_words 'purchase allocation transfer usage recharge reversal adjustment' ;;
+    'history|--kind') _credits_words 'transfer buy usage recharge reversal adjustment purchase allocation' ;;
     'usage record|--user') _credits_dynamic users ;;
     'usage record|--model') _credits_dynamic models ;;
     'usage record|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;

@@ -61,7 +61,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'balance|--as-of'
             return 0
-        case 'history|--dept' 'history|--user' 'history|--model' 'history|--kind' 'history|--since' 'history|--until' 'history|--limit'
+        case 'history|--dept' 'history|--user' 'history|--model' 'history|--kind' 'history|--since' 'history|--until' 'history|--limit' 'history|--before'
             return 0
         case 'audit|--since' 'audit|--limit'
             return 0
@@ -179,6 +179,7 @@ complete -c credits -s y -l yes -d 'never prompt; answer yes to confirmations'
 complete -c credits -l actor -x -d 'who is acting, for the audit log (env CREDITS_ACTOR; default: OS user)'
 complete -c credits -s q -l quiet -d 'print nothing on success'
 complete -c credits -l no-color -d 'no colour (also NO_COLOR)'
+complete -c credits -l no-pager -d 'never page long output on a terminal (default pager: $PAGER, else less -FRX)'
 complete -c credits -l server -x -d 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)'
 complete -c credits -s h -l help -d 'show the help of this command'
 
@@ -297,10 +298,11 @@ complete -c credits -n '__credits_at 0 \'balance\'' -a '(__credits_names account
 complete -c credits -n '__credits_at any \'history\'' -l dept -x -a '(__credits_names accounts)' -d 'only transactions touching this department (or org)'
 complete -c credits -n '__credits_at any \'history\'' -l user -x -a '(__credits_names users)' -d 'only usage of this user'
 complete -c credits -n '__credits_at any \'history\'' -l model -x -a '(__credits_names models)' -d 'only usage of this model'
-complete -c credits -n '__credits_at any \'history\'' -l kind -x -a 'purchase allocation transfer usage recharge reversal adjustment' -d 'only this kind'
+complete -c credits -n '__credits_at any \'history\'' -l kind -x -a 'transfer buy usage recharge reversal adjustment purchase allocation' -d 'only this kind (transfer: allocations from org and transfers between departments)'
 complete -c credits -n '__credits_at any \'history\'' -l since -x -d 'from this date or instant on'
 complete -c credits -n '__credits_at any \'history\'' -l until -x -d 'up to the end of this date, or before this instant'
 complete -c credits -n '__credits_at any \'history\'' -l limit -x -d 'at most this many'
+complete -c credits -n '__credits_at any \'history\'' -l before -x -d 'only transactions older than this id (the next page: the last id shown)'
 # credits audit: flags
 complete -c credits -n '__credits_at any \'audit\'' -l since -x -d 'from this date or instant on'
 complete -c credits -n '__credits_at any \'audit\'' -l limit -x -d 'at most this many'

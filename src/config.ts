@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTERS } from './core/names.js';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { CreditsError } from './core/errors.js';
@@ -28,6 +29,8 @@ export type GlobalFlags = {
   actor?: string | undefined;
   quiet?: boolean | undefined;
   color?: boolean | undefined;
+  /** false for --no-pager. */
+  pager?: boolean | undefined;
   server?: string | undefined;
 };
 
@@ -42,6 +45,8 @@ export type Config = {
   color: boolean;
   nowMs: number | undefined;
   interactive: boolean;
+  /** Long output on a terminal goes through $PAGER (--no-pager turns it off). */
+  pager: boolean;
   /** Remote mode: the base URL of a `credits serve` API, or undefined to use the ledger directly. */
   server: string | undefined;
   apiToken: string | undefined;
@@ -107,6 +112,11 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     }
   }
   const actor = (flags.actor ?? env.CREDITS_ACTOR ?? osUser()).trim();
+  if (CONTROL_CHARACTERS.test(actor)) {
+    throw new CreditsError('INVALID_VALUE', '--actor (or CREDITS_ACTOR) contains a control character (like ESC, backspace or carriage return)', {
+      hint: 'name the person or job acting in plain text, like ada or cron-statements',
+    });
+  }
   if (actor === '' || actor.length > 120) {
     throw new CreditsError('INVALID_VALUE', '--actor must be 1-120 characters', { hint: 'name the person or job acting, like ada or cron-statements' });
   }
@@ -132,6 +142,7 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     color: !json && colourWanted(flags, env, terminal.stdoutIsTty),
     nowMs,
     interactive: terminal.stdinIsTty && terminal.stdoutIsTty && !ci && !yes && !json,
+    pager: flags.pager !== false && terminal.stdoutIsTty && !json,
     server,
     apiToken: env.CREDITS_TOKEN && env.CREDITS_TOKEN.trim() !== '' ? env.CREDITS_TOKEN.trim() : undefined,
     serverTimeoutMs,

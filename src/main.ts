@@ -3,6 +3,7 @@ import { resolveConfig, type Config, type GlobalFlags } from './config.js';
 import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors.js';
 import { Context } from './app/context.js';
 import { terminalInteraction } from './cli/prompts.js';
+import { renderPresenter } from './render/presenter.js';
 import { buildProgram, type Selection } from './cli/program.js';
 import { COMMANDS } from './cli/commands.js';
 import type { CommandInput, CommandOutput, CommandSpec } from './app/spec.js';
@@ -78,6 +79,10 @@ async function parseCommandLine(program: Command, argv: readonly string[]): Prom
     return true;
   } catch (error) {
     if (error instanceof CommanderError) {
+      if (error.code === 'commander.unknownOption') {
+        const { unknownFlagError } = await import('./cli/unknownFlag.js');
+        throw unknownFlagError(error.message, argv, COMMANDS);
+      }
       const mapped = fromCommander(error);
       if (mapped === null) return false;
       throw mapped;
@@ -133,6 +138,18 @@ function liveView(streams: Streams, config: Config, timeZone: () => Promise<stri
   };
 }
 
+/** Rendered text to stdout: through a pager when it is longer than the terminal (not --no-pager). */
+async function writeText(text: string, config: Config, streams: Streams): Promise<void> {
+  const stdout = streams.stdout as NodeJS.WriteStream;
+  const rows = stdout.isTTY ? stdout.rows : undefined;
+  if (config.pager && rows !== undefined && rows > 0 && text.split('\n').length > rows) {
+    const { pagerCommand, showInPager } = await import('./cli/pager.js');
+    const command = pagerCommand(process.env);
+    if (command !== undefined && (await showInPager(command, text, process.env))) return;
+  }
+  streams.stdout.write(text);
+}
+
 /** Writes a command's file, its rendering or JSON, and its failure; returns the exit code. */
 async function writeOutput(
   output: CommandOutput,
@@ -152,7 +169,7 @@ async function writeOutput(
   } else if (!config.quiet || output.failure) {
     const width = outputWidth(streams.stdout);
     const { renderOutput } = await import('./render/index.js');
-    streams.stdout.write(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }));
+    await writeText(await renderOutput(output.view, output.data, { color: config.color, width, timeZone }), config, streams);
   }
   if (output.failure) {
     streams.stderr.write(config.json ? errorJson(output.failure) : await errorText(output.failure, errorColour));
@@ -201,6 +218,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     } else {
       context = new Context(config, spec.name, spec.ledger, progress, live, terminalInteraction, {
         serve: async (serveInput, serveContext) => (await import('./server/serveCommand.js')).startServe(serveInput, serveContext),
+        presenter: renderPresenter,
       });
       output = await spec.run(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
@@ -219,7 +237,22 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
   }
 }
 
+/**
+ * A reader that closes the pipe early (`credits history | head -1`) has all it wanted: the rest
+ * of the output goes nowhere and the command ends with its own exit code, not an EPIPE trace.
+ * A write has committed before anything is printed, so its audit row says it succeeded.
+ */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+      throw error;
+    });
+  }
+}
+
 export async function main(): Promise<void> {
+  ignoreClosedPipes();
   const code = await run(process.argv.slice(2));
   // Let stdout drain before leaving: a piped reader must get the whole document.
   process.exitCode = code;

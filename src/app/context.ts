@@ -8,6 +8,7 @@ import { scopedDatabase } from '../store/scope.js';
 import { localPrincipal, type DepartmentScope, type Principal } from './principal.js';
 import { readSettings } from '../store/orgRepo.js';
 import type { CommandInput, CommandOutput } from './spec.js';
+import type { Presenter } from './presenter.js';
 
 /** One answer of a question with choices (the CLI shows them with @inquirer/prompts). */
 export type Choice = { name: string; value: string; description?: string; short?: string; disabled?: boolean | string };
@@ -26,6 +27,8 @@ export interface Interaction {
 export type Host = {
   /** Serves the ledger over HTTP until stopped (`credits serve`); absent where it cannot run. */
   serve?: (input: CommandInput, context: Context) => Promise<CommandOutput>;
+  /** Draws files and prompt labels (the render layer, which the application layer never imports). */
+  presenter?: Presenter;
 };
 
 /** What a handler may use: the ledger, the clock, the actor, and prompts that respect the TTY rules. */
@@ -53,6 +56,12 @@ export class Context {
   /** The principal's department scope, or null for the whole organisation. */
   get scope(): DepartmentScope | null {
     return this.principal.scope;
+  }
+
+  /** The transport's renderer of files and prompt labels. */
+  get presenter(): Presenter {
+    if (!this.host.presenter) throw new CreditsError('INTERNAL', 'a file was to be drawn where no renderer was given');
+    return this.host.presenter;
   }
 
   private get asker(): Interaction {

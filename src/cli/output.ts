@@ -1,5 +1,5 @@
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { lstatSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { OutputFile } from '../app/spec.js';
 import { CreditsError } from '../core/errors.js';
 
@@ -9,25 +9,77 @@ export function temporaryPathFor(path: string): string {
 }
 
 export function checkOutputPath(path: string): void {
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch {
-    // A missing file is what we expect; a missing folder fails at write time with its own message.
-  }
-  if (isDirectory) throw new CreditsError('INVALID_VALUE', `--output ${path} is a directory`, { hint: 'name a file, like report.csv' });
+  const kind = targetKind(path);
+  if (kind === 'directory') throw new CreditsError('INVALID_VALUE', `--output ${path} is a directory`, { hint: 'name a file, like report.csv' });
+  if (kind === 'refused')
+    throw new CreditsError('INVALID_VALUE', `--output ${path} is a block device or a socket: refusing to write into it`, {
+      hint: 'name a regular file, a pipe (FIFO), or - for standard output',
+    });
 }
 
+/** What --output names, its symlinks followed: written in place when it is a pipe or a terminal. */
+function targetKind(path: string): 'missing' | 'file' | 'directory' | 'stream' | 'refused' {
+  let stats: ReturnType<typeof statSync>;
+  try {
+    stats = statSync(path);
+  } catch {
+    // A missing file is what we expect; a missing folder fails at write time with its own message.
+    return 'missing';
+  }
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO() || stats.isCharacterDevice()) return 'stream';
+  if (stats.isFile()) return 'file';
+  return 'refused';
+}
+
+/**
+ * The file a path names once its symlinks are followed, so that the rename replaces the target
+ * and not the link; a dangling link names the file it would create.
+ */
+function followLinks(path: string): string {
+  for (let hops = 0; hops < 40; hops += 1) {
+    let link: string;
+    try {
+      if (!lstatSync(path).isSymbolicLink()) return path;
+      link = readlinkSync(path);
+    } catch {
+      return path;
+    }
+    path = resolve(dirname(path), link);
+  }
+  return path;
+}
+
+function writeFailure(path: string, error: unknown): CreditsError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EIO')
+    return new CreditsError('STORAGE_UNAVAILABLE', `--output ${path} cannot be written: ${reason}`, { hint: 'free space on that disk and run again' });
+  return new CreditsError('INVALID_VALUE', `--output ${path} cannot be written: ${reason}`, { hint: 'check that the folder exists and is writable' });
+}
+
+/**
+ * Writes a regular file atomically (a temp file renamed over the target, through symlinks); a
+ * pipe or a character device is written into, never replaced by a file.
+ */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   checkOutputPath(path);
-  const temporary = temporaryPathFor(path);
+  const target = followLinks(path);
+  if (targetKind(target) === 'stream') {
+    try {
+      writeFileSync(target, content);
+    } catch (error) {
+      throw writeFailure(path, error);
+    }
+    return;
+  }
+  const temporary = temporaryPathFor(target);
   try {
     writeFileSync(temporary, content);
-    renameSync(temporary, path);
+    renameSync(temporary, target);
   } catch (error) {
     rmSync(temporary, { force: true });
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new CreditsError('INVALID_VALUE', `--output ${path} cannot be written: ${reason}`, { hint: 'check that the folder exists and is writable' });
+    throw writeFailure(path, error);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import type { GlobalFlags } from '../config.js';
 import { GROUP_SUMMARIES } from './commands.js';
+import { closest } from '../core/suggest.js';
 import { MUTATING_OPTIONS, type CommandInput, type CommandSpec, type OptionSpec } from '../app/spec.js';
 
 export type Selection = { spec: CommandSpec; input: CommandInput; globals: GlobalFlags };
@@ -13,6 +14,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
   { flags: '--actor <name>', description: 'who is acting, for the audit log (env CREDITS_ACTOR; default: OS user)' },
   { flags: '-q, --quiet', description: 'print nothing on success' },
   { flags: '--no-color', description: 'no colour (also NO_COLOR)' },
+  { flags: '--no-pager', description: 'never page long output on a terminal (default pager: $PAGER, else less -FRX)' },
 ];
 
 /**
@@ -41,38 +43,6 @@ function addOption(command: Command, spec: OptionSpec): void {
   const option = new Option(spec.flags, describe(spec));
   if (spec.choices) option.choices(spec.choices);
   command.addOption(option);
-}
-
-/** Optimal string alignment distance: one typo, a swapped pair, a missing letter each count 1. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = [];
-  for (let i = 0; i <= a.length; i++) d[i] = [i];
-  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The closest candidate within 3 edits and 40% of the length, like commander's own suggestions. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const candidate of new Set(candidates)) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    const length = Math.max(word.length, candidate.length);
-    if ((length - distance) / length <= 0.4) continue;
-    if (distance < bestDistance || (distance === bestDistance && best !== undefined && candidate < best)) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
 }
 
 /**

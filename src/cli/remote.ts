@@ -1,10 +1,9 @@
-import { nodeCrypto } from '../store/nodeCrypto.js';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError, EXIT_CODE_BY_ERROR_CODE, type ErrorCode } from '../core/errors.js';
 import { checkedInputFile } from '../app/usageImport/importSource.js';
-import type { ImportTotals } from '../store/ops/usage.js';
+import type { ImportTotals } from '../app/commands/usage.js';
 import type { CommandInput, CommandOutput, CommandSpec } from '../app/spec.js';
 
 /**
@@ -345,7 +344,7 @@ export async function runRemote(spec: CommandSpec, input: CommandInput, config: 
   }
   if (spec.mutating && options.dryRun !== true && options.idempotencyKey === undefined) {
     // A retried request must not act twice: the server keeps the first result under this key.
-    options.idempotencyKey = `remote-${nodeCrypto().randomUUID()}`;
+    options.idempotencyKey = `remote-${globalThis.crypto.randomUUID()}`;
   }
   const body = { args: input.args, options, ...(upload ? { input: upload } : {}) };
   if (config.interactive && spec.mutating && options.dryRun !== true) await confirmRemotely(config, spec, body);

@@ -8,6 +8,32 @@ const EMAIL = /^[^\s@\u0022\u0027<>(),;:\\]+@[^\s@\u0022\u0027<>(),;:\\]+\.[^\s@
 const COST_CENTER = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$/;
 
 /**
+ * Terminal control characters: C0 (ESC, backspace, CR...), DEL and C1 (CSI). Typed into a name
+ * or a reason they would rewrite what a later reader's terminal shows, so input refuses them
+ * and the renderer strips them from anything it prints.
+ */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/u;
+/** The same, except the line feed and tab that multi-line text (an address) may hold. */
+const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
+
+/** Refuses text with terminal control characters, naming the field. */
+export function refuseControlCharacters(
+  text: string,
+  field: string,
+  options: { multiLine?: boolean; code?: 'INVALID_VALUE' | 'INVALID_NAME' | 'INVALID_EMAIL' } = {},
+): void {
+  if ((options.multiLine ? CONTROL_CHARACTERS_BUT_LINES : CONTROL_CHARACTERS).test(text)) {
+    throw new CreditsError(
+      options.code ?? 'INVALID_VALUE',
+      `${field === '' ? 'the answer' : field} contains a control character (like ESC, backspace or carriage return)`,
+      {
+        hint: 'type plain text: control characters would change what a terminal shows',
+      },
+    );
+  }
+}
+
+/**
  * The one form in which department names (and emails, see emailKey) are compared and kept
  * unique: stored as `name_key`/`email_key` and used by every lookup, so SQL and JavaScript can
  * never disagree about which spellings are the same name.
@@ -27,10 +53,16 @@ export function nameKey(text: string): string {
 /** Emails compare the same way as department names. */
 export const emailKey = nameKey;
 
+/** `--to "x"`, or just `"x"` for a prompt's answer (field ''), where no flag was typed. */
+export function subjectOf(field: string, text: string): string {
+  return field === '' ? `"${text}"` : `${field} "${text}"`;
+}
+
 export function parseDepartmentName(text: string, field = 'NAME'): string {
+  // The pattern admits no control character; the message is stripped of them when printed.
   const name = text.trim().normalize('NFC');
   if (!DEPARTMENT_NAME.test(name)) {
-    throw new CreditsError('INVALID_NAME', `${field} "${text}" is not a department name`, {
+    throw new CreditsError('INVALID_NAME', `${subjectOf(field, text)} is not a department name`, {
       hint: "use 1-64 letters, digits, spaces or . _ & ' -, starting with a letter or digit",
     });
   }
@@ -41,9 +73,10 @@ export function parseDepartmentName(text: string, field = 'NAME'): string {
 }
 
 export function parseEmail(text: string, field = 'EMAIL'): string {
+  refuseControlCharacters(text, field, { code: 'INVALID_EMAIL' });
   const email = text.trim();
   if (email.length > 254 || !EMAIL.test(email)) {
-    throw new CreditsError('INVALID_EMAIL', `${field} "${text}" is not an email address`, { hint: 'use an address like ada@example.com' });
+    throw new CreditsError('INVALID_EMAIL', `${subjectOf(field, text)} is not an email address`, { hint: 'use an address like ada@example.com' });
   }
   return email.toLowerCase();
 }
@@ -58,7 +91,8 @@ export function parseCostCenter(text: string, field = '--cost-center'): string {
 
 export function parseFreeText(text: string, field: string, maxLength = 500): string {
   const value = text.normalize('NFC');
-  if (value.length > maxLength || /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(value)) {
+  refuseControlCharacters(value, field, { multiLine: true });
+  if (value.length > maxLength) {
     throw new CreditsError('INVALID_VALUE', `${field} must be at most ${maxLength} characters of plain text`);
   }
   return value;

@@ -1,3 +1,4 @@
+import { refuseControlCharacters } from './names.js';
 import { CreditsError } from './errors.js';
 import { DEFAULT_TIME_ZONE } from './time.js';
 
@@ -57,7 +58,8 @@ export function parseInvoicePrefix(text: string, field = '--invoice-prefix'): st
 
 export function parseOrgName(text: string, field = '--org'): string {
   const name = text.trim().normalize('NFC');
-  if (name.length === 0 || name.length > 120 || /[\u0000-\u001f]/.test(name)) {
+  refuseControlCharacters(name, field, { code: 'INVALID_NAME' });
+  if (name.length === 0 || name.length > 120) {
     throw new CreditsError('INVALID_NAME', `${field} must be 1-120 characters of plain text`);
   }
   return name;

@@ -1,3 +1,4 @@
+import { didYouMean } from './suggest.js';
 import { MILLICREDITS_PER_CREDIT } from './amounts.js';
 import { CreditsError } from './errors.js';
 
@@ -50,8 +51,9 @@ export type PurchaseQuote = {
 export function findPackage(name: string): CreditPackage {
   const found = PACKAGES.find((entry) => entry.name === name.trim().toLowerCase());
   if (!found) {
-    throw new CreditsError('PACKAGE_NOT_FOUND', `no package "${name}"`, {
-      hint: `choose one of ${[...PACKAGES.map((entry) => entry.name), 'custom'].join(', ')} (see \`credits packages\`)`,
+    const guess = didYouMean(name, [...PACKAGES.map((entry) => entry.name), 'custom']);
+    throw new CreditsError('PACKAGE_NOT_FOUND', `no package "${name}"${guess}`, {
+      hint: `${guess === '' ? '' : `${guess.slice(2)} `}choose one of ${[...PACKAGES.map((entry) => entry.name), 'custom'].join(', ')} (see \`credits packages\`)`,
     });
   }
   return found;

@@ -1,3 +1,4 @@
+import { didYouMean } from './suggest.js';
 import { CreditsError } from './errors.js';
 
 /**
@@ -91,8 +92,12 @@ export function findRate(card: readonly ModelRate[], model: string): ModelRate {
   const found = card.find((rate) => rate.model === wanted);
   if (found) return found;
   const known = card.map((rate) => rate.model).join(', ');
-  throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${String(model).trim()}"; known models: ${known === '' ? '(none)' : known}`, {
-    hint: 'use one of the model ids listed',
+  const guess = didYouMean(
+    String(model),
+    card.map((rate) => rate.model),
+  );
+  throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${String(model).trim()}"${guess}; known models: ${known === '' ? '(none)' : known}`, {
+    hint: guess === '' ? 'use one of the model ids listed' : guess.slice(2),
     details: { model: String(model).trim(), known: card.map((rate) => rate.model) },
   });
 }

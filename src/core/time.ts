@@ -1,3 +1,4 @@
+import { closest } from './suggest.js';
 import { CreditsError } from './errors.js';
 
 /**
@@ -189,8 +190,26 @@ function buildFormatter(tz: string): Intl.DateTimeFormat {
   });
 }
 
+/** The zone a person most likely meant: "Berlin" -> Europe/Berlin, "europe/berln" -> Europe/Berlin. */
+function nearestTimeZone(tz: string): string | undefined {
+  const zones = Intl.supportedValuesOf('timeZone');
+  const city = (zone: string): string => zone.slice(zone.lastIndexOf('/') + 1).toLowerCase();
+  const wanted = tz.trim().toLowerCase().replace(/ /g, '_');
+  const sameCity = zones.find((zone) => city(zone) === wanted);
+  if (sameCity) return sameCity;
+  const whole = closest(tz.trim(), zones);
+  if (whole) return whole;
+  const nearCity = closest(wanted, zones.map(city));
+  return nearCity === undefined ? undefined : zones.find((zone) => city(zone) === nearCity);
+}
+
+/** A field of '' (a prompt's answer) starts the message with what was typed. */
 function invalidTimeZone(tz: string, field: string): CreditsError {
-  return new CreditsError('INVALID_TIMEZONE', `${field} "${tz}" is not a known time zone`, { hint: TIMEZONE_HINT });
+  const near = nearestTimeZone(tz);
+  const subject = field === '' ? `"${tz}"` : `${field} "${tz}"`;
+  return new CreditsError('INVALID_TIMEZONE', `${subject} is not a known time zone${near ? `; did you mean ${near}?` : ''}`, {
+    hint: near ? `did you mean ${near}? ${TIMEZONE_HINT}` : TIMEZONE_HINT,
+  });
 }
 
 function zoneFor(tz: string): Zone {
@@ -224,7 +243,7 @@ export function isValidTimeZone(tz: string): boolean {
 export function assertTimeZone(tz: string, field = '--timezone'): string {
   const trimmed = typeof tz === 'string' ? tz.trim() : '';
   if (trimmed === '') {
-    throw new CreditsError('INVALID_TIMEZONE', `${field} is empty`, { hint: TIMEZONE_HINT });
+    throw new CreditsError('INVALID_TIMEZONE', `${field || 'the time zone'} is empty`, { hint: TIMEZONE_HINT });
   }
   if (!isValidTimeZone(trimmed)) throw invalidTimeZone(trimmed, field);
   return trimmed;

@@ -1,11 +1,14 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OrgSettings } from '../core/org.js';
 import { addLocalDays, localDateKey, localMonthKey, monthBounds, previousMonthKey } from '../core/time.js';
 import type { Database } from '../store/driver.js';
 import { anomalyReport } from '../store/insights.js';
 import { queueEvent } from '../store/notify/outbox.js';
-import { statementFacts } from '../store/statementQueries.js';
+import { statementFacts, type StatementFacts } from '../store/statementQueries.js';
+
+/** What the monthly report's PDF shows; drawn by the caller's renderer (notify never lays out). */
+export type MonthlyStatement = StatementFacts & { organisation: string; timeZone: string; generatedAt: string };
 
 /** Queues each anomaly of yesterday and today once (the dedupe key is the subject and day). */
 export async function queueAnomalies(db: Database, nowMs: number, timeZone: string): Promise<number> {
@@ -30,7 +33,13 @@ export async function queueAnomalies(db: Database, nowMs: number, timeZone: stri
  * "monthly report ready" event with the file's path. The dedupe key makes it once per month;
  * a crash between the file and the event only means the file is written again next run.
  */
-export async function produceMonthlyReport(db: Database, nowMs: number, settings: OrgSettings, reportsDir: string): Promise<string | null> {
+export async function produceMonthlyReport(
+  db: Database,
+  nowMs: number,
+  settings: OrgSettings,
+  target: { reportsDir: string; statementPdf: (data: MonthlyStatement) => Promise<Uint8Array> },
+): Promise<string | null> {
+  const { reportsDir } = target;
   const monthKey = previousMonthKey(localMonthKey(nowMs, settings.timeZone));
   const dedupeKey = `report|${monthKey}`;
   if (await db.get('SELECT 1 AS done FROM outbox WHERE dedupe_key = ?', [dedupeKey])) return null;
@@ -40,8 +49,13 @@ export async function produceMonthlyReport(db: Database, nowMs: number, settings
   const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: null });
   mkdirSync(reportsDir, { recursive: true });
   const path = join(reportsDir, `statement-${monthKey}.pdf`);
-  const { writeStatementPdf } = await import('../render/pdf/statement.js');
-  await writeStatementPdf({ ...facts, organisation: settings.name, timeZone: settings.timeZone, generatedAt: localDateKey(nowMs, settings.timeZone) }, path);
+  const bytes = await target.statementPdf({
+    ...facts,
+    organisation: settings.name,
+    timeZone: settings.timeZone,
+    generatedAt: localDateKey(nowMs, settings.timeZone),
+  });
+  writeFileAtomically(path, bytes);
   await db.write(async (tx) => {
     queueEvent(tx, {
       type: 'report.monthly',
@@ -59,4 +73,26 @@ export async function produceMonthlyReport(db: Database, nowMs: number, settings
     });
   });
   return path;
+}
+
+/** A temp file beside the target, synced and renamed over it: a mail reader never sees half a PDF. */
+function writeFileAtomically(path: string, bytes: Uint8Array): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    const handle = openSync(temporary, 'w', 0o644);
+    try {
+      writeSync(handle, bytes);
+      fsyncSync(handle);
+    } finally {
+      closeSync(handle);
+    }
+    renameSync(temporary, path);
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Nothing was left behind.
+    }
+    throw error;
+  }
 }

@@ -17,6 +17,13 @@ export function csvEuros(millicredits: number): string {
   return `${sign}${Math.floor(absolute / 100)}.${String(absolute % 100).padStart(2, '0')}`;
 }
 
+/** Euro cents for spreadsheets: 1235 -> "12.35" (already rounded: a footed table's lines). */
+export function csvCents(cents: number): string {
+  const sign = cents < 0 ? '-' : '';
+  const absolute = Math.abs(cents);
+  return `${sign}${Math.floor(absolute / 100)}.${String(absolute % 100).padStart(2, '0')}`;
+}
+
 /** RFC 4180 CSV with a header row, by csv-stringify (loaded only when a CSV is written). */
 export async function toCsv(header: string[], rows: CsvCell[][]): Promise<string> {
   const { stringify } = await import('csv-stringify/sync');

@@ -35,7 +35,25 @@ function fallback(data: object): string {
     .join('\n');
 }
 
-export async function renderOutput(view: string, data: object, options: RenderOptions): Promise<string> {
+/** C0 but line feed and tab, DEL and C1 (what CONTROL_CHARACTERS in core/names.ts refuses at input). */
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu;
+
+/**
+ * Every text of the data with terminal control characters taken out, before the views add their
+ * own colours: a name written into the ledger before input refused them (or by another tool)
+ * must not move the cursor or recolour a reader's terminal.
+ */
+export function withoutControls<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(CONTROLS, '') as T;
+  if (Array.isArray(value)) return value.map(withoutControls) as T;
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, withoutControls(entry)])) as T;
+  }
+  return value;
+}
+
+export async function renderOutput(view: string, rawData: object, options: RenderOptions): Promise<string> {
+  const data = withoutControls(rawData);
   const renderer = VIEWS[view];
   const text = renderer ? renderer(data as never, options) : fallback(data);
   return text.endsWith('\n') || text === '' ? text : `${text}\n`;
@@ -43,7 +61,7 @@ export async function renderOutput(view: string, data: object, options: RenderOp
 
 export function renderError(error: CreditsError, color: boolean): string {
   const chalk = palette({ color, width: 80, timeZone: 'UTC' });
-  const lines = [`${chalk.red('error')} ${chalk.dim(`[${error.code}]`)} ${error.message}`];
-  if (error.hint) lines.push(`${chalk.dim('hint:')} ${error.hint}`);
+  const lines = [`${chalk.red('error')} ${chalk.dim(`[${error.code}]`)} ${withoutControls(error.message)}`];
+  if (error.hint) lines.push(`${chalk.dim('hint:')} ${withoutControls(error.hint)}`);
   return `${lines.join('\n')}\n`;
 }

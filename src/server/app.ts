@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { CreditsError } from '../core/errors.js';
 import type { Config } from '../config.js';
 import type { CommandSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
@@ -98,6 +99,30 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
  * graceMs), waits for queued usage events to be posted and closes its read connection. The
  * caller closes the ledger itself.
  */
+/** Listens, or says which address could not be had and why: exit 6 when taken, 2 when it is no address. */
+async function listenOn(app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      const why = code === 'EADDRINUSE' ? 'is in use' : code === 'EACCES' ? 'needs privileges this user lacks' : 'is not an address of this machine';
+      throw new CreditsError('ADDRESS_UNAVAILABLE', `cannot listen on ${address}: the address ${why}`, {
+        hint: 'pick another with --listen, like --listen 127.0.0.1:8788',
+        cause: error,
+      });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') {
+      throw new CreditsError('INVALID_VALUE', `--listen ${address}: the host "${host}" does not resolve`, {
+        hint: 'give an IP address or a name this machine resolves, like 127.0.0.1:8787',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
 export async function serve(options: ServeOptions): Promise<ServeSummary> {
   const db = await openServerLedger(options.config, options.db);
   const state = new ServerState(db, options.config, { tokenCacheMs: options.tokenCacheMs }, options.capabilities);
@@ -112,7 +137,7 @@ export async function serve(options: ServeOptions): Promise<ServeSummary> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    await app.listen({ host: options.host, port: options.port });
+    await listenOn(app, options.host, options.port);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;

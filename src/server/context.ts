@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { Context } from '../app/context.js';
 import type { Principal } from '../app/principal.js';
 import type { Database } from '../store/driver.js';
+import { renderPresenter } from '../render/presenter.js';
 
 /**
  * A command's context inside the server: the server's shared ledger (never opened or closed per
@@ -14,7 +15,7 @@ export class ServerContext extends Context {
     private readonly shared: Database,
     principal: Principal,
   ) {
-    super(config, commandName, 'existing', undefined, undefined, undefined, {}, principal);
+    super(config, commandName, 'existing', undefined, undefined, undefined, { presenter: renderPresenter }, principal);
   }
 
   protected override async ledger(): Promise<Database> {
@@ -28,5 +29,5 @@ export class ServerContext extends Context {
 
 /** The server's configuration as one request sees it: who acts, never interactive. */
 export function requestConfig(base: Config, actor: string): Config {
-  return { ...base, actor, json: true, yes: true, quiet: true, color: false, interactive: false };
+  return { ...base, actor, json: true, yes: true, quiet: true, color: false, interactive: false, pager: false };
 }

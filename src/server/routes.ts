@@ -22,11 +22,6 @@ type RestRoute = {
   omit?: string[];
   /** Options the route always sets. */
   fixed?: Record<string, string>;
-  /**
-   * Runs the command once per variant (options added to each) and merges one list of the
-   * results, newest (highest id) first, cut to the `limit` option: transfers are two kinds.
-   */
-  variants?: { options: Record<string, string>[]; list: string; defaultLimit: number };
   /** The route answers with the command's file itself (its media type), named from the data. */
   fileName?: (data: Record<string, unknown>) => string;
 };
@@ -40,14 +35,8 @@ export const REST_ROUTES: RestRoute[] = [
   { method: 'POST', url: '/v1/purchases', command: 'buy', args: ['package'] },
   { method: 'POST', url: '/v1/purchases/:id/settle', command: 'purchases settle', params: ['id'] },
   { method: 'POST', url: '/v1/purchases/:id/cancel', command: 'purchases cancel', params: ['id'] },
-  // Moves out of the org pool are "allocation" transactions, the others "transfer".
-  {
-    method: 'GET',
-    url: '/v1/transfers',
-    command: 'history',
-    omit: ['kind', 'user', 'model'],
-    variants: { options: [{ kind: 'allocation' }, { kind: 'transfer' }], list: 'transactions', defaultLimit: 50 },
-  },
+  // `--kind transfer` lists what `credits transfer` made: allocations out of the pool and moves between departments.
+  { method: 'GET', url: '/v1/transfers', command: 'history', omit: ['kind', 'user', 'model'], fixed: { kind: 'transfer' } },
   { method: 'POST', url: '/v1/transfers', command: 'transfer', args: ['amount'] },
   // GET /v1/statement?month=2026-10&format=pdf answers with the PDF (or CSV, JSON) itself.
   {
@@ -75,7 +64,6 @@ function inputFromFields(
   const optionKeys = new Set(
     (spec.options ?? []).map((option) => optionKey(option.flags)).filter((key) => !(route.omit ?? []).includes(key) && !(key in (route.fixed ?? {}))),
   );
-  for (const variant of route.variants?.options ?? []) for (const key of Object.keys(variant)) optionKeys.delete(key);
   if (spec.mutating) for (const key of ['dryRun', 'idempotencyKey']) optionKeys.add(key);
   const args: (string | null)[] = (route.params ?? []).map((name) => params[name] ?? null);
   const options: Record<string, unknown> = { ...(route.fixed ?? {}) };
@@ -183,16 +171,7 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
         const { args, options } = inputFromFields(spec, route, fields, (request.params ?? {}) as Record<string, string>);
         const key = request.headers['idempotency-key'];
         if (spec.mutating && typeof key === 'string' && options.idempotencyKey === undefined) options.idempotencyKey = key;
-        if (!route.variants) return sendResult(reply, state, await runCommand(deps, spec, { args, options }, { principal }), 'rest', route);
-        const { list, defaultLimit } = route.variants;
-        const results: CommandResult[] = [];
-        for (const variant of route.variants.options) results.push(await runCommand(deps, spec, { args, options: { ...options, ...variant } }, { principal }));
-        const limit = typeof options.limit === 'string' ? Number(options.limit) : defaultLimit;
-        const merged = results
-          .flatMap((result) => (result.data as Record<string, { id: number }[]>)[list] ?? [])
-          .sort((a, b) => b.id - a.id)
-          .slice(0, limit);
-        return sendResult(reply, state, { ...results[0]!, data: { ...results[0]!.data, [list]: merged } }, 'rest');
+        return sendResult(reply, state, await runCommand(deps, spec, { args, options }, { principal }), 'rest', route);
       },
     });
   }

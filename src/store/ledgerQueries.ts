@@ -56,9 +56,12 @@ export type HistoryFilter = {
   accountId?: number | undefined;
   userId?: number | undefined;
   model?: string | undefined;
-  kind?: string | undefined;
+  /** Transaction kinds to list (any of them); none or empty: every kind. */
+  kinds?: readonly string[] | undefined;
   sinceMs?: number | undefined;
   untilMs?: number | undefined;
+  /** Only transactions older than this one (the last id of the previous page). */
+  beforeId?: number | undefined;
   limit: number;
 };
 
@@ -80,12 +83,13 @@ export type HistoryItem = {
  * a user, each transaction shows that user's share; with an account (--dept), that account's
  * share (see core/historyShare.ts); with neither, whole transactions.
  */
-export async function history(db: SqlReader, filter: HistoryFilter): Promise<HistoryItem[]> {
+/** The WHERE clause of a history filter, shared by the page and its count. */
+function historyWhere(filter: HistoryFilter): { sql: string; args: SqlValue[] } {
   const where: string[] = [];
   const args: SqlValue[] = [];
-  if (filter.kind) {
-    where.push('t.kind = ?');
-    args.push(filter.kind);
+  if (filter.kinds && filter.kinds.length > 0) {
+    where.push(`t.kind IN (${filter.kinds.map(() => '?').join(', ')})`);
+    args.push(...filter.kinds);
   }
   if (filter.sinceMs !== undefined) {
     where.push('t.created_at_ms >= ?');
@@ -106,6 +110,24 @@ export async function history(db: SqlReader, filter: HistoryFilter): Promise<His
   if (filter.model !== undefined) {
     where.push('t.id IN (SELECT transaction_id FROM usage_events WHERE model = ?)');
     args.push(filter.model);
+  }
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', args };
+}
+
+/** How many transactions the filter selects in all (before --limit and --before cut them). */
+export async function historyCount(db: SqlReader, filter: HistoryFilter): Promise<number> {
+  const { sql, args } = historyWhere(filter);
+  const row = await db.get<{ total: number }>(`SELECT count(*) AS total FROM ledger_transactions t ${sql}`, args);
+  return Number(row?.total ?? 0);
+}
+
+export async function history(db: SqlReader, filter: HistoryFilter): Promise<HistoryItem[]> {
+  const matched = historyWhere(filter);
+  const where = matched.sql === '' ? [] : [matched.sql.slice('WHERE '.length)];
+  const args = [...matched.args];
+  if (filter.beforeId !== undefined) {
+    where.push('t.id < ?');
+    args.push(filter.beforeId);
   }
   const rows = await db.all<{
     id: number;

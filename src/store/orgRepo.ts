@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/suggest.js';
 import { CreditsError } from '../core/errors.js';
 import type { AccountKind } from '../core/ledger.js';
 import { emailKey, nameKey } from '../core/names.js';
@@ -69,7 +70,10 @@ export async function requireAccount(db: SqlReader, name: string, field: string,
     const scope = scopeOf(db);
     if (scope !== null) throw outsideScope(scope, `${field} "${name.trim()}"`);
     const known = (await listAccounts(db)).filter((row) => row.kind !== 'world').map((row) => row.name);
-    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"`, { hint: `known accounts: ${known.join(', ')}` });
+    const guess = didYouMean(name, known);
+    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"${guess}`, {
+      hint: `${guess === '' ? '' : `${guess.slice(2)} `}known accounts: ${known.join(', ')}`,
+    });
   }
   return account;
 }
@@ -131,6 +135,14 @@ export async function requireUser(db: SqlReader, email: string, field: string): 
   const user = await findUser(db, email);
   const scope = scopeOf(db);
   if (!user && scope !== null) throw outsideScope(scope, `user "${email.trim()}"`);
-  if (!user) throw new CreditsError('USER_NOT_FOUND', `${field}: no user "${email}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
+  if (!user) {
+    const guess = didYouMean(
+      email,
+      (await listUsers(db)).map((row) => row.email),
+    );
+    throw new CreditsError('USER_NOT_FOUND', `${field}: no user "${email}"${guess}`, {
+      hint: `${guess === '' ? '' : `${guess.slice(2)} `}add a new user with \`credits user add EMAIL --dept NAME\``,
+    });
+  }
   return user;
 }

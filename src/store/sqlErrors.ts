@@ -24,6 +24,12 @@ export function toCreditsError(error: unknown, location: string): CreditsError {
   if (/SQLITE_CORRUPT|malformed/i.test(text)) {
     return new CreditsError('INTEGRITY_FAILED', `the ledger file ${location} is damaged: ${message}`, { hint: 'restore it from a backup', cause: error });
   }
+  if (/SQLITE_FULL|SQLITE_IOERR|disk is full|disk I\/O error/i.test(text)) {
+    return new CreditsError('STORAGE_UNAVAILABLE', `the ledger ${location} could not be written: ${message}`, {
+      hint: 'free space on its disk (or fix the device) and run the command again; nothing half-written was kept',
+      cause: error,
+    });
+  }
   if (/SQLITE_READONLY|readonly database/i.test(text)) {
     return new CreditsError('STORAGE_UNAVAILABLE', `the ledger ${location} is read-only here`, { hint: 'check the file and folder permissions', cause: error });
   }

@@ -1,9 +1,11 @@
 import { assert } from '../core/errors.js';
+import { footStatement, footUsageRows, type StatementCents } from '../core/statementFooting.js';
 import { localDateKey, monthBounds } from '../core/time.js';
 import type { SqlReader } from './driver.js';
 import { listAccounts } from './orgRepo.js';
 
-export type UsageGroupRow = { label: string; events: number; millicredits: number };
+/** A line of a usage breakdown; `cents` is its euro value, footed to the breakdown's total (the usage rounded once). */
+export type UsageGroupRow = { label: string; events: number; millicredits: number; cents: number };
 
 export type StatementFacts = {
   monthKey: string;
@@ -14,21 +16,50 @@ export type StatementFacts = {
     reference: string;
     description: string;
     method: 'card' | 'paypal' | 'sepa' | 'invoice';
+    /** Credits credited. */
     millicredits: number;
+    /** The price paid. */
     priceCents: number;
+    /** The credits' list value above the price paid, footed (0 without a discount). */
+    discountCents: number;
   }[];
-  transfers: { dayKey: string; direction: 'in' | 'out'; counterparty: string; memo: string; millicredits: number }[];
+  transfers: { dayKey: string; direction: 'in' | 'out'; counterparty: string; memo: string; millicredits: number; cents: number }[];
+  /** All usage in scope, in full: for a department, what its overdraft drew from org included. */
   usageMillicredits: number;
   usageEvents: number;
-  /** Of the usage of a department, what its overdraft rule drew from org (already outside its balance). */
+  /**
+   * Of the usage of a department, what its overdraft rule drew from org: a line of its own that
+   * adds back to the department's balance, so that opening + lines = closing.
+   */
   usageDrawnFromOrgMillicredits: number;
   adjustmentsMillicredits: number;
   closingMillicredits: number;
+  openingCents: number;
+  usageCents: number;
+  usageDrawnFromOrgCents: number;
+  adjustmentsCents: number;
+  closingCents: number;
   usageByDepartment: (UsageGroupRow & { costCenter: string | null })[];
   usageByUser: (UsageGroupRow & { department: string })[];
   usageByModel: UsageGroupRow[];
   usageByFeature: UsageGroupRow[];
 };
+
+type PurchaseLine = Omit<StatementFacts['purchases'][number], 'discountCents'>;
+type TransferLine = Omit<StatementFacts['transfers'][number], 'cents'>;
+type UsageLine = Omit<UsageGroupRow, 'cents'>;
+type UsageBreakdown = {
+  usageByDepartment: (UsageLine & { costCenter: string | null })[];
+  usageByUser: (UsageLine & { department: string })[];
+  usageByModel: UsageLine[];
+  usageByFeature: UsageLine[];
+};
+/** A statement's facts in millicredits, before its euro figures are footed. */
+type StatementAmountsFacts = Omit<
+  StatementFacts,
+  'purchases' | 'transfers' | keyof UsageBreakdown | 'openingCents' | 'usageCents' | 'usageDrawnFromOrgCents' | 'adjustmentsCents' | 'closingCents'
+> &
+  UsageBreakdown & { purchases: PurchaseLine[]; transfers: TransferLine[] };
 
 /** The first transaction posted at or after `instantMs` (or the next id to come). */
 async function firstTransactionFrom(db: SqlReader, instantMs: number): Promise<number> {
@@ -77,15 +108,15 @@ function classifyMoves(
   inScope: ReadonlySet<number>,
   names: ReadonlyMap<number, string>,
   timeZone: string,
-): Pick<StatementFacts, 'purchases' | 'transfers' | 'adjustmentsMillicredits'> {
+): Pick<StatementAmountsFacts, 'purchases' | 'transfers' | 'adjustmentsMillicredits'> {
   const byTransaction = new Map<number, MoveRow[]>();
   for (const move of moves) {
     const list = byTransaction.get(move.id) ?? [];
     list.push(move);
     byTransaction.set(move.id, list);
   }
-  const purchases: StatementFacts['purchases'] = [];
-  const transfers: StatementFacts['transfers'] = [];
+  const purchases: PurchaseLine[] = [];
+  const transfers: TransferLine[] = [];
   let adjustmentsMillicredits = 0;
   for (const [transactionId, list] of byTransaction) {
     const first = list[0]!;
@@ -153,7 +184,7 @@ function usageBreakdown(
   names: ReadonlyMap<number, string>,
   costCenters: ReadonlyMap<number, string | null>,
   emails: ReadonlyMap<number, string>,
-): Pick<StatementFacts, 'usageByDepartment' | 'usageByUser' | 'usageByModel' | 'usageByFeature'> {
+): UsageBreakdown {
   return {
     usageByDepartment: sumGroupsBy(groups, (row) => row.departmentId).map(([id, total]) => ({
       label: names.get(id) ?? `#${id}`,
@@ -176,17 +207,46 @@ function usageBreakdown(
   };
 }
 
-function assertReconciles(facts: StatementFacts): void {
-  const { purchases, transfers, usageMillicredits, adjustmentsMillicredits, openingMillicredits, closingMillicredits } = facts;
+function assertReconciles(facts: StatementAmountsFacts): void {
+  const { purchases, transfers, usageMillicredits, usageDrawnFromOrgMillicredits, adjustmentsMillicredits, openingMillicredits, closingMillicredits } = facts;
   const moved =
     purchases.reduce((sum, row) => sum + row.millicredits, 0) +
     transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) -
     usageMillicredits +
+    usageDrawnFromOrgMillicredits +
     adjustmentsMillicredits;
   assert(
     openingMillicredits + moved === closingMillicredits,
     `statement ${facts.monthKey}: opening ${openingMillicredits} + movements ${moved} = closing ${closingMillicredits}`,
   );
+  for (const [name, rows] of Object.entries({
+    department: facts.usageByDepartment,
+    user: facts.usageByUser,
+    model: facts.usageByModel,
+    feature: facts.usageByFeature,
+  })) {
+    const breakdown = rows.reduce((sum, row) => sum + row.millicredits, 0);
+    assert(breakdown === usageMillicredits, `statement ${facts.monthKey}: usage by ${name} sums to ${breakdown}, the usage is ${usageMillicredits}`);
+  }
+}
+
+/** The euro figures, footed: the summary to the closing balance, each usage breakdown to the usage rounded once. */
+function withCents(facts: StatementAmountsFacts): StatementFacts {
+  const cents: StatementCents = footStatement(facts);
+  return {
+    ...facts,
+    purchases: facts.purchases.map((purchase, index) => ({ ...purchase, discountCents: cents.purchaseDiscountCents[index] ?? 0 })),
+    transfers: facts.transfers.map((transfer, index) => ({ ...transfer, cents: cents.transferCents[index] ?? 0 })),
+    openingCents: cents.openingCents,
+    usageCents: cents.usageCents,
+    usageDrawnFromOrgCents: cents.usageDrawnFromOrgCents,
+    adjustmentsCents: cents.adjustmentsCents,
+    closingCents: cents.closingCents,
+    usageByDepartment: footUsageRows(facts.usageByDepartment, cents.usageCents),
+    usageByUser: footUsageRows(facts.usageByUser, cents.usageCents),
+    usageByModel: footUsageRows(facts.usageByModel, cents.usageCents),
+    usageByFeature: footUsageRows(facts.usageByFeature, cents.usageCents),
+  };
 }
 
 /**
@@ -220,7 +280,8 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
      WHERE t.id >= ? AND t.id < ? AND t.kind = 'usage' AND e.account_id IN (${scopeList})`,
     [startId, endId],
   );
-  const usageMillicredits = -(usage?.total ?? 0);
+  // A department's usage in full: what left its own balance and what its overdraft drew from org.
+  const usageLeftScopeMillicredits = -(usage?.total ?? 0);
   const purchaseRows = await db.all<MonthPurchaseRow>(
     `SELECT id, transaction_id AS transactionId, package_name AS packageName, quantity, method, millicredits, price_cents AS priceCents, discount_basis_points AS discountBasisPoints
      FROM purchases WHERE transaction_id >= ? AND transaction_id < ?`,
@@ -234,8 +295,9 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
   const costCenters = new Map(accounts.map((account) => [account.id, account.costCenter]));
   const usageEvents = groups.reduce((sum, row) => sum + row.events, 0);
   const usageDrawnFromOrgMillicredits = query.departmentId === null ? 0 : groups.reduce((sum, row) => sum + row.drawn, 0);
+  const usageMillicredits = usageLeftScopeMillicredits + usageDrawnFromOrgMillicredits;
 
-  const facts: StatementFacts = {
+  const facts: StatementAmountsFacts = {
     monthKey: query.monthKey,
     department: department ? { name: department.name, costCenter: department.costCenter } : null,
     openingMillicredits,
@@ -249,5 +311,5 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     ...usageBreakdown(groups, names, costCenters, emails),
   };
   assertReconciles(facts);
-  return facts;
+  return withCents(facts);
 }

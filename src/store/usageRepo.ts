@@ -1,3 +1,4 @@
+import { didYouMean } from '../core/suggest.js';
 import { CreditsError } from '../core/errors.js';
 import type { LimitRule } from '../core/limits.js';
 import { DEFAULT_RATE_CARD, type ModelRate } from '../core/rateCard.js';
@@ -48,8 +49,9 @@ export class RateBook {
   at(model: string, instantMs: number): RateRow {
     const history = this.byModel.get(model);
     if (!history) {
-      throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${model}"`, {
-        hint: `known models: ${this.models().join(', ')}; add one with \`credits rates set\``,
+      const guess = didYouMean(model, this.models());
+      throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${model}"${guess}`, {
+        hint: `${guess === '' ? '' : `${guess.slice(2)} `}known models: ${this.models().join(', ')}; add one with \`credits rates set\``,
       });
     }
     let found: RateRow | undefined;

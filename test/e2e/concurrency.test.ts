@@ -27,7 +27,8 @@ describe(`concurrent transfers on a ${TARGET} ledger`, () => {
     const acceptedIds = accepted.map((result) => result.json().transactionId).sort();
     const logged = (await ledger.ok(['history', '--kind', 'transfer', '--json']))
       .json()
-      .transactions.map((row: { id: number }) => row.id)
+      .transactions.filter((row: { kind: string }) => row.kind === 'transfer')
+      .map((row: { id: number }) => row.id)
       .sort();
     expect(logged).toEqual(acceptedIds);
     expect((await ledger.ok(['verify', '--json'])).json().ok).toBe(true);

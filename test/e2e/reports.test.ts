@@ -3,7 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGET, seededLedger, type Ledger } from '../helpers/cli.js';
-import { RATES, berlinDay, csvMillicredits, csvRecords, importUsage, parseCsv, plainNumber, priceOf, seeded, type UsageEvent } from '../helpers/readBack.js';
+import {
+  RATES,
+  berlinDay,
+  csvMillicredits,
+  csvRecords,
+  footedCents,
+  footedShareTenths,
+  importUsage,
+  parseCsv,
+  plainNumber,
+  priceOf,
+  seeded,
+  type UsageEvent,
+} from '../helpers/readBack.js';
 
 /**
  * `credits report` on a ledger whose usage the test posted itself: every figure is recomputed
@@ -59,13 +72,13 @@ const BOUNDARY_EVENTS: UsageEvent[] = [
 const EVENTS = [...generateEvents(), ...BOUNDARY_EVENTS];
 const DEPT_OF: Record<string, string> = Object.fromEntries(USERS.map((user) => [user.email, user.dept]));
 
-type Row = { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number };
+type Row = { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
 type Report = {
   by: string;
   period: { firstDay: string; lastDay: string; label: string };
   department: string | null;
   rows: Row[];
-  totals: { events: number; millicredits: number; credits: number };
+  totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
 };
 
 /** What the report must say, from the events posted: grouped, biggest spend first, then by key. */
@@ -92,17 +105,23 @@ function expected(by: string, firstDay: string, lastDay: string, dept?: string):
     groups.set(key, group);
   }
   const total = [...groups.values()].reduce((sum, group) => sum + group.millicredits, 0);
-  const rows = [...groups.entries()]
-    .map(([key, group]) => ({
-      key,
-      detail: group.detail,
-      events: group.events,
-      millicredits: group.millicredits,
-      credits: group.millicredits / 1000,
-      sharePercent: Math.round((group.millicredits * 1000) / total) / 10,
-    }))
+  const sorted = [...groups.entries()]
+    .map(([key, group]) => ({ key, detail: group.detail, events: group.events, millicredits: group.millicredits, credits: group.millicredits / 1000 }))
     .sort((a, b) => b.millicredits - a.millicredits || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { rows, totals: { events: rows.reduce((sum, row) => sum + row.events, 0), millicredits: total, credits: total / 1000 } };
+  // Values and shares foot: lines rounded by largest remainder to the total rounded once, and to 100.0%.
+  const cents = footedCents(sorted.map((row) => row.millicredits));
+  const shares = footedShareTenths(sorted.map((row) => row.millicredits));
+  const rows = sorted.map((row, index) => ({ ...row, valueCents: cents[index]!, sharePercent: shares[index]! / 10 }));
+  return {
+    rows,
+    totals: {
+      events: rows.reduce((sum, row) => sum + row.events, 0),
+      millicredits: total,
+      credits: total / 1000,
+      valueCents: Math.floor((total + 500) / 1000),
+      sharePercent: total === 0 ? 0 : 100,
+    },
+  };
 }
 
 const euros = (millicredits: number): string => {
@@ -177,7 +196,7 @@ describe(`report on a ${TARGET} ledger`, () => {
   it('an empty period has no rows and zero totals', async () => {
     const empty = await report(['--by', 'user', '--month', '2025-01']);
     expect(empty.rows).toEqual([]);
-    expect(empty.totals).toEqual({ events: 0, millicredits: 0, credits: 0 });
+    expect(empty.totals).toEqual({ events: 0, millicredits: 0, credits: 0, valueCents: 0, sharePercent: 0 });
   });
 
   it('prints a table with a total row when not asked for JSON', async () => {
@@ -206,7 +225,7 @@ describe(`report on a ${TARGET} ledger`, () => {
       expect(plainNumber(record.events!)).toBe(row.events);
       expect(csvMillicredits(record.credits!)).toBe(row.millicredits);
       expect(record.euros).toMatch(/^\d+\.\d{2}$/);
-      expect(record.euros).toBe(euros(row.millicredits));
+      expect(record.euros).toBe(`${Math.floor(row.valueCents / 100)}.${String(row.valueCents % 100).padStart(2, '0')}`);
       expect(plainNumber(record.share_percent!)).toBe(row.sharePercent);
     });
   });

@@ -1,4 +1,42 @@
-import type { InvoiceData, StatementData, StatementUserRow } from '../../src/render/pdf/types.js';
+import { footStatement, footUsageRows } from '../../src/core/statementFooting.js';
+import type { InvoiceData, StatementData } from '../../src/app/documentTypes.js';
+
+type Unfooted<Row> = Omit<Row, 'cents'>;
+/** A statement's figures before its euro values are footed: what a test writes by hand. */
+type StatementAmounts = Omit<
+  StatementData,
+  'purchases' | 'transfers' | 'usageByDepartment' | 'usageByUser' | 'usageByModel' | 'usageByFeature' | 'openingCents' | 'usageCents' | 'closingCents'
+> & {
+  purchases: Omit<StatementData['purchases'][number], 'discountCents'>[];
+  transfers: Unfooted<StatementData['transfers'][number]>[];
+  usageByDepartment: Unfooted<StatementData['usageByDepartment'][number]>[];
+  usageByUser: Unfooted<StatementData['usageByUser'][number]>[];
+  usageByModel: Unfooted<StatementData['usageByModel'][number]>[];
+  usageByFeature: Unfooted<StatementData['usageByFeature'][number]>[];
+};
+
+/** Adds the euro figures the ledger's statement query adds, by the same core functions. */
+export function footedStatement(amounts: StatementAmounts): StatementData {
+  const cents = footStatement({
+    ...amounts,
+    usageDrawnFromOrgMillicredits: amounts.usageDrawnFromOrgMillicredits ?? 0,
+    adjustmentsMillicredits: amounts.adjustmentsMillicredits ?? 0,
+  });
+  return {
+    ...amounts,
+    purchases: amounts.purchases.map((purchase, index) => ({ ...purchase, discountCents: cents.purchaseDiscountCents[index] ?? 0 })),
+    transfers: amounts.transfers.map((transfer, index) => ({ ...transfer, cents: cents.transferCents[index] ?? 0 })),
+    openingCents: cents.openingCents,
+    usageCents: cents.usageCents,
+    usageDrawnFromOrgCents: cents.usageDrawnFromOrgCents,
+    adjustmentsCents: cents.adjustmentsCents,
+    closingCents: cents.closingCents,
+    usageByDepartment: footUsageRows(amounts.usageByDepartment, cents.usageCents),
+    usageByUser: footUsageRows(amounts.usageByUser, cents.usageCents),
+    usageByModel: footUsageRows(amounts.usageByModel, cents.usageCents),
+    usageByFeature: footUsageRows(amounts.usageByFeature, cents.usageCents),
+  };
+}
 
 /**
  * A statement with enough users to run over three pages, and figures that reconcile:
@@ -11,7 +49,7 @@ export function sampleStatement(userCount = 120): StatementData {
     { name: 'Forschung & Entwicklung', costCenter: 'CC-5200' },
     { name: 'Vertrieb Süd', costCenter: null },
   ];
-  const users: StatementUserRow[] = [];
+  const users: StatementAmounts['usageByUser'] = [];
   for (let index = 0; index < userCount; index += 1) {
     const department = departments[index % departments.length]!;
     users.push({
@@ -43,7 +81,7 @@ export function sampleStatement(userCount = 120): StatementData {
     { dayKey: '2026-03-20', direction: 'out' as const, counterparty: 'Vertrieb Süd', memo: 'Aushilfe für Kampagne', millicredits: 750_500 },
   ];
   const closing = opening + 15_000_000 + 2_500_000 - 750_500 - usage;
-  return {
+  return footedStatement({
     organisation: 'Müller Straße GmbH',
     monthKey: '2026-03',
     timeZone: 'Europe/Berlin',
@@ -65,7 +103,7 @@ export function sampleStatement(userCount = 120): StatementData {
       { label: 'chat', events: events - 40, millicredits: usage - 12_345 },
       { label: 'workflow-db', events: 40, millicredits: 12_345 },
     ],
-  };
+  });
 }
 
 export function sampleInvoice(): InvoiceData {

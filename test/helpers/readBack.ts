@@ -161,3 +161,40 @@ export function dayRange(first: string, last: string): string[] {
 export function addDays(day: string, count: number): string {
   return new Date(Date.parse(`${day}T00:00:00Z`) + count * 86_400_000).toISOString().slice(0, 10);
 }
+
+/**
+ * Largest remainder, written here apart from src/core/footing.ts: `exact` values (in units of
+ * 1/`unit` of a step) rounded down, then the steps missing to `total` (default: the exact sum
+ * rounded half up) one each to the largest remainders, ties to the first listed.
+ */
+export function largestRemainder(exact: readonly number[], unit: number, total?: number): number[] {
+  const floors = exact.map((value) => Math.floor(value / unit));
+  const target = total ?? Math.floor((exact.reduce((sum, value) => sum + value, 0) + unit / 2) / unit);
+  let missing = target - floors.reduce((sum, value) => sum + value, 0);
+  const order = exact
+    .map((value, index) => ({ index, remainder: value - floors[index]! * unit }))
+    .sort((a, b) => b.remainder - a.remainder || a.index - b.index);
+  for (const { index } of order) {
+    if (missing <= 0) break;
+    floors[index]! += 1;
+    missing -= 1;
+  }
+  return floors;
+}
+
+/** Euro cents of a table's lines of millicredits, footed to the total rounded once. */
+export function footedCents(millicredits: readonly number[]): number[] {
+  return largestRemainder(millicredits, 1000);
+}
+
+/** Shares in tenths of a percent adding up to 1000 (100.0%); all 0 when there is nothing to share. */
+export function footedShareTenths(amounts: readonly number[]): number[] {
+  const whole = amounts.reduce((sum, value) => sum + value, 0);
+  return whole === 0
+    ? amounts.map(() => 0)
+    : largestRemainder(
+        amounts.map((value) => value * 1000),
+        whole,
+        1000,
+      );
+}

@@ -65,9 +65,12 @@ describe('statement PDF', () => {
     expect(usage).toBe(7_275_000);
     const lines = pages[0]!;
     expect(lines).toContain('Opening balance, 1 March 2026 10,000.0 €100.00');
-    expect(lines).toContain('Purchases (2) +15,000.0 +€150.00');
+    // A purchase in euros is the price paid; the list value above it is the volume discount.
+    expect(lines).toContain('Purchases (2), price paid +15,000.0 +€142.50');
+    expect(lines).toContain('Volume discount (list value above the price) +€7.50');
     expect(lines).toContain('Transfers in (1) +2,500.0 +€25.00');
-    expect(lines).toContain('Transfers out (1) -750.5 -€7.51');
+    // 7.505 cents rounds to 7.50 here: the lines must add up to the closing balance rounded once (€194.75).
+    expect(lines).toContain('Transfers out (1) -750.5 -€7.50');
     expect(lines).toContain('Usage (8,340 events) -7,275.0 -€72.75');
     expect(lines).toContain('Closing balance, 31 March 2026 19,474.5 €194.75');
     expect(pages[0]!.join(' ')).toContain(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, closest, COMMAND_GROUPS, GLOBAL_OPTIONS } from '../../src/cli/program.js';
+import { buildProgram, COMMAND_GROUPS, GLOBAL_OPTIONS } from '../../src/cli/program.js';
+import { closest } from '../../src/core/suggest.js';
 import { COMMANDS } from '../../src/cli/commands.js';
 
 /** What `credits COMMAND --help` shows a person, for every command in the registry. */

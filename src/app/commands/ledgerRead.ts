@@ -2,14 +2,29 @@ import { percentOf } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail } from '../../core/names.js';
 import { parseInstantInput } from '../../core/time.js';
-import { auditLog, balancesAsOf, currentBalances, history } from '../../store/ledgerQueries.js';
+import { auditLog, balancesAsOf, currentBalances, history, historyCount } from '../../store/ledgerQueries.js';
 import { requireAccount, requireUser } from '../../store/orgRepo.js';
 import { verifyLedger } from '../../store/verify.js';
-import { parseLimit, stringOption } from '../parse.js';
+import { parseId, parseLimit, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
-const KINDS = ['purchase', 'allocation', 'transfer', 'usage', 'recharge', 'reversal', 'adjustment'] as const;
+/**
+ * `history --kind` takes the words of the commands: `transfer` is what `credits transfer` made,
+ * whether the ledger calls it an allocation (out of the org pool) or a transfer (between
+ * departments); `buy` is a purchase. The ledger's own words still work.
+ */
+const KIND_WORDS: Record<string, readonly string[]> = {
+  transfer: ['allocation', 'transfer'],
+  buy: ['purchase'],
+  usage: ['usage'],
+  recharge: ['recharge'],
+  reversal: ['reversal'],
+  adjustment: ['adjustment'],
+  purchase: ['purchase'],
+  allocation: ['allocation'],
+};
+const KINDS = Object.keys(KIND_WORDS);
 
 export const ledgerReadCommands: CommandSpec[] = [
   {
@@ -50,13 +65,15 @@ export const ledgerReadCommands: CommandSpec[] = [
       { flags: '--dept <name>', description: 'only transactions touching this department (or org)', dynamic: 'accounts' },
       { flags: '--user <email>', description: 'only usage of this user', dynamic: 'users' },
       { flags: '--model <id>', description: 'only usage of this model', dynamic: 'models' },
-      { flags: '--kind <kind>', description: 'only this kind', choices: KINDS },
+      { flags: '--kind <kind>', description: 'only this kind (transfer: allocations from org and transfers between departments)', choices: KINDS },
       { flags: '--since <date>', description: 'from this date or instant on' },
       { flags: '--until <date>', description: 'up to the end of this date, or before this instant' },
       { flags: '--limit <n>', description: 'at most this many', defaultValue: '50' },
+      { flags: '--before <id>', description: 'only transactions older than this id (the next page: the last id shown)' },
     ],
     examples: [
       'credits history --dept Engineering --since 2026-11-01',
+      'credits history --kind transfer --limit 20 --before 1155',
       'credits history --kind purchase --json',
       'credits history --user ada@example.com --model gpt-4o',
     ],
@@ -72,16 +89,23 @@ export const ledgerReadCommands: CommandSpec[] = [
       const dept = userEmail === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
       const since = stringOption(input, 'since');
       const until = stringOption(input, 'until');
-      const items = await history(db, {
+      const beforeText = stringOption(input, 'before');
+      const filter = {
         accountId: dept === undefined ? undefined : (await requireAccount(db, dept, '--dept')).id,
         userId: userEmail === undefined ? undefined : (await requireUser(db, parseEmail(userEmail, '--user'), '--user')).id,
         model: stringOption(input, 'model'),
-        kind,
+        kinds: kind === undefined ? undefined : KIND_WORDS[kind],
         sinceMs: since === undefined ? undefined : parseInstantInput(since, '--since', settings.timeZone),
         untilMs: until === undefined ? undefined : parseInstantInput(until, '--until', settings.timeZone, { endOfDay: true }),
+        beforeId: beforeText === undefined ? undefined : parseId(beforeText, '--before'),
         limit: parseLimit(stringOption(input, 'limit')),
-      });
-      return { view: 'history', data: { transactions: items } };
+      };
+      const items = await history(db, filter);
+      const total = await historyCount(db, { ...filter, beforeId: undefined });
+      const older = filter.beforeId === undefined ? 0 : await historyCount(db, filter);
+      // What a cut list leaves out: the rows after this page, for the "50 of 1,204 shown" line.
+      const more = (filter.beforeId === undefined ? total : older) - items.length;
+      return { view: 'history', data: { transactions: items, total, more, nextBefore: more > 0 ? (items[items.length - 1]?.id ?? null) : null } };
     },
   },
   {

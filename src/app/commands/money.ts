@@ -93,7 +93,7 @@ export const moneyCommands: CommandSpec[] = [
         await context.need(input.args[0], {
           flag: 'PACKAGE',
           message: 'Package',
-          choices: async () => (await import('../promptChoices.js')).packageChoices(),
+          choices: () => context.presenter.packageChoices(),
         })
       ).toLowerCase();
       if (packageName !== 'custom') findPackage(packageName);
@@ -124,27 +124,26 @@ export const moneyCommands: CommandSpec[] = [
         await context.need(stringOption(input, 'method'), {
           flag: '--method',
           message: 'Payment method',
-          choices: async () => (await import('../promptChoices.js')).methodChoices(quoteFor('card').priceCents),
+          choices: () => context.presenter.methodChoices(quoteFor('card').priceCents),
         }),
       );
       const quote = quoteFor(method);
+      const db = await context.db();
+      const request = context.mutation(input, {
+        package: quote.packageName,
+        quantity: quote.quantity,
+        method,
+        for: accountName,
+        millicredits: quote.millicredits,
+        discountBasisPoints: quote.discountBasisPoints,
+      });
       if (context.canAsk && input.options.dryRun !== true) {
-        const { purchaseSummary } = await import('../promptChoices.js');
-        const account = (await currentBalances(await context.db())).find((row) => sameAccount(row.account, accountName));
-        await context.confirm(purchaseSummary(quote, account, accountName), `Buy for ${euros(quote.priceCents)}?`);
+        // The account and the purchase are checked before anyone is asked to agree.
+        await buyCredits(db, { ...request, dryRun: true }, { quote, accountName });
+        const account = (await currentBalances(db)).find((row) => sameAccount(row.account, accountName));
+        await context.confirm(await context.presenter.purchaseSummary(quote, account, accountName), `Buy for ${euros(quote.priceCents)}?`);
       }
-      const result = await buyCredits(
-        await context.db(),
-        context.mutation(input, {
-          package: quote.packageName,
-          quantity: quote.quantity,
-          method,
-          for: accountName,
-          millicredits: quote.millicredits,
-          discountBasisPoints: quote.discountBasisPoints,
-        }),
-        { quote, accountName },
-      );
+      const result = await buyCredits(db, request, { quote, accountName });
       return { view: 'purchase', data: { ...result, credits: result.millicredits / 1000 } };
     },
   },
@@ -220,7 +219,7 @@ export const moneyCommands: CommandSpec[] = [
         flag: '--from',
         message: 'Transfer from',
         defaultValue: 'org',
-        choices: async () => (await import('../promptChoices.js')).accountChoices(await balances(), context.config.color),
+        choices: async () => context.presenter.accountChoices(await balances(), context.config.color),
       });
       const to = await context.need(toFlag, {
         flag: '--to',
@@ -231,7 +230,7 @@ export const moneyCommands: CommandSpec[] = [
             throw new CreditsError('DEPARTMENT_NOT_FOUND', `there is no account to move credits to from ${from}`, {
               hint: 'add a department first: `credits dept add NAME`',
             });
-          return (await import('../promptChoices.js')).accountChoices(others, context.config.color);
+          return context.presenter.accountChoices(others, context.config.color);
         },
       });
       const source = amountArgument === undefined && context.canAsk ? (await balances()).find((row) => sameAccount(row.account, from)) : undefined;
@@ -247,8 +246,10 @@ export const moneyCommands: CommandSpec[] = [
       const millicredits = parseCreditsInput(amountText, 'AMOUNT');
       const reason = parseFreeText(stringOption(input, 'reason') ?? '', '--reason');
       if (context.canAsk && !dryRun && !sameAccount(from, to)) {
-        const { transferSummary } = await import('../promptChoices.js');
-        await context.confirm(transferSummary({ from, to, millicredits, reason, balances: await balances() }), 'Move the credits?');
+        // Everything given is checked (names, balance, limits) before anyone is asked to agree.
+        await transferCredits(db, { ...context.mutation(input, { from, to, millicredits, reason }), dryRun: true }, { from, to, millicredits, reason });
+        const summary = await context.presenter.transferSummary({ from, to, millicredits, reason, balances: await balances() });
+        await context.confirm(summary, 'Move the credits?');
       }
       const result = await transferCredits(db, context.mutation(input, { from, to, millicredits, reason }), { from, to, millicredits, reason });
       // A department-bound caller may give credits back to the pool, but not read the pool's balance.

@@ -163,7 +163,10 @@ export const notifyCommands: CommandSpec[] = [
           ? join(dirname(db.location), 'reports')
           : join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'credits', 'reports'));
       const anomalies = await queueAnomalies(db, context.nowMs, settings.timeZone);
-      const monthlyReport = await produceMonthlyReport(db, context.nowMs, settings, reportsDir);
+      const monthlyReport = await produceMonthlyReport(db, context.nowMs, settings, {
+        reportsDir,
+        statementPdf: (data) => context.presenter.statementPdf(data),
+      });
       const totals = await deliverDue(db, {
         nowMs: () => context.config.nowMs ?? Date.now(),
         leaseMs: parseSeconds(stringOption(input, 'lease') ?? '300', '--lease'),

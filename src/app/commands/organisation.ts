@@ -18,7 +18,7 @@ function departmentList(text: string, already: string[]): string[] {
   const names: string[] = [];
   for (const part of text.split(',')) {
     if (part.trim() === '') continue;
-    const name = parseDepartmentName(part, 'department');
+    const name = parseDepartmentName(part, '');
     if ([...already, ...names].some((other) => nameKey(other) === nameKey(name))) {
       throw new CreditsError('DUPLICATE', `department "${name}" is in the list already`);
     }
@@ -75,7 +75,9 @@ export const organisationCommands: CommandSpec[] = [
       // existing ledger is left as it is without asking anything.
       if (context.canAsk && !demo && (orgName === undefined || timeZone === undefined) && !(await readSettings(db)).initialised) {
         orgName ??= parseOrgName(await context.text('Organisation name', { defaultValue: 'My Organisation', validate: (text) => parseOrgName(text) }));
-        timeZone ??= assertTimeZone(await context.text('Time zone (IANA name)', { defaultValue: DEFAULT_TIME_ZONE, validate: (text) => assertTimeZone(text) }));
+        timeZone ??= assertTimeZone(
+          await context.text('Time zone (IANA name)', { defaultValue: DEFAULT_TIME_ZONE, validate: (text) => assertTimeZone(text, '') }),
+        );
         departments = await askFirstDepartments(context);
       }
       const result = await initLedger(db, context.mutation(input, { org: orgName ?? null, timezone: timeZone ?? null, demo }), {
@@ -172,7 +174,7 @@ export const organisationCommands: CommandSpec[] = [
     async run(input, context) {
       await context.settings();
       const name = parseDepartmentName(
-        await context.need(input.args[0], { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text) }),
+        await context.need(input.args[0], { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text, '') }),
       );
       const costText = stringOption(input, 'costCenter');
       const costCenter = costText === undefined ? null : parseCostCenter(costText);
@@ -279,7 +281,7 @@ export const organisationCommands: CommandSpec[] = [
     examples: ['credits user add ada@example.com --dept Engineering', 'credits user add grace@example.com --dept "R&D" --json'],
     async run(input, context) {
       await context.settings();
-      const email = parseEmail(await context.need(input.args[0], { flag: 'EMAIL', message: 'User email', validate: (text) => parseEmail(text) }));
+      const email = parseEmail(await context.need(input.args[0], { flag: 'EMAIL', message: 'User email', validate: (text) => parseEmail(text, '') }));
       const db = await context.db();
       const department = await context.need(departmentOrScope(context, stringOption(input, 'dept')), {
         flag: '--dept',

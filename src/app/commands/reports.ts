@@ -1,4 +1,5 @@
 import { resolveDayRange } from '../../core/reportPeriod.js';
+import { footTable } from '../../core/footing.js';
 import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/reportQueries.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
@@ -61,20 +62,14 @@ export const reportCommands: CommandSpec[] = [
       const deptName = departmentOrScope(context, stringOption(input, 'dept'));
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const rows = await usageReport(db, { by, firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id });
-      const totalMillicredits = rows.reduce((sum, row) => sum + row.millicredits, 0);
       const data = {
         by,
         period: { firstDay: range.firstDay, lastDay: range.lastDay, label: range.label },
         department: department?.name ?? null,
-        rows: rows.map((row) => ({
-          ...row,
-          credits: row.millicredits / 1000,
-          sharePercent: totalMillicredits === 0 ? 0 : Math.round((row.millicredits * 1000) / totalMillicredits) / 10,
-        })),
-        totals: { events: rows.reduce((sum, row) => sum + row.events, 0), millicredits: totalMillicredits, credits: totalMillicredits / 1000 },
+        ...footTable(rows),
       };
-      const { reportCsv } = await import('../../render/views/reports.js');
-      return deliver(data, 'report', { format, output: stringOption(input, 'output'), csv: () => reportCsv(data), rows: rows.length });
+      const csv = () => context.presenter.reportCsv(data);
+      return deliver(data, 'report', { format, output: stringOption(input, 'output'), csv, rows: rows.length });
     },
   },
 ];

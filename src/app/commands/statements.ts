@@ -7,8 +7,7 @@ import { statementFacts } from '../../store/statementQueries.js';
 import { issueInvoice, type Buyer, type InvoiceRecord } from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { OrgSettings } from '../../core/org.js';
-// A type only: the PDF code itself is loaded only when an invoice is drawn.
-import type { InvoiceData } from '../../render/pdf/invoice.js';
+import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
 import { MEDIA_TYPES, type CommandInput, type CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
@@ -135,15 +134,13 @@ export const statementCommands: CommandSpec[] = [
       if (output === undefined) return { view: 'statement', data };
       let bytes: Uint8Array;
       if (format === 'pdf') {
-        const { statementPdfBytes } = await import('../../render/pdf/statement.js');
-        bytes = await statementPdfBytes({
+        bytes = await context.presenter.statementPdf({
           ...data,
           generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`,
           adjustmentsMillicredits: facts.adjustmentsMillicredits,
         });
       } else {
-        const { statementCsv } = await import('../../render/views/statements.js');
-        bytes = Buffer.from(format === 'csv' ? await statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`, 'utf8');
+        bytes = Buffer.from(format === 'csv' ? await context.presenter.statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`, 'utf8');
       }
       return {
         file: { name: output, mediaType: MEDIA_TYPES[format as 'pdf' | 'csv' | 'json'], bytes },
@@ -203,8 +200,7 @@ export const statementCommands: CommandSpec[] = [
       const invoiceNumber = `${settings.invoicePrefix}${String(invoice.number).padStart(6, '0')}`;
       let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
-        const { invoicePdfBytes } = await import('../../render/pdf/invoice.js');
-        bytes = await invoicePdfBytes(invoicePdfData(invoice, purchase, settings, { invoiceNumber, netCents, vatCents }));
+        bytes = await context.presenter.invoicePdf(invoicePdfData(invoice, purchase, settings, { invoiceNumber, netCents, vatCents }));
       }
       return {
         ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES.pdf, bytes } } : {}),

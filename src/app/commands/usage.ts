@@ -1,11 +1,26 @@
-import { CreditsError } from '../../core/errors.js';
+import { CreditsError, EXIT, isCreditsError } from '../../core/errors.js';
 import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
 import { runMutation } from '../../store/mutation.js';
 import { emptyTotals, importAll } from '../../store/ops/usage.js';
+
+/** The totals of an import report (what `usage import` answers, also summed by the remote CLI). */
+export type { ImportTotals } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
 import { stringOption, flagOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
+
+/**
+ * An import the ledger stopped (full disk, lost connection): the storage error, told as where the
+ * import stopped; any other error is thrown on (a bug is no report).
+ */
+function stoppedImport(error: unknown, postedLines: number): CreditsError {
+  if (!isCreditsError(error) || error.exitCode !== EXIT.storage) throw error;
+  return new CreditsError(error.code, `${error.message}; the import stopped after line ${postedLines}`, {
+    hint: 'the lines before it are posted; free the storage and run the same import again: posted events count as duplicates',
+    cause: error,
+  });
+}
 
 export const usageCommands: CommandSpec[] = [
   {
@@ -79,12 +94,17 @@ export const usageCommands: CommandSpec[] = [
       const upload = input.uploads?.[0];
       const from = upload === undefined ? file : { name: upload.name, bytes: Buffer.from(upload.content, 'utf8') };
       const source = openUsageSource(from, { timeZone: settings.timeZone, nowMs: context.nowMs, ...(format ? { format } : {}) });
-      await importAll(db, source.batches, options, totals, () =>
+      const showProgress = () =>
         context.progress(
           `imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,
-        ),
+        );
+      const stopped = await importAll(db, source.batches, options, totals, showProgress).then(
+        () => null,
+        (error: unknown) => stoppedImport(error, totals.read),
       );
       context.progress(null);
+      // What was committed before the ledger failed stays; the report says how far it got.
+      if (stopped) return { view: 'import', data: { file, dryRun, parser: source.parser, stopped: true, ...totals }, failure: stopped };
       // Event ids make an import idempotent; the audit row records the run, whatever its key. A file
       // without one readable event is refused whole, like an empty or binary file: nothing is written.
       if (!dryRun && totals.read > totals.malformed) {

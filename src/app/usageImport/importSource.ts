@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { createReadStream, existsSync, fstatSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { extname } from 'node:path';
@@ -28,22 +28,37 @@ function formatFromName(input: Readable | string | InMemoryFile): ImportFormat |
   return undefined;
 }
 
+/** Stands for a line that is not UTF-8 text (or holds a NUL byte): no decoded line contains NUL. */
+const NOT_TEXT_LINE = '\u0000';
+
+/**
+ * The lines of whole-line bytes. ASCII, the usual case, decodes as latin1, several times faster
+ * than UTF-8; a line that is not UTF-8 text becomes NOT_TEXT_LINE, so that one bad byte costs its
+ * line (reported by number like any malformed line), not the whole import.
+ */
+function decodeLines(bytes: Buffer): string[] {
+  const hasNul = bytes.indexOf(0) !== -1;
+  if (!hasNul && isAscii(bytes)) return bytes.toString('latin1').split('\n');
+  if (!hasNul && isUtf8(bytes)) return bytes.toString('utf8').split('\n');
+  const lines: string[] = [];
+  let start = 0;
+  for (;;) {
+    const end = bytes.indexOf(NEWLINE, start);
+    const line = bytes.subarray(start, end === -1 ? bytes.length : end);
+    lines.push(line.indexOf(0) === -1 && isUtf8(line) ? line.toString('utf8') : NOT_TEXT_LINE);
+    if (end === -1) return lines;
+    start = end + 1;
+  }
+}
+
 /**
  * Splits a stream into lines without holding more than one chunk and one partial line. Lines
  * are cut from the bytes (a newline byte never occurs inside a UTF-8 sequence) and each chunk's
- * whole lines are decoded at once: ASCII, the usual case, as latin1, which is several times
- * faster than a streaming UTF-8 decoder. Invalid UTF-8 decodes to U+FFFD, which with NUL bytes
- * marks a binary file.
+ * whole lines are decoded at once.
  */
 async function* lineChunks(chunks: AsyncIterable<Buffer | string>, sourceName: string): AsyncGenerator<string[]> {
   let pending: Buffer = Buffer.alloc(0);
-  const decode = (bytes: Buffer): string => {
-    if (bytes.indexOf(0) !== -1) throw notText(sourceName);
-    if (isAscii(bytes)) return bytes.toString('latin1');
-    const text = bytes.toString('utf8');
-    if (text.includes('\uFFFD')) throw notText(sourceName);
-    return text;
-  };
+  let sawLine = false;
   for await (const chunk of chunks) {
     const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     const lastNewline = bytes.lastIndexOf(NEWLINE);
@@ -53,15 +68,19 @@ async function* lineChunks(chunks: AsyncIterable<Buffer | string>, sourceName: s
       // Only the partial line carried over is copied, joined with the head of this chunk.
       const firstNewline = bytes.indexOf(NEWLINE);
       const head = pending.length === 0 ? bytes.subarray(0, firstNewline) : Buffer.concat([pending, bytes.subarray(0, firstNewline)]);
-      const lines = firstNewline === lastNewline ? [decode(head)] : [decode(head), ...decode(bytes.subarray(firstNewline + 1, lastNewline)).split('\n')];
+      const lines = firstNewline === lastNewline ? decodeLines(head) : [...decodeLines(head), ...decodeLines(bytes.subarray(firstNewline + 1, lastNewline))];
       pending = bytes.subarray(lastNewline + 1);
+      sawLine = true;
       yield lines;
     }
     // Bytes count at least one per character: decode only when the bytes alone may be too long.
-    if (pending.length > MAX_LINE_CHARS && decode(pending).length > MAX_LINE_CHARS)
-      throw badFile(`a line is longer than ${MAX_LINE_CHARS} characters`, 'put one event per line');
+    if (pending.length > MAX_LINE_CHARS) {
+      const [line = ''] = decodeLines(pending);
+      if (line === NOT_TEXT_LINE && !sawLine) throw notText(sourceName);
+      if (line.length > MAX_LINE_CHARS) throw badFile(`a line is longer than ${MAX_LINE_CHARS} characters`, 'put one event per line');
+    }
   }
-  if (pending.length > 0) yield [decode(pending)];
+  if (pending.length > 0) yield decodeLines(pending);
 }
 
 const NEWLINE = 0x0a;
@@ -114,8 +133,47 @@ function jsonParser(): LineParser {
       );
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badFile('is not a JSON object');
+    if (topLevelKeySpans(line).length !== Object.keys(value).length) throw badFile(`has the field "${repeatedKey(line)}" twice`, 'give each field once');
     return value as Record<string, unknown>;
   };
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+/**
+ * Where the keys of the object on a line (valid JSON) are, at its top level, repeats included:
+ * JSON.parse folds a repeated key into one ("last one wins"), so fewer parsed keys than spans
+ * means a field was given twice. One pass over the characters, without decoding any key.
+ */
+function topLevelKeySpans(line: string): [number, number][] {
+  let depth = 0;
+  const spans: [number, number][] = [];
+  for (let index = 0; index < line.length; index += 1) {
+    const code = line.charCodeAt(index);
+    if (code === QUOTE) {
+      const start = index;
+      index += 1;
+      while (index < line.length && line.charCodeAt(index) !== QUOTE) index += line.charCodeAt(index) === BACKSLASH ? 2 : 1;
+      let next = index + 1;
+      while (next < line.length && line.charCodeAt(next) <= 0x20) next += 1;
+      if (depth === 1 && line.charCodeAt(next) === COLON) spans.push([start, index + 1]);
+    } else if (code === 0x7b || code === 0x5b) depth += 1;
+    else if (code === 0x7d || code === 0x5d) depth -= 1;
+  }
+  return spans;
+}
+
+/** The first key a line's object names twice (decoded: "a" and "\u0061" are one key). */
+function repeatedKey(line: string): string {
+  const seen = new Set<string>();
+  for (const [from, to] of topLevelKeySpans(line)) {
+    const key = JSON.parse(line.slice(from, to)) as string;
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return '?';
 }
 
 function csvParser(headerLine: string): LineParser {
@@ -129,6 +187,8 @@ function csvParser(headerLine: string): LineParser {
       `the columns are ${USAGE_FIELDS.join(', ')}`,
     );
   }
+  const twice = header.find((column, index) => header.indexOf(column) !== index);
+  if (twice !== undefined) throw badFile(`line 1: the CSV header names the column "${twice}" twice`, 'give each column once');
   for (const required of ['eventId', 'user', 'model']) {
     if (!header.includes(required)) throw badFile(`line 1: the CSV header has no "${required}" column`, `the columns are ${USAGE_FIELDS.join(', ')}`);
   }
@@ -165,6 +225,12 @@ export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, 
   for await (const chunk of lineChunks(chunks, options.sourceName)) {
     for (const rawLine of chunk) {
       lineNumber += 1;
+      if (rawLine === NOT_TEXT_LINE) {
+        // A file that is not text from its first line is refused whole; later, the line is skipped.
+        if (!sawContent) throw notText(options.sourceName);
+        batch.push({ line: lineNumber, error: badFile(`line ${lineNumber} is not UTF-8 text (or holds a NUL byte)`, 'save the file as UTF-8') });
+        continue;
+      }
       let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
       // Windows tools start UTF-8 files with a byte order mark; it is not part of the first line.
       if (lineNumber === 1 && line.startsWith('\uFEFF')) line = line.slice(1);

@@ -15,9 +15,9 @@ import {
   type PageFrame,
 } from './document.js';
 import { germanDate, paymentMethodLabel } from './labels.js';
-import type { InvoiceData, InvoiceParty } from './types.js';
+import type { InvoiceData, InvoiceParty } from '../../app/documentTypes.js';
 
-export type { InvoiceData } from './types.js';
+export type { InvoiceData } from '../../app/documentTypes.js';
 
 /** 20 mm left margin; the recipient block sits where a DIN 5008 window envelope shows it. */
 const FRAME: PageFrame = { left: 57, right: 545.28, top: 45, bottom: 772, footerY: 792 };

@@ -1,4 +1,3 @@
-import { millicreditsToCents } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { daysInMonth } from '../../core/time.js';
 import { formatCount, formatCredits, formatEuros } from '../format.js';
@@ -16,28 +15,40 @@ import {
   type TableRow,
 } from './document.js';
 import { longDate, monthLabel, paymentMethodLabel } from './labels.js';
-import type { StatementData, StatementUsageRow } from './types.js';
+import type { StatementData, StatementUsageRow } from '../../app/documentTypes.js';
 
-export type { StatementData } from './types.js';
+export type { StatementData } from '../../app/documentTypes.js';
 
 const FRAME: PageFrame = { left: 50, right: 545.28, top: 50, bottom: 790, footerY: 808 };
 
-/** Movements of a statement in millicredits, summed from its data. */
-type Movements = { purchases: number; transfersIn: number; transfersOut: number; adjustments: number };
+/** Movements of a statement in millicredits and their euro figures in cents, summed from its data. */
+type Movements = {
+  purchases: number;
+  transfersIn: number;
+  transfersOut: number;
+  drawnFromOrg: number;
+  adjustments: number;
+  paidCents: number;
+  discountCents: number;
+  transfersInCents: number;
+  transfersOutCents: number;
+};
 
 function movements(data: StatementData): Movements {
   const sum = (values: number[]): number => values.reduce((total, value) => total + value, 0);
+  const inward = data.transfers.filter((transfer) => transfer.direction === 'in');
+  const outward = data.transfers.filter((transfer) => transfer.direction === 'out');
   return {
     purchases: sum(data.purchases.map((purchase) => purchase.millicredits)),
-    transfersIn: sum(data.transfers.filter((transfer) => transfer.direction === 'in').map((transfer) => transfer.millicredits)),
-    transfersOut: sum(data.transfers.filter((transfer) => transfer.direction === 'out').map((transfer) => transfer.millicredits)),
+    transfersIn: sum(inward.map((transfer) => transfer.millicredits)),
+    transfersOut: sum(outward.map((transfer) => transfer.millicredits)),
+    drawnFromOrg: data.usageDrawnFromOrgMillicredits ?? 0,
     adjustments: data.adjustmentsMillicredits ?? 0,
+    paidCents: sum(data.purchases.map((purchase) => purchase.priceCents)),
+    discountCents: sum(data.purchases.map((purchase) => purchase.discountCents)),
+    transfersInCents: sum(inward.map((transfer) => transfer.cents)),
+    transfersOutCents: sum(outward.map((transfer) => transfer.cents)),
   };
-}
-
-/** Credit value in cents of a signed amount of millicredits. */
-function valueCents(millicredits: number): number {
-  return Math.sign(millicredits) * millicreditsToCents(Math.abs(millicredits));
 }
 
 function signed(millicredits: number): string {
@@ -48,25 +59,29 @@ function signedEuros(cents: number): string {
   return cents > 0 ? `+${formatEuros(cents)}` : formatEuros(cents);
 }
 
-function rowCents(row: StatementUsageRow): number {
-  return row.cents ?? millicreditsToCents(row.millicredits);
-}
-
 function usageTotals(rows: StatementUsageRow[]): TableRow {
   const events = rows.reduce((sum, row) => sum + row.events, 0);
   const millicredits = rows.reduce((sum, row) => sum + row.millicredits, 0);
-  // Given cents (prices) add up; credit values are rounded once, on the total, as in the summary.
-  const cents = rows.every((row) => row.cents !== undefined) ? rows.reduce((sum, row) => sum + rowCents(row), 0) : millicreditsToCents(millicredits);
-  return { cells: [formatCount(events), formatCredits(millicredits), formatEuros(cents)] };
+  return { cells: [formatCount(events), formatCredits(millicredits), formatEuros(rows.reduce((sum, row) => sum + row.cents, 0))] };
 }
 
-/** A statement that does not add up is a bug: refused before anything is drawn. */
+/** A statement that does not add up, in credits or in euros, is a bug: refused before anything is drawn. */
 function checkReconciles(data: StatementData, moved: Movements): void {
-  const computedClosing = data.openingMillicredits + moved.purchases + moved.transfersIn - moved.transfersOut - data.usageMillicredits + moved.adjustments;
-  if (computedClosing !== data.closingMillicredits) {
+  const computedClosing =
+    data.openingMillicredits + moved.purchases + moved.transfersIn - moved.transfersOut - data.usageMillicredits + moved.drawnFromOrg + moved.adjustments;
+  const computedCents =
+    data.openingCents +
+    moved.paidCents +
+    moved.discountCents +
+    moved.transfersInCents -
+    moved.transfersOutCents -
+    data.usageCents +
+    (data.usageDrawnFromOrgCents ?? 0) +
+    (data.adjustmentsCents ?? 0);
+  if (computedClosing !== data.closingMillicredits || computedCents !== data.closingCents) {
     throw new CreditsError(
       'INTERNAL',
-      `the statement for ${data.monthKey} does not reconcile: opening + movements = ${computedClosing} millicredits, closing = ${data.closingMillicredits}`,
+      `the statement for ${data.monthKey} does not reconcile: opening + movements = ${computedClosing} millicredits (${computedCents} cents), closing = ${data.closingMillicredits} (${data.closingCents} cents)`,
     );
   }
 }
@@ -100,29 +115,24 @@ function drawStatementHeading(flow: Flow, data: StatementData, span: MonthSpan):
   }
 }
 
-/** The summary's rows: the opening balance, then each kind of movement. */
+/** The summary's rows: the opening balance, then each kind of movement; a purchase in euros is the price paid. */
 function summaryRows(data: StatementData, moved: Movements, firstDay: string): TableRow[] {
+  const count = (direction: 'in' | 'out'): string => formatCount(data.transfers.filter((transfer) => transfer.direction === direction).length);
   const rows: TableRow[] = [
-    { cells: [`Opening balance, ${firstDay}`, formatCredits(data.openingMillicredits), formatEuros(valueCents(data.openingMillicredits))], bold: true },
-    { cells: [`Purchases (${formatCount(data.purchases.length)})`, signed(moved.purchases), signedEuros(valueCents(moved.purchases))] },
-    {
-      cells: [
-        `Transfers in (${formatCount(data.transfers.filter((transfer) => transfer.direction === 'in').length)})`,
-        signed(moved.transfersIn),
-        signedEuros(valueCents(moved.transfersIn)),
-      ],
-    },
-    {
-      cells: [
-        `Transfers out (${formatCount(data.transfers.filter((transfer) => transfer.direction === 'out').length)})`,
-        signed(-moved.transfersOut),
-        signedEuros(valueCents(-moved.transfersOut)),
-      ],
-    },
-    { cells: [`Usage (${formatCount(data.usageEvents)} events)`, signed(-data.usageMillicredits), signedEuros(valueCents(-data.usageMillicredits))] },
+    { cells: [`Opening balance, ${firstDay}`, formatCredits(data.openingMillicredits), formatEuros(data.openingCents)], bold: true },
+    { cells: [`Purchases (${formatCount(data.purchases.length)}), price paid`, signed(moved.purchases), signedEuros(moved.paidCents)] },
   ];
+  if (moved.discountCents !== 0) rows.push({ cells: ['Volume discount (list value above the price)', '', signedEuros(moved.discountCents)] });
+  rows.push(
+    { cells: [`Transfers in (${count('in')})`, signed(moved.transfersIn), signedEuros(moved.transfersInCents)] },
+    { cells: [`Transfers out (${count('out')})`, signed(-moved.transfersOut), signedEuros(-moved.transfersOutCents)] },
+    { cells: [`Usage (${formatCount(data.usageEvents)} events)`, signed(-data.usageMillicredits), signedEuros(-data.usageCents)] },
+  );
+  if (moved.drawnFromOrg !== 0) {
+    rows.push({ cells: ['Drawn from the org pool (overdraft)', signed(moved.drawnFromOrg), signedEuros(data.usageDrawnFromOrgCents ?? 0)] });
+  }
   if (moved.adjustments !== 0) {
-    rows.push({ cells: ['Adjustments and reversals', signed(moved.adjustments), signedEuros(valueCents(moved.adjustments))] });
+    rows.push({ cells: ['Adjustments and reversals', signed(moved.adjustments), signedEuros(data.adjustmentsCents ?? 0)] });
   }
   return rows;
 }
@@ -137,20 +147,22 @@ function drawSummary(flow: Flow, data: StatementData, moved: Movements, span: Mo
       { header: 'Euros', width: 110, align: 'right' },
     ],
     rows: summaryRows(data, moved, span.firstDay),
-    totals: [{ cells: [`Closing balance, ${span.lastDay}`, formatCredits(data.closingMillicredits), formatEuros(valueCents(data.closingMillicredits))] }],
+    totals: [{ cells: [`Closing balance, ${span.lastDay}`, formatCredits(data.closingMillicredits), formatEuros(data.closingCents)] }],
   });
   flow.gap(6);
-  const adjustmentsPart = moved.adjustments !== 0 ? ` ${moved.adjustments > 0 ? '+' : '-'} adjustments ${formatCredits(Math.abs(moved.adjustments))}` : '';
+  const part = (label: string, millicredits: number): string =>
+    millicredits === 0 ? '' : ` ${millicredits > 0 ? '+' : '-'} ${label} ${formatCredits(Math.abs(millicredits))}`;
   flow.paragraph(
     `Reconciliation: opening ${formatCredits(data.openingMillicredits)} + purchases ${formatCredits(moved.purchases)} + transfers in ${formatCredits(moved.transfersIn)}` +
-      ` - transfers out ${formatCredits(moved.transfersOut)} - usage ${formatCredits(data.usageMillicredits)}${adjustmentsPart}` +
+      ` - transfers out ${formatCredits(moved.transfersOut)} - usage ${formatCredits(data.usageMillicredits)}${part('drawn from org', moved.drawnFromOrg)}${part('adjustments', moved.adjustments)}` +
       ` = closing ${formatCredits(data.closingMillicredits)} credits.`,
     { size: 8.5 },
   );
-  flow.paragraph('Euro figures are the credit value at €0.01 per credit, each rounded to the cent; the purchases table shows the prices paid.', {
-    size: 8,
-    color: COLOR.muted,
-  });
+  flow.paragraph(
+    'Euro figures are the credits at €0.01 each; purchases show the price paid, and the volume discount the list value above it. ' +
+      'Each total is its exact amount rounded to the cent once, and the lines are rounded to add up to it (largest remainder).',
+    { size: 8, color: COLOR.muted },
+  );
 }
 
 function drawPurchases(flow: Flow, data: StatementData, moved: Movements): void {
@@ -225,7 +237,7 @@ function drawUsageByDepartment(flow: Flow, data: StatementData): void {
       { header: 'Euros', width: 80, align: 'right' },
     ],
     rows: data.usageByDepartment.map((row) => ({
-      cells: [row.label, row.costCenter || '–', formatCount(row.events), formatCredits(row.millicredits), formatEuros(rowCents(row))],
+      cells: [row.label, row.costCenter || '–', formatCount(row.events), formatCredits(row.millicredits), formatEuros(row.cents)],
     })),
     totals: data.usageByDepartment.length > 0 ? [{ cells: ['Total', '', ...usageTotals(data.usageByDepartment).cells] }] : [],
     emptyText: 'No usage in this month.',
@@ -243,7 +255,7 @@ function drawUsageByUser(flow: Flow, data: StatementData): void {
       { header: 'Euros', width: 68, align: 'right' },
     ],
     rows: data.usageByUser.map((row) => ({
-      cells: [row.label, row.department ?? '', formatCount(row.events), formatCredits(row.millicredits), formatEuros(rowCents(row))],
+      cells: [row.label, row.department ?? '', formatCount(row.events), formatCredits(row.millicredits), formatEuros(row.cents)],
     })),
     totals: data.usageByUser.length > 0 ? [{ cells: ['Total', '', ...usageTotals(data.usageByUser).cells] }] : [],
     emptyText: 'No usage in this month.',
@@ -260,7 +272,7 @@ function drawUsageByLabel(flow: Flow, heading: string, header: string, rows: Sta
       { header: 'Credits', width: 95, align: 'right' },
       { header: 'Euros', width: 75, align: 'right' },
     ],
-    rows: rows.map((row) => ({ cells: [row.label, formatCount(row.events), formatCredits(row.millicredits), formatEuros(rowCents(row))] })),
+    rows: rows.map((row) => ({ cells: [row.label, formatCount(row.events), formatCredits(row.millicredits), formatEuros(row.cents)] })),
     totals: rows.length > 0 ? [{ cells: ['Total', ...usageTotals(rows).cells] }] : [],
     emptyText: 'No usage in this month.',
   });

@@ -1,5 +1,5 @@
 import type { Anomaly } from '../../core/anomalies.js';
-import type { DashboardData, ForecastReport } from '../../store/insights.js';
+import type { DashboardData, ForecastReport } from '../../app/documentTypes.js';
 import { formatCount, formatCredits } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
 

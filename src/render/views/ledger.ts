@@ -1,3 +1,4 @@
+import { footCents } from '../../core/footing.js';
 import { formatLocalDateTime } from '../../core/time.js';
 import { formatBasisPoints, formatCredits, formatEuros, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
@@ -46,7 +47,18 @@ type Transfer = {
 };
 type HistoryData = {
   transactions: { id: number; kind: string; actor: string; memo: string; createdAtMs: number; entries: { account: string; millicredits: number }[] }[];
+  /** Transactions the filter selects in all, and how many older ones this page left out. */
+  total?: number;
+  more?: number;
+  nextBefore?: number | null;
 };
+
+/** "50 of 1,204 shown; --limit or --before 1155 for more" under a cut list. */
+function moreLine(data: HistoryData): string {
+  if (!data.more || data.more <= 0 || data.total === undefined) return '';
+  const shown = data.transactions.length.toLocaleString('en-US');
+  return `\n${shown} of ${data.total.toLocaleString('en-US')} shown; --limit or --before ${data.nextBefore ?? ''} for more`;
+}
 type VerifyData = { ok: boolean; transactions: number; entries: number; accounts: number; problems: { message: string }[] };
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
 
@@ -247,21 +259,23 @@ export const ledgerViews = {
 
   balances(data: Balances, options: RenderOptions): string {
     const chalk = palette(options);
-    const rows = data.accounts.map((row) => [
+    // The value column foots: the total rounded once, the accounts rounded to add up to it.
+    const value = footCents(data.accounts.map((row) => row.millicredits));
+    const rows = data.accounts.map((row, index) => [
       row.kind === 'org' ? chalk.bold('org (pool)') : row.account,
       row.costCenter ?? '',
       formatCredits(row.millicredits),
-      formatEuros(Math.round(row.millicredits / 1000)),
+      formatEuros(value.linesCents[index] ?? 0),
       percentColour(chalk, row.percentLeft, formatPercent(row.percentLeft)),
     ]);
-    rows.push([chalk.bold('Total'), '', chalk.bold(formatCredits(data.totalMillicredits)), formatEuros(Math.round(data.totalMillicredits / 1000)), '']);
+    rows.push([chalk.bold('Total'), '', chalk.bold(formatCredits(data.totalMillicredits)), formatEuros(value.totalCents), '']);
     const title = data.asOfMs === null ? '' : `Balances as of ${formatLocalDateTime(data.asOfMs, options.timeZone)}\n`;
     return `${title}${table(options, [{ header: 'Account' }, { header: 'Cost centre' }, { header: 'Credits', align: 'right' }, { header: 'Value', align: 'right' }, { header: 'Left', align: 'right' }], rows)}`;
   },
 
   history(data: HistoryData, options: RenderOptions): string {
     if (data.transactions.length === 0) return 'No transactions match.';
-    return table(
+    const listed = table(
       options,
       [{ header: 'Id', align: 'right' }, { header: 'Time' }, { header: 'Kind' }, { header: 'Moves' }, { header: 'Actor' }, { header: 'Memo' }],
       data.transactions.map((row) => {
@@ -278,6 +292,7 @@ export const ledgerViews = {
         ];
       }),
     );
+    return `${listed.replace(/\n$/, '')}${moreLine(data)}`;
   },
 
   verify(data: VerifyData, options: RenderOptions): string {

@@ -1,15 +1,7 @@
 import { formatCount, formatCredits, formatEuros } from '../format.js';
-import { csvCredits, csvEuros, toCsv } from '../csv.js';
+import { csvCents, csvCredits, toCsv } from '../csv.js';
 import { palette, table, type RenderOptions } from '../style.js';
-import { millicreditsToCents } from '../../core/amounts.js';
-
-export type ReportData = {
-  by: string;
-  period: { firstDay: string; lastDay: string; label: string };
-  department: string | null;
-  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; sharePercent: number }[];
-  totals: { events: number; millicredits: number; credits: number };
-};
+import type { ReportData } from '../../app/documentTypes.js';
 
 const GROUP_TITLES: Record<string, [string, string | null]> = {
   user: ['User', 'Department'],
@@ -34,8 +26,8 @@ export function reportCsv(data: ReportData): Promise<string> {
     ...(detail ? [row.detail] : []),
     row.events,
     csvCredits(row.millicredits),
-    csvEuros(row.millicredits),
-    row.sharePercent,
+    csvCents(row.valueCents),
+    row.sharePercent.toFixed(1),
   ]);
   return toCsv(header, rows);
 }
@@ -51,7 +43,7 @@ export const reportViews = {
       ...(detail ? [row.detail ?? ''] : []),
       formatCount(row.events),
       formatCredits(row.millicredits),
-      formatEuros(millicreditsToCents(row.millicredits)),
+      formatEuros(row.valueCents),
       `${row.sharePercent.toFixed(1)}%`,
     ]);
     rows.push([
@@ -59,8 +51,8 @@ export const reportViews = {
       ...(detail ? [''] : []),
       chalk.bold(formatCount(data.totals.events)),
       chalk.bold(formatCredits(data.totals.millicredits)),
-      chalk.bold(formatEuros(millicreditsToCents(data.totals.millicredits))),
-      '',
+      chalk.bold(formatEuros(data.totals.valueCents)),
+      chalk.bold(`${data.totals.sharePercent.toFixed(1)}%`),
     ]);
     const columns = [
       { header: title },

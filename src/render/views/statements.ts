@@ -1,64 +1,124 @@
-import { millicreditsToCents } from '../../core/amounts.js';
-import type { StatementFacts } from '../../store/statementQueries.js';
-import { csvCredits, csvEuros, toCsv, type CsvCell } from '../csv.js';
+import type { StatementFacts } from '../../app/documentTypes.js';
+import { csvCents, csvCredits, toCsv, type CsvCell } from '../csv.js';
 import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';
 
 type Statement = StatementFacts & { organisation: string };
 
-/** One row per line item; a `section` column says which part of the statement it belongs to. */
-export function statementCsv(data: Statement): Promise<string> {
-  const rows: CsvCell[][] = [];
-  const add = (section: string, item: string, detail: string | null, date: string | null, events: number | null, millicredits: number): void => {
-    rows.push([data.monthKey, data.department?.name ?? 'organisation', section, item, detail, date, events, csvCredits(millicredits), csvEuros(millicredits)]);
-  };
-  add('opening', 'opening balance', null, null, null, data.openingMillicredits);
-  for (const purchase of data.purchases)
-    add('purchase', purchase.description, `${purchase.reference} ${purchase.method}`, purchase.dayKey, null, purchase.millicredits);
-  for (const transfer of data.transfers)
-    add(
-      transfer.direction === 'in' ? 'transfer_in' : 'transfer_out',
-      transfer.counterparty,
-      transfer.memo || null,
-      transfer.dayKey,
+/** Rows of the CSV: the fields after month and scope. */
+type CsvLine = [section: string, item: string, detail: string | null, date: string | null, events: number | null, millicredits: number, cents: number];
+
+/** The summary's lines: opening + these = closing, in credits and in euros (a purchase in euros is the price paid). */
+function summaryCsvLines(data: Statement): CsvLine[] {
+  const lines: CsvLine[] = [['opening', 'opening balance', null, null, null, data.openingMillicredits, data.openingCents]];
+  for (const purchase of data.purchases) {
+    const detail = `${purchase.reference} ${purchase.method}`;
+    lines.push(['purchase', purchase.description, detail, purchase.dayKey, null, purchase.millicredits, purchase.priceCents]);
+    if (purchase.millicredits !== purchase.priceCents * 1000 || purchase.discountCents !== 0)
+      lines.push(['purchase_discount', 'volume discount (list value above the price paid)', detail, purchase.dayKey, null, 0, purchase.discountCents]);
+  }
+  for (const transfer of data.transfers) {
+    const sign = transfer.direction === 'in' ? 1 : -1;
+    const section = transfer.direction === 'in' ? 'transfer_in' : 'transfer_out';
+    lines.push([section, transfer.counterparty, transfer.memo || null, transfer.dayKey, null, sign * transfer.millicredits, sign * transfer.cents]);
+  }
+  lines.push(['usage', 'usage total', null, null, data.usageEvents, -data.usageMillicredits, -data.usageCents]);
+  // A department's overdraft draws: usage paid from the org pool, so they add back to its balance.
+  if (data.usageDrawnFromOrgMillicredits !== 0)
+    lines.push([
+      'usage_drawn_from_org',
+      'usage paid from the org pool (overdraft)',
       null,
-      transfer.direction === 'in' ? transfer.millicredits : -transfer.millicredits,
-    );
-  add('usage', 'usage total', null, null, data.usageEvents, -data.usageMillicredits);
-  // A department's overdraft draws are usage paid from org: in its tables, not in its balance.
-  if (data.usageDrawnFromOrgMillicredits > 0)
-    add('usage_drawn_from_org', 'usage paid from org (overdraft)', null, null, null, -data.usageDrawnFromOrgMillicredits);
-  if (data.adjustmentsMillicredits !== 0) add('adjustment', 'reversals and adjustments', null, null, null, data.adjustmentsMillicredits);
-  add('closing', 'closing balance', null, null, null, data.closingMillicredits);
-  for (const row of data.usageByDepartment) add('usage_by_cost_centre', row.label, row.costCenter, null, row.events, row.millicredits);
-  for (const row of data.usageByUser) add('usage_by_user', row.label, row.department, null, row.events, row.millicredits);
-  for (const row of data.usageByModel) add('usage_by_model', row.label, null, null, row.events, row.millicredits);
-  for (const row of data.usageByFeature) add('usage_by_feature', row.label, null, null, row.events, row.millicredits);
+      null,
+      null,
+      data.usageDrawnFromOrgMillicredits,
+      data.usageDrawnFromOrgCents,
+    ]);
+  if (data.adjustmentsMillicredits !== 0)
+    lines.push(['adjustment', 'reversals and adjustments', null, null, null, data.adjustmentsMillicredits, data.adjustmentsCents]);
+  lines.push(['closing', 'closing balance', null, null, null, data.closingMillicredits, data.closingCents]);
+  return lines;
+}
+
+/**
+ * One row per line item; a `section` column says which part of the statement it belongs to.
+ * Euros are footed: the summary's lines add up to the closing balance, and each usage
+ * breakdown's lines to the usage total, to the cent.
+ */
+export function statementCsv(data: Statement): Promise<string> {
+  const lines = summaryCsvLines(data);
+  for (const row of data.usageByDepartment) lines.push(['usage_by_cost_centre', row.label, row.costCenter, null, row.events, row.millicredits, row.cents]);
+  for (const row of data.usageByUser) lines.push(['usage_by_user', row.label, row.department, null, row.events, row.millicredits, row.cents]);
+  for (const row of data.usageByModel) lines.push(['usage_by_model', row.label, null, null, row.events, row.millicredits, row.cents]);
+  for (const row of data.usageByFeature) lines.push(['usage_by_feature', row.label, null, null, row.events, row.millicredits, row.cents]);
+  const scope = data.department?.name ?? 'organisation';
+  const rows: CsvCell[][] = lines.map(([section, item, detail, date, events, millicredits, cents]) => [
+    data.monthKey,
+    scope,
+    section,
+    item,
+    detail,
+    date,
+    events,
+    csvCredits(millicredits),
+    csvCents(cents),
+  ]);
   return toCsv(['month', 'scope', 'section', 'item', 'detail', 'date', 'events', 'credits', 'euros'], rows);
 }
 
-const money = (millicredits: number): string => `${formatCredits(millicredits)} credits (${formatEuros(millicreditsToCents(millicredits))})`;
+const money = (millicredits: number, cents: number): string => `${formatCredits(millicredits)} credits (${formatEuros(cents)})`;
+
+/** The summary as lines of text: opening, each kind of movement, closing. */
+function summaryText(data: Statement, chalk: ReturnType<typeof palette>): string[] {
+  const sum = <T>(rows: T[], of: (row: T) => number): number => rows.reduce((total, row) => total + of(row), 0);
+  const inward = data.transfers.filter((row) => row.direction === 'in');
+  const outward = data.transfers.filter((row) => row.direction === 'out');
+  const discountCents = sum(data.purchases, (row) => row.discountCents);
+  return [
+    `  Opening balance   ${money(data.openingMillicredits, data.openingCents)}`,
+    `  + Purchases       ${formatCredits(sum(data.purchases, (row) => row.millicredits))} credits, paid ${formatEuros(sum(data.purchases, (row) => row.priceCents))}${discountCents !== 0 ? ` (volume discount ${discountCents > 0 ? '+' : ''}${formatEuros(discountCents)})` : ''}`,
+    `  + Transfers in    ${money(
+      sum(inward, (row) => row.millicredits),
+      sum(inward, (row) => row.cents),
+    )}`,
+    `  − Transfers out   ${money(
+      sum(outward, (row) => row.millicredits),
+      sum(outward, (row) => row.cents),
+    )}`,
+    `  − Usage           ${money(data.usageMillicredits, data.usageCents)} in ${formatCount(data.usageEvents)} events`,
+    ...(data.usageDrawnFromOrgMillicredits !== 0
+      ? [`  + Drawn from org  ${money(data.usageDrawnFromOrgMillicredits, data.usageDrawnFromOrgCents)} (overdraft)`]
+      : []),
+    ...(data.adjustmentsMillicredits !== 0 ? [`  ± Adjustments     ${money(data.adjustmentsMillicredits, data.adjustmentsCents)}`] : []),
+    `  = Closing balance ${chalk.bold(money(data.closingMillicredits, data.closingCents))}`,
+  ];
+}
 
 export const statementViews = {
   statement(data: Statement, options: RenderOptions): string {
     const chalk = palette(options);
-    const purchased = data.purchases.reduce((sum, row) => sum + row.millicredits, 0);
-    const transferredIn = data.transfers.filter((row) => row.direction === 'in').reduce((sum, row) => sum + row.millicredits, 0);
-    const transferredOut = data.transfers.filter((row) => row.direction === 'out').reduce((sum, row) => sum + row.millicredits, 0);
     const lines = [
       chalk.bold(
         `Statement ${data.monthKey}, ${data.department ? `${data.department.name}${data.department.costCenter ? ` (${data.department.costCenter})` : ''}` : data.organisation}`,
       ),
-      `  Opening balance   ${money(data.openingMillicredits)}`,
-      `  + Purchases       ${money(purchased)}`,
-      `  + Transfers in    ${money(transferredIn)}`,
-      `  − Transfers out   ${money(transferredOut)}`,
-      `  − Usage           ${money(data.usageMillicredits)} in ${formatCount(data.usageEvents)} events${data.usageDrawnFromOrgMillicredits > 0 ? ` (and ${formatCredits(data.usageDrawnFromOrgMillicredits)} more paid from org under the overdraft rule)` : ''}`,
-      ...(data.adjustmentsMillicredits !== 0 ? [`  ± Adjustments     ${money(data.adjustmentsMillicredits)}`] : []),
-      `  = Closing balance ${chalk.bold(money(data.closingMillicredits))}`,
+      ...summaryText(data, chalk),
     ];
     if (data.usageByDepartment.length > 0) {
       lines.push('', chalk.bold('Usage by cost centre'));
+      const rows = data.usageByDepartment.map((row) => [
+        row.label,
+        row.costCenter ?? '',
+        formatCount(row.events),
+        formatCredits(row.millicredits),
+        formatEuros(row.cents),
+      ]);
+      rows.push([
+        chalk.bold('Total'),
+        '',
+        chalk.bold(formatCount(data.usageEvents)),
+        chalk.bold(formatCredits(data.usageMillicredits)),
+        chalk.bold(formatEuros(data.usageCents)),
+      ]);
       lines.push(
         table(
           options,
@@ -69,13 +129,7 @@ export const statementViews = {
             { header: 'Credits', align: 'right' },
             { header: 'Value', align: 'right' },
           ],
-          data.usageByDepartment.map((row) => [
-            row.label,
-            row.costCenter ?? '',
-            formatCount(row.events),
-            formatCredits(row.millicredits),
-            formatEuros(millicreditsToCents(row.millicredits)),
-          ]),
+          rows,
         ),
       );
     }

@@ -61,7 +61,15 @@ export async function importAll(
 ): Promise<void> {
   if (!options.dryRun) {
     for await (const items of batches) {
-      await db.write((tx) => postBatch(tx, items, options, totals));
+      const before = { ...totals, problems: totals.problems.length };
+      try {
+        await db.write((tx) => postBatch(tx, items, options, totals));
+      } catch (error) {
+        // The batch was rolled back: the totals say what is in the ledger, for the report of a
+        // stopped import (a full disk, a lost server), and a re-run posts the rest.
+        Object.assign(totals, { ...before, problems: totals.problems.slice(0, before.problems) });
+        throw error;
+      }
       onBatch();
     }
     return;

@@ -1,9 +1,14 @@
-import type { PaymentMethod } from '../../core/packages.js';
+import type { PaymentMethod } from '../core/packages.js';
+import type { DashboardData, ForecastReport } from '../store/insights.js';
+import type { StatementFacts } from '../store/statementQueries.js';
+
+/** The result types of queries that documents and views show as they are. */
+export type { DashboardData, ForecastReport, StatementFacts };
 
 /**
- * Plain data for the PDF documents. The caller (a command handler) gathers it from the ledger;
- * the renderers only lay it out. Every amount of credits is an integer count of millicredits,
- * every amount of money an integer count of euro cents. Dates are 'YYYY-MM-DD' keys (calendar days
+ * Plain data for the documents a use case hands to the render layer (PDFs, CSVs): the use case
+ * gathers it from the ledger, the renderers only lay it out. Every amount of credits is an
+ * integer count of millicredits, every amount of money an integer count of euro cents. Dates are 'YYYY-MM-DD' keys (calendar days
  * in the organisation's time zone) and months 'YYYY-MM' keys; the renderers format them.
  */
 
@@ -15,8 +20,8 @@ export type StatementUsageRow = {
   events: number;
   /** Credits spent, in millicredits (positive). */
   millicredits: number;
-  /** Euro value in cents; when left out, the credit value (1 credit = €0.01, rounded half up). */
-  cents?: number;
+  /** Euro value in cents, footed: the rows of a table add up to its total, the usage rounded once. */
+  cents: number;
 };
 
 export type StatementDepartmentRow = StatementUsageRow & {
@@ -41,6 +46,8 @@ export type StatementPurchase = {
   millicredits: number;
   /** Price paid, in cents. */
   priceCents: number;
+  /** The credits' list value above the price paid, in cents (footed; 0 without a discount). */
+  discountCents: number;
 };
 
 /** A transfer into or out of the statement's scope. */
@@ -53,6 +60,8 @@ export type StatementTransfer = {
   memo: string;
   /** Credits moved, in millicredits (positive; `direction` gives the sign). */
   millicredits: number;
+  /** Their value in cents (positive, footed). */
+  cents: number;
 };
 
 export type StatementData = {
@@ -69,12 +78,23 @@ export type StatementData = {
   openingMillicredits: number;
   purchases: StatementPurchase[];
   transfers: StatementTransfer[];
-  /** Total usage in the month, in millicredits (positive). */
+  /** Total usage in the month, in millicredits (positive); a department's in full. */
   usageMillicredits: number;
   usageEvents: number;
+  /** Of a department's usage, what its overdraft drew from the org pool (positive; 0 or absent when none). */
+  usageDrawnFromOrgMillicredits?: number;
   /** Reversals and adjustments in the month, signed (positive adds credits); 0 or absent when none. */
   adjustmentsMillicredits?: number;
   closingMillicredits: number;
+  /**
+   * Euro figures in cents, footed so that opening + lines = closing to the cent (see
+   * core/statementFooting.ts); usageCents is also the total of every usage table.
+   */
+  openingCents: number;
+  usageCents: number;
+  usageDrawnFromOrgCents?: number;
+  adjustmentsCents?: number;
+  closingCents: number;
 
   usageByDepartment: StatementDepartmentRow[];
   usageByUser: StatementUserRow[];
@@ -129,4 +149,17 @@ export type InvoiceData = {
   purchaseReference?: string;
   /** Further lines printed under the totals (legal notes, bank details). */
   notes?: string[];
+};
+
+/** A monthly statement as the CSV and the terminal show it. */
+export type StatementFileData = StatementFacts & { organisation: string };
+
+/** A usage report grouped by one key (`credits report`). */
+export type ReportData = {
+  by: string;
+  period: { firstDay: string; lastDay: string; label: string };
+  department: string | null;
+  /** `valueCents` and `sharePercent` are footed: they add up to the totals' (see core/footing.ts). */
+  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
+  totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
 };

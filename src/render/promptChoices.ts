@@ -1,10 +1,10 @@
 import { INVOICE_MINIMUM_CENTS, PACKAGES, PAYMENT_METHODS, INSTANT_METHODS, type PurchaseQuote } from '../core/packages.js';
 import { percentOf } from '../core/amounts.js';
 import { nameKey } from '../core/names.js';
-import type { AccountBalance } from '../store/ledgerQueries.js';
-import { formatCredits, formatEuros, formatPercent } from '../render/format.js';
-import { palette, percentColour } from '../render/style.js';
-import type { Choice } from './context.js';
+import type { AccountBalance, TransferSummaryInput } from '../app/presenter.js';
+import { formatCredits, formatEuros, formatPercent } from './format.js';
+import { palette, percentColour } from './style.js';
+import type { Choice } from '../app/context.js';
 
 /**
  * What the interactive flows show: lists to pick from and summaries to confirm. Loaded with
@@ -78,7 +78,7 @@ function rows(entries: Row[]): string[] {
 }
 
 /** From, to, amount and both balances before and after, for the question before a transfer. */
-export function transferSummary(input: { from: string; to: string; millicredits: number; reason: string; balances: AccountBalance[] }): string[] {
+export function transferSummary(input: TransferSummaryInput): string[] {
   const find = (name: string) => input.balances.find((row) => nameKey(row.account) === nameKey(name));
   const from = find(input.from);
   const to = find(input.to);

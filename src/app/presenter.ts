@@ -1,0 +1,28 @@
+import type { PurchaseQuote } from '../core/packages.js';
+import type { AccountBalance } from '../store/ledgerQueries.js';
+import type { Choice } from './context.js';
+import type { InvoiceData, ReportData, StatementData, StatementFileData } from './documentTypes.js';
+
+export type { AccountBalance };
+
+/** What the question before a transfer shows. */
+export type TransferSummaryInput = { from: string; to: string; millicredits: number; reason: string; balances: AccountBalance[] };
+
+/**
+ * What a use case asks of the render layer, which it never imports: files drawn as bytes or
+ * text, and the labels of the questions a terminal asks. The transport that runs the use case
+ * supplies it (the CLI and the server pass src/render/presenter.ts), so the application layer
+ * returns files as bytes without knowing how a PDF is laid out.
+ */
+export interface Presenter {
+  statementPdf(data: StatementData): Promise<Uint8Array>;
+  statementCsv(data: StatementFileData): Promise<string>;
+  invoicePdf(data: InvoiceData): Promise<Uint8Array>;
+  reportCsv(data: ReportData): Promise<string>;
+  /** "Engineering   2,500.0 credits  25.0% left": for picking an account. */
+  accountChoices(balances: AccountBalance[], color: boolean): Promise<Choice[]>;
+  packageChoices(): Promise<Choice[]>;
+  methodChoices(priceCents: number): Promise<Choice[]>;
+  transferSummary(input: TransferSummaryInput): Promise<string[]>;
+  purchaseSummary(quote: PurchaseQuote, account: AccountBalance | undefined, accountName: string): Promise<string[]>;
+}
