@@ -320,7 +320,7 @@ complete -c credits -n '__credits_at any \'usage record\'' -l images -x -d 'imag
 complete -c credits -n '__credits_at any \'usage record\'' -l image-size -x -a 'standard hd' -d 'image size'
 complete -c credits -n '__credits_at any \'usage record\'' -l db-access -d 'workflow with database access (+50%)'
 complete -c credits -n '__credits_at any \'usage record\'' -l event-id -x -d 'the platform\'s id of this interaction: posting it again is harmless'
-complete -c credits -n '__credits_at any \'usage record\'' -l at -x -d 'when it happened (ISO 8601), for events posted late'
+complete -c credits -n '__credits_at any \'usage record\'' -l at -x -d 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late'
 complete -c credits -n '__credits_at any \'usage record\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage record\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits usage import: flags

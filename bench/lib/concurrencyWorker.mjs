@@ -74,7 +74,7 @@ try {
       const eventId = `w${worker}-${count}`;
       // llama-3.1-groq: 0.05 credits per tool call; ada spends 1 credit, bea 5.
       const raw = { user: ada ? 'ada@example.com' : 'bea@example.com', model: 'llama-3.1-groq', toolCalls: ada ? 20 : 100, eventId, at: USAGE_AT };
-      const record = parseUsageRecord(raw, { timeZone: 'UTC', requireEventId: false });
+      const record = parseUsageRecord(raw, { timeZone: 'UTC', nowMs: Date.now(), requireEventId: false });
       await one('usage', async () => {
         const result = await recordUsage(db, request('usage record', raw), record, 'UTC');
         return { transactionId: result.transactionId, extra: { eventId, user: raw.user, millicredits: result.costMillicredits } };

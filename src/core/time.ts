@@ -360,12 +360,9 @@ export function localMonthKey(instantMs: number, tz: string): string {
  * The UTC instant of a local wall-clock time, disambiguated like Temporal's 'compatible':
  * a time that occurs twice (autumn) resolves to the earlier instant; a time skipped by a gap
  * (spring) is read with the offset from before the gap, which lands just as far past the gap.
- * For a midnight inside a gap that is exactly the first instant of the day.
+ * For a midnight inside a gap that is exactly the first instant of the day. Days start here;
+ * a time a person types goes through uniqueWallToUtc, which refuses both cases instead.
  */
-function wallToUtc(wall: number, tz: string): number {
-  return wallToUtcIn(zoneFor(tz), wall);
-}
-
 function wallToUtcIn(zone: Zone, wall: number): number {
   const before = offsetMs(zone, wall - MS_PER_DAY);
   const after = offsetMs(zone, wall + MS_PER_DAY);
@@ -542,7 +539,46 @@ export function parseInstantInput(text: string, field: string, tz: string, optio
     const offset = (oh * MS_PER_HOUR + om * MS_PER_MINUTE) * (sign === '-' ? -1 : 1);
     return wall - offset;
   }
-  return wallToUtc(wall, tz);
+  return uniqueWallToUtc(wall, tz, field, trimmed);
+}
+
+/** An instant as local time with its UTC offset, the form that names one instant: 2026-10-25T02:30:00+01:00. */
+function localIsoWithOffset(zone: Zone, instantMs: number): string {
+  const offset = offsetMs(zone, instantMs);
+  const wall = instantMs + offset;
+  const days = Math.floor(wall / MS_PER_DAY);
+  const { year, month, day } = civilFromDays(days);
+  const msOfDay = wall - days * MS_PER_DAY;
+  const time = `${pad2(Math.floor(msOfDay / MS_PER_HOUR))}:${pad2(Math.floor((msOfDay % MS_PER_HOUR) / MS_PER_MINUTE))}:${pad2(Math.floor((msOfDay % MS_PER_MINUTE) / MS_PER_SECOND))}`;
+  const minutes = Math.abs(offset) / MS_PER_MINUTE;
+  return `${formatDateKey(year, month, day)}T${time}${offset < 0 ? '-' : '+'}${pad2(Math.floor(minutes / 60))}:${pad2(minutes % 60)}`;
+}
+
+/**
+ * A local wall time without an offset, when it names exactly one instant. A time the clocks
+ * skipped (spring) or passed twice (autumn) is refused with both readings rather than guessed:
+ * an event or a bound an hour off would count in the wrong hour, or day.
+ */
+function uniqueWallToUtc(wall: number, tz: string, field: string, text: string): number {
+  const zone = zoneFor(tz);
+  const before = offsetMs(zone, wall - MS_PER_DAY);
+  const after = offsetMs(zone, wall + MS_PER_DAY);
+  if (before === after) return wallToUtcIn(zone, wall);
+  const readings = [wall - Math.max(before, after), wall - Math.min(before, after)];
+  const existing = readings.filter((instant) => instant + offsetMs(zone, instant) === wall);
+  if (existing.length === 1) return existing[0]!;
+  const [first, second] = (existing.length === 2 ? existing : [wall - after, wall - before]).map((instant) => localIsoWithOffset(zone, instant));
+  const hint = `give the offset: ${first} or ${second}`;
+  if (existing.length === 2) {
+    throw new CreditsError('INVALID_DATE', `${field} "${text}" happens twice in ${tz} (the clocks went back): it is ${first} or ${second}`, { hint });
+  }
+  throw new CreditsError(
+    'INVALID_DATE',
+    `${field} "${text}" does not exist in ${tz} (the clocks skipped it): the nearest readings are ${first} and ${second}`,
+    {
+      hint,
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { CreditsError } from './errors.js';
 import { parseEmail } from './names.js';
 import { parseFeature, parseImageSize, type Feature, type ImageSize } from './rateCard.js';
-import { parseInstantInput } from './time.js';
+import { parseInstantInput, toIsoUtc } from './time.js';
 
 /** One AI interaction as a platform reports it, validated, before it is priced. */
 export type UsageRecord = {
@@ -50,10 +50,17 @@ const FLAG_BY_FIELD: Record<UsageField, string> = {
 };
 
 const MAX_COUNT = 1_000_000_000_000;
+/**
+ * How far ahead of this machine's clock an event's time may be: the clocks of the platforms that
+ * report usage drift a little. Beyond it an event would escape the limits of the day it is spent in.
+ */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const EVENT_ID = /^[\x21-\x7e]{1,200}$/;
 
 export type ParseUsageOptions = {
   timeZone: string;
+  /** The clock that decides what "in the future" means: events later than it plus the skew are refused. */
+  nowMs: number;
   requireEventId: boolean;
   /** Name problems by CLI flag (`--input-tokens`) or by file field (`inputTokens`). */
   fieldNames?: 'flags' | 'fields';
@@ -104,6 +111,20 @@ function emailField(text: string, field: string): string {
   if (validEmails.size >= MAX_CACHED_EMAILS) validEmails.clear();
   validEmails.set(text, email);
   return email;
+}
+
+/** When the event happened: null for now; late is fine, more than the clock skew ahead is not. */
+function occurredAt(raw: Record<string, unknown>, options: ParseUsageOptions): number | null {
+  const atText = textField(raw, 'at', options);
+  if (atText === undefined || (atText.length === 3 && atText.toLowerCase() === 'now')) return null;
+  const field = fieldName('at', options);
+  const atMs = parseInstantInput(atText, field, options.timeZone);
+  if (atMs > options.nowMs + MAX_CLOCK_SKEW_MS) {
+    throw new CreditsError('INVALID_DATE', `${field} "${atText}" is in the future (${toIsoUtc(atMs)}; now is ${toIsoUtc(options.nowMs)})`, {
+      hint: `usage is posted when it happened, at most ${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of this clock; events in the past are fine`,
+    });
+  }
+  return atMs;
 }
 
 /**
@@ -158,11 +179,7 @@ export function parseUsageRecord(raw: Record<string, unknown>, options: ParseUsa
     throw new CreditsError('INVALID_VALUE', `${fieldName('eventId', options)} must be 1-200 printable characters without spaces`);
   }
 
-  const atText = textField(raw, 'at', options);
-  const occurredAtMs =
-    atText === undefined || (atText.length === 3 && atText.toLowerCase() === 'now')
-      ? null
-      : parseInstantInput(atText, fieldName('at', options), options.timeZone);
+  const occurredAtMs = occurredAt(raw, options);
 
   return {
     user,

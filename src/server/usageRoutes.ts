@@ -28,12 +28,12 @@ function dryRunOf(request: FastifyRequest): boolean {
   throw new CreditsError('INVALID_VALUE', `dryRun must be true or false, got ${JSON.stringify(value)}`);
 }
 
-function parseEvent(raw: unknown, timeZone: string): UsageRecord {
+function parseEvent(raw: unknown, timeZone: string, nowMs: number): UsageRecord {
   if (!plainObject(raw))
     throw new CreditsError('INVALID_VALUE', 'a usage event must be a JSON object', {
       hint: 'fields: eventId, user, model, inputTokens, outputTokens, toolCalls, feature, images, imageSize, dbAccess, at',
     });
-  return parseUsageRecord(raw, { timeZone, requireEventId: true, fieldNames: 'fields' });
+  return parseUsageRecord(raw, { timeZone, nowMs, requireEventId: true, fieldNames: 'fields' });
 }
 
 async function allowUsage(state: ServerState, principal: Principal, command: string, asked: unknown): Promise<void> {
@@ -66,7 +66,7 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
     const timeZone = await state.timeZone();
     let record: UsageRecord;
     try {
-      record = parseEvent(request.body, timeZone);
+      record = parseEvent(request.body, timeZone, state.nowMs());
     } catch (error) {
       state.metrics.usage('malformed');
       throw error;
@@ -107,9 +107,10 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
         { hint: 'split it into several requests' },
       );
     const timeZone = await state.timeZone();
+    const nowMs = state.nowMs();
     const items: ImportItem[] = events.map((raw, index) => {
       try {
-        return { line: index, record: parseEvent(raw, timeZone) };
+        return { line: index, record: parseEvent(raw, timeZone, nowMs) };
       } catch (error) {
         if (!isCreditsError(error)) throw error;
         return { line: index, error };
@@ -117,7 +118,7 @@ export function usageRoutes(app: FastifyInstance, state: ServerState): void {
     });
     const totals = emptyTotals();
     try {
-      await importAll(ledgerFor(state, principal), [items], { timeZone, actor: principal.actor, nowMs: state.nowMs(), dryRun }, totals);
+      await importAll(ledgerFor(state, principal), [items], { timeZone, actor: principal.actor, nowMs, dryRun }, totals);
     } catch (error) {
       await refuseOutOfScope(state, principal, 'usage import', body, error);
       throw error;

@@ -2,6 +2,7 @@ import { nodeCrypto } from './nodeCrypto.js';
 import { CreditsError, assert } from '../core/errors.js';
 import { TOPUP_KINDS, assertBalanced, canonicalTransactionContent, type AccountKind, type Entry, type TransactionDraft } from '../core/ledger.js';
 import { formatMillicreditsPlain } from '../core/amountText.js';
+import { MAX_CREDITS, MAX_MILLICREDITS } from '../core/amounts.js';
 import type { WriteTx } from './driver.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -36,6 +37,28 @@ export function chainHash(previousHash: string, content: string): string {
  * when it closes. Thousands of events cost one transaction and a few entries.
  */
 type OpenBatch = { transactionId: number; draft: Omit<TransactionDraft, 'entries'>; sums: Map<number, number>; parts: number };
+
+/**
+ * Refuses an entry that would take an amount, an account's balance, or the credits held by all
+ * accounts together (minus the world's balance) past the ledger's bound: beyond it sums of
+ * balances would no longer be exact. Checked against the balances read in this transaction.
+ */
+function checkBound(account: Readonly<CachedAccount>, amountMillicredits: number): void {
+  const after = account.balanceMillicredits + amountMillicredits;
+  const what =
+    Math.abs(amountMillicredits) > MAX_MILLICREDITS
+      ? `the amount ${formatMillicreditsPlain(Math.abs(amountMillicredits))}`
+      : account.kind === 'world' && -after > MAX_MILLICREDITS
+        ? `the credits held by all accounts together (${formatMillicreditsPlain(-after)})`
+        : account.kind !== 'world' && after > MAX_MILLICREDITS
+          ? `the balance of ${account.name} (${formatMillicreditsPlain(after)})`
+          : null;
+  if (what === null) return;
+  throw new CreditsError('BOUND_EXCEEDED', `${what} would pass the ledger's bound of ${MAX_CREDITS} credits`, {
+    hint: `no amount, balance or total of balances may pass ${MAX_CREDITS} credits (€${MAX_CREDITS / 100}), so every sum stays exact; nothing was written`,
+    details: { account: account.name, balanceMillicredits: account.balanceMillicredits, amountMillicredits, maxMillicredits: MAX_MILLICREDITS },
+  });
+}
 
 export class LedgerWriter {
   private readonly accounts = new Map<number, CachedAccount>();
@@ -126,6 +149,18 @@ export class LedgerWriter {
     return this.writeTransaction(batch.transactionId, draft, detail);
   }
 
+  /** The BOUND_EXCEEDED refusal post() would raise for these entries, or null; changes nothing. */
+  async boundRefusal(entries: readonly Entry[]): Promise<CreditsError | null> {
+    await this.load(entries.map((entry) => entry.accountId));
+    try {
+      this.checkBounds(entries);
+      return null;
+    } catch (error) {
+      if (error instanceof CreditsError) return error;
+      throw error;
+    }
+  }
+
   /** Throws INSUFFICIENT_CREDITS as post() would, changing nothing. */
   assertCovered(entries: readonly Entry[]): void {
     this.checkCovered(entries);
@@ -144,6 +179,17 @@ export class LedgerWriter {
             details: { account: account.name, balanceMillicredits: account.balanceMillicredits, neededMillicredits: -entry.amountMillicredits },
           },
         );
+      }
+    }
+    this.checkBounds(entries);
+  }
+
+  /** The accounts before all of them together (the world's side): the account that grows is the figure people know. */
+  private checkBounds(entries: readonly Entry[]): void {
+    for (const world of [false, true]) {
+      for (const entry of entries) {
+        const account = this.accounts.get(entry.accountId)!;
+        if ((account.kind === 'world') === world) checkBound(account, entry.amountMillicredits);
       }
     }
   }

@@ -39,6 +39,9 @@ export async function recordPurchase(
   input: { quote: PurchaseQuote; accountId: number; origin: 'manual' | 'recharge' },
 ): Promise<{ id: number; transactionId: number | null }> {
   const { quote } = input;
+  // A pending purchase is refused now, not at settlement, when crediting it would pass the bound.
+  const refusal = await ledger.boundRefusal(moveEntries(WORLD_ACCOUNT_ID, input.accountId, quote.millicredits));
+  if (refusal !== null) throw refusal;
   const id = await nextPurchaseId(tx);
   const kind = input.origin === 'recharge' ? 'recharge' : 'purchase';
   const posted = quote.instant

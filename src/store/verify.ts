@@ -1,3 +1,4 @@
+import { MAX_MILLICREDITS } from '../core/amounts.js';
 import { canonicalTransactionContent, type TransactionDraft, type TransactionKind } from '../core/ledger.js';
 import type { SqlReader } from './driver.js';
 import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
@@ -5,7 +6,7 @@ import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
 import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDigest.js';
 
 export type VerifyProblem = {
-  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage';
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage';
   transactionId: number | null;
   account?: string;
   message: string;
@@ -37,14 +38,15 @@ type TransactionRow = {
 
 type Note = (problem: VerifyProblem) => void;
 
-type OwnEntry = { accountId: number; amountMillicredits: number };
+/** `exact` is the stored integer read as text: a figure past 2^53 cannot round its way past the sums. */
+type OwnEntry = { accountId: number; amountMillicredits: number; exact: bigint };
 
 /** What the walk over the transactions carries from one transaction to the next. */
 type ChainWalk = {
   note: Note;
   usage: UsageEventCursor;
-  /** Balances summed from the entries, by account id. */
-  recomputed: Map<number, number>;
+  /** Balances summed from the entries, by account id, in BigInt so no sum can round. */
+  recomputed: Map<number, bigint>;
   previousHash: string;
   expectedId: number;
   transactionCount: number;
@@ -64,8 +66,8 @@ async function walkTransactions(db: SqlReader, walk: ChainWalk): Promise<void> {
     if (transactions.length === 0) break;
     const firstId = transactions[0]!.id;
     const pageLastId = transactions[transactions.length - 1]!.id;
-    const entries = await db.all<{ transactionId: number; accountId: number; amount: number }>(
-      'SELECT transaction_id AS transactionId, account_id AS accountId, amount_millicredits AS amount FROM entries WHERE transaction_id BETWEEN ? AND ? ORDER BY transaction_id, id',
+    const entries = await db.all<{ transactionId: number; accountId: number; amount: number; exact: string }>(
+      'SELECT transaction_id AS transactionId, account_id AS accountId, amount_millicredits AS amount, CAST(amount_millicredits AS TEXT) AS exact FROM entries WHERE transaction_id BETWEEN ? AND ? ORDER BY transaction_id, id',
       [firstId, pageLastId],
     );
     let entryIndex = 0;
@@ -73,8 +75,9 @@ async function walkTransactions(db: SqlReader, walk: ChainWalk): Promise<void> {
       const own: OwnEntry[] = [];
       while (entryIndex < entries.length && entries[entryIndex]!.transactionId === transaction.id) {
         const entry = entries[entryIndex]!;
-        own.push({ accountId: entry.accountId, amountMillicredits: entry.amount });
-        walk.recomputed.set(entry.accountId, (walk.recomputed.get(entry.accountId) ?? 0) + entry.amount);
+        const exact = BigInt(entry.exact);
+        own.push({ accountId: entry.accountId, amountMillicredits: entry.amount, exact });
+        walk.recomputed.set(entry.accountId, (walk.recomputed.get(entry.accountId) ?? 0n) + exact);
         entryIndex += 1;
       }
       await checkTransaction(walk, transaction, own);
@@ -91,8 +94,8 @@ async function checkTransaction(walk: ChainWalk, transaction: TransactionRow, ow
   }
   walk.expectedId = transaction.id + 1;
   walk.entryCount += own.length;
-  const sum = own.reduce((total, entry) => total + entry.amountMillicredits, 0);
-  if (own.length < 2 || sum !== 0) {
+  const sum = own.reduce((total, entry) => total + entry.exact, 0n);
+  if (own.length < 2 || sum !== 0n) {
     note({
       check: 'balanced',
       transactionId: transaction.id,
@@ -121,8 +124,8 @@ async function checkTransaction(walk: ChainWalk, transaction: TransactionRow, ow
 async function hashedDetail(walk: ChainWalk, transaction: TransactionRow, own: OwnEntry[]): Promise<{ detail: string; textDetail?: () => string }> {
   if (transaction.kind !== 'usage') return { detail: transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '' };
   const batch = await walk.usage.take(transaction.id);
-  const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.amountMillicredits ?? 0;
-  const org = own.find((entry) => entry.accountId === ORG_ACCOUNT_ID)?.amountMillicredits ?? 0;
+  const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.exact ?? 0n;
+  const org = own.find((entry) => entry.accountId === ORG_ACCOUNT_ID)?.exact ?? 0n;
   if (world !== batch.costMillicredits || -org !== batch.drawnFromOrgMillicredits) {
     walk.note({
       check: 'usage',
@@ -133,14 +136,27 @@ async function hashedDetail(walk: ChainWalk, transaction: TransactionRow, own: O
   return { detail: batch.detail, textDetail: batch.textDetail };
 }
 
-/** Each account's stored balance against its entries, and no account but the world's below zero; returns the account count. */
-async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, number>, note: Note): Promise<number> {
-  const accounts = await db.all<{ id: number; name: string; kind: string; balance: number }>(
-    'SELECT id, name, kind, balance_millicredits AS balance FROM accounts ORDER BY id',
+/**
+ * Each account's stored balance against its entries, no account but the world's below zero, and
+ * none (nor all of them together, minus the world) past the ledger's bound; returns the account count.
+ */
+async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigint>, note: Note): Promise<number> {
+  const accounts = await db.all<{ id: number; name: string; kind: string; balance: string }>(
+    'SELECT id, name, kind, CAST(balance_millicredits AS TEXT) AS balance FROM accounts ORDER BY id',
   );
   for (const account of accounts) {
-    const fromEntries = recomputed.get(account.id) ?? 0;
-    if (fromEntries !== account.balance) {
+    const fromEntries = recomputed.get(account.id) ?? 0n;
+    const held = account.kind === 'world' ? -fromEntries : fromEntries;
+    if (held > BigInt(MAX_MILLICREDITS)) {
+      const what = account.kind === 'world' ? 'all accounts together hold' : `${account.name} holds`;
+      note({
+        check: 'bound',
+        transactionId: null,
+        account: account.name,
+        message: `${what} ${held} millicredits, past the ledger's bound of ${MAX_MILLICREDITS}`,
+      });
+    }
+    if (fromEntries !== BigInt(account.balance)) {
       note({
         check: 'balance',
         transactionId: null,
@@ -148,7 +164,7 @@ async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, numb
         message: `${account.name} shows ${account.balance} millicredits but its entries sum to ${fromEntries}`,
       });
     }
-    if (account.kind !== 'world' && fromEntries < 0) {
+    if (account.kind !== 'world' && fromEntries < 0n) {
       note({ check: 'overdraft', transactionId: null, account: account.name, message: `${account.name} is below zero (${fromEntries} millicredits)` });
     }
   }
@@ -193,7 +209,7 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   const walk: ChainWalk = {
     note,
     usage: new UsageEventCursor(db),
-    recomputed: new Map<number, number>(),
+    recomputed: new Map<number, bigint>(),
     previousHash: GENESIS_HASH,
     expectedId: 1,
     transactionCount: 0,
@@ -251,12 +267,12 @@ class UsageEventCursor {
   /** The digest and sums of the events of one usage transaction (events out of order count as strays). */
   async take(
     transactionId: number,
-  ): Promise<{ detail: string; textDetail: () => string; events: number; costMillicredits: number; drawnFromOrgMillicredits: number }> {
+  ): Promise<{ detail: string; textDetail: () => string; events: number; costMillicredits: bigint; drawnFromOrgMillicredits: bigint }> {
     const digest = new UsageDigest();
     const rows: UsageEventRow[] = [];
     let events = 0;
-    let costMillicredits = 0;
-    let drawnFromOrgMillicredits = 0;
+    let costMillicredits = 0n;
+    let drawnFromOrgMillicredits = 0n;
     for (let row = await this.peek(); row !== undefined && row.transactionId <= transactionId; row = await this.peek()) {
       this.index += 1;
       if (row.transactionId !== transactionId) {
@@ -266,8 +282,8 @@ class UsageEventCursor {
       digest.add(row);
       rows.push(row);
       events += 1;
-      costMillicredits += row.costMillicredits;
-      drawnFromOrgMillicredits += row.drawnFromOrgMillicredits;
+      costMillicredits += BigInt(row.costMillicredits);
+      drawnFromOrgMillicredits += BigInt(row.drawnFromOrgMillicredits);
     }
     return { detail: digest.detail(), textDetail: () => textUsageDetail(rows), events, costMillicredits, drawnFromOrgMillicredits };
   }

@@ -154,6 +154,20 @@ describe('credits serve: HTTP API', () => {
     });
     expect(extraEventField.status).toBe(400);
     expect(extraEventField.body.error.message).toMatch(/unknown field "inputToken"/);
+    // An event dated next year would escape today's limits: refused (400), naming the field.
+    const future = `${new Date().getUTCFullYear() + 1}-06-01T00:00:00Z`;
+    const futureEvent = await server.request('POST', '/v1/usage', {
+      token: writer,
+      body: { eventId: 'future-1', user: 'ada@example.com', model: 'gpt-4o', toolCalls: 1, at: future },
+    });
+    expect(futureEvent.status).toBe(400);
+    expect(futureEvent.body.error).toMatchObject({ code: 'INVALID_DATE' });
+    expect(futureEvent.body.error.message).toContain(`at "${future}" is in the future`);
+    const futureBatch = await server.request('POST', '/v1/usage/batch', {
+      token: writer,
+      body: { events: [{ eventId: 'future-2', user: 'ada@example.com', model: 'gpt-4o', toolCalls: 1, at: future }] },
+    });
+    expect(futureBatch.body).toMatchObject({ accepted: 0, malformed: 1 });
     const badChoice = await server.request('POST', '/v1/commands/report', { token: admin, body: { options: { by: 'planet' } } });
     expect(badChoice.status).toBe(400);
     const flagWithValue = await server.request('POST', '/v1/commands/check', { token: admin, body: { options: { org: 'yes' } } });

@@ -3,6 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalTransactionContent } from '../../src/core/ledger.js';
+import { chainHash } from '../../src/store/ledgerWriter.js';
 import { removeDir, runCli, seededLedger, type Ledger, type RunResult } from '../helpers/cli.js';
 
 /**
@@ -97,6 +99,61 @@ describe('credits verify on a local ledger changed outside credits', () => {
       expect(error.message).toContain(`transaction ${firstBroken}`);
     }
   }
+
+  it('catches the 11 maximum custom purchases of an older version, hash chain intact: balances summed in BigInt, past the bound', async () => {
+    const path = copyOfLedger('past-2-53');
+    tamper(path, (db) => {
+      // What 0.x wrote for 11 custom purchases of a trillion credits and one of a millicredit: a valid
+      // chain, and balances summed in floating point, which rounds the odd millicredit away.
+      const head = db.prepare('SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1').get() as { id: number; hash: string };
+      const ids = db.prepare("SELECT id, name FROM accounts WHERE name IN ('world', 'org')").all() as { id: number; name: string }[];
+      const world = ids.find((row) => row.name === 'world')!.id;
+      const org = ids.find((row) => row.name === 'org')!.id;
+      let previous = head.hash;
+      let floatSum = 0;
+      const amounts = [...Array.from({ length: 11 }, () => 1_000_000_000_000_000), 1];
+      for (const [index, amount] of amounts.entries()) {
+        const id = head.id + 1 + index;
+        const draft = {
+          kind: 'purchase' as const,
+          actor: 'old',
+          memo: 'custom',
+          createdAtMs: 1_780_000_000_000 + index,
+          idempotencyKey: null,
+          reversesTransactionId: null,
+        };
+        const entries = [
+          { accountId: world, amountMillicredits: -amount },
+          { accountId: org, amountMillicredits: amount },
+        ];
+        const hash = chainHash(previous, canonicalTransactionContent(id, { ...draft, entries }, ''));
+        db.prepare(
+          'INSERT INTO ledger_transactions (id, kind, actor, memo, created_at_ms, idempotency_key, reverses_transaction_id, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        ).run(id, draft.kind, draft.actor, draft.memo, draft.createdAtMs, null, null, hash);
+        for (const entry of entries)
+          db.prepare('INSERT INTO entries (transaction_id, account_id, amount_millicredits) VALUES (?, ?, ?)').run(
+            id,
+            entry.accountId,
+            entry.amountMillicredits,
+          );
+        previous = hash;
+        floatSum += amount;
+      }
+      expect(floatSum % 2).toBe(0); // the lost millicredit
+      db.prepare('UPDATE accounts SET balance_millicredits = balance_millicredits + ? WHERE id = ?').run(floatSum, org);
+      db.prepare('UPDATE accounts SET balance_millicredits = balance_millicredits - ? WHERE id = ?').run(floatSum, world);
+    });
+    const result = await verify(path);
+    expectIntegrityFailure(result);
+    const problems = result.json<{ problems: { check: string; account?: string; message: string }[] }>().problems;
+    // No broken hash: only exact sums and the bound can see it.
+    expect(problems.map((problem) => problem.check)).not.toContain('chain');
+    expect(problems).toContainEqual(expect.objectContaining({ check: 'balance', account: 'org' }));
+    expect(problems).toContainEqual(expect.objectContaining({ check: 'bound', account: 'org' }));
+    expect(problems.find((problem) => problem.check === 'balance' && problem.account === 'org')?.message).toMatch(
+      /shows 11000000008500000 millicredits but its entries sum to 11000000008500001$/,
+    );
+  });
 
   it('passes an untouched ledger: exit 0 and {"ok": true}', async () => {
     const result = await verify(copyOfLedger('untouched'));

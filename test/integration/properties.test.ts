@@ -155,7 +155,12 @@ async function apply(db: Database, model: Model, step: Op, index: number): Promi
       const cost = step.toolCalls * 50;
       const raw = { user: email, model: 'llama-3.1-groq', toolCalls: step.toolCalls, eventId: `e${index}`, at: `${day}T12:00:00Z` };
       const got = await outcome(() =>
-        recordUsage(db, { ...request, command: 'usage record', args: raw }, parseUsageRecord(raw, { timeZone: 'UTC', requireEventId: false }), 'UTC'),
+        recordUsage(
+          db,
+          { ...request, command: 'usage record', args: raw },
+          parseUsageRecord(raw, { timeZone: 'UTC', nowMs: request.nowMs, requireEventId: false }),
+          'UTC',
+        ),
       );
       const userKey = `${email} ${day}`;
       const deptKey = `${department} ${day}`;

@@ -347,11 +347,11 @@ describe('parseInstantInput', () => {
     expect(toIsoUtc(parseInstantInput('2026-03-15T14:23', '--to', BERLIN, { endOfDay: true }))).toBe('2026-03-15T13:23:00.000Z');
   });
 
-  it('resolves DST-ambiguous and skipped local times predictably', () => {
-    // 02:30 on 2026-03-29 never happened in Berlin: read with the winter offset, it lands at 03:30 CEST
-    expect(toIsoUtc(parseInstantInput('2026-03-29T02:30', '--at', BERLIN))).toBe('2026-03-29T01:30:00.000Z');
-    // 02:30 on 2026-10-25 happened twice: the earlier one (CEST)
-    expect(toIsoUtc(parseInstantInput('2026-10-25T02:30', '--at', BERLIN))).toBe('2026-10-25T00:30:00.000Z');
+  it('refuses DST-ambiguous and skipped local times instead of guessing (see below), and reads them with an offset', () => {
+    expect(() => parseInstantInput('2026-03-29T02:30', '--at', BERLIN)).toThrow(/does not exist in Europe\/Berlin/);
+    expect(() => parseInstantInput('2026-10-25T02:30', '--at', BERLIN)).toThrow(/happens twice in Europe\/Berlin/);
+    expect(toIsoUtc(parseInstantInput('2026-03-29T03:30+02:00', '--at', BERLIN))).toBe('2026-03-29T01:30:00.000Z');
+    expect(toIsoUtc(parseInstantInput('2026-10-25T02:30+02:00', '--at', BERLIN))).toBe('2026-10-25T00:30:00.000Z');
   });
 
   it('reads an explicit offset as an exact instant, whatever the zone', () => {
@@ -413,5 +413,50 @@ describe('formatting', () => {
     expect(formatLocalDate(utc('2024-03-15T23:30:00Z'), BERLIN)).toBe('2024-03-16');
     expect(toIsoUtc(0)).toBe('1970-01-01T00:00:00.000Z');
     expect(toIsoUtc(utc('2026-03-15T14:23:00.123Z'))).toBe('2026-03-15T14:23:00.123Z');
+  });
+});
+
+describe('local times that do not name one instant', () => {
+  const refusal = (run: () => unknown): CreditsError => {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof CreditsError) return error;
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('refuses a time the clocks skipped, naming the nearest readings', () => {
+    const error = refusal(() => parseInstantInput('2026-03-29T02:30', '--at', 'Europe/Berlin'));
+    expect(error.code).toBe('INVALID_DATE');
+    expect(error.message).toBe(
+      '--at "2026-03-29T02:30" does not exist in Europe/Berlin (the clocks skipped it): the nearest readings are 2026-03-29T01:30:00+01:00 and 2026-03-29T03:30:00+02:00',
+    );
+    expect(refusal(() => parseInstantInput('2026-03-08T02:15:00', '--since', 'America/New_York')).message).toContain(
+      '01:15:00-05:00 and 2026-03-08T03:15:00-04:00',
+    );
+  });
+
+  it('refuses a time that happens twice, naming both instants', () => {
+    const error = refusal(() => parseInstantInput('2026-10-25T02:30', '--until', 'Europe/Berlin'));
+    expect(error.message).toBe(
+      '--until "2026-10-25T02:30" happens twice in Europe/Berlin (the clocks went back): it is 2026-10-25T02:30:00+02:00 or 2026-10-25T02:30:00+01:00',
+    );
+    expect(error.hint).toContain('give the offset');
+    expect(refusal(() => parseInstantInput('2026-11-01T01:59:59', '--at', 'America/New_York')).message).toContain(
+      '01:59:59-04:00 or 2026-11-01T01:59:59-05:00',
+    );
+  });
+
+  it('takes either reading once the offset is given, and the hours around the change as they are', () => {
+    expect(parseInstantInput('2026-10-25T02:30:00+02:00', '--at', 'Europe/Berlin')).toBe(Date.parse('2026-10-25T00:30:00Z'));
+    expect(parseInstantInput('2026-10-25T02:30:00+01:00', '--at', 'Europe/Berlin')).toBe(Date.parse('2026-10-25T01:30:00Z'));
+    expect(parseInstantInput('2026-03-29T01:59:59', '--at', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T00:59:59Z'));
+    expect(parseInstantInput('2026-03-29T03:00', '--at', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T01:00:00Z'));
+    expect(parseInstantInput('2026-10-25T03:00', '--at', 'Europe/Berlin')).toBe(Date.parse('2026-10-25T02:00:00Z'));
+    expect(parseInstantInput('2026-10-25T01:59', '--at', 'Europe/Berlin')).toBe(Date.parse('2026-10-24T23:59:00Z'));
+    // A date alone is the start of the day, even on the day of a change.
+    expect(parseInstantInput('2026-03-29', '--since', 'Europe/Berlin')).toBe(Date.parse('2026-03-28T23:00:00Z'));
   });
 });

@@ -197,7 +197,7 @@ export const moneyCommands: CommandSpec[] = [
     summary: 'move credits between the org pool and departments',
     ledger: 'existing',
     mutating: true,
-    arguments: [{ name: 'amount', description: 'credits, up to 3 decimals (no thousands separators)', required: false }],
+    arguments: [{ name: 'amount', description: 'credits, up to 3 decimals, a dot as the decimal point (2.125)', required: false }],
     options: [
       { flags: '--from <account>', description: 'org or a department', dynamic: 'accounts' },
       { flags: '--to <account>', description: 'org or a department', dynamic: 'accounts' },

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseCreditsInput } from '../../core/amounts.js';
+import { parseCreditsInput, parseEuroInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail, parseFreeText } from '../../core/names.js';
 import { findPackage, parsePaymentMethod } from '../../core/packages.js';
@@ -40,16 +40,6 @@ function parseSeconds(text: string, field: string): number {
   if (!/^\d{1,6}(\.\d{1,3})?$/.test(text.trim()))
     throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a number of seconds`, { hint: `${field} takes seconds, like 60` });
   return Math.round(Number(text) * 1000);
-}
-
-/** Euros typed by a person: 200 or 199.50, no thousands separators. */
-function parseEuroCents(text: string, field: string): number {
-  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim());
-  if (!match)
-    throw new CreditsError('INVALID_AMOUNT', `${field} "${text}" is not an amount of euros`, {
-      hint: `${field} takes euros with up to 2 decimals, like 500 or 199.50`,
-    });
-  return Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
 }
 
 export const notifyCommands: CommandSpec[] = [
@@ -215,7 +205,7 @@ export const notifyCommands: CommandSpec[] = [
       const packageName = findPackage(need('package', '--package')).name;
       const method = parsePaymentMethod(need('method', '--method'));
       if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
-      const monthlyCapCents = parseEuroCents(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
+      const monthlyCapCents = parseEuroInput(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
       const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
       const result = await setRechargeRule(
         await context.db(),

@@ -39,7 +39,7 @@ export const usageCommands: CommandSpec[] = [
       { flags: '--image-size <size>', description: 'image size', choices: IMAGE_SIZES, defaultValue: 'standard' },
       { flags: '--db-access', description: 'workflow with database access (+50%)' },
       { flags: '--event-id <id>', description: "the platform's id of this interaction: posting it again is harmless" },
-      { flags: '--at <time>', description: 'when it happened (ISO 8601), for events posted late', defaultValue: 'now' },
+      { flags: '--at <time>', description: 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late', defaultValue: 'now' },
     ],
     examples: [
       'credits usage record --user ada@example.com --model gpt-4o --input-tokens 523 --output-tokens 1247 --tool-calls 2',
@@ -64,7 +64,7 @@ export const usageCommands: CommandSpec[] = [
       copy('eventId', 'eventId');
       copy('at', 'at');
       if (flagOption(input, 'dbAccess')) raw.dbAccess = true;
-      const record = parseUsageRecord(raw, { timeZone: settings.timeZone, requireEventId: false, fieldNames: 'flags' });
+      const record = parseUsageRecord(raw, { timeZone: settings.timeZone, nowMs: context.nowMs, requireEventId: false, fieldNames: 'flags' });
       const result = await recordUsage(await context.db(), context.mutation(input, { ...record }), record, settings.timeZone);
       return { view: 'usageRecorded', data: { ...result, credits: result.costMillicredits / 1000 } };
     },
@@ -93,7 +93,7 @@ export const usageCommands: CommandSpec[] = [
       // A file sent along (through the API) is read from memory; otherwise the path or stdin.
       const upload = input.uploads?.[0];
       const from = upload === undefined ? file : { name: upload.name, bytes: Buffer.from(upload.content, 'utf8') };
-      const source = openUsageSource(from, { timeZone: settings.timeZone, ...(format ? { format } : {}) });
+      const source = openUsageSource(from, { timeZone: settings.timeZone, nowMs: context.nowMs, ...(format ? { format } : {}) });
       const showProgress = () =>
         context.progress(
           `imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,

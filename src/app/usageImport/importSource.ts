@@ -209,7 +209,7 @@ function sniff(firstLine: string): ImportFormat {
 }
 
 /** What parsing a source needs besides its bytes: plain data, so the parse thread gets it too. */
-export type ParseOptions = { timeZone: string; format: ImportFormat | undefined; sourceName: string };
+export type ParseOptions = { timeZone: string; nowMs: number; format: ImportFormat | undefined; sourceName: string };
 
 /**
  * Parses the bytes of an import into batches of at most IMPORT_BATCH_SIZE, each item a parsed
@@ -221,7 +221,7 @@ export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, 
   let batch: ImportItem[] = [];
   let lineNumber = 0;
   let sawContent = false;
-  const parseOptions = { timeZone: options.timeZone, requireEventId: true, fieldNames: 'fields' } as const;
+  const parseOptions = { timeZone: options.timeZone, nowMs: options.nowMs, requireEventId: true, fieldNames: 'fields' } as const;
   for await (const chunk of lineChunks(chunks, options.sourceName)) {
     for (const rawLine of chunk) {
       lineNumber += 1;
@@ -268,9 +268,10 @@ export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, 
  * one posts (importThread.ts): reading and checking the lines was a third of an import's time,
  * and machines have two cores.
  */
-export function openUsageSource(input: Readable | string | InMemoryFile, options: { timeZone: string; format?: ImportFormat }): UsageSource {
+export function openUsageSource(input: Readable | string | InMemoryFile, options: { timeZone: string; nowMs: number; format?: ImportFormat }): UsageSource {
   const parseOptions: ParseOptions = {
     timeZone: options.timeZone,
+    nowMs: options.nowMs,
     format: options.format ?? formatFromName(input),
     sourceName: sourceNameOf(input),
   };

@@ -1,8 +1,10 @@
 import { formatMillicreditsPlain } from '../../core/amountText.js';
+import { moveEntries } from '../../core/ledger.js';
 import { quotePackage, type PaymentMethod } from '../../core/packages.js';
 import { DEFAULT_TIME_ZONE, monthBounds, localMonthKey } from '../../core/time.js';
 import type { WriteTx } from '../driver.js';
 import type { LedgerWriter, TouchedAccount } from '../ledgerWriter.js';
+import { WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { recordPurchase } from '../purchasePosting.js';
 import { queueEvent } from './outbox.js';
 
@@ -123,14 +125,18 @@ async function recharge(
     monthlyCapCents: rule.monthlyCapCents,
     balanceMillicredits: account.balanceMillicredits,
   };
-  if (spentCents + quote.priceCents > rule.monthlyCapCents) {
+  // Past the ledger's bound the recharge is refused like one past the cap: the write that
+  // triggered it (a usage event) still goes through.
+  const bound = await ledger.boundRefusal(moveEntries(WORLD_ACCOUNT_ID, rule.accountId, quote.millicredits));
+  const why =
+    bound !== null
+      ? `${bound.message}.`
+      : spentCents + quote.priceCents > rule.monthlyCapCents
+        ? `${quote.packageName} (€${(quote.priceCents / 100).toFixed(2)}) would pass this month's cap of €${(rule.monthlyCapCents / 100).toFixed(2)} (€${(spentCents / 100).toFixed(2)} spent).`
+        : null;
+  if (why !== null) {
     tx.run('UPDATE recharge_rules SET armed = 0, refused_in_month = ? WHERE account_id = ?', [monthKey, rule.accountId]);
-    queueEvent(tx, {
-      type: 'recharge.refused',
-      text: `Automatic recharge of ${account.name} refused: ${quote.packageName} (€${(quote.priceCents / 100).toFixed(2)}) would pass this month's cap of €${(rule.monthlyCapCents / 100).toFixed(2)} (€${(spentCents / 100).toFixed(2)} spent).`,
-      data,
-      nowMs: context.nowMs,
-    });
+    queueEvent(tx, { type: 'recharge.refused', text: `Automatic recharge of ${account.name} refused: ${why}`, data, nowMs: context.nowMs });
     return;
   }
   const { id } = await recordPurchase(tx, ledger, context, { quote, accountId: rule.accountId, origin: 'recharge' });
