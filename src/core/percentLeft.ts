@@ -80,3 +80,6 @@ export function alertLevelsFromSetting(value: string | undefined): number[] {
   if (value === undefined || value === '') return [...DEFAULT_ALERT_LEVELS_PERCENT];
   return parseAlertLevels(value, 'notify.levels');
 }
+
+/** The settings key the alert levels are stored under (text, like "20,10,0"). */
+export const ALERT_LEVELS_SETTING = 'notify.levels';

@@ -1,4 +1,5 @@
-import { MILLICREDITS_PER_CREDIT, parseCreditsInput, percentOf } from '../../core/amounts.js';
+import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
+import { currentBalances, withPercentLeft } from '../../store/ledgerQueries.js';
 import { CreditsError } from '../../core/errors.js';
 import { parsePeriodFlags, ruleApplies, type LimitScope } from '../../core/limits.js';
 import { parseEmail } from '../../core/names.js';
@@ -311,7 +312,7 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--user <email>', description: 'check what this user can still spend (department balance and their limits)', dynamic: 'users' },
       { flags: '--org', description: 'check the organisation pool (the default)' },
       { flags: '--min-credits <n>', description: 'at least this many credits must be left' },
-      { flags: '--min-percent <p>', description: 'at least this percentage of the last top-up must be left' },
+      { flags: '--min-percent <p>', description: 'at least this percentage of this month\'s credits (opening balance plus what came in) must be left' },
     ],
     examples: [
       'credits check --dept ml --min-credits 500',
@@ -371,7 +372,9 @@ export const ruleCommands: CommandSpec[] = [
           }
         }
       }
-      const percentLeft = percentOf(account.balanceMillicredits, account.topupReferenceMillicredits);
+      // The org pool is measured as the organisation: pool and departments together (see core/percentLeft.ts).
+      const measured = await withPercentLeft(db, await currentBalances(db), context.nowMs, settings.timeZone);
+      const percentLeft = measured.accounts.find((row) => row.id === account.id)?.percentLeft ?? null;
       const enoughCredits = millicredits >= minMillicredits;
       const enoughPercent = minPercent === null || (percentLeft ?? 0) >= minPercent;
       const ok = enoughCredits && enoughPercent;
