@@ -312,7 +312,7 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--user <email>', description: 'check what this user can still spend (department balance and their limits)', dynamic: 'users' },
       { flags: '--org', description: 'check the organisation pool (the default)' },
       { flags: '--min-credits <n>', description: 'at least this many credits must be left' },
-      { flags: '--min-percent <p>', description: 'at least this percentage of this month\'s credits (opening balance plus what came in) must be left' },
+      { flags: '--min-percent <p>', description: "at least this percentage of this month's credits (opening balance plus what came in) must be left" },
     ],
     examples: [
       'credits check --dept ml --min-credits 500',

@@ -189,6 +189,6 @@ export const usageViews = {
   ): string {
     const chalk = palette(options);
     const status = data.ok ? chalk.green('ok') : chalk.red('budget too low');
-    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month\'s credits)` : ''}, limited by ${data.limitedBy}.`;
+    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month's credits)` : ''}, limited by ${data.limitedBy}.`;
   },
 };

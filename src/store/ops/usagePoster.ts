@@ -472,14 +472,16 @@ export class UsagePoster {
       const canDraw = this.overdraftLeft(user, occurredAtMs);
       if (canDraw instanceof NeedRead) return canDraw;
       if (shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
-        return new ShortOfCredits(new CreditsError(
-          'INSUFFICIENT_CREDITS',
-          `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
-          {
-            hint: `transfer credits to ${user.department} or buy a package --for it`,
-            details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
-          },
-        ));
+        return new ShortOfCredits(
+          new CreditsError(
+            'INSUFFICIENT_CREDITS',
+            `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
+            {
+              hint: `transfer credits to ${user.department} or buy a package --for it`,
+              details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
+            },
+          ),
+        );
       }
       drawKey = canDraw.key;
     }
