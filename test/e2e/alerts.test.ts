@@ -103,5 +103,11 @@ describe(`percentage left, alert levels and the moment usage is paused on a ${TA
     ]);
     expect((await ledger.ok(['balance', 'Ops', '--json'])).json<BalanceJson>().accounts[0]!.millicredits).toBe(50_000);
     await ledger.ok(['verify']);
+    // Last, as it posts in the future: a new month opens with what is left (Ops: 50 of an opening 50).
+    const nextMonth = { CREDITS_NOW: new Date(Date.now() + 32 * 86_400_000).toISOString() };
+    expect(await spend(ledger, 'bob@example.com', 5).then((result) => result.exitCode)).toBe(0);
+    await ledger.ok(['usage', 'record', '--user', 'bob@example.com', '--model', 'llama-3.1-groq', '--tool-calls', '100'], { env: nextMonth });
+    const later = (await ledger.ok(['balance', 'Ops', '--json'], { env: nextMonth })).json<BalanceJson>();
+    expect(later.accounts[0]).toMatchObject({ millicredits: 40_000, percentLeft: 88.8 }); // 40 of an opening 45
   });
 });

@@ -130,7 +130,7 @@ describe(`webhook notifications on a ${TARGET} ledger`, () => {
       ['balance.low', 10, 50_000],
     ]);
     expect(fresh[0]!.json.data.levelsPercent).toEqual([20, 10, 0]);
-    expect(fresh[0]!.json.text).toBe("Engineering is back above 20%: 1,000.0 credits left of 2,000.0 this month (50.0%).");
+    expect(fresh[0]!.json.text).toBe('Engineering is back above 20%: 1,000.0 credits left of 2,000.0 this month (50.0%).');
     expect(fresh[1]!.json.data).toMatchObject({ inflowMillicredits: 2_000_000, percentLeft: 2.5 });
     // Everything is delivered; nothing waits.
     expect((await channels(ledger)).map((channel) => [channel.id, channel.signed, channel.pending, channel.failing])).toEqual([
