@@ -362,7 +362,7 @@ complete -c credits -n '__credits_at any \'limits remove\'' -l dry-run -d 'show 
 complete -c credits -n '__credits_at any \'limits remove\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits check: flags
 complete -c credits -n '__credits_at any \'check\'' -l dept -x -a '(__credits_names departments)' -d 'check this department'
-complete -c credits -n '__credits_at any \'check\'' -l user -x -a '(__credits_names users)' -d 'check what this user can still spend (department balance and their limits)'
+complete -c credits -n '__credits_at any \'check\'' -l user -x -a '(__credits_names users)' -d 'check what this user can still spend (department balance and their limits; --min-percent takes the…'
 complete -c credits -n '__credits_at any \'check\'' -l org -d 'check the organisation pool (the default)'
 complete -c credits -n '__credits_at any \'check\'' -l min-credits -x -d 'at least this many credits must be left'
 complete -c credits -n '__credits_at any \'check\'' -l min-percent -x -d 'at least this percentage of this month\'s credits (opening balance plus what came in) must be left'

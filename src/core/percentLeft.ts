@@ -83,3 +83,22 @@ export function alertLevelsFromSetting(value: string | undefined): number[] {
 
 /** The settings key the alert levels are stored under (text, like "20,10,0"). */
 export const ALERT_LEVELS_SETTING = 'notify.levels';
+
+/** The share left as an exact fraction, between 0 and 1 (no base: all or nothing). */
+function shareLeft(base: PercentBase): [bigint, bigint] {
+  const whole = baseMillicredits(base);
+  if (whole <= 0) return [base.balanceMillicredits > 0 ? 1n : 0n, 1n];
+  return [BigInt(Math.min(whole, Math.max(0, base.balanceMillicredits))), BigInt(whole)];
+}
+
+/** Whether `a` has a smaller share left than `b`, compared exactly (for the tightest of several constraints). */
+export function hasLessLeft(a: PercentBase, b: PercentBase): boolean {
+  const [aLeft, aWhole] = shareLeft(a);
+  const [bLeft, bWhole] = shareLeft(b);
+  return aLeft * bWhole < bLeft * aWhole;
+}
+
+/** A limit as a percentage base: what is left of it this period out of its amount. */
+export function limitAsBase(leftMillicredits: number, amountMillicredits: number): PercentBase {
+  return { balanceMillicredits: leftMillicredits, openingMillicredits: amountMillicredits, inflowMillicredits: 0 };
+}

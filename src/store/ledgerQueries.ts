@@ -33,7 +33,7 @@ export async function balancesAsOf(db: SqlReader, instantMs: number): Promise<Ac
   }));
 }
 
-export type BalanceWithPercent = AccountBalance & { percentLeft: number | null; percentBaseMillicredits: number };
+export type BalanceWithPercent = AccountBalance & { percentLeft: number | null; percentBaseMillicredits: number; base: PercentBase | null };
 export type OrganisationPercent = PercentBase & { percentLeft: number | null; percentBaseMillicredits: number };
 
 /**
@@ -52,8 +52,8 @@ export async function withPercentLeft(
   const accounts = balances.map((row) => {
     const base = row.kind === 'org' ? bases.organisation : bases.byAccount.get(row.id);
     return base === undefined
-      ? { ...row, percentLeft: null, percentBaseMillicredits: 0 }
-      : { ...row, percentLeft: percentLeft(base), percentBaseMillicredits: baseMillicredits(base) };
+      ? { ...row, percentLeft: null, percentBaseMillicredits: 0, base: null }
+      : { ...row, percentLeft: percentLeft(base), percentBaseMillicredits: baseMillicredits(base), base };
   });
   return { accounts, organisation };
 }

@@ -62,6 +62,23 @@ describe(`percentage left, alert levels and the moment usage is paused on a ${TA
     expect((await ledger.run(['check', '--dept', 'Eng', '--min-percent', '35.4'])).exitCode).toBe(3);
     expect((await ledger.run(['check', '--dept', 'Eng', '--min-percent', '35.3'])).exitCode).toBe(0);
     expect((await ledger.ok(['check', '--org', '--min-percent', '93.5', '--json'])).json()).toMatchObject({ ok: true, percentLeft: 93.5 });
+
+    // For a user the tightest constraint counts: 350 of an economy-tier 1,000 a day (35.0%) is below Eng's 35.3%.
+    const limit = (await ledger.ok(['limits', 'set', '--user', 'ada@example.com', '--tier', 'economy', '--daily', '1000', '--json'])).json<{
+      limitId: number;
+    }>();
+    const low = await ledger.run(['check', '--user', 'ada@example.com', '--min-percent', '35.1', '--json']);
+    expect(low.exitCode).toBe(3);
+    expect(low.json()).toMatchObject({
+      ok: false,
+      percentLeft: 35,
+      percentLimitedBy: `daily limit of ada@example.com on economy models (limit ${limit.limitId})`,
+    });
+    expect((await ledger.ok(['check', '--user', 'ada@example.com', '--min-percent', '35', '--json'])).json()).toMatchObject({ ok: true });
+    await ledger.ok(['limits', 'remove', String(limit.limitId)]);
+    expect((await ledger.ok(['check', '--user', 'ada@example.com', '--min-percent', '35.3', '--json'])).json()).toMatchObject({
+      percentLimitedBy: 'Eng balance',
+    });
   });
 
   it('tells the owners once when usage is refused for want of credits, though the balance is above 0', async () => {
