@@ -119,6 +119,7 @@ describe(`percentage left, alert levels and the moment usage is paused on a ${TA
       ['usage.paused', 'Ops', 50_000],
     ]);
     expect((await ledger.ok(['balance', 'Ops', '--json'])).json<BalanceJson>().accounts[0]!.millicredits).toBe(50_000);
+    expect(events[0]!.text).toContain('1,000.0 credits for €10.00 by card');
     await ledger.ok(['verify']);
     // Last, as it posts in the future: a new month opens with what is left (Ops: 50 of an opening 50).
     const nextMonth = { CREDITS_NOW: new Date(Date.now() + 32 * 86_400_000).toISOString() };

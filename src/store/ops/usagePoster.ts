@@ -1,4 +1,4 @@
-import { formatMillicreditsPlain } from '../../core/amountText.js';
+import { formatCreditsText, formatMillicreditsPlain } from '../../core/amountText.js';
 import { outsideScope, type DepartmentScope } from '../scope.js';
 import { CreditsError, assert } from '../../core/errors.js';
 import type { Entry } from '../../core/ledger.js';
@@ -648,7 +648,7 @@ export class UsagePoster {
       const name = describeRule(reached.rule, { user: reached.user, department: reached.department });
       queueEvent(this.tx, {
         type: 'limit.reached',
-        text: `The ${name} (${formatMillicreditsPlain(reached.rule.amountMillicredits)} credits) is used up for ${reached.periodKey}: further usage it covers is refused until the period ends.`,
+        text: `The ${name} (${formatCreditsText(reached.rule.amountMillicredits)} credits) is used up for ${reached.periodKey}: further usage it covers is refused until the period ends.`,
         data: { limitId: reached.rule.id, limit: name, amountMillicredits: reached.rule.amountMillicredits, periodKey: reached.periodKey },
         dedupeKey: `limit|${reached.rule.id}|${reached.periodKey}`,
         nowMs: this.nowMs,
