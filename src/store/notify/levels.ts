@@ -1,5 +1,6 @@
 import { formatCreditsText } from '../../core/amountText.js';
 import { ALERT_LEVELS_SETTING, alertLevelsFromSetting, baseMillicredits, isBelowLevel, percentLeft, type PercentBase } from '../../core/percentLeft.js';
+import { SETTING_KEYS } from '../../core/org.js';
 import { DEFAULT_TIME_ZONE } from '../../core/time.js';
 import type { SqlReader, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
@@ -23,9 +24,8 @@ export async function alertLevels(db: SqlReader): Promise<number[]> {
 }
 
 /** The accounts a write changed, and the organisation as a whole (its alerts are kept under org's id). */
-async function subjectsOf(tx: WriteTx, ledger: LedgerWriter, nowMs: number): Promise<Subject[]> {
+async function subjectsOf(tx: WriteTx, ledger: LedgerWriter, nowMs: number, timeZone: string): Promise<Subject[]> {
   const touched = ledger.touched();
-  const timeZone = (await tx.get<{ value: string }>("SELECT value FROM settings WHERE key = 'org.time_zone'"))?.value ?? DEFAULT_TIME_ZONE;
   const stored = await tx.all<{ id: number; balance: number }>("SELECT id, balance_millicredits AS balance FROM accounts WHERE kind <> 'world'");
   const balances = new Map(stored.map((row) => [row.id, row.balance]));
   for (const account of touched) balances.set(account.id, account.balanceMillicredits);
@@ -62,8 +62,14 @@ function describe(subject: Subject): { left: string; of: string; percent: string
  */
 export async function fireBalanceAlerts(tx: WriteTx, ledger: LedgerWriter, nowMs: number): Promise<void> {
   if (ledger.touched().length === 0) return;
-  const levels = await alertLevels(tx);
-  const subjects = await subjectsOf(tx, ledger, nowMs);
+  // One read for both settings: on a remote ledger every read is a round trip.
+  const settings = await tx.all<{ key: string; value: string }>('SELECT key, value FROM settings WHERE key IN (?, ?)', [
+    SETTING_KEYS.timeZone,
+    ALERT_LEVELS_SETTING,
+  ]);
+  const setting = (key: string) => settings.find((row) => row.key === key)?.value;
+  const levels = alertLevelsFromSetting(setting(ALERT_LEVELS_SETTING));
+  const subjects = await subjectsOf(tx, ledger, nowMs, setting(SETTING_KEYS.timeZone) ?? DEFAULT_TIME_ZONE);
   const fired = await tx.all<{ accountId: number; levelPercent: number }>(
     `SELECT account_id AS accountId, level_percent AS levelPercent FROM balance_alerts WHERE account_id IN (${subjects.map((subject) => subject.id).join(',')})`,
   );
