@@ -14,7 +14,8 @@ _credits_subs() {
     'usage') echo 'record import' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
-    'notify') echo 'channel channels test run' ;;
+    'notify') echo 'levels channel channels test run' ;;
+    'notify levels') echo 'show set' ;;
     'notify channel') echo 'add remove' ;;
     'recharge') echo 'set off run' ;;
     'token') echo 'create list revoke' ;;
@@ -53,6 +54,7 @@ _credits_flags() {
     'watch') echo '--interval' ;;
     'statement') echo '--month --dept --format --output' ;;
     'invoice') echo '--output --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
+    'notify levels set') echo '--dry-run --idempotency-key' ;;
     'notify channel add') echo '--secret --dry-run --idempotency-key' ;;
     'notify channel remove') echo '--dry-run --idempotency-key' ;;
     'notify test') echo '--timeout' ;;
@@ -97,6 +99,7 @@ _credits_valued() {
     'watch|--interval') return 0 ;;
     'statement|--month'|'statement|--dept'|'statement|--format'|'statement|--output') return 0 ;;
     'invoice|--output'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
+    'notify levels set|--idempotency-key') return 0 ;;
     'notify channel add|--secret'|'notify channel add|--idempotency-key') return 0 ;;
     'notify channel remove|--idempotency-key') return 0 ;;
     'notify test|--timeout') return 0 ;;

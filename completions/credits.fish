@@ -22,7 +22,9 @@ function __credits_subs --argument-names cmd_path
         case 'limits'
             printf '%s\n' set remove
         case 'notify'
-            printf '%s\n' channel channels test run
+            printf '%s\n' levels channel channels test run
+        case 'notify levels'
+            printf '%s\n' show set
         case 'notify channel'
             printf '%s\n' add remove
         case 'recharge'
@@ -90,6 +92,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'statement|--month' 'statement|--dept' 'statement|--format' 'statement|--output'
             return 0
         case 'invoice|--output' 'invoice|--buyer' 'invoice|--buyer-address' 'invoice|--buyer-vat-id' 'invoice|--idempotency-key'
+            return 0
+        case 'notify levels set|--idempotency-key'
             return 0
         case 'notify channel add|--secret' 'notify channel add|--idempotency-key'
             return 0
@@ -192,7 +196,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a packages -d 'the credit package 
 complete -c credits -n '__credits_at 0 \'\'' -a buy -d 'buy a credit package; card and PayPal credit at once, SEPA and invoice when settled'
 complete -c credits -n '__credits_at 0 \'\'' -a purchases -d 'list purchases; pending SEPA and invoice purchases wait for settle or cancel'
 complete -c credits -n '__credits_at 0 \'\'' -a transfer -d 'move credits between the org pool and departments'
-complete -c credits -n '__credits_at 0 \'\'' -a balance -d 'credits left in the org pool and each department, with the percentage left of the last top-up'
+complete -c credits -n '__credits_at 0 \'\'' -a balance -d 'credits left in the org pool and each department, with the percentage left of this month\'s credits…'
 complete -c credits -n '__credits_at 0 \'\'' -a history -d 'ledger transactions, newest first'
 complete -c credits -n '__credits_at 0 \'\'' -a verify -d 'check the ledger: hash chain, zero-sum transactions, balances, no overdraft, usage totals'
 complete -c credits -n '__credits_at 0 \'\'' -a audit -d 'who ran which command that changed the ledger, when, with which arguments'
@@ -360,10 +364,10 @@ complete -c credits -n '__credits_at any \'limits remove\'' -l dry-run -d 'show 
 complete -c credits -n '__credits_at any \'limits remove\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits check: flags
 complete -c credits -n '__credits_at any \'check\'' -l dept -x -a '(__credits_names departments)' -d 'check this department'
-complete -c credits -n '__credits_at any \'check\'' -l user -x -a '(__credits_names users)' -d 'check what this user can still spend (department balance and their limits)'
+complete -c credits -n '__credits_at any \'check\'' -l user -x -a '(__credits_names users)' -d 'check what this user can still spend (department balance and their limits; --min-percent takes the…'
 complete -c credits -n '__credits_at any \'check\'' -l org -d 'check the organisation pool (the default)'
 complete -c credits -n '__credits_at any \'check\'' -l min-credits -x -d 'at least this many credits must be left'
-complete -c credits -n '__credits_at any \'check\'' -l min-percent -x -d 'at least this percentage of the last top-up must be left'
+complete -c credits -n '__credits_at any \'check\'' -l min-percent -x -d 'at least this percentage of this month\'s credits (opening balance plus what came in) must be left'
 # credits report: flags
 complete -c credits -n '__credits_at any \'report\'' -l by -x -a 'user dept model feature day' -d 'what to group by'
 complete -c credits -n '__credits_at any \'report\'' -l month -x -d 'a calendar month in the organisation time zone (default: this month)'
@@ -393,10 +397,17 @@ complete -c credits -n '__credits_at any \'invoice\'' -l dry-run -d 'show what w
 complete -c credits -n '__credits_at any \'invoice\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'invoice\'' -a '(__credits_names purchases)' -d 'purchase id (see `credits purchases`)'
 # credits notify: subcommands
+complete -c credits -n '__credits_at 0 \'notify\'' -a levels -d 'the percentages left at which balance alerts fire'
 complete -c credits -n '__credits_at 0 \'notify\'' -a channel -d 'add and remove notification channels'
 complete -c credits -n '__credits_at 0 \'notify\'' -a channels -d 'the notification channels, with pending deliveries and the last error of each'
 complete -c credits -n '__credits_at 0 \'notify\'' -a test -d 'send a test event to one channel or all, now'
 complete -c credits -n '__credits_at 0 \'notify\'' -a run -d 'for cron: queue due reports (anomalies, the monthly report) and deliver every pending notification,…'
+# credits notify levels: subcommands
+complete -c credits -n '__credits_at 0 \'notify levels\'' -a show -d 'the percentages left at which balance alerts fire (default 20,10,0)'
+complete -c credits -n '__credits_at 0 \'notify levels\'' -a set -d 'set the percentages left at which balance alerts fire: whole numbers 0-100, comma-separated (0 mean…'
+# credits notify levels set: flags
+complete -c credits -n '__credits_at any \'notify levels set\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'notify levels set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits notify channel: subcommands
 complete -c credits -n '__credits_at 0 \'notify channel\'' -a add -d 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a…'
 complete -c credits -n '__credits_at 0 \'notify channel\'' -a remove -d 'remove a channel (its pending deliveries are dropped)'

@@ -1,9 +1,9 @@
 import type { PurchaseQuote } from '../core/packages.js';
-import type { AccountBalance } from '../store/ledgerQueries.js';
+import type { AccountBalance, BalanceWithPercent } from '../store/ledgerQueries.js';
 import type { Choice } from './context.js';
 import type { InvoiceData, ReportData, StatementData, StatementFileData } from './documentTypes.js';
 
-export type { AccountBalance };
+export type { AccountBalance, BalanceWithPercent };
 
 /** What the question before a transfer shows. */
 export type TransferSummaryInput = { from: string; to: string; millicredits: number; reason: string; balances: AccountBalance[] };
@@ -20,7 +20,7 @@ export interface Presenter {
   invoicePdf(data: InvoiceData): Promise<Uint8Array>;
   reportCsv(data: ReportData): Promise<string>;
   /** "Engineering   2,500.0 credits  25.0% left": for picking an account. */
-  accountChoices(balances: AccountBalance[], color: boolean): Promise<Choice[]>;
+  accountChoices(balances: BalanceWithPercent[], color: boolean): Promise<Choice[]>;
   packageChoices(): Promise<Choice[]>;
   methodChoices(priceCents: number): Promise<Choice[]>;
   transferSummary(input: TransferSummaryInput): Promise<string[]>;

@@ -64,6 +64,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'org set': 'settings',
   // Channels hold webhook URLs and secrets, and a command channel runs on the server's host.
   'notify channels': 'settings',
+  'notify levels show': 'settings',
+  'notify levels set': 'settings',
   'notify channel add': 'settings',
   'notify channel remove': 'settings',
 
@@ -118,6 +120,7 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   limits: 'spending limits per user, department, organisation',
   notify: 'notification channels and delivery (cron: notify run)',
   'notify channel': 'add and remove notification channels',
+  'notify levels': 'the percentages left at which balance alerts fire',
   recharge: 'automatic recharge rules (cron: recharge run)',
   token: 'API tokens for `credits serve` (roles, departments)',
 };

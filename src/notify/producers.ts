@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { formatCreditsText, groupThousands } from '../core/amountText.js';
 import { join } from 'node:path';
 import type { OrgSettings } from '../core/org.js';
 import { addLocalDays, localDateKey, localMonthKey, monthBounds, previousMonthKey } from '../core/time.js';
@@ -18,7 +19,7 @@ export async function queueAnomalies(db: Database, nowMs: number, timeZone: stri
     for (const anomaly of anomalies) {
       queueEvent(tx, {
         type: 'anomaly.found',
-        text: `Unusual spend: ${anomaly.subject.name} used ${(anomaly.millicredits / 1000).toFixed(3)} credits on ${anomaly.dayKey}, ${anomaly.timesBaseline}x the usual ${(anomaly.baselineMillicredits / 1000).toFixed(3)}.`,
+        text: `Unusual spend: ${anomaly.subject.name} used ${formatCreditsText(anomaly.millicredits)} credits on ${anomaly.dayKey}, ${anomaly.timesBaseline}x the usual ${formatCreditsText(anomaly.baselineMillicredits)}.`,
         data: { ...anomaly },
         dedupeKey: `anomaly|${anomaly.subject.kind}|${anomaly.subject.name}|${anomaly.dayKey}`,
         nowMs,
@@ -59,7 +60,7 @@ export async function produceMonthlyReport(
   await db.write(async (tx) => {
     queueEvent(tx, {
       type: 'report.monthly',
-      text: `The usage report for ${monthKey} is ready: ${(facts.usageMillicredits / 1000).toFixed(3)} credits used in ${facts.usageEvents} events, ${(facts.closingMillicredits / 1000).toFixed(3)} credits left. Statement: ${path}`,
+      text: `The usage report for ${monthKey} is ready: ${formatCreditsText(facts.usageMillicredits)} credits used in ${groupThousands(facts.usageEvents)} events, ${formatCreditsText(facts.closingMillicredits)} credits left. Statement: ${path}`,
       data: {
         monthKey,
         path,

@@ -1,4 +1,4 @@
-import { MILLICREDITS_PER_CREDIT } from '../core/amounts.js';
+import { formatCreditsText, formatEurosText } from '../core/amountText.js';
 
 let grouped: Intl.NumberFormat | undefined;
 /** Created on first use: building an Intl formatter costs milliseconds every start-up would pay. */
@@ -14,22 +14,16 @@ export function formatCount(value: number): string {
 
 /**
  * Credits for people: thousands separators, at least `minDecimals` decimals, trailing zeros
- * trimmed past that, never rounded (a millicredit is the smallest amount and is always shown).
+ * trimmed past that, never rounded. The one implementation lives in core, where notification
+ * texts (written in the store) can use it too.
  */
 export function formatCredits(millicredits: number, minDecimals = 1): string {
-  const sign = millicredits < 0 ? '-' : '';
-  const absolute = Math.abs(millicredits);
-  const whole = Math.floor(absolute / MILLICREDITS_PER_CREDIT);
-  let fraction = String(absolute % MILLICREDITS_PER_CREDIT).padStart(3, '0');
-  while (fraction.length > minDecimals && fraction.endsWith('0')) fraction = fraction.slice(0, -1);
-  return `${sign}${groupedFormat(whole)}${fraction === '' ? '' : `.${fraction}`}`;
+  return formatCreditsText(millicredits, minDecimals);
 }
 
 /** 4750 -> "€47.50". */
 export function formatEuros(cents: number): string {
-  const sign = cents < 0 ? '-' : '';
-  const absolute = Math.abs(cents);
-  return `${sign}€${groupedFormat(Math.floor(absolute / 100))}.${String(absolute % 100).padStart(2, '0')}`;
+  return formatEurosText(cents);
 }
 
 export function formatPercent(percent: number | null): string {

@@ -1,7 +1,6 @@
 import { INVOICE_MINIMUM_CENTS, PACKAGES, PAYMENT_METHODS, INSTANT_METHODS, type PurchaseQuote } from '../core/packages.js';
-import { percentOf } from '../core/amounts.js';
 import { nameKey } from '../core/names.js';
-import type { AccountBalance, TransferSummaryInput } from '../app/presenter.js';
+import type { AccountBalance, BalanceWithPercent, TransferSummaryInput } from '../app/presenter.js';
 import { formatCredits, formatEuros, formatPercent } from './format.js';
 import { palette, percentColour } from './style.js';
 import type { Choice } from '../app/context.js';
@@ -26,12 +25,12 @@ function padLeft(texts: string[]): string[] {
 }
 
 /** "Engineering   2,500.0 credits  25.0% left": names aligned, numbers right-aligned, low balances coloured. */
-export function accountChoices(balances: AccountBalance[], color: boolean): Choice[] {
+export function accountChoices(balances: BalanceWithPercent[], color: boolean): Choice[] {
   const chalk = paint(color);
   const names = padRight(balances.map((row) => (row.kind === 'org' ? 'org (pool)' : row.account)));
   const amounts = padLeft(balances.map((row) => formatCredits(row.balanceMillicredits)));
   return balances.map((row, index) => {
-    const percent = percentOf(row.balanceMillicredits, row.topupReferenceMillicredits);
+    const percent = row.percentLeft;
     const left = percent === null ? '' : `  ${percentColour(chalk, percent, `${formatPercent(percent)} left`)}`;
     return { name: `${names[index]}  ${amounts[index]} credits${left}`, value: row.account, short: row.account };
   });

@@ -1,9 +1,8 @@
 import { findAnomalies, type Anomaly, type SubjectSeries } from '../core/anomalies.js';
 import { backtestAccuracy, forecastMonth, type BacktestResult, type DayAmount, type MonthForecast } from '../core/forecast.js';
-import { percentOf } from '../core/amounts.js';
 import { addLocalDays, localDateKey, localMonthKey, previousMonthKey } from '../core/time.js';
 import type { SqlReader } from './driver.js';
-import { currentBalances } from './ledgerQueries.js';
+import { currentBalances, withPercentLeft } from './ledgerQueries.js';
 import { dailyUsage, dailyUsageBySubject, usageReport, type ReportRow } from './reportQueries.js';
 import { limitStatuses } from './ops/rules.js';
 
@@ -117,11 +116,11 @@ export type DashboardData = {
 export async function dashboardData(db: SqlReader, nowMs: number, timeZone: string): Promise<DashboardData> {
   const todayKey = localDateKey(nowMs, timeZone);
   const monthKey = localMonthKey(nowMs, timeZone);
-  const balances = (await currentBalances(db)).map((row) => ({
+  const balances = (await withPercentLeft(db, await currentBalances(db), nowMs, timeZone)).accounts.map((row) => ({
     account: row.account,
     costCenter: row.costCenter,
     millicredits: row.balanceMillicredits,
-    percentLeft: percentOf(row.balanceMillicredits, row.topupReferenceMillicredits),
+    percentLeft: row.percentLeft,
   }));
   const firstDay = addLocalDays(todayKey, -29);
   const daily = await dailyUsage(db, { firstDay, lastDay: todayKey });
@@ -139,9 +138,9 @@ export async function dashboardData(db: SqlReader, nowMs: number, timeZone: stri
     if (balance.millicredits <= 0 && balance.account !== 'org')
       alerts.push({ level: 'critical', message: `${balance.account} has no credits left: its AI features are paused` });
     else if (balance.percentLeft !== null && balance.percentLeft <= 10)
-      alerts.push({ level: 'critical', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
+      alerts.push({ level: 'critical', message: `${balance.account} has ${balance.percentLeft}% of this month's credits left` });
     else if (balance.percentLeft !== null && balance.percentLeft <= 20)
-      alerts.push({ level: 'warning', message: `${balance.account} is at ${balance.percentLeft}% of its last top-up` });
+      alerts.push({ level: 'warning', message: `${balance.account} has ${balance.percentLeft}% of this month's credits left` });
   }
   for (const status of await limitStatuses(db, nowMs, timeZone)) {
     if (status.amountMillicredits > 0 && status.usedMillicredits >= status.amountMillicredits * 0.8) {

@@ -1,25 +1,19 @@
 import { scopeOf } from './scope.js';
 import { accountShare, type Leg, type ShownLeg, userShare } from '../core/historyShare.js';
-import { TOPUP_KINDS, type AccountKind } from '../core/ledger.js';
+import type { AccountKind } from '../core/ledger.js';
+import { baseMillicredits, percentLeft, type PercentBase } from '../core/percentLeft.js';
+import { percentBases } from './percentBase.js';
 import type { SqlReader, SqlValue } from './driver.js';
 import { listAccounts, ORG_ACCOUNT_ID } from './orgRepo.js';
 
-export type AccountBalance = { account: string; kind: AccountKind; costCenter: string | null; balanceMillicredits: number; topupReferenceMillicredits: number };
+export type AccountBalance = { id: number; account: string; kind: AccountKind; costCenter: string | null; balanceMillicredits: number };
 
 /** Every account but the outside world, from the materialised balances (one indexed read). */
 export async function currentBalances(db: SqlReader): Promise<AccountBalance[]> {
   return (await listAccounts(db))
     .filter((row) => row.kind !== 'world')
-    .map((row) => ({
-      account: row.name,
-      kind: row.kind,
-      costCenter: row.costCenter,
-      balanceMillicredits: row.balanceMillicredits,
-      topupReferenceMillicredits: row.topupReferenceMillicredits,
-    }));
+    .map((row) => ({ id: row.id, account: row.name, kind: row.kind, costCenter: row.costCenter, balanceMillicredits: row.balanceMillicredits }));
 }
-
-const TOPUP_KIND_LIST = TOPUP_KINDS.map((kind) => `'${kind}'`).join(',');
 
 /** Balances recomputed from the entries posted before `instantMs`. */
 export async function balancesAsOf(db: SqlReader, instantMs: number): Promise<AccountBalance[]> {
@@ -29,27 +23,39 @@ export async function balancesAsOf(db: SqlReader, instantMs: number): Promise<Ac
      JOIN ledger_transactions t ON t.id = e.transaction_id WHERE t.created_at_ms < ? GROUP BY e.account_id`,
     [instantMs],
   );
-  const lastTopups = await db.all<{ accountId: number; transactionId: number }>(
-    `SELECT e.account_id AS accountId, max(t.id) AS transactionId FROM entries e JOIN ledger_transactions t ON t.id = e.transaction_id
-     WHERE t.created_at_ms < ? AND e.amount_millicredits > 0 AND t.kind IN (${TOPUP_KIND_LIST}) GROUP BY e.account_id`,
-    [instantMs],
-  );
-  const references = new Map<number, number>();
-  for (const topup of lastTopups) {
-    const row = await db.get<{ balance: number }>('SELECT sum(amount_millicredits) AS balance FROM entries WHERE account_id = ? AND transaction_id <= ?', [
-      topup.accountId,
-      topup.transactionId,
-    ]);
-    references.set(topup.accountId, row?.balance ?? 0);
-  }
   const balanceById = new Map(sums.map((row) => [row.accountId, row.balance]));
   return accounts.map((row) => ({
+    id: row.id,
     account: row.name,
     kind: row.kind,
     costCenter: row.costCenter,
     balanceMillicredits: balanceById.get(row.id) ?? 0,
-    topupReferenceMillicredits: references.get(row.id) ?? 0,
   }));
+}
+
+export type BalanceWithPercent = AccountBalance & { percentLeft: number | null; percentBaseMillicredits: number; base: PercentBase | null };
+export type OrganisationPercent = PercentBase & { percentLeft: number | null; percentBaseMillicredits: number };
+
+/**
+ * Every account's balance (all of them: the organisation's figure needs them) with its percentage
+ * left (core/percentLeft.ts) as of `instantMs`, the instant the balances are of. The org pool's percentage is the organisation's: the pool is there to be
+ * handed to departments, and handing it out spends nothing.
+ */
+export async function withPercentLeft(
+  db: SqlReader,
+  balances: AccountBalance[],
+  instantMs: number,
+  timeZone: string,
+): Promise<{ accounts: BalanceWithPercent[]; organisation: OrganisationPercent }> {
+  const bases = await percentBases(db, new Map(balances.map((row) => [row.id, row.balanceMillicredits])), instantMs, timeZone);
+  const organisation = { ...bases.organisation, percentLeft: percentLeft(bases.organisation), percentBaseMillicredits: baseMillicredits(bases.organisation) };
+  const accounts = balances.map((row) => {
+    const base = row.kind === 'org' ? bases.organisation : bases.byAccount.get(row.id);
+    return base === undefined
+      ? { ...row, percentLeft: null, percentBaseMillicredits: 0, base: null }
+      : { ...row, percentLeft: percentLeft(base), percentBaseMillicredits: baseMillicredits(base), base };
+  });
+  return { accounts, organisation };
 }
 
 export type HistoryFilter = {

@@ -225,6 +225,17 @@ export class LedgerWriter {
     return { transactionId, hash };
   }
 
+  /** Accounts whose usage was refused for want of credits in this write (see notify/paused.ts). */
+  private readonly paused = new Set<number>();
+
+  notePaused(accountId: number): void {
+    this.paused.add(accountId);
+  }
+
+  pausedInThisWrite(accountId: number): boolean {
+    return this.paused.has(accountId);
+  }
+
   /** Set by the balance rules once they ran on this writer's changes. */
   markWatched(): void {
     this.watched = true;

@@ -18,6 +18,17 @@ export type MutationRequest = {
   audit?: boolean | undefined;
 };
 
+/**
+ * Thrown by a mutation's work to refuse the request while keeping what the write did on the
+ * way (a usage refusal's "paused" notice, a recharge it set off): the write commits, without an
+ * audit row or a stored idempotent result, and the caller gets `error`.
+ */
+export class CommitThenRefuse extends Error {
+  constructor(readonly error: CreditsError) {
+    super(error.message);
+  }
+}
+
 export type MutationContext = { tx: WriteTx; ledger: LedgerWriter; request: MutationRequest };
 
 export type MutationOutcome<T> = T & { dryRun: boolean; replayed: boolean };
@@ -70,7 +81,8 @@ export async function runMutation<T extends object>(
   work: (context: MutationContext) => Promise<T & { transactionId?: number | null }>,
 ): Promise<MutationOutcome<T>> {
   const hash = requestHash(request.command, request.args);
-  return db.write(
+  let refusal: CreditsError | null = null;
+  const outcome = await db.write(
     async (tx) => {
       request = { ...request, idempotencyKey: scopedKey(tx, request.idempotencyKey) };
       if (request.idempotencyKey) {
@@ -88,11 +100,20 @@ export async function runMutation<T extends object>(
               },
             );
           }
-          return { ...(JSON.parse(existing.result_json) as T), dryRun: false, replayed: true };
+          return { ...(JSON.parse(existing.result_json) as T), dryRun: false, replayed: true } as MutationOutcome<T>;
         }
       }
       const ledger = await LedgerWriter.open(tx);
-      const result = await work({ tx, ledger, request });
+      let result: T & { transactionId?: number | null };
+      try {
+        result = await work({ tx, ledger, request });
+      } catch (error) {
+        if (!(error instanceof CommitThenRefuse)) throw error;
+        if (!ledger.balancesWatched) await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
+        ledger.finish();
+        refusal = error.error;
+        return undefined;
+      }
       if (!ledger.balancesWatched) await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
       ledger.finish();
       const transactionId = typeof result.transactionId === 'number' ? result.transactionId : null;
@@ -110,4 +131,6 @@ export async function runMutation<T extends object>(
     },
     { dryRun: Boolean(request.dryRun) },
   );
+  if (refusal !== null || outcome === undefined) throw refusal ?? new CreditsError('INTERNAL', 'a refused mutation lost its reason');
+  return outcome;
 }

@@ -26,7 +26,7 @@ export const accounts = sqliteTable(
     costCenter: text('cost_center'),
     createdAtMs: integer('created_at_ms').notNull(),
     balanceMillicredits: integer('balance_millicredits').notNull().default(0),
-    /** Balance right after the latest top-up: the base of "percentage left". */
+    /** Balance right after the latest top-up (kept up to date; no longer the base of "percentage left", see account_month_openings). */
     topupReferenceMillicredits: integer('topup_reference_millicredits').notNull().default(0),
     overdraftFromAccountId: integer('overdraft_from_account_id'),
     overdraftMaxMillicredits: integer('overdraft_max_millicredits').notNull().default(0),
@@ -293,6 +293,21 @@ export const balanceAlerts = sqliteTable(
     firedAtMs: integer('fired_at_ms').notNull(),
   },
   (table) => [primaryKey({ columns: [table.accountId, table.levelPercent] })],
+);
+
+/**
+ * Each account's balance at the start of a month (organisation time zone), the first time a write
+ * of that month asked for it: the base of "percentage left" (core/percentLeft.ts) without summing
+ * the month's entries on every write. Rows of later months are dropped by a write dated earlier.
+ */
+export const accountMonthOpenings = sqliteTable(
+  'account_month_openings',
+  {
+    accountId: integer('account_id').notNull(),
+    monthKey: text('month_key').notNull(),
+    openingMillicredits: integer('opening_millicredits').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.accountId, table.monthKey] })],
 );
 
 export const rechargeRules = sqliteTable('recharge_rules', {

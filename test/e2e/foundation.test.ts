@@ -35,7 +35,7 @@ describe(`foundation on a ${TARGET} ledger`, () => {
     expect(org).toMatchObject({ account: 'org', millicredits: 10_000_000, credits: 10000, percentLeft: 100 });
   });
 
-  it('moves credits between org and departments, and keeps the percentage of the last top-up', async () => {
+  it("moves credits between org and departments; the percentage left is of this month's credits", async () => {
     const moved = (await ledger.ok(['transfer', '2500', '--from', 'org', '--to', 'Engineering', '--reason', 'Q4', '--json'])).json();
     expect(moved).toMatchObject({
       from: 'org',
@@ -47,8 +47,10 @@ describe(`foundation on a ${TARGET} ledger`, () => {
     await ledger.ok(['transfer', '0.125', '--from', 'Engineering', '--to', 'Marketing']);
     const { accounts } = (await ledger.ok(['balance', '--json'])).json();
     const byName = Object.fromEntries(accounts.map((row: { account: string }) => [row.account, row]));
-    expect(byName.Engineering).toMatchObject({ millicredits: 2_499_875, percentLeft: 100 });
-    expect(byName.org).toMatchObject({ millicredits: 7_500_000, percentLeft: 75 });
+    // 2,499.875 of the 2,500 that came in (a transfer out is not an inflow), rounded down.
+    expect(byName.Engineering).toMatchObject({ millicredits: 2_499_875, percentLeft: 99.9 });
+    // org's percentage is the organisation's: allocating the pool spends nothing.
+    expect(byName.org).toMatchObject({ millicredits: 7_500_000, percentLeft: 100 });
     expect(byName.Marketing.millicredits).toBe(125);
   });
 

@@ -103,9 +103,9 @@ describe(`webhook notifications on a ${TARGET} ledger`, () => {
       ['balance.low', 10, 95_000],
       ['balance.depleted', 0, 0],
     ]);
-    expect(events[0]!.json.text).toBe('Engineering is below 20% of its last top-up: 190.0 credits left (19%).');
+    expect(events[0]!.json.text).toBe("Engineering is below 20% of this month's credits: 190.0 credits left of 1,000.0 (19.0%).");
     expect(events[2]!.json.text).toContain('Engineering has no credits left');
-    expect(events[0]!.json.data.topupReferenceMillicredits).toBe(1_000_000);
+    expect(events[0]!.json.data).toMatchObject({ openingMillicredits: 0, inflowMillicredits: 1_000_000, percentLeft: 19 });
     for (const request of events) {
       expect(request.headers['x-credits-event-id']).toBe(request.json.id);
       expect(signatureValid(secret, request.body, request.headers['x-credits-signature'])).toBe(true);
@@ -117,15 +117,21 @@ describe(`webhook notifications on a ${TARGET} ledger`, () => {
     expect(plain.every((request) => request.headers['x-credits-signature'] === undefined)).toBe(true);
   });
 
-  it('re-arms on a top-up: the next crossing fires again, one write crossing two levels fires both', async () => {
+  it('a top-up says recovered and re-arms: the next crossing fires again, one write crossing two levels fires both', async () => {
     const earlier = new Set(balanceEvents('Engineering').map((request) => request.json.id));
+    // 1,000 of this month's 2,000 credits: back above every level, in one event naming them.
     await ledger.ok(['buy', 'basic', '--for', 'Engineering', '--method', 'card']);
-    await spendOk(ledger, 'ada@example.com', 950); // 50 of 1,000 left: below 20% and 10% at once
+    await spendOk(ledger, 'ada@example.com', 950); // 50 of 2,000 left: below 20% and 10% at once
     await ledger.ok(['notify', 'run']);
     const fresh = balanceEvents('Engineering').filter((request) => !earlier.has(request.json.id));
-    expect(fresh.map((request) => request.json.data.levelPercent)).toEqual([20, 10]);
-    expect(fresh.map((request) => request.json.data.balanceMillicredits)).toEqual([50_000, 50_000]);
-    expect(fresh[0]!.json.data.topupReferenceMillicredits).toBe(1_000_000);
+    expect(fresh.map((request) => [request.json.type, request.json.data.levelPercent, request.json.data.balanceMillicredits])).toEqual([
+      ['balance.recovered', 20, 1_000_000],
+      ['balance.low', 20, 50_000],
+      ['balance.low', 10, 50_000],
+    ]);
+    expect(fresh[0]!.json.data.levelsPercent).toEqual([20, 10, 0]);
+    expect(fresh[0]!.json.text).toBe('Engineering is back above 20%: 1,000.0 credits left of 2,000.0 this month (50.0%).');
+    expect(fresh[1]!.json.data).toMatchObject({ inflowMillicredits: 2_000_000, percentLeft: 2.5 });
     // Everything is delivered; nothing waits.
     expect((await channels(ledger)).map((channel) => [channel.id, channel.signed, channel.pending, channel.failing])).toEqual([
       [1, true, 0, false],
@@ -148,8 +154,8 @@ describe(`two notify runs at once on a ${TARGET} ledger`, () => {
   });
 
   it('deliver every event to every channel exactly once between them', async () => {
-    // Two rounds of top-up and spend-to-zero in Marketing: 2 x (20%, 10%, depleted) = 6 events,
-    // 18 deliveries over three channels.
+    // Two rounds of top-up and spend-to-zero in Marketing: 2 x (20%, 10%, depleted) and the
+    // second top-up's "recovered" = 7 events, 21 deliveries over three channels.
     for (let round = 0; round < 2; round += 1) {
       await ledger.ok(['transfer', '100', '--from', 'org', '--to', 'Marketing']);
       await spendOk(ledger, 'don@example.com', 100);
@@ -169,17 +175,17 @@ describe(`two notify runs at once on a ${TARGET} ledger`, () => {
     const runs = await Promise.all([run(), run()]);
     for (const run of runs) expect(run.exitCode, run.stderr).toBe(0);
     const totals = runs.map((run) => run.json<RunJson>());
-    expect(totals[0]!.delivered + totals[1]!.delivered).toBe(18);
+    expect(totals[0]!.delivered + totals[1]!.delivered).toBe(21);
     expect(totals.every((total) => total.delivered > 0)).toBe(true);
 
     const perDelivery = tally(receiver.requests.map((request) => `${request.path} ${request.json.id}`));
-    expect(perDelivery.size).toBe(18);
+    expect(perDelivery.size).toBe(21);
     expect([...perDelivery.values()].every((count) => count === 1)).toBe(true);
-    expect(new Set(receiver.requests.map((request) => request.json.id)).size).toBe(6);
+    expect(new Set(receiver.requests.map((request) => request.json.id)).size).toBe(7);
     expect((await channels(ledger)).map((channel) => channel.pending)).toEqual([0, 0, 0]);
     // A third run finds nothing left to send.
     expect((await ledger.ok(['notify', 'run', '--json'])).json<RunJson>().delivered).toBe(0);
-    expect(receiver.requests).toHaveLength(18);
+    expect(receiver.requests).toHaveLength(21);
   });
 });
 

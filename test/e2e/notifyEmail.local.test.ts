@@ -143,7 +143,7 @@ describe('email and command channels on a local ledger', () => {
     expect(events).toHaveLength(2);
     const event = events[1]!;
     expect(event).toMatchObject({ type: 'balance.low', data: { account: 'Engineering', levelPercent: 20, balanceMillicredits: 15_000 } });
-    expect(event.text).toBe('Engineering is below 20% of its last top-up: 15.0 credits left (15%).');
+    expect(event.text).toBe("Engineering is below 20% of this month's credits: 15.0 credits left of 100.0 (15.0%).");
 
     expect(mailbox.mails).toHaveLength(2);
     const mail = mailbox.mails[1]!;

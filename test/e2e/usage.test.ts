@@ -292,9 +292,9 @@ describe(`check for CI on a ${TARGET} ledger`, () => {
     expect(result.json().limitedBy).toContain('daily');
   });
 
-  it('checks the percentage of the last top-up', async () => {
-    expect((await ledger.run(['check', '--org', '--min-percent', '90'])).exitCode).toBe(0);
-    expect((await ledger.run(['check', '--org', '--min-percent', '90.1'])).exitCode).toBe(3);
+  it("checks the percentage of this month's credits: for --org the organisation's, which allocating to a department does not lower", async () => {
+    expect((await ledger.ok(['check', '--org', '--min-percent', '100', '--json'])).json()).toMatchObject({ ok: true, percentLeft: 100 });
+    expect((await ledger.run(['check', '--org', '--min-percent', '100.1'])).exitCode).toBe(2);
   });
 
   it('tells real errors apart from a low budget', async () => {

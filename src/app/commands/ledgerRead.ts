@@ -1,8 +1,7 @@
-import { percentOf } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail } from '../../core/names.js';
 import { parseInstantInput } from '../../core/time.js';
-import { auditLog, balancesAsOf, currentBalances, history, historyCount } from '../../store/ledgerQueries.js';
+import { auditLog, balancesAsOf, currentBalances, history, historyCount, withPercentLeft } from '../../store/ledgerQueries.js';
 import { requireAccount, requireUser } from '../../store/orgRepo.js';
 import { verifyLedger } from '../../store/verify.js';
 import { parseId, parseLimit, stringOption } from '../parse.js';
@@ -29,7 +28,7 @@ const KINDS = Object.keys(KIND_WORDS);
 export const ledgerReadCommands: CommandSpec[] = [
   {
     name: 'balance',
-    summary: 'credits left in the org pool and each department, with the percentage left of the last top-up',
+    summary: "credits left in the org pool and each department, with the percentage left of this month's credits (opening balance plus what came in)",
     ledger: 'existing',
     arguments: [{ name: 'account', description: 'only this department (or org)', required: false, dynamic: 'accounts' }],
     options: [{ flags: '--as-of <date>', description: 'balances at the start of this date (YYYY-MM-DD, local) or instant (ISO 8601)' }],
@@ -42,7 +41,9 @@ export const ledgerReadCommands: CommandSpec[] = [
       const accountName = departmentOrScope(context, input.args[0]);
       const only = accountName === undefined ? undefined : await requireAccount(db, accountName, 'ACCOUNT');
       const rows = asOfMs === undefined ? await currentBalances(db) : await balancesAsOf(db, asOfMs);
-      const accounts = rows
+      // As of an instant means before it: the month's movements stop just short of it too.
+      const measured = await withPercentLeft(db, rows, asOfMs === undefined ? context.nowMs : asOfMs - 1, settings.timeZone);
+      const accounts = measured.accounts
         .filter((row) => only === undefined || row.account === only.name)
         .map((row) => ({
           account: row.account,
@@ -50,11 +51,25 @@ export const ledgerReadCommands: CommandSpec[] = [
           costCenter: row.costCenter,
           millicredits: row.balanceMillicredits,
           credits: row.balanceMillicredits / 1000,
-          topupReferenceMillicredits: row.topupReferenceMillicredits,
-          percentLeft: percentOf(row.balanceMillicredits, row.topupReferenceMillicredits),
+          percentLeft: row.percentLeft,
+          percentBaseMillicredits: row.percentBaseMillicredits,
         }));
       const totalMillicredits = accounts.reduce((sum, row) => sum + row.millicredits, 0);
-      return { view: 'balances', data: { asOfMs: asOfMs ?? null, accounts, totalMillicredits, totalCredits: totalMillicredits / 1000 } };
+      const { organisation } = measured;
+      return {
+        view: 'balances',
+        data: {
+          asOfMs: asOfMs ?? null,
+          accounts,
+          totalMillicredits,
+          totalCredits: totalMillicredits / 1000,
+          organisation: {
+            millicredits: organisation.balanceMillicredits,
+            percentLeft: organisation.percentLeft,
+            percentBaseMillicredits: organisation.percentBaseMillicredits,
+          },
+        },
+      };
     },
   },
   {

@@ -15,7 +15,7 @@ import {
 import { nameKey, parseFreeText } from '../../core/names.js';
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../../store/ops/money.js';
-import { currentBalances, type AccountBalance } from '../../store/ledgerQueries.js';
+import { currentBalances, withPercentLeft, type BalanceWithPercent } from '../../store/ledgerQueries.js';
 import { listPurchases } from '../../store/purchaseRepo.js';
 import { parseId, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
@@ -213,8 +213,11 @@ export const moneyCommands: CommandSpec[] = [
       context.demand({ '--from': fromFlag, '--to': toFlag, AMOUNT: amountArgument });
       const dryRun = input.options.dryRun === true;
       // Read once, and only when a list or a summary is shown; the write re-checks inside its transaction.
-      let balancesRead: Promise<AccountBalance[]> | undefined;
-      const balances = (): Promise<AccountBalance[]> => (balancesRead ??= currentBalances(db));
+      let balancesRead: Promise<BalanceWithPercent[]> | undefined;
+      const balances = async (): Promise<BalanceWithPercent[]> =>
+        (balancesRead ??= currentBalances(db).then(
+          async (rows) => (await withPercentLeft(db, rows, context.nowMs, (await context.settings()).timeZone)).accounts,
+        ));
       const from = await context.need(fromFlag, {
         flag: '--from',
         message: 'Transfer from',

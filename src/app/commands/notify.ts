@@ -5,8 +5,18 @@ import { CreditsError } from '../../core/errors.js';
 import { parseEmail, parseFreeText } from '../../core/names.js';
 import { findPackage, parsePaymentMethod } from '../../core/packages.js';
 import { localMonthKey, monthBounds } from '../../core/time.js';
+import { parseAlertLevels } from '../../core/percentLeft.js';
+import { alertLevels } from '../../store/notify/levels.js';
 import { listChannels, pendingCounts } from '../../store/notify/outbox.js';
-import { addChannel, rechargeStatuses, recheckRecharges, removeChannel, removeRechargeRule, setRechargeRule } from '../../store/ops/notifications.js';
+import {
+  addChannel,
+  setAlertLevels,
+  rechargeStatuses,
+  recheckRecharges,
+  removeChannel,
+  removeRechargeRule,
+  setRechargeRule,
+} from '../../store/ops/notifications.js';
 import { parseId, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
@@ -43,6 +53,28 @@ function parseSeconds(text: string, field: string): number {
 }
 
 export const notifyCommands: CommandSpec[] = [
+  {
+    name: 'notify levels show',
+    summary: 'the percentages left at which balance alerts fire (default 20,10,0)',
+    ledger: 'existing',
+    examples: ['credits notify levels show', 'credits notify levels show --json'],
+    async run(_input, context) {
+      return { view: 'alertLevels', data: { levelsPercent: await alertLevels(await context.db()) } };
+    },
+  },
+  {
+    name: 'notify levels set',
+    summary: 'set the percentages left at which balance alerts fire: whole numbers 0-100, comma-separated (0 means depleted)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'levels', description: 'like 50,20,10,0', required: true }],
+    examples: ['credits notify levels set 50,20,10,0', 'credits notify levels set 20,10,0   # the default'],
+    async run(input, context) {
+      const levelsPercent = parseAlertLevels(input.args[0] ?? '', 'LEVELS');
+      const result = await setAlertLevels(await context.db(), context.mutation(input, { levelsPercent }), levelsPercent);
+      return { view: 'alertLevels', data: result };
+    },
+  },
   {
     name: 'notify channel add',
     summary: 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a command fed the event on stdin',

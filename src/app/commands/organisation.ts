@@ -4,7 +4,7 @@ import { parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { DEFAULT_TIME_ZONE, assertTimeZone } from '../../core/time.js';
 import { addDepartment, addUser, initLedger, moveUser, setDepartment, setOrgSettings } from '../../store/ops/organisation.js';
-import { currentBalances } from '../../store/ledgerQueries.js';
+import { currentBalances, withPercentLeft } from '../../store/ledgerQueries.js';
 import { listAccounts, listUsers, readSettings, requireDepartment } from '../../store/orgRepo.js';
 import { loadDemo } from '../../store/ops/demo.js';
 import { parseFreeText } from '../../core/names.js';
@@ -251,11 +251,11 @@ export const organisationCommands: CommandSpec[] = [
     arguments: [{ name: 'name', description: 'department name', required: true, dynamic: 'departments' }],
     examples: ['credits dept show Engineering', 'credits dept show Marketing --json'],
     async run(input, context) {
-      await context.settings();
       const db = await context.db();
       const department = await requireDepartment(db, input.args[0] ?? '', 'NAME');
       const users = await listUsers(db, department.id);
-      const balance = (await currentBalances(db)).find((row) => row.account === department.name);
+      const settings = await context.settings();
+      const balance = (await withPercentLeft(db, await currentBalances(db), context.nowMs, settings.timeZone)).accounts.find((row) => row.id === department.id);
       return {
         view: 'department',
         data: {
@@ -263,7 +263,8 @@ export const organisationCommands: CommandSpec[] = [
           costCenter: department.costCenter,
           millicredits: department.balanceMillicredits,
           credits: department.balanceMillicredits / 1000,
-          topupReferenceMillicredits: balance?.topupReferenceMillicredits ?? 0,
+          percentLeft: balance?.percentLeft ?? null,
+          percentBaseMillicredits: balance?.percentBaseMillicredits ?? 0,
           overdraftFrom: department.overdraftFromAccountId === null ? null : 'org',
           overdraftMaxMillicredits: department.overdraftMaxMillicredits,
           users: users.map((user) => user.email),

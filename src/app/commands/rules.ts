@@ -1,6 +1,8 @@
-import { MILLICREDITS_PER_CREDIT, parseCreditsInput, percentOf } from '../../core/amounts.js';
+import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
+import { currentBalances, withPercentLeft } from '../../store/ledgerQueries.js';
 import { CreditsError } from '../../core/errors.js';
-import { parsePeriodFlags, ruleApplies, type LimitScope } from '../../core/limits.js';
+import { describeRule, parsePeriodFlags, ruleApplies, type LimitRule, type LimitScope } from '../../core/limits.js';
+import { hasLessLeft, hasPercentLeft, limitAsBase, percentLeft as percentOfBase, type PercentBase } from '../../core/percentLeft.js';
 import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
 import { parseInstantInput } from '../../core/time.js';
@@ -149,6 +151,36 @@ async function askLimitPeriod(context: Context, timeZone: string, texts: LimitTe
   });
   if (period === 'daily') texts.daily = amount;
   else texts.monthly = amount;
+}
+
+/**
+ * The percentage `check --min-percent` compares: the account's (org's is the organisation's), or
+ * for a user the tightest of their department's and every limit on them, model and tier limits
+ * included, since any of them can refuse their next event. Says which it was.
+ */
+async function tightestPercent(
+  db: Database,
+  nowMs: number,
+  timeZone: string,
+  account: { id: number; name: string },
+  user: { id: number; departmentId: number } | null,
+): Promise<{ base: PercentBase; percentLimitedBy: string }> {
+  const measured = await withPercentLeft(db, await currentBalances(db), nowMs, timeZone);
+  let tightest = {
+    base: measured.accounts.find((row) => row.id === account.id)?.base ?? limitAsBase(0, 0),
+    percentLimitedBy: `${account.name} balance`,
+  };
+  if (user === null) return tightest;
+  const onUser = (rule: LimitRule): boolean =>
+    rule.scope === 'user' ? rule.userId === user.id : rule.scope === 'department' ? rule.departmentId === user.departmentId : true;
+  for (const status of await limitStatuses(db, nowMs, timeZone, onUser)) {
+    const base = limitAsBase(status.leftMillicredits, status.amountMillicredits);
+    if (hasLessLeft(base, tightest.base)) {
+      const names = { user: status.user ?? undefined, department: status.department ?? undefined };
+      tightest = { base, percentLimitedBy: `${describeRule(status, names)} (limit ${status.id})` };
+    }
+  }
+  return tightest;
 }
 
 export const ruleCommands: CommandSpec[] = [
@@ -308,10 +340,14 @@ export const ruleCommands: CommandSpec[] = [
     ledger: 'existing',
     options: [
       { flags: '--dept <name>', description: 'check this department', dynamic: 'departments' },
-      { flags: '--user <email>', description: 'check what this user can still spend (department balance and their limits)', dynamic: 'users' },
+      {
+        flags: '--user <email>',
+        description: 'check what this user can still spend (department balance and their limits; --min-percent takes the tightest)',
+        dynamic: 'users',
+      },
       { flags: '--org', description: 'check the organisation pool (the default)' },
       { flags: '--min-credits <n>', description: 'at least this many credits must be left' },
-      { flags: '--min-percent <p>', description: 'at least this percentage of the last top-up must be left' },
+      { flags: '--min-percent <p>', description: "at least this percentage of this month's credits (opening balance plus what came in) must be left" },
     ],
     examples: [
       'credits check --dept ml --min-credits 500',
@@ -371,9 +407,10 @@ export const ruleCommands: CommandSpec[] = [
           }
         }
       }
-      const percentLeft = percentOf(account.balanceMillicredits, account.topupReferenceMillicredits);
+      const { base, percentLimitedBy } = await tightestPercent(db, context.nowMs, settings.timeZone, account, user);
+      const percentLeft = percentOfBase(base);
       const enoughCredits = millicredits >= minMillicredits;
-      const enoughPercent = minPercent === null || (percentLeft ?? 0) >= minPercent;
+      const enoughPercent = minPercent === null || hasPercentLeft(base, minPercent);
       const ok = enoughCredits && enoughPercent;
       const data = {
         ok,
@@ -385,15 +422,17 @@ export const ruleCommands: CommandSpec[] = [
         minMillicredits,
         minPercent,
         limitedBy,
+        percentLimitedBy,
       };
       if (ok) return { view: 'check', data };
       const reason = !enoughCredits
         ? `${millicredits / MILLICREDITS_PER_CREDIT} credits left, ${minMillicredits / MILLICREDITS_PER_CREDIT} required`
         : `${percentLeft ?? 0}% left, ${minPercent}% required`;
+      const why = enoughCredits ? percentLimitedBy : limitedBy;
       return {
         view: 'check',
         data,
-        failure: new CreditsError('BUDGET_LOW', `budget too low for ${name}: ${reason} (${limitedBy})`, {
+        failure: new CreditsError('BUDGET_LOW', `budget too low for ${name}: ${reason} (${why})`, {
           hint: 'buy or transfer credits, or lower the threshold',
         }),
       };

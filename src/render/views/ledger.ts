@@ -165,7 +165,8 @@ export const ledgerViews = {
       name: string;
       costCenter: string | null;
       millicredits: number;
-      topupReferenceMillicredits: number;
+      percentLeft: number | null;
+      percentBaseMillicredits: number;
       overdraftFrom: string | null;
       overdraftMaxMillicredits: number;
       users: string[];
@@ -178,7 +179,7 @@ export const ledgerViews = {
       [
         ['Cost centre', data.costCenter ?? '–'],
         ['Credits', formatCredits(data.millicredits)],
-        ['Last top-up level', formatCredits(data.topupReferenceMillicredits)],
+        ['Left this month', `${formatPercent(data.percentLeft)} of ${formatCredits(data.percentBaseMillicredits)}`],
         ['Overdraft', data.overdraftFrom ? `from ${data.overdraftFrom}, up to ${formatCredits(data.overdraftMaxMillicredits)}` : 'none'],
         ['Users', data.users.length ? data.users.join('\n') : '–'],
       ],

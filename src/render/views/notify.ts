@@ -32,6 +32,10 @@ type RechargeView = {
 };
 
 export const notifyViews = {
+  alertLevels(data: { levelsPercent: number[]; dryRun?: boolean }): string {
+    return `${data.dryRun ? '(dry run) ' : ''}Balance alerts fire below ${data.levelsPercent.map((level) => (level === 0 ? '0 (depleted)' : `${level}%`)).join(', ')} of this month's credits.`;
+  },
+
   channelAdded(data: { channelId: number; kind: string; target: string; signed: boolean }): string {
     return `Channel ${data.channelId} added: ${data.kind} ${data.target}${data.signed ? ' (signed)' : ''}. Try it with \`credits notify test ${data.channelId}\`.`;
   },

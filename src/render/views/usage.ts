@@ -1,5 +1,5 @@
 import { formatLocalDateTime } from '../../core/time.js';
-import { formatCount, formatCredits } from '../format.js';
+import { formatCount, formatCredits, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
 
 const FEATURE_TITLES: Record<string, string> = {
@@ -184,11 +184,14 @@ export const usageViews = {
       minMillicredits: number;
       minPercent: number | null;
       limitedBy: string;
+      percentLimitedBy: string;
     },
     options: RenderOptions,
   ): string {
     const chalk = palette(options);
     const status = data.ok ? chalk.green('ok') : chalk.red('budget too low');
-    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of last top-up)` : ''}, limited by ${data.limitedBy}.`;
+    if (data.minPercent !== null)
+      return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left (limited by ${data.limitedBy}) and ${formatPercent(data.percentLeft)} left of ${data.percentLimitedBy}.`;
+    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month's credits)` : ''}, limited by ${data.limitedBy}.`;
   },
 };

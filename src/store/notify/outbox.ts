@@ -4,6 +4,8 @@ import type { SqlReader, WriteTx } from '../driver.js';
 export const EVENT_TYPES = [
   'balance.low',
   'balance.depleted',
+  'balance.recovered',
+  'usage.paused',
   'recharge.done',
   'recharge.refused',
   'limit.reached',

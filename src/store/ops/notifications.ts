@@ -2,7 +2,8 @@ import { CreditsError } from '../../core/errors.js';
 import type { PaymentMethod } from '../../core/packages.js';
 import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
-import { requireAccount } from '../orgRepo.js';
+import { requireAccount, writeSetting } from '../orgRepo.js';
+import { ALERT_LEVELS_SETTING } from '../../core/percentLeft.js';
 
 export async function addChannel(
   db: Database,
@@ -20,6 +21,15 @@ export async function addChannel(
       request.nowMs,
     ]);
     return { channelId, kind: channel.kind, target: channel.target, signed: channel.secret !== null };
+  });
+}
+
+/** Stores the alert levels as a setting, in a mutation like every setting (audited, idempotent). */
+export async function setAlertLevels(db: Database, request: MutationRequest, levelsPercent: number[]) {
+  return runMutation(db, request, async ({ tx }) => {
+    writeSetting(tx, ALERT_LEVELS_SETTING, levelsPercent.join(','));
+    // Alerts of levels no longer set are dropped by the next write that looks at the account.
+    return { levelsPercent };
   });
 }
 

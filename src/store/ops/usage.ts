@@ -3,7 +3,7 @@ import { isCreditsError } from '../../core/errors.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
 import type { Database, WriteTx } from '../driver.js';
 import { LedgerWriter } from '../ledgerWriter.js';
-import { runMutation, type MutationRequest } from '../mutation.js';
+import { CommitThenRefuse, runMutation, type MutationRequest } from '../mutation.js';
 import { UsagePoster, type PostedUsage } from './usagePoster.js';
 import { watchBalances } from '../notify/watchers.js';
 
@@ -11,7 +11,15 @@ import { watchBalances } from '../notify/watchers.js';
 export async function recordUsage(db: Database, request: MutationRequest, record: UsageRecord, timeZone: string) {
   return runMutation(db, { ...request, audit: false }, async ({ tx, ledger }) => {
     const poster = await UsagePoster.open(tx, ledger, { timeZone, actor: request.actor, nowMs: request.nowMs, memo: record.model });
-    const posted = await poster.post(record);
+    let posted: PostedUsage;
+    try {
+      posted = await poster.post(record);
+    } catch (error) {
+      // The paused notice and a pending recharge the refusal set off are kept; the event is not.
+      if (!isCreditsError(error) || error.code !== 'INSUFFICIENT_CREDITS') throw error;
+      poster.finish();
+      throw new CommitThenRefuse(error);
+    }
     poster.finish();
     // The balance rules may recharge the department in this same write: report what is left after.
     await watchBalances(tx, ledger, { nowMs: request.nowMs, actor: request.actor });

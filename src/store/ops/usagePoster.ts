@@ -1,4 +1,4 @@
-import { formatMillicreditsPlain } from '../../core/amountText.js';
+import { formatCreditsText, formatMillicreditsPlain } from '../../core/amountText.js';
 import { outsideScope, type DepartmentScope } from '../scope.js';
 import { CreditsError, assert } from '../../core/errors.js';
 import type { Entry } from '../../core/ledger.js';
@@ -14,6 +14,8 @@ import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { RateBook, type RateRow, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
 import { UsageDigest } from '../usageDigest.js';
 import { queueEvent } from '../notify/outbox.js';
+import { queuePausedNotice } from '../notify/paused.js';
+import { armedRechargeRule, rechargeAccount } from '../notify/watchers.js';
 
 export type PostedUsage = {
   status: 'accepted' | 'duplicate';
@@ -95,6 +97,11 @@ class NeedRead {
   ) {}
 }
 
+/** The department has too few credits for the event: refused unless a recharge rule can cover it first. */
+class ShortOfCredits {
+  constructor(readonly error: CreditsError) {}
+}
+
 /** The map under `key`, added empty when missing. */
 function childMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
   let child = map.get(key);
@@ -167,8 +174,10 @@ export class UsagePoster {
   /** Remote only: event rows sent at the end as one JSON argument per statement (see INSERT_EVENTS_FROM_JSON). */
   private readonly bufferedRows: SqlValue[][] = [];
   private readonly periods: PeriodCache;
-  private readonly digest = new UsageDigest();
-  private readonly transactionId: number;
+  private digest = new UsageDigest();
+  private transactionId: number;
+  /** Departments told in this write that their usage is paused (one notice per department). */
+  private readonly pausedNoticed = new Set<number>();
   private readonly claimsByInsert: boolean;
   private readonly limitsReached: { rule: LimitRule; periodKey: string; user: string; department: string }[] = [];
   /**
@@ -184,8 +193,8 @@ export class UsagePoster {
     private readonly limits: LimitRule[],
     private readonly timeZone: string,
     private readonly nowMs: number,
-    actor: string,
-    memo: string,
+    private readonly actor: string,
+    private readonly memo: string,
   ) {
     this.periods = new PeriodCache(timeZone);
     this.claimsByInsert = tx.insertIfAbsent !== undefined;
@@ -254,7 +263,7 @@ export class UsagePoster {
     const known = this.knownBefore(record, pricing);
     if (known) return known;
     const { user, rate, occurredAtMs, priced } = pricing;
-    let plan: PostingPlan | NeedRead;
+    let plan: PostingPlan | NeedRead | ShortOfCredits;
     try {
       plan = this.planInMemory(user, rate.model, rate.tier, occurredAtMs, priced.totalMillicredits);
     } catch (error) {
@@ -262,7 +271,7 @@ export class UsagePoster {
       if (this.claimsByInsert && record.eventId !== null) return this.postAfterReads(record);
       throw error;
     }
-    if (plan instanceof NeedRead) return this.postAfterReads(record);
+    if (plan instanceof NeedRead || plan instanceof ShortOfCredits) return this.postAfterReads(record);
     return this.write(pricing, plan);
   }
 
@@ -275,7 +284,7 @@ export class UsagePoster {
     const { user, rate, occurredAtMs, priced } = pricing;
     let plan: PostingPlan;
     try {
-      plan = await this.plan(user, rate.model, rate.tier, occurredAtMs, priced.totalMillicredits);
+      plan = await this.plan(record, user, rate.model, rate.tier, occurredAtMs, priced.totalMillicredits);
     } catch (error) {
       // A refused event may be one posted before (a re-run import after credits ran out): that is a duplicate, not a refusal.
       const stored = this.claimsByInsert && record.eventId !== null ? await this.findStored(record.eventId) : undefined;
@@ -427,9 +436,20 @@ export class UsagePoster {
   }
 
   /** Every check of one event, writing nothing, reading first what planInMemory asks for. */
-  private async plan(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<PostingPlan> {
+  private async plan(record: UsageRecord, user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<PostingPlan> {
+    let recharged = false;
     for (;;) {
       const plan = this.planInMemory(user, model, tier, occurredAtMs, cost);
+      if (plan instanceof ShortOfCredits) {
+        // An event posted before is a duplicate, not a reason to buy credits (postAfterReads finds it).
+        if (this.claimsByInsert && record.eventId !== null && (await this.findStored(record.eventId))) throw plan.error;
+        if (!recharged && (await this.rechargeWhenShort(user))) {
+          recharged = true;
+          continue;
+        }
+        await this.notePaused(user, record, cost);
+        throw plan.error;
+      }
       if (!(plan instanceof NeedRead)) return plan;
       if (plan.rule !== null) this.usedByLimitPeriod.set(plan.key, await usedInPeriod(this.tx, plan.rule, plan.bounds));
       else this.drawnByDepartmentMonth.set(plan.key, await drawnFromOrgInMonth(this.tx, user.departmentId, plan.bounds));
@@ -441,7 +461,7 @@ export class UsagePoster {
    * overdraft. Returns what must be read first when a total it needs is not in memory yet; the
    * checks before it passed and change nothing, so running it again after the read is the same.
    */
-  private planInMemory(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): PostingPlan | NeedRead {
+  private planInMemory(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): PostingPlan | NeedRead | ShortOfCredits {
     const limitKeys = this.checkLimits(user, model, tier, occurredAtMs, cost);
     if (limitKeys instanceof NeedRead) return limitKeys;
     const departmentBalance = this.ledger.balanceOf(user.departmentId);
@@ -452,13 +472,15 @@ export class UsagePoster {
       const canDraw = this.overdraftLeft(user, occurredAtMs);
       if (canDraw instanceof NeedRead) return canDraw;
       if (shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
-        throw new CreditsError(
-          'INSUFFICIENT_CREDITS',
-          `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
-          {
-            hint: `transfer credits to ${user.department} or buy a package --for it`,
-            details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
-          },
+        return new ShortOfCredits(
+          new CreditsError(
+            'INSUFFICIENT_CREDITS',
+            `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
+            {
+              hint: `transfer credits to ${user.department} or buy a package --for it`,
+              details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
+            },
+          ),
         );
       }
       drawKey = canDraw.key;
@@ -550,18 +572,83 @@ export class UsagePoster {
     }
   }
 
-  /** Closes the batch transaction and writes the day totals; call once, after the last post. */
-  finish(): void {
+  /**
+   * An armed recharge rule of the department buys its package inside this write when an event
+   * finds too few credits (within the monthly cap, as watchers.ts decides). The usage batch is
+   * closed around the purchase, so the ledger keeps one transaction per kind, in order. True
+   * when credits arrived at once (card, PayPal): the event is then checked again.
+   */
+  private async rechargeWhenShort(user: UserInfo): Promise<boolean> {
+    const rule = await armedRechargeRule(this.tx, user.departmentId, this.nowMs);
+    if (rule === null) return false;
+    this.closeBatch();
+    const outcome = await rechargeAccount(
+      this.tx,
+      this.ledger,
+      rule,
+      { name: user.department, balanceMillicredits: this.ledger.balanceOf(user.departmentId) },
+      { nowMs: this.nowMs, actor: this.actor },
+    );
+    this.transactionId = this.ledger.openBatch({
+      kind: 'usage',
+      actor: this.actor,
+      memo: this.memo,
+      createdAtMs: this.nowMs,
+      idempotencyKey: null,
+      reversesTransactionId: null,
+    });
+    return outcome === 'credited';
+  }
+
+  /** Tells the department's owners, once per crossing, that its usage is refused for want of credits. */
+  private async notePaused(user: UserInfo, record: UsageRecord, cost: number): Promise<void> {
+    if (this.pausedNoticed.has(user.departmentId)) return;
+    this.pausedNoticed.add(user.departmentId);
+    this.ledger.notePaused(user.departmentId);
+    await queuePausedNotice(this.tx, {
+      accountId: user.departmentId,
+      account: user.department,
+      balanceMillicredits: this.ledger.balanceOf(user.departmentId),
+      neededMillicredits: cost,
+      user: user.email,
+      model: record.model,
+      nowMs: this.nowMs,
+    });
+  }
+
+  /** Writes the open batch as its ledger transaction, with its events (remote) and per-transaction totals. */
+  private closeBatch(): void {
     this.ledger.closeBatch(this.digest.detail());
+    this.digest = new UsageDigest();
     for (let start = 0; start < this.bufferedRows.length; start += ROWS_PER_INSERT) {
       this.tx.run(INSERT_EVENTS_FROM_JSON, [JSON.stringify(this.bufferedRows.slice(start, start + ROWS_PER_INSERT))]);
     }
     this.bufferedRows.length = 0;
+    this.tx.runMany(
+      'INSERT INTO usage_batches (transaction_id, department_id, user_id, model, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      this.batchTotals.map((total) => [
+        this.transactionId,
+        total.departmentId,
+        total.userId,
+        total.model,
+        total.feature,
+        total.events,
+        total.millicredits,
+        total.drawn,
+      ]),
+    );
+    this.batchTotals.length = 0;
+    this.batchTotalIndex.clear();
+  }
+
+  /** Closes the batch transaction and writes the day totals; call once, after the last post. */
+  finish(): void {
+    this.closeBatch();
     for (const reached of this.limitsReached) {
       const name = describeRule(reached.rule, { user: reached.user, department: reached.department });
       queueEvent(this.tx, {
         type: 'limit.reached',
-        text: `The ${name} (${formatMillicreditsPlain(reached.rule.amountMillicredits)} credits) is used up for ${reached.periodKey}: further usage it covers is refused until the period ends.`,
+        text: `The ${name} (${formatCreditsText(reached.rule.amountMillicredits)} credits) is used up for ${reached.periodKey}: further usage it covers is refused until the period ends.`,
         data: { limitId: reached.rule.id, limit: name, amountMillicredits: reached.rule.amountMillicredits, periodKey: reached.periodKey },
         dedupeKey: `limit|${reached.rule.id}|${reached.periodKey}`,
         nowMs: this.nowMs,
@@ -586,20 +673,5 @@ export class UsagePoster {
     );
     this.rollups.length = 0;
     this.rollupIndex.clear();
-    this.tx.runMany(
-      'INSERT INTO usage_batches (transaction_id, department_id, user_id, model, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      this.batchTotals.map((total) => [
-        this.transactionId,
-        total.departmentId,
-        total.userId,
-        total.model,
-        total.feature,
-        total.events,
-        total.millicredits,
-        total.drawn,
-      ]),
-    );
-    this.batchTotals.length = 0;
-    this.batchTotalIndex.clear();
   }
 }
