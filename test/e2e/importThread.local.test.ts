@@ -152,7 +152,7 @@ describe('usage import on a second parse thread', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ parser: 'thread', read: 50_000, accepted: 50_000, malformed: 0 });
   });
 
-  it('stops at binary bytes or an over-long line past the first batch as one thread does: same error, same events kept', async () => {
+  it('treats binary bytes past the first batch as a bad line, and stops at an over-long line, as one thread does: same error, same events kept', async () => {
     const funded = await seededLedger('local');
     ledgers.push(funded);
     await funded.ok(['transfer', '5000', '--from', 'org', '--to', 'Engineering']);
@@ -163,7 +163,8 @@ describe('usage import on a second parse thread', () => {
     // Longer than a read chunk (1 MiB), so it is still unfinished when the next chunk comes.
     const longLine = `${good.join('\n')}\n{"eventId":"long","user":"${'a'.repeat(2 << 20)}"}\n`;
     for (const [name, content, mentions] of [
-      ['binary.jsonl', binary, 'is not UTF-8 text'],
+      // Bytes that are not text after good lines cost only their line (issue 16), in both.
+      ['binary.jsonl', binary, 'the first is line 11001'],
       ['long.jsonl', longLine, 'longer than'],
     ] as const) {
       const { on, off, balances } = await both(file(name, content));
