@@ -1,3 +1,4 @@
+import { subjectOf } from './names.js';
 import { CreditsError } from './errors.js';
 
 /** One credit is €0.01; every stored amount of credits is an integer count of millicredits. */
@@ -28,17 +29,17 @@ function refuseComma(trimmed: string, field: string): never {
   if (grouped) {
     const digits = trimmed.replaceAll(',', '');
     const decimal = `${grouped[1]}.${grouped[2]!.slice(1).replaceAll(',', '')}`;
-    throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" has a comma, a thousands separator in English but a decimal comma in German`, {
+    throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} has a comma, a thousands separator in English but a decimal comma in German`, {
       hint: `the decimal point is a dot: write ${digits} if the comma separates thousands, or ${decimal} if it is a decimal comma`,
     });
   }
   const decimalComma = /^(\d+),(\d+)$/.exec(trimmed);
   if (decimalComma) {
-    throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" has a decimal comma`, {
+    throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} has a decimal comma`, {
       hint: `use ${decimalComma[1]}.${decimalComma[2]}: the decimal point is a dot`,
     });
   }
-  throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" has a comma`, {
+  throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} has a comma`, {
     hint: `the decimal point is a dot and thousands need no separator: write 1000.5, or 1,000.5 as the tool prints it`,
   });
 }
@@ -50,9 +51,9 @@ function refuseComma(trimmed: string, field: string): never {
  */
 export function parseDecimalInput(text: string, field: string, allowed: string): { whole: string; fraction: string; trimmed: string } {
   const trimmed = String(text).trim();
-  if (trimmed === '') throw new CreditsError('INVALID_AMOUNT', `${field} is empty`, { hint: allowed });
+  if (trimmed === '') throw new CreditsError('INVALID_AMOUNT', `${field || 'the amount'} is empty`, { hint: allowed });
   if (trimmed.startsWith('-')) {
-    throw new CreditsError('INVALID_AMOUNT', `${field} must be positive, got "${trimmed}"`, { hint: allowed });
+    throw new CreditsError('INVALID_AMOUNT', `${field || 'the amount'} must be positive, got "${trimmed}"`, { hint: allowed });
   }
   let plain = trimmed;
   if (trimmed.includes(',')) {
@@ -60,7 +61,7 @@ export function parseDecimalInput(text: string, field: string, allowed: string):
     plain = trimmed.replaceAll(',', '');
   }
   const match = PLAIN_DECIMAL.exec(plain);
-  if (!match) throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" is not a number`, { hint: allowed });
+  if (!match) throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} is not a number`, { hint: allowed });
   return { whole: (match[1] ?? '0').replace(/^0+/, ''), fraction: (match[2] ?? '').replace(/0+$/, ''), trimmed };
 }
 
@@ -70,35 +71,35 @@ export function parseDecimalInput(text: string, field: string, allowed: string):
  * `field` names the flag or field in every message so the user knows what to fix.
  */
 export function parseCreditsInput(text: string, field: string, options: { allowZero?: boolean } = {}): number {
-  const allowed = `${field} takes a positive number of credits with up to 3 decimals, like 2.5, 2.125 or 1000`;
+  const allowed = `${field || 'the amount'} takes a positive number of credits with up to 3 decimals, like 2.5, 2.125 or 1000`;
   const { whole, fraction, trimmed } = parseDecimalInput(text, field, allowed);
   if (fraction.length > 3) {
-    throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" is more precise than a millicredit (0.001 credits)`, { hint: allowed });
+    throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} is more precise than a millicredit (0.001 credits)`, { hint: allowed });
   }
   const tooLarge = () =>
-    new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" is too large: the most is ${MAX_CREDITS} credits`, {
-      hint: `${field} may be at most ${MAX_CREDITS} credits, the ledger's bound for any amount or balance`,
+    new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} is too large: the most is ${MAX_CREDITS} credits`, {
+      hint: `${field || 'the amount'} may be at most ${MAX_CREDITS} credits, the ledger's bound for any amount or balance`,
     });
   if (whole.length > String(MAX_CREDITS).length) throw tooLarge();
   const millicredits = Number(whole || '0') * MILLICREDITS_PER_CREDIT + Number(fraction.padEnd(3, '0'));
   if (millicredits > MAX_INPUT_MILLICREDITS) throw tooLarge();
   if (millicredits === 0 && !options.allowZero) {
-    throw new CreditsError('INVALID_AMOUNT', `${field} must be more than zero`, { hint: allowed });
+    throw new CreditsError('INVALID_AMOUNT', `${field || 'the amount'} must be more than zero`, { hint: allowed });
   }
   return millicredits;
 }
 
 /** Euros a person typed, as printed (`199.50`, `1,000.00`, `€47.50`), into cents. */
 export function parseEuroInput(text: string, field: string): number {
-  const allowed = `${field} takes euros with up to 2 decimals, like 500, 199.50 or €1,000.00`;
+  const allowed = `${field || 'the amount'} takes euros with up to 2 decimals, like 500, 199.50 or €1,000.00`;
   const withoutSign = String(text)
     .trim()
     .replace(/^\u20ac\s*/, '');
   const { whole, fraction, trimmed } = parseDecimalInput(withoutSign, field, allowed);
-  if (fraction.length > 2) throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" is more precise than a cent`, { hint: allowed });
+  if (fraction.length > 2) throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} is more precise than a cent`, { hint: allowed });
   const cents = whole.length > String(MAX_INPUT_CENTS).length ? Number.POSITIVE_INFINITY : Number(whole || '0') * 100 + Number(fraction.padEnd(2, '0'));
   if (cents > MAX_INPUT_CENTS) {
-    throw new CreditsError('INVALID_AMOUNT', `${field} "${trimmed}" is too large: the most is €${MAX_INPUT_CENTS / 100}`, { hint: allowed });
+    throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} is too large: the most is €${MAX_INPUT_CENTS / 100}`, { hint: allowed });
   }
   return cents;
 }
@@ -112,7 +113,7 @@ export function parseCountInput(text: string, field: string, options: { max?: nu
   }
   const value = Number(trimmed);
   if (!Number.isSafeInteger(value) || value > max) {
-    throw new CreditsError('INVALID_VALUE', `${field} "${trimmed}" is too large`, { hint: `${field} may be at most ${max}` });
+    throw new CreditsError('INVALID_VALUE', `${subjectOf(field, trimmed)} is too large`, { hint: `${field} may be at most ${max}` });
   }
   return value;
 }

@@ -33,7 +33,9 @@ describe('prompts on a terminal', () => {
     await session.answer('❯ Marketing', KEY.enter);
     // The flag's own parser checks the typed amount: a thousands separator is refused, then corrected.
     await session.answer('Credits to move (org holds 10000.0)', `1,500${KEY.enter}`);
-    await session.answer('thousands separator', `${KEY.backspace.repeat(5)}1500.5${KEY.enter}`);
+    // The message names what was typed, not the AMOUNT argument nobody saw in the prompt.
+    const refusal = await session.answer('"1,500" has a comma', `${KEY.backspace.repeat(5)}1500.5${KEY.enter}`);
+    expect(refusal).not.toContain('AMOUNT');
     const summary = await session.expect('Move the credits?');
     expect(summary).toMatch(/Amount\s+1,500\.5 credits/);
     expect(summary).toMatch(/From\s+org\s+10,000\.0 → 8,499\.5 credits/);

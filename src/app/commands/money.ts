@@ -29,9 +29,9 @@ function sameAccount(a: string, b: string): boolean {
 const PACKAGE_NAMES = [...PACKAGES.map((entry) => entry.name), 'custom'];
 
 /** A custom package's size: whole credits, parsed like every other amount. */
-function wholeCredits(text: string): number {
-  const millicredits = parseCreditsInput(text, '--credits');
-  if (millicredits % MILLICREDITS_PER_CREDIT !== 0) throw new CreditsError('INVALID_AMOUNT', '--credits takes whole credits for a package');
+function wholeCredits(text: string, field = '--credits'): number {
+  const millicredits = parseCreditsInput(text, field);
+  if (millicredits % MILLICREDITS_PER_CREDIT !== 0) throw new CreditsError('INVALID_AMOUNT', `${field || 'a package'} takes whole credits`);
   return millicredits / MILLICREDITS_PER_CREDIT;
 }
 
@@ -106,7 +106,7 @@ export const moneyCommands: CommandSpec[] = [
         const creditsText = await context.need(stringOption(input, 'credits'), {
           flag: '--credits',
           message: 'Credits (whole credits, from 500000)',
-          validate: (text) => quoteCustom(wholeCredits(text), 0, 'card'),
+          validate: (text) => quoteCustom(wholeCredits(text, ''), 0, 'card'),
         });
         const credits = wholeCredits(creditsText);
         const discountText =
@@ -241,7 +241,7 @@ export const moneyCommands: CommandSpec[] = [
         flag: 'AMOUNT',
         message: source ? `Credits to move (${source.account} holds ${formatMillicreditsPlain(source.balanceMillicredits)})` : 'Credits to move',
         validate: (text) => {
-          const wanted = parseCreditsInput(text, 'AMOUNT');
+          const wanted = parseCreditsInput(text, '');
           if (source && wanted > source.balanceMillicredits)
             throw new CreditsError('INSUFFICIENT_CREDITS', `${source.account} holds only ${formatMillicreditsPlain(source.balanceMillicredits)} credits`);
         },

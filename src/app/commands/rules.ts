@@ -147,7 +147,7 @@ async function askLimitPeriod(context: Context, timeZone: string, texts: LimitTe
   const amount = await context.need(undefined, {
     flag,
     message: `Credits per ${period === 'daily' ? 'day' : 'month'}`,
-    validate: (text) => parseCreditsInput(text, flag),
+    validate: (text) => parseCreditsInput(text, ''),
   });
   if (period === 'daily') texts.daily = amount;
   else texts.monthly = amount;
