@@ -4,16 +4,7 @@ import { MAX_CREDITS, MAX_MILLICREDITS, parseCreditsInput, parseEuroInput } from
 import { CreditsError } from '../../src/core/errors.js';
 import { MAX_CLOCK_SKEW_MS, parseUsageRecord } from '../../src/core/usageRecord.js';
 import { formatCredits, formatEuros } from '../../src/render/format.js';
-
-function refusal(run: () => unknown): CreditsError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof CreditsError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
+import { refusal } from '../helpers/refusal.js';
 
 describe('amounts read as they are printed', () => {
   it('reads a dot as the decimal point, always', () => {

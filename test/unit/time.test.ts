@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { refusal } from '../helpers/refusal.js';
 import { CreditsError } from '../../src/core/errors.js';
 import {
   DEFAULT_TIME_ZONE,
@@ -417,16 +418,6 @@ describe('formatting', () => {
 });
 
 describe('local times that do not name one instant', () => {
-  const refusal = (run: () => unknown): CreditsError => {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof CreditsError) return error;
-      throw error;
-    }
-    throw new Error('expected a refusal');
-  };
-
   it('refuses a time the clocks skipped, naming the nearest readings', () => {
     const error = refusal(() => parseInstantInput('2026-03-29T02:30', '--at', 'Europe/Berlin'));
     expect(error.code).toBe('INVALID_DATE');
