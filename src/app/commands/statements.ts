@@ -1,4 +1,4 @@
-import { formatCredits } from '../../render/format.js';
+import { formatCreditsText } from '../../core/amountText.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
 import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
@@ -84,7 +84,7 @@ function invoicePdfData(
     lines: [
       {
         description: `AI usage credits – ${packageTitle} package`,
-        detail: `${formatCredits(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
+        detail: `${formatCreditsText(purchase.millicredits / purchase.quantity)} credits each${purchase.discountBasisPoints > 0 ? `, ${purchase.discountBasisPoints / 100}% volume discount` : ''}; credited to ${purchase.account}`,
         quantity: purchase.quantity,
         millicredits: purchase.millicredits,
         unitPriceNetCents,
