@@ -1,6 +1,7 @@
 import { createClient, type Client, type InStatement, type Transaction } from '@libsql/client';
 import { CreditsError } from '../core/errors.js';
 import { toCreditsError } from './sqlErrors.js';
+import { sealStateLog } from './stateLog.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
 export type RemoteOptions = { url: string; authToken: string | undefined; busyTimeoutMs?: number | undefined };
@@ -139,6 +140,7 @@ class RemoteDatabase implements Database {
           },
         };
         const result = await work(tx);
+        if (!options.dryRun) await sealStateLog(tx);
         if (options.dryRun) {
           await open.rollback();
         } else {

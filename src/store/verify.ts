@@ -1,13 +1,19 @@
 import { canonicalTransactionContent, type TransactionDraft, type TransactionKind } from '../core/ledger.js';
 import type { SqlReader } from './driver.js';
 import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
+import { type LedgerHead, combinedHead } from './ledgerHead.js';
+import { checkStateLog } from './stateLogVerify.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
 import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDigest.js';
 
 export type VerifyProblem = {
-  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage';
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage' | 'state';
   transactionId: number | null;
   account?: string;
+  /** A 'state' problem: the table, the row's key (a JSON array of its primary key) and the field. */
+  table?: string;
+  rowKey?: string | null;
+  field?: string | null;
   message: string;
 };
 
@@ -16,7 +22,11 @@ export type VerifyReport = {
   transactions: number;
   entries: number;
   accounts: number;
+  stateRecords: number;
   firstBrokenTransactionId: number | null;
+  /** The first table the state log says was changed outside credits. */
+  firstBrokenTable: string | null;
+  head: LedgerHead;
   problems: VerifyProblem[];
 };
 
@@ -205,6 +215,8 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
   const accountCount = await checkBalances(db, walk.recomputed, note);
   await checkRollups(db, note);
+  const state = await checkStateLog(db);
+  for (const problem of state.problems) note({ check: 'state', transactionId: null, ...problem });
 
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
   return {
@@ -212,7 +224,15 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     transactions: walk.transactionCount,
     entries: walk.entryCount,
     accounts: accountCount,
+    stateRecords: state.records,
     firstBrokenTransactionId: firstBroken,
+    firstBrokenTable: state.problems[0]?.table ?? null,
+    head: combinedHead({
+      transactionId: walk.expectedId - 1,
+      transactionHash: walk.previousHash,
+      stateSeq: state.head.seq,
+      stateHash: state.head.hash,
+    }),
     problems,
   };
 }
