@@ -7,7 +7,7 @@ import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
 import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDigest.js';
 
 export type VerifyProblem = {
-  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage' | 'state';
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'rollup' | 'sequence' | 'usage' | 'state' | 'checkpoint';
   transactionId: number | null;
   account?: string;
   /** A 'state' problem: the table, the row's key (a JSON array of its primary key) and the field. */

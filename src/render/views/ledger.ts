@@ -314,6 +314,16 @@ export const ledgerViews = {
     return [`${chalk.red('✘ ledger damaged')} (${summary}):`, ...data.problems.map((problem) => `  - ${problem.message}`)].join('\n');
   },
 
+  /** The document itself, also on a terminal: it is made to be kept (`credits checkpoint > file`). */
+  checkpoint(data: object): string {
+    return JSON.stringify(data, null, 2);
+  },
+
+  signingKey(data: { path: string; publicKey: string }, options: RenderOptions): string {
+    const chalk = palette(options);
+    return `${chalk.green('✔ signing key written')} to ${data.path} (readable by you only)\n  public key: ${data.publicKey}\n  keep a copy away from the ledger's host: checkpoints verify only with this key`;
+  },
+
   audit(data: AuditData, options: RenderOptions): string {
     if (data.entries.length === 0) return 'Nothing recorded yet.';
     return table(
