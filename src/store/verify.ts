@@ -31,7 +31,7 @@ export type VerifyReport = {
 };
 
 const PAGE_SIZE = 5000;
-const MAX_PROBLEMS = 50;
+const MAX_PROBLEMS = 100;
 
 type TransactionRow = {
   id: number;
@@ -211,6 +211,9 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   };
   await walkTransactions(db, walk);
 
+  // Entries of no transaction are in no hash; the walk above never reads them.
+  const orphans = await db.get<{ n: number }>('SELECT count(*) AS n FROM entries WHERE transaction_id > ? OR transaction_id < 1', [walk.expectedId - 1]);
+  if ((orphans?.n ?? 0) > 0) note({ check: 'balanced', transactionId: null, message: `${orphans?.n} entries belong to no transaction` });
   const strays = await walk.usage.rest();
   if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
   const accountCount = await checkBalances(db, walk.recomputed, note);
