@@ -263,4 +263,150 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
       ).toBe(true);
     }
   });
+  /** Cuts every transaction after `keepId` off, with its entries, usage rows and day totals, and sets the balances to match. */
+  function cutBack(db: BetterSqlite3.Database, keepId: number): void {
+    const cut = db
+      .prepare(
+        'SELECT user_id AS userId, department_id AS departmentId, model, feature, cost_millicredits AS cost, drawn_from_org_millicredits AS drawn FROM usage_events WHERE transaction_id > ?',
+      )
+      .all(keepId) as {
+      userId: number;
+      departmentId: number;
+      model: string;
+      feature: string;
+      cost: number;
+      drawn: number;
+    }[];
+    for (const event of cut) {
+      db.prepare(
+        `UPDATE usage_daily SET event_count = event_count - 1, millicredits = millicredits - ?, drawn_from_org_millicredits = drawn_from_org_millicredits - ?
+         WHERE user_id = ? AND department_id = ? AND model = ? AND feature = ? AND day_key = (SELECT max(day_key) FROM usage_daily WHERE user_id = ? AND model = ? AND feature = ?)`,
+      ).run(event.cost, event.drawn, event.userId, event.departmentId, event.model, event.feature, event.userId, event.model, event.feature);
+    }
+    db.exec('DELETE FROM usage_daily WHERE event_count = 0');
+    for (const table of ['entries', 'usage_events', 'usage_batches']) db.prepare(`DELETE FROM ${table} WHERE transaction_id > ?`).run(keepId);
+    db.prepare('DELETE FROM ledger_transactions WHERE id > ?').run(keepId);
+    db.exec('UPDATE accounts SET balance_millicredits = (SELECT coalesce(sum(amount_millicredits), 0) FROM entries WHERE account_id = accounts.id)');
+  }
+
+  const checkpointOf = async (path: string): Promise<string> => {
+    const file = join(dir, `checkpoint-${Math.random().toString(36).slice(2)}.json`);
+    const result = await runCli(['--db', path, 'checkpoint', '--json'], env);
+    expect(result.exitCode, result.stderr).toBe(0);
+    writeFileSync(file, result.stdout);
+    return file;
+  };
+
+  it('catches a tail cut (transactions with their balances and day totals) and a lost WAL only through a checkpoint taken before', async () => {
+    const before = await checkpointOf(base);
+    const cut = copy('cut');
+    const head = (await verify(cut)).report.head;
+    tamper(cut, (db) => cutBack(db, head.transactionId - 2));
+    const alone = await verify(cut);
+    // The chain is consistent, just shorter: only the checkpoint can tell.
+    expect(alone.exitCode, JSON.stringify(alone.report.problems)).toBe(0);
+    const caught = await verify(cut, ['--since-checkpoint', before]);
+    expect(caught.exitCode).toBe(7);
+    expect(caught.report.problems[0]?.message).toContain(
+      `the ledger was cut back: the checkpoint saw transaction ${head.transactionId}, the ledger now ends at ${head.transactionId - 2}`,
+    );
+
+    // Three transfers committed into the WAL (a reader keeps SQLite from folding it back), then the WAL is lost.
+    const live = copy('wal');
+    const holder = open(live);
+    holder.pragma('wal_checkpoint(TRUNCATE)');
+    for (const amount of ['1', '2', '3']) {
+      expect((await runCli(['--db', live, 'transfer', amount, '--from', 'org', '--to', 'Marketing'], env)).exitCode).toBe(0);
+    }
+    const afterTransfers = await checkpointOf(live);
+    const lost = join(dir, 'wal-lost.db');
+    copyFileSync(live, lost);
+    holder.close();
+    expect(existsSync(`${lost}-wal`)).toBe(false);
+    expect((await verify(lost)).exitCode).toBe(0);
+    const walCaught = await verify(lost, ['--since-checkpoint', afterTransfers]);
+    expect(walCaught.exitCode).toBe(7);
+    expect(walCaught.report.problems[0]?.message).toMatch(/the ledger was cut back: the checkpoint saw transaction \d+, the ledger now ends at \d+/);
+  });
+
+  it('refuses a checkpoint signed with another key, an altered one, and a fork; takes one from standard input', async () => {
+    const original = await checkpointOf(base);
+    const forked = copy('forked');
+    const other = copy('other-branch');
+    expect((await runCli(['--db', forked, 'transfer', '5', '--from', 'org', '--to', 'Marketing'], env)).exitCode).toBe(0);
+    expect((await runCli(['--db', other, 'transfer', '6', '--from', 'org', '--to', 'Marketing'], env)).exitCode).toBe(0);
+    const otherHead = await checkpointOf(other);
+    const altered = join(dir, 'altered.json');
+    writeFileSync(altered, readFileSync(original, 'utf8').replace(/"at": "[^"]+"/, '"at": "2020-01-01T00:00:00.000Z"'));
+    const [otherKey, alteredResult, fork, fromStdin, noKey, garbage] = await Promise.all([
+      verify(base, ['--since-checkpoint', original], { key: OTHER_KEY }),
+      verify(base, ['--since-checkpoint', altered]),
+      verify(forked, ['--since-checkpoint', otherHead]),
+      verify(forked, ['--since-checkpoint', '-'], { input: readFileSync(original, 'utf8') }),
+      runCli(['--db', base, 'verify', '--json', '--since-checkpoint', original], {}),
+      verify(base, ['--since-checkpoint', '-'], { input: '{"format":"credits-checkpoint-v1"}' }),
+    ]);
+    expect(otherKey.exitCode).toBe(7);
+    expect(otherKey.report.problems[0]?.message).toMatch(/^the checkpoint was signed with another key \(.+\) than the configured one/);
+    expect(alteredResult.exitCode).toBe(7);
+    expect(alteredResult.report.problems[0]?.message).toContain('signature does not match');
+    expect(fork.exitCode).toBe(7);
+    expect(fork.report.problems[0]?.message).toMatch(/^the ledger forked from the checkpoint: transaction \d+ has another hash/);
+    expect(fromStdin.exitCode, fromStdin.stderr).toBe(0);
+    expect(noKey.exitCode).toBe(2);
+    expect(noKey.stderr).toContain('SIGNING_KEY_MISSING');
+    expect(garbage.exitCode).toBe(2);
+    expect(garbage.stderr).toContain('INVALID_CHECKPOINT');
+  });
+
+  it('makes a signing key once (0600) and refuses to replace it', async () => {
+    const configHome = join(dir, 'config');
+    const first = await runCli(['--db', base, 'checkpoint', '--init-key', '--json'], { XDG_CONFIG_HOME: configHome });
+    expect(first.exitCode, first.stderr).toBe(0);
+    const path = join(configHome, 'credits', 'signing-key');
+    expect(first.json<{ path: string }>().path).toBe(path);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const key = readFileSync(path, 'utf8');
+    const again = await runCli(['--db', base, 'checkpoint', '--init-key'], { XDG_CONFIG_HOME: configHome });
+    expect(again.exitCode).toBe(5);
+    expect(again.stderr).toContain('SIGNING_KEY_EXISTS');
+    expect(readFileSync(path, 'utf8')).toBe(key);
+    // The key file signs a checkpoint that the same key file then accepts.
+    const signed = await runCli(['--db', base, 'checkpoint'], { XDG_CONFIG_HOME: configHome });
+    expect(signed.exitCode).toBe(0);
+    const checked = await runCli(['--db', base, 'verify', '--since-checkpoint', '-'], { XDG_CONFIG_HOME: configHome }, signed.stdout);
+    expect(checked.exitCode, checked.stderr).toBe(0);
+  });
+
+  it('verifies and checkpoints a remote (sqld) ledger the same way', async () => {
+    const remote = await seededLedger('remote');
+    try {
+      const client = createClient({ url: remote.location });
+      const remoteVerify = async (extra: string[] = [], input?: string) => {
+        const result = await runCli(['--db', remote.location, 'verify', '--json', ...extra], env, input);
+        return { exitCode: result.exitCode, report: result.json<Report>() };
+      };
+      await remote.ok(['transfer', '100', '--from', 'org', '--to', 'Engineering'], { env });
+      const checkpoint = await remote.ok(['checkpoint', '--json'], { env });
+      expect((await remoteVerify(['--since-checkpoint', '-'], checkpoint.stdout)).exitCode).toBe(0);
+      const head = checkpoint.json<{ head: Report['head'] }>().head;
+      // Cut the transfer off, balances included: the chain alone holds; the checkpoint does not.
+      await client.batch([
+        `DELETE FROM entries WHERE transaction_id = ${head.transactionId}`,
+        `DELETE FROM ledger_transactions WHERE id = ${head.transactionId}`,
+        'UPDATE accounts SET balance_millicredits = (SELECT coalesce(sum(amount_millicredits), 0) FROM entries WHERE account_id = accounts.id)',
+      ]);
+      expect((await remoteVerify()).exitCode).toBe(0);
+      const cut = await remoteVerify(['--since-checkpoint', '-'], checkpoint.stdout);
+      expect(cut.exitCode).toBe(7);
+      expect(cut.report.problems[0]?.message).toContain('the ledger was cut back');
+      await client.execute("UPDATE model_rates SET tier = 'economy' WHERE id = 1");
+      const edited = await remoteVerify();
+      expect(edited.exitCode).toBe(7);
+      expect(edited.report.problems.find((problem) => problem.check === 'state')).toMatchObject({ table: 'model_rates', field: 'tier' });
+      client.close();
+    } finally {
+      await remote.close();
+    }
+  });
 });
