@@ -128,23 +128,43 @@ export function recordContent(record: LogRecord): string {
 }
 
 /**
- * Hashes the records this transaction's triggers appended. Called by both drivers just before
- * COMMIT; when nothing changed it is one read of an empty partial index.
+ * The last record before a write transaction's work: sealStateLog() seals only what came after
+ * it, so a record left unsealed by someone else's raw SQL stays unsealed (and named by verify)
+ * instead of being vouched for by the next credits write. One primary-key read.
  */
-export async function sealStateLog(tx: WriteTx): Promise<void> {
-  let unsealed: LogRecord[];
+export async function stateLogMark(tx: WriteTx): Promise<number> {
   try {
-    unsealed = await tx.all<LogRecord>(
-      'SELECT seq, table_name AS tableName, row_key AS rowKey, op, row_json AS rowJson FROM state_log WHERE hash IS NULL ORDER BY seq',
+    return (await tx.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM state_log'))?.seq ?? 0;
+  } catch (error) {
+    // A database being created or migrated before the state log existed.
+    if (/no such table: state_log/i.test(String((error as Error).message))) return 0;
+    throw error;
+  }
+}
+
+/**
+ * Hashes the records this transaction's triggers appended (after `mark`), chained to the last
+ * sealed record before them. Called by both drivers just before COMMIT; one read (of an empty
+ * partial index when nothing changed), which also brings the previous hash along.
+ */
+export async function sealStateLog(tx: WriteTx, mark: number): Promise<void> {
+  let rows: (LogRecord & { hash: string | null })[];
+  try {
+    rows = await tx.all<LogRecord & { hash: string | null }>(
+      `SELECT seq, table_name AS tableName, row_key AS rowKey, op, row_json AS rowJson, hash FROM state_log WHERE hash IS NULL AND seq > ?
+       UNION ALL
+       SELECT * FROM (SELECT seq, table_name, row_key, op, row_json, hash FROM state_log
+         WHERE hash IS NOT NULL AND seq < (SELECT min(seq) FROM state_log WHERE hash IS NULL AND seq > ?) ORDER BY seq DESC LIMIT 1)
+       ORDER BY 1`,
+      [mark, mark],
     );
   } catch (error) {
-    // A database being created or migrated before the state log existed: nothing to seal.
     if (/no such table: state_log/i.test(String((error as Error).message))) return;
     throw error;
   }
+  const unsealed = rows.filter((row) => row.hash === null);
   if (unsealed.length === 0) return;
-  const previous = await tx.get<{ hash: string }>('SELECT hash FROM state_log WHERE seq < ? ORDER BY seq DESC LIMIT 1', [unsealed[0]!.seq]);
-  let previousHash = previous?.hash ?? GENESIS_HASH;
+  let previousHash = rows[0]!.hash ?? GENESIS_HASH;
   const updates: (string | number)[][] = [];
   for (const record of unsealed) {
     const hash = chainHash(previousHash, recordContent(record));

@@ -180,6 +180,16 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     }
   });
 
+  it('keeps a raw edit unsealed and named after later credits writes (they seal only their own records)', async () => {
+    const path = copy('sealed-later');
+    tamper(path, (db) => db.exec('UPDATE limits SET amount_millicredits = amount_millicredits * 10 WHERE id = 1'));
+    expect((await runCli(['--db', path, 'transfer', '1', '--from', 'org', '--to', 'Marketing'], env)).exitCode).toBe(0);
+    expect((await runCli(['--db', path, 'limits', 'set', '--dept', 'Engineering', '--daily', '10'], env)).exitCode).toBe(0);
+    const { exitCode, report } = await verify(path);
+    expect(exitCode).toBe(7);
+    expect(report.problems).toEqual([expect.objectContaining({ check: 'state', table: 'limits', rowKey: '[1]', field: 'amount_millicredits' })]);
+  });
+
   it('names every tracked table, row and field changed with the triggers dropped first (the rows differ from the log)', async () => {
     const path = copy('dropped');
     const editedColumns = new Map<string, string>();
