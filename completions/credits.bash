@@ -6,7 +6,7 @@
 # Subcommands of a command path.
 _credits_subs() {
   case $1 in
-    '') echo 'init org dept user packages buy purchases transfer balance history verify audit usage rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion' ;;
+    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion' ;;
     'org') echo 'show set' ;;
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
@@ -41,6 +41,8 @@ _credits_flags() {
     'balance') echo '--as-of' ;;
     'history') echo '--dept --user --model --kind --since --until --limit --before' ;;
     'audit') echo '--since --limit' ;;
+    'verify') echo '--since-checkpoint' ;;
+    'checkpoint') echo '--init-key' ;;
     'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --dry-run --idempotency-key' ;;
     'usage import') echo '--format --dry-run --idempotency-key' ;;
     'rates') echo '--at' ;;
@@ -86,6 +88,7 @@ _credits_valued() {
     'balance|--as-of') return 0 ;;
     'history|--dept'|'history|--user'|'history|--model'|'history|--kind'|'history|--since'|'history|--until'|'history|--limit'|'history|--before') return 0 ;;
     'audit|--since'|'audit|--limit') return 0 ;;
+    'verify|--since-checkpoint') return 0 ;;
     'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--idempotency-key') return 0 ;;
     'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
     'rates|--at') return 0 ;;
@@ -130,6 +133,7 @@ _credits_value() {
     'history|--user') _credits_dynamic users ;;
     'history|--model') _credits_dynamic models ;;
     'history|--kind') _credits_words 'transfer buy usage recharge reversal adjustment purchase allocation' ;;
+    'verify|--since-checkpoint') _credits_paths files ;;
     'usage record|--user') _credits_dynamic users ;;
     'usage record|--model') _credits_dynamic models ;;
     'usage record|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;

@@ -6,7 +6,7 @@
 function __credits_subs --argument-names cmd_path
     switch "$cmd_path"
         case ''
-            printf '%s\n' init org dept user packages buy purchases transfer balance history verify audit usage rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion
+            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion
         case 'org'
             printf '%s\n' show set
         case 'dept'
@@ -66,6 +66,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'history|--dept' 'history|--user' 'history|--model' 'history|--kind' 'history|--since' 'history|--until' 'history|--limit' 'history|--before'
             return 0
         case 'audit|--since' 'audit|--limit'
+            return 0
+        case 'verify|--since-checkpoint'
             return 0
         case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--idempotency-key'
             return 0
@@ -198,8 +200,9 @@ complete -c credits -n '__credits_at 0 \'\'' -a purchases -d 'list purchases; pe
 complete -c credits -n '__credits_at 0 \'\'' -a transfer -d 'move credits between the org pool and departments'
 complete -c credits -n '__credits_at 0 \'\'' -a balance -d 'credits left in the org pool and each department, with the percentage left of this month\'s credits…'
 complete -c credits -n '__credits_at 0 \'\'' -a history -d 'ledger transactions, newest first'
-complete -c credits -n '__credits_at 0 \'\'' -a verify -d 'check the ledger: hash chain, zero-sum transactions, balances, no overdraft, usage totals'
 complete -c credits -n '__credits_at 0 \'\'' -a audit -d 'who ran which command that changed the ledger, when, with which arguments'
+complete -c credits -n '__credits_at 0 \'\'' -a verify -d 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table;…'
+complete -c credits -n '__credits_at 0 \'\'' -a checkpoint -d 'sign the ledger\'s head with a key kept outside it (send it somewhere the ledger\'s admin cannot rewr…'
 complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record and import AI usage'
 complete -c credits -n '__credits_at 0 \'\'' -a rates -d 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call'
 complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list limits with what is used and left in the current day or month'
@@ -310,6 +313,10 @@ complete -c credits -n '__credits_at any \'history\'' -l before -x -d 'only tran
 # credits audit: flags
 complete -c credits -n '__credits_at any \'audit\'' -l since -x -d 'from this date or instant on'
 complete -c credits -n '__credits_at any \'audit\'' -l limit -x -d 'at most this many'
+# credits verify: flags
+complete -c credits -n '__credits_at any \'verify\'' -l since-checkpoint -r -F -d 'also prove the ledger extends this signed checkpoint (- reads standard input)'
+# credits checkpoint: flags
+complete -c credits -n '__credits_at any \'checkpoint\'' -l init-key -d 'make the signing key ($XDG_CONFIG_HOME/credits/signing-key, mode 0600); never replaces one'
 # credits usage: subcommands
 complete -c credits -n '__credits_at 0 \'usage\'' -a record -d 'price and post one AI interaction, with the breakdown'
 complete -c credits -n '__credits_at 0 \'usage\'' -a import -d 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again'

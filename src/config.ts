@@ -17,6 +17,8 @@ export const ENVIRONMENT = {
   CREDITS_SERVER_TIMEOUT_MS: 'how long the remote CLI waits for one answer from the server (default 30000)',
   CREDITS_NOW: 'pretend the current time is this ISO 8601 instant (tests, replays)',
   XDG_DATA_HOME: 'base of the default ledger path ($XDG_DATA_HOME/credits/ledger.db)',
+  CREDITS_SIGNING_KEY: 'the Ed25519 private key (PEM, or base64 PKCS#8) that signs checkpoints (above the key file)',
+  XDG_CONFIG_HOME: 'base of the checkpoint signing key file ($XDG_CONFIG_HOME/credits/signing-key; default ~/.config)',
   NO_COLOR: 'any value turns colour off',
   FORCE_COLOR: '1, 2 or 3 forces colour on; 0 forces it off',
   CI: 'any value: never prompt',
@@ -51,6 +53,10 @@ export type Config = {
   server: string | undefined;
   apiToken: string | undefined;
   serverTimeoutMs: number;
+  /** CREDITS_SIGNING_KEY: the checkpoint signing key itself; when set, the key file is not read. */
+  signingKeyText: string | undefined;
+  /** Where `checkpoint --init-key` writes the key and where it is read when CREDITS_SIGNING_KEY is unset. */
+  signingKeyPath: string;
 };
 
 export type Environment = Record<string, string | undefined>;
@@ -58,6 +64,11 @@ export type Environment = Record<string, string | undefined>;
 export function defaultLedgerPath(env: Environment): string {
   const dataHome = env.XDG_DATA_HOME && env.XDG_DATA_HOME.trim() !== '' ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
   return join(dataHome, 'credits', 'ledger.db');
+}
+
+export function defaultSigningKeyPath(env: Environment): string {
+  const configHome = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.trim() !== '' ? env.XDG_CONFIG_HOME : join(homedir(), '.config');
+  return join(configHome, 'credits', 'signing-key');
 }
 
 function osUser(): string {
@@ -146,5 +157,7 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     server,
     apiToken: env.CREDITS_TOKEN && env.CREDITS_TOKEN.trim() !== '' ? env.CREDITS_TOKEN.trim() : undefined,
     serverTimeoutMs,
+    signingKeyText: env.CREDITS_SIGNING_KEY && env.CREDITS_SIGNING_KEY.trim() !== '' ? env.CREDITS_SIGNING_KEY : undefined,
+    signingKeyPath: defaultSigningKeyPath(env),
   };
 }

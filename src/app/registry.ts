@@ -1,3 +1,4 @@
+import { integrityCommands } from './commands/integrity.js';
 import { ledgerReadCommands } from './commands/ledgerRead.js';
 import { moneyCommands } from './commands/money.js';
 import { organisationCommands } from './commands/organisation.js';
@@ -74,6 +75,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'token revoke': 'tokens',
 
   serve: 'local',
+  // The signing key lives on the machine that runs the command, never on the API's server.
+  checkpoint: 'local',
   completion: 'local',
 };
 
@@ -84,6 +87,8 @@ export const COMMAND_FILES: Record<string, CommandFiles> = {
   statement: { outputOption: 'output' },
   invoice: { outputOption: 'output' },
   'notify run': { localPathOptions: ['reportsDir'] },
+  // The checkpoint is a file, and the key that checks it, on the machine that runs the command.
+  verify: { localPathOptions: ['sinceCheckpoint'] },
 };
 
 /** A command with its family and files from the tables above. */
@@ -98,6 +103,7 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...organisationCommands,
   ...moneyCommands,
   ...ledgerReadCommands,
+  ...integrityCommands,
   ...usageCommands,
   ...ruleCommands,
   ...reportCommands,

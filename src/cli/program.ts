@@ -24,7 +24,7 @@ export const GLOBAL_OPTIONS: OptionSpec[] = [
 export const COMMAND_GROUPS: { heading: string; commands: string[] }[] = [
   { heading: 'Set up', commands: ['init', 'org', 'dept', 'user'] },
   { heading: 'Buy and move credits', commands: ['packages', 'buy', 'purchases', 'transfer', 'recharge'] },
-  { heading: 'Balances and the books', commands: ['balance', 'history', 'verify', 'audit'] },
+  { heading: 'Balances and the books', commands: ['balance', 'history', 'verify', 'checkpoint', 'audit'] },
   { heading: 'Usage, rates and limits', commands: ['usage', 'rates', 'limits', 'check'] },
   { heading: 'Reports and insight', commands: ['report', 'forecast', 'anomalies', 'dashboard', 'watch', 'statement', 'invoice'] },
   { heading: 'Notifications', commands: ['notify'] },

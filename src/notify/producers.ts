@@ -6,7 +6,9 @@ import { addLocalDays, localDateKey, localMonthKey, monthBounds, previousMonthKe
 import type { Database } from '../store/driver.js';
 import { anomalyReport } from '../store/insights.js';
 import { queueEvent } from '../store/notify/outbox.js';
+import type { LedgerHead } from '../store/ledgerHead.js';
 import { statementFacts, type StatementFacts } from '../store/statementQueries.js';
+import { verifyLedger } from '../store/verify.js';
 
 /** What the monthly report's PDF shows; drawn by the caller's renderer (notify never lays out). */
 export type MonthlyStatement = StatementFacts & { organisation: string; timeZone: string; generatedAt: string };
@@ -74,6 +76,39 @@ export async function produceMonthlyReport(
     });
   });
   return path;
+}
+
+/** What queueDailyCheckpoint did: queued the day's checkpoint, found it queued already, or found the ledger damaged. */
+export type DailyCheckpoint = { dayKey: string; outcome: 'queued' | 'already' | 'damaged'; head: LedgerHead | null; problem: string | null };
+
+/**
+ * Once per local day, verifies the ledger and queues its signed head as a `checkpoint.daily`
+ * event: a mailbox or webhook the database's administrator cannot rewrite then holds a head
+ * that any later `verify --since-checkpoint` can be checked against. A damaged ledger is not
+ * signed (the run reports it instead).
+ */
+export async function queueDailyCheckpoint<T extends { head: LedgerHead }>(
+  db: Database,
+  nowMs: number,
+  timeZone: string,
+  sign: (head: LedgerHead) => T,
+): Promise<DailyCheckpoint> {
+  const dayKey = localDateKey(nowMs, timeZone);
+  const dedupeKey = `checkpoint|${dayKey}`;
+  if (await db.get('SELECT 1 AS done FROM outbox WHERE dedupe_key = ?', [dedupeKey])) return { dayKey, outcome: 'already', head: null, problem: null };
+  const report = await verifyLedger(db);
+  if (!report.ok) return { dayKey, outcome: 'damaged', head: report.head, problem: report.problems[0]?.message ?? null };
+  const checkpoint = sign(report.head);
+  await db.write(async (tx) => {
+    queueEvent(tx, {
+      type: 'checkpoint.daily',
+      text: `Ledger checkpoint of ${dayKey}: transaction ${report.head.transactionId}, state record ${report.head.stateSeq}, head ${report.head.hash}. Keep this message: with its data.checkpoint saved as FILE, \`credits verify --since-checkpoint FILE\` proves a later ledger extends it.`,
+      data: { checkpoint },
+      dedupeKey,
+      nowMs,
+    });
+  });
+  return { dayKey, outcome: 'queued', head: report.head, problem: null };
 }
 
 /** A temp file beside the target, synced and renamed over it: a mail reader never sees half a PDF. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../core/errors.js';
 import type { Database } from './driver.js';
 import { NAME_KEYS_MIGRATION_TAG, fillNameKeys } from './nameKeys.js';
+import { installStateLog } from './stateLog.js';
 
 /** Found by walking up from this module: dist/credits.js and src/store/migrate.ts both work. */
 export function migrationsFolder(): string {
@@ -104,5 +105,7 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
       if (migration.folderMillis === nameKeysMs) await fillNameKeys(tx);
       tx.run('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', [migration.hash, migration.folderMillis]);
     }
+    // The triggers follow the columns the migrations left; a table with new columns is folded in again.
+    await installStateLog(tx);
   });
 }

@@ -340,3 +340,29 @@ export const apiTokens = sqliteTable('api_tokens', {
   revokedAtMs: integer('revoked_at_ms'),
   revokedBy: text('revoked_by'),
 });
+
+/**
+ * The chain of every change to the tracked tables (src/store/stateLog.ts): triggers append the row
+ * as it is after the change, and credits seals each record (prev_hash, hash) before it commits.
+ * A record left unsealed, or a current row that differs from its latest record, is a change made
+ * outside credits.
+ */
+export const stateLog = sqliteTable(
+  'state_log',
+  {
+    seq: integer('seq').primaryKey(),
+    tableName: text('table_name').notNull(),
+    /** json_array of the row's primary key columns: one shape for single and composite keys. */
+    rowKey: text('row_key').notNull(),
+    op: text('op', { enum: ['insert', 'update', 'delete', 'fold', 'columns'] }).notNull(),
+    /** json_object of the tracked columns after the change; NULL for a delete. */
+    rowJson: text('row_json'),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
+  },
+  (table) => [
+    index('state_log_row').on(table.tableName, table.rowKey, table.seq),
+    // Sealing looks up the unsealed tail: an empty partial index makes "nothing changed" one cheap read.
+    index('state_log_unsealed').on(table.seq).where(sql`${table.hash} IS NULL`),
+  ],
+);

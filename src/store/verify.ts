@@ -2,13 +2,19 @@ import { MAX_MILLICREDITS } from '../core/amounts.js';
 import { canonicalTransactionContent, type TransactionDraft, type TransactionKind } from '../core/ledger.js';
 import type { SqlReader } from './driver.js';
 import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
+import { type LedgerHead, combinedHead } from './ledgerHead.js';
+import { checkStateLog } from './stateLogVerify.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
 import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDigest.js';
 
 export type VerifyProblem = {
-  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage';
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage' | 'state' | 'checkpoint';
   transactionId: number | null;
   account?: string;
+  /** A 'state' problem: the table, the row's key (a JSON array of its primary key) and the field. */
+  table?: string;
+  rowKey?: string | null;
+  field?: string | null;
   message: string;
 };
 
@@ -17,12 +23,16 @@ export type VerifyReport = {
   transactions: number;
   entries: number;
   accounts: number;
+  stateRecords: number;
   firstBrokenTransactionId: number | null;
+  /** The first table the state log says was changed outside credits. */
+  firstBrokenTable: string | null;
+  head: LedgerHead;
   problems: VerifyProblem[];
 };
 
 const PAGE_SIZE = 5000;
-const MAX_PROBLEMS = 50;
+const MAX_PROBLEMS = 100;
 
 type TransactionRow = {
   id: number;
@@ -217,10 +227,15 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   };
   await walkTransactions(db, walk);
 
+  // Entries of no transaction are in no hash; the walk above never reads them.
+  const orphans = await db.get<{ n: number }>('SELECT count(*) AS n FROM entries WHERE transaction_id > ? OR transaction_id < 1', [walk.expectedId - 1]);
+  if ((orphans?.n ?? 0) > 0) note({ check: 'balanced', transactionId: null, message: `${orphans?.n} entries belong to no transaction` });
   const strays = await walk.usage.rest();
   if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
   const accountCount = await checkBalances(db, walk.recomputed, note);
   await checkRollups(db, note);
+  const state = await checkStateLog(db);
+  for (const problem of state.problems) note({ check: 'state', transactionId: null, ...problem });
 
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
   return {
@@ -228,7 +243,15 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
     transactions: walk.transactionCount,
     entries: walk.entryCount,
     accounts: accountCount,
+    stateRecords: state.records,
     firstBrokenTransactionId: firstBroken,
+    firstBrokenTable: state.problems[0]?.table ?? null,
+    head: combinedHead({
+      transactionId: walk.expectedId - 1,
+      transactionHash: walk.previousHash,
+      stateSeq: state.head.seq,
+      stateHash: state.head.hash,
+    }),
     problems,
   };
 }

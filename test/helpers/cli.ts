@@ -22,7 +22,8 @@ export type Ledger = {
 
 export async function runCli(args: string[], env: Record<string, string | undefined>, input?: string): Promise<RunResult> {
   const result = await execa('node', [BIN, ...args], {
-    env: { ...env, CI: '1', NO_COLOR: '1' },
+    // No signing key from the developer's own config: a test that wants one passes it.
+    env: { XDG_CONFIG_HOME: join(tmpdir(), 'credits-tests-no-config'), CREDITS_SIGNING_KEY: undefined, ...env, CI: '1', NO_COLOR: '1' },
     extendEnv: true,
     reject: false,
     input: input ?? '',

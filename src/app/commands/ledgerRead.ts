@@ -3,7 +3,6 @@ import { parseEmail } from '../../core/names.js';
 import { parseInstantInput } from '../../core/time.js';
 import { auditLog, balancesAsOf, currentBalances, history, historyCount, withPercentLeft } from '../../store/ledgerQueries.js';
 import { requireAccount, requireUser } from '../../store/orgRepo.js';
-import { verifyLedger } from '../../store/verify.js';
 import { parseId, parseLimit, stringOption } from '../parse.js';
 import type { CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
@@ -121,28 +120,6 @@ export const ledgerReadCommands: CommandSpec[] = [
       // What a cut list leaves out: the rows after this page, for the "50 of 1,204 shown" line.
       const more = (filter.beforeId === undefined ? total : older) - items.length;
       return { view: 'history', data: { transactions: items, total, more, nextBefore: more > 0 ? (items[items.length - 1]?.id ?? null) : null } };
-    },
-  },
-  {
-    name: 'verify',
-    summary: 'check the ledger: hash chain, zero-sum transactions, balances, no overdraft, usage totals',
-    ledger: 'existing',
-    examples: ['credits verify', 'credits verify --json || alert-team'],
-    async run(_input, context) {
-      await context.settings();
-      const report = await verifyLedger(await context.db());
-      const failure = report.ok
-        ? undefined
-        : new CreditsError(
-            'INTEGRITY_FAILED',
-            report.firstBrokenTransactionId !== null
-              ? `integrity check failed at transaction ${report.firstBrokenTransactionId}: ${report.problems[0]?.message}`
-              : `integrity check failed: ${report.problems[0]?.message}`,
-            {
-              hint: 'the ledger file was changed outside credits; restore it from a backup',
-            },
-          );
-      return { view: 'verify', data: report, ...(failure ? { failure } : {}) };
     },
   },
   {

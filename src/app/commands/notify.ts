@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseCreditsInput, parseEuroInput } from '../../core/amounts.js';
+import { configuredSigningKey, signCheckpoint } from '../checkpoint.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail, parseFreeText } from '../../core/names.js';
 import { findPackage, parsePaymentMethod } from '../../core/packages.js';
@@ -188,7 +189,7 @@ export const notifyCommands: CommandSpec[] = [
       const db = await context.db();
       const settings = await context.settings();
       const { deliverDue } = await import('../../notify/runner.js');
-      const { produceMonthlyReport, queueAnomalies } = await import('../../notify/producers.js');
+      const { produceMonthlyReport, queueAnomalies, queueDailyCheckpoint } = await import('../../notify/producers.js');
       const reportsDir =
         stringOption(input, 'reportsDir') ??
         (db.kind === 'local'
@@ -199,6 +200,9 @@ export const notifyCommands: CommandSpec[] = [
         reportsDir,
         statementPdf: (data) => context.presenter.statementPdf(data),
       });
+      // Only with a signing key: a checkpoint signed by nobody proves nothing.
+      const key = configuredSigningKey(context.config);
+      const checkpoint = key ? await queueDailyCheckpoint(db, context.nowMs, settings.timeZone, (head) => signCheckpoint(head, context.nowMs, key)) : null;
       const totals = await deliverDue(db, {
         nowMs: () => context.config.nowMs ?? Date.now(),
         leaseMs: parseSeconds(stringOption(input, 'lease') ?? '300', '--lease'),
@@ -208,7 +212,14 @@ export const notifyCommands: CommandSpec[] = [
         smtpUrl: settings.smtpUrl,
         fromAddress: fromAddress(settings.name),
       });
-      return { view: 'notifyRun', data: { anomaliesQueued: anomalies, monthlyReport, ...totals } };
+      const data = { anomaliesQueued: anomalies, monthlyReport, checkpoint, ...totals };
+      if (checkpoint?.outcome === 'damaged') {
+        const failure = new CreditsError('INTEGRITY_FAILED', `the daily checkpoint was not signed: ${checkpoint.problem}`, {
+          hint: 'run `credits verify`; the ledger file was changed outside credits',
+        });
+        return { view: 'notifyRun', data, failure };
+      }
+      return { view: 'notifyRun', data };
     },
   },
   {

@@ -59,7 +59,16 @@ function moreLine(data: HistoryData): string {
   const shown = data.transactions.length.toLocaleString('en-US');
   return `\n${shown} of ${data.total.toLocaleString('en-US')} shown; --limit or --before ${data.nextBefore ?? ''} for more`;
 }
-type VerifyData = { ok: boolean; transactions: number; entries: number; accounts: number; problems: { message: string }[] };
+type VerifyData = {
+  ok: boolean;
+  transactions: number;
+  entries: number;
+  accounts: number;
+  stateRecords: number;
+  head: { transactionId: number; stateSeq: number; hash: string };
+  sinceCheckpoint?: { checkpointAt: string } | null;
+  problems: { message: string }[];
+};
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
 
 const MAX_REFUSED_CELL_CHARS = 300;
@@ -298,9 +307,22 @@ export const ledgerViews = {
 
   verify(data: VerifyData, options: RenderOptions): string {
     const chalk = palette(options);
-    const summary = `${data.transactions.toLocaleString('en-US')} transactions, ${data.entries.toLocaleString('en-US')} entries, ${data.accounts} accounts`;
-    if (data.ok) return `${chalk.green('✔ ledger intact')}: hash chain, zero sums, balances and usage totals all hold (${summary}).`;
+    const summary = `${data.transactions.toLocaleString('en-US')} transactions, ${data.entries.toLocaleString('en-US')} entries, ${data.accounts} accounts, ${data.stateRecords.toLocaleString('en-US')} state records`;
+    if (data.ok) {
+      const extends_ = data.sinceCheckpoint ? `\n  extends the checkpoint of ${data.sinceCheckpoint.checkpointAt}` : '';
+      return `${chalk.green('✔ ledger intact')}: hash chains, zero sums, balances, usage totals and every tracked table all hold (${summary}).\n  head: transaction ${data.head.transactionId}, state record ${data.head.stateSeq}, ${data.head.hash}${extends_}`;
+    }
     return [`${chalk.red('✘ ledger damaged')} (${summary}):`, ...data.problems.map((problem) => `  - ${problem.message}`)].join('\n');
+  },
+
+  /** The document itself, also on a terminal: it is made to be kept (`credits checkpoint > file`). */
+  checkpoint(data: object): string {
+    return JSON.stringify(data, null, 2);
+  },
+
+  signingKey(data: { path: string; publicKey: string }, options: RenderOptions): string {
+    const chalk = palette(options);
+    return `${chalk.green('✔ signing key written')} to ${data.path} (readable by you only)\n  public key: ${data.publicKey}\n  keep a copy away from the ledger's host: checkpoints verify only with this key`;
   },
 
   audit(data: AuditData, options: RenderOptions): string {

@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'limit.reached',
   'anomaly.found',
   'report.monthly',
+  'checkpoint.daily',
   'test',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

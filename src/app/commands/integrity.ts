@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { CreditsError } from '../../core/errors.js';
+import { whyNotExtending } from '../../store/ledgerHead.js';
+import { type VerifyReport, verifyLedger } from '../../store/verify.js';
+import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
+import type { Context } from '../context.js';
+import { flagOption, stringOption } from '../parse.js';
+import type { CommandSpec } from '../spec.js';
+
+const RESTORE_HINT = 'the ledger file was changed outside credits; restore it from a backup';
+
+function integrityFailure(report: VerifyReport): CreditsError {
+  const first = report.problems[0]?.message;
+  const where = report.firstBrokenTransactionId !== null ? ` at transaction ${report.firstBrokenTransactionId}` : '';
+  return new CreditsError('INTEGRITY_FAILED', `integrity check failed${where}: ${first}`, { hint: RESTORE_HINT });
+}
+
+/** The checkpoint named by --since-checkpoint (a file, or - for standard input), read and trusted or refused. */
+function readCheckpoint(context: Context, source: string): { checkpoint: Checkpoint; untrusted: string | null } {
+  let text: string;
+  try {
+    text = readFileSync(source === '-' ? 0 : source, 'utf8');
+  } catch (error) {
+    throw new CreditsError('INVALID_CHECKPOINT', `--since-checkpoint ${source} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'name the file `credits checkpoint` wrote, or - to read it from standard input',
+    });
+  }
+  const checkpoint = parseCheckpoint(text, source === '-' ? '(standard input)' : source);
+  return { checkpoint, untrusted: whyUntrusted(checkpoint, requireSigningKey(context.config)) };
+}
+
+export const integrityCommands: CommandSpec[] = [
+  {
+    name: 'verify',
+    summary: 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table; prints the head',
+    ledger: 'existing',
+    options: [{ flags: '--since-checkpoint <file>', description: 'also prove the ledger extends this signed checkpoint (- reads standard input)' }],
+    examples: ['credits verify', 'credits verify --json || alert-team', 'credits verify --since-checkpoint checkpoints/2026-11-30.json'],
+    async run(input, context) {
+      await context.settings();
+      const source = stringOption(input, 'sinceCheckpoint');
+      // The key and the file are checked before the walk: a wrong flag fails fast.
+      const given = source === undefined ? undefined : readCheckpoint(context, source);
+      const db = await context.db();
+      const report = await verifyLedger(db);
+      let sinceCheckpoint: { checkpointAt: string; head: Checkpoint['head']; ok: boolean; reason: string | null } | null = null;
+      if (given) {
+        const reason = given.untrusted ?? (await whyNotExtending(db, given.checkpoint.head, report.head));
+        sinceCheckpoint = { checkpointAt: given.checkpoint.at, head: given.checkpoint.head, ok: reason === null, reason };
+        if (reason !== null) report.problems.unshift({ check: 'checkpoint', transactionId: null, message: reason });
+        report.ok = report.ok && reason === null;
+      }
+      const data = { ...report, sinceCheckpoint };
+      return { view: 'verify', data, ...(report.ok ? {} : { failure: integrityFailure(report) }) };
+    },
+  },
+  {
+    name: 'checkpoint',
+    summary: "sign the ledger's head with a key kept outside it (send it somewhere the ledger's admin cannot rewrite)",
+    ledger: 'existing',
+    options: [{ flags: '--init-key', description: 'make the signing key ($XDG_CONFIG_HOME/credits/signing-key, mode 0600); never replaces one' }],
+    examples: [
+      'credits checkpoint --init-key',
+      'credits checkpoint > checkpoints/$(date +%F).json',
+      'credits verify --since-checkpoint checkpoints/2026-11-30.json',
+    ],
+    async run(input, context) {
+      if (flagOption(input, 'initKey')) return { view: 'signingKey', data: initSigningKey(context.config) };
+      const key = requireSigningKey(context.config);
+      await context.settings();
+      const report = await verifyLedger(await context.db());
+      // A checkpoint vouches for the ledger: a damaged one is not signed.
+      if (!report.ok) throw integrityFailure(report);
+      return { view: 'checkpoint', data: signCheckpoint(report.head, context.nowMs, key) };
+    },
+  },
+];
