@@ -18,7 +18,6 @@ function fromCommander(error: CommanderError): CreditsError | null {
   const suggestion = /\(Did you mean ([^?]+)\?\)/.exec(error.message)?.[1];
   const hint = suggestion ? `did you mean ${suggestion}?` : 'see `credits --help`';
   if (error.code === 'commander.unknownCommand') return new CreditsError('UNKNOWN_COMMAND', message, { hint });
-  if (error.code === 'commander.unknownOption') return new CreditsError('UNKNOWN_FLAG', message, { hint });
   if (
     error.code === 'commander.missingArgument' ||
     error.code === 'commander.optionMissingArgument' ||

@@ -1,6 +1,6 @@
 import { CreditsError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
-import { MUTATING_OPTIONS, optionKey, type CommandSpec, type OptionSpec } from '../app/spec.js';
+import { MUTATING_OPTIONS, type CommandSpec, type OptionSpec } from '../app/spec.js';
 import { GLOBAL_OPTIONS } from './program.js';
 
 /** Flags that name what some commands take as their argument instead (`balance Sales`). */
@@ -31,7 +31,8 @@ export function usageLine(spec: CommandSpec): string {
 }
 
 function longFlags(options: readonly OptionSpec[]): string[] {
-  return options.map((option) => `--${optionKey(option.flags).replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`);
+  // The long flag as the spec writes it, so `--no-pager` stays `--no-pager`.
+  return options.flatMap((option) => /--[a-z][\w-]*/.exec(option.flags)?.[0] ?? []);
 }
 
 /**

@@ -127,9 +127,3 @@ export function millicreditsToCredits(millicredits: number): number {
 export function millicreditsToCents(millicredits: number): number {
   return Math.floor((millicredits + 500) / MILLICREDITS_PER_CREDIT);
 }
-
-/** Whole-number percentage of `part` in `whole`, one decimal, or null when there is no whole. */
-export function percentOf(part: number, whole: number): number | null {
-  if (whole <= 0) return null;
-  return Math.round((part * 1000) / whole) / 10;
-}

@@ -14,7 +14,7 @@ const COST_CENTER = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$/;
  */
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/u;
 /** The same, except the line feed and tab that multi-line text (an address) may hold. */
-const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
+export const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/u;
 
 /** Refuses text with terminal control characters, naming the field. */
 export function refuseControlCharacters(
@@ -67,7 +67,7 @@ export function parseDepartmentName(text: string, field = 'NAME'): string {
     });
   }
   if (RESERVED_ACCOUNT_NAMES.includes(nameKey(name))) {
-    throw new CreditsError('INVALID_NAME', `${field} "${name}" is reserved for the ledger's own accounts`, { hint: 'choose another department name' });
+    throw new CreditsError('INVALID_NAME', `${subjectOf(field, name)} is reserved for the ledger's own accounts`, { hint: 'choose another department name' });
   }
   return name;
 }

@@ -52,8 +52,8 @@ export function findPackage(name: string): CreditPackage {
   const found = PACKAGES.find((entry) => entry.name === name.trim().toLowerCase());
   if (!found) {
     const guess = didYouMean(name, [...PACKAGES.map((entry) => entry.name), 'custom']);
-    throw new CreditsError('PACKAGE_NOT_FOUND', `no package "${name}"${guess}`, {
-      hint: `${guess === '' ? '' : `${guess.slice(2)} `}choose one of ${[...PACKAGES.map((entry) => entry.name), 'custom'].join(', ')} (see \`credits packages\`)`,
+    throw new CreditsError('PACKAGE_NOT_FOUND', `no package "${name}"${guess.suffix}`, {
+      hint: `${guess.hint}choose one of ${[...PACKAGES.map((entry) => entry.name), 'custom'].join(', ')} (see \`credits packages\`)`,
     });
   }
   return found;

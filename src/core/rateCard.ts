@@ -96,8 +96,8 @@ export function findRate(card: readonly ModelRate[], model: string): ModelRate {
     String(model),
     card.map((rate) => rate.model),
   );
-  throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${String(model).trim()}"${guess}; known models: ${known === '' ? '(none)' : known}`, {
-    hint: guess === '' ? 'use one of the model ids listed' : guess.slice(2),
+  throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${String(model).trim()}"${guess.suffix}; known models: ${known === '' ? '(none)' : known}`, {
+    hint: guess.hint === '' ? 'use one of the model ids listed' : guess.hint.trim(),
     details: { model: String(model).trim(), known: card.map((rate) => rate.model) },
   });
 }

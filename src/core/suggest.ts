@@ -30,8 +30,11 @@ export function closest(word: string, candidates: readonly string[]): string | u
   return best;
 }
 
-/** "; did you mean Engineering?" for a message, or '' when no known name is close. */
-export function didYouMean(word: string, candidates: readonly string[]): string {
+/**
+ * The nearest known name, told twice: `suffix` ends a message ("; did you mean Engineering?")
+ * and `hint` starts a hint ("did you mean Engineering? "); both '' when no name is close.
+ */
+export function didYouMean(word: string, candidates: readonly string[]): { suffix: string; hint: string } {
   const near = closest(word.trim(), candidates);
-  return near === undefined ? '' : `; did you mean ${near}?`;
+  return near === undefined ? { suffix: '', hint: '' } : { suffix: `; did you mean ${near}?`, hint: `did you mean ${near}? ` };
 }

@@ -1,3 +1,4 @@
+import { subjectOf } from './names.js';
 import { closest } from './suggest.js';
 import { CreditsError } from './errors.js';
 
@@ -206,8 +207,7 @@ function nearestTimeZone(tz: string): string | undefined {
 /** A field of '' (a prompt's answer) starts the message with what was typed. */
 function invalidTimeZone(tz: string, field: string): CreditsError {
   const near = nearestTimeZone(tz);
-  const subject = field === '' ? `"${tz}"` : `${field} "${tz}"`;
-  return new CreditsError('INVALID_TIMEZONE', `${subject} is not a known time zone${near ? `; did you mean ${near}?` : ''}`, {
+  return new CreditsError('INVALID_TIMEZONE', `${subjectOf(field, tz)} is not a known time zone${near ? `; did you mean ${near}?` : ''}`, {
     hint: near ? `did you mean ${near}? ${TIMEZONE_HINT}` : TIMEZONE_HINT,
   });
 }

@@ -1,3 +1,4 @@
+import { CONTROL_CHARACTERS_BUT_LINES } from '../core/names.js';
 import type { CreditsError } from '../core/errors.js';
 import { palette, type RenderOptions } from './style.js';
 import { ledgerViews } from './views/ledger.js';
@@ -35,15 +36,15 @@ function fallback(data: object): string {
     .join('\n');
 }
 
-/** C0 but line feed and tab, DEL and C1 (what CONTROL_CHARACTERS in core/names.ts refuses at input). */
-const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/gu;
+/** What input refuses (core/names.ts), found everywhere in a text: line feeds and tabs stay. */
+const CONTROLS = new RegExp(CONTROL_CHARACTERS_BUT_LINES.source, 'gu');
 
 /**
  * Every text of the data with terminal control characters taken out, before the views add their
  * own colours: a name written into the ledger before input refused them (or by another tool)
  * must not move the cursor or recolour a reader's terminal.
  */
-export function withoutControls<T>(value: T): T {
+function withoutControls<T>(value: T): T {
   if (typeof value === 'string') return value.replace(CONTROLS, '') as T;
   if (Array.isArray(value)) return value.map(withoutControls) as T;
   if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array)) {

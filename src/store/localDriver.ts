@@ -1,7 +1,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { LockWaiters, STEP_BACK_MS } from './lockWaiters.js';
 import { toCreditsError } from './sqlErrors.js';
-import { sealStateLog, stateLogMark } from './stateLog.js';
+import { withSealedStateLog } from './stateLog.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
 /**
@@ -198,9 +198,7 @@ class LocalDatabase implements Database {
             });
           },
         };
-        const mark = options.dryRun ? 0 : await stateLogMark(tx);
-        const result = await work(tx);
-        if (!options.dryRun) await sealStateLog(tx, mark);
+        const result = await withSealedStateLog(tx, options.dryRun === true, work);
         const end = options.dryRun ? 'ROLLBACK' : 'COMMIT';
         // A COMMIT that finds readers (a file that could not switch to WAL) may be retried.
         if (this.lockWait === 'async') await this.whenNotBusy(() => this.db.exec(end));

@@ -71,8 +71,8 @@ export async function requireAccount(db: SqlReader, name: string, field: string,
     if (scope !== null) throw outsideScope(scope, `${field} "${name.trim()}"`);
     const known = (await listAccounts(db)).filter((row) => row.kind !== 'world').map((row) => row.name);
     const guess = didYouMean(name, known);
-    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"${guess}`, {
-      hint: `${guess === '' ? '' : `${guess.slice(2)} `}known accounts: ${known.join(', ')}`,
+    throw new CreditsError('DEPARTMENT_NOT_FOUND', `${field}: no department "${name}"${guess.suffix}`, {
+      hint: `${guess.hint}known accounts: ${known.join(', ')}`,
     });
   }
   return account;
@@ -140,8 +140,8 @@ export async function requireUser(db: SqlReader, email: string, field: string): 
       email,
       (await listUsers(db)).map((row) => row.email),
     );
-    throw new CreditsError('USER_NOT_FOUND', `${field}: no user "${email}"${guess}`, {
-      hint: `${guess === '' ? '' : `${guess.slice(2)} `}add a new user with \`credits user add EMAIL --dept NAME\``,
+    throw new CreditsError('USER_NOT_FOUND', `${field}: no user "${email}"${guess.suffix}`, {
+      hint: `${guess.hint}add a new user with \`credits user add EMAIL --dept NAME\``,
     });
   }
   return user;

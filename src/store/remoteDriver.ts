@@ -1,7 +1,7 @@
 import { createClient, type Client, type InStatement, type Transaction } from '@libsql/client';
 import { CreditsError } from '../core/errors.js';
 import { toCreditsError } from './sqlErrors.js';
-import { sealStateLog, stateLogMark } from './stateLog.js';
+import { withSealedStateLog } from './stateLog.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
 export type RemoteOptions = { url: string; authToken: string | undefined; busyTimeoutMs?: number | undefined };
@@ -139,9 +139,7 @@ class RemoteDatabase implements Database {
             for (const args of rows) queued.push({ sql, args });
           },
         };
-        const mark = options.dryRun ? 0 : await stateLogMark(tx);
-        const result = await work(tx);
-        if (!options.dryRun) await sealStateLog(tx, mark);
+        const result = await withSealedStateLog(tx, options.dryRun === true, work);
         if (options.dryRun) {
           await open.rollback();
         } else {

@@ -121,6 +121,18 @@ export async function installStateLog(tx: WriteTx): Promise<void> {
   }
 }
 
+/**
+ * A write transaction's work, with the state-log records its triggers append sealed before the
+ * driver commits (nothing to seal in a dry run, which is rolled back). Both drivers run it.
+ */
+export async function withSealedStateLog<T>(tx: WriteTx, dryRun: boolean, work: (tx: WriteTx) => Promise<T>): Promise<T> {
+  if (dryRun) return work(tx);
+  const mark = await stateLogMark(tx);
+  const result = await work(tx);
+  await sealStateLog(tx, mark);
+  return result;
+}
+
 type LogRecord = { seq: number; tableName: string; rowKey: string; op: string; rowJson: string | null };
 
 /** What a record's hash covers, after the previous record's hash. */

@@ -50,8 +50,8 @@ export class RateBook {
     const history = this.byModel.get(model);
     if (!history) {
       const guess = didYouMean(model, this.models());
-      throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${model}"${guess}`, {
-        hint: `${guess === '' ? '' : `${guess.slice(2)} `}known models: ${this.models().join(', ')}; add one with \`credits rates set\``,
+      throw new CreditsError('MODEL_NOT_FOUND', `unknown model "${model}"${guess.suffix}`, {
+        hint: `${guess.hint}known models: ${this.models().join(', ')}; add one with \`credits rates set\``,
       });
     }
     let found: RateRow | undefined;

@@ -115,7 +115,9 @@ export const ledgerReadCommands: CommandSpec[] = [
         limit: parseLimit(stringOption(input, 'limit')),
       };
       const items = await history(db, filter);
-      const total = await historyCount(db, { ...filter, beforeId: undefined });
+      // A first page shorter than --limit is the whole list: nothing to count.
+      const whole = filter.beforeId === undefined && items.length < filter.limit;
+      const total = whole ? items.length : await historyCount(db, { ...filter, beforeId: undefined });
       const older = filter.beforeId === undefined ? 0 : await historyCount(db, filter);
       // What a cut list leaves out: the rows after this page, for the "50 of 1,204 shown" line.
       const more = (filter.beforeId === undefined ? total : older) - items.length;

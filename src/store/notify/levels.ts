@@ -61,7 +61,6 @@ function describe(subject: Subject): { left: string; of: string; percent: string
  * re-armed silently. The pause marker is cleared when credits come in.
  */
 export async function fireBalanceAlerts(tx: WriteTx, ledger: LedgerWriter, nowMs: number): Promise<void> {
-  if (ledger.touched().length === 0) return;
   // One read for both settings: on a remote ledger every read is a round trip.
   const settings = await tx.all<{ key: string; value: string }>('SELECT key, value FROM settings WHERE key IN (?, ?)', [
     SETTING_KEYS.timeZone,
