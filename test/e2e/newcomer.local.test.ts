@@ -21,8 +21,11 @@ async function intoClosedPipe(location: string, args: string[], reader: string):
   const dir = mkdtempSync(join(tmpdir(), 'credits-pipe-'));
   try {
     const result = await execa('bash', ['-c', script], { cwd: dir, env: { CI: '1', NO_COLOR: '1' }, reject: false });
-    const [firstLine = '', exitLine = ''] = String(result.stdout).split('\n');
-    return { exitCode: Number(exitLine.replace('exit=', '')), stderr: readFileSync(join(dir, 'stderr.txt'), 'utf8'), firstLine };
+    const lines = String(result.stdout).split('\n');
+    // The reader's output (none for `true`), then bash's "exit=N" for credits' own status.
+    const exitCode = Number(/^exit=(\d+)$/m.exec(String(result.stdout))?.[1] ?? Number.NaN);
+    const firstLine = lines.find((line) => !line.startsWith('exit=')) ?? '';
+    return { exitCode, stderr: readFileSync(join(dir, 'stderr.txt'), 'utf8'), firstLine };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,13 +143,16 @@ describe('the CLI under a newcomer and a broken environment', () => {
   it('control characters are refused at input and stripped from what is printed', async () => {
     const escName = await ledger.run(['dept', 'add', 'Evil\u001b[31mRed', '--json']);
     expect(escName.exitCode).toBe(2);
+    expect(JSON.parse(escName.stderr).error.code).toBe('INVALID_NAME');
     const crReason = await ledger.run(['transfer', '1', '--from', 'org', '--to', 'Engineering', '--reason', 'a\rb']);
     expect(crReason.exitCode).toBe(2);
     expect(crReason.stderr).toContain('--reason contains a control character');
     const backspaceActor = await ledger.run(['--actor', 'ad\bmin', 'balance']);
     expect(backspaceActor.exitCode).toBe(2);
+    expect(backspaceActor.stderr).toContain('contains a control character');
     const escEmail = await ledger.run(['user', 'add', 'e\u001b@example.com', '--dept', 'Engineering']);
     expect(escEmail.exitCode).toBe(2);
+    expect(escEmail.stderr).toContain('contains a control character');
     // Written by another tool straight into the file: shown without its escape sequence.
     const db = new BetterSqlite3(ledger.location);
     db.prepare("UPDATE accounts SET cost_center = 'CC\u001b[2J-9' WHERE name = 'Marketing'").run();
