@@ -219,7 +219,7 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
         serve: async (serveInput, serveContext) => (await import('./server/serveCommand.js')).startServe(serveInput, serveContext),
         presenter: renderPresenter,
       });
-      output = await spec.run(input, context);
+      output = await spec.execute(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
     }
     return await writeOutput(output, timeZone, outputPathOf(spec, input), config, streams, errorColour);

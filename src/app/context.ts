@@ -7,7 +7,7 @@ import { openLedger } from '../store/open.js';
 import { scopedDatabase } from '../store/scope.js';
 import { localPrincipal, type DepartmentScope, type Principal } from './principal.js';
 import { readSettings } from '../store/orgRepo.js';
-import type { CommandInput, CommandOutput } from './spec.js';
+import { mutatingRequest, type CommandInput, type CommandOutput, type MutatingRequest } from './spec.js';
 import type { Presenter } from './presenter.js';
 
 /** One answer of a question with choices (the CLI shows them with @inquirer/prompts). */
@@ -108,19 +108,12 @@ export class Context {
     this.database = undefined;
   }
 
-  mutation(input: CommandInput, args: Record<string, unknown>): MutationRequest {
-    const key = input.options.idempotencyKey;
-    if (typeof key === 'string' && (key.trim() === '' || key.length > 200)) {
+  mutation(from: MutatingRequest | CommandInput, args: Record<string, unknown>): MutationRequest {
+    const { dryRun, idempotencyKey: key } = 'options' in from ? mutatingRequest(from) : from;
+    if (key !== undefined && (key.trim() === '' || key.length > 200)) {
       throw new CreditsError('INVALID_VALUE', '--idempotency-key must be 1-200 characters');
     }
-    return {
-      command: this.commandName,
-      args,
-      actor: this.config.actor,
-      nowMs: this.nowMs,
-      idempotencyKey: typeof key === 'string' ? key : undefined,
-      dryRun: input.options.dryRun === true,
-    };
+    return { command: this.commandName, args, actor: this.config.actor, nowMs: this.nowMs, idempotencyKey: key, dryRun };
   }
 
   /** True when someone can answer a question: a terminal, no CI, no --yes, no --json. */

@@ -60,7 +60,8 @@ export type CommandFiles = {
   localPathOptions?: string[];
 };
 
-export type CommandSpec = {
+/** What describes a command to its transports: name, flags, docs, family; no behaviour. */
+export type CommandMeta = {
   /** Space-separated path: 'balance', 'purchases settle'. */
   name: string;
   summary: string;
@@ -74,8 +75,45 @@ export type CommandSpec = {
   family?: CommandFamily;
   /** Set in registry.ts for commands that touch files. */
   files?: CommandFiles;
-  run(input: CommandInput, context: Context): Promise<CommandOutput>;
 };
+
+/**
+ * One use case: a typed request of its own, made from what a transport parsed (the command
+ * line's arguments and flags, or an API route's fields) without I/O, and the work itself, which
+ * takes that request and the caller's context (principal, ledger, clock) and returns data.
+ */
+export type CommandDefinition<Request> = CommandMeta & {
+  /** The transport's input as this use case's request; refuses a malformed flag by name. */
+  request(input: CommandInput): Request;
+  run(request: Request, context: Context): Promise<CommandOutput>;
+};
+
+/** A registered command: the transports call `execute` (request, then run) and never see the request's type. */
+export type CommandSpec = CommandMeta & {
+  execute(input: CommandInput, context: Context): Promise<CommandOutput>;
+};
+
+export function defineCommand<Request>(definition: CommandDefinition<Request>): CommandSpec {
+  const { request, run, ...meta } = definition;
+  return { ...meta, execute: async (input, context) => run(request(input), context) };
+}
+
+/** A command not yet split into request and run (being migrated; see defineCommand). */
+export type LegacyCommandSpec = CommandMeta & { run(input: CommandInput, context: Context): Promise<CommandOutput> };
+
+export function adoptCommand(spec: CommandSpec | LegacyCommandSpec): CommandSpec {
+  if ('execute' in spec) return spec;
+  const { run, ...meta } = spec;
+  return { ...meta, execute: run };
+}
+
+/** The fields every mutating request carries (see MUTATING_OPTIONS). */
+export type MutatingRequest = { dryRun: boolean; idempotencyKey: string | undefined };
+
+export function mutatingRequest(input: CommandInput): MutatingRequest {
+  const key = input.options.idempotencyKey;
+  return { dryRun: input.options.dryRun === true, idempotencyKey: typeof key === 'string' ? key : undefined };
+}
 
 export const MUTATING_OPTIONS: OptionSpec[] = [
   { flags: '--dry-run', description: 'show what would happen and write nothing' },

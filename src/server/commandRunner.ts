@@ -147,7 +147,7 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
   const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db, appPrincipal(principal));
   let output: CommandOutput;
   try {
-    output = await spec.run(input, context);
+    output = await spec.execute(input, context);
   } catch (error) {
     // The command refused a department outside the token's scope, inside its own transaction.
     if (error instanceof CreditsError && error.code === 'FORBIDDEN') throw await refuse(error.message);

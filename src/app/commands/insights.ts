@@ -3,10 +3,10 @@ import { addLocalDays, localDateKey, parseInstantInput } from '../../core/time.j
 import { anomalyReport, dashboardData, forecastReport, type Scope } from '../../store/insights.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { flagOption, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 
-export const insightCommands: CommandSpec[] = [
+export const insightCommands: LegacyCommandSpec[] = [
   {
     name: 'forecast',
     summary: 'projected usage and balance to the end of the month, the day credits run out, and how accurate past forecasts were',

@@ -5,7 +5,7 @@ import { type VerifyReport, verifyLedger } from '../../store/verify.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
 import { flagOption, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 
 const RESTORE_HINT = 'the ledger file was changed outside credits; restore it from a backup';
 
@@ -29,7 +29,7 @@ function readCheckpoint(context: Context, source: string): { checkpoint: Checkpo
   return { checkpoint, untrusted: whyUntrusted(checkpoint, requireSigningKey(context.config)) };
 }
 
-export const integrityCommands: CommandSpec[] = [
+export const integrityCommands: LegacyCommandSpec[] = [
   {
     name: 'verify',
     summary: 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table; prints the head',

@@ -4,7 +4,7 @@ import { parseInstantInput } from '../../core/time.js';
 import { auditLog, balancesAsOf, currentBalances, history, historyCount, withPercentLeft } from '../../store/ledgerQueries.js';
 import { requireAccount, requireUser } from '../../store/orgRepo.js';
 import { parseId, parseLimit, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
 /**
@@ -24,7 +24,7 @@ const KIND_WORDS: Record<string, readonly string[]> = {
 };
 const KINDS = Object.keys(KIND_WORDS);
 
-export const ledgerReadCommands: CommandSpec[] = [
+export const ledgerReadCommands: LegacyCommandSpec[] = [
   {
     name: 'balance',
     summary: "credits left in the org pool and each department, with the percentage left of this month's credits (opening balance plus what came in)",

@@ -18,7 +18,7 @@ import { buyCredits, cancelPurchase, settlePurchase, transferCredits } from '../
 import { currentBalances, withPercentLeft, type BalanceWithPercent } from '../../store/ledgerQueries.js';
 import { listPurchases } from '../../store/purchaseRepo.js';
 import { parseId, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import { defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
 import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
 /** Account names are unique by nameKey (see addDepartment). */
@@ -39,12 +39,37 @@ function euros(cents: number): string {
   return `€${(cents / 100).toFixed(2)}`;
 }
 
+/** What `buy` was given; missing values are asked for on a terminal. */
+export type BuyRequest = MutatingRequest & {
+  packageName: string | undefined;
+  method: string | undefined;
+  account: string | undefined;
+  quantity: string | undefined;
+  credits: string | undefined;
+  discount: string | undefined;
+};
+
+export type PurchasesRequest = { status: 'pending' | 'settled' | 'cancelled' | undefined };
+
+export type PurchaseIdRequest = MutatingRequest & { purchaseId: number };
+
+/** What `transfer` was given; missing values are asked for on a terminal. */
+export type TransferRequest = MutatingRequest & { from: string | undefined; to: string | undefined; amount: string | undefined; reason: string };
+
+function purchaseStatus(text: string | undefined): PurchasesRequest['status'] {
+  if (text !== undefined && !['pending', 'settled', 'cancelled'].includes(text)) {
+    throw new CreditsError('INVALID_VALUE', `--status "${text}" is not allowed`, { hint: '--status takes pending, settled or cancelled' });
+  }
+  return text as PurchasesRequest['status'];
+}
+
 export const moneyCommands: CommandSpec[] = [
-  {
+  defineCommand({
     name: 'packages',
     summary: 'the credit package catalogue with prices and volume discounts',
     ledger: 'none',
     examples: ['credits packages', 'credits packages --json'],
+    request: () => ({}),
     async run() {
       return {
         view: 'packages',
@@ -67,8 +92,8 @@ export const moneyCommands: CommandSpec[] = [
         },
       };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'buy',
     summary: 'buy a credit package; card and PayPal credit at once, SEPA and invoice when settled',
     ledger: 'existing',
@@ -86,42 +111,50 @@ export const moneyCommands: CommandSpec[] = [
       'credits buy enterprise --quantity 2 --method invoice --for Engineering',
       'credits buy custom --credits 750000 --discount 18 --method sepa',
     ],
+    request: (input): BuyRequest => ({
+      ...mutatingRequest(input),
+      packageName: input.args[0],
+      method: stringOption(input, 'method'),
+      account: stringOption(input, 'for'),
+      quantity: stringOption(input, 'quantity'),
+      credits: stringOption(input, 'credits'),
+      discount: stringOption(input, 'discount'),
+    }),
     async run(input, context) {
       await context.settings();
-      context.demand({ PACKAGE: input.args[0], '--method': stringOption(input, 'method') });
+      context.demand({ PACKAGE: input.packageName, '--method': input.method });
       const packageName = (
-        await context.need(input.args[0], {
+        await context.need(input.packageName, {
           flag: 'PACKAGE',
           message: 'Package',
           choices: () => context.presenter.packageChoices(),
         })
       ).toLowerCase();
       if (packageName !== 'custom') findPackage(packageName);
-      const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
+      const accountName = departmentOrScope(context, input.account) ?? 'org';
       // The price does not depend on the method; quoting first lets the method list say why invoice is unavailable.
       let quoteFor: (method: PaymentMethod) => PurchaseQuote;
       if (packageName === 'custom') {
-        if (stringOption(input, 'quantity') !== undefined)
+        if (input.quantity !== undefined)
           throw new CreditsError('INVALID_VALUE', '--quantity is not for `buy custom`', { hint: 'give the whole amount with --credits' });
-        const creditsText = await context.need(stringOption(input, 'credits'), {
+        const creditsText = await context.need(input.credits, {
           flag: '--credits',
           message: 'Credits (whole credits, from 500000)',
           validate: (text) => quoteCustom(wholeCredits(text, ''), 0, 'card'),
         });
         const credits = wholeCredits(creditsText);
         const discountText =
-          stringOption(input, 'discount') ??
-          (await context.text('Negotiated discount in percent', { defaultValue: '15', validate: (text) => parseDiscountPercent(text) }));
+          input.discount ?? (await context.text('Negotiated discount in percent', { defaultValue: '15', validate: (text) => parseDiscountPercent(text) }));
         const discount = parseDiscountPercent(discountText);
         quoteFor = (method) => quoteCustom(credits, discount, method);
       } else {
-        if (stringOption(input, 'credits') !== undefined)
+        if (input.credits !== undefined)
           throw new CreditsError('INVALID_VALUE', '--credits is only for `buy custom`', { hint: 'catalogue packages have fixed sizes' });
-        const quantity = parseQuantity(stringOption(input, 'quantity') ?? '1');
+        const quantity = parseQuantity(input.quantity ?? '1');
         quoteFor = (method) => quotePackage(packageName, method, quantity);
       }
       const method = parsePaymentMethod(
-        await context.need(stringOption(input, 'method'), {
+        await context.need(input.method, {
           flag: '--method',
           message: 'Payment method',
           choices: () => context.presenter.methodChoices(quoteFor('card').priceCents),
@@ -137,7 +170,7 @@ export const moneyCommands: CommandSpec[] = [
         millicredits: quote.millicredits,
         discountBasisPoints: quote.discountBasisPoints,
       });
-      if (context.canAsk && input.options.dryRun !== true) {
+      if (context.canAsk && !input.dryRun) {
         // The account and the purchase are checked before anyone is asked to agree.
         await buyCredits(db, { ...request, dryRun: true }, { quote, accountName });
         const account = (await currentBalances(db)).find((row) => sameAccount(row.account, accountName));
@@ -146,53 +179,52 @@ export const moneyCommands: CommandSpec[] = [
       const result = await buyCredits(db, request, { quote, accountName });
       return { view: 'purchase', data: { ...result, credits: result.millicredits / 1000 } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'purchases',
     summary: 'list purchases; pending SEPA and invoice purchases wait for settle or cancel',
     ledger: 'existing',
     options: [{ flags: '--status <status>', description: 'only pending, settled or cancelled', choices: ['pending', 'settled', 'cancelled'] }],
     examples: ['credits purchases', 'credits purchases --status pending --json'],
+    request: (input): PurchasesRequest => ({ status: purchaseStatus(stringOption(input, 'status')) }),
     async run(input, context) {
       await context.settings();
-      const status = stringOption(input, 'status');
-      if (status !== undefined && !['pending', 'settled', 'cancelled'].includes(status)) {
-        throw new CreditsError('INVALID_VALUE', `--status "${status}" is not allowed`, { hint: '--status takes pending, settled or cancelled' });
-      }
-      const all = await listPurchases(await context.db(), status as 'pending' | 'settled' | 'cancelled' | undefined);
+      const all = await listPurchases(await context.db(), input.status);
       const rows = withinScope(context, all, (row) => row.accountId);
       return { view: 'purchases', data: { purchases: rows.map((row) => ({ ...row, credits: row.millicredits / 1000 })) } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'purchases settle',
     summary: 'mark a pending SEPA or invoice purchase as paid: its credits arrive now',
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'purchase id (see `credits purchases`)', required: true, dynamic: 'purchases' }],
     examples: ['credits purchases settle 3', 'credits purchases settle 3 --idempotency-key bank-import-2026-11-25-3'],
+    request: (input): PurchaseIdRequest => ({ ...mutatingRequest(input), purchaseId: parseId(input.args[0] ?? '', 'ID') }),
     async run(input, context) {
       await context.settings();
-      const id = parseId(input.args[0] ?? '', 'ID');
+      const id = input.purchaseId;
       const result = await settlePurchase(await context.db(), context.mutation(input, { id }), id);
       return { view: 'settled', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'purchases cancel',
     summary: 'cancel a pending purchase (settled purchases are never refunded)',
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'purchase id', required: true, dynamic: 'purchases' }],
     examples: ['credits purchases cancel 3', 'credits purchases cancel 3 --json'],
+    request: (input): PurchaseIdRequest => ({ ...mutatingRequest(input), purchaseId: parseId(input.args[0] ?? '', 'ID') }),
     async run(input, context) {
       await context.settings();
-      const id = parseId(input.args[0] ?? '', 'ID');
+      const id = input.purchaseId;
       const result = await cancelPurchase(await context.db(), context.mutation(input, { id }), id);
       return { view: 'message', data: { ...result, message: `purchase ${result.purchaseId} cancelled` } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'transfer',
     summary: 'move credits between the org pool and departments',
     ledger: 'existing',
@@ -204,14 +236,21 @@ export const moneyCommands: CommandSpec[] = [
       { flags: '--reason <text>', description: 'why, kept in the ledger' },
     ],
     examples: ['credits transfer 2500 --from org --to Engineering --reason "Q4 budget"', 'credits transfer 120.5 --from Marketing --to Sales --yes --json'],
+    request: (input): TransferRequest => ({
+      ...mutatingRequest(input),
+      from: stringOption(input, 'from'),
+      to: stringOption(input, 'to'),
+      amount: input.args[0],
+      reason: stringOption(input, 'reason') ?? '',
+    }),
     async run(input, context) {
       await context.settings();
       const db = await context.db();
-      const fromFlag = departmentOrScope(context, stringOption(input, 'from'));
-      const toFlag = stringOption(input, 'to');
-      const amountArgument = input.args[0];
+      const fromFlag = departmentOrScope(context, input.from);
+      const toFlag = input.to;
+      const amountArgument = input.amount;
       context.demand({ '--from': fromFlag, '--to': toFlag, AMOUNT: amountArgument });
-      const dryRun = input.options.dryRun === true;
+      const dryRun = input.dryRun;
       // Read once, and only when a list or a summary is shown; the write re-checks inside its transaction.
       let balancesRead: Promise<BalanceWithPercent[]> | undefined;
       const balances = async (): Promise<BalanceWithPercent[]> =>
@@ -247,7 +286,7 @@ export const moneyCommands: CommandSpec[] = [
         },
       });
       const millicredits = parseCreditsInput(amountText, 'AMOUNT');
-      const reason = parseFreeText(stringOption(input, 'reason') ?? '', '--reason');
+      const reason = parseFreeText(input.reason, '--reason');
       if (context.canAsk && !dryRun && !sameAccount(from, to)) {
         // Everything given is checked (names, balance, limits) before anyone is asked to agree.
         await transferCredits(db, { ...context.mutation(input, { from, to, millicredits, reason }), dryRun: true }, { from, to, millicredits, reason });
@@ -259,5 +298,5 @@ export const moneyCommands: CommandSpec[] = [
       const shown = context.scope === null || result.to !== 'org' ? result : { ...result, toBalanceMillicredits: null };
       return { view: 'transfer', data: { ...shown, credits: result.millicredits / 1000 } };
     },
-  },
+  }),
 ];

@@ -19,7 +19,7 @@ import {
   setRechargeRule,
 } from '../../store/ops/notifications.js';
 import { parseId, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
 const CHANNEL_KINDS = ['webhook', 'email', 'command'] as const;
@@ -53,7 +53,7 @@ function parseSeconds(text: string, field: string): number {
   return Math.round(Number(text) * 1000);
 }
 
-export const notifyCommands: CommandSpec[] = [
+export const notifyCommands: LegacyCommandSpec[] = [
   {
     name: 'notify levels show',
     summary: 'the percentages left at which balance alerts fire (default 20,10,0)',

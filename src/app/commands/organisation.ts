@@ -10,7 +10,7 @@ import { loadDemo } from '../../store/ops/demo.js';
 import { parseFreeText } from '../../core/names.js';
 import { stringOption, flagOption } from '../parse.js';
 import type { Context } from '../context.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
 /** "Engineering, Marketing" -> both names, each checked, none twice (names are unique by nameKey). */
@@ -52,7 +52,7 @@ function withoutPassword(url: string): string {
   }
 }
 
-export const organisationCommands: CommandSpec[] = [
+export const organisationCommands: LegacyCommandSpec[] = [
   {
     name: 'init',
     summary: 'create a ledger (at --db, CREDITS_DB or ~/.local/share/credits/ledger.db)',

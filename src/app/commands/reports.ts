@@ -3,7 +3,7 @@ import { footTable } from '../../core/footing.js';
 import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/reportQueries.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
-import { MEDIA_TYPES, type CommandOutput, type CommandSpec } from '../spec.js';
+import { MEDIA_TYPES, type CommandOutput, type LegacyCommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 import { CreditsError } from '../../core/errors.js';
 
@@ -32,7 +32,7 @@ export async function deliver(
   };
 }
 
-export const reportCommands: CommandSpec[] = [
+export const reportCommands: LegacyCommandSpec[] = [
   {
     name: 'report',
     summary: 'credits and events per user, department, model, feature or day, biggest first',

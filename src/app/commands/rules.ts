@@ -10,7 +10,7 @@ import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
 import { parseId, stringOption, flagOption } from '../parse.js';
-import type { CommandInput, CommandSpec } from '../spec.js';
+import type { CommandInput, LegacyCommandSpec } from '../spec.js';
 import type { Context } from '../context.js';
 import type { Database } from '../../store/driver.js';
 import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
@@ -183,7 +183,7 @@ async function tightestPercent(
   return tightest;
 }
 
-export const ruleCommands: CommandSpec[] = [
+export const ruleCommands: LegacyCommandSpec[] = [
   {
     name: 'rates',
     summary: 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call',

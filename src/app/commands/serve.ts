@@ -1,12 +1,12 @@
 import { CreditsError } from '../../core/errors.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 
 /**
  * `credits serve`: the command is defined here with the others (help, completion, docs), and
  * the process that runs it supplies the server (main.ts gives `context.host.serve`): app/ never
  * imports the HTTP transport.
  */
-export const serveCommands: CommandSpec[] = [
+export const serveCommands: LegacyCommandSpec[] = [
   {
     name: 'serve',
     summary: 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM',

@@ -9,7 +9,7 @@ import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { OrgSettings } from '../../core/org.js';
 import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
-import { MEDIA_TYPES, type CommandInput, type CommandSpec } from '../spec.js';
+import { MEDIA_TYPES, type CommandInput, type LegacyCommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
 /** A department-bound caller sees a transfer's other side as "other department", never its name. */
@@ -102,7 +102,7 @@ function invoicePdfData(
   };
 }
 
-export const statementCommands: CommandSpec[] = [
+export const statementCommands: LegacyCommandSpec[] = [
   {
     name: 'statement',
     summary: 'the monthly statement: opening balance, purchases, transfers, usage by cost centre, user, model and feature, closing balance',

@@ -4,9 +4,9 @@ import { parseInstantInput } from '../../core/time.js';
 import { ROLES, ROLE_SUMMARIES, isRole } from '../../core/roles.js';
 import { createToken, listTokens, revokeToken } from '../../store/tokenStore.js';
 import { parseId, stringOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 
-export const tokenCommands: CommandSpec[] = [
+export const tokenCommands: LegacyCommandSpec[] = [
   {
     name: 'token create',
     summary: 'create an API token for `credits serve`; it is printed once, only its hash is kept',

@@ -8,7 +8,7 @@ import { emptyTotals, importAll } from '../../store/ops/usage.js';
 export type { ImportTotals } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
 import { stringOption, flagOption } from '../parse.js';
-import type { CommandSpec } from '../spec.js';
+import type { LegacyCommandSpec } from '../spec.js';
 
 /**
  * An import the ledger stopped (full disk, lost connection): the storage error, told as where the
@@ -22,7 +22,7 @@ function stoppedImport(error: unknown, postedLines: number): CreditsError {
   });
 }
 
-export const usageCommands: CommandSpec[] = [
+export const usageCommands: LegacyCommandSpec[] = [
   {
     name: 'usage record',
     summary: 'price and post one AI interaction, with the breakdown',

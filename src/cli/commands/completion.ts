@@ -1,8 +1,8 @@
 import { CreditsError } from '../../core/errors.js';
 import { SHELLS, isShell } from '../completion/shells.js';
-import type { CommandSpec } from '../../app/spec.js';
+import type { LegacyCommandSpec } from '../../app/spec.js';
 
-export const completionCommands: CommandSpec[] = [
+export const completionCommands: LegacyCommandSpec[] = [
   {
     name: 'completion',
     summary: 'print the tab-completion script for bash, zsh or fish (commands, flags, values, and names from the ledger)',
