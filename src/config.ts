@@ -14,6 +14,7 @@ export const ENVIRONMENT = {
     "busy_timeout: wait for a local write lock with SQLite's own busy handler (the unfair baseline of bench/concurrency.mjs); default: fair short retries",
   CREDITS_SERVER: 'URL of a `credits serve` API: every command runs through it (below --server)',
   CREDITS_TOKEN: 'API token for CREDITS_SERVER / --server (from `credits token create`)',
+  CREDITS_DB_TIMEOUT_MS: 'the longest one read or one write transaction may take on a remote ledger, lock wait included (default 30000)',
   CREDITS_SERVER_TIMEOUT_MS: 'how long the remote CLI waits for one answer from the server (default 30000)',
   CREDITS_NOW: 'pretend the current time is this ISO 8601 instant (tests, replays)',
   XDG_DATA_HOME: 'base of the default ledger path ($XDG_DATA_HOME/credits/ledger.db)',
@@ -40,6 +41,8 @@ export type Config = {
   ledgerLocation: string;
   authToken: string | undefined;
   busyTimeoutMs: number;
+  /** A remote ledger: the deadline of one read or one write transaction (CREDITS_DB_TIMEOUT_MS). */
+  dbTimeoutMs: number;
   actor: string;
   json: boolean;
   yes: boolean;
@@ -108,6 +111,15 @@ function resolveServer(flags: GlobalFlags, env: Environment): string | undefined
   return url.toString().replace(/\/+$/, '');
 }
 
+function waitTime(env: Environment, name: string, fallbackMs: number, minimumMs: number, maximumMs: number): number {
+  const text = env[name];
+  const value = text === undefined || text === '' ? fallbackMs : Number(text);
+  if (!Number.isInteger(value) || value < minimumMs || value > maximumMs) {
+    throw new CreditsError('INVALID_VALUE', `${name} "${text}" is not a wait time`, { hint: `use whole milliseconds from ${minimumMs} to ${maximumMs}` });
+  }
+  return value;
+}
+
 /** flag > environment > default, for everything but command-specific flags. */
 export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { stdinIsTty: boolean; stdoutIsTty: boolean }): Config {
   const busyText = env.CREDITS_BUSY_TIMEOUT_MS;
@@ -115,6 +127,7 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 600_000) {
     throw new CreditsError('INVALID_VALUE', `CREDITS_BUSY_TIMEOUT_MS "${busyText}" is not a wait time`, { hint: 'use whole milliseconds from 0 to 600000' });
   }
+  const dbTimeoutMs = waitTime(env, 'CREDITS_DB_TIMEOUT_MS', 30_000, 100, 3_600_000);
   let nowMs: number | undefined;
   if (env.CREDITS_NOW) {
     nowMs = Date.parse(env.CREDITS_NOW);
@@ -146,6 +159,7 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     ledgerLocation: flags.db ?? (env.CREDITS_DB && env.CREDITS_DB !== '' ? env.CREDITS_DB : defaultLedgerPath(env)),
     authToken: env.CREDITS_DB_AUTH_TOKEN || undefined,
     busyTimeoutMs,
+    dbTimeoutMs,
     actor,
     json,
     yes,

@@ -8,6 +8,7 @@ import { buildProgram, type Selection } from './cli/program.js';
 import { COMMANDS } from './cli/commands.js';
 import type { CommandInput, CommandOutput, CommandSpec } from './app/spec.js';
 import { DEFAULT_TIME_ZONE } from './core/time.js';
+import { withRetryCommand } from './cli/retryCommand.js';
 
 declare const CREDITS_VERSION: string | undefined;
 const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
@@ -33,8 +34,12 @@ async function errorText(error: CreditsError, color: boolean): Promise<string> {
   return renderError(error, color);
 }
 
+/** Details a script acts on: whether a write applied, and the command that finishes it safely. */
+const PUBLIC_DETAILS = ['outcome', 'idempotencyKey', 'retryCommand'] as const;
+
 function errorJson(error: CreditsError): string {
-  return `${JSON.stringify({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } })}\n`;
+  const details = Object.fromEntries(PUBLIC_DETAILS.filter((key) => error.details?.[key] !== undefined).map((key) => [key, error.details?.[key]]));
+  return `${JSON.stringify({ error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}), ...details } })}\n`;
 }
 
 function wantsJson(argv: readonly string[]): boolean {
@@ -218,13 +223,15 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
       context = new Context(config, spec.name, spec.ledger, progress, live, terminalInteraction, {
         serve: async (serveInput, serveContext) => (await import('./server/serveCommand.js')).startServe(serveInput, serveContext),
         presenter: renderPresenter,
+        automaticKeys: true,
       });
       output = await spec.execute(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);
     }
     return await writeOutput(output, timeZone, outputPathOf(spec, input), config, streams, errorColour);
   } catch (error) {
-    const failure = isCreditsError(error) ? error : new CreditsError('INTERNAL', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    let failure = isCreditsError(error) ? error : new CreditsError('INTERNAL', error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (failure.code === 'OUTCOME_UNKNOWN') failure = withRetryCommand(failure, argv, context?.automaticKey);
     if (json) {
       streams.stderr.write(errorJson(failure));
     } else {
@@ -255,4 +262,6 @@ export async function main(): Promise<void> {
   const code = await run(process.argv.slice(2));
   // Let stdout drain before leaving: a piped reader must get the whole document.
   process.exitCode = code;
+  // A remote call given up on may leave a socket behind; it must not keep a finished command alive.
+  if (code === EXIT.storage) setTimeout(() => process.exit(code), 2000).unref();
 }

@@ -3,7 +3,8 @@ import { CreditsError } from '../core/errors.js';
 import type { OrgSettings } from '../core/org.js';
 import type { Database } from '../store/driver.js';
 import type { MutationRequest } from '../store/mutation.js';
-import { openLedger } from '../store/open.js';
+import { isRemoteLocation, openLedger } from '../store/open.js';
+import { automaticIdempotencyKey, invocationNonce } from './idempotency.js';
 import { scopedDatabase } from '../store/scope.js';
 import { localPrincipal, type DepartmentScope, type Principal } from './principal.js';
 import { readSettings } from '../store/orgRepo.js';
@@ -29,6 +30,11 @@ export type Host = {
   serve?: (input: CommandInput, context: Context) => Promise<CommandOutput>;
   /** Draws files and prompt labels (the render layer, which the application layer never imports). */
   presenter?: Presenter;
+  /**
+   * Writes to a remote ledger carry a key made by credits when none was given: the transport
+   * prints it with an "outcome unknown" error (the CLI). The server leaves keys to its callers.
+   */
+  automaticKeys?: boolean;
 };
 
 /** What a handler may use: the ledger, the clock, the actor, and prompts that respect the TTY rules. */
@@ -83,7 +89,12 @@ export class Context {
   protected async ledger(): Promise<Database> {
     if (!this.database) {
       this.database = await openLedger(
-        { location: this.config.ledgerLocation, authToken: this.config.authToken, busyTimeoutMs: this.config.busyTimeoutMs },
+        {
+          location: this.config.ledgerLocation,
+          authToken: this.config.authToken,
+          busyTimeoutMs: this.config.busyTimeoutMs,
+          timeoutMs: this.config.dbTimeoutMs,
+        },
         { mayCreate: this.ledgerMode === 'create' },
       );
     }
@@ -108,10 +119,19 @@ export class Context {
     this.database = undefined;
   }
 
+  /** The idempotency key this invocation's write carried when credits made it (a remote ledger). */
+  automaticKey: string | undefined;
+  private readonly nonce = invocationNonce();
+
   mutation(from: MutatingRequest | CommandInput, args: Record<string, unknown>): MutationRequest {
-    const { dryRun, idempotencyKey: key } = 'options' in from ? mutatingRequest(from) : from;
-    if (key !== undefined && (key.trim() === '' || key.length > 200)) {
+    const { dryRun, idempotencyKey: given } = 'options' in from ? mutatingRequest(from) : from;
+    if (given !== undefined && (given.trim() === '' || given.length > 200)) {
       throw new CreditsError('INVALID_VALUE', '--idempotency-key must be 1-200 characters');
+    }
+    let key = given;
+    if (key === undefined && !dryRun && this.host.automaticKeys === true && isRemoteLocation(this.config.ledgerLocation)) {
+      key = automaticIdempotencyKey(this.commandName, args, this.nonce);
+      this.automaticKey = key;
     }
     return { command: this.commandName, args, actor: this.config.actor, nowMs: this.nowMs, idempotencyKey: key, dryRun };
   }

@@ -5,6 +5,7 @@ import { CreditsError, EXIT_CODE_BY_ERROR_CODE, type ErrorCode } from '../core/e
 import { checkedInputFile } from '../app/usageImport/importSource.js';
 import type { ImportTotals } from '../app/commands/usage.js';
 import type { CommandInput, CommandOutput, CommandSpec } from '../app/spec.js';
+import { automaticIdempotencyKey, invocationNonce } from '../app/idempotency.js';
 
 /**
  * Remote mode (--server URL or CREDITS_SERVER, with CREDITS_TOKEN): the command line is parsed
@@ -64,11 +65,27 @@ function errorFrom(document: ErrorDocument, status: number): CreditsError {
   return new CreditsError(isErrorCode(document.code) ? document.code : fallbackCode(status), message, hint === undefined ? {} : { hint });
 }
 
-function unavailable(base: string, reason: string): CreditsError {
+/**
+ * No usable answer. A write that may have reached the server has an unknown outcome: only the
+ * same key makes a retry safe. Anything else never acted, and running it again is safe.
+ */
+function unavailable(base: string, reason: string, sent: SentWrite = { key: undefined, mayHaveArrived: false }): CreditsError {
+  if (sent.key !== undefined && sent.mayHaveArrived) {
+    return new CreditsError('OUTCOME_UNKNOWN', `the credits server at ${base} did not answer (${reason}): the write may or may not have been applied`, {
+      hint: 'run the same command again with the same --idempotency-key: a write with a key is applied at most once',
+      details: { outcome: 'unknown', idempotencyKey: sent.key },
+    });
+  }
   return new CreditsError('SERVER_UNAVAILABLE', `the credits server at ${base} is unavailable: ${reason}`, {
-    hint: 'check the URL (--server or CREDITS_SERVER), that `credits serve` runs there, and the network; a retry is safe',
+    hint: `check the URL (--server or CREDITS_SERVER), that \`credits serve\` runs there, and the network; ${sent.key === undefined ? 'running it again is safe' : 'nothing reached the server, so running it again is safe'}`,
+    ...(sent.key === undefined ? {} : { details: { outcome: 'not applied' } }),
   });
 }
+
+/** A write's key, and whether any attempt may have reached the server (not refused at connect). */
+type SentWrite = { key: string | undefined; mayHaveArrived: boolean };
+
+const NOT_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_CONNECT_TIMEOUT/;
 
 function networkReason(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${(timeoutMs / 1000).toFixed(1)} s`;
@@ -80,8 +97,9 @@ function networkReason(error: unknown, timeoutMs: number): string {
  * One command on the server. Network errors, timeouts and 502/503/504 are retried twice with
  * the same body: a mutating command carries an idempotency key, so a retry never acts twice.
  */
-async function postCommand(config: Config, name: string, body: object): Promise<{ status: number; document: CommandDocument }> {
+async function postCommand(config: Config, name: string, body: object, key?: string): Promise<{ status: number; document: CommandDocument }> {
   const base = config.server!;
+  const sent: SentWrite = { key, mayHaveArrived: false };
   const url = `${base}/v1/commands/${name.split(' ').map(encodeURIComponent).join('/')}`;
   const payload = JSON.stringify(body);
   let lastReason = '';
@@ -104,11 +122,12 @@ async function postCommand(config: Config, name: string, body: object): Promise<
       text = await response.text();
     } catch (error) {
       lastReason = networkReason(error, config.serverTimeoutMs);
+      if (!NOT_CONNECTED.test(lastReason)) sent.mayHaveArrived = true;
       if (attempt < ATTEMPTS) {
         await sleep(250 * 3 ** (attempt - 1));
         continue;
       }
-      throw unavailable(base, lastReason);
+      throw unavailable(base, lastReason, sent);
     }
     let document: CommandDocument | undefined;
     try {
@@ -118,6 +137,8 @@ async function postCommand(config: Config, name: string, body: object): Promise<
       document = undefined;
     }
     if (response.status >= 500) {
+      // A proxy's 502/504 may come after our server acted; our own answers carry a code.
+      if (!(document?.error && isErrorCode(document.error.code))) sent.mayHaveArrived = true;
       if (RETRY_STATUSES.has(response.status) && attempt < ATTEMPTS) {
         await sleep(250 * 3 ** (attempt - 1));
         continue;
@@ -125,19 +146,26 @@ async function postCommand(config: Config, name: string, body: object): Promise<
       // Our own server's answer keeps its code (storage busy, ledger damaged); anything else is "unavailable".
       if (document?.error && isErrorCode(document.error.code) && document.error.code !== 'INTERNAL') return { status: response.status, document };
       const detail = document?.error && typeof document.error.message === 'string' ? `: ${document.error.message}` : '';
-      throw unavailable(base, `it answered ${response.status}${detail}`);
+      throw unavailable(base, `it answered ${response.status}${detail}`, sent);
     }
     if (!document || (document.view === undefined && document.error === undefined)) {
       throw unavailable(base, `it answered ${response.status} without a credits API document (is ${base} a credits server?)`);
     }
     return { status: response.status, document };
   }
-  throw unavailable(base, lastReason);
+  throw unavailable(base, lastReason, sent);
 }
 
-function asOutput(status: number, document: CommandDocument): { output: CommandOutput; timeZone: string } {
+function asOutput(status: number, document: CommandDocument, key?: string): { output: CommandOutput; timeZone: string } {
   if (document.data === undefined || document.data === null || typeof document.view !== 'string') {
-    throw errorFrom(document.error ?? {}, status);
+    const failure = errorFrom(document.error ?? {}, status);
+    // The server's ledger lost the commit's answer: the key this request carried finishes it.
+    if (failure.code === 'OUTCOME_UNKNOWN' && key !== undefined)
+      throw new CreditsError(failure.code, failure.message, {
+        ...(failure.hint ? { hint: failure.hint } : {}),
+        details: { outcome: 'unknown', idempotencyKey: key },
+      });
+    throw failure;
   }
   const failure = document.error ? errorFrom(document.error, status) : undefined;
   const timeZone = typeof document.timeZone === 'string' ? document.timeZone : 'UTC';
@@ -344,11 +372,12 @@ export async function runRemote(spec: CommandSpec, input: CommandInput, config: 
   }
   if (spec.mutating && options.dryRun !== true && options.idempotencyKey === undefined) {
     // A retried request must not act twice: the server keeps the first result under this key.
-    options.idempotencyKey = `remote-${globalThis.crypto.randomUUID()}`;
+    options.idempotencyKey = automaticIdempotencyKey(spec.name, { args: input.args, options }, invocationNonce());
   }
   const body = { args: input.args, options, ...(upload ? { input: upload } : {}) };
   if (config.interactive && spec.mutating && options.dryRun !== true) await confirmRemotely(config, spec, body);
-  const { status, document } = await postCommand(config, spec.name, body);
-  const result = asOutput(status, document);
+  const key = spec.mutating && options.dryRun !== true ? String(options.idempotencyKey) : undefined;
+  const { status, document } = await postCommand(config, spec.name, body, key);
+  const result = asOutput(status, document, key);
   return { output: result.output, timeZone: result.timeZone };
 }

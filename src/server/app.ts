@@ -3,6 +3,7 @@ import { CreditsError } from '../core/errors.js';
 import type { Config } from '../config.js';
 import type { CommandSpec } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
+import { Deadline, DeadlineExpired } from '../store/deadline.js';
 import type { ServerCapabilities } from './capabilities.js';
 import { asCreditsError, errorDocument, httpStatusOf } from './errors.js';
 import { openServerLedger } from './ledger.js';
@@ -77,10 +78,10 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
 
   app.get('/health', async (_request, reply) => {
     try {
-      await state.db.get('SELECT 1 AS ok');
+      await Deadline.starting(Date.now(), HEALTH_WAIT_MS, HEALTH_WAIT_MS).race(state.db.get('SELECT 1 AS ok'), 'read');
       return { ok: true, version: VERSION, ledger: state.db.kind };
     } catch (error) {
-      const failure = asCreditsError(error);
+      const failure = error instanceof DeadlineExpired ? unreachableLedger(state.db.location) : asCreditsError(error);
       return reply.code(503).send({ ok: false, version: VERSION, ledger: state.db.kind, error: errorDocument(failure) });
     }
   });
@@ -92,6 +93,15 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
   usageRoutes(app, state);
   commandRoutes(app, state, commands);
   return app;
+}
+
+/** /health answers within this whatever the ledger does: a monitor must tell "down" from "slow". */
+const HEALTH_WAIT_MS = 900;
+
+function unreachableLedger(location: string): CreditsError {
+  return new CreditsError('STORAGE_TIMEOUT', `the ledger ${location} did not answer within ${HEALTH_WAIT_MS} ms: it is unreachable or stalled`, {
+    hint: 'check the database server; the credits server keeps running and answers again once it does',
+  });
 }
 
 /**

@@ -14,7 +14,13 @@ import { type LedgerTarget, openLedger } from '../store/open.js';
  */
 export async function openServerLedger(config: Config, opened: Database): Promise<Database> {
   if (opened.kind !== 'local') return opened;
-  const target: LedgerTarget = { location: config.ledgerLocation, authToken: config.authToken, busyTimeoutMs: config.busyTimeoutMs, lockWait: 'async' };
+  const target: LedgerTarget = {
+    location: config.ledgerLocation,
+    authToken: config.authToken,
+    busyTimeoutMs: config.busyTimeoutMs,
+    timeoutMs: config.dbTimeoutMs,
+    lockWait: 'async',
+  };
   const writer = await openLedger(target, { mayCreate: false });
   let reader: Database;
   try {

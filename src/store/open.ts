@@ -5,7 +5,13 @@ import type { Database } from './driver.js';
 import { ensureSchema } from './migrate.js';
 
 /** lockWait: how a local file waits for a lock (see LockWait in localDriver.ts); 'sync' unless said. */
-export type LedgerTarget = { location: string; authToken?: string | undefined; busyTimeoutMs: number; lockWait?: 'sync' | 'async' };
+export type LedgerTarget = {
+  location: string;
+  authToken?: string | undefined;
+  busyTimeoutMs: number;
+  timeoutMs?: number | undefined;
+  lockWait?: 'sync' | 'async';
+};
 
 const REMOTE_SCHEME = /^(libsql|https?|wss?):\/\//i;
 
@@ -30,7 +36,7 @@ export async function openLedger(target: LedgerTarget, options: { mayCreate: boo
 
 async function openRemote(target: LedgerTarget): Promise<Database> {
   const { openRemoteDatabase } = await import('./remoteDriver.js');
-  return openRemoteDatabase({ url: target.location, authToken: target.authToken, busyTimeoutMs: target.busyTimeoutMs });
+  return openRemoteDatabase({ url: target.location, authToken: target.authToken, busyTimeoutMs: target.busyTimeoutMs, timeoutMs: target.timeoutMs });
 }
 
 async function openLocal(target: LedgerTarget, mayCreate: boolean): Promise<Database> {

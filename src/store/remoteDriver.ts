@@ -1,23 +1,34 @@
 import { createClient, type Client, type InStatement, type Transaction } from '@libsql/client';
 import { CreditsError } from '../core/errors.js';
+import { redactUrl, refuseCredentialsOverHttp, serverAnswersHealth } from './remoteUrl.js';
+import { Deadline, DeadlineExpired, type RemotePhase } from './deadline.js';
 import { toCreditsError } from './sqlErrors.js';
 import { withSealedStateLog } from './stateLog.js';
 import { WriteQueue, type Database, type Row, type SqlValue, type WriteOptions, type WriteTx } from './driver.js';
 
-export type RemoteOptions = { url: string; authToken: string | undefined; busyTimeoutMs?: number | undefined };
+export type RemoteOptions = { url: string; authToken: string | undefined; busyTimeoutMs?: number | undefined; timeoutMs?: number | undefined };
 
 /** The server answered that another connection holds the write lock (its own wait ran out). */
 function isBusy(error: unknown): boolean {
+  return /SQLITE_BUSY|database is locked/i.test(errorText(error));
+}
+
+/** The server ended our transaction or stream because it lasted too long: it rolled it back. */
+function isExpiredStream(error: unknown): boolean {
+  return /STREAM_EXPIRED|TRANSACTION_TIMEOUT|stream (has )?expired|transaction timed out/i.test(errorText(error));
+}
+
+function errorText(error: unknown): string {
   const cause = (error as { cause?: unknown })?.cause;
-  const text = `${String((error as { code?: unknown })?.code ?? '')} ${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
-  return /SQLITE_BUSY|database is locked/i.test(text);
+  return `${String((error as { code?: unknown })?.code ?? '')} ${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
 }
 
 export function openRemoteDatabase(options: RemoteOptions): Database {
   refuseCredentialsOverHttp(options.url);
+  const connect = (): Client => createClient({ url: options.url, authToken: options.authToken, intMode: 'number' });
   let client: Client;
   try {
-    client = createClient({ url: options.url, authToken: options.authToken, intMode: 'number' });
+    client = connect();
   } catch (error) {
     // A typo in --db is the user's to fix, not an internal error.
     const reason = (error instanceof Error ? error.message : String(error)).replace(/^URL_INVALID:\s*/, '');
@@ -26,38 +37,7 @@ export function openRemoteDatabase(options: RemoteOptions): Database {
       cause: error,
     });
   }
-  return new RemoteDatabase(client, redactUrl(options.url), options.busyTimeoutMs ?? 5000);
-}
-
-/**
- * libsql:// and http(s):// go over fetch, which refuses a URL with a user name or password, and
- * its error message repeats the URL, secret included. Say so without the secret instead.
- */
-function refuseCredentialsOverHttp(url: string): void {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return;
-  }
-  if (/^(libsql|https?):$/i.test(parsed.protocol) && (parsed.username !== '' || parsed.password !== '')) {
-    throw new CreditsError('INVALID_VALUE', `the ledger URL ${redactUrl(url)} must not carry a user name or password`, {
-      hint: 'remove them from the URL and set CREDITS_DB_AUTH_TOKEN to the token',
-    });
-  }
-}
-
-/** A URL for messages: user info and query strings may carry secrets. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString().replace(/(\/\/[^/]+)\/$/, '$1');
-  } catch {
-    return url.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '');
-  }
+  return new RemoteDatabase(client, connect, options.url, { busyTimeoutMs: options.busyTimeoutMs ?? 5000, timeoutMs: options.timeoutMs ?? 30_000 });
 }
 
 function rowsOf<T>(result: { rows: unknown[] }): T[] {
@@ -65,21 +45,49 @@ function rowsOf<T>(result: { rows: unknown[] }): T[] {
   return result.rows.map((row) => ({ ...(row as object) }) as T);
 }
 
+type Timeouts = { busyTimeoutMs: number; timeoutMs: number };
+
 class RemoteDatabase implements Database {
   readonly kind = 'remote' as const;
+  readonly location: string;
   private readonly writes = new WriteQueue();
 
   constructor(
-    private readonly client: Client,
-    readonly location: string,
-    private readonly busyTimeoutMs: number,
-  ) {}
+    private client: Client | undefined,
+    private readonly connect: () => Client,
+    private readonly url: string,
+    private readonly timeouts: Timeouts,
+  ) {
+    this.location = redactUrl(url);
+  }
+
+  /** The connection, made again after one was given up. */
+  private get connection(): Client {
+    this.client ??= this.connect();
+    return this.client;
+  }
+
+  /** A call that did not answer in time leaves its connection behind: nothing more is sent down it. */
+  private abandonConnection(): void {
+    const client = this.client;
+    this.client = undefined;
+    try {
+      client?.close();
+    } catch {
+      // Closing a dead connection can fail; it is dropped either way.
+    }
+  }
+
+  private deadline(): Deadline {
+    return Deadline.starting(Date.now(), this.timeouts.busyTimeoutMs, Math.max(this.timeouts.timeoutMs, this.timeouts.busyTimeoutMs));
+  }
 
   async all<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T[]> {
     try {
-      return rowsOf<T>(await this.client.execute({ sql, args }));
+      return rowsOf<T>(await this.deadline().race(this.connection.execute({ sql, args }), 'read'));
     } catch (error) {
-      throw toCreditsError(error, this.location);
+      if (error instanceof DeadlineExpired) this.abandonConnection();
+      throw await this.failure(error, 'read');
     }
   }
 
@@ -91,15 +99,16 @@ class RemoteDatabase implements Database {
    * sqld answers SQLITE_BUSY to a BEGIN when other connections kept the write lock past its own
    * short wait (seen at ~0.6 s with 6 writers). The BEGIN goes with the first statement, so until
    * that has succeeded the work has seen nothing: it is started again after a short random pause,
-   * until busyTimeoutMs (CREDITS_BUSY_TIMEOUT_MS) is over.
+   * until busyTimeoutMs (CREDITS_BUSY_TIMEOUT_MS) is over. The whole transaction must end within
+   * timeoutMs (CREDITS_DB_TIMEOUT_MS).
    */
   write<T>(work: (tx: WriteTx) => Promise<T>, options: WriteOptions = {}): Promise<T> {
     return this.writes.enqueue(async () => {
-      const deadline = Date.now() + this.busyTimeoutMs;
+      const deadline = this.deadline();
       for (;;) {
-        const attempt = await this.attemptWrite(work, options);
+        const attempt = await this.attemptWrite(work, options, deadline);
         if (attempt.done) return attempt.result;
-        if (Date.now() >= deadline) throw toCreditsError(attempt.error, this.location);
+        if (Date.now() >= deadline.lockAtMs) throw await this.failure(attempt.error, 'lock');
         await new Promise((resolveWait) => setTimeout(resolveWait, 1 + Math.random() * 4));
       }
     });
@@ -108,64 +117,118 @@ class RemoteDatabase implements Database {
   private async attemptWrite<T>(
     work: (tx: WriteTx) => Promise<T>,
     options: WriteOptions,
+    deadline: Deadline,
   ): Promise<{ done: true; result: T } | { done: false; error: unknown }> {
-    {
-      let transaction: Transaction | undefined;
-      let began = false;
-      try {
-        transaction = await this.client.transaction('write');
-        const open = transaction;
-        let queued: InStatement[] = [];
-        const flush = async (): Promise<void> => {
-          if (queued.length === 0) return;
-          const batch = queued;
-          queued = [];
-          await open.batch(batch);
-          began = true;
-        };
-        const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => {
-          await flush();
-          const rows = rowsOf<R>(await open.execute({ sql, args }));
-          began = true;
-          return rows;
-        };
-        const tx: WriteTx = {
-          all,
-          get: (async (sql: string, args: SqlValue[] = []) => (await all(sql, args))[0]) as WriteTx['get'],
-          run: (sql, args = []) => {
-            queued.push({ sql, args });
-          },
-          runMany: (sql, rows) => {
-            for (const args of rows) queued.push({ sql, args });
-          },
-        };
-        const result = await withSealedStateLog(tx, options.dryRun === true, work);
-        if (options.dryRun) {
-          await open.rollback();
-        } else {
-          await flush();
-          await open.commit();
-        }
-        return { done: true, result };
-      } catch (error) {
-        if (transaction && !transaction.closed) await transaction.rollback().catch(() => undefined);
-        if (!began && isBusy(error)) return { done: false, error };
-        throw toCreditsError(error, this.location);
-      } finally {
-        transaction?.close();
+    let transaction: Transaction | undefined;
+    let phase: RemotePhase = 'lock';
+    try {
+      transaction = await deadline.race(this.connection.transaction('write'), phase);
+      const open = transaction;
+      let queued: InStatement[] = [];
+      const flush = async (): Promise<void> => {
+        if (queued.length === 0) return;
+        const batch = queued;
+        queued = [];
+        await deadline.race(open.batch(batch), phase);
+        phase = 'work';
+      };
+      const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => {
+        await flush();
+        const rows = rowsOf<R>(await deadline.race(open.execute({ sql, args }), phase));
+        phase = 'work';
+        return rows;
+      };
+      const tx: WriteTx = {
+        all,
+        get: (async (sql: string, args: SqlValue[] = []) => (await all(sql, args))[0]) as WriteTx['get'],
+        run: (sql, args = []) => {
+          queued.push({ sql, args });
+        },
+        runMany: (sql, rows) => {
+          for (const args of rows) queued.push({ sql, args });
+        },
+      };
+      const result = await withSealedStateLog(tx, options.dryRun === true, work);
+      if (options.dryRun) {
+        await deadline.race(open.rollback(), phase);
+      } else {
+        await flush();
+        phase = 'commit';
+        await deadline.race(open.commit(), phase);
       }
+      return { done: true, result };
+    } catch (error) {
+      if (error instanceof DeadlineExpired) this.abandonConnection();
+      else if (transaction && !transaction.closed)
+        await Deadline.starting(Date.now(), 1000, 1000)
+          .race(transaction.rollback(), 'work')
+          .catch(() => undefined);
+      if (phase === 'lock' && isBusy(error)) return { done: false, error };
+      throw await this.failure(error, phase);
+    } finally {
+      transaction?.close();
     }
+  }
+
+  /** What the caller is told: a failure after COMMIT was sent leaves the outcome unknown. */
+  private async failure(error: unknown, phase: RemotePhase): Promise<CreditsError> {
+    if (error instanceof CreditsError) return error;
+    const seconds = `${(this.timeouts.timeoutMs / 1000).toFixed(1)} s`;
+    if (phase === 'commit') {
+      const why = error instanceof DeadlineExpired ? `no answer within ${seconds}` : errorText(error).trim();
+      return new CreditsError(
+        'OUTCOME_UNKNOWN',
+        `the remote ledger ${this.location} did not confirm the commit (${why}): the write may or may not have been applied`,
+        {
+          hint: 'run the same command again with the same --idempotency-key: a write with a key is applied at most once',
+          details: { outcome: 'unknown' },
+          cause: error,
+        },
+      );
+    }
+    if (phase === 'lock' && (error instanceof DeadlineExpired || isBusy(error))) return this.lockNotGranted(error);
+    if (error instanceof DeadlineExpired || isExpiredStream(error)) {
+      const why = error instanceof DeadlineExpired ? `did not answer within ${seconds}` : 'ended the transaction because it lasted too long';
+      return new CreditsError('STORAGE_TIMEOUT', `the remote ledger ${this.location} ${why}; nothing was written`, {
+        hint: 'check that the server runs and is reachable, then run the command again; CREDITS_DB_TIMEOUT_MS sets the wait',
+        details: { outcome: 'not applied' },
+        cause: error,
+      });
+    }
+    return toCreditsError(error, this.location);
+  }
+
+  /** The write lock never came: busy with another writer, or sqld's queue is stuck while it still answers. */
+  private async lockNotGranted(error: unknown): Promise<CreditsError> {
+    const waited = `${(this.timeouts.busyTimeoutMs / 1000).toFixed(1)} s`;
+    if (await serverAnswersHealth(this.url)) {
+      return new CreditsError(
+        'STORAGE_BUSY',
+        `the remote ledger ${this.location} did not grant its write lock within ${waited} although the server answers /health: another writer holds it, or the server's write lock is stuck (a known bug of sqld 0.24.32 with concurrent write transactions); nothing was written`,
+        {
+          hint: 'if writes keep failing, restart sqld: that clears a stuck lock. Writers that share one `credits serve` (--server) never trigger it; CREDITS_BUSY_TIMEOUT_MS sets the wait',
+          details: { outcome: 'not applied' },
+          cause: error,
+        },
+      );
+    }
+    return new CreditsError('STORAGE_TIMEOUT', `the remote ledger ${this.location} did not answer within ${waited}; nothing was written`, {
+      hint: 'check that the server runs and is reachable, then run the command again',
+      details: { outcome: 'not applied' },
+      cause: error,
+    });
   }
 
   async execScript(sql: string): Promise<void> {
     try {
-      await this.client.executeMultiple(sql);
+      await this.deadline().race(this.connection.executeMultiple(sql), 'work');
     } catch (error) {
-      throw toCreditsError(error, this.location);
+      if (error instanceof DeadlineExpired) this.abandonConnection();
+      throw await this.failure(error, 'work');
     }
   }
 
   async close(): Promise<void> {
-    this.client.close();
+    this.abandonConnection();
   }
 }

