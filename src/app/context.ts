@@ -10,6 +10,7 @@ import { localPrincipal, type DepartmentScope, type Principal } from './principa
 import { readSettings } from '../store/orgRepo.js';
 import { mutatingRequest, type CommandInput, type CommandOutput, type MutatingRequest } from './spec.js';
 import type { Presenter } from './presenter.js';
+import type { ServeRequest } from './commands/serve.js';
 
 /** One answer of a question with choices (the CLI shows them with @inquirer/prompts). */
 export type Choice = { name: string; value: string; description?: string; short?: string; disabled?: boolean | string };
@@ -27,7 +28,7 @@ export interface Interaction {
 /** Services of the process that runs the command, given by the composition root (main.ts). */
 export type Host = {
   /** Serves the ledger over HTTP until stopped (`credits serve`); absent where it cannot run. */
-  serve?: (input: CommandInput, context: Context) => Promise<CommandOutput>;
+  serve?: (request: ServeRequest, context: Context) => Promise<CommandOutput>;
   /** Draws files and prompt labels (the render layer, which the application layer never imports). */
   presenter?: Presenter;
   /**

@@ -1,7 +1,7 @@
 import { CreditsError } from '../core/errors.js';
-import { stringOption } from '../app/parse.js';
 import type { Context } from '../app/context.js';
-import type { CommandInput, CommandOutput } from '../app/spec.js';
+import type { ServeRequest } from '../app/commands/serve.js';
+import type { CommandOutput } from '../app/spec.js';
 
 /** `--listen` as host and port: 127.0.0.1:8787, [::1]:8787, :8787 or 8787. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -31,12 +31,12 @@ function parseSeconds(text: string, field: string, max: number): number {
 }
 
 /** Runs `credits serve` for the CLI (see src/app/commands/serve.ts): parses its flags and serves until stopped. */
-export async function startServe(input: CommandInput, context: Context): Promise<CommandOutput> {
-  const { host, port } = parseListen(stringOption(input, 'listen') ?? '127.0.0.1:8787');
-  const bodyLimit = parseSize(stringOption(input, 'bodyLimit') ?? '16mb', '--body-limit');
-  const tokenCacheMs = parseSeconds(stringOption(input, 'tokenCache') ?? '1', '--token-cache', 3600);
-  const graceMs = parseSeconds(stringOption(input, 'grace') ?? '10', '--grace', 3600);
-  const capabilities = { commandChannels: input.options.allowCommandChannels === true };
+export async function startServe(request: ServeRequest, context: Context): Promise<CommandOutput> {
+  const { host, port } = parseListen(request.listen);
+  const bodyLimit = parseSize(request.bodyLimit, '--body-limit');
+  const tokenCacheMs = parseSeconds(request.tokenCache, '--token-cache', 3600);
+  const graceMs = parseSeconds(request.grace, '--grace', 3600);
+  const capabilities = { commandChannels: request.allowCommandChannels };
   await context.settings();
   const db = await context.db();
   const [{ serve }, { APP_COMMANDS }] = await Promise.all([import('./app.js'), import('../app/registry.js')]);

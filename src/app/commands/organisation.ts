@@ -10,7 +10,7 @@ import { loadDemo } from '../../store/ops/demo.js';
 import { parseFreeText } from '../../core/names.js';
 import { stringOption, flagOption } from '../parse.js';
 import type { Context } from '../context.js';
-import type { LegacyCommandSpec } from '../spec.js';
+import { defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
 import { departmentOrScope, withinScope } from '../scopeDefaults.js';
 
 /** "Engineering, Marketing" -> both names, each checked, none twice (names are unique by nameKey). */
@@ -52,8 +52,43 @@ function withoutPassword(url: string): string {
   }
 }
 
-export const organisationCommands: LegacyCommandSpec[] = [
-  {
+/** What `init` was given: --org and --timezone checked; missing values are asked for on a terminal. */
+export type InitRequest = MutatingRequest & { orgName: string | undefined; timeZone: string | undefined; demo: boolean };
+
+/** What `org set` was given, as typed: each is checked once the ledger is known to exist. */
+export type OrgSetRequest = MutatingRequest & {
+  name: string | undefined;
+  address: string | undefined;
+  vatId: string | undefined;
+  vatRate: string | undefined;
+  timeZone: string | undefined;
+  invoicePrefix: string | undefined;
+  smtpUrl: string | undefined;
+};
+
+/** What `dept add` was given; a missing name is asked for on a terminal. */
+export type DeptAddRequest = MutatingRequest & { name: string | undefined; costCenter: string | undefined };
+
+/** What `dept set` was given, as typed: checked once the ledger is known to exist. */
+export type DeptSetRequest = MutatingRequest & {
+  name: string;
+  costCenter: string | undefined;
+  overdraftFrom: string | undefined;
+  overdraftMax: string | undefined;
+};
+
+export type DeptShowRequest = { name: string };
+
+/** What `user add` was given; missing values are asked for on a terminal. */
+export type UserAddRequest = MutatingRequest & { email: string | undefined; department: string | undefined };
+
+export type UserListRequest = { department: string | undefined };
+
+/** What `user move` was given; a missing --dept is asked for on a terminal. */
+export type UserMoveRequest = MutatingRequest & { email: string; department: string | undefined };
+
+export const organisationCommands: CommandSpec[] = [
+  defineCommand({
     name: 'init',
     summary: 'create a ledger (at --db, CREDITS_DB or ~/.local/share/credits/ledger.db)',
     ledger: 'create',
@@ -63,13 +98,17 @@ export const organisationCommands: LegacyCommandSpec[] = [
       { flags: '--demo', description: 'fill the ledger with a sample organisation so you see the tool working at once' },
     ],
     examples: ['credits init --org "Acme GmbH" --timezone Europe/Berlin', 'credits init --demo && credits balance', 'credits --db ./team.db init'],
-    async run(input, context) {
+    request: (input): InitRequest => {
       const orgText = stringOption(input, 'org');
       const tzText = stringOption(input, 'timezone');
-      let orgName = orgText === undefined ? undefined : parseOrgName(orgText);
-      let timeZone = tzText === undefined ? undefined : assertTimeZone(tzText);
+      const orgName = orgText === undefined ? undefined : parseOrgName(orgText);
+      const timeZone = tzText === undefined ? undefined : assertTimeZone(tzText);
+      return { ...mutatingRequest(input), orgName, timeZone, demo: flagOption(input, 'demo') };
+    },
+    async run(input, context) {
+      let { orgName, timeZone } = input;
       const db = await context.db();
-      const demo = flagOption(input, 'demo');
+      const demo = input.demo;
       let departments: string[] = [];
       // On a terminal, a new ledger without --org or --timezone is set up by questions; an
       // existing ledger is left as it is without asking anything.
@@ -84,8 +123,8 @@ export const organisationCommands: LegacyCommandSpec[] = [
         orgName: orgName ?? (demo ? 'Demo GmbH' : undefined),
         timeZone,
       });
-      const key = stringOption(input, 'idempotencyKey');
-      if (result.created && input.options.dryRun !== true) {
+      const key = input.idempotencyKey;
+      if (result.created && !input.dryRun) {
         for (const name of departments) {
           // Each department is its own ledger change; a retried init with a key retries each of them too.
           await addDepartment(
@@ -102,20 +141,21 @@ export const organisationCommands: LegacyCommandSpec[] = [
       const demoSummary = demo && result.created ? await loadDemo(db, context.config.actor, context.nowMs, result.timeZone) : null;
       return { view: 'init', data: { ...result, departments: result.created ? departments : [], demo: demoSummary } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'org show',
     summary: 'show the organisation: name, address, VAT, time zone, invoice prefix',
     ledger: 'existing',
     examples: ['credits org show', 'credits org show --json'],
-    async run(_input, context) {
+    request: () => ({}),
+    async run(_request, context) {
       const settings = await context.settings();
       // The SMTP URL's password is for the one who runs notifications, not for every reader.
       const mayReadSecrets = context.scope === null && context.principal.role === 'admin';
       return { view: 'org', data: { organisation: mayReadSecrets ? settings : { ...settings, smtpUrl: withoutPassword(settings.smtpUrl) } } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'org set',
     summary: 'change organisation details used on invoices and reports',
     ledger: 'existing',
@@ -130,22 +170,32 @@ export const organisationCommands: LegacyCommandSpec[] = [
       { flags: '--smtp-url <url>', description: 'SMTP server for email notifications, like smtp://user:pass@host:587' },
     ],
     examples: ['credits org set --name "Acme GmbH" --vat-id DE123456789', 'credits org set --address "Hauptstr. 1\\n10115 Berlin" --vat-rate 19'],
+    request: (input): OrgSetRequest => ({
+      ...mutatingRequest(input),
+      name: stringOption(input, 'name'),
+      address: stringOption(input, 'address'),
+      vatId: stringOption(input, 'vatId'),
+      vatRate: stringOption(input, 'vatRate'),
+      timeZone: stringOption(input, 'timezone'),
+      invoicePrefix: stringOption(input, 'invoicePrefix'),
+      smtpUrl: stringOption(input, 'smtpUrl'),
+    }),
     async run(input, context) {
       await context.settings();
       const changes: Partial<Record<keyof OrgSettings, string>> = {};
-      const name = stringOption(input, 'name');
+      const name = input.name;
       if (name !== undefined) changes.name = parseOrgName(name, '--name');
-      const address = stringOption(input, 'address');
+      const address = input.address;
       if (address !== undefined) changes.address = parseFreeText(address.replace(/\\n/g, '\n'), '--address');
-      const vatId = stringOption(input, 'vatId');
+      const vatId = input.vatId;
       if (vatId !== undefined) changes.vatId = parseFreeText(vatId.trim(), '--vat-id', 32);
-      const vatRate = stringOption(input, 'vatRate');
+      const vatRate = input.vatRate;
       if (vatRate !== undefined) changes.vatRateBasisPoints = String(parseVatRate(vatRate));
-      const timeZone = stringOption(input, 'timezone');
+      const timeZone = input.timeZone;
       if (timeZone !== undefined) changes.timeZone = assertTimeZone(timeZone);
-      const prefix = stringOption(input, 'invoicePrefix');
+      const prefix = input.invoicePrefix;
       if (prefix !== undefined) changes.invoicePrefix = parseInvoicePrefix(prefix);
-      const smtpUrl = stringOption(input, 'smtpUrl');
+      const smtpUrl = input.smtpUrl;
       if (smtpUrl !== undefined) {
         if (!/^smtps?:\/\/[^\s]+$/.test(smtpUrl.trim()))
           throw new CreditsError('INVALID_VALUE', `--smtp-url "${smtpUrl}" is not an SMTP URL`, { hint: 'use smtp://host:port or smtps://user:pass@host:465' });
@@ -162,8 +212,8 @@ export const organisationCommands: LegacyCommandSpec[] = [
       const { settings } = await readSettings(db);
       return { view: 'org', data: { ...result, organisation: result.dryRun ? { ...settings, ...changes } : settings } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'dept add',
     summary: 'add a department (a cost centre that holds credits)',
     ledger: 'existing',
@@ -171,18 +221,19 @@ export const organisationCommands: LegacyCommandSpec[] = [
     arguments: [{ name: 'name', description: 'department name', required: false }],
     options: [{ flags: '--cost-center <code>', description: 'cost centre code for statements, like CC-4711' }],
     examples: ['credits dept add Engineering --cost-center CC-100', 'credits dept add "R&D"'],
+    request: (input): DeptAddRequest => ({ ...mutatingRequest(input), name: input.args[0], costCenter: stringOption(input, 'costCenter') }),
     async run(input, context) {
       await context.settings();
       const name = parseDepartmentName(
-        await context.need(input.args[0], { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text, '') }),
+        await context.need(input.name, { flag: 'NAME', message: 'Department name', validate: (text) => parseDepartmentName(text, '') }),
       );
-      const costText = stringOption(input, 'costCenter');
+      const costText = input.costCenter;
       const costCenter = costText === undefined ? null : parseCostCenter(costText);
       const result = await addDepartment(await context.db(), context.mutation(input, { name, costCenter }), { name, costCenter });
       return { view: 'deptAdded', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'dept set',
     summary: 'change a department: cost centre, overdraft from the org pool',
     ledger: 'existing',
@@ -194,15 +245,22 @@ export const organisationCommands: LegacyCommandSpec[] = [
       { flags: '--overdraft-max <credits>', description: 'the most the department may draw from org' },
     ],
     examples: ['credits dept set Engineering --cost-center CC-101', 'credits dept set Marketing --overdraft-from org --overdraft-max 500'],
+    request: (input): DeptSetRequest => ({
+      ...mutatingRequest(input),
+      name: input.args[0] ?? '',
+      costCenter: stringOption(input, 'costCenter'),
+      overdraftFrom: stringOption(input, 'overdraftFrom'),
+      overdraftMax: stringOption(input, 'overdraftMax'),
+    }),
     async run(input, context) {
       await context.settings();
-      const name = parseDepartmentName(input.args[0] ?? '', 'NAME');
-      const costText = stringOption(input, 'costCenter');
-      const from = stringOption(input, 'overdraftFrom');
+      const name = parseDepartmentName(input.name, 'NAME');
+      const costText = input.costCenter;
+      const from = input.overdraftFrom;
       if (from !== undefined && from !== 'org' && from !== 'none') {
         throw new CreditsError('INVALID_VALUE', `--overdraft-from "${from}" is not allowed`, { hint: '--overdraft-from takes org or none' });
       }
-      const maxText = stringOption(input, 'overdraftMax');
+      const maxText = input.overdraftMax;
       const changes = {
         name,
         costCenter: costText === undefined ? undefined : parseCostCenter(costText),
@@ -215,13 +273,14 @@ export const organisationCommands: LegacyCommandSpec[] = [
       const result = await setDepartment(await context.db(), context.mutation(input, changes), changes);
       return { view: 'message', data: { ...result, message: `${result.department} updated` } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'dept list',
     summary: 'list departments with cost centre, balance and users',
     ledger: 'existing',
     examples: ['credits dept list', 'credits dept list --json'],
-    async run(_input, context) {
+    request: () => ({}),
+    async run(_request, context) {
       await context.settings();
       const db = await context.db();
       const accounts = withinScope(
@@ -243,16 +302,17 @@ export const organisationCommands: LegacyCommandSpec[] = [
         },
       };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'dept show',
     summary: 'one department: balance, cost centre, overdraft rule, users',
     ledger: 'existing',
     arguments: [{ name: 'name', description: 'department name', required: true, dynamic: 'departments' }],
     examples: ['credits dept show Engineering', 'credits dept show Marketing --json'],
+    request: (input): DeptShowRequest => ({ name: input.args[0] ?? '' }),
     async run(input, context) {
       const db = await context.db();
-      const department = await requireDepartment(db, input.args[0] ?? '', 'NAME');
+      const department = await requireDepartment(db, input.name, 'NAME');
       const users = await listUsers(db, department.id);
       const settings = await context.settings();
       const balance = (await withPercentLeft(db, await currentBalances(db), context.nowMs, settings.timeZone)).accounts.find((row) => row.id === department.id);
@@ -271,8 +331,8 @@ export const organisationCommands: LegacyCommandSpec[] = [
         },
       };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'user add',
     summary: "add a user to a department (users spend their department's credits)",
     ledger: 'existing',
@@ -280,11 +340,12 @@ export const organisationCommands: LegacyCommandSpec[] = [
     arguments: [{ name: 'email', description: 'email address', required: false }],
     options: [{ flags: '--dept <name>', description: 'department the user spends from', dynamic: 'departments' }],
     examples: ['credits user add ada@example.com --dept Engineering', 'credits user add grace@example.com --dept "R&D" --json'],
+    request: (input): UserAddRequest => ({ ...mutatingRequest(input), email: input.args[0], department: stringOption(input, 'dept') }),
     async run(input, context) {
       await context.settings();
-      const email = parseEmail(await context.need(input.args[0], { flag: 'EMAIL', message: 'User email', validate: (text) => parseEmail(text, '') }));
+      const email = parseEmail(await context.need(input.email, { flag: 'EMAIL', message: 'User email', validate: (text) => parseEmail(text, '') }));
       const db = await context.db();
-      const department = await context.need(departmentOrScope(context, stringOption(input, 'dept')), {
+      const department = await context.need(departmentOrScope(context, input.department), {
         flag: '--dept',
         message: 'Department',
         choices: (await listAccounts(db)).filter((row) => row.kind === 'department').map((row) => ({ name: row.name, value: row.name })),
@@ -292,23 +353,24 @@ export const organisationCommands: LegacyCommandSpec[] = [
       const result = await addUser(db, context.mutation(input, { email, department }), { email, department });
       return { view: 'userAdded', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'user list',
     summary: 'list users and their departments',
     ledger: 'existing',
     options: [{ flags: '--dept <name>', description: 'only this department', dynamic: 'departments' }],
     examples: ['credits user list', 'credits user list --dept Engineering --json'],
+    request: (input): UserListRequest => ({ department: stringOption(input, 'dept') }),
     async run(input, context) {
       await context.settings();
       const db = await context.db();
-      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
+      const deptName = departmentOrScope(context, input.department);
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const users = await listUsers(db, department?.id);
       return { view: 'users', data: { users: users.map((user) => ({ email: user.email, department: user.department, createdAtMs: user.createdAtMs })) } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'user move',
     summary: 'move a user to another department',
     ledger: 'existing',
@@ -316,12 +378,13 @@ export const organisationCommands: LegacyCommandSpec[] = [
     arguments: [{ name: 'email', description: 'email address', required: true, dynamic: 'users' }],
     options: [{ flags: '--dept <name>', description: 'the new department', dynamic: 'departments' }],
     examples: ['credits user move ada@example.com --dept Research', 'credits user move ada@example.com --dept Research --dry-run'],
+    request: (input): UserMoveRequest => ({ ...mutatingRequest(input), email: input.args[0] ?? '', department: stringOption(input, 'dept') }),
     async run(input, context) {
       await context.settings();
-      const email = parseEmail(input.args[0] ?? '', 'EMAIL');
-      const department = await context.need(stringOption(input, 'dept'), { flag: '--dept', message: 'New department' });
+      const email = parseEmail(input.email, 'EMAIL');
+      const department = await context.need(input.department, { flag: '--dept', message: 'New department' });
       const result = await moveUser(await context.db(), context.mutation(input, { email, department }), { email, department });
       return { view: 'userMoved', data: result };
     },
-  },
+  }),
 ];

@@ -3,7 +3,7 @@ import { footTable } from '../../core/footing.js';
 import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/reportQueries.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
-import { MEDIA_TYPES, type CommandOutput, type LegacyCommandSpec } from '../spec.js';
+import { MEDIA_TYPES, defineCommand, type CommandOutput, type CommandSpec } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 import { CreditsError } from '../../core/errors.js';
 
@@ -32,8 +32,19 @@ export async function deliver(
   };
 }
 
-export const reportCommands: LegacyCommandSpec[] = [
-  {
+/** What `report` was given: the period, --dept and --format are read once the ledger is open. */
+export type ReportRequest = {
+  by: ReportGroup;
+  month: string | undefined;
+  since: string | undefined;
+  until: string | undefined;
+  department: string | undefined;
+  format: string | undefined;
+  output: string | undefined;
+};
+
+export const reportCommands: CommandSpec[] = [
+  defineCommand({
     name: 'report',
     summary: 'credits and events per user, department, model, feature or day, biggest first',
     ledger: 'existing',
@@ -49,17 +60,22 @@ export const reportCommands: LegacyCommandSpec[] = [
       'credits report --by model --since 2026-11-01 --until 2026-11-15 --dept Engineering',
       'credits report --by dept --format csv --output october.csv --month 2026-10',
     ],
+    request: (input): ReportRequest => ({
+      by: (stringOption(input, 'by') ?? 'dept') as ReportGroup,
+      month: stringOption(input, 'month'),
+      since: stringOption(input, 'since'),
+      until: stringOption(input, 'until'),
+      department: stringOption(input, 'dept'),
+      format: stringOption(input, 'format'),
+      output: stringOption(input, 'output'),
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      const by = (stringOption(input, 'by') ?? 'dept') as ReportGroup;
-      const format = chooseFormat(stringOption(input, 'format'), stringOption(input, 'output'), ['table', 'json', 'csv'], 'table') as 'table' | 'json' | 'csv';
-      const range = resolveDayRange(
-        { month: stringOption(input, 'month'), since: stringOption(input, 'since'), until: stringOption(input, 'until') },
-        context.nowMs,
-        settings.timeZone,
-      );
-      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
+      const by = input.by;
+      const format = chooseFormat(input.format, input.output, ['table', 'json', 'csv'], 'table') as 'table' | 'json' | 'csv';
+      const range = resolveDayRange({ month: input.month, since: input.since, until: input.until }, context.nowMs, settings.timeZone);
+      const deptName = departmentOrScope(context, input.department);
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const rows = await usageReport(db, { by, firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id });
       const data = {
@@ -69,7 +85,7 @@ export const reportCommands: LegacyCommandSpec[] = [
         ...footTable(rows),
       };
       const csv = () => context.presenter.reportCsv(data);
-      return deliver(data, 'report', { format, output: stringOption(input, 'output'), csv, rows: rows.length });
+      return deliver(data, 'report', { format, output: input.output, csv, rows: rows.length });
     },
-  },
+  }),
 ];

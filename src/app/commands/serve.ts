@@ -1,13 +1,20 @@
 import { CreditsError } from '../../core/errors.js';
-import type { LegacyCommandSpec } from '../spec.js';
+import { flagOption, stringOption } from '../parse.js';
+import { defineCommand, type CommandSpec } from '../spec.js';
+
+/**
+ * What `serve` was given, as typed (defaults filled in): the server checks each value when it
+ * starts (src/server/serveCommand.ts), after the command has found a server to run.
+ */
+export type ServeRequest = { listen: string; bodyLimit: string; tokenCache: string; grace: string; allowCommandChannels: boolean };
 
 /**
  * `credits serve`: the command is defined here with the others (help, completion, docs), and
  * the process that runs it supplies the server (main.ts gives `context.host.serve`): app/ never
  * imports the HTTP transport.
  */
-export const serveCommands: LegacyCommandSpec[] = [
-  {
+export const serveCommands: CommandSpec[] = [
+  defineCommand({
     name: 'serve',
     summary: 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM',
     ledger: 'existing',
@@ -31,9 +38,16 @@ export const serveCommands: LegacyCommandSpec[] = [
       'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
       'credits serve --allow-command-channels   # admins may add `notify channel add command CMD` over the API',
     ],
+    request: (input): ServeRequest => ({
+      listen: stringOption(input, 'listen') ?? '127.0.0.1:8787',
+      bodyLimit: stringOption(input, 'bodyLimit') ?? '16mb',
+      tokenCache: stringOption(input, 'tokenCache') ?? '1',
+      grace: stringOption(input, 'grace') ?? '10',
+      allowCommandChannels: flagOption(input, 'allowCommandChannels'),
+    }),
     async run(input, context) {
       if (!context.host.serve) throw new CreditsError('USAGE', '`serve` runs only from the command line of the machine that holds the ledger');
       return context.host.serve(input, context);
     },
-  },
+  }),
 ];
