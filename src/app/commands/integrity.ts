@@ -5,7 +5,12 @@ import { type VerifyReport, verifyLedger } from '../../store/verify.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
 import { flagOption, stringOption } from '../parse.js';
-import type { LegacyCommandSpec } from '../spec.js';
+import { defineCommand, type CommandSpec } from '../spec.js';
+
+/** The checkpoint file stays a name: it is read (or standard input is) when the command runs. */
+export type VerifyRequest = { sinceCheckpoint: string | undefined };
+
+export type CheckpointRequest = { initKey: boolean };
 
 const RESTORE_HINT = 'the ledger file was changed outside credits; restore it from a backup';
 
@@ -29,16 +34,17 @@ function readCheckpoint(context: Context, source: string): { checkpoint: Checkpo
   return { checkpoint, untrusted: whyUntrusted(checkpoint, requireSigningKey(context.config)) };
 }
 
-export const integrityCommands: LegacyCommandSpec[] = [
-  {
+export const integrityCommands: CommandSpec[] = [
+  defineCommand({
     name: 'verify',
     summary: 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table; prints the head',
     ledger: 'existing',
     options: [{ flags: '--since-checkpoint <file>', description: 'also prove the ledger extends this signed checkpoint (- reads standard input)' }],
     examples: ['credits verify', 'credits verify --json || alert-team', 'credits verify --since-checkpoint checkpoints/2026-11-30.json'],
+    request: (input): VerifyRequest => ({ sinceCheckpoint: stringOption(input, 'sinceCheckpoint') }),
     async run(input, context) {
       await context.settings();
-      const source = stringOption(input, 'sinceCheckpoint');
+      const source = input.sinceCheckpoint;
       // The key and the file are checked before the walk: a wrong flag fails fast.
       const given = source === undefined ? undefined : readCheckpoint(context, source);
       const db = await context.db();
@@ -53,8 +59,8 @@ export const integrityCommands: LegacyCommandSpec[] = [
       const data = { ...report, sinceCheckpoint };
       return { view: 'verify', data, ...(report.ok ? {} : { failure: integrityFailure(report) }) };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'checkpoint',
     summary: "sign the ledger's head with a key kept outside it (send it somewhere the ledger's admin cannot rewrite)",
     ledger: 'existing',
@@ -64,8 +70,9 @@ export const integrityCommands: LegacyCommandSpec[] = [
       'credits checkpoint > checkpoints/$(date +%F).json',
       'credits verify --since-checkpoint checkpoints/2026-11-30.json',
     ],
+    request: (input): CheckpointRequest => ({ initKey: flagOption(input, 'initKey') }),
     async run(input, context) {
-      if (flagOption(input, 'initKey')) return { view: 'signingKey', data: initSigningKey(context.config) };
+      if (input.initKey) return { view: 'signingKey', data: initSigningKey(context.config) };
       const key = requireSigningKey(context.config);
       await context.settings();
       const report = await verifyLedger(await context.db());
@@ -73,5 +80,5 @@ export const integrityCommands: LegacyCommandSpec[] = [
       if (!report.ok) throw integrityFailure(report);
       return { view: 'checkpoint', data: signCheckpoint(report.head, context.nowMs, key) };
     },
-  },
+  }),
 ];

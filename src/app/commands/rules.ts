@@ -10,10 +10,11 @@ import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
 import { parseId, stringOption, flagOption } from '../parse.js';
-import type { CommandInput, LegacyCommandSpec } from '../spec.js';
+import { defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
 import type { Context } from '../context.js';
 import type { Database } from '../../store/driver.js';
-import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
+import { outsideScope } from '../../store/scope.js';
+import { departmentOrScope } from '../scopeDefaults.js';
 
 function parseRateInput(text: string | undefined, field: string): number | undefined {
   return text === undefined ? undefined : parseCreditsInput(text, field, { allowZero: true });
@@ -21,6 +22,46 @@ function parseRateInput(text: string | undefined, field: string): number | undef
 
 function parseModelId(text: string, field = 'MODEL'): string {
   return makeRate(text.trim().toLowerCase(), text, 'economy', 0, 0, 0).model;
+}
+
+export type RatesRequest = { at: string | undefined };
+
+/** What `rates set` was given; --effective is read in the organisation's time zone, so it stays text. */
+export type RatesSetRequest = MutatingRequest & {
+  model: string;
+  displayName: string | undefined;
+  tier: Tier | undefined;
+  inputPer1kMillicredits: number | undefined;
+  outputPer1kMillicredits: number | undefined;
+  toolCallMillicredits: number | undefined;
+  effective: string | undefined;
+};
+
+/** The flags of `limits set` as given; they are checked against the caller's scope, then asked for when missing. */
+export type LimitsSetRequest = MutatingRequest & {
+  user: string | undefined;
+  dept: string | undefined;
+  org: boolean;
+  model: string | undefined;
+  tier: string | undefined;
+  daily: string | undefined;
+  monthly: string | undefined;
+};
+
+export type LimitsRemoveRequest = MutatingRequest & { limitId: number };
+
+/** The flags of `check` as given; they are checked against the caller's scope and the ledger in order. */
+export type CheckRequest = {
+  user: string | undefined;
+  dept: string | undefined;
+  org: boolean;
+  minCredits: string | undefined;
+  minPercent: string | undefined;
+};
+
+/** A flag such as --org asks for the whole organisation: refused to a bound principal (refuseOrganisationFlag on a typed field). */
+function refuseWholeOrganisation(context: Context, given: boolean, flag: string): void {
+  if (context.scope !== null && given) throw outsideScope(context.scope, `${flag} (the whole organisation)`);
 }
 
 /** What `limits set` was given as text; the questions fill in what is missing before parsing. */
@@ -37,20 +78,20 @@ type LimitTexts = {
 };
 
 /** Reads the flags of `limits set` and refuses combinations no question could repair. */
-function readLimitFlags(input: CommandInput, context: Context): LimitTexts {
-  refuseOrganisationFlag(context, input, 'org', '--org');
-  const user = stringOption(input, 'user');
-  const dept = user === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
-  const org = flagOption(input, 'org');
+function readLimitFlags(request: LimitsSetRequest, context: Context): LimitTexts {
+  refuseWholeOrganisation(context, request.org, '--org');
+  const user = request.user;
+  const dept = user === undefined ? departmentOrScope(context, request.dept) : request.dept;
+  const org = request.org;
   const scopes = [user !== undefined, dept !== undefined, org].filter(Boolean).length;
   if (scopes > 1)
     throw new CreditsError('USAGE', 'limits set needs exactly one of --user, --dept, --org', { hint: 'for example --user ada@example.com --daily 50' });
-  const model = stringOption(input, 'model');
-  const tier = stringOption(input, 'tier');
+  const model = request.model;
+  const tier = request.tier;
   if (model !== undefined && tier !== undefined)
     throw new CreditsError('USAGE', '--model and --tier cannot be combined', { hint: 'a limit covers one model or one tier' });
-  const daily = stringOption(input, 'daily');
-  const monthly = stringOption(input, 'monthly');
+  const daily = request.daily;
+  const monthly = request.monthly;
   const periodGiven = daily !== undefined || monthly !== undefined;
   if (!context.canAsk && scopes === 0) {
     throw new CreditsError('MISSING_FLAG', `limits set needs exactly one of --user, --dept, --org${periodGiven ? '' : ', and --daily or --monthly'}`, {
@@ -183,16 +224,17 @@ async function tightestPercent(
   return tightest;
 }
 
-export const ruleCommands: LegacyCommandSpec[] = [
-  {
+export const ruleCommands: CommandSpec[] = [
+  defineCommand({
     name: 'rates',
     summary: 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call',
     ledger: 'existing',
     options: [{ flags: '--at <time>', description: 'the card in force at this date or instant', defaultValue: 'now' }],
     examples: ['credits rates', 'credits rates --at 2026-01-01 --json'],
+    request: (input): RatesRequest => ({ at: stringOption(input, 'at') }),
     async run(input, context) {
       const settings = await context.settings();
-      const atText = stringOption(input, 'at');
+      const atText = input.at;
       const atMs = atText === undefined ? context.nowMs : parseInstantInput(atText, '--at', settings.timeZone);
       const book = new RateBook(await loadRates(await context.db()));
       const tierOrder = (tier: Tier): number => TIERS.indexOf(tier);
@@ -208,8 +250,8 @@ export const ruleCommands: LegacyCommandSpec[] = [
         .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || b.inputPer1kMillicredits - a.inputPer1kMillicredits);
       return { view: 'rates', data: { atMs, rates: current, upcoming: book.upcoming(atMs) } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'rates set',
     summary: "set a model's rate from a time on (past usage keeps the price it was posted with)",
     ledger: 'existing',
@@ -227,18 +269,30 @@ export const ruleCommands: LegacyCommandSpec[] = [
       'credits rates set gpt-4o --input 3.5 --output 3.5 --effective 2027-01-01',
       'credits rates set mixtral-8x7b --tier economy --input 0.2 --output 0.3 --name "Mixtral 8x7B"',
     ],
-    async run(input, context) {
-      const settings = await context.settings();
+    request: (input): RatesSetRequest => {
       const model = parseModelId(input.args[0] ?? '');
       const tierText = stringOption(input, 'tier');
-      const effective = stringOption(input, 'effective');
-      const change = {
+      return {
+        ...mutatingRequest(input),
         model,
         displayName: stringOption(input, 'name'),
         tier: tierText === undefined ? undefined : parseTier(tierText),
         inputPer1kMillicredits: parseRateInput(stringOption(input, 'input'), '--input'),
         outputPer1kMillicredits: parseRateInput(stringOption(input, 'output'), '--output'),
         toolCallMillicredits: parseRateInput(stringOption(input, 'toolCall'), '--tool-call'),
+        effective: stringOption(input, 'effective'),
+      };
+    },
+    async run(input, context) {
+      const settings = await context.settings();
+      const effective = input.effective;
+      const change = {
+        model: input.model,
+        displayName: input.displayName,
+        tier: input.tier,
+        inputPer1kMillicredits: input.inputPer1kMillicredits,
+        outputPer1kMillicredits: input.outputPer1kMillicredits,
+        toolCallMillicredits: input.toolCallMillicredits,
         effectiveFromMs: effective === undefined ? context.nowMs : parseInstantInput(effective, '--effective', settings.timeZone),
       };
       if (
@@ -253,8 +307,8 @@ export const ruleCommands: LegacyCommandSpec[] = [
       const result = await setRate(await context.db(), context.mutation(input, { ...change }), change);
       return { view: 'rateSet', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'limits set',
     summary: 'limit spending per day or month for a user, a department or the organisation, optionally per model or tier',
     ledger: 'existing',
@@ -273,6 +327,16 @@ export const ruleCommands: LegacyCommandSpec[] = [
       'credits limits set --dept Marketing --tier premium --monthly 2000',
       'credits limits set --org --monthly 100000',
     ],
+    request: (input): LimitsSetRequest => ({
+      ...mutatingRequest(input),
+      user: stringOption(input, 'user'),
+      dept: stringOption(input, 'dept'),
+      org: flagOption(input, 'org'),
+      model: stringOption(input, 'model'),
+      tier: stringOption(input, 'tier'),
+      daily: stringOption(input, 'daily'),
+      monthly: stringOption(input, 'monthly'),
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
@@ -306,35 +370,37 @@ export const ruleCommands: LegacyCommandSpec[] = [
       const result = await setLimit(db, context.mutation(input, { ...target, user: user?.email ?? null, dept: department?.name ?? null }), target);
       return { view: 'limitSet', data: { ...result, user: user?.email ?? null, department: department?.name ?? null } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'limits',
     summary: 'list limits with what is used and left in the current day or month',
     ledger: 'existing',
     examples: ['credits limits', 'credits limits --json'],
-    async run(_input, context) {
+    request: () => ({}),
+    async run(_request, context) {
       const settings = await context.settings();
       const db = await context.db();
       const filter = context.scope === null ? undefined : await limitInDepartment(db, context.scope.departmentId);
       const statuses = await limitStatuses(db, context.nowMs, settings.timeZone, filter);
       return { view: 'limits', data: { limits: statuses } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'limits remove',
     summary: 'remove a limit',
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'limit id (see `credits limits`)', required: true }],
     examples: ['credits limits remove 3', 'credits limits remove 3 --dry-run'],
+    request: (input): LimitsRemoveRequest => ({ ...mutatingRequest(input), limitId: parseId(input.args[0] ?? '', 'ID') }),
     async run(input, context) {
       await context.settings();
-      const id = parseId(input.args[0] ?? '', 'ID');
+      const id = input.limitId;
       const result = await removeLimit(await context.db(), context.mutation(input, { id }), id);
       return { view: 'message', data: { ...result, message: `limit ${id} removed` } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'check',
     summary: 'for CI: exit 0 when enough credits are left, 3 (BUDGET_LOW) when not',
     ledger: 'existing',
@@ -354,18 +420,25 @@ export const ruleCommands: LegacyCommandSpec[] = [
       'credits check --user ada@example.com --min-credits 20 --json',
       'credits check --org --min-percent 10 || notify-finance',
     ],
+    request: (input): CheckRequest => ({
+      user: stringOption(input, 'user'),
+      dept: stringOption(input, 'dept'),
+      org: flagOption(input, 'org'),
+      minCredits: stringOption(input, 'minCredits'),
+      minPercent: stringOption(input, 'minPercent'),
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      refuseOrganisationFlag(context, input, 'org', '--org');
-      const userText = stringOption(input, 'user');
-      const deptText = userText === undefined ? departmentOrScope(context, stringOption(input, 'dept')) : stringOption(input, 'dept');
-      if ([userText !== undefined, deptText !== undefined, flagOption(input, 'org')].filter(Boolean).length > 1) {
+      refuseWholeOrganisation(context, input.org, '--org');
+      const userText = input.user;
+      const deptText = userText === undefined ? departmentOrScope(context, input.dept) : input.dept;
+      if ([userText !== undefined, deptText !== undefined, input.org].filter(Boolean).length > 1) {
         throw new CreditsError('USAGE', 'check takes one of --dept, --user, --org');
       }
-      const minText = stringOption(input, 'minCredits');
+      const minText = input.minCredits;
       const minMillicredits = minText === undefined ? 1 : parseCreditsInput(minText, '--min-credits', { allowZero: true });
-      const percentText = stringOption(input, 'minPercent');
+      const percentText = input.minPercent;
       let minPercent: number | null = null;
       if (percentText !== undefined) {
         if (!/^\d{1,3}(\.\d)?$/.test(percentText.trim()) || Number(percentText) > 100) {
@@ -437,5 +510,5 @@ export const ruleCommands: LegacyCommandSpec[] = [
         }),
       };
     },
-  },
+  }),
 ];
