@@ -4,7 +4,7 @@ import { parseCreditsInput, parseEuroInput } from '../../core/amounts.js';
 import { configuredSigningKey, signCheckpoint } from '../checkpoint.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail, parseFreeText } from '../../core/names.js';
-import { findPackage, parsePaymentMethod } from '../../core/packages.js';
+import { findPackage, parsePaymentMethod, type PaymentMethod } from '../../core/packages.js';
 import { localMonthKey, monthBounds } from '../../core/time.js';
 import { parseAlertLevels } from '../../core/percentLeft.js';
 import { alertLevels } from '../../store/notify/levels.js';
@@ -19,10 +19,38 @@ import {
   setRechargeRule,
 } from '../../store/ops/notifications.js';
 import { parseId, stringOption } from '../parse.js';
-import type { LegacyCommandSpec } from '../spec.js';
+import { defineCommand, mutatingRequest, type CommandSpec, type CommandInput, type MutatingRequest } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
 const CHANNEL_KINDS = ['webhook', 'email', 'command'] as const;
+
+type ChannelKind = (typeof CHANNEL_KINDS)[number];
+
+export type NotifyLevelsSetRequest = MutatingRequest & { levelsPercent: number[] };
+
+/** A channel as given, checked: the kind, its target in canonical form, and a webhook's secret. */
+export type NotifyChannelAddRequest = MutatingRequest & { kind: ChannelKind; target: string; secret: string | undefined };
+
+export type NotifyChannelRemoveRequest = MutatingRequest & { channelId: number };
+
+/** The channel id and --timeout as given: both are checked after the ledger is read. */
+export type NotifyTestRequest = { channel: string | undefined; timeout: string };
+
+/** --lease and --timeout as given (checked after the reports are queued); --reports-dir, if given. */
+export type NotifyRunRequest = { lease: string; timeout: string; reportsDir: string | undefined };
+
+export type RechargeSetRequest = MutatingRequest & {
+  thresholdMillicredits: number;
+  packageName: string;
+  method: Exclude<PaymentMethod, 'invoice'>;
+  monthlyCapCents: number;
+  account: string | undefined;
+};
+
+export type RechargeOffRequest = MutatingRequest & { account: string | undefined };
+
+/** Takes no arguments; the mutation still carries --dry-run and --idempotency-key when a transport sends them. */
+export type RechargeRunRequest = MutatingRequest;
 
 function parseChannelTarget(kind: string, target: string): string {
   if (kind === 'webhook') {
@@ -53,30 +81,56 @@ function parseSeconds(text: string, field: string): number {
   return Math.round(Number(text) * 1000);
 }
 
-export const notifyCommands: LegacyCommandSpec[] = [
-  {
+function channelAddRequest(input: CommandInput): NotifyChannelAddRequest {
+  const kind = input.args[0] ?? '';
+  if (!(CHANNEL_KINDS as readonly string[]).includes(kind)) throw new CreditsError('INVALID_VALUE', `KIND "${kind}" is not one of ${CHANNEL_KINDS.join(', ')}`);
+  const target = parseChannelTarget(kind, input.args[1] ?? '');
+  const secret = stringOption(input, 'secret');
+  if (secret !== undefined && kind !== 'webhook') throw new CreditsError('USAGE', '--secret applies to webhooks only');
+  if (secret !== undefined && (secret.length < 8 || secret.length > 200)) throw new CreditsError('INVALID_VALUE', '--secret must be 8-200 characters');
+  return { ...mutatingRequest(input), kind: kind as ChannelKind, target, secret };
+}
+
+function rechargeSetRequest(input: CommandInput): RechargeSetRequest {
+  const need = (key: string, flag: string): string => {
+    const value = stringOption(input, key);
+    if (value === undefined) throw new CreditsError('MISSING_FLAG', `${flag} is required`, { hint: 'see `credits recharge set --help`' });
+    return value;
+  };
+  const thresholdMillicredits = parseCreditsInput(need('threshold', '--threshold'), '--threshold');
+  const packageName = findPackage(need('package', '--package')).name;
+  const method = parsePaymentMethod(need('method', '--method'));
+  if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
+  const monthlyCapCents = parseEuroInput(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
+  return { ...mutatingRequest(input), thresholdMillicredits, packageName, method, monthlyCapCents, account: stringOption(input, 'for') };
+}
+
+export const notifyCommands: CommandSpec[] = [
+  defineCommand({
     name: 'notify levels show',
     summary: 'the percentages left at which balance alerts fire (default 20,10,0)',
     ledger: 'existing',
     examples: ['credits notify levels show', 'credits notify levels show --json'],
-    async run(_input, context) {
+    request: () => ({}),
+    async run(_request, context) {
       return { view: 'alertLevels', data: { levelsPercent: await alertLevels(await context.db()) } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'notify levels set',
     summary: 'set the percentages left at which balance alerts fire: whole numbers 0-100, comma-separated (0 means depleted)',
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'levels', description: 'like 50,20,10,0', required: true }],
     examples: ['credits notify levels set 50,20,10,0', 'credits notify levels set 20,10,0   # the default'],
+    request: (input): NotifyLevelsSetRequest => ({ ...mutatingRequest(input), levelsPercent: parseAlertLevels(input.args[0] ?? '', 'LEVELS') }),
     async run(input, context) {
-      const levelsPercent = parseAlertLevels(input.args[0] ?? '', 'LEVELS');
+      const { levelsPercent } = input;
       const result = await setAlertLevels(await context.db(), context.mutation(input, { levelsPercent }), levelsPercent);
       return { view: 'alertLevels', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'notify channel add',
     summary: 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a command fed the event on stdin',
     ledger: 'existing',
@@ -92,28 +146,24 @@ export const notifyCommands: LegacyCommandSpec[] = [
       'credits notify channel add email finance@example.com',
       "credits notify channel add command 'logger -t credits'",
     ],
+    request: channelAddRequest,
     async run(input, context) {
-      const kind = input.args[0] ?? '';
-      if (!(CHANNEL_KINDS as readonly string[]).includes(kind))
-        throw new CreditsError('INVALID_VALUE', `KIND "${kind}" is not one of ${CHANNEL_KINDS.join(', ')}`);
-      const target = parseChannelTarget(kind, input.args[1] ?? '');
-      const secret = stringOption(input, 'secret');
-      if (secret !== undefined && kind !== 'webhook') throw new CreditsError('USAGE', '--secret applies to webhooks only');
-      if (secret !== undefined && (secret.length < 8 || secret.length > 200)) throw new CreditsError('INVALID_VALUE', '--secret must be 8-200 characters');
+      const { kind, target, secret } = input;
       const result = await addChannel(await context.db(), context.mutation(input, { kind, target, secret: secret === undefined ? null : 'set' }), {
-        kind: kind as (typeof CHANNEL_KINDS)[number],
+        kind,
         target,
         secret: secret ?? null,
       });
       return { view: 'channelAdded', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'notify channels',
     summary: 'the notification channels, with pending deliveries and the last error of each',
     ledger: 'existing',
     examples: ['credits notify channels', 'credits notify channels --json'],
-    async run(_input, context) {
+    request: () => ({}),
+    async run(_request, context) {
       const db = await context.db();
       const pending = await pendingCounts(db);
       const channels = (await listChannels(db)).map(({ secret, ...channel }) => ({
@@ -124,30 +174,32 @@ export const notifyCommands: LegacyCommandSpec[] = [
       }));
       return { view: 'channels', data: { channels } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'notify channel remove',
     summary: 'remove a channel (its pending deliveries are dropped)',
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'id', description: 'channel id (see `credits notify channels`)', required: true }],
     examples: ['credits notify channel remove 2', 'credits notify channels   # find the id first'],
+    request: (input): NotifyChannelRemoveRequest => ({ ...mutatingRequest(input), channelId: parseId(input.args[0] ?? '', 'ID') }),
     async run(input, context) {
-      const channelId = parseId(input.args[0] ?? '', 'ID');
+      const { channelId } = input;
       return { view: 'channelRemoved', data: await removeChannel(await context.db(), context.mutation(input, { channelId }), channelId) };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'notify test',
     summary: 'send a test event to one channel or all, now',
     ledger: 'existing',
     arguments: [{ name: 'id', description: 'channel id (default: every channel)', required: false }],
     options: [{ flags: '--timeout <seconds>', description: 'how long one delivery may take', defaultValue: '10' }],
     examples: ['credits notify test', 'credits notify test 2'],
+    request: (input): NotifyTestRequest => ({ channel: input.args[0], timeout: stringOption(input, 'timeout') ?? '10' }),
     async run(input, context) {
       const db = await context.db();
       const settings = await context.settings();
-      const channelIds = input.args[0] === undefined ? null : [parseId(input.args[0], 'ID')];
+      const channelIds = input.channel === undefined ? null : [parseId(input.channel, 'ID')];
       if (channelIds && !(await listChannels(db)).some((channel) => channel.id === channelIds[0])) {
         throw new CreditsError('CHANNEL_NOT_FOUND', `no notification channel ${channelIds[0]}`, { hint: 'see `credits notify channels` for the ids' });
       }
@@ -158,7 +210,7 @@ export const notifyCommands: LegacyCommandSpec[] = [
         leaseMs: 300_000,
         pauseMs: 200,
         batchSize: 10,
-        timeoutMs: parseSeconds(stringOption(input, 'timeout') ?? '10', '--timeout'),
+        timeoutMs: parseSeconds(input.timeout, '--timeout'),
         smtpUrl: settings.smtpUrl,
         fromAddress: fromAddress(settings.name),
       });
@@ -174,8 +226,8 @@ export const notifyCommands: LegacyCommandSpec[] = [
       }
       return { view: 'notifyRun', data };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'notify run',
     summary: 'for cron: queue due reports (anomalies, the monthly report) and deliver every pending notification, with retries',
     ledger: 'existing',
@@ -185,13 +237,18 @@ export const notifyCommands: LegacyCommandSpec[] = [
       { flags: '--reports-dir <dir>', description: 'where monthly statements are written (default: reports/ beside a local ledger)' },
     ],
     examples: ['credits notify run --quiet', '*/5 * * * * credits notify run --quiet'],
+    request: (input): NotifyRunRequest => ({
+      lease: stringOption(input, 'lease') ?? '300',
+      timeout: stringOption(input, 'timeout') ?? '10',
+      reportsDir: stringOption(input, 'reportsDir'),
+    }),
     async run(input, context) {
       const db = await context.db();
       const settings = await context.settings();
       const { deliverDue } = await import('../../notify/runner.js');
       const { produceMonthlyReport, queueAnomalies, queueDailyCheckpoint } = await import('../../notify/producers.js');
       const reportsDir =
-        stringOption(input, 'reportsDir') ??
+        input.reportsDir ??
         (db.kind === 'local'
           ? join(dirname(db.location), 'reports')
           : join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'credits', 'reports'));
@@ -205,10 +262,10 @@ export const notifyCommands: LegacyCommandSpec[] = [
       const checkpoint = key ? await queueDailyCheckpoint(db, context.nowMs, settings.timeZone, (head) => signCheckpoint(head, context.nowMs, key)) : null;
       const totals = await deliverDue(db, {
         nowMs: () => context.config.nowMs ?? Date.now(),
-        leaseMs: parseSeconds(stringOption(input, 'lease') ?? '300', '--lease'),
+        leaseMs: parseSeconds(input.lease, '--lease'),
         pauseMs: 200,
         batchSize: 10,
-        timeoutMs: parseSeconds(stringOption(input, 'timeout') ?? '10', '--timeout'),
+        timeoutMs: parseSeconds(input.timeout, '--timeout'),
         smtpUrl: settings.smtpUrl,
         fromAddress: fromAddress(settings.name),
       });
@@ -221,8 +278,8 @@ export const notifyCommands: LegacyCommandSpec[] = [
       }
       return { view: 'notifyRun', data };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'recharge set',
     summary: 'buy a package automatically when an account falls below a threshold, within a monthly cap',
     ledger: 'existing',
@@ -238,18 +295,10 @@ export const notifyCommands: LegacyCommandSpec[] = [
       'credits recharge set --threshold 2000 --package standard --method card --monthly-cap 200',
       'credits recharge set --for Engineering --threshold 500 --package basic --method paypal --monthly-cap 50',
     ],
+    request: rechargeSetRequest,
     async run(input, context) {
-      const need = (key: string, flag: string): string => {
-        const value = stringOption(input, key);
-        if (value === undefined) throw new CreditsError('MISSING_FLAG', `${flag} is required`, { hint: 'see `credits recharge set --help`' });
-        return value;
-      };
-      const thresholdMillicredits = parseCreditsInput(need('threshold', '--threshold'), '--threshold');
-      const packageName = findPackage(need('package', '--package')).name;
-      const method = parsePaymentMethod(need('method', '--method'));
-      if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
-      const monthlyCapCents = parseEuroInput(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
-      const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
+      const { thresholdMillicredits, packageName, method, monthlyCapCents } = input;
+      const accountName = departmentOrScope(context, input.account) ?? 'org';
       const result = await setRechargeRule(
         await context.db(),
         context.mutation(input, { accountName, thresholdMillicredits, packageName, method, monthlyCapCents }),
@@ -257,13 +306,14 @@ export const notifyCommands: LegacyCommandSpec[] = [
       );
       return { view: 'rechargeSet', data: result };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'recharge',
     summary: "the automatic recharge rules, with this month's recharges against the cap",
     ledger: 'existing',
     examples: ['credits recharge', 'credits recharge --json'],
-    async run(_input, context) {
+    request: () => ({}),
+    async run(_request, context) {
       const settings = await context.settings();
       const month = monthBounds(localMonthKey(context.nowMs, settings.timeZone), settings.timeZone);
       const rules = await rechargeStatuses(await context.db(), month);
@@ -271,24 +321,26 @@ export const notifyCommands: LegacyCommandSpec[] = [
       const own = context.scope?.department;
       return { view: 'recharges', data: { rules: own === undefined ? rules : rules.filter((rule) => rule.account === own) } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'recharge off',
     summary: 'stop recharging an account automatically',
     ledger: 'existing',
     mutating: true,
     options: [{ flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' }],
     examples: ['credits recharge off', 'credits recharge off --for Engineering'],
+    request: (input): RechargeOffRequest => ({ ...mutatingRequest(input), account: stringOption(input, 'for') }),
     async run(input, context) {
-      const accountName = departmentOrScope(context, stringOption(input, 'for')) ?? 'org';
+      const accountName = departmentOrScope(context, input.account) ?? 'org';
       return { view: 'rechargeOff', data: await removeRechargeRule(await context.db(), context.mutation(input, { accountName }), accountName) };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'recharge run',
     summary: 'for cron: look at every recharge rule again and recharge where due',
     ledger: 'existing',
     examples: ['credits recharge run --quiet', '0 * * * * credits recharge run --quiet'],
+    request: (input): RechargeRunRequest => mutatingRequest(input),
     async run(input, context) {
       const db = await context.db();
       const result = await recheckRecharges(db, context.mutation(input, {}));
@@ -298,7 +350,7 @@ export const notifyCommands: LegacyCommandSpec[] = [
       );
       return { view: 'rechargeRun', data: { rules: result.rules, recharges: made } };
     },
-  },
+  }),
 ];
 
 function fromAddress(organisation: string): string {

@@ -9,8 +9,20 @@ import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { OrgSettings } from '../../core/org.js';
 import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
-import { MEDIA_TYPES, type CommandInput, type LegacyCommandSpec } from '../spec.js';
+import { MEDIA_TYPES, defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
+
+/** The flags of `statement` as given: each is checked after the ledger is read, in the order the command always had. */
+export type StatementRequest = { month: string | undefined; dept: string | undefined; format: string | undefined; output: string | undefined };
+
+/** The purchase id and the flags of `invoice` as given: checked after the ledger is read. */
+export type InvoiceRequest = MutatingRequest & {
+  purchase: string;
+  output: string | undefined;
+  buyer: string | undefined;
+  buyerAddress: string | undefined;
+  buyerVatId: string | undefined;
+};
 
 /** A department-bound caller sees a transfer's other side as "other department", never its name. */
 function scopedFacts<T extends { transfers: { counterparty: string }[] }>(context: { scope: unknown }, facts: T): T {
@@ -36,14 +48,12 @@ function requireSellerDetails(settings: OrgSettings): void {
 /** The buyer as given by --buyer, --buyer-address and --buyer-vat-id (a typed \n breaks a line). */
 type BuyerFlags = { name: string | undefined; address: string | undefined; vatId: string | null };
 
-function readBuyerFlags(input: CommandInput): BuyerFlags {
-  const buyerText = (flag: string, key: string): string | undefined => {
-    const value = stringOption(input, key);
-    return value === undefined ? undefined : parseFreeText(value.replace(/\\n/g, '\n'), flag, 300);
-  };
-  const name = buyerText('--buyer', 'buyer');
-  const address = buyerText('--buyer-address', 'buyerAddress');
-  const vatId = buyerText('--buyer-vat-id', 'buyerVatId') ?? null;
+function readBuyerFlags(request: InvoiceRequest): BuyerFlags {
+  const buyerText = (flag: string, value: string | undefined): string | undefined =>
+    value === undefined ? undefined : parseFreeText(value.replace(/\\n/g, '\n'), flag, 300);
+  const name = buyerText('--buyer', request.buyer);
+  const address = buyerText('--buyer-address', request.buyerAddress);
+  const vatId = buyerText('--buyer-vat-id', request.buyerVatId) ?? null;
   return { name, address, vatId };
 }
 
@@ -102,8 +112,8 @@ function invoicePdfData(
   };
 }
 
-export const statementCommands: LegacyCommandSpec[] = [
-  {
+export const statementCommands: CommandSpec[] = [
+  defineCommand({
     name: 'statement',
     summary: 'the monthly statement: opening balance, purchases, transfers, usage by cost centre, user, model and feature, closing balance',
     ledger: 'existing',
@@ -118,16 +128,22 @@ export const statementCommands: LegacyCommandSpec[] = [
       'credits statement --month 2026-10 --dept Engineering --output engineering.csv',
       'credits statement --format json --output last-month.json',
     ],
+    request: (input): StatementRequest => ({
+      month: stringOption(input, 'month'),
+      dept: stringOption(input, 'dept'),
+      format: stringOption(input, 'format'),
+      output: stringOption(input, 'output'),
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      const output = stringOption(input, 'output');
-      const format = chooseFormat(stringOption(input, 'format'), output, ['pdf', 'csv', 'json'], output === undefined ? 'json' : 'pdf');
+      const output = input.output;
+      const format = chooseFormat(input.format, output, ['pdf', 'csv', 'json'], output === undefined ? 'json' : 'pdf');
       if (format === 'pdf' && output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
-      const monthText = stringOption(input, 'month');
+      const monthText = input.month;
       const monthKey = monthText === undefined ? previousMonthKey(localMonthKey(context.nowMs, settings.timeZone)) : parseMonthInput(monthText, '--month');
-      const deptName = departmentOrScope(context, stringOption(input, 'dept'));
+      const deptName = departmentOrScope(context, input.dept);
       const department = deptName === undefined ? null : await requireDepartment(db, deptName, '--dept');
       const facts = await statementFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: department?.id ?? null });
       const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...scopedFacts(context, facts) };
@@ -156,8 +172,8 @@ export const statementCommands: LegacyCommandSpec[] = [
         },
       };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'invoice',
     summary: 'a German tax-compliant invoice (§14 UStG) for a purchase, as PDF; numbers run without gaps',
     ledger: 'existing',
@@ -173,11 +189,19 @@ export const statementCommands: LegacyCommandSpec[] = [
       'credits invoice 12 --output invoice-12.pdf',
       'credits invoice 7 --output inv.pdf --buyer "Müller Straße GmbH" --buyer-address "Hauptstraße 1\\n10115 Berlin" --buyer-vat-id DE123456789',
     ],
+    request: (input): InvoiceRequest => ({
+      ...mutatingRequest(input),
+      purchase: input.args[0] ?? '',
+      output: stringOption(input, 'output'),
+      buyer: stringOption(input, 'buyer'),
+      buyerAddress: stringOption(input, 'buyerAddress'),
+      buyerVatId: stringOption(input, 'buyerVatId'),
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      const purchaseId = parseId(input.args[0] ?? '', 'PURCHASE');
-      const output = stringOption(input, 'output');
+      const purchaseId = parseId(input.purchase, 'PURCHASE');
+      const output = input.output;
       if (output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
       requireSellerDetails(settings);
@@ -218,5 +242,5 @@ export const statementCommands: LegacyCommandSpec[] = [
         },
       };
     },
-  },
+  }),
 ];

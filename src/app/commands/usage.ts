@@ -8,7 +8,28 @@ import { emptyTotals, importAll } from '../../store/ops/usage.js';
 export type { ImportTotals } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
 import { stringOption, flagOption } from '../parse.js';
-import type { LegacyCommandSpec } from '../spec.js';
+import { defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest, type UploadedFile } from '../spec.js';
+
+/** The flags of `usage record` as given: --user and --model are asked for on a terminal, the rest checked with the record. */
+export type UsageRecordRequest = MutatingRequest & {
+  user: string | undefined;
+  model: string | undefined;
+  inputTokens: string | undefined;
+  outputTokens: string | undefined;
+  toolCalls: string | undefined;
+  feature: string | undefined;
+  images: string | undefined;
+  imageSize: string | undefined;
+  dbAccess: boolean;
+  eventId: string | undefined;
+  at: string | undefined;
+};
+
+/** The file to import: a path ('-' for standard input), or its content when the transport sent it along. */
+export type UsageImportRequest = MutatingRequest & {
+  file: { path: string; upload: UploadedFile | undefined };
+  format: 'jsonl' | 'csv' | undefined;
+};
 
 /**
  * An import the ledger stopped (full disk, lost connection): the storage error, told as where the
@@ -22,8 +43,8 @@ function stoppedImport(error: unknown, postedLines: number): CreditsError {
   });
 }
 
-export const usageCommands: LegacyCommandSpec[] = [
-  {
+export const usageCommands: CommandSpec[] = [
+  defineCommand({
     name: 'usage record',
     summary: 'price and post one AI interaction, with the breakdown',
     ledger: 'existing',
@@ -46,30 +67,43 @@ export const usageCommands: LegacyCommandSpec[] = [
       'credits usage record --user ada@example.com --model gpt-4o-mini --feature workflow --db-access --input-tokens 4000 --event-id wf-981',
       'credits usage record --user ada@example.com --model gpt-4o --feature image --images 2 --image-size hd --json',
     ],
+    request: (input): UsageRecordRequest => ({
+      ...mutatingRequest(input),
+      user: stringOption(input, 'user'),
+      model: stringOption(input, 'model'),
+      inputTokens: stringOption(input, 'inputTokens'),
+      outputTokens: stringOption(input, 'outputTokens'),
+      toolCalls: stringOption(input, 'toolCalls'),
+      feature: stringOption(input, 'feature'),
+      images: stringOption(input, 'images'),
+      imageSize: stringOption(input, 'imageSize'),
+      dbAccess: flagOption(input, 'dbAccess'),
+      eventId: stringOption(input, 'eventId'),
+      at: stringOption(input, 'at'),
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const raw: Record<string, unknown> = {};
-      const copy = (flag: string, field: string): void => {
-        const value = stringOption(input, flag);
+      const copy = (value: string | undefined, field: string): void => {
         if (value !== undefined) raw[field] = value;
       };
-      raw.user = await context.need(stringOption(input, 'user'), { flag: '--user', message: 'User email' });
-      raw.model = await context.need(stringOption(input, 'model'), { flag: '--model', message: 'Model id' });
-      copy('inputTokens', 'inputTokens');
-      copy('outputTokens', 'outputTokens');
-      copy('toolCalls', 'toolCalls');
-      copy('feature', 'feature');
-      copy('images', 'images');
-      copy('imageSize', 'imageSize');
-      copy('eventId', 'eventId');
-      copy('at', 'at');
-      if (flagOption(input, 'dbAccess')) raw.dbAccess = true;
+      raw.user = await context.need(input.user, { flag: '--user', message: 'User email' });
+      raw.model = await context.need(input.model, { flag: '--model', message: 'Model id' });
+      copy(input.inputTokens, 'inputTokens');
+      copy(input.outputTokens, 'outputTokens');
+      copy(input.toolCalls, 'toolCalls');
+      copy(input.feature, 'feature');
+      copy(input.images, 'images');
+      copy(input.imageSize, 'imageSize');
+      copy(input.eventId, 'eventId');
+      copy(input.at, 'at');
+      if (input.dbAccess) raw.dbAccess = true;
       const record = parseUsageRecord(raw, { timeZone: settings.timeZone, nowMs: context.nowMs, requireEventId: false, fieldNames: 'flags' });
       const result = await recordUsage(await context.db(), context.mutation(input, { ...record }), record, settings.timeZone);
       return { view: 'usageRecorded', data: { ...result, credits: result.costMillicredits / 1000 } };
     },
-  },
-  {
+  }),
+  defineCommand({
     name: 'usage import',
     summary: 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again',
     ledger: 'existing',
@@ -81,17 +115,22 @@ export const usageCommands: LegacyCommandSpec[] = [
       'export-usage --since yesterday | credits usage import - --format csv --json',
       'credits usage import october.csv --dry-run',
     ],
+    request: (input): UsageImportRequest => ({
+      ...mutatingRequest(input),
+      file: { path: input.args[0] ?? '-', upload: input.uploads?.[0] },
+      format: stringOption(input, 'format') as 'jsonl' | 'csv' | undefined,
+    }),
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      const file = input.args[0] ?? '-';
-      const format = stringOption(input, 'format') as 'jsonl' | 'csv' | undefined;
-      const dryRun = flagOption(input, 'dryRun');
+      const file = input.file.path;
+      const format = input.format;
+      const dryRun = input.dryRun;
       const { openUsageSource } = await import('../usageImport/importSource.js');
       const totals = emptyTotals();
       const options = { timeZone: settings.timeZone, actor: context.config.actor, nowMs: context.nowMs, dryRun };
       // A file sent along (through the API) is read from memory; otherwise the path or stdin.
-      const upload = input.uploads?.[0];
+      const upload = input.file.upload;
       const from = upload === undefined ? file : { name: upload.name, bytes: Buffer.from(upload.content, 'utf8') };
       const source = openUsageSource(from, { timeZone: settings.timeZone, nowMs: context.nowMs, ...(format ? { format } : {}) });
       const showProgress = () =>
@@ -132,5 +171,5 @@ export const usageCommands: LegacyCommandSpec[] = [
       }
       return { view: 'import', data };
     },
-  },
+  }),
 ];
