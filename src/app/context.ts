@@ -8,7 +8,7 @@ import { automaticIdempotencyKey, invocationNonce } from './idempotency.js';
 import { scopedDatabase } from '../store/scope.js';
 import { localPrincipal, type DepartmentScope, type Principal } from './principal.js';
 import { readSettings } from '../store/orgRepo.js';
-import { mutatingRequest, type CommandInput, type CommandOutput, type MutatingRequest } from './spec.js';
+import type { CommandOutput, MutatingRequest } from './spec.js';
 import type { Presenter } from './presenter.js';
 import type { ServeRequest } from './commands/serve.js';
 
@@ -124,8 +124,8 @@ export class Context {
   automaticKey: string | undefined;
   private readonly nonce = invocationNonce();
 
-  mutation(from: MutatingRequest | CommandInput, args: Record<string, unknown>): MutationRequest {
-    const { dryRun, idempotencyKey: given } = 'options' in from ? mutatingRequest(from) : from;
+  mutation(from: MutatingRequest, args: Record<string, unknown>): MutationRequest {
+    const { dryRun, idempotencyKey: given } = from;
     if (given !== undefined && (given.trim() === '' || given.length > 200)) {
       throw new CreditsError('INVALID_VALUE', '--idempotency-key must be 1-200 characters');
     }

@@ -10,7 +10,7 @@ import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
 import { tokenCommands } from './commands/tokens.js';
 import { serveCommands } from './commands/serve.js';
-import { adoptCommand, type CommandFamily, type CommandFiles, type CommandSpec } from './spec.js';
+import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
 
 /**
  * The family of every command (see CommandFamily in spec.ts): what the HTTP API's roles allow.
@@ -112,7 +112,7 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...notifyCommands,
   ...tokenCommands,
   ...serveCommands,
-].map((spec) => classified(adoptCommand(spec)));
+].map(classified);
 
 export { classified };
 

@@ -98,15 +98,6 @@ export function defineCommand<Request>(definition: CommandDefinition<Request>): 
   return { ...meta, execute: async (input, context) => run(request(input), context) };
 }
 
-/** A command not yet split into request and run (being migrated; see defineCommand). */
-export type LegacyCommandSpec = CommandMeta & { run(input: CommandInput, context: Context): Promise<CommandOutput> };
-
-export function adoptCommand(spec: CommandSpec | LegacyCommandSpec): CommandSpec {
-  if ('execute' in spec) return spec;
-  const { run, ...meta } = spec;
-  return { ...meta, execute: run };
-}
-
 /** The fields every mutating request carries (see MUTATING_OPTIONS). */
 export type MutatingRequest = { dryRun: boolean; idempotencyKey: string | undefined };
 
