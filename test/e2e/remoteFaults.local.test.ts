@@ -1,3 +1,4 @@
+import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type Ledger, type RunResult } from '../helpers/cli.js';
 import { createToken, startServer } from './apiServer.js';
@@ -87,6 +88,29 @@ describe('a remote ledger that stops answering or loses an answer', () => {
       expect(errorOf(read).code).not.toBe('INTERNAL');
     } finally {
       process.kill(sqld.pid, 'SIGCONT');
+    }
+    expect(await engineeringMillicredits(sqld.httpUrl)).toBe(before);
+  });
+
+  it('a direct writer whose write lock never comes ends with exit 6 saying the lock may be stuck and a restart of sqld clears it', async () => {
+    const before = await engineeringMillicredits(sqld.httpUrl);
+    // Another connection holds sqld's write lock, as a stuck lock queue would.
+    const holder = createClient({ url: sqld.wsUrl });
+    const held = await holder.transaction('write');
+    await held.execute('SELECT 1');
+    try {
+      const startedMs = Date.now();
+      const write = await runCli(['--db', sqld.wsUrl, 'transfer', '3', '--from', 'org', '--to', 'Engineering', '--json'], { CREDITS_BUSY_TIMEOUT_MS: '500' });
+      expect(Date.now() - startedMs).toBeLessThan(15_000);
+      expect(write.exitCode, write.stderr).toBe(6);
+      const error = errorOf(write);
+      expect(error.code).toBe('STORAGE_BUSY');
+      expect(error.message).toMatch(/answers \/health/);
+      expect(error.message).toMatch(/nothing was written/);
+      expect(error.hint).toMatch(/restart sqld/);
+    } finally {
+      await held.rollback();
+      holder.close();
     }
     expect(await engineeringMillicredits(sqld.httpUrl)).toBe(before);
   });
