@@ -28,9 +28,16 @@ export interface WriteTx extends SqlReader {
    * wrote a row. Lets a bulk import use the unique index itself as its duplicate check.
    */
   readonly insertIfAbsent?: (sql: string, args: SqlValue[]) => boolean;
+  /**
+   * Remote servers only: a read sent ahead of this transaction's queued writes with its next
+   * round trip (the state log's mark), so it costs no round trip of its own. `rows()` waits for
+   * that round trip, or makes it when nothing else did.
+   */
+  readonly readAhead?: <T extends object = Row>(sql: string, args?: SqlValue[]) => { rows(): Promise<T[]> };
 }
 
-export type WriteOptions = { dryRun?: boolean };
+/** migrating: the write that applies migrations, when tables the other writes rely on may not exist yet. */
+export type WriteOptions = { dryRun?: boolean; migrating?: boolean };
 
 export interface Database extends SqlReader {
   readonly kind: 'local' | 'remote';

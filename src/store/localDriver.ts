@@ -198,7 +198,7 @@ class LocalDatabase implements Database {
             });
           },
         };
-        const result = await withSealedStateLog(tx, options.dryRun === true, work);
+        const result = await withSealedStateLog(tx, options, work);
         const end = options.dryRun ? 'ROLLBACK' : 'COMMIT';
         // A COMMIT that finds readers (a file that could not switch to WAL) may be retried.
         if (this.lockWait === 'async') await this.whenNotBusy(() => this.db.exec(end));

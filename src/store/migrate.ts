@@ -90,22 +90,25 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
 
   const { readMigrationFiles } = await import('drizzle-orm/migrator');
   const pending = readMigrationFiles({ migrationsFolder: folder }).filter((migration) => migration.folderMillis > (appliedMs ?? 0));
-  await db.write(async (tx) => {
-    tx.run('CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)');
-    // Another process may have migrated while we waited for the write lock.
-    const again = await tx.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
-    const alreadyMs = Number(again?.last ?? 0);
-    if (alreadyMs > latestKnownMs) throw schemaTooNew(db.location);
-    for (const migration of pending) {
-      if (migration.folderMillis <= alreadyMs) continue;
-      for (const statement of migration.sql) {
-        if (statement.trim() !== '') tx.run(statement);
+  await db.write(
+    async (tx) => {
+      tx.run('CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)');
+      // Another process may have migrated while we waited for the write lock.
+      const again = await tx.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
+      const alreadyMs = Number(again?.last ?? 0);
+      if (alreadyMs > latestKnownMs) throw schemaTooNew(db.location);
+      for (const migration of pending) {
+        if (migration.folderMillis <= alreadyMs) continue;
+        for (const statement of migration.sql) {
+          if (statement.trim() !== '') tx.run(statement);
+        }
+        // The one step SQL cannot do: the keys of existing rows are computed in JavaScript.
+        if (migration.folderMillis === nameKeysMs) await fillNameKeys(tx);
+        tx.run('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', [migration.hash, migration.folderMillis]);
       }
-      // The one step SQL cannot do: the keys of existing rows are computed in JavaScript.
-      if (migration.folderMillis === nameKeysMs) await fillNameKeys(tx);
-      tx.run('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', [migration.hash, migration.folderMillis]);
-    }
-    // The triggers follow the columns the migrations left; a table with new columns is folded in again.
-    await installStateLog(tx);
-  });
+      // The triggers follow the columns the migrations left; a table with new columns is folded in again.
+      await installStateLog(tx);
+    },
+    { migrating: true },
+  );
 }

@@ -1,4 +1,4 @@
-import { createClient, type Client, type InStatement, type Transaction } from '@libsql/client';
+import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
 import { CreditsError } from '../core/errors.js';
 import { redactUrl, refuseCredentialsOverHttp, serverAnswersHealth } from './remoteUrl.js';
 import { Deadline, DeadlineExpired, type RemotePhase } from './deadline.js';
@@ -46,6 +46,21 @@ function rowsOf<T>(result: { rows: unknown[] }): T[] {
 }
 
 type Timeouts = { busyTimeoutMs: number; timeoutMs: number };
+
+/** A read that travels at the head of the transaction's next round trip (see WriteTx.readAhead). */
+type AheadRead = { statement: InStatement; rows: Promise<Row[]>; resolve(rows: Row[]): void; reject(error: unknown): void };
+
+function aheadRead(statement: InStatement): AheadRead {
+  let resolve!: (rows: Row[]) => void;
+  let reject!: (error: unknown) => void;
+  const rows = new Promise<Row[]>((resolveRows, rejectRows) => {
+    resolve = resolveRows;
+    reject = rejectRows;
+  });
+  // Nobody may be waiting when a failed round trip rejects it; the round trip's own error is reported.
+  rows.catch(() => undefined);
+  return { statement, rows, resolve, reject };
+}
 
 class RemoteDatabase implements Database {
   readonly kind = 'remote' as const;
@@ -125,19 +140,26 @@ class RemoteDatabase implements Database {
       transaction = await deadline.race(this.connection.transaction('write'), phase);
       const open = transaction;
       let queued: InStatement[] = [];
-      const flush = async (): Promise<void> => {
-        if (queued.length === 0) return;
-        const batch = queued;
+      let ahead: AheadRead[] = [];
+      /** One round trip: the reads sent ahead, the queued writes, then `tail`; returns the tail's rows. */
+      const send = async (tail: InStatement[]): Promise<Row[][]> => {
+        const heads = ahead;
+        const batch = [...heads.map((head) => head.statement), ...queued, ...tail];
+        ahead = [];
         queued = [];
-        await deadline.race(open.batch(batch), phase);
+        if (batch.length === 0) return [];
+        let results: ResultSet[];
+        try {
+          results = await deadline.race(open.batch(batch), phase);
+        } catch (error) {
+          for (const head of heads) head.reject(error);
+          throw error;
+        }
         phase = 'work';
+        heads.forEach((head, index) => head.resolve(rowsOf(results[index]!)));
+        return results.slice(results.length - tail.length).map((result) => rowsOf(result));
       };
-      const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => {
-        await flush();
-        const rows = rowsOf<R>(await deadline.race(open.execute({ sql, args }), phase));
-        phase = 'work';
-        return rows;
-      };
+      const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => (await send([{ sql, args }]))[0] as R[];
       const tx: WriteTx = {
         all,
         get: (async (sql: string, args: SqlValue[] = []) => (await all(sql, args))[0]) as WriteTx['get'],
@@ -147,12 +169,23 @@ class RemoteDatabase implements Database {
         runMany: (sql, rows) => {
           for (const args of rows) queued.push({ sql, args });
         },
+        readAhead: <R extends object = Row>(sql: string, args: SqlValue[] = []) => {
+          const read = aheadRead({ sql, args });
+          ahead.push(read);
+          return {
+            rows: async () => {
+              // Still waiting for a round trip: make one (the commit's flush, when the work read nothing).
+              if (ahead.includes(read)) await send([]);
+              return (await read.rows) as R[];
+            },
+          };
+        },
       };
-      const result = await withSealedStateLog(tx, options.dryRun === true, work);
+      const result = await withSealedStateLog(tx, options, work);
       if (options.dryRun) {
         await deadline.race(open.rollback(), phase);
       } else {
-        await flush();
+        await send([]);
         phase = 'commit';
         await deadline.race(open.commit(), phase);
       }

@@ -8,7 +8,7 @@
  * Why triggers rather than a record written by each repository: a code path that forgets to log
  * is then impossible, and a new column is covered by the next migration without anyone noticing.
  */
-import type { SqlReader, WriteTx } from './driver.js';
+import type { SqlReader, WriteOptions, WriteTx } from './driver.js';
 import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
 
 /**
@@ -125,13 +125,17 @@ export async function installStateLog(tx: WriteTx): Promise<void> {
  * A write transaction's work, with the state-log records its triggers append sealed before the
  * driver commits (nothing to seal in a dry run, which is rolled back). Both drivers run it.
  */
-export async function withSealedStateLog<T>(tx: WriteTx, dryRun: boolean, work: (tx: WriteTx) => Promise<T>): Promise<T> {
-  if (dryRun) return work(tx);
-  const mark = await stateLogMark(tx);
+export async function withSealedStateLog<T>(tx: WriteTx, options: WriteOptions, work: (tx: WriteTx) => Promise<T>): Promise<T> {
+  if (options.dryRun) return work(tx);
+  // A remote write reads its mark together with its first read: no round trip of its own.
+  const ahead = tx.readAhead && !options.migrating ? tx.readAhead<{ seq: number | null }>(MARK_SQL) : undefined;
+  const mark = ahead ? undefined : await stateLogMark(tx);
   const result = await work(tx);
-  await sealStateLog(tx, mark);
+  await sealStateLog(tx, mark ?? (await ahead!.rows())[0]?.seq ?? 0);
   return result;
 }
+
+const MARK_SQL = 'SELECT max(seq) AS seq FROM state_log';
 
 type LogRecord = { seq: number; tableName: string; rowKey: string; op: string; rowJson: string | null };
 
@@ -147,7 +151,7 @@ export function recordContent(record: LogRecord): string {
  */
 export async function stateLogMark(tx: WriteTx): Promise<number> {
   try {
-    return (await tx.get<{ seq: number | null }>('SELECT max(seq) AS seq FROM state_log'))?.seq ?? 0;
+    return (await tx.get<{ seq: number | null }>(MARK_SQL))?.seq ?? 0;
   } catch (error) {
     // A database being created or migrated before the state log existed.
     if (/no such table: state_log/i.test(String((error as Error).message))) return 0;
