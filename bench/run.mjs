@@ -1,7 +1,7 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion, concurrency)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion, concurrency, statelog)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -11,6 +11,13 @@
 // (1000000), BENCH_REPORT_RUNS (7), BENCH_LEDGER_RUNS (3), BENCH_REPORT_FRESH=1 (regenerate its
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
 // The api-import benchmark: BENCH_API_IMPORT_EVENTS (1000000), BENCH_API_IMPORT_IDLE_SECONDS (15).
+// The statelog benchmark (the code before the state log, 5203653^1, checked out and built in
+// bench/out/statelog-before, against this tree, alternating): BENCH_STATELOG_EVENTS (usage import
+// size, 200000), BENCH_STATELOG_SINGLE (POST /v1/usage single events on a local ledger, 3000),
+// BENCH_STATELOG_REMOTE_SINGLE (the same on sqld, 1000), BENCH_STATELOG_CLIENTS (clients posting
+// at once, 4), BENCH_STATELOG_ROUNDS (runs of each version for those, 2),
+// BENCH_STATELOG_VERIFY_EVENTS (events in the ledger verify checks, 1000000),
+// BENCH_STATELOG_VERIFY_RUNS (verify runs per version, median, 3).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -23,6 +30,7 @@ import { importLocal } from './import.mjs';
 import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
 import { importRemote } from './remote.mjs';
 import { reports } from './reports.mjs';
+import { stateLogCost } from './statelog.mjs';
 import { transfers } from './transfers.mjs';
 
 const BENCHMARKS = [
@@ -35,6 +43,7 @@ const BENCHMARKS = [
   { key: 'api-import', title: 'HTTP API latency while another process imports usage', run: apiDuringImport },
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
+  { key: 'statelog', title: 'State log cost: before vs after, same run', run: stateLogCost },
 ];
 
 const wanted = process.argv.slice(2).map((name) => name.toLowerCase());
@@ -137,6 +146,13 @@ const envUsed = [
   'BENCH_IMPORT_TIMEOUT',
   'BENCH_REMOTE_TIMEOUT',
   'BENCH_API_IMPORT_EVENTS',
+  'BENCH_STATELOG_EVENTS',
+  'BENCH_STATELOG_SINGLE',
+  'BENCH_STATELOG_REMOTE_SINGLE',
+  'BENCH_STATELOG_CLIENTS',
+  'BENCH_STATELOG_ROUNDS',
+  'BENCH_STATELOG_VERIFY_EVENTS',
+  'BENCH_STATELOG_VERIFY_RUNS',
 ]
   .filter((name) => process.env[name])
   .map((name) => `${name}=${process.env[name]}`);
