@@ -1,7 +1,8 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion, concurrency)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion,
+//                                          concurrency, remote-writes)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -11,6 +12,12 @@
 // (1000000), BENCH_REPORT_RUNS (7), BENCH_LEDGER_RUNS (3), BENCH_REPORT_FRESH=1 (regenerate its
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
 // The api-import benchmark: BENCH_API_IMPORT_EVENTS (1000000), BENCH_API_IMPORT_IDLE_SECONDS (15).
+// The remote-writes benchmark (local file, sqld on loopback, sqld behind a delay proxy; see
+// bench/remoteWrites.mjs): BENCH_REMOTE_WRITES_SECONDS (8 per measurement),
+// BENCH_REMOTE_WRITES_WRITERS (4 writer processes and HTTP clients), BENCH_REMOTE_WRITES_EVENTS
+// (10000 in the usage import), BENCH_REMOTE_WRITES_RTT_MS (10 ms added round trip, half each
+// way), BENCH_REMOTE_WRITES_SCHEME (ws, or http: how writers reach sqld); CREDITS_BUSY_TIMEOUT_MS
+// and CREDITS_DB_TIMEOUT_MS reach its writers, imports and servers.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -22,6 +29,7 @@ import { concurrency } from './concurrency.mjs';
 import { importLocal } from './import.mjs';
 import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
 import { importRemote } from './remote.mjs';
+import { remoteWrites } from './remoteWrites.mjs';
 import { reports } from './reports.mjs';
 import { transfers } from './transfers.mjs';
 
@@ -35,6 +43,7 @@ const BENCHMARKS = [
   { key: 'api-import', title: 'HTTP API latency while another process imports usage', run: apiDuringImport },
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
+  { key: 'remote-writes', title: 'Remote transfers and usage at 0 and 10 ms added round-trip time', run: remoteWrites },
 ];
 
 const wanted = process.argv.slice(2).map((name) => name.toLowerCase());
@@ -137,6 +146,13 @@ const envUsed = [
   'BENCH_IMPORT_TIMEOUT',
   'BENCH_REMOTE_TIMEOUT',
   'BENCH_API_IMPORT_EVENTS',
+  'BENCH_REMOTE_WRITES_SECONDS',
+  'BENCH_REMOTE_WRITES_WRITERS',
+  'BENCH_REMOTE_WRITES_EVENTS',
+  'BENCH_REMOTE_WRITES_RTT_MS',
+  'BENCH_REMOTE_WRITES_SCHEME',
+  'CREDITS_BUSY_TIMEOUT_MS',
+  'CREDITS_DB_TIMEOUT_MS',
 ]
   .filter((name) => process.env[name])
   .map((name) => `${name}=${process.env[name]}`);
@@ -160,7 +176,7 @@ const lines = [
   '',
   `| ${header.join(' | ')} |`,
   `|${header.map((_, column) => (column === 0 || column === 2 || column === 3 || column === 6 ? '---' : '---:')).join('|')}|`,
-  ...tableRows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
+  ...tableRows.map((cells) => `| ${cells.map(escapeCell).join(' | ')} |`),
   '',
   '## Notes',
   '',
