@@ -1,7 +1,8 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion, concurrency, statelog)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion,
+//                                          concurrency, statelog, remote-writes)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -18,6 +19,12 @@
 // at once, 4), BENCH_STATELOG_ROUNDS (runs of each version for those, 2),
 // BENCH_STATELOG_VERIFY_EVENTS (events in the ledger verify checks, 1000000),
 // BENCH_STATELOG_VERIFY_RUNS (verify runs per version, median, 3).
+// The remote-writes benchmark (local file, sqld on loopback, sqld behind a delay proxy; see
+// bench/remoteWrites.mjs): BENCH_REMOTE_WRITES_SECONDS (8 per measurement),
+// BENCH_REMOTE_WRITES_WRITERS (4 writer processes and HTTP clients), BENCH_REMOTE_WRITES_EVENTS
+// (10000 in the usage import), BENCH_REMOTE_WRITES_RTT_MS (10 ms added round trip, half each
+// way), BENCH_REMOTE_WRITES_SCHEME (ws, or http: how writers reach sqld); CREDITS_BUSY_TIMEOUT_MS
+// and CREDITS_DB_TIMEOUT_MS reach its writers, imports and servers.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -29,6 +36,7 @@ import { concurrency } from './concurrency.mjs';
 import { importLocal } from './import.mjs';
 import { ROOT, nowMs, snapshotCli } from './lib/util.mjs';
 import { importRemote } from './remote.mjs';
+import { remoteWrites } from './remoteWrites.mjs';
 import { reports } from './reports.mjs';
 import { stateLogCost } from './statelog.mjs';
 import { transfers } from './transfers.mjs';
@@ -44,6 +52,7 @@ const BENCHMARKS = [
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
   { key: 'statelog', title: 'State log cost: before vs after, same run', run: stateLogCost },
+  { key: 'remote-writes', title: 'Remote transfers and usage at 0 and 10 ms added round-trip time', run: remoteWrites },
 ];
 
 const wanted = process.argv.slice(2).map((name) => name.toLowerCase());
@@ -153,6 +162,13 @@ const envUsed = [
   'BENCH_STATELOG_ROUNDS',
   'BENCH_STATELOG_VERIFY_EVENTS',
   'BENCH_STATELOG_VERIFY_RUNS',
+  'BENCH_REMOTE_WRITES_SECONDS',
+  'BENCH_REMOTE_WRITES_WRITERS',
+  'BENCH_REMOTE_WRITES_EVENTS',
+  'BENCH_REMOTE_WRITES_RTT_MS',
+  'BENCH_REMOTE_WRITES_SCHEME',
+  'CREDITS_BUSY_TIMEOUT_MS',
+  'CREDITS_DB_TIMEOUT_MS',
 ]
   .filter((name) => process.env[name])
   .map((name) => `${name}=${process.env[name]}`);
@@ -176,7 +192,7 @@ const lines = [
   '',
   `| ${header.join(' | ')} |`,
   `|${header.map((_, column) => (column === 0 || column === 2 || column === 3 || column === 6 ? '---' : '---:')).join('|')}|`,
-  ...tableRows.map((cells) => `| ${cells.map(escape).join(' | ')} |`),
+  ...tableRows.map((cells) => `| ${cells.map(escapeCell).join(' | ')} |`),
   '',
   '## Notes',
   '',
