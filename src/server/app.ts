@@ -8,6 +8,7 @@ import type { ServerCapabilities } from './capabilities.js';
 import { asCreditsError, errorDocument, httpStatusOf } from './errors.js';
 import { openServerLedger } from './ledger.js';
 import { commandRoutes } from './routes.js';
+import { openApiDocument } from './openapi.js';
 import { ServerState } from './state.js';
 import { usageRoutes } from './usageRoutes.js';
 
@@ -85,6 +86,9 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
       return reply.code(503).send({ ok: false, version: VERSION, ledger: state.db.kind, error: errorDocument(failure) });
     }
   });
+
+  const openApi = JSON.stringify(openApiDocument(commands, VERSION));
+  app.get('/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(openApi));
 
   app.get('/metrics', async (_request, reply) => {
     return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(state.metrics.render());

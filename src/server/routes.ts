@@ -10,7 +10,7 @@ import type { ServerState } from './state.js';
  * body fields (camelCase: minCredits, asOf), run through the same handler, role check and
  * department scope as POST /v1/commands/NAME. The response is the command's `--json` document.
  */
-type RestRoute = {
+export type RestRoute = {
   method: 'GET' | 'POST';
   url: string;
   command: string;
