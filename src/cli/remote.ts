@@ -137,8 +137,10 @@ async function postCommand(config: Config, name: string, body: object, key?: str
       document = undefined;
     }
     if (response.status >= 500) {
-      // A proxy's 502/504 may come after our server acted; our own answers carry a code.
-      if (!(document?.error && isErrorCode(document.error.code))) sent.mayHaveArrived = true;
+      // A proxy's 502/504 may come after our server acted; our own answers carry a code. Our
+      // server's INTERNAL says it failed while handling the request: it arrived, and nothing
+      // tells whether its write was applied.
+      if (!(document?.error && isErrorCode(document.error.code)) || document.error.code === 'INTERNAL') sent.mayHaveArrived = true;
       if (RETRY_STATUSES.has(response.status) && attempt < ATTEMPTS) {
         await sleep(250 * 3 ** (attempt - 1));
         continue;

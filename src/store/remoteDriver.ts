@@ -71,6 +71,8 @@ class RemoteDatabase implements Database {
   readonly kind = 'remote' as const;
   readonly location: string;
   private readonly writes = new WriteQueue();
+  /** Connections given up on: a call still running on one fails with "manually closed". */
+  private readonly abandoned = new WeakSet<Client>();
 
   constructor(
     private client: Client | undefined,
@@ -87,12 +89,16 @@ class RemoteDatabase implements Database {
     return this.client;
   }
 
-  /** A call that did not answer in time leaves its connection behind: nothing more is sent down it. */
-  private abandonConnection(): void {
-    const client = this.client;
-    this.client = undefined;
+  /**
+   * A call that did not answer in time leaves its connection behind: nothing more is sent down
+   * it. Only that connection: a newer one, made since by other calls, is theirs and stays.
+   */
+  private abandonConnection(client: Client | undefined): void {
+    if (client === undefined) return;
+    if (this.client === client) this.client = undefined;
+    this.abandoned.add(client);
     try {
-      client?.close();
+      client.close();
     } catch {
       // Closing a dead connection can fail; it is dropped either way.
     }
@@ -103,12 +109,22 @@ class RemoteDatabase implements Database {
   }
 
   async all<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T[]> {
+    const client = this.connection;
     try {
-      return rowsOf<T>(await this.deadline().race(this.connection.execute({ sql, args }), 'read'));
+      return rowsOf<T>(await this.deadline().race(client.execute({ sql, args }), 'read'));
     } catch (error) {
-      if (error instanceof DeadlineExpired) this.abandonConnection();
-      throw await this.failure(error, 'read');
+      if (error instanceof DeadlineExpired) this.abandonConnection(client);
+      throw await this.failure(this.cutOff(error, client, 'read'), 'read');
     }
+  }
+
+  /**
+   * A call cut off because its connection was given up while it ran (another call on it did not
+   * answer in time: requests of a server share one connection) failed for the same reason as
+   * that call, not by a fault of its own: it is told as a deadline of its own phase would be.
+   */
+  private cutOff(error: unknown, client: Client, phase: RemotePhase): unknown {
+    return !(error instanceof DeadlineExpired) && !(error instanceof CreditsError) && this.abandoned.has(client) ? new DeadlineExpired(phase) : error;
   }
 
   async get<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T | undefined> {
@@ -141,8 +157,9 @@ class RemoteDatabase implements Database {
   ): Promise<{ done: true; result: T } | { done: false; error: unknown }> {
     let transaction: Transaction | undefined;
     let phase: RemotePhase = 'lock';
+    const client = this.connection;
     try {
-      transaction = await deadline.race(this.connection.transaction('write'), phase);
+      transaction = await deadline.race(client.transaction('write'), phase);
       const open = transaction;
       let queued: InStatement[] = [];
       let ahead: AheadRead[] = [];
@@ -195,9 +212,11 @@ class RemoteDatabase implements Database {
         await deadline.race(open.commit(), phase);
       }
       return { done: true, result };
-    } catch (error) {
-      if (error instanceof DeadlineExpired) this.abandonConnection();
-      else if (transaction && !transaction.closed)
+    } catch (thrown) {
+      const error = this.cutOff(thrown, client, phase);
+      if (error instanceof DeadlineExpired) {
+        if (thrown instanceof DeadlineExpired) this.abandonConnection(client);
+      } else if (transaction && !transaction.closed)
         await Deadline.starting(Date.now(), 1000, 1000)
           .race(transaction.rollback(), 'work')
           .catch(() => undefined);
@@ -263,15 +282,16 @@ class RemoteDatabase implements Database {
   }
 
   async execScript(sql: string): Promise<void> {
+    const client = this.connection;
     try {
-      await this.deadline().race(this.connection.executeMultiple(sql), 'work');
+      await this.deadline().race(client.executeMultiple(sql), 'work');
     } catch (error) {
-      if (error instanceof DeadlineExpired) this.abandonConnection();
-      throw await this.failure(error, 'work');
+      if (error instanceof DeadlineExpired) this.abandonConnection(client);
+      throw await this.failure(this.cutOff(error, client, 'work'), 'work');
     }
   }
 
   async close(): Promise<void> {
-    this.abandonConnection();
+    this.abandonConnection(this.client);
   }
 }

