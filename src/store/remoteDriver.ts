@@ -18,11 +18,6 @@ function isExpiredStream(error: unknown): boolean {
   return /STREAM_EXPIRED|TRANSACTION_TIMEOUT|stream (has )?expired|transaction timed out/i.test(errorText(error));
 }
 
-/** Another call gave up on the shared connection (a deadline) while this one was using it. */
-function isClosedConnection(error: unknown): boolean {
-  return /CLIENT_CLOSED|client is closed|ClosedError|stream (is )?closed/i.test(errorText(error));
-}
-
 function errorText(error: unknown): string {
   const cause = (error as { cause?: unknown })?.cause;
   return `${String((error as { code?: unknown })?.code ?? '')} ${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
@@ -244,13 +239,8 @@ class RemoteDatabase implements Database {
       );
     }
     if (phase === 'lock' && (error instanceof DeadlineExpired || isBusy(error))) return this.lockNotGranted(error);
-    if (error instanceof DeadlineExpired || isExpiredStream(error) || isClosedConnection(error)) {
-      const why =
-        error instanceof DeadlineExpired
-          ? `did not answer within ${seconds}`
-          : isClosedConnection(error)
-            ? 'lost its connection when another call gave up waiting'
-            : 'ended the transaction because it lasted too long';
+    if (error instanceof DeadlineExpired || isExpiredStream(error)) {
+      const why = error instanceof DeadlineExpired ? `did not answer within ${seconds}` : 'ended the transaction because it lasted too long';
       return new CreditsError('STORAGE_TIMEOUT', `the remote ledger ${this.location} ${why}; nothing was written`, {
         hint: 'check that the server runs and is reachable, then run the command again; CREDITS_DB_TIMEOUT_MS sets the wait',
         details: { outcome: 'not applied' },
