@@ -16,7 +16,7 @@ function __credits_subs --argument-names cmd_path
         case 'purchases'
             printf '%s\n' settle cancel
         case 'usage'
-            printf '%s\n' record import
+            printf '%s\n' record import list show
         case 'rates'
             printf '%s\n' set
         case 'limits'
@@ -72,6 +72,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--idempotency-key'
             return 0
         case 'usage import|--format' 'usage import|--idempotency-key'
+            return 0
+        case 'usage list|--user' 'usage list|--dept' 'usage list|--model' 'usage list|--feature' 'usage list|--since' 'usage list|--until' 'usage list|--limit' 'usage list|--after' 'usage list|--format' 'usage list|--output'
             return 0
         case 'rates|--at'
             return 0
@@ -203,7 +205,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a history -d 'ledger transactions,
 complete -c credits -n '__credits_at 0 \'\'' -a audit -d 'who ran which command that changed the ledger, when, with which arguments'
 complete -c credits -n '__credits_at 0 \'\'' -a verify -d 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table;…'
 complete -c credits -n '__credits_at 0 \'\'' -a checkpoint -d 'sign the ledger\'s head with a key kept outside it (send it somewhere the ledger\'s admin cannot rewr…'
-complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record and import AI usage'
+complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record, import, list and show AI usage'
 complete -c credits -n '__credits_at 0 \'\'' -a rates -d 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call'
 complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list limits with what is used and left in the current day or month'
 complete -c credits -n '__credits_at 0 \'\'' -a check -d 'for CI: exit 0 when enough credits are left, 3 (BUDGET_LOW) when not'
@@ -320,6 +322,8 @@ complete -c credits -n '__credits_at any \'checkpoint\'' -l init-key -d 'make th
 # credits usage: subcommands
 complete -c credits -n '__credits_at 0 \'usage\'' -a record -d 'price and post one AI interaction, with the breakdown'
 complete -c credits -n '__credits_at 0 \'usage\'' -a import -d 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again'
+complete -c credits -n '__credits_at 0 \'usage\'' -a list -d 'usage events with their cost, newest first; --format csv|json exports them all'
+complete -c credits -n '__credits_at 0 \'usage\'' -a show -d 'one usage event\'s breakdown, as `usage record` printed it, from the stored event'
 # credits usage record: flags
 complete -c credits -n '__credits_at any \'usage record\'' -l user -x -a '(__credits_names users)' -d 'who used it (spends from their department)'
 complete -c credits -n '__credits_at any \'usage record\'' -l model -x -a '(__credits_names models)' -d 'model id from `credits rates`'
@@ -339,6 +343,17 @@ complete -c credits -n '__credits_at any \'usage import\'' -l format -x -a 'json
 complete -c credits -n '__credits_at any \'usage import\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage import\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'usage import\'' -F
+# credits usage list: flags
+complete -c credits -n '__credits_at any \'usage list\'' -l user -x -a '(__credits_names users)' -d 'only events of this user'
+complete -c credits -n '__credits_at any \'usage list\'' -l dept -x -a '(__credits_names departments)' -d 'only events posted for this department'
+complete -c credits -n '__credits_at any \'usage list\'' -l model -x -a '(__credits_names models)' -d 'only events of this model'
+complete -c credits -n '__credits_at any \'usage list\'' -l feature -x -a 'chat summarize translate analyze image workflow' -d 'only events of this feature'
+complete -c credits -n '__credits_at any \'usage list\'' -l since -x -d 'events that happened from this date or instant on'
+complete -c credits -n '__credits_at any \'usage list\'' -l until -x -d 'events that happened up to the end of this date, or before this instant'
+complete -c credits -n '__credits_at any \'usage list\'' -l limit -x -d 'at most this many (default: 50; with --format csv or json, all)'
+complete -c credits -n '__credits_at any \'usage list\'' -l after -x -d 'the next page: the cursor the previous page printed'
+complete -c credits -n '__credits_at any \'usage list\'' -l format -x -a 'table csv json' -d 'table, csv or json (default: from --output, else table)'
+complete -c credits -n '__credits_at any \'usage list\'' -l output -r -F -d 'write the csv or json export to this file (atomically); default: standard output'
 # credits rates: subcommands
 complete -c credits -n '__credits_at 0 \'rates\'' -a set -d 'set a model\'s rate from a time on (past usage keeps the price it was posted with)'
 # credits rates: flags

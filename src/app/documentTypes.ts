@@ -163,3 +163,34 @@ export type ReportData = {
   rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
   totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
 };
+
+/** One posted usage event, as `usage list` and `usage show` give it (JSON, CSV and tables are made from this). */
+export type UsageEventItem = {
+  /** The ledger's own number of the event (`#12` in tables): every event has one. */
+  id: number;
+  /** The id the platform sent; null for an event posted without one. */
+  eventId: string | null;
+  /** When it happened, ISO 8601 in UTC. */
+  occurredAt: string;
+  occurredAtMs: number;
+  /** When it was posted (its usage transaction's time). */
+  postedAtMs: number;
+  user: string;
+  /** The department it was posted for (the user's at that time). */
+  department: string;
+  model: string;
+  tier: string;
+  feature: string;
+  inputTokens: number;
+  outputTokens: number;
+  toolCalls: number;
+  images: number;
+  imageSize: string;
+  dbAccess: boolean;
+  costMillicredits: number;
+  credits: number;
+  /** Of the cost, what the department's overdraft drew from the org pool. */
+  drawnFromOrgMillicredits: number;
+  /** The usage transaction (batch) it was posted in. */
+  transactionId: number;
+};

@@ -8,6 +8,7 @@ import { insightCommands } from './commands/insights.js';
 import { notifyCommands } from './commands/notify.js';
 import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
+import { usageHistoryCommands } from './commands/usageHistory.js';
 import { tokenCommands } from './commands/tokens.js';
 import { serveCommands } from './commands/serve.js';
 import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
@@ -38,6 +39,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   watch: 'read',
   statement: 'read',
   recharge: 'read',
+  'usage list': 'read',
+  'usage show': 'read',
 
   'usage record': 'usage',
   'usage import': 'usage',
@@ -84,6 +87,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
 export const COMMAND_FILES: Record<string, CommandFiles> = {
   'usage import': { inputArgument: 0 },
   report: { outputOption: 'output' },
+  'usage list': { outputOption: 'output' },
   statement: { outputOption: 'output' },
   invoice: { outputOption: 'output' },
   'notify run': { localPathOptions: ['reportsDir'] },
@@ -105,6 +109,7 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...ledgerReadCommands,
   ...integrityCommands,
   ...usageCommands,
+  ...usageHistoryCommands,
   ...ruleCommands,
   ...reportCommands,
   ...insightCommands,
@@ -121,7 +126,7 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   dept: 'departments (cost centres)',
   user: 'users and their departments',
   purchases: 'purchases and pending payments',
-  usage: 'record and import AI usage',
+  usage: 'record, import, list and show AI usage',
   rates: 'the rate card per model',
   limits: 'spending limits per user, department, organisation',
   notify: 'notification channels and delivery (cron: notify run)',
