@@ -64,6 +64,16 @@ export type StatementTransfer = {
   cents: number;
 };
 
+/** A correction (`credits adjust`) of the statement's scope in the month. */
+export type StatementAdjustment = {
+  dayKey: string;
+  reason: string;
+  /** Signed: positive added credits. */
+  millicredits: number;
+  /** Its value in cents (signed, footed). */
+  cents: number;
+};
+
 export type StatementData = {
   organisation: string;
   /** 'YYYY-MM'. */
@@ -83,8 +93,14 @@ export type StatementData = {
   usageEvents: number;
   /** Of a department's usage, what its overdraft drew from the org pool (positive; 0 or absent when none). */
   usageDrawnFromOrgMillicredits?: number;
-  /** Reversals and adjustments in the month, signed (positive adds credits); 0 or absent when none. */
+  /** Usage given back by reversals booked in the month (positive); 0 or absent when none. */
+  reversalsMillicredits?: number;
+  /** Events reversed in the month; absent when none. */
+  reversalEvents?: number;
+  /** Corrections (`credits adjust`) in the month, signed (positive adds credits): their total; 0 or absent when none. */
   adjustmentsMillicredits?: number;
+  /** The corrections one by one with their reasons (footed cents); absent: the total only. */
+  adjustments?: StatementAdjustment[];
   closingMillicredits: number;
   /**
    * Euro figures in cents, footed so that opening + lines = closing to the cent (see
@@ -93,6 +109,7 @@ export type StatementData = {
   openingCents: number;
   usageCents: number;
   usageDrawnFromOrgCents?: number;
+  reversalsCents?: number;
   adjustmentsCents?: number;
   closingCents: number;
 

@@ -9,6 +9,7 @@ import { notifyCommands } from './commands/notify.js';
 import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
 import { usageHistoryCommands } from './commands/usageHistory.js';
+import { correctionCommands } from './commands/corrections.js';
 import { tokenCommands } from './commands/tokens.js';
 import { serveCommands } from './commands/serve.js';
 import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
@@ -73,6 +74,9 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'notify channel add': 'settings',
   'notify channel remove': 'settings',
 
+  // Corrections rewrite what the books say happened: an admin's word, never an operator's.
+  adjust: 'corrections',
+
   'token create': 'tokens',
   'token list': 'tokens',
   'token revoke': 'tokens',
@@ -110,6 +114,7 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...integrityCommands,
   ...usageCommands,
   ...usageHistoryCommands,
+  ...correctionCommands,
   ...ruleCommands,
   ...reportCommands,
   ...insightCommands,

@@ -4,6 +4,7 @@ import { palette, type RenderOptions } from './style.js';
 import { ledgerViews } from './views/ledger.js';
 import { usageViews } from './views/usage.js';
 import { usageHistoryViews } from './views/usageHistory.js';
+import { correctionViews } from './views/corrections.js';
 import { reportViews } from './views/reports.js';
 import { statementViews } from './views/statements.js';
 import { insightViews } from './views/insights.js';
@@ -17,6 +18,7 @@ const VIEWS: Record<string, View> = {
   ...ledgerViews,
   ...usageViews,
   ...usageHistoryViews,
+  ...correctionViews,
   ...reportViews,
   ...statementViews,
   ...insightViews,
