@@ -11,7 +11,7 @@ _credits_subs() {
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
     'purchases') echo 'settle cancel' ;;
-    'usage') echo 'record import list show' ;;
+    'usage') echo 'record import list show reverse' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
     'notify') echo 'levels channel channels test run' ;;
@@ -47,6 +47,7 @@ _credits_flags() {
     'usage import') echo '--format --dry-run --idempotency-key' ;;
     'usage list') echo '--user --dept --model --feature --since --until --limit --after --format --output' ;;
     'adjust') echo '--reason --dry-run --idempotency-key' ;;
+    'usage reverse') echo '--import-id --reason --dry-run --idempotency-key' ;;
     'rates') echo '--at' ;;
     'rates set') echo '--tier --input --output --tool-call --name --effective --dry-run --idempotency-key' ;;
     'limits set') echo '--user --dept --org --model --tier --daily --monthly --dry-run --idempotency-key' ;;
@@ -95,6 +96,7 @@ _credits_valued() {
     'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
     'usage list|--user'|'usage list|--dept'|'usage list|--model'|'usage list|--feature'|'usage list|--since'|'usage list|--until'|'usage list|--limit'|'usage list|--after'|'usage list|--format'|'usage list|--output') return 0 ;;
     'adjust|--reason'|'adjust|--idempotency-key') return 0 ;;
+    'usage reverse|--import-id'|'usage reverse|--reason'|'usage reverse|--idempotency-key') return 0 ;;
     'rates|--at') return 0 ;;
     'rates set|--tier'|'rates set|--input'|'rates set|--output'|'rates set|--tool-call'|'rates set|--name'|'rates set|--effective'|'rates set|--idempotency-key') return 0 ;;
     'limits set|--user'|'limits set|--dept'|'limits set|--model'|'limits set|--tier'|'limits set|--daily'|'limits set|--monthly'|'limits set|--idempotency-key') return 0 ;;

@@ -16,7 +16,7 @@ function __credits_subs --argument-names cmd_path
         case 'purchases'
             printf '%s\n' settle cancel
         case 'usage'
-            printf '%s\n' record import list show
+            printf '%s\n' record import list show reverse
         case 'rates'
             printf '%s\n' set
         case 'limits'
@@ -76,6 +76,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'usage list|--user' 'usage list|--dept' 'usage list|--model' 'usage list|--feature' 'usage list|--since' 'usage list|--until' 'usage list|--limit' 'usage list|--after' 'usage list|--format' 'usage list|--output'
             return 0
         case 'adjust|--reason' 'adjust|--idempotency-key'
+            return 0
+        case 'usage reverse|--import-id' 'usage reverse|--reason' 'usage reverse|--idempotency-key'
             return 0
         case 'rates|--at'
             return 0
@@ -327,6 +329,7 @@ complete -c credits -n '__credits_at 0 \'usage\'' -a record -d 'price and post o
 complete -c credits -n '__credits_at 0 \'usage\'' -a import -d 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again'
 complete -c credits -n '__credits_at 0 \'usage\'' -a list -d 'usage events with their cost, newest first; --format csv|json exports them all'
 complete -c credits -n '__credits_at 0 \'usage\'' -a show -d 'one usage event\'s breakdown, as `usage record` printed it, from the stored event'
+complete -c credits -n '__credits_at 0 \'usage\'' -a reverse -d 'reverse one usage event, or every event of a usage batch (--import-id): its cost goes back, booked…'
 # credits usage record: flags
 complete -c credits -n '__credits_at any \'usage record\'' -l user -x -a '(__credits_names users)' -d 'who used it (spends from their department)'
 complete -c credits -n '__credits_at any \'usage record\'' -l model -x -a '(__credits_names models)' -d 'model id from `credits rates`'
@@ -362,6 +365,11 @@ complete -c credits -n '__credits_at any \'adjust\'' -l reason -x -d 'why (requi
 complete -c credits -n '__credits_at any \'adjust\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'adjust\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'adjust\'' -a '(__credits_names accounts)' -d 'org or a department'
+# credits usage reverse: flags
+complete -c credits -n '__credits_at any \'usage reverse\'' -l import-id -x -d 'every event of this usage batch: the usage transaction an import batch was posted in'
+complete -c credits -n '__credits_at any \'usage reverse\'' -l reason -x -d 'why (required): shown in history, statements and the audit log'
+complete -c credits -n '__credits_at any \'usage reverse\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'usage reverse\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits rates: subcommands
 complete -c credits -n '__credits_at 0 \'rates\'' -a set -d 'set a model\'s rate from a time on (past usage keeps the price it was posted with)'
 # credits rates: flags

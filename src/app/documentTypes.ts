@@ -179,6 +179,10 @@ export type ReportData = {
   /** `valueCents` and `sharePercent` are footed: they add up to the totals' (see core/footing.ts). */
   rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
   totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
+  /** Usage given back by reversals booked in the period (positive amounts); absent when there were none. */
+  reversals?: { events: number; millicredits: number; credits: number; valueCents: number };
+  /** The totals less the reversals: totals.valueCents - reversals.valueCents = net.valueCents. */
+  net?: { millicredits: number; credits: number; valueCents: number };
 };
 
 /** One posted usage event, as `usage list` and `usage show` give it (JSON, CSV and tables are made from this). */
@@ -210,4 +214,6 @@ export type UsageEventItem = {
   drawnFromOrgMillicredits: number;
   /** The usage transaction (batch) it was posted in. */
   transactionId: number;
+  /** The reversal transaction that gave its cost back (`usage reverse`), or null. */
+  reversedByTransactionId: number | null;
 };

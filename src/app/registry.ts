@@ -76,6 +76,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
 
   // Corrections rewrite what the books say happened: an admin's word, never an operator's.
   adjust: 'corrections',
+  'usage reverse': 'corrections',
 
   'token create': 'tokens',
   'token list': 'tokens',

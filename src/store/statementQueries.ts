@@ -37,6 +37,8 @@ export type StatementFacts = {
    * a line of its own after the usage, whatever month the reversed events were used in.
    */
   reversalsMillicredits: number;
+  /** The events those reversals reversed (of the scope's department, for a department's statement). */
+  reversalEvents: number;
   /** Corrections (`credits adjust`) in the month, signed: the total of `adjustments`. */
   adjustmentsMillicredits: number;
   /** Each correction on its own line, with its reason. */
@@ -336,6 +338,11 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     query.timeZone,
   );
 
+  const reversed = await db.get<{ events: number }>(
+    `SELECT count(*) AS events FROM usage_reversals r JOIN usage_events e ON e.id = r.usage_event_id
+     WHERE r.transaction_id >= ? AND r.transaction_id < ?${query.departmentId === null ? '' : ' AND e.department_id = ?'}`,
+    query.departmentId === null ? [startId, endId] : [startId, endId, query.departmentId],
+  );
   const groups = await usageGroups(db, range, query.departmentId);
   const emails = new Map((await db.all<{ id: number; email: string }>('SELECT id, email FROM users')).map((row) => [row.id, row.email]));
   const costCenters = new Map(accounts.map((account) => [account.id, account.costCenter]));
@@ -353,6 +360,7 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     usageEvents,
     usageDrawnFromOrgMillicredits,
     reversalsMillicredits,
+    reversalEvents: Number(reversed?.events ?? 0),
     adjustmentsMillicredits,
     adjustments,
     closingMillicredits,

@@ -29,6 +29,8 @@ export type StoredUsageEvent = {
   dbAccess: number;
   costMillicredits: number;
   drawnFromOrgMillicredits: number;
+  /** The reversal transaction that reversed the event (`usage reverse`), or null. */
+  reversedByTransactionId: number | null;
 };
 
 /** What `usage list` selects; ids are resolved (and scope-checked) by the caller. */
@@ -48,9 +50,11 @@ export type UsageEventFilter = {
 const EVENT_COLUMNS = `e.id AS id, e.event_id AS eventId, e.transaction_id AS transactionId, t.created_at_ms AS postedAtMs, e.occurred_at_ms AS occurredAtMs,
   e.user_id AS userId, u.email AS user, e.department_id AS departmentId, a.name AS department, e.model AS model, e.tier AS tier, e.feature AS feature,
   e.input_tokens AS inputTokens, e.output_tokens AS outputTokens, e.tool_calls AS toolCalls, e.images AS images, e.image_size AS imageSize,
-  e.db_access AS dbAccess, e.cost_millicredits AS costMillicredits, e.drawn_from_org_millicredits AS drawnFromOrgMillicredits`;
+  e.db_access AS dbAccess, e.cost_millicredits AS costMillicredits, e.drawn_from_org_millicredits AS drawnFromOrgMillicredits,
+  r.transaction_id AS reversedByTransactionId`;
 
-const EVENT_FROM = `usage_events e JOIN users u ON u.id = e.user_id JOIN accounts a ON a.id = e.department_id JOIN ledger_transactions t ON t.id = e.transaction_id`;
+const EVENT_FROM = `usage_events e JOIN users u ON u.id = e.user_id JOIN accounts a ON a.id = e.department_id JOIN ledger_transactions t ON t.id = e.transaction_id
+  LEFT JOIN usage_reversals r ON r.usage_event_id = e.id`;
 
 /**
  * The WHERE clause of a filter, a department-bound reader's scope included: such a reader sees
@@ -184,4 +188,15 @@ export async function storedBreakdown(db: SqlReader, event: StoredUsageEvent): P
     if (priced.totalMillicredits === event.costMillicredits) return { priced, modelName: rate.displayName };
   }
   return null;
+}
+
+/** The reversal of an event, as `usage show` tells it. */
+export type EventReversal = { transactionId: number; atMs: number; actor: string; reason: string };
+
+export async function eventReversal(db: SqlReader, event: StoredUsageEvent): Promise<EventReversal | null> {
+  if (event.reversedByTransactionId === null) return null;
+  const row = await db.get<EventReversal>('SELECT id AS transactionId, created_at_ms AS atMs, actor, memo AS reason FROM ledger_transactions WHERE id = ?', [
+    event.reversedByTransactionId,
+  ]);
+  return row ?? null;
 }

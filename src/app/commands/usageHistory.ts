@@ -6,6 +6,7 @@ import { requireDepartment, requireUser } from '../../store/orgRepo.js';
 import {
   countUsageEvents,
   countUsageEventsBefore,
+  eventReversal,
   listUsageEvents,
   requireUsageEvent,
   storedBreakdown,
@@ -60,6 +61,7 @@ export function usageEventItem(event: StoredUsageEvent): UsageEventItem {
     credits: event.costMillicredits / 1000,
     drawnFromOrgMillicredits: event.drawnFromOrgMillicredits,
     transactionId: event.transactionId,
+    reversedByTransactionId: event.reversedByTransactionId,
   };
 }
 
@@ -213,6 +215,7 @@ export const usageHistoryCommands: CommandSpec[] = [
       const db = await context.db();
       const event = await requireUsageEvent(db, input.event);
       const breakdown = await storedBreakdown(db, event);
+      const reversal = await eventReversal(db, event);
       return {
         view: 'usageEvent',
         data: {
@@ -220,6 +223,7 @@ export const usageHistoryCommands: CommandSpec[] = [
           modelName: breakdown?.modelName ?? event.model,
           priced: breakdown?.priced ?? { model: event.model, tier: event.tier, lines: [], totalMillicredits: event.costMillicredits },
           repriced: breakdown !== null,
+          reversal,
         },
       };
     },

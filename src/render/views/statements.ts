@@ -4,8 +4,8 @@ import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';
 
 /** What is new since statements first had a shape is optional here: renderers of older data show it without. */
-type Optional = 'reversalsMillicredits' | 'reversalsCents' | 'adjustments';
-type Statement = Omit<StatementFacts, Optional> & Partial<Pick<StatementFacts, Optional>> & { organisation: string; reversalEvents?: number };
+type Optional = 'reversalsMillicredits' | 'reversalsCents' | 'reversalEvents' | 'adjustments';
+type Statement = Omit<StatementFacts, Optional> & Partial<Pick<StatementFacts, Optional>> & { organisation: string };
 
 /** The corrections one by one with their reasons, or their total as one line when only that is known. */
 function adjustmentLines(data: Statement): { dayKey: string | null; reason: string; millicredits: number; cents: number }[] {

@@ -10,6 +10,7 @@ type UsageEventData = UsageEventItem & {
   modelName: string;
   priced: { lines: { kind: string; label: string; quantity: number; millicredits: number }[]; totalMillicredits: number };
   repriced: boolean;
+  reversal: { transactionId: number; atMs: number; actor: string; reason: string } | null;
 };
 
 const CSV_HEADER = [
@@ -30,6 +31,7 @@ const CSV_HEADER = [
   'credits',
   'drawn_from_org_credits',
   'transaction_id',
+  'reversed_by_transaction',
 ];
 
 function csvRow(item: UsageEventItem): CsvCell[] {
@@ -51,6 +53,7 @@ function csvRow(item: UsageEventItem): CsvCell[] {
     csvCredits(item.costMillicredits),
     csvCredits(item.drawnFromOrgMillicredits),
     item.transactionId,
+    item.reversedByTransactionId,
   ];
 }
 
@@ -82,6 +85,8 @@ function eventName(item: UsageEventItem): string {
 export const usageHistoryViews = {
   usageEvents(data: UsageEventsData, options: RenderOptions): string {
     if (data.events.length === 0) return 'No usage events match.';
+    // A column for reversals only when the page shows one: most pages have none.
+    const reversed = data.events.some((item) => item.reversedByTransactionId !== null);
     const listed = table(
       options,
       [
@@ -93,6 +98,7 @@ export const usageHistoryViews = {
         { header: 'Feature' },
         { header: 'Tokens in / out', align: 'right' },
         { header: 'Credits', align: 'right' },
+        ...(reversed ? [{ header: 'Reversed' }] : []),
       ],
       data.events.map((item) => [
         formatLocalDateTime(item.occurredAtMs, options.timeZone),
@@ -103,6 +109,7 @@ export const usageHistoryViews = {
         item.feature,
         `${formatCount(item.inputTokens)} / ${formatCount(item.outputTokens)}`,
         formatCredits(item.costMillicredits),
+        ...(reversed ? [item.reversedByTransactionId === null ? '' : `by ${item.reversedByTransactionId}`] : []),
       ]),
     );
     const more =
@@ -123,6 +130,12 @@ export const usageHistoryViews = {
       ...(data.repriced ? [] : ['its rate is no longer on the card: total only']),
     ];
     lines.push(chalk.dim(`(${facts.join('; ')})`));
+    if (data.reversal !== null)
+      lines.push(
+        chalk.yellow(
+          `(reversed by transaction ${data.reversal.transactionId} on ${formatLocalDateTime(data.reversal.atMs, options.timeZone)} by ${data.reversal.actor}: ${data.reversal.reason})`,
+        ),
+      );
     return lines.join('\n');
   },
 };
