@@ -89,15 +89,11 @@ export async function listUsageEvents(db: SqlReader, filter: UsageEventFilter, l
   return db.all<StoredUsageEvent>(`SELECT ${EVENT_COLUMNS} FROM ${EVENT_FROM} ${sql} ORDER BY e.id DESC LIMIT ?`, [...args, limit]);
 }
 
-/** How many events the filter selects (the cursor left out): the "of N" of a page. */
+/**
+ * How many events the filter selects: with no cursor, the "of N" of a page; with one (the last
+ * event of a page), how many older ones are left for the next pages.
+ */
 export async function countUsageEvents(db: SqlReader, filter: UsageEventFilter): Promise<number> {
-  const { sql, args } = eventWhere(db, { ...filter, beforeId: undefined });
-  const row = await db.get<{ total: number }>(`SELECT count(*) AS total FROM usage_events e ${sql}`, args);
-  return Number(row?.total ?? 0);
-}
-
-/** How many events come after `beforeId` (older ones): what a page leaves for the next. */
-export async function countUsageEventsBefore(db: SqlReader, filter: UsageEventFilter): Promise<number> {
   const { sql, args } = eventWhere(db, filter);
   const row = await db.get<{ total: number }>(`SELECT count(*) AS total FROM usage_events e ${sql}`, args);
   return Number(row?.total ?? 0);

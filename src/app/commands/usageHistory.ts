@@ -5,7 +5,6 @@ import { parseInstantInput, toIsoUtc } from '../../core/time.js';
 import { requireDepartment, requireUser } from '../../store/orgRepo.js';
 import {
   countUsageEvents,
-  countUsageEventsBefore,
   eventReversal,
   listUsageEvents,
   requireUsageEvent,
@@ -194,9 +193,9 @@ export const usageHistoryCommands: CommandSpec[] = [
       const events = await listUsageEvents(db, filter, limit);
       // A first page shorter than --limit is the whole list: nothing to count.
       const whole = filter.beforeId === undefined && events.length < limit;
-      const total = whole ? events.length : await countUsageEvents(db, filter);
+      const total = whole ? events.length : await countUsageEvents(db, { ...filter, beforeId: undefined });
       const last = events[events.length - 1];
-      const more = whole || last === undefined ? 0 : await countUsageEventsBefore(db, { ...filter, beforeId: last.id });
+      const more = whole || last === undefined ? 0 : await countUsageEvents(db, { ...filter, beforeId: last.id });
       return {
         view: 'usageEvents',
         data: { events: events.map(usageEventItem), total, more, nextCursor: more > 0 && last !== undefined ? encodeCursor(last.id) : null },
