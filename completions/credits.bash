@@ -6,12 +6,12 @@
 # Subcommands of a command path.
 _credits_subs() {
   case $1 in
-    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion' ;;
+    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion' ;;
     'org') echo 'show set' ;;
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
     'purchases') echo 'settle cancel' ;;
-    'usage') echo 'record import' ;;
+    'usage') echo 'record import list show reverse' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
     'notify') echo 'levels channel channels test run' ;;
@@ -45,6 +45,9 @@ _credits_flags() {
     'checkpoint') echo '--init-key' ;;
     'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --dry-run --idempotency-key' ;;
     'usage import') echo '--format --dry-run --idempotency-key' ;;
+    'usage list') echo '--user --dept --model --feature --since --until --limit --after --format --output' ;;
+    'adjust') echo '--reason --dry-run --idempotency-key' ;;
+    'usage reverse') echo '--import-id --reason --dry-run --idempotency-key' ;;
     'rates') echo '--at' ;;
     'rates set') echo '--tier --input --output --tool-call --name --effective --dry-run --idempotency-key' ;;
     'limits set') echo '--user --dept --org --model --tier --daily --monthly --dry-run --idempotency-key' ;;
@@ -91,6 +94,9 @@ _credits_valued() {
     'verify|--since-checkpoint') return 0 ;;
     'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--idempotency-key') return 0 ;;
     'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
+    'usage list|--user'|'usage list|--dept'|'usage list|--model'|'usage list|--feature'|'usage list|--since'|'usage list|--until'|'usage list|--limit'|'usage list|--after'|'usage list|--format'|'usage list|--output') return 0 ;;
+    'adjust|--reason'|'adjust|--idempotency-key') return 0 ;;
+    'usage reverse|--import-id'|'usage reverse|--reason'|'usage reverse|--idempotency-key') return 0 ;;
     'rates|--at') return 0 ;;
     'rates set|--tier'|'rates set|--input'|'rates set|--output'|'rates set|--tool-call'|'rates set|--name'|'rates set|--effective'|'rates set|--idempotency-key') return 0 ;;
     'limits set|--user'|'limits set|--dept'|'limits set|--model'|'limits set|--tier'|'limits set|--daily'|'limits set|--monthly'|'limits set|--idempotency-key') return 0 ;;
@@ -139,6 +145,12 @@ _credits_value() {
     'usage record|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;
     'usage record|--image-size') _credits_words 'standard hd' ;;
     'usage import|--format') _credits_words 'jsonl csv' ;;
+    'usage list|--user') _credits_dynamic users ;;
+    'usage list|--dept') _credits_dynamic departments ;;
+    'usage list|--model') _credits_dynamic models ;;
+    'usage list|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;
+    'usage list|--format') _credits_words 'table csv json' ;;
+    'usage list|--output') _credits_paths files ;;
     'rates set|--tier') _credits_words 'premium standard economy' ;;
     'limits set|--user') _credits_dynamic users ;;
     'limits set|--dept') _credits_dynamic departments ;;
@@ -177,6 +189,7 @@ _credits_argument() {
     'purchases cancel|0') _credits_dynamic purchases ;;
     'balance|0') _credits_dynamic accounts ;;
     'usage import|0') _credits_paths files ;;
+    'adjust|0') _credits_dynamic accounts ;;
     'rates set|0') _credits_dynamic models ;;
     'invoice|0') _credits_dynamic purchases ;;
     'notify channel add|0') _credits_words 'webhook email command' ;;

@@ -6,7 +6,7 @@
 function __credits_subs --argument-names cmd_path
     switch "$cmd_path"
         case ''
-            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion
+            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion
         case 'org'
             printf '%s\n' show set
         case 'dept'
@@ -16,7 +16,7 @@ function __credits_subs --argument-names cmd_path
         case 'purchases'
             printf '%s\n' settle cancel
         case 'usage'
-            printf '%s\n' record import
+            printf '%s\n' record import list show reverse
         case 'rates'
             printf '%s\n' set
         case 'limits'
@@ -72,6 +72,12 @@ function __credits_valued --argument-names cmd_path flag
         case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--idempotency-key'
             return 0
         case 'usage import|--format' 'usage import|--idempotency-key'
+            return 0
+        case 'usage list|--user' 'usage list|--dept' 'usage list|--model' 'usage list|--feature' 'usage list|--since' 'usage list|--until' 'usage list|--limit' 'usage list|--after' 'usage list|--format' 'usage list|--output'
+            return 0
+        case 'adjust|--reason' 'adjust|--idempotency-key'
+            return 0
+        case 'usage reverse|--import-id' 'usage reverse|--reason' 'usage reverse|--idempotency-key'
             return 0
         case 'rates|--at'
             return 0
@@ -203,7 +209,8 @@ complete -c credits -n '__credits_at 0 \'\'' -a history -d 'ledger transactions,
 complete -c credits -n '__credits_at 0 \'\'' -a audit -d 'who ran which command that changed the ledger, when, with which arguments'
 complete -c credits -n '__credits_at 0 \'\'' -a verify -d 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table;…'
 complete -c credits -n '__credits_at 0 \'\'' -a checkpoint -d 'sign the ledger\'s head with a key kept outside it (send it somewhere the ledger\'s admin cannot rewr…'
-complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record and import AI usage'
+complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record, import, list and show AI usage'
+complete -c credits -n '__credits_at 0 \'\'' -a adjust -d 'book a correction of an account against the outside world, up or down, with a mandatory reason'
 complete -c credits -n '__credits_at 0 \'\'' -a rates -d 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call'
 complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list limits with what is used and left in the current day or month'
 complete -c credits -n '__credits_at 0 \'\'' -a check -d 'for CI: exit 0 when enough credits are left, 3 (BUDGET_LOW) when not'
@@ -320,6 +327,9 @@ complete -c credits -n '__credits_at any \'checkpoint\'' -l init-key -d 'make th
 # credits usage: subcommands
 complete -c credits -n '__credits_at 0 \'usage\'' -a record -d 'price and post one AI interaction, with the breakdown'
 complete -c credits -n '__credits_at 0 \'usage\'' -a import -d 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again'
+complete -c credits -n '__credits_at 0 \'usage\'' -a list -d 'usage events with their cost, newest first; --format csv|json exports them all'
+complete -c credits -n '__credits_at 0 \'usage\'' -a show -d 'one usage event\'s breakdown, as `usage record` printed it, from the stored event'
+complete -c credits -n '__credits_at 0 \'usage\'' -a reverse -d 'reverse one usage event, or every event of a usage batch (--import-id): its cost goes back, booked…'
 # credits usage record: flags
 complete -c credits -n '__credits_at any \'usage record\'' -l user -x -a '(__credits_names users)' -d 'who used it (spends from their department)'
 complete -c credits -n '__credits_at any \'usage record\'' -l model -x -a '(__credits_names models)' -d 'model id from `credits rates`'
@@ -339,6 +349,27 @@ complete -c credits -n '__credits_at any \'usage import\'' -l format -x -a 'json
 complete -c credits -n '__credits_at any \'usage import\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage import\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'usage import\'' -F
+# credits usage list: flags
+complete -c credits -n '__credits_at any \'usage list\'' -l user -x -a '(__credits_names users)' -d 'only events of this user'
+complete -c credits -n '__credits_at any \'usage list\'' -l dept -x -a '(__credits_names departments)' -d 'only events posted for this department'
+complete -c credits -n '__credits_at any \'usage list\'' -l model -x -a '(__credits_names models)' -d 'only events of this model'
+complete -c credits -n '__credits_at any \'usage list\'' -l feature -x -a 'chat summarize translate analyze image workflow' -d 'only events of this feature'
+complete -c credits -n '__credits_at any \'usage list\'' -l since -x -d 'events that happened from this date or instant on'
+complete -c credits -n '__credits_at any \'usage list\'' -l until -x -d 'events that happened up to the end of this date, or before this instant'
+complete -c credits -n '__credits_at any \'usage list\'' -l limit -x -d 'at most this many (default: 50; with --format csv or json, all)'
+complete -c credits -n '__credits_at any \'usage list\'' -l after -x -d 'the next page: the cursor the previous page printed'
+complete -c credits -n '__credits_at any \'usage list\'' -l format -x -a 'table csv json' -d 'table, csv or json (default: from --output, else table)'
+complete -c credits -n '__credits_at any \'usage list\'' -l output -r -F -d 'write the csv or json export to this file (atomically); default: standard output'
+# credits adjust: flags
+complete -c credits -n '__credits_at any \'adjust\'' -l reason -x -d 'why (required): shown in history, statements and the audit log'
+complete -c credits -n '__credits_at any \'adjust\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'adjust\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
+complete -c credits -n '__credits_at 0 \'adjust\'' -a '(__credits_names accounts)' -d 'org or a department'
+# credits usage reverse: flags
+complete -c credits -n '__credits_at any \'usage reverse\'' -l import-id -x -d 'every event of this usage batch: the usage transaction an import batch was posted in'
+complete -c credits -n '__credits_at any \'usage reverse\'' -l reason -x -d 'why (required): shown in history, statements and the audit log'
+complete -c credits -n '__credits_at any \'usage reverse\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'usage reverse\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits rates: subcommands
 complete -c credits -n '__credits_at 0 \'rates\'' -a set -d 'set a model\'s rate from a time on (past usage keeps the price it was posted with)'
 # credits rates: flags
@@ -453,7 +484,7 @@ complete -c credits -n '__credits_at 0 \'token\'' -a create -d 'create an API to
 complete -c credits -n '__credits_at 0 \'token\'' -a list -d 'the API tokens: role, department, status (active, expired, revoked); never the secrets'
 complete -c credits -n '__credits_at 0 \'token\'' -a revoke -d 'revoke an API token: requests with it are refused from now on'
 # credits token create: flags
-complete -c credits -n '__credits_at any \'token create\'' -l role -x -a 'admin operator usage-writer reader ci' -d 'what it may do: admin (everything, tokens and organisation settings included); operator (everything…'
+complete -c credits -n '__credits_at any \'token create\'' -l role -x -a 'admin operator usage-writer reader ci' -d 'what it may do: admin (everything, tokens, organisation settings and corrections included); operato…'
 complete -c credits -n '__credits_at any \'token create\'' -l dept -x -a '(__credits_names departments)' -d 'bind it to one department: it sees and acts on that department only'
 complete -c credits -n '__credits_at any \'token create\'' -l expires -x -d 'last day it works (YYYY-MM-DD, through the end of that local day) or an ISO 8601 instant'
 complete -c credits -n '__credits_at any \'token create\'' -l name -x -d 'a label for `token list`, like "ci-ml-pipeline"'

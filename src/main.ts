@@ -163,6 +163,11 @@ async function writeOutput(
   streams: Streams,
   errorColour: boolean,
 ): Promise<ExitCode> {
+  if (output.stream) {
+    // An export too big to hold: written chunk by chunk as the command reads the ledger.
+    const { deliverStream } = await import('./cli/output.js');
+    if ((await deliverStream(output.stream, outputPath, streams.stdout)) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
+  }
   if (output.file) {
     // The command made a file; the CLI is the one that writes it (or streams it for `--output -`).
     const { deliverFile } = await import('./cli/output.js');

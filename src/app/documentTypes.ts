@@ -64,6 +64,16 @@ export type StatementTransfer = {
   cents: number;
 };
 
+/** A correction (`credits adjust`) of the statement's scope in the month. */
+export type StatementAdjustment = {
+  dayKey: string;
+  reason: string;
+  /** Signed: positive added credits. */
+  millicredits: number;
+  /** Its value in cents (signed, footed). */
+  cents: number;
+};
+
 export type StatementData = {
   organisation: string;
   /** 'YYYY-MM'. */
@@ -83,8 +93,14 @@ export type StatementData = {
   usageEvents: number;
   /** Of a department's usage, what its overdraft drew from the org pool (positive; 0 or absent when none). */
   usageDrawnFromOrgMillicredits?: number;
-  /** Reversals and adjustments in the month, signed (positive adds credits); 0 or absent when none. */
+  /** Usage given back by reversals booked in the month (positive); 0 or absent when none. */
+  reversalsMillicredits?: number;
+  /** Events reversed in the month; absent when none. */
+  reversalEvents?: number;
+  /** Corrections (`credits adjust`) in the month, signed (positive adds credits): their total; 0 or absent when none. */
   adjustmentsMillicredits?: number;
+  /** The corrections one by one with their reasons (footed cents); absent: the total only. */
+  adjustments?: StatementAdjustment[];
   closingMillicredits: number;
   /**
    * Euro figures in cents, footed so that opening + lines = closing to the cent (see
@@ -93,6 +109,7 @@ export type StatementData = {
   openingCents: number;
   usageCents: number;
   usageDrawnFromOrgCents?: number;
+  reversalsCents?: number;
   adjustmentsCents?: number;
   closingCents: number;
 
@@ -162,4 +179,41 @@ export type ReportData = {
   /** `valueCents` and `sharePercent` are footed: they add up to the totals' (see core/footing.ts). */
   rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
   totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
+  /** Usage given back by reversals booked in the period (positive amounts); absent when there were none. */
+  reversals?: { events: number; millicredits: number; credits: number; valueCents: number };
+  /** The totals less the reversals: totals.valueCents - reversals.valueCents = net.valueCents. */
+  net?: { millicredits: number; credits: number; valueCents: number };
+};
+
+/** One posted usage event, as `usage list` and `usage show` give it (JSON, CSV and tables are made from this). */
+export type UsageEventItem = {
+  /** The ledger's own number of the event (`#12` in tables): every event has one. */
+  id: number;
+  /** The id the platform sent; null for an event posted without one. */
+  eventId: string | null;
+  /** When it happened, ISO 8601 in UTC. */
+  occurredAt: string;
+  occurredAtMs: number;
+  /** When it was posted (its usage transaction's time). */
+  postedAtMs: number;
+  user: string;
+  /** The department it was posted for (the user's at that time). */
+  department: string;
+  model: string;
+  tier: string;
+  feature: string;
+  inputTokens: number;
+  outputTokens: number;
+  toolCalls: number;
+  images: number;
+  imageSize: string;
+  dbAccess: boolean;
+  costMillicredits: number;
+  credits: number;
+  /** Of the cost, what the department's overdraft drew from the org pool. */
+  drawnFromOrgMillicredits: number;
+  /** The usage transaction (batch) it was posted in. */
+  transactionId: number;
+  /** The reversal transaction that gave its cost back (`usage reverse`), or null. */
+  reversedByTransactionId: number | null;
 };

@@ -1,7 +1,7 @@
 import type { PurchaseQuote } from '../core/packages.js';
 import type { AccountBalance, BalanceWithPercent } from '../store/ledgerQueries.js';
 import type { Choice } from './context.js';
-import type { InvoiceData, ReportData, StatementData, StatementFileData } from './documentTypes.js';
+import type { InvoiceData, ReportData, StatementData, StatementFileData, UsageEventItem } from './documentTypes.js';
 
 export type { AccountBalance, BalanceWithPercent };
 
@@ -19,6 +19,8 @@ export interface Presenter {
   statementCsv(data: StatementFileData): Promise<string>;
   invoicePdf(data: InvoiceData): Promise<Uint8Array>;
   reportCsv(data: ReportData): Promise<string>;
+  /** One page of a usage event export as CSV rows, after the header row when `header` is set. */
+  usageEventsCsv(items: readonly UsageEventItem[], header: boolean): Promise<string>;
   /** "Engineering   2,500.0 credits  25.0% left": for picking an account. */
   accountChoices(balances: BalanceWithPercent[], color: boolean): Promise<Choice[]>;
   packageChoices(): Promise<Choice[]>;

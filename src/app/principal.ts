@@ -35,6 +35,8 @@ export const SCOPED_COMMANDS: ReadonlySet<string> = new Set([
   'user add',
   'usage record',
   'usage import',
+  'usage list',
+  'usage show',
   'buy',
   'purchases',
   'purchases settle',

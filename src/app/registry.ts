@@ -8,6 +8,8 @@ import { insightCommands } from './commands/insights.js';
 import { notifyCommands } from './commands/notify.js';
 import { ruleCommands } from './commands/rules.js';
 import { usageCommands } from './commands/usage.js';
+import { usageHistoryCommands } from './commands/usageHistory.js';
+import { correctionCommands } from './commands/corrections.js';
 import { tokenCommands } from './commands/tokens.js';
 import { serveCommands } from './commands/serve.js';
 import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
@@ -38,6 +40,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   watch: 'read',
   statement: 'read',
   recharge: 'read',
+  'usage list': 'read',
+  'usage show': 'read',
 
   'usage record': 'usage',
   'usage import': 'usage',
@@ -70,6 +74,10 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'notify channel add': 'settings',
   'notify channel remove': 'settings',
 
+  // Corrections rewrite what the books say happened: an admin's word, never an operator's.
+  adjust: 'corrections',
+  'usage reverse': 'corrections',
+
   'token create': 'tokens',
   'token list': 'tokens',
   'token revoke': 'tokens',
@@ -84,6 +92,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
 export const COMMAND_FILES: Record<string, CommandFiles> = {
   'usage import': { inputArgument: 0 },
   report: { outputOption: 'output' },
+  'usage list': { outputOption: 'output' },
   statement: { outputOption: 'output' },
   invoice: { outputOption: 'output' },
   'notify run': { localPathOptions: ['reportsDir'] },
@@ -105,6 +114,8 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...ledgerReadCommands,
   ...integrityCommands,
   ...usageCommands,
+  ...usageHistoryCommands,
+  ...correctionCommands,
   ...ruleCommands,
   ...reportCommands,
   ...insightCommands,
@@ -121,7 +132,7 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   dept: 'departments (cost centres)',
   user: 'users and their departments',
   purchases: 'purchases and pending payments',
-  usage: 'record and import AI usage',
+  usage: 'record, import, list and show AI usage',
   rates: 'the rate card per model',
   limits: 'spending limits per user, department, organisation',
   notify: 'notification channels and delivery (cron: notify run)',

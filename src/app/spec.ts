@@ -39,10 +39,20 @@ export type CommandOutput = {
    * returns it.
    */
   file?: OutputFile;
+  /**
+   * A file too big to hold (an export of a million usage events), made while it is written: the
+   * CLI writes its chunks one at a time to --output or standard output; the server, which answers
+   * with one document, collects them into `file`. `data` is rendered after the last chunk, so a
+   * command may count what it wrote into it.
+   */
+  stream?: OutputStream;
 };
 
 /** A file as bytes, with the name the caller asked for and its media type. */
 export type OutputFile = { name: string; mediaType: string; bytes: Uint8Array };
+
+/** A file as a stream of text chunks; `name` is '-' when it goes to standard output. */
+export type OutputStream = { name: string; mediaType: string; chunks: AsyncIterable<string> };
 
 export const MEDIA_TYPES = { pdf: 'application/pdf', csv: 'text/csv; charset=utf-8', json: 'application/json' } as const;
 

@@ -1,6 +1,6 @@
-import { lstatSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, lstatSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { OutputFile } from '../app/spec.js';
+import type { OutputFile, OutputStream } from '../app/spec.js';
 import { CreditsError } from '../core/errors.js';
 
 /** A temp file beside the target, renamed over it: a reader never sees half a file. */
@@ -88,10 +88,79 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
  * printed then), else the named file, atomically. Returns where it went.
  */
 export function deliverFile(file: OutputFile, path: string | undefined, stdout: NodeJS.WritableStream): 'stdout' | 'file' {
-  if (path === '-') {
+  // A streamed export sent back by a server: it names standard output when no --output was given.
+  if (path === '-' || (path === undefined && file.name === '-')) {
     stdout.write(file.bytes);
     return 'stdout';
   }
   writeFileAtomic(path ?? file.name, file.bytes);
+  return 'file';
+}
+
+/** A stream that cannot take more: its reader closed the pipe (`| head`), or it failed. */
+function isClosed(out: NodeJS.WritableStream): boolean {
+  const state = out as NodeJS.WritableStream & { destroyed?: boolean; writableEnded?: boolean };
+  return state.destroyed === true || state.writableEnded === true;
+}
+
+/** Resolves when `out` may take more (or will never: closed, failed). */
+function drained(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      resolve();
+    };
+    out.once('drain', done);
+    out.once('close', done);
+    out.once('error', done);
+  });
+}
+
+/**
+ * Writes the chunks as they come, waiting whenever `out` is full: one chunk in memory at a time.
+ * A reader that goes away ends the writing quietly; `failure` reports an error of `out` itself.
+ */
+async function writeChunks(out: NodeJS.WritableStream, chunks: AsyncIterable<string>, failure: () => unknown): Promise<void> {
+  for await (const chunk of chunks) {
+    if (failure() !== undefined || isClosed(out)) return;
+    if (!out.write(chunk)) await drained(out);
+  }
+}
+
+/**
+ * Writes a streamed file (an export too big to hold) where the user asked: standard output for
+ * `--output -` or no --output, else the named file, atomically like writeFileAtomic (a temp file
+ * renamed over the target when it is complete; a pipe or character device is written into).
+ */
+export async function deliverStream(stream: OutputStream, path: string | undefined, stdout: NodeJS.WritableStream): Promise<'stdout' | 'file'> {
+  const target = path ?? stream.name;
+  if (target === '-') {
+    await writeChunks(stdout, stream.chunks, () => undefined);
+    return 'stdout';
+  }
+  checkOutputPath(target);
+  const resolved = followLinks(target);
+  const inPlace = targetKind(resolved) === 'stream';
+  const written = inPlace ? resolved : temporaryPathFor(resolved);
+  const file = createWriteStream(written);
+  let error: unknown;
+  file.on('error', (caught) => {
+    error = caught;
+  });
+  try {
+    await writeChunks(file, stream.chunks, () => error);
+    await new Promise<void>((resolveEnd, reject) => {
+      if (error !== undefined) reject(error);
+      else file.end((ended?: Error | null) => (ended ? reject(ended) : error !== undefined ? reject(error) : resolveEnd()));
+    });
+    if (!inPlace) renameSync(written, resolved);
+  } catch (caught) {
+    file.destroy();
+    if (!inPlace) rmSync(written, { force: true });
+    if (caught instanceof CreditsError) throw caught;
+    throw writeFailure(target, caught);
+  }
   return 'file';
 }

@@ -89,6 +89,24 @@ export function parseCreditsInput(text: string, field: string, options: { allowZ
   return millicredits;
 }
 
+/**
+ * A signed amount of credits (a correction up or down): an optional sign, `+` or `-` (or the
+ * minus sign `−` that statements print), then an amount as parseCreditsInput reads it; never zero.
+ */
+export function parseSignedCreditsInput(text: string, field: string): number {
+  const trimmed = String(text).trim();
+  const negative = trimmed.startsWith('-') || trimmed.startsWith('\u2212');
+  const unsigned = negative || trimmed.startsWith('+') ? trimmed.slice(1) : trimmed;
+  if (/^[-+\u2212]/.test(unsigned.trim()))
+    throw new CreditsError('INVALID_AMOUNT', `${subjectOf(field, trimmed)} has more than one sign`, { hint: `${field} takes credits like 25, +25 or -2.5` });
+  const millicredits = parseCreditsInput(unsigned, field, { allowZero: true });
+  if (millicredits === 0)
+    throw new CreditsError('INVALID_AMOUNT', `${field} must not be zero`, {
+      hint: `${field} takes credits to add (25) or, with a minus sign, to take away (-2.5)`,
+    });
+  return negative ? -millicredits : millicredits;
+}
+
 /** Euros a person typed, as printed (`199.50`, `1,000.00`, `€47.50`), into cents. */
 export function parseEuroInput(text: string, field: string): number {
   const allowed = `${field || 'the amount'} takes euros with up to 2 decimals, like 500, 199.50 or €1,000.00`;

@@ -6,10 +6,11 @@
  * - ledger: changes credits, departments, users, rates, limits, purchases
  * - jobs: cron work with side effects (notification delivery, recharge runs)
  * - settings: organisation settings and notification channels
+ * - corrections: adjustments and reversals of usage, which rewrite what the books say happened
  * - tokens: API tokens
  * - local: runs on this machine only, never through a server (serve)
  */
-export const COMMAND_FAMILIES = ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'tokens', 'local'] as const;
+export const COMMAND_FAMILIES = ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'corrections', 'tokens', 'local'] as const;
 export type CommandFamily = (typeof COMMAND_FAMILIES)[number];
 
 /** The roles a token can have, and the command families (spec.ts) each may run over the API. */
@@ -17,7 +18,7 @@ export const ROLES = ['admin', 'operator', 'usage-writer', 'reader', 'ci'] as co
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_FAMILIES: Record<Role, readonly CommandFamily[]> = {
-  admin: ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'tokens'],
+  admin: ['budget', 'read', 'usage', 'ledger', 'jobs', 'settings', 'corrections', 'tokens'],
   operator: ['budget', 'read', 'usage', 'ledger', 'jobs'],
   'usage-writer': ['usage'],
   reader: ['budget', 'read'],
@@ -25,8 +26,8 @@ export const ROLE_FAMILIES: Record<Role, readonly CommandFamily[]> = {
 };
 
 export const ROLE_SUMMARIES: Record<Role, string> = {
-  admin: 'everything, tokens and organisation settings included',
-  operator: 'everything but tokens and organisation settings',
+  admin: 'everything, tokens, organisation settings and corrections included',
+  operator: 'everything but tokens, organisation settings and corrections (adjust, usage reverse)',
   'usage-writer': 'only posts usage',
   reader: 'only reads',
   ci: 'only check and balance',

@@ -11,7 +11,12 @@ export type StatementAmounts = {
   usageMillicredits: number;
   /** Of that usage, what a department's overdraft rule drew from the org pool (positive). */
   usageDrawnFromOrgMillicredits: number;
+  /** Usage given back by reversals booked in the month (positive); 0 or absent when none. */
+  reversalsMillicredits?: number;
+  /** Corrections (`credits adjust`) in the month, signed: their total. */
   adjustmentsMillicredits: number;
+  /** The same corrections one by one, when the statement lists them (they add up to the total). */
+  adjustments?: readonly { millicredits: number }[];
   closingMillicredits: number;
 };
 
@@ -29,6 +34,10 @@ export type StatementCents = {
   /** The usage rounded once: the same figure as each usage breakdown's total. */
   usageCents: number;
   usageDrawnFromOrgCents: number;
+  reversalsCents: number;
+  /** Per listed adjustment, its value (signed); empty when the adjustments come as a total only. */
+  adjustmentCents: number[];
+  /** The adjustments' value: the sum of their lines. */
   adjustmentsCents: number;
   closingCents: number;
 };
@@ -48,16 +57,30 @@ export function footStatement(amounts: StatementAmounts): StatementCents {
   const discounts = amounts.purchases.map((purchase) => purchase.millicredits - purchase.priceCents * MILLICREDITS_PER_CENT);
   const transfers = amounts.transfers.map((transfer) => (transfer.direction === 'in' ? transfer.millicredits : -transfer.millicredits));
   const paidCents = amounts.purchases.reduce((sum, purchase) => sum + purchase.priceCents, 0);
+  const adjustments = amounts.adjustments?.map((adjustment) => adjustment.millicredits) ?? [amounts.adjustmentsMillicredits];
+  assert(adjustments.reduce((sum, value) => sum + value, 0) === amounts.adjustmentsMillicredits, 'the listed adjustments add up to the adjustments total');
   const footed = footCents(
-    [amounts.openingMillicredits, ...discounts, ...transfers, amounts.usageDrawnFromOrgMillicredits, amounts.adjustmentsMillicredits],
+    [amounts.openingMillicredits, ...discounts, ...transfers, amounts.usageDrawnFromOrgMillicredits, amounts.reversalsMillicredits ?? 0, ...adjustments],
     closingCents - paidCents + usageCents,
   ).linesCents;
   const take = (count: number): number[] => footed.splice(0, count);
   const [openingCents = 0] = take(1);
   const purchaseDiscountCents = take(discounts.length);
   const transferCents = take(transfers.length).map(Math.abs);
-  const [usageDrawnFromOrgCents = 0, adjustmentsCents = 0] = take(2);
-  return { openingCents, purchaseDiscountCents, transferCents, usageCents, usageDrawnFromOrgCents, adjustmentsCents, closingCents };
+  const [usageDrawnFromOrgCents = 0, reversalsCents = 0] = take(2);
+  const adjustmentLines = take(adjustments.length);
+  const adjustmentsCents = adjustmentLines.reduce((sum, value) => sum + value, 0);
+  return {
+    openingCents,
+    purchaseDiscountCents,
+    transferCents,
+    usageCents,
+    usageDrawnFromOrgCents,
+    reversalsCents,
+    adjustmentCents: amounts.adjustments === undefined ? [] : adjustmentLines,
+    adjustmentsCents,
+    closingCents,
+  };
 }
 
 /**

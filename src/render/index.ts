@@ -3,6 +3,8 @@ import type { CreditsError } from '../core/errors.js';
 import { palette, type RenderOptions } from './style.js';
 import { ledgerViews } from './views/ledger.js';
 import { usageViews } from './views/usage.js';
+import { usageHistoryViews } from './views/usageHistory.js';
+import { correctionViews } from './views/corrections.js';
 import { reportViews } from './views/reports.js';
 import { statementViews } from './views/statements.js';
 import { insightViews } from './views/insights.js';
@@ -15,6 +17,8 @@ export type View = (data: never, options: RenderOptions) => string;
 const VIEWS: Record<string, View> = {
   ...ledgerViews,
   ...usageViews,
+  ...usageHistoryViews,
+  ...correctionViews,
   ...reportViews,
   ...statementViews,
   ...insightViews,

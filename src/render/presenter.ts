@@ -9,6 +9,7 @@ export const renderPresenter: Presenter = {
   statementCsv: async (data) => (await import('./views/statements.js')).statementCsv(data),
   invoicePdf: async (data) => (await import('./pdf/invoice.js')).invoicePdfBytes(data),
   reportCsv: async (data) => (await import('./views/reports.js')).reportCsv(data),
+  usageEventsCsv: async (items, header) => (await import('./views/usageHistory.js')).usageEventsCsv(items, header),
   accountChoices: async (balances, color) => (await import('./promptChoices.js')).accountChoices(balances, color),
   packageChoices: async () => (await import('./promptChoices.js')).packageChoices(),
   methodChoices: async (priceCents) => (await import('./promptChoices.js')).methodChoices(priceCents),

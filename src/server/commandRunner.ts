@@ -1,6 +1,15 @@
 import type { Config } from '../config.js';
 import { CreditsError } from '../core/errors.js';
-import { MUTATING_OPTIONS, optionKey, type CommandInput, type CommandOutput, type CommandSpec, type OptionSpec } from '../app/spec.js';
+import {
+  MUTATING_OPTIONS,
+  optionKey,
+  type CommandInput,
+  type CommandOutput,
+  type CommandSpec,
+  type OptionSpec,
+  type OutputFile,
+  type OutputStream,
+} from '../app/spec.js';
 import type { Database } from '../store/driver.js';
 import { appPrincipal, forbid, refusalFor, type Principal } from './auth.js';
 import { capabilityRefusal, type ServerCapabilities } from './capabilities.js';
@@ -105,6 +114,13 @@ function parseUpload(value: unknown): Upload | undefined {
   return { name, content };
 }
 
+/** The chunks of a streamed file as one file (the API answers with one document). */
+async function collectStream(stream: OutputStream): Promise<OutputFile> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream.chunks) parts.push(Buffer.from(chunk, 'utf8'));
+  return { name: stream.name, mediaType: stream.mediaType, bytes: Buffer.concat(parts) };
+}
+
 export type RunOptions = { principal: Principal; commandLabel?: string };
 
 /**
@@ -154,12 +170,14 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
     throw error;
   }
   deps.changed(spec.family);
+  // A streamed file (an export) is answered in one document like any other: collected here.
+  const file = output.stream ? await collectStream(output.stream) : output.file;
   // A file leaves as the command made it: the server never writes one for a caller.
   return {
     view: output.view,
     data: output.data,
     ...(output.failure ? { failure: output.failure } : {}),
     timeZone,
-    ...(output.file ? { file: output.file } : {}),
+    ...(file ? { file } : {}),
   };
 }

@@ -71,3 +71,26 @@ export async function dailyUsageBySubject(db: SqlReader, query: { firstDay: stri
   );
   return [...users, ...departments];
 }
+
+export type ReversedUsage = { events: number; millicredits: number };
+
+/**
+ * Usage given back by reversals booked in [startMs, endMs) (`usage reverse`), by when the reversal
+ * was posted, not when the events happened: a report shows a reversal in the period it is booked
+ * in, and the day totals keep the usage as it happened. Of one department's events, or all.
+ */
+export async function reversedUsage(db: SqlReader, query: { startMs: number; endMs: number; departmentId?: number | undefined }): Promise<ReversedUsage> {
+  const args: SqlValue[] = [query.startMs, query.endMs];
+  let filter = '';
+  if (query.departmentId !== undefined) {
+    filter = ' AND e.department_id = ?';
+    args.push(query.departmentId);
+  }
+  const row = await db.get<{ events: number; millicredits: number | null }>(
+    `SELECT count(*) AS events, sum(e.cost_millicredits) AS millicredits
+     FROM ledger_transactions t JOIN usage_reversals r ON r.transaction_id = t.id JOIN usage_events e ON e.id = r.usage_event_id
+     WHERE t.kind = 'reversal' AND t.created_at_ms >= ? AND t.created_at_ms < ?${filter}`,
+    args,
+  );
+  return { events: Number(row?.events ?? 0), millicredits: Number(row?.millicredits ?? 0) };
+}

@@ -224,6 +224,20 @@ export const usageBatches = sqliteTable(
   (table) => [primaryKey({ columns: [table.transactionId, table.departmentId, table.userId, table.model, table.feature] })],
 );
 
+/**
+ * Usage events reversed by `usage reverse`: one row per event, so an event is reversed at most
+ * once (the key), written with the reversal transaction whose hash covers the reversed events'
+ * numbers. Reports and statements find reversals by the time their transaction was posted.
+ */
+export const usageReversals = sqliteTable(
+  'usage_reversals',
+  {
+    usageEventId: integer('usage_event_id').primaryKey(),
+    transactionId: integer('transaction_id').notNull(),
+  },
+  (table) => [index('usage_reversals_transaction').on(table.transactionId)],
+);
+
 export const limits = sqliteTable('limits', {
   id: integer('id').primaryKey(),
   scope: text('scope', { enum: ['user', 'department', 'organisation'] }).notNull(),

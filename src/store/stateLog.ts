@@ -21,6 +21,7 @@ export const RECOMPUTED_TABLES: Readonly<Record<string, string>> = {
   usage_events: 'digested into their usage transaction',
   usage_batches: 'recomputed from the usage events',
   usage_daily: 'recomputed from the usage events',
+  usage_reversals: 'hashed into their reversal transaction, checked against the events they reverse',
   state_log: 'the chain itself',
 };
 

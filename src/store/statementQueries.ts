@@ -32,11 +32,22 @@ export type StatementFacts = {
    * adds back to the department's balance, so that opening + lines = closing.
    */
   usageDrawnFromOrgMillicredits: number;
+  /**
+   * Usage given back by reversals booked in the month (`usage reverse`), as it reached the scope:
+   * a line of its own after the usage, whatever month the reversed events were used in.
+   */
+  reversalsMillicredits: number;
+  /** The events those reversals reversed (of the scope's department, for a department's statement). */
+  reversalEvents: number;
+  /** Corrections (`credits adjust`) in the month, signed: the total of `adjustments`. */
   adjustmentsMillicredits: number;
+  /** Each correction on its own line, with its reason. */
+  adjustments: { dayKey: string; reason: string; millicredits: number; cents: number }[];
   closingMillicredits: number;
   openingCents: number;
   usageCents: number;
   usageDrawnFromOrgCents: number;
+  reversalsCents: number;
   adjustmentsCents: number;
   closingCents: number;
   usageByDepartment: (UsageGroupRow & { costCenter: string | null })[];
@@ -47,6 +58,7 @@ export type StatementFacts = {
 
 type PurchaseLine = Omit<StatementFacts['purchases'][number], 'discountCents'>;
 type TransferLine = Omit<StatementFacts['transfers'][number], 'cents'>;
+type AdjustmentLine = Omit<StatementFacts['adjustments'][number], 'cents'>;
 type UsageLine = Omit<UsageGroupRow, 'cents'>;
 type UsageBreakdown = {
   usageByDepartment: (UsageLine & { costCenter: string | null })[];
@@ -57,9 +69,18 @@ type UsageBreakdown = {
 /** A statement's facts in millicredits, before its euro figures are footed. */
 type StatementAmountsFacts = Omit<
   StatementFacts,
-  'purchases' | 'transfers' | keyof UsageBreakdown | 'openingCents' | 'usageCents' | 'usageDrawnFromOrgCents' | 'adjustmentsCents' | 'closingCents'
+  | 'purchases'
+  | 'transfers'
+  | 'adjustments'
+  | keyof UsageBreakdown
+  | 'openingCents'
+  | 'usageCents'
+  | 'usageDrawnFromOrgCents'
+  | 'reversalsCents'
+  | 'adjustmentsCents'
+  | 'closingCents'
 > &
-  UsageBreakdown & { purchases: PurchaseLine[]; transfers: TransferLine[] };
+  UsageBreakdown & { purchases: PurchaseLine[]; transfers: TransferLine[]; adjustments: AdjustmentLine[] };
 
 /** The first transaction posted at or after `instantMs` (or the next id to come). */
 async function firstTransactionFrom(db: SqlReader, instantMs: number): Promise<number> {
@@ -101,14 +122,18 @@ async function balanceBefore(db: SqlReader, scopeList: string, transactionId: nu
   );
 }
 
-/** Purchases, transfers and adjustments as seen from the scope: a move inside it nets to zero and is left out. */
+/**
+ * Purchases, transfers, reversals and adjustments as seen from the scope: a move inside it nets
+ * to zero and is left out. A reversal is what it gave back to the scope; any other kind (an
+ * adjustment) is a correction listed on its own line with its memo, the reason.
+ */
 function classifyMoves(
   moves: MoveRow[],
   purchaseByTransaction: Map<number, MonthPurchaseRow>,
   inScope: ReadonlySet<number>,
   names: ReadonlyMap<number, string>,
   timeZone: string,
-): Pick<StatementAmountsFacts, 'purchases' | 'transfers' | 'adjustmentsMillicredits'> {
+): Pick<StatementAmountsFacts, 'purchases' | 'transfers' | 'reversalsMillicredits' | 'adjustmentsMillicredits' | 'adjustments'> {
   const byTransaction = new Map<number, MoveRow[]>();
   for (const move of moves) {
     const list = byTransaction.get(move.id) ?? [];
@@ -117,6 +142,8 @@ function classifyMoves(
   }
   const purchases: PurchaseLine[] = [];
   const transfers: TransferLine[] = [];
+  const adjustments: AdjustmentLine[] = [];
+  let reversalsMillicredits = 0;
   let adjustmentsMillicredits = 0;
   for (const [transactionId, list] of byTransaction) {
     const first = list[0]!;
@@ -143,11 +170,14 @@ function classifyMoves(
         memo: first.memo,
         millicredits: Math.abs(net),
       });
+    } else if (first.kind === 'reversal') {
+      reversalsMillicredits += net;
     } else {
       adjustmentsMillicredits += net;
+      adjustments.push({ dayKey, reason: first.memo, millicredits: net });
     }
   }
-  return { purchases, transfers, adjustmentsMillicredits };
+  return { purchases, transfers, reversalsMillicredits, adjustmentsMillicredits, adjustments };
 }
 
 /** Usage batches of the month grouped by department, user, model and feature (one department's, or all). */
@@ -208,12 +238,22 @@ function usageBreakdown(
 }
 
 function assertReconciles(facts: StatementAmountsFacts): void {
-  const { purchases, transfers, usageMillicredits, usageDrawnFromOrgMillicredits, adjustmentsMillicredits, openingMillicredits, closingMillicredits } = facts;
+  const {
+    purchases,
+    transfers,
+    usageMillicredits,
+    usageDrawnFromOrgMillicredits,
+    reversalsMillicredits,
+    adjustmentsMillicredits,
+    openingMillicredits,
+    closingMillicredits,
+  } = facts;
   const moved =
     purchases.reduce((sum, row) => sum + row.millicredits, 0) +
     transfers.reduce((sum, row) => sum + (row.direction === 'in' ? row.millicredits : -row.millicredits), 0) -
     usageMillicredits +
     usageDrawnFromOrgMillicredits +
+    reversalsMillicredits +
     adjustmentsMillicredits;
   assert(
     openingMillicredits + moved === closingMillicredits,
@@ -240,6 +280,8 @@ function withCents(facts: StatementAmountsFacts): StatementFacts {
     openingCents: cents.openingCents,
     usageCents: cents.usageCents,
     usageDrawnFromOrgCents: cents.usageDrawnFromOrgCents,
+    reversalsCents: cents.reversalsCents,
+    adjustments: facts.adjustments.map((adjustment, index) => ({ ...adjustment, cents: cents.adjustmentCents[index] ?? 0 })),
     adjustmentsCents: cents.adjustmentsCents,
     closingCents: cents.closingCents,
     usageByDepartment: footUsageRows(facts.usageByDepartment, cents.usageCents),
@@ -288,8 +330,19 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     [startId, endId],
   );
   const purchaseByTransaction = new Map(purchaseRows.map((row) => [row.transactionId, row]));
-  const { purchases, transfers, adjustmentsMillicredits } = classifyMoves(moves, purchaseByTransaction, inScope, names, query.timeZone);
+  const { purchases, transfers, reversalsMillicredits, adjustmentsMillicredits, adjustments } = classifyMoves(
+    moves,
+    purchaseByTransaction,
+    inScope,
+    names,
+    query.timeZone,
+  );
 
+  const reversed = await db.get<{ events: number }>(
+    `SELECT count(*) AS events FROM usage_reversals r JOIN usage_events e ON e.id = r.usage_event_id
+     WHERE r.transaction_id >= ? AND r.transaction_id < ?${query.departmentId === null ? '' : ' AND e.department_id = ?'}`,
+    query.departmentId === null ? [startId, endId] : [startId, endId, query.departmentId],
+  );
   const groups = await usageGroups(db, range, query.departmentId);
   const emails = new Map((await db.all<{ id: number; email: string }>('SELECT id, email FROM users')).map((row) => [row.id, row.email]));
   const costCenters = new Map(accounts.map((account) => [account.id, account.costCenter]));
@@ -306,7 +359,10 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
     usageMillicredits,
     usageEvents,
     usageDrawnFromOrgMillicredits,
+    reversalsMillicredits,
+    reversalEvents: Number(reversed?.events ?? 0),
     adjustmentsMillicredits,
+    adjustments,
     closingMillicredits,
     ...usageBreakdown(groups, names, costCenters, emails),
   };

@@ -6,9 +6,10 @@ import { type LedgerHead, combinedHead } from './ledgerHead.js';
 import { checkStateLog } from './stateLogVerify.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from './orgRepo.js';
 import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDigest.js';
+import { reversalDetail, reversalEntries } from './reversals.js';
 
 export type VerifyProblem = {
-  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage' | 'state' | 'checkpoint';
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage' | 'reversal' | 'state' | 'checkpoint';
   transactionId: number | null;
   account?: string;
   /** A 'state' problem: the table, the row's key (a JSON array of its primary key) and the field. */
@@ -51,10 +52,22 @@ type Note = (problem: VerifyProblem) => void;
 /** `exact` is the stored integer read as text: a figure past 2^53 cannot round its way past the sums. */
 type OwnEntry = { accountId: number; amountMillicredits: number; exact: bigint };
 
+/** One reversed event of a reversal transaction, with the event as it is stored (null fields: no such event). */
+type ReversalRow = {
+  transactionId: number;
+  usageEventId: number;
+  eventTransactionId: number | null;
+  departmentId: number | null;
+  costMillicredits: number | null;
+  drawnFromOrgMillicredits: number | null;
+};
+
 /** What the walk over the transactions carries from one transaction to the next. */
 type ChainWalk = {
   note: Note;
   usage: UsageEventCursor;
+  /** The reversed events of the current page's reversal transactions, by transaction. */
+  reversals: Map<number, ReversalRow[]>;
   /** Balances summed from the entries, by account id, in BigInt so no sum can round. */
   recomputed: Map<number, bigint>;
   previousHash: string;
@@ -80,6 +93,7 @@ async function walkTransactions(db: SqlReader, walk: ChainWalk): Promise<void> {
       'SELECT transaction_id AS transactionId, account_id AS accountId, amount_millicredits AS amount, CAST(amount_millicredits AS TEXT) AS exact FROM entries WHERE transaction_id BETWEEN ? AND ? ORDER BY transaction_id, id',
       [firstId, pageLastId],
     );
+    walk.reversals = await reversalsBetween(db, firstId, pageLastId);
     let entryIndex = 0;
     for (const transaction of transactions) {
       const own: OwnEntry[] = [];
@@ -132,6 +146,7 @@ async function checkTransaction(walk: ChainWalk, transaction: TransactionRow, ow
  * must also add up to what the transaction moves.
  */
 async function hashedDetail(walk: ChainWalk, transaction: TransactionRow, own: OwnEntry[]): Promise<{ detail: string; textDetail?: () => string }> {
+  if (transaction.kind === 'reversal') return { detail: checkReversal(walk, transaction, own) };
   if (transaction.kind !== 'usage') return { detail: transaction.purchaseId !== null ? `purchase:${transaction.purchaseId}` : '' };
   const batch = await walk.usage.take(transaction.id);
   const world = own.find((entry) => entry.accountId === WORLD_ACCOUNT_ID)?.exact ?? 0n;
@@ -144,6 +159,71 @@ async function hashedDetail(walk: ChainWalk, transaction: TransactionRow, own: O
     });
   }
   return { detail: batch.detail, textDetail: batch.textDetail };
+}
+
+/** The reversed events of the reversal transactions firstId..lastId (one indexed read per page). */
+async function reversalsBetween(db: SqlReader, firstId: number, lastId: number): Promise<Map<number, ReversalRow[]>> {
+  const rows = await db.all<ReversalRow>(
+    `SELECT r.transaction_id AS transactionId, r.usage_event_id AS usageEventId, e.transaction_id AS eventTransactionId, e.department_id AS departmentId,
+       e.cost_millicredits AS costMillicredits, e.drawn_from_org_millicredits AS drawnFromOrgMillicredits
+     FROM usage_reversals r LEFT JOIN usage_events e ON e.id = r.usage_event_id WHERE r.transaction_id BETWEEN ? AND ? ORDER BY r.transaction_id, r.usage_event_id`,
+    [firstId, lastId],
+  );
+  const byTransaction = new Map<number, ReversalRow[]>();
+  for (const row of rows) {
+    const list = byTransaction.get(row.transactionId) ?? [];
+    list.push(row);
+    byTransaction.set(row.transactionId, list);
+  }
+  return byTransaction;
+}
+
+/**
+ * A reversal against the events it reverses: each one exists and was posted in the usage
+ * transaction the reversal refers to (before it), and the reversal moves exactly what those
+ * events' usage moved, turned round. Returns the detail its hash covers (the events' numbers).
+ */
+function checkReversal(walk: ChainWalk, transaction: TransactionRow, own: OwnEntry[]): string {
+  const rows = walk.reversals.get(transaction.id) ?? [];
+  const note = (message: string): void => walk.note({ check: 'reversal', transactionId: transaction.id, message });
+  const events: { id: number; departmentId: number; costMillicredits: number; drawnFromOrgMillicredits: number }[] = [];
+  for (const row of rows) {
+    if (row.eventTransactionId === null || row.departmentId === null) {
+      note(`reversal ${transaction.id} reverses usage event #${row.usageEventId}, which does not exist`);
+      continue;
+    }
+    const refersTo = transaction.reversesTransactionId;
+    if (row.eventTransactionId !== refersTo || refersTo === null || refersTo >= transaction.id) {
+      note(
+        `reversal ${transaction.id} reverses usage event #${row.usageEventId} of transaction ${row.eventTransactionId}, but refers to transaction ${refersTo}`,
+      );
+    }
+    events.push({
+      id: row.usageEventId,
+      departmentId: row.departmentId,
+      costMillicredits: row.costMillicredits ?? 0,
+      drawnFromOrgMillicredits: row.drawnFromOrgMillicredits ?? 0,
+    });
+  }
+  if (rows.length > 0 && events.length === rows.length) {
+    const expected = new Map(reversalEntries(events).map((entry) => [entry.accountId, BigInt(entry.amountMillicredits)]));
+    const moved = new Map(own.map((entry) => [entry.accountId, entry.exact]));
+    const same = expected.size === moved.size && [...expected].every(([accountId, amount]) => moved.get(accountId) === amount);
+    if (!same) note(`reversal ${transaction.id} does not move what its ${events.length} events' usage moved, turned round`);
+  }
+  return reversalDetail(rows.map((row) => row.usageEventId));
+}
+
+/** Reversal rows of no reversal transaction, and events reversed twice (the key forbids it; a rebuilt table might not). */
+async function checkReversalRows(db: SqlReader, note: Note): Promise<void> {
+  const strays = await db.get<{ n: number }>(
+    `SELECT count(*) AS n FROM usage_reversals r LEFT JOIN ledger_transactions t ON t.id = r.transaction_id WHERE t.id IS NULL OR t.kind <> 'reversal'`,
+  );
+  if ((strays?.n ?? 0) > 0) note({ check: 'reversal', transactionId: null, message: `${strays?.n} reversed events belong to no reversal transaction` });
+  const twice = await db.all<{ usageEventId: number; n: number }>(
+    'SELECT usage_event_id AS usageEventId, count(*) AS n FROM usage_reversals GROUP BY usage_event_id HAVING count(*) > 1 LIMIT 5',
+  );
+  for (const row of twice) note({ check: 'reversal', transactionId: null, message: `usage event #${row.usageEventId} is reversed ${row.n} times` });
 }
 
 /**
@@ -219,6 +299,7 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   const walk: ChainWalk = {
     note,
     usage: new UsageEventCursor(db),
+    reversals: new Map(),
     recomputed: new Map<number, bigint>(),
     previousHash: GENESIS_HASH,
     expectedId: 1,
@@ -234,6 +315,7 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
   const accountCount = await checkBalances(db, walk.recomputed, note);
   await checkRollups(db, note);
+  await checkReversalRows(db, note);
   const state = await checkStateLog(db);
   for (const problem of state.problems) note({ check: 'state', transactionId: null, ...problem });
 

@@ -18,6 +18,7 @@ const FAMILY_CALLS: Record<CommandFamily, Call> = {
   ledger: { command: 'transfer', body: () => ({ args: ['1'], options: { from: 'org', to: 'Engineering' } }) },
   jobs: { command: 'recharge run', body: () => ({}) },
   settings: { command: 'org set', body: () => ({ options: { name: 'Test GmbH' } }) },
+  corrections: { command: 'adjust', body: () => ({ args: ['Engineering', '1'], options: { reason: 'role check', dryRun: true } }) },
   tokens: { command: 'token list', body: () => ({}) },
   local: { command: 'serve', body: () => ({}) },
 };
@@ -79,6 +80,8 @@ describe('credits serve: roles and department scope', () => {
     expect(outcomes).toContain('usage-writer budget forbidden');
     expect(outcomes).toContain('operator settings forbidden');
     expect(outcomes).toContain('operator tokens forbidden');
+    expect(outcomes).toContain('operator corrections forbidden');
+    expect(outcomes).toContain('admin corrections allowed');
     expect(outcomes).toContain('admin tokens allowed');
     expect(outcomes).toContain('admin local forbidden');
 

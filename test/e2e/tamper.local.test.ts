@@ -25,6 +25,7 @@ const SUITE_TABLES: Record<string, 'state' | readonly string[]> = {
   usage_events: ['chain', 'usage', 'rollup'],
   usage_batches: ['rollup'],
   usage_daily: ['rollup'],
+  usage_reversals: ['reversal', 'chain'],
   state_log: ['state'],
 };
 
@@ -122,6 +123,8 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     await ok(['recharge', 'set', '--for', 'Engineering', '--threshold', '1', '--package', 'basic', '--method', 'card', '--monthly-cap', '50']);
     await ok(['recharge', 'set', '--for', 'Marketing', '--threshold', '1', '--package', 'basic', '--method', 'card', '--monthly-cap', '50']);
     await ok(['usage', 'record', '--user', 'don@example.com', '--model', 'gpt-4o', '--input-tokens', '523', '--output-tokens', '1247']);
+    await ok(['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o-mini', '--input-tokens', '100', '--event-id', 'tamper-1']);
+    await ok(['usage', 'reverse', 'tamper-1', '--reason', 'a reversal to tamper with']);
     await ok(['notify', 'run', '--timeout', '1']);
     await ok(['notify', 'run', '--timeout', '1']);
     base = ledger.location;
@@ -214,9 +217,17 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
 
   it('catches an edit, an insert and a delete in each table verify recomputes, and in the state log itself', async () => {
     const cases: { table: string; name: string; edit: (db: BetterSqlite3.Database) => void }[] = [];
-    for (const table of ['ledger_transactions', 'entries', 'usage_events', 'usage_batches', 'usage_daily']) {
+    for (const table of ['ledger_transactions', 'entries', 'usage_events', 'usage_batches', 'usage_daily', 'usage_reversals']) {
       const column =
-        table === 'ledger_transactions' ? 'memo' : table === 'entries' ? 'amount_millicredits' : table === 'usage_events' ? 'input_tokens' : 'millicredits';
+        table === 'ledger_transactions'
+          ? 'memo'
+          : table === 'entries'
+            ? 'amount_millicredits'
+            : table === 'usage_events'
+              ? 'input_tokens'
+              : table === 'usage_reversals'
+                ? 'transaction_id'
+                : 'millicredits';
       cases.push({
         table,
         name: 'edit',
@@ -228,7 +239,7 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
         edit: (db) => {
           const columns = Object.keys(rowsOf(db, table)[0]!).filter((name) => name !== '__rowid');
           const keyed = columns.map((name) =>
-            ['id', 'transaction_id', 'day_key', 'event_id'].includes(name)
+            ['id', 'transaction_id', 'day_key', 'event_id', 'usage_event_id'].includes(name)
               ? `CASE WHEN typeof("${name}") = 'text' THEN "${name}" || 'x' ELSE "${name}" + 1000 END`
               : `"${name}"`,
           );
@@ -294,7 +305,8 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
       ).run(event.cost, event.drawn, event.userId, event.departmentId, event.model, event.feature, event.userId, event.model, event.feature);
     }
     db.exec('DELETE FROM usage_daily WHERE event_count = 0');
-    for (const table of ['entries', 'usage_events', 'usage_batches']) db.prepare(`DELETE FROM ${table} WHERE transaction_id > ?`).run(keepId);
+    for (const table of ['entries', 'usage_events', 'usage_batches', 'usage_reversals'])
+      db.prepare(`DELETE FROM ${table} WHERE transaction_id > ?`).run(keepId);
     db.prepare('DELETE FROM ledger_transactions WHERE id > ?').run(keepId);
     db.exec('UPDATE accounts SET balance_millicredits = (SELECT coalesce(sum(amount_millicredits), 0) FROM entries WHERE account_id = accounts.id)');
   }

@@ -1,6 +1,7 @@
 import { resolveDayRange } from '../../core/reportPeriod.js';
-import { footTable } from '../../core/footing.js';
-import { REPORT_GROUPS, usageReport, type ReportGroup } from '../../store/reportQueries.js';
+import { footTable, valueCents } from '../../core/footing.js';
+import { dayBounds } from '../../core/time.js';
+import { REPORT_GROUPS, reversedUsage, usageReport, type ReportGroup } from '../../store/reportQueries.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
 import { MEDIA_TYPES, defineCommand, type CommandOutput, type CommandSpec } from '../spec.js';
@@ -78,11 +79,28 @@ export const reportCommands: CommandSpec[] = [
       const deptName = departmentOrScope(context, input.department);
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
       const rows = await usageReport(db, { by, firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id });
+      const footed = footTable(rows);
+      // Reversals booked in the period give usage back, whenever it was used: a line of their own, then the net.
+      const reversed = await reversedUsage(db, {
+        startMs: dayBounds(range.firstDay, settings.timeZone).startMs,
+        endMs: dayBounds(range.lastDay, settings.timeZone).endMs,
+        departmentId: department?.id,
+      });
+      const netMillicredits = footed.totals.millicredits - reversed.millicredits;
+      const netCents = valueCents(netMillicredits);
       const data = {
         by,
         period: { firstDay: range.firstDay, lastDay: range.lastDay, label: range.label },
         department: department?.name ?? null,
-        ...footTable(rows),
+        ...footed,
+        // Only when there are some. The reversals' euros are what takes the total's to the net's,
+        // both rounded once, so that the three foot.
+        ...(reversed.events === 0
+          ? {}
+          : {
+              reversals: { ...reversed, credits: reversed.millicredits / 1000, valueCents: footed.totals.valueCents - netCents },
+              net: { millicredits: netMillicredits, credits: netMillicredits / 1000, valueCents: netCents },
+            }),
       };
       const csv = () => context.presenter.reportCsv(data);
       return deliver(data, 'report', { format, output: input.output, csv, rows: rows.length });

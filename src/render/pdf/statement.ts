@@ -27,6 +27,7 @@ type Movements = {
   transfersIn: number;
   transfersOut: number;
   drawnFromOrg: number;
+  reversals: number;
   adjustments: number;
   paidCents: number;
   discountCents: number;
@@ -43,6 +44,7 @@ function movements(data: StatementData): Movements {
     transfersIn: sum(inward.map((transfer) => transfer.millicredits)),
     transfersOut: sum(outward.map((transfer) => transfer.millicredits)),
     drawnFromOrg: data.usageDrawnFromOrgMillicredits ?? 0,
+    reversals: data.reversalsMillicredits ?? 0,
     adjustments: data.adjustmentsMillicredits ?? 0,
     paidCents: sum(data.purchases.map((purchase) => purchase.priceCents)),
     discountCents: sum(data.purchases.map((purchase) => purchase.discountCents)),
@@ -68,7 +70,14 @@ function usageTotals(rows: StatementUsageRow[]): TableRow {
 /** A statement that does not add up, in credits or in euros, is a bug: refused before anything is drawn. */
 function checkReconciles(data: StatementData, moved: Movements): void {
   const computedClosing =
-    data.openingMillicredits + moved.purchases + moved.transfersIn - moved.transfersOut - data.usageMillicredits + moved.drawnFromOrg + moved.adjustments;
+    data.openingMillicredits +
+    moved.purchases +
+    moved.transfersIn -
+    moved.transfersOut -
+    data.usageMillicredits +
+    moved.drawnFromOrg +
+    moved.reversals +
+    moved.adjustments;
   const computedCents =
     data.openingCents +
     moved.paidCents +
@@ -77,6 +86,7 @@ function checkReconciles(data: StatementData, moved: Movements): void {
     moved.transfersOutCents -
     data.usageCents +
     (data.usageDrawnFromOrgCents ?? 0) +
+    (data.reversalsCents ?? 0) +
     (data.adjustmentsCents ?? 0);
   if (computedClosing !== data.closingMillicredits || computedCents !== data.closingCents) {
     throw new CreditsError(
@@ -131,8 +141,16 @@ function summaryRows(data: StatementData, moved: Movements, firstDay: string): T
   if (moved.drawnFromOrg !== 0) {
     rows.push({ cells: ['Drawn from the org pool (overdraft)', signed(moved.drawnFromOrg), signedEuros(data.usageDrawnFromOrgCents ?? 0)] });
   }
-  if (moved.adjustments !== 0) {
-    rows.push({ cells: ['Adjustments and reversals', signed(moved.adjustments), signedEuros(data.adjustmentsCents ?? 0)] });
+  if (moved.reversals !== 0) {
+    const events = data.reversalEvents === undefined ? '' : ` (${formatCount(data.reversalEvents)} events)`;
+    rows.push({ cells: [`Usage reversed${events}`, signed(moved.reversals), signedEuros(data.reversalsCents ?? 0)] });
+  }
+  // Each correction on a line of its own, with its reason; older data carries the total only.
+  if (data.adjustments !== undefined) {
+    for (const adjustment of data.adjustments)
+      rows.push({ cells: [`Adjustment ${adjustment.dayKey}: ${adjustment.reason}`, signed(adjustment.millicredits), signedEuros(adjustment.cents)] });
+  } else if (moved.adjustments !== 0) {
+    rows.push({ cells: ['Adjustments', signed(moved.adjustments), signedEuros(data.adjustmentsCents ?? 0)] });
   }
   return rows;
 }
@@ -154,7 +172,7 @@ function drawSummary(flow: Flow, data: StatementData, moved: Movements, span: Mo
     millicredits === 0 ? '' : ` ${millicredits > 0 ? '+' : '-'} ${label} ${formatCredits(Math.abs(millicredits))}`;
   flow.paragraph(
     `Reconciliation: opening ${formatCredits(data.openingMillicredits)} + purchases ${formatCredits(moved.purchases)} + transfers in ${formatCredits(moved.transfersIn)}` +
-      ` - transfers out ${formatCredits(moved.transfersOut)} - usage ${formatCredits(data.usageMillicredits)}${part('drawn from org', moved.drawnFromOrg)}${part('adjustments', moved.adjustments)}` +
+      ` - transfers out ${formatCredits(moved.transfersOut)} - usage ${formatCredits(data.usageMillicredits)}${part('drawn from org', moved.drawnFromOrg)}${part('reversals', moved.reversals)}${part('adjustments', moved.adjustments)}` +
       ` = closing ${formatCredits(data.closingMillicredits)} credits.`,
     { size: 8.5 },
   );

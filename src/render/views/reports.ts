@@ -29,6 +29,10 @@ export function reportCsv(data: ReportData): Promise<string> {
     csvCents(row.valueCents),
     row.sharePercent.toFixed(1),
   ]);
+  // Reversals booked in the period: one row with the usage given back, so the rows add up to the net.
+  const reversals = data.reversals;
+  if (reversals !== undefined && reversals.events > 0)
+    rows.push(['reversals', ...(detail ? [null] : []), -reversals.events, csvCredits(-reversals.millicredits), csvCents(-reversals.valueCents), null]);
   return toCsv(header, rows);
 }
 
@@ -37,7 +41,12 @@ export const reportViews = {
     const chalk = palette(options);
     const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
     const heading = `${chalk.bold('Usage')} by ${title.toLowerCase()}, ${data.period.label}${data.department ? `, ${data.department}` : ''}`;
-    if (data.rows.length === 0) return `${heading}\nNo usage in this period.`;
+    const reversals = data.reversals;
+    const reversalLine =
+      reversals !== undefined && reversals.events > 0 && data.net !== undefined
+        ? `\nReversed in this period: ${formatCount(reversals.events)} event${reversals.events === 1 ? '' : 's'}, -${formatCredits(reversals.millicredits)} credits (-${formatEuros(reversals.valueCents)}); net ${formatCredits(data.net.millicredits)} credits (${formatEuros(data.net.valueCents)}).`
+        : '';
+    if (data.rows.length === 0) return `${heading}\nNo usage in this period.${reversalLine}`;
     const rows = data.rows.map((row) => [
       row.key,
       ...(detail ? [row.detail ?? ''] : []),
@@ -62,7 +71,7 @@ export const reportViews = {
       { header: 'Value', align: 'right' as const },
       { header: 'Share', align: 'right' as const },
     ];
-    return `${heading}\n${table(options, columns, rows)}`;
+    return `${heading}\n${table(options, columns, rows).replace(/\n$/, '')}${reversalLine}`;
   },
 
   fileWritten(data: { path: string; format: string; rows?: number; bytes: number }): string {

@@ -3,7 +3,17 @@ import { csvCents, csvCredits, toCsv, type CsvCell } from '../csv.js';
 import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';
 
-type Statement = StatementFacts & { organisation: string };
+/** What is new since statements first had a shape is optional here: renderers of older data show it without. */
+type Optional = 'reversalsMillicredits' | 'reversalsCents' | 'reversalEvents' | 'adjustments';
+type Statement = Omit<StatementFacts, Optional> & Partial<Pick<StatementFacts, Optional>> & { organisation: string };
+
+/** The corrections one by one with their reasons, or their total as one line when only that is known. */
+function adjustmentLines(data: Statement): { dayKey: string | null; reason: string; millicredits: number; cents: number }[] {
+  if (data.adjustments !== undefined) return data.adjustments;
+  return data.adjustmentsMillicredits !== 0
+    ? [{ dayKey: null, reason: 'adjustments', millicredits: data.adjustmentsMillicredits, cents: data.adjustmentsCents }]
+    : [];
+}
 
 /** Rows of the CSV: the fields after month and scope. */
 type CsvLine = [section: string, item: string, detail: string | null, date: string | null, events: number | null, millicredits: number, cents: number];
@@ -34,8 +44,11 @@ function summaryCsvLines(data: Statement): CsvLine[] {
       data.usageDrawnFromOrgMillicredits,
       data.usageDrawnFromOrgCents,
     ]);
-  if (data.adjustmentsMillicredits !== 0)
-    lines.push(['adjustment', 'reversals and adjustments', null, null, null, data.adjustmentsMillicredits, data.adjustmentsCents]);
+  // Reversals give back usage of any month, booked in this one; adjustments are listed one by one with their reason.
+  if ((data.reversalsMillicredits ?? 0) !== 0)
+    lines.push(['reversal', 'usage reversed', null, null, data.reversalEvents ?? null, data.reversalsMillicredits ?? 0, data.reversalsCents ?? 0]);
+  for (const adjustment of adjustmentLines(data))
+    lines.push(['adjustment', adjustment.reason, null, adjustment.dayKey, null, adjustment.millicredits, adjustment.cents]);
   lines.push(['closing', 'closing balance', null, null, null, data.closingMillicredits, data.closingCents]);
   return lines;
 }
@@ -89,7 +102,20 @@ function summaryText(data: Statement, chalk: ReturnType<typeof palette>): string
     ...(data.usageDrawnFromOrgMillicredits !== 0
       ? [`  + Drawn from org  ${money(data.usageDrawnFromOrgMillicredits, data.usageDrawnFromOrgCents)} (overdraft)`]
       : []),
-    ...(data.adjustmentsMillicredits !== 0 ? [`  ± Adjustments     ${money(data.adjustmentsMillicredits, data.adjustmentsCents)}`] : []),
+    ...((data.reversalsMillicredits ?? 0) !== 0
+      ? [
+          `  + Reversals       ${money(data.reversalsMillicredits ?? 0, data.reversalsCents ?? 0)}${data.reversalEvents === undefined ? '' : ` of ${formatCount(data.reversalEvents)} events`}`,
+        ]
+      : []),
+    // Each correction with its reason; data that carries the total only shows it as one line.
+    ...(data.adjustments === undefined
+      ? data.adjustmentsMillicredits !== 0
+        ? [`  ± Adjustments     ${money(data.adjustmentsMillicredits, data.adjustmentsCents)}`]
+        : []
+      : data.adjustments.map(
+          (adjustment) =>
+            `  ± Adjustment      ${adjustment.millicredits > 0 ? '+' : ''}${money(adjustment.millicredits, adjustment.cents)} on ${adjustment.dayKey}: ${adjustment.reason}`,
+        )),
     `  = Closing balance ${chalk.bold(money(data.closingMillicredits, data.closingCents))}`,
   ];
 }

@@ -32,6 +32,21 @@ function quantity(line: PriceLine): string {
   return formatCount(line.quantity);
 }
 
+/**
+ * The seed's breakdown of one event: header with feature, model and local time, one line per
+ * priced part, the total. `usage record` prints it when it posts, `usage show` from the stored event.
+ */
+export function breakdownLines(
+  data: { feature: string; modelName: string; occurredAtMs: number; priced: { lines: PriceLine[]; totalMillicredits: number } },
+  options: RenderOptions,
+): string[] {
+  const chalk = palette(options);
+  const lines = [`${FEATURE_TITLES[data.feature] ?? data.feature} with ${data.modelName} (${formatLocalDateTime(data.occurredAtMs, options.timeZone)})`];
+  for (const line of data.priced.lines) lines.push(`- ${line.label}: ${quantity(line)} (${formatCredits(line.millicredits)} credits)`);
+  lines.push(`- Total: ${chalk.bold(`${formatCredits(data.priced.totalMillicredits)} credits`)}`);
+  return lines;
+}
+
 type RateRow = {
   model: string;
   displayName: string;
@@ -59,9 +74,7 @@ export const usageViews = {
   /** The seed's own breakdown: header with model and local time, one line per part, total. */
   usageRecorded(data: Recorded, options: RenderOptions): string {
     const chalk = palette(options);
-    const lines = [`${FEATURE_TITLES[data.feature] ?? data.feature} with ${data.modelName} (${formatLocalDateTime(data.occurredAtMs, options.timeZone)})`];
-    for (const line of data.priced.lines) lines.push(`- ${line.label}: ${quantity(line)} (${formatCredits(line.millicredits)} credits)`);
-    lines.push(`- Total: ${chalk.bold(`${formatCredits(data.priced.totalMillicredits)} credits`)}`);
+    const lines = breakdownLines(data, options);
     const note = data.dryRun
       ? 'dry run, nothing written'
       : data.replayed || data.status === 'duplicate'
