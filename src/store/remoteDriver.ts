@@ -173,7 +173,7 @@ class RemoteDatabase implements Database {
           throw error;
         }
         phase = 'work';
-        heads.forEach((head, index) => head.resolve(rowsOf(results[index]!)));
+        for (const [index, head] of heads.entries()) head.resolve(rowsOf(results[index]!));
         return results.slice(results.length - tail.length).map((result) => rowsOf(result));
       };
       const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => (await send([{ sql, args }]))[0] as R[];
