@@ -11,7 +11,7 @@ _credits_subs() {
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
     'purchases') echo 'settle cancel' ;;
-    'usage') echo 'record import' ;;
+    'usage') echo 'record import hold release' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
     'notify') echo 'levels channel channels test run' ;;
@@ -43,8 +43,10 @@ _credits_flags() {
     'audit') echo '--since --limit' ;;
     'verify') echo '--since-checkpoint' ;;
     'checkpoint') echo '--init-key' ;;
-    'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --dry-run --idempotency-key' ;;
+    'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --hold --allow-over --dry-run --idempotency-key' ;;
     'usage import') echo '--format --dry-run --idempotency-key' ;;
+    'usage hold') echo '--user --model --max-credits --expires --feature --event-id --dry-run --idempotency-key' ;;
+    'usage release') echo '--dry-run --idempotency-key' ;;
     'rates') echo '--at' ;;
     'rates set') echo '--tier --input --output --tool-call --name --effective --dry-run --idempotency-key' ;;
     'limits set') echo '--user --dept --org --model --tier --daily --monthly --dry-run --idempotency-key' ;;
@@ -89,8 +91,10 @@ _credits_valued() {
     'history|--dept'|'history|--user'|'history|--model'|'history|--kind'|'history|--since'|'history|--until'|'history|--limit'|'history|--before') return 0 ;;
     'audit|--since'|'audit|--limit') return 0 ;;
     'verify|--since-checkpoint') return 0 ;;
-    'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--idempotency-key') return 0 ;;
+    'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--hold'|'usage record|--idempotency-key') return 0 ;;
     'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
+    'usage hold|--user'|'usage hold|--model'|'usage hold|--max-credits'|'usage hold|--expires'|'usage hold|--feature'|'usage hold|--event-id'|'usage hold|--idempotency-key') return 0 ;;
+    'usage release|--idempotency-key') return 0 ;;
     'rates|--at') return 0 ;;
     'rates set|--tier'|'rates set|--input'|'rates set|--output'|'rates set|--tool-call'|'rates set|--name'|'rates set|--effective'|'rates set|--idempotency-key') return 0 ;;
     'limits set|--user'|'limits set|--dept'|'limits set|--model'|'limits set|--tier'|'limits set|--daily'|'limits set|--monthly'|'limits set|--idempotency-key') return 0 ;;
@@ -139,6 +143,9 @@ _credits_value() {
     'usage record|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;
     'usage record|--image-size') _credits_words 'standard hd' ;;
     'usage import|--format') _credits_words 'jsonl csv' ;;
+    'usage hold|--user') _credits_dynamic users ;;
+    'usage hold|--model') _credits_dynamic models ;;
+    'usage hold|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;
     'rates set|--tier') _credits_words 'premium standard economy' ;;
     'limits set|--user') _credits_dynamic users ;;
     'limits set|--dept') _credits_dynamic departments ;;

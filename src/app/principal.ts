@@ -35,6 +35,8 @@ export const SCOPED_COMMANDS: ReadonlySet<string> = new Set([
   'user add',
   'usage record',
   'usage import',
+  'usage hold',
+  'usage release',
   'buy',
   'purchases',
   'purchases settle',
