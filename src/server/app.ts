@@ -10,6 +10,7 @@ import { openServerLedger } from './ledger.js';
 import { commandRoutes } from './routes.js';
 import { ServerState } from './state.js';
 import { usageRoutes } from './usageRoutes.js';
+import { holdRoutes } from './holdRoutes.js';
 
 declare const CREDITS_VERSION: string | undefined;
 const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
@@ -91,6 +92,7 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
   });
 
   usageRoutes(app, state);
+  holdRoutes(app, state);
   commandRoutes(app, state, commands);
   return app;
 }
