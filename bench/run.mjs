@@ -1,7 +1,7 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion, concurrency)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, holds, completion, concurrency)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -11,12 +11,15 @@
 // (1000000), BENCH_REPORT_RUNS (7), BENCH_LEDGER_RUNS (3), BENCH_REPORT_FRESH=1 (regenerate its
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
 // The api-import benchmark: BENCH_API_IMPORT_EVENTS (1000000), BENCH_API_IMPORT_IDLE_SECONDS (15).
+// The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (2),
+// BENCH_HOLDS_REMOTE_SINGLE (1000), BENCH_HOLDS_REMOTE=0 (local ledger only).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { apiThroughput } from './api.mjs';
 import { apiDuringImport } from './apiDuringImport.mjs';
 import { coldStart } from './coldstart.mjs';
+import { holdsThroughput } from './holds.mjs';
 import { completion } from './completion.mjs';
 import { concurrency } from './concurrency.mjs';
 import { importLocal } from './import.mjs';
@@ -33,6 +36,7 @@ const BENCHMARKS = [
   { key: 'reports', title: 'Report, statement and forecast on 1M events vs ledger balance', run: reports },
   { key: 'api', title: 'Usage events through the HTTP API', run: apiThroughput },
   { key: 'api-import', title: 'HTTP API latency while another process imports usage', run: apiDuringImport },
+  { key: 'holds', title: 'Hold+capture pairs through the HTTP API vs single usage events', run: holdsThroughput },
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
 ];
@@ -137,6 +141,10 @@ const envUsed = [
   'BENCH_IMPORT_TIMEOUT',
   'BENCH_REMOTE_TIMEOUT',
   'BENCH_API_IMPORT_EVENTS',
+  'BENCH_HOLDS_SINGLE',
+  'BENCH_HOLDS_CONCURRENCY',
+  'BENCH_HOLDS_ROUNDS',
+  'BENCH_HOLDS_REMOTE_SINGLE',
 ]
   .filter((name) => process.env[name])
   .map((name) => `${name}=${process.env[name]}`);
