@@ -3,19 +3,19 @@
 // other request) against single usage events per second (POST /v1/usage) through the same
 // server and the same clients, in the same run. Target: pairs/s >= 0.5x events/s (a pair is two
 // requests). Rounds alternate singles and pairs on one ledger so that both see the same load;
-// the mean of the rounds counts. First on a local ledger file, then on sqld on loopback.
+// the median of the rounds counts. First on a local ledger file, then on sqld on loopback.
 //
 //   node bench/holds.mjs                  prints the figures (npm run build first)
 //   import { holdsThroughput } from './holds.mjs'   rows for bench/run.mjs
 //
 // Environment: BENCH_HOLDS_SINGLE (single events per round on the local ledger, default 4000;
 // pairs per round are half as many), BENCH_HOLDS_CONCURRENCY (clients at once, 32),
-// BENCH_HOLDS_ROUNDS (2), BENCH_HOLDS_REMOTE_SINGLE (1000) for sqld; BENCH_HOLDS_REMOTE=0 skips sqld.
+// BENCH_HOLDS_ROUNDS (3), BENCH_HOLDS_REMOTE_SINGLE (1000) for sqld; BENCH_HOLDS_REMOTE=0 skips sqld.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { client, drive, startServe } from './api.mjs';
 import { DEPARTMENTS, USERS_PER_DEPARTMENT, creditsPerDepartment, userEmails } from './lib/events.mjs';
-import { cli, envInt, log, removeDir, row, seedLedger, snapshotCli, startSqld, workDir } from './lib/util.mjs';
+import { cli, envInt, log, median, removeDir, row, seedLedger, snapshotCli, startSqld, workDir } from './lib/util.mjs';
 
 const MODELS = ['gpt-4o-mini', 'claude-3-haiku', 'gpt-3.5-turbo', 'claude-3.5-sonnet', 'gpt-4o', 'llama-3.1-groq'];
 /** More than any event of usageOf() costs (about 10.1 credits at most, see lib/events.mjs). */
@@ -75,8 +75,8 @@ async function measure(label, seedDb, serveDb, { single, concurrency, rounds }) 
   const http = client(server.url, token, concurrency);
   try {
     // Warm-up: lazy modules, JIT, prepared statements, for both kinds of request.
-    await singles(http, users, 'warm', 200, 16);
-    await pairs(http, users, 'warm-pair', 100, 16, { hold: [], capture: [] });
+    await singles(http, users, 'warm', 500, concurrency);
+    await pairs(http, users, 'warm-pair', 250, concurrency, { hold: [], capture: [] });
     const singleRates = [];
     const pairRates = [];
     const latencies = { hold: [], capture: [] };
@@ -93,10 +93,9 @@ async function measure(label, seedDb, serveDb, { single, concurrency, rounds }) 
     }
     const verify = cli(seedDb, ['verify', '--json']);
     if (!verify.ok) throw new Error(`${label}: the ledger does not verify after the run: ${JSON.stringify(verify.problems?.slice(0, 3))}`);
-    const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
     return {
-      singleRate: mean(singleRates),
-      pairRate: mean(pairRates),
+      singleRate: median(singleRates),
+      pairRate: median(pairRates),
       singleRates,
       pairRates,
       pairCount,
@@ -138,7 +137,7 @@ function rowsOf(label, settings, result) {
 }
 
 export async function holdsThroughput() {
-  const local = { single: envInt('BENCH_HOLDS_SINGLE', 4000), concurrency: envInt('BENCH_HOLDS_CONCURRENCY', 32), rounds: envInt('BENCH_HOLDS_ROUNDS', 2) };
+  const local = { single: envInt('BENCH_HOLDS_SINGLE', 4000), concurrency: envInt('BENCH_HOLDS_CONCURRENCY', 32), rounds: envInt('BENCH_HOLDS_ROUNDS', 3) };
   const remote = { ...local, single: envInt('BENCH_HOLDS_REMOTE_SINGLE', 1000) };
   const rows = [];
   const dir = workDir('holds');

@@ -11,7 +11,7 @@
 // (1000000), BENCH_REPORT_RUNS (7), BENCH_LEDGER_RUNS (3), BENCH_REPORT_FRESH=1 (regenerate its
 // ledger instead of reusing the one cached in bench/out/), BENCH_LEDGER_BIN (a ledger binary).
 // The api-import benchmark: BENCH_API_IMPORT_EVENTS (1000000), BENCH_API_IMPORT_IDLE_SECONDS (15).
-// The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (2),
+// The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (3),
 // BENCH_HOLDS_REMOTE_SINGLE (1000), BENCH_HOLDS_REMOTE=0 (local ledger only).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';

@@ -18,6 +18,6 @@ CREATE TABLE `holds` (
 	CONSTRAINT "holds_amounts" CHECK("holds"."max_millicredits" > 0 AND "holds"."from_org_millicredits" >= 0 AND "holds"."from_org_millicredits" <= "holds"."max_millicredits")
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `holds_event_id` ON `holds` (`event_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `holds_event_id` ON `holds` (`event_id`) WHERE "holds"."event_id" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX `holds_open_department` ON `holds` (`department_id`) WHERE "holds"."status" = 'open';--> statement-breakpoint
 CREATE INDEX `holds_open_expiry` ON `holds` (`expires_at_ms`) WHERE "holds"."status" = 'open';

@@ -1,8 +1,8 @@
 import { parseCreditsInput } from './amounts.js';
 import { CreditsError } from './errors.js';
-import { emailKey, parseEmail } from './names.js';
+import { emailKey } from './names.js';
 import { parseFeature, type Feature } from './rateCard.js';
-import { EVENT_ID_PATTERN } from './usageRecord.js';
+import { EVENT_ID_PATTERN, emailField } from './usageRecord.js';
 
 /**
  * Holds: two-phase usage. A gateway reserves the most an AI call may cost before it starts (the
@@ -89,7 +89,7 @@ export function parseHoldRequest(raw: Record<string, unknown>, fieldNames: 'flag
   if (max === undefined) throw new CreditsError('MISSING_FLAG', `${name('maxCredits')} is required: the most the call may cost, in credits`);
   const expires = text(raw, 'expires', name('expires'));
   return {
-    user: parseEmail(user, name('user')),
+    user: emailField(user, name('user')),
     model: model.toLowerCase(),
     feature: parseFeature(text(raw, 'feature', name('feature')) ?? 'chat', name('feature')),
     maxMillicredits: parseCreditsInput(max, name('maxCredits')),

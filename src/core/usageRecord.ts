@@ -105,7 +105,7 @@ function countField(raw: Record<string, unknown>, field: UsageField, options: Pa
 const validEmails = new Map<string, string>();
 const MAX_CACHED_EMAILS = 10_000;
 
-function emailField(text: string, field: string): string {
+export function emailField(text: string, field: string): string {
   const cached = validEmails.get(text);
   if (cached !== undefined) return cached;
   const email = parseEmail(text, field);

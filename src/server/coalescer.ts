@@ -116,9 +116,10 @@ export class UsageCoalescer {
           if (work.kind === 'usage') records.push(work.record);
           else operations.push(work);
         }
-        await poster.prefetch(records);
         const desk = operations.length > 0 ? new HoldDesk(tx, ledger, poster, { timeZone, nowMs, actor }) : null;
-        await desk?.prefetch(operations);
+        // The holds first (one read), then every user and event id of the batch together.
+        const wanted = desk === null ? [] : await desk.prefetch(operations);
+        await poster.prefetch(wanted.length === 0 ? records : [...records, ...wanted]);
         for (const pending of batch) {
           try {
             poster.scope = pending.scope;

@@ -4,14 +4,13 @@ import type { Tier } from '../core/rateCard.js';
 import type { Database, SqlReader, SqlValue, WriteTx } from './driver.js';
 import { ORG_ACCOUNT_ID } from './orgRepo.js';
 
-/** A hold as stored, with its user's email and department's name (null when either is gone: verify names that). */
+/** A hold as stored, with its user's email (null when the user is gone: verify names that). */
 export type HoldRow = {
   id: number;
   eventId: string | null;
   userId: number;
   user: string | null;
   departmentId: number;
-  department: string | null;
   model: string;
   tier: Tier;
   feature: string;
@@ -26,19 +25,27 @@ export type HoldRow = {
   closedAtMs: number | null;
 };
 
-const SELECT_HOLDS = `SELECT h.id AS id, h.event_id AS eventId, h.user_id AS userId, u.email AS user, h.department_id AS departmentId, a.name AS department,
+const SELECT_HOLDS_COLUMNS = `h.id AS id, h.event_id AS eventId, h.user_id AS userId, u.email AS user, h.department_id AS departmentId,
   h.model AS model, h.tier AS tier, h.feature AS feature, h.max_millicredits AS maxMillicredits, h.from_org_millicredits AS fromOrgMillicredits,
   h.actor AS actor, h.created_at_ms AS createdAtMs, h.expires_at_ms AS expiresAtMs, h.status AS status,
-  h.captured_millicredits AS capturedMillicredits, h.captured_event_id AS capturedEventId, h.closed_at_ms AS closedAtMs
-  FROM holds h LEFT JOIN users u ON u.id = h.user_id LEFT JOIN accounts a ON a.id = h.department_id`;
+  h.captured_millicredits AS capturedMillicredits, h.captured_event_id AS capturedEventId, h.closed_at_ms AS closedAtMs`;
 
-/** The holds with these ids or event ids, in one read (the group commit asks for many at once). */
-export async function findHolds(db: SqlReader, ids: readonly number[], eventIds: readonly string[]): Promise<HoldRow[]> {
-  if (ids.length === 0 && eventIds.length === 0) return [];
-  return db.all<HoldRow>(`${SELECT_HOLDS} WHERE h.id IN (SELECT value FROM json_each(?)) OR h.event_id IN (SELECT value FROM json_each(?))`, [
-    JSON.stringify(ids),
-    JSON.stringify(eventIds),
-  ]);
+/**
+ * The holds with these ids or event ids, and the highest hold id (the next one placed in this
+ * transaction follows it), in one read: the group commit asks for many at once, and a remote
+ * ledger pays a round trip per read.
+ */
+export async function findHolds(db: SqlReader, ids: readonly number[], eventIds: readonly string[]): Promise<{ rows: HoldRow[]; lastId: number }> {
+  // The id list drives the join (one primary-key probe each), the event ids likewise through their index.
+  const found = await db.all<HoldRow & { lastId: number | null; found: number | null }>(
+    `SELECT m.lastId AS lastId, h.* FROM (SELECT max(id) AS lastId FROM holds) m LEFT JOIN (
+       SELECT 1 AS found, ${SELECT_HOLDS_COLUMNS} FROM json_each(?) j CROSS JOIN holds h ON h.id = j.value LEFT JOIN users u ON u.id = h.user_id
+       UNION ALL
+       SELECT 1 AS found, ${SELECT_HOLDS_COLUMNS} FROM json_each(?) j CROSS JOIN holds h ON h.event_id = j.value LEFT JOIN users u ON u.id = h.user_id) h ON 1`,
+    [JSON.stringify(ids), JSON.stringify(eventIds)],
+  );
+  const rows = found.filter((row) => row.found === 1).map(({ lastId: _lastId, found: _found, ...row }) => row as HoldRow);
+  return { rows, lastId: found[0]?.lastId ?? 0 };
 }
 
 /**
@@ -57,10 +64,6 @@ export async function closeExpiredHolds(db: Database, nowMs: number): Promise<nu
     if (due > 0) expireHolds(tx, nowMs);
     return due;
   });
-}
-
-export async function lastHoldId(tx: SqlReader): Promise<number> {
-  return (await tx.get<{ id: number | null }>('SELECT max(id) AS id FROM holds'))?.id ?? 0;
 }
 
 export type NewHold = {

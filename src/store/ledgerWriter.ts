@@ -86,8 +86,18 @@ export class LedgerWriter {
    * not yet closed still count, which can only refuse, never overspend.
    */
   static async open(tx: WriteTx, options: { nowMs?: number } = {}): Promise<LedgerWriter> {
-    if (options.nowMs !== undefined) expireHolds(tx, options.nowMs);
-    const head = await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1');
+    if (options.nowMs === undefined) {
+      const head = await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1');
+      return new LedgerWriter(tx, head?.id ?? 0, head?.hash ?? GENESIS_HASH);
+    }
+    // The head and whether any hold expired, in one read: a remote ledger pays a round trip for
+    // every write sent before a read, so the update is sent only when there is something to close.
+    const head = await tx.get<{ id: number | null; hash: string | null; expired: number }>(
+      `SELECT t.id AS id, t.hash AS hash, x.expired AS expired FROM (SELECT count(*) AS expired FROM holds WHERE status = 'open' AND expires_at_ms <= ?) x
+       LEFT JOIN (SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1) t ON 1`,
+      [options.nowMs],
+    );
+    if ((head?.expired ?? 0) > 0) expireHolds(tx, options.nowMs);
     return new LedgerWriter(tx, head?.id ?? 0, head?.hash ?? GENESIS_HASH);
   }
 
@@ -124,6 +134,11 @@ export class LedgerWriter {
     const account = this.accounts.get(accountId);
     assert(account, `account ${accountId} was loaded before use`);
     return account.balanceMillicredits;
+  }
+
+  /** The account's name (loaded before). */
+  nameOf(accountId: number): string {
+    return this.loaded(accountId).name;
   }
 
   /** What open holds keep of the account (see CachedAccount). */

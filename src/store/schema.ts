@@ -398,9 +398,11 @@ export const holds = sqliteTable(
     closedAtMs: integer('closed_at_ms'),
   },
   (table) => [
-    uniqueIndex('holds_event_id').on(table.eventId),
-    // Every write sums the open holds of the departments it touches and closes the expired ones:
-    // both read only open holds, a handful however many holds the ledger has seen.
+    // Most holds of a gateway carry an event id; those that do not cost the index nothing.
+    uniqueIndex('holds_event_id').on(table.eventId).where(sql`${table.eventId} IS NOT NULL`),
+    // Every write sums the open holds of the departments it touches and looks for expired ones:
+    // both read only open holds (the calls in progress), however many holds the ledger has seen,
+    // each through an index of its own (a seek, not a scan of every open hold).
     index('holds_open_department').on(table.departmentId).where(sql`${table.status} = 'open'`),
     index('holds_open_expiry').on(table.expiresAtMs).where(sql`${table.status} = 'open'`),
     check(

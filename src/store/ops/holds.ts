@@ -5,7 +5,7 @@ import { emailKey } from '../../core/names.js';
 import type { Tier } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
 import type { Database, WriteTx } from '../driver.js';
-import { closeHold, findHolds, insertHold, lastHoldId, type HoldRow } from '../holdRepo.js';
+import { closeHold, findHolds, insertHold, type HoldRow } from '../holdRepo.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { CommitThenRefuse, runMutation, type MutationOutcome, type MutationRequest } from '../mutation.js';
 import { watchBalances } from '../notify/watchers.js';
@@ -59,13 +59,13 @@ export type HoldOperation =
 
 export type HoldOutcome = PlacedHold | CapturedHold | ReleasedHold;
 
-function view(row: HoldRow): HoldView {
+function view(row: HoldRow, department: string): HoldView {
   return {
     holdId: row.id,
     status: row.status,
     eventId: row.eventId,
     user: row.user ?? `user ${row.userId}`,
-    department: row.department ?? `department ${row.departmentId}`,
+    department,
     model: row.model,
     tier: row.tier,
     feature: row.feature,
@@ -121,8 +121,12 @@ export class HoldDesk {
     private readonly options: { timeZone: string; nowMs: number; actor: string },
   ) {}
 
-  /** Reads the holds, and their users, that these operations name, in a few reads for all of them. */
-  async prefetch(operations: readonly HoldOperation[]): Promise<void> {
+  /**
+   * Reads the holds these operations name (one read for all of them), and returns the users and
+   * event ids the usage poster should read with the rest of the batch: the users of the holds,
+   * and the event ids the captures will post under.
+   */
+  async prefetch(operations: readonly HoldOperation[]): Promise<{ user: string; eventId: string | null }[]> {
     const ids = new Set<number>();
     const eventIds = new Set<string>();
     for (const operation of operations) {
@@ -132,18 +136,36 @@ export class HoldDesk {
         ids.add(operation.holdId);
       }
     }
-    await this.read([...ids], [...eventIds]);
-    const emails = operations.map((operation) => (operation.kind === 'hold' ? operation.request.user : this.byId.get(operation.holdId)?.user));
-    await this.poster.prefetchUsers(emails.filter((email): email is string => typeof email === 'string'));
+    await this.read(
+      [...ids],
+      [...eventIds],
+      operations.some((operation) => operation.kind === 'hold'),
+    );
+    const wanted: { user: string; eventId: string | null }[] = [];
+    for (const operation of operations) {
+      if (operation.kind === 'hold') {
+        wanted.push({ user: operation.request.user, eventId: null });
+        continue;
+      }
+      const row = this.byId.get(operation.holdId);
+      if (!row?.user) continue;
+      const given = operation.kind === 'capture' ? operation.fields.eventId : undefined;
+      const eventId = operation.kind === 'capture' ? captureEventId(typeof given === 'string' ? given.trim() : null, row) : null;
+      wanted.push({ user: row.user, eventId });
+    }
+    return wanted;
   }
 
-  private async read(ids: readonly number[], eventIds: readonly string[]): Promise<void> {
+  /** Reads the holds not read yet (and, when asked, the last hold id, for the next one placed). */
+  private async read(ids: readonly number[], eventIds: readonly string[], lastId = false): Promise<void> {
     const newIds = ids.filter((id) => !this.idsRead.has(id));
     const newEventIds = eventIds.filter((id) => !this.eventIdsRead.has(id));
-    if (newIds.length === 0 && newEventIds.length === 0) return;
+    if (newIds.length === 0 && newEventIds.length === 0 && (!lastId || this.nextId !== null)) return;
     for (const id of newIds) this.idsRead.add(id);
     for (const id of newEventIds) this.eventIdsRead.add(id);
-    for (const row of await findHolds(this.tx, newIds, newEventIds)) this.remember(row);
+    const found = await findHolds(this.tx, newIds, newEventIds);
+    this.nextId ??= found.lastId + 1;
+    for (const row of found.rows) this.remember(row);
   }
 
   private remember(row: HoldRow): void {
@@ -170,14 +192,19 @@ export class HoldDesk {
     return this.ledger.availableOf(departmentId);
   }
 
+  /** The hold as answered, its department named from the ledger writer's accounts. */
+  private async shown(row: HoldRow): Promise<HoldView> {
+    await this.ledger.load([row.departmentId]);
+    return view(row, this.ledger.nameOf(row.departmentId));
+  }
+
   /** Places a hold, or finds the one placed before under the same event id. */
   async place(request: HoldRequest): Promise<PlacedHold> {
-    if (request.eventId !== null) {
-      await this.read([], [request.eventId]);
-      const existing = this.byEventId.get(request.eventId);
-      if (existing) return this.placedBefore(existing, request);
-    }
-    const id = this.nextId ?? (await lastHoldId(this.tx)) + 1;
+    await this.read([], request.eventId === null ? [] : [request.eventId], true);
+    const existing = request.eventId === null ? undefined : this.byEventId.get(request.eventId);
+    if (existing) return this.placedBefore(existing, request);
+    const id = this.nextId;
+    assert(id !== null, 'the last hold id was read');
     const { user, rate, fromOrgMillicredits } = await this.poster.reserveHold(request.user, request.model, request.maxMillicredits);
     this.nextId = id + 1;
     const row: HoldRow = {
@@ -186,7 +213,6 @@ export class HoldDesk {
       userId: user.id,
       user: user.email,
       departmentId: user.departmentId,
-      department: user.department,
       model: rate.model,
       tier: rate.tier,
       feature: request.feature,
@@ -202,7 +228,7 @@ export class HoldDesk {
     };
     insertHold(this.tx, row);
     this.remember(row);
-    return { ...view(row), duplicate: false, departmentAvailableMillicredits: this.ledger.availableOf(user.departmentId) };
+    return { ...view(row, user.department), duplicate: false, departmentAvailableMillicredits: this.ledger.availableOf(user.departmentId) };
   }
 
   private async placedBefore(existing: HoldRow, request: HoldRequest): Promise<PlacedHold> {
@@ -213,7 +239,7 @@ export class HoldDesk {
         hint: 'an event id names one interaction; send the hold again unchanged, or use a new id',
       });
     }
-    return { ...view(existing), duplicate: true, departmentAvailableMillicredits: await this.available(existing.departmentId) };
+    return { ...(await this.shown(existing)), duplicate: true, departmentAvailableMillicredits: this.ledger.availableOf(existing.departmentId) };
   }
 
   /**
@@ -262,7 +288,8 @@ export class HoldDesk {
 
   private async captured(posted: PostedUsage, row: HoldRow): Promise<CapturedHold> {
     const releasedMillicredits = Math.max(0, row.maxMillicredits - (row.capturedMillicredits ?? 0));
-    return { ...posted, hold: { ...view(row), releasedMillicredits }, departmentAvailableMillicredits: await this.available(posted.departmentId) };
+    const hold = { ...(await this.shown(row)), releasedMillicredits };
+    return { ...posted, hold, departmentAvailableMillicredits: await this.available(posted.departmentId) };
   }
 
   /** Releases an open hold. A hold released before or expired is already free: said so, nothing changes. */
@@ -270,14 +297,19 @@ export class HoldDesk {
     const row = await this.hold(holdId);
     if (row.status === 'captured') throw holdClosed(row, 'released');
     if (row.status !== 'open') {
-      return { ...view(row), alreadyClosed: true, releasedMillicredits: 0, departmentAvailableMillicredits: await this.available(row.departmentId) };
+      return {
+        ...(await this.shown(row)),
+        alreadyClosed: true,
+        releasedMillicredits: 0,
+        departmentAvailableMillicredits: this.ledger.availableOf(row.departmentId),
+      };
     }
     await this.poster.releaseHold(amounts(row));
     closeHold(this.tx, row.id, this.options.nowMs, null);
     const closed: HoldRow = { ...row, status: 'released', closedAtMs: this.options.nowMs };
     this.remember(closed);
     return {
-      ...view(closed),
+      ...(await this.shown(closed)),
       alreadyClosed: false,
       releasedMillicredits: row.maxMillicredits,
       departmentAvailableMillicredits: this.ledger.availableOf(row.departmentId),
@@ -307,6 +339,7 @@ export async function runHoldOperation<T extends HoldOutcome>(
     const memo = operation.kind === 'capture' ? `hold ${operation.holdId}` : 'usage hold';
     const poster = await UsagePoster.open(tx, ledger, { ...context, memo });
     const desk = new HoldDesk(tx, ledger, poster, context);
+    await poster.prefetch(await desk.prefetch([operation]));
     let outcome: HoldOutcome;
     try {
       outcome = await desk.run(operation);

@@ -234,7 +234,7 @@ export class UsagePoster {
   }
 
   /** Reads users and earlier events of a batch in a few queries instead of one per event. */
-  async prefetch(records: readonly UsageRecord[]): Promise<void> {
+  async prefetch(records: readonly { user: string; eventId: string | null }[]): Promise<void> {
     await this.prefetchUsers(
       records.map((record) => record.user),
       false,
