@@ -4,6 +4,10 @@
 // server and the same clients, in the same run. Target: pairs/s >= 0.5x events/s (a pair is two
 // requests). Rounds alternate singles and pairs on one ledger so that both see the same load;
 // the median of the rounds counts. First on a local ledger file, then on sqld on loopback.
+// Where a pair's time goes beyond two events' requests: the hold's row is inserted and then
+// updated, each change a state-log record (tamper evidence), so a commit of pairs writes about
+// twice the WAL pages of a commit of events; with the holds' state-log triggers dropped the same
+// run measured about 0.51x instead of 0.45x (2 cores, idle).
 //
 //   node bench/holds.mjs                  prints the figures (npm run build first)
 //   import { holdsThroughput } from './holds.mjs'   rows for bench/run.mjs
