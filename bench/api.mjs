@@ -117,7 +117,7 @@ export function client(url, token, sockets) {
 }
 
 /** `count` requests made by `concurrency` workers; latency of each, failures counted. */
-async function drive(count, concurrency, send) {
+export async function drive(count, concurrency, send) {
   const latencies = [];
   let next = 0;
   let failures = 0;

@@ -1,8 +1,8 @@
 // Runs the benchmarks, prints a table and writes bench/RESULTS.md. Figures only, no assertions.
 //
 //   npm run bench                          build, then every benchmark
-//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, completion,
-//                                          concurrency, statelog, remote-writes)
+//   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, holds,
+//                                          completion, concurrency, statelog, remote-writes)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -25,12 +25,15 @@
 // (10000 in the usage import), BENCH_REMOTE_WRITES_RTT_MS (10 ms added round trip, half each
 // way), BENCH_REMOTE_WRITES_SCHEME (ws, or http: how writers reach sqld); CREDITS_BUSY_TIMEOUT_MS
 // and CREDITS_DB_TIMEOUT_MS reach its writers, imports and servers.
+// The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (3),
+// BENCH_HOLDS_REMOTE_SINGLE (1000), BENCH_HOLDS_REMOTE=0 (local ledger only).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { apiThroughput } from './api.mjs';
 import { apiDuringImport } from './apiDuringImport.mjs';
 import { coldStart } from './coldstart.mjs';
+import { holdsThroughput } from './holds.mjs';
 import { completion } from './completion.mjs';
 import { concurrency } from './concurrency.mjs';
 import { importLocal } from './import.mjs';
@@ -49,6 +52,7 @@ const BENCHMARKS = [
   { key: 'reports', title: 'Report, statement and forecast on 1M events vs ledger balance', run: reports },
   { key: 'api', title: 'Usage events through the HTTP API', run: apiThroughput },
   { key: 'api-import', title: 'HTTP API latency while another process imports usage', run: apiDuringImport },
+  { key: 'holds', title: 'Hold+capture pairs through the HTTP API vs single usage events', run: holdsThroughput },
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
   { key: 'statelog', title: 'State log cost: before vs after, same run', run: stateLogCost },
@@ -169,6 +173,10 @@ const envUsed = [
   'BENCH_REMOTE_WRITES_SCHEME',
   'CREDITS_BUSY_TIMEOUT_MS',
   'CREDITS_DB_TIMEOUT_MS',
+  'BENCH_HOLDS_SINGLE',
+  'BENCH_HOLDS_CONCURRENCY',
+  'BENCH_HOLDS_ROUNDS',
+  'BENCH_HOLDS_REMOTE_SINGLE',
 ]
   .filter((name) => process.env[name])
   .map((name) => `${name}=${process.env[name]}`);

@@ -11,7 +11,7 @@ _credits_subs() {
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
     'purchases') echo 'settle cancel' ;;
-    'usage') echo 'record import list show reverse' ;;
+    'usage') echo 'record import hold release list show reverse' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
     'notify') echo 'levels channel channels test run' ;;
@@ -43,8 +43,10 @@ _credits_flags() {
     'audit') echo '--since --limit' ;;
     'verify') echo '--since-checkpoint' ;;
     'checkpoint') echo '--init-key' ;;
-    'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --dry-run --idempotency-key' ;;
+    'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --hold --allow-over --dry-run --idempotency-key' ;;
     'usage import') echo '--format --dry-run --idempotency-key' ;;
+    'usage hold') echo '--user --model --max-credits --expires --feature --event-id --dry-run --idempotency-key' ;;
+    'usage release') echo '--dry-run --idempotency-key' ;;
     'usage list') echo '--user --dept --model --feature --since --until --limit --after --format --output' ;;
     'adjust') echo '--reason --dry-run --idempotency-key' ;;
     'usage reverse') echo '--import-id --reason --dry-run --idempotency-key' ;;
@@ -92,8 +94,10 @@ _credits_valued() {
     'history|--dept'|'history|--user'|'history|--model'|'history|--kind'|'history|--since'|'history|--until'|'history|--limit'|'history|--before') return 0 ;;
     'audit|--since'|'audit|--limit') return 0 ;;
     'verify|--since-checkpoint') return 0 ;;
-    'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--idempotency-key') return 0 ;;
+    'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--hold'|'usage record|--idempotency-key') return 0 ;;
     'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
+    'usage hold|--user'|'usage hold|--model'|'usage hold|--max-credits'|'usage hold|--expires'|'usage hold|--feature'|'usage hold|--event-id'|'usage hold|--idempotency-key') return 0 ;;
+    'usage release|--idempotency-key') return 0 ;;
     'usage list|--user'|'usage list|--dept'|'usage list|--model'|'usage list|--feature'|'usage list|--since'|'usage list|--until'|'usage list|--limit'|'usage list|--after'|'usage list|--format'|'usage list|--output') return 0 ;;
     'adjust|--reason'|'adjust|--idempotency-key') return 0 ;;
     'usage reverse|--import-id'|'usage reverse|--reason'|'usage reverse|--idempotency-key') return 0 ;;
@@ -145,6 +149,9 @@ _credits_value() {
     'usage record|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;
     'usage record|--image-size') _credits_words 'standard hd' ;;
     'usage import|--format') _credits_words 'jsonl csv' ;;
+    'usage hold|--user') _credits_dynamic users ;;
+    'usage hold|--model') _credits_dynamic models ;;
+    'usage hold|--feature') _credits_words 'chat summarize translate analyze image workflow' ;;
     'usage list|--user') _credits_dynamic users ;;
     'usage list|--dept') _credits_dynamic departments ;;
     'usage list|--model') _credits_dynamic models ;;

@@ -16,7 +16,7 @@ function __credits_subs --argument-names cmd_path
         case 'purchases'
             printf '%s\n' settle cancel
         case 'usage'
-            printf '%s\n' record import list show reverse
+            printf '%s\n' record import hold release list show reverse
         case 'rates'
             printf '%s\n' set
         case 'limits'
@@ -69,9 +69,13 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'verify|--since-checkpoint'
             return 0
-        case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--idempotency-key'
+        case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--hold' 'usage record|--idempotency-key'
             return 0
         case 'usage import|--format' 'usage import|--idempotency-key'
+            return 0
+        case 'usage hold|--user' 'usage hold|--model' 'usage hold|--max-credits' 'usage hold|--expires' 'usage hold|--feature' 'usage hold|--event-id' 'usage hold|--idempotency-key'
+            return 0
+        case 'usage release|--idempotency-key'
             return 0
         case 'usage list|--user' 'usage list|--dept' 'usage list|--model' 'usage list|--feature' 'usage list|--since' 'usage list|--until' 'usage list|--limit' 'usage list|--after' 'usage list|--format' 'usage list|--output'
             return 0
@@ -209,7 +213,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a history -d 'ledger transactions,
 complete -c credits -n '__credits_at 0 \'\'' -a audit -d 'who ran which command that changed the ledger, when, with which arguments'
 complete -c credits -n '__credits_at 0 \'\'' -a verify -d 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table;…'
 complete -c credits -n '__credits_at 0 \'\'' -a checkpoint -d 'sign the ledger\'s head with a key kept outside it (send it somewhere the ledger\'s admin cannot rewr…'
-complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record, import, list and show AI usage'
+complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record, import, list and show AI usage; hold credits for a call before it starts'
 complete -c credits -n '__credits_at 0 \'\'' -a adjust -d 'book a correction of an account against the outside world, up or down, with a mandatory reason'
 complete -c credits -n '__credits_at 0 \'\'' -a rates -d 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call'
 complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list limits with what is used and left in the current day or month'
@@ -327,6 +331,8 @@ complete -c credits -n '__credits_at any \'checkpoint\'' -l init-key -d 'make th
 # credits usage: subcommands
 complete -c credits -n '__credits_at 0 \'usage\'' -a record -d 'price and post one AI interaction, with the breakdown'
 complete -c credits -n '__credits_at 0 \'usage\'' -a import -d 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again'
+complete -c credits -n '__credits_at 0 \'usage\'' -a hold -d 'reserve credits for an AI call before it starts (two-phase usage); capture with `usage record --hol…'
+complete -c credits -n '__credits_at 0 \'usage\'' -a release -d 'release a hold: its credits are available again (a hold released before, or expired, is already fre…'
 complete -c credits -n '__credits_at 0 \'usage\'' -a list -d 'usage events with their cost, newest first; --format csv|json exports them all'
 complete -c credits -n '__credits_at 0 \'usage\'' -a show -d 'one usage event\'s breakdown, as `usage record` printed it, from the stored event'
 complete -c credits -n '__credits_at 0 \'usage\'' -a reverse -d 'reverse one usage event, or every event of a usage batch (--import-id): its cost goes back, booked…'
@@ -342,6 +348,8 @@ complete -c credits -n '__credits_at any \'usage record\'' -l image-size -x -a '
 complete -c credits -n '__credits_at any \'usage record\'' -l db-access -d 'workflow with database access (+50%)'
 complete -c credits -n '__credits_at any \'usage record\'' -l event-id -x -d 'the platform\'s id of this interaction: posting it again is harmless'
 complete -c credits -n '__credits_at any \'usage record\'' -l at -x -d 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late'
+complete -c credits -n '__credits_at any \'usage record\'' -l hold -x -d 'capture this hold (from `usage hold`) with the actual cost: user, model, feature and event id defau…'
+complete -c credits -n '__credits_at any \'usage record\'' -l allow-over -d 'with --hold: a cost above the hold is posted with every check on its whole cost instead of refused'
 complete -c credits -n '__credits_at any \'usage record\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage record\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits usage import: flags
@@ -349,6 +357,18 @@ complete -c credits -n '__credits_at any \'usage import\'' -l format -x -a 'json
 complete -c credits -n '__credits_at any \'usage import\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage import\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'usage import\'' -F
+# credits usage hold: flags
+complete -c credits -n '__credits_at any \'usage hold\'' -l user -x -a '(__credits_names users)' -d 'who makes the call (spends from their department)'
+complete -c credits -n '__credits_at any \'usage hold\'' -l model -x -a '(__credits_names models)' -d 'model id from `credits rates` (its limits apply)'
+complete -c credits -n '__credits_at any \'usage hold\'' -l max-credits -x -d 'the most the call may cost: checked against balance and every limit as if spent'
+complete -c credits -n '__credits_at any \'usage hold\'' -l expires -x -d 'releases itself after this long (30s, 10m, 2h; at most 24h)'
+complete -c credits -n '__credits_at any \'usage hold\'' -l feature -x -a 'chat summarize translate analyze image workflow' -d 'what it is'
+complete -c credits -n '__credits_at any \'usage hold\'' -l event-id -x -d 'the platform\'s id of this interaction: holding it again is harmless, and the capture posts under it'
+complete -c credits -n '__credits_at any \'usage hold\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'usage hold\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
+# credits usage release: flags
+complete -c credits -n '__credits_at any \'usage release\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'usage release\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits usage list: flags
 complete -c credits -n '__credits_at any \'usage list\'' -l user -x -a '(__credits_names users)' -d 'only events of this user'
 complete -c credits -n '__credits_at any \'usage list\'' -l dept -x -a '(__credits_names departments)' -d 'only events posted for this department'

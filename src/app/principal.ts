@@ -37,6 +37,8 @@ export const SCOPED_COMMANDS: ReadonlySet<string> = new Set([
   'usage import',
   'usage list',
   'usage show',
+  'usage hold',
+  'usage release',
   'buy',
   'purchases',
   'purchases settle',

@@ -45,6 +45,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
 
   'usage record': 'usage',
   'usage import': 'usage',
+  'usage hold': 'usage',
+  'usage release': 'usage',
 
   buy: 'ledger',
   'purchases settle': 'ledger',
@@ -132,7 +134,7 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   dept: 'departments (cost centres)',
   user: 'users and their departments',
   purchases: 'purchases and pending payments',
-  usage: 'record, import, list and show AI usage',
+  usage: 'record, import, list and show AI usage; hold credits for a call before it starts',
   rates: 'the rate card per model',
   limits: 'spending limits per user, department, organisation',
   notify: 'notification channels and delivery (cron: notify run)',

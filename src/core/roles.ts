@@ -2,7 +2,7 @@
  * What a command does, for the HTTP API's roles:
  * - budget: balance and check, all a CI pipeline needs
  * - read: every other command that only reads the ledger
- * - usage: posts AI usage
+ * - usage: posts AI usage (and holds credits for calls in progress)
  * - ledger: changes credits, departments, users, rates, limits, purchases
  * - jobs: cron work with side effects (notification delivery, recharge runs)
  * - settings: organisation settings and notification channels
@@ -28,7 +28,7 @@ export const ROLE_FAMILIES: Record<Role, readonly CommandFamily[]> = {
 export const ROLE_SUMMARIES: Record<Role, string> = {
   admin: 'everything, tokens, organisation settings and corrections included',
   operator: 'everything but tokens, organisation settings and corrections (adjust, usage reverse)',
-  'usage-writer': 'only posts usage',
+  'usage-writer': 'only posts usage (and holds credits for calls)',
   reader: 'only reads',
   ci: 'only check and balance',
 };

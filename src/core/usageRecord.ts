@@ -55,7 +55,8 @@ const MAX_COUNT = 1_000_000_000_000;
  * report usage drift a little. Beyond it an event would escape the limits of the day it is spent in.
  */
 export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
-const EVENT_ID = /^[\x21-\x7e]{1,200}$/;
+/** An event id: 1-200 printable ASCII characters without spaces (also a hold's). */
+export const EVENT_ID_PATTERN = /^[\x21-\x7e]{1,200}$/;
 
 export type ParseUsageOptions = {
   timeZone: string;
@@ -104,7 +105,7 @@ function countField(raw: Record<string, unknown>, field: UsageField, options: Pa
 const validEmails = new Map<string, string>();
 const MAX_CACHED_EMAILS = 10_000;
 
-function emailField(text: string, field: string): string {
+export function emailField(text: string, field: string): string {
   const cached = validEmails.get(text);
   if (cached !== undefined) return cached;
   const email = parseEmail(text, field);
@@ -175,7 +176,7 @@ export function parseUsageRecord(raw: Record<string, unknown>, options: ParseUsa
       `${fieldName('eventId', options)} is required in an import, so that importing the same file twice posts nothing twice`,
     );
   }
-  if (eventId !== null && !EVENT_ID.test(eventId)) {
+  if (eventId !== null && !EVENT_ID_PATTERN.test(eventId)) {
     throw new CreditsError('INVALID_VALUE', `${fieldName('eventId', options)} must be 1-200 printable characters without spaces`);
   }
 

@@ -11,6 +11,7 @@ import { commandRoutes } from './routes.js';
 import { openApiDocument } from './openapi.js';
 import { ServerState } from './state.js';
 import { usageRoutes } from './usageRoutes.js';
+import { holdRoutes } from './holdRoutes.js';
 
 declare const CREDITS_VERSION: string | undefined;
 const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
@@ -95,6 +96,7 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
   });
 
   usageRoutes(app, state);
+  holdRoutes(app, state);
   commandRoutes(app, state, commands);
   return app;
 }

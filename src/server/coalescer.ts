@@ -5,11 +5,16 @@ import type { Database } from '../store/driver.js';
 import { LedgerWriter } from '../store/ledgerWriter.js';
 import { watchBalances } from '../store/notify/watchers.js';
 import { UsagePoster, type PostedUsage } from '../store/ops/usagePoster.js';
+import { HoldDesk, type HoldOperation, type HoldOutcome } from '../store/ops/holds.js';
 
 /** The longest a first event waits for others to join its transaction. */
 const GATHER_MS = 3;
 
-type Pending = { record: UsageRecord; scope: DepartmentScope | null; resolve(posted: PostedUsage): void; reject(error: unknown): void };
+/** One request's work: a usage event, or an operation on a hold (place, capture, release). */
+type Work = { kind: 'usage'; record: UsageRecord } | HoldOperation;
+type Outcome = PostedUsage | HoldOutcome;
+
+type Pending = { work: Work; scope: DepartmentScope | null; resolve(outcome: Outcome): void; reject(error: unknown): void };
 
 /**
  * Group commit for single usage events. Each POST /v1/usage waits for its event to be posted,
@@ -29,13 +34,25 @@ export class UsageCoalescer {
   ) {}
 
   submit(actor: string, record: UsageRecord, scope: DepartmentScope | null = null): Promise<PostedUsage> {
+    return this.enqueue(actor, { kind: 'usage', record }, scope) as Promise<PostedUsage>;
+  }
+
+  /**
+   * An operation on a hold, in the same group commit as usage events: a hold and its capture are
+   * two requests, and each costs a share of a transaction instead of one of its own.
+   */
+  submitHold<T extends HoldOutcome>(actor: string, operation: HoldOperation, scope: DepartmentScope | null = null): Promise<T> {
+    return this.enqueue(actor, operation, scope) as Promise<T>;
+  }
+
+  private enqueue(actor: string, work: Work, scope: DepartmentScope | null): Promise<Outcome> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(actor);
       if (!queue) {
         queue = [];
         this.queues.set(actor, queue);
       }
-      queue.push({ record, scope, resolve, reject });
+      queue.push({ work, scope, resolve, reject });
       this.running ??= this.drain();
     });
   }
@@ -85,19 +102,29 @@ export class UsageCoalescer {
   }
 
   private async post(actor: string, batch: Pending[]): Promise<void> {
-    const outcomes: (PostedUsage | Error)[] = [];
+    const outcomes: (Outcome | Error)[] = [];
     try {
       const timeZone = await this.options.timeZone();
       const nowMs = this.options.nowMs();
       await this.db.write(async (tx) => {
         outcomes.length = 0;
-        const ledger = await LedgerWriter.open(tx);
+        const ledger = await LedgerWriter.open(tx, { nowMs });
         const poster = await UsagePoster.open(tx, ledger, { timeZone, actor, nowMs, memo: 'usage api' });
-        await poster.prefetch(batch.map((pending) => pending.record));
+        const records: UsageRecord[] = [];
+        const operations: HoldOperation[] = [];
+        for (const { work } of batch) {
+          if (work.kind === 'usage') records.push(work.record);
+          else operations.push(work);
+        }
+        const desk = operations.length > 0 ? new HoldDesk(tx, ledger, poster, { timeZone, nowMs, actor }) : null;
+        // The holds first (one read), then every user and event id of the batch together.
+        const wanted = desk === null ? [] : await desk.prefetch(operations);
+        await poster.prefetch(wanted.length === 0 ? records : [...records, ...wanted]);
         for (const pending of batch) {
           try {
             poster.scope = pending.scope;
-            outcomes.push(await poster.post(pending.record));
+            const { work } = pending;
+            outcomes.push(work.kind === 'usage' ? await poster.post(work.record) : await desk!.run(work));
           } catch (error) {
             if (!isCreditsError(error) || error.code === 'INTERNAL') throw error;
             outcomes.push(error);

@@ -17,6 +17,7 @@ export class Metrics {
   private readonly latency = new Map<string, { labels: Record<string, string>; histogram: Histogram }>();
   private readonly usageEvents = new Map<string, number>();
   private readonly refusals = new Map<string, number>();
+  private readonly holdOutcomes = new Map<string, { labels: Record<string, string>; count: number }>();
   private forbidden = 0;
   private groupCommits = 0;
   private groupEvents = 0;
@@ -43,6 +44,14 @@ export class Metrics {
 
   usage(outcome: 'accepted' | 'duplicate' | 'refused' | 'malformed', count = 1): void {
     if (count > 0) this.usageEvents.set(outcome, (this.usageEvents.get(outcome) ?? 0) + count);
+  }
+
+  /** A hold placed, captured or released through the API, by what came of it. */
+  hold(action: 'hold' | 'capture' | 'release', outcome: 'done' | 'duplicate' | 'refused'): void {
+    const key = `${action} ${outcome}`;
+    const entry = this.holdOutcomes.get(key);
+    if (entry) entry.count += 1;
+    else this.holdOutcomes.set(key, { labels: { action, outcome }, count: 1 });
   }
 
   refusal(code: string, count = 1): void {
@@ -79,6 +88,8 @@ export class Metrics {
     lines.push('# HELP credits_usage_events_total Usage events posted through the API, by outcome.', '# TYPE credits_usage_events_total counter');
     for (const outcome of ['accepted', 'duplicate', 'refused', 'malformed'])
       lines.push(`credits_usage_events_total${labels({ outcome })} ${this.usageEvents.get(outcome) ?? 0}`);
+    lines.push('# HELP credits_holds_total Holds placed, captured and released through the API, by outcome.', '# TYPE credits_holds_total counter');
+    for (const entry of this.holdOutcomes.values()) lines.push(`credits_holds_total${labels(entry.labels)} ${entry.count}`);
     lines.push('# HELP credits_refusals_total Requests and usage events refused by a ledger rule, by error code.', '# TYPE credits_refusals_total counter');
     for (const [code, count] of this.refusals) lines.push(`credits_refusals_total${labels({ code })} ${count}`);
     lines.push(

@@ -209,6 +209,47 @@ function usagePaths(): Record<string, Record<string, Operation>> {
   };
 }
 
+/** Holds: reserve before an AI call, capture its cost after, or release (see README "Holds"). */
+function holdPaths(): Record<string, Record<string, Operation>> {
+  const dryRun = { name: 'dryRun', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false', '1', '0'] } };
+  const key = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } };
+  const id = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const operation = (operationId: string, summary: string, parameters: unknown[], body: Schema): Operation => ({
+    operationId,
+    summary,
+    tags: ['holds'],
+    security: [{ bearer: [] }],
+    parameters,
+    requestBody: { required: false, content: { 'application/json': { schema: body } } },
+    responses: answers({ '200': json({ type: 'object' }, 'done before (a retry), or a dry run'), '201': json({ type: 'object' }, 'done') }),
+  });
+  return {
+    '/v1/holds': {
+      post: operation('post_hold', 'hold up to maxCredits for a call before it starts, checked as if spent', [dryRun, key], {
+        type: 'object',
+        required: ['user', 'model', 'maxCredits'],
+        properties: {
+          user: { type: 'string' },
+          model: { type: 'string' },
+          maxCredits: { type: ['string', 'number'] },
+          expires: { type: 'string', description: 'like 30s, 10m, 2h (default 10m, at most 24h)' },
+          feature: { type: 'string' },
+          eventId: { type: 'string' },
+        },
+      }),
+    },
+    '/v1/holds/{id}/capture': {
+      post: operation('capture_hold', "capture a hold with the call's usage: posts the event and releases the rest", [id, dryRun, key], {
+        type: 'object',
+        description: "the usage event's fields (inputTokens, outputTokens, ...) and allowOver",
+      }),
+    },
+    '/v1/holds/{id}/release': {
+      post: operation('release_hold', 'release a hold: its credits are available again', [id, dryRun, key], { type: 'object', additionalProperties: false }),
+    },
+  };
+}
+
 function servicePaths(): Record<string, Record<string, Operation>> {
   return {
     '/health': {
@@ -250,7 +291,7 @@ function servicePaths(): Record<string, Record<string, Operation>> {
 
 export function openApiDocument(commands: readonly CommandSpec[], version: string): Record<string, unknown> {
   const byName = new Map(commands.map((spec) => [spec.name, spec]));
-  const paths: Record<string, Record<string, Operation>> = { ...servicePaths(), ...usagePaths() };
+  const paths: Record<string, Record<string, Operation>> = { ...servicePaths(), ...usagePaths(), ...holdPaths() };
   for (const route of REST_ROUTES) {
     const spec = byName.get(route.command);
     if (!spec) continue;

@@ -11,12 +11,12 @@ import type { ServerState } from './state.js';
 
 export const MAX_BATCH_EVENTS = 10_000;
 
-function plainObject(value: unknown): value is Record<string, unknown> {
+export function plainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** `?dryRun=true` is the only query parameter the usage endpoints take. */
-function dryRunOf(request: FastifyRequest): boolean {
+export function dryRunOf(request: FastifyRequest): boolean {
   const query = (request.query ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(query)) {
     if (key !== 'dryRun') throw new CreditsError('UNKNOWN_FLAG', `unknown query parameter '${key}'`, { hint: 'the usage endpoints take only ?dryRun=true' });
@@ -36,19 +36,19 @@ function parseEvent(raw: unknown, timeZone: string, nowMs: number): UsageRecord 
   return parseUsageRecord(raw, { timeZone, nowMs, requireEventId: true, fieldNames: 'fields' });
 }
 
-async function allowUsage(state: ServerState, principal: Principal, command: string, asked: unknown): Promise<void> {
+export async function allowUsage(state: ServerState, principal: Principal, command: string, asked: unknown): Promise<void> {
   const refusal = refusalFor(principal, command, 'usage');
   if (refusal !== null) throw await forbid(state.db, principal, command, summarizeFields(asked), refusal, state.nowMs());
 }
 
 /** The ledger as the caller sees it: a department-bound token's users are checked in the write. */
-function ledgerFor(state: ServerState, principal: Principal): Database {
+export function ledgerFor(state: ServerState, principal: Principal): Database {
   const scope = appPrincipal(principal).scope;
   return scope === null ? state.db : scopedDatabase(state.db, scope);
 }
 
 /** A user outside the token's department, found inside the write: a 403 with a bounded audit row. */
-async function refuseOutOfScope(state: ServerState, principal: Principal, command: string, body: unknown, error: unknown): Promise<void> {
+export async function refuseOutOfScope(state: ServerState, principal: Principal, command: string, body: unknown, error: unknown): Promise<void> {
   if (isCreditsError(error) && error.code === 'FORBIDDEN')
     throw await forbid(state.db, principal, command, summarizeFields(body), error.message, state.nowMs());
 }

@@ -4,6 +4,8 @@ import { TOPUP_KINDS, assertBalanced, canonicalTransactionContent, type AccountK
 import { formatMillicreditsPlain } from '../core/amountText.js';
 import { MAX_CREDITS, MAX_MILLICREDITS } from '../core/amounts.js';
 import type { WriteTx } from './driver.js';
+import { expireHolds } from './holdRepo.js';
+import { ORG_ACCOUNT_ID } from './orgRepo.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -13,6 +15,13 @@ type CachedAccount = {
   kind: AccountKind;
   balanceMillicredits: number;
   topupReferenceMillicredits: number;
+  /**
+   * What open holds keep of this account: of a department, the part its own credits cover; of
+   * org, the parts departments' overdrafts would draw. Debits may use only the rest (available).
+   */
+  heldMillicredits: number;
+  /** A department's open holds' parts that its overdraft would draw from org (count against its monthly overdraft). */
+  heldDrawMillicredits: number;
   dirty: boolean;
   toppedUp: boolean;
 };
@@ -71,16 +80,37 @@ export class LedgerWriter {
     private lastHash: string,
   ) {}
 
-  static async open(tx: WriteTx): Promise<LedgerWriter> {
-    const head = await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1');
+  /**
+   * With `nowMs`, open holds whose time is up are closed first (expireHolds): the held amounts
+   * this writer reads are then exactly those of the holds still open. Without it, expired holds
+   * not yet closed still count, which can only refuse, never overspend.
+   */
+  static async open(tx: WriteTx, options: { nowMs?: number } = {}): Promise<LedgerWriter> {
+    if (options.nowMs === undefined) {
+      const head = await tx.get<{ id: number; hash: string }>('SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1');
+      return new LedgerWriter(tx, head?.id ?? 0, head?.hash ?? GENESIS_HASH);
+    }
+    // The head and whether any hold expired, in one read: a remote ledger pays a round trip for
+    // every write sent before a read, so the update is sent only when there is something to close.
+    const head = await tx.get<{ id: number | null; hash: string | null; expired: number }>(
+      `SELECT t.id AS id, t.hash AS hash, x.expired AS expired FROM (SELECT count(*) AS expired FROM holds WHERE status = 'open' AND expires_at_ms <= ?) x
+       LEFT JOIN (SELECT id, hash FROM ledger_transactions ORDER BY id DESC LIMIT 1) t ON 1`,
+      [options.nowMs],
+    );
+    if ((head?.expired ?? 0) > 0) expireHolds(tx, options.nowMs);
     return new LedgerWriter(tx, head?.id ?? 0, head?.hash ?? GENESIS_HASH);
   }
 
   async load(accountIds: Iterable<number>): Promise<void> {
     const missing = [...new Set(accountIds)].filter((id) => !this.accounts.has(id));
     if (missing.length === 0) return;
-    const rows = await this.tx.all<{ id: number; name: string; kind: AccountKind; balance: number; topup: number }>(
-      `SELECT id, name, kind, balance_millicredits AS balance, topup_reference_millicredits AS topup FROM accounts WHERE id IN (${missing.map(() => '?').join(',')})`,
+    // The open holds come along in the same read (partial indexes on open holds: cheap when there are none).
+    const rows = await this.tx.all<{ id: number; name: string; kind: AccountKind; balance: number; topup: number; held: number; heldDraw: number }>(
+      `SELECT id, name, kind, balance_millicredits AS balance, topup_reference_millicredits AS topup,
+         CASE kind WHEN 'department' THEN (SELECT coalesce(sum(h.max_millicredits - h.from_org_millicredits), 0) FROM holds h WHERE h.status = 'open' AND h.department_id = accounts.id)
+           WHEN 'org' THEN (SELECT coalesce(sum(h.from_org_millicredits), 0) FROM holds h WHERE h.status = 'open') ELSE 0 END AS held,
+         CASE kind WHEN 'department' THEN (SELECT coalesce(sum(h.from_org_millicredits), 0) FROM holds h WHERE h.status = 'open' AND h.department_id = accounts.id) ELSE 0 END AS heldDraw
+       FROM accounts WHERE id IN (${missing.map(() => '?').join(',')})`,
       missing,
     );
     for (const row of rows) {
@@ -90,6 +120,8 @@ export class LedgerWriter {
         kind: row.kind,
         balanceMillicredits: row.balance,
         topupReferenceMillicredits: row.topup,
+        heldMillicredits: row.held,
+        heldDrawMillicredits: row.heldDraw,
         dirty: false,
         toppedUp: false,
       });
@@ -102,6 +134,59 @@ export class LedgerWriter {
     const account = this.accounts.get(accountId);
     assert(account, `account ${accountId} was loaded before use`);
     return account.balanceMillicredits;
+  }
+
+  /** The account's name (loaded before). */
+  nameOf(accountId: number): string {
+    return this.loaded(accountId).name;
+  }
+
+  /** What open holds keep of the account (see CachedAccount). */
+  heldOf(accountId: number): number {
+    return this.loaded(accountId).heldMillicredits;
+  }
+
+  /** The balance less what open holds keep: what a debit may take. */
+  availableOf(accountId: number): number {
+    const account = this.loaded(accountId);
+    return account.balanceMillicredits - account.heldMillicredits;
+  }
+
+  /** A department's open holds' parts its overdraft would draw from org. */
+  heldDrawOf(departmentId: number): number {
+    return this.loaded(departmentId).heldDrawMillicredits;
+  }
+
+  private loaded(accountId: number): CachedAccount {
+    const account = this.accounts.get(accountId);
+    assert(account, `account ${accountId} was loaded before use`);
+    return account;
+  }
+
+  /**
+   * Keeps credits for a hold placed in this transaction (its row is written by the caller):
+   * `fromDepartment` of the department's own credits and `fromOrg` of the org pool through its
+   * overdraft. The caller checked them (UsagePoster.plan); this only asserts they fit.
+   */
+  reserve(departmentId: number, fromDepartment: number, fromOrg: number): void {
+    const department = this.loaded(departmentId);
+    const org = this.loaded(ORG_ACCOUNT_ID);
+    assert(fromDepartment >= 0 && fromOrg >= 0, 'a hold keeps no negative amount');
+    assert(department.balanceMillicredits - department.heldMillicredits >= fromDepartment, `${department.name} has the credits a hold keeps`);
+    assert(org.balanceMillicredits - org.heldMillicredits >= fromOrg, 'org has the credits a hold draws');
+    department.heldMillicredits += fromDepartment;
+    department.heldDrawMillicredits += fromOrg;
+    org.heldMillicredits += fromOrg;
+  }
+
+  /** Gives back what reserve() kept (a hold captured, released or refused again). */
+  unreserve(departmentId: number, fromDepartment: number, fromOrg: number): void {
+    const department = this.loaded(departmentId);
+    const org = this.loaded(ORG_ACCOUNT_ID);
+    department.heldMillicredits -= fromDepartment;
+    department.heldDrawMillicredits -= fromOrg;
+    org.heldMillicredits -= fromOrg;
+    assert(department.heldMillicredits >= 0 && department.heldDrawMillicredits >= 0 && org.heldMillicredits >= 0, 'a hold gives back what it kept');
   }
 
   async post(draft: TransactionDraft, detail = ''): Promise<PostedTransaction> {
@@ -170,13 +255,21 @@ export class LedgerWriter {
     for (const entry of entries) {
       const account = this.accounts.get(entry.accountId);
       assert(account, `account ${entry.accountId} was loaded before posting`);
-      if (account.kind !== 'world' && account.balanceMillicredits + entry.amountMillicredits < 0) {
+      // A debit may not take what open holds keep; a credit only has to keep the account at or above zero.
+      const floor = entry.amountMillicredits < 0 ? account.heldMillicredits : 0;
+      if (account.kind !== 'world' && account.balanceMillicredits + entry.amountMillicredits < floor) {
+        const held = account.heldMillicredits > 0 ? ` (${formatMillicreditsPlain(account.heldMillicredits)} of them held for calls in progress)` : '';
         throw new CreditsError(
           'INSUFFICIENT_CREDITS',
-          `${account.name} has ${formatMillicreditsPlain(account.balanceMillicredits)} credits, ${formatMillicreditsPlain(-entry.amountMillicredits)} are needed`,
+          `${account.name} has ${formatMillicreditsPlain(account.balanceMillicredits)} credits${held}, ${formatMillicreditsPlain(-entry.amountMillicredits)} are needed`,
           {
             hint: account.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer credits to ${account.name} first, or buy a package --for it`,
-            details: { account: account.name, balanceMillicredits: account.balanceMillicredits, neededMillicredits: -entry.amountMillicredits },
+            details: {
+              account: account.name,
+              balanceMillicredits: account.balanceMillicredits,
+              heldMillicredits: account.heldMillicredits,
+              neededMillicredits: -entry.amountMillicredits,
+            },
           },
         );
       }

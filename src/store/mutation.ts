@@ -103,7 +103,7 @@ export async function runMutation<T extends object>(
           return { ...(JSON.parse(existing.result_json) as T), dryRun: false, replayed: true } as MutationOutcome<T>;
         }
       }
-      const ledger = await LedgerWriter.open(tx);
+      const ledger = await LedgerWriter.open(tx, { nowMs: request.nowMs });
       let result: T & { transactionId?: number | null };
       try {
         result = await work({ tx, ledger, request });

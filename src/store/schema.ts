@@ -380,3 +380,48 @@ export const stateLog = sqliteTable(
     index('state_log_unsealed').on(table.seq).where(sql`${table.hash} IS NULL`),
   ],
 );
+
+/**
+ * Holds (two-phase usage, `credits usage hold`): credits reserved for an AI call before it starts,
+ * captured as a usage event when its cost is known, released, or expired. A hold is a reservation,
+ * not a ledger entry: an account's available credits are its balance less the open holds on it.
+ * `from_org_millicredits` is the part of the reservation the department's overdraft would draw
+ * from the org pool (held against org, and against the department's monthly overdraft).
+ */
+export const holds = sqliteTable(
+  'holds',
+  {
+    id: integer('id').primaryKey(),
+    /** The caller's id of the interaction: a hold placed again with it is the same hold. */
+    eventId: text('event_id'),
+    userId: integer('user_id').notNull(),
+    departmentId: integer('department_id').notNull(),
+    model: text('model').notNull(),
+    tier: text('tier').notNull(),
+    feature: text('feature').notNull(),
+    maxMillicredits: integer('max_millicredits').notNull(),
+    fromOrgMillicredits: integer('from_org_millicredits').notNull().default(0),
+    actor: text('actor').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    expiresAtMs: integer('expires_at_ms').notNull(),
+    status: text('status', { enum: ['open', 'captured', 'released', 'expired'] }).notNull(),
+    /** A captured hold: the cost of its usage event and that event's id. */
+    capturedMillicredits: integer('captured_millicredits'),
+    capturedEventId: text('captured_event_id'),
+    /** When it was captured or released, or when it expired. */
+    closedAtMs: integer('closed_at_ms'),
+  },
+  (table) => [
+    // Most holds of a gateway carry an event id; those that do not cost the index nothing.
+    uniqueIndex('holds_event_id').on(table.eventId).where(sql`${table.eventId} IS NOT NULL`),
+    // Every write sums the open holds of the departments it touches and looks for expired ones:
+    // both read only open holds (the calls in progress), however many holds the ledger has seen,
+    // each through an index of its own (a seek, not a scan of every open hold).
+    index('holds_open_department').on(table.departmentId).where(sql`${table.status} = 'open'`),
+    index('holds_open_expiry').on(table.expiresAtMs).where(sql`${table.status} = 'open'`),
+    check(
+      'holds_amounts',
+      sql`${table.maxMillicredits} > 0 AND ${table.fromOrgMillicredits} >= 0 AND ${table.fromOrgMillicredits} <= ${table.maxMillicredits}`,
+    ),
+  ],
+);

@@ -48,6 +48,7 @@ export const TRACKED_TABLES = [
   'deliveries',
   'balance_alerts',
   'account_month_openings',
+  'holds',
 ] as const;
 
 /** The record of a table's column list: a migration that adds a column folds the table's rows in again. */

@@ -4,6 +4,7 @@ import type { LimitRule } from '../core/limits.js';
 import { DEFAULT_RATE_CARD, type ModelRate } from '../core/rateCard.js';
 import { addLocalDays, daysInMonth, type PeriodBounds } from '../core/time.js';
 import type { SqlReader, SqlValue, WriteTx } from './driver.js';
+import { heldUnderRuleSql } from './holdRepo.js';
 
 export type RateRow = ModelRate & { id: number; effectiveFromMs: number; createdAtMs: number };
 
@@ -82,8 +83,8 @@ function dayKeyRange(bounds: PeriodBounds): [string, string] {
   return [`${bounds.key}-01`, addLocalDays(`${bounds.key}-01`, daysInMonth(bounds.key) - 1)];
 }
 
-/** What a rule's subject has spent in one period, from the daily rollup (a few rows per day). */
-export async function usedInPeriod(db: SqlReader, rule: LimitRule, bounds: PeriodBounds): Promise<number> {
+/** The WHERE clause of the usage_daily rows a rule counts in one period. */
+function usedInPeriodSql(rule: LimitRule, bounds: PeriodBounds): { where: string; args: SqlValue[] } {
   const [firstDay, lastDay] = dayKeyRange(bounds);
   const where = ['day_key BETWEEN ? AND ?'];
   const args: SqlValue[] = [firstDay, lastDay];
@@ -102,8 +103,28 @@ export async function usedInPeriod(db: SqlReader, rule: LimitRule, bounds: Perio
     where.push('tier = ?');
     args.push(rule.tier);
   }
-  const row = await db.get<{ used: number | null }>(`SELECT sum(millicredits) AS used FROM usage_daily WHERE ${where.join(' AND ')}`, args);
+  return { where: where.join(' AND '), args };
+}
+
+/** What a rule's subject has spent in one period, from the daily rollup (a few rows per day). */
+export async function usedInPeriod(db: SqlReader, rule: LimitRule, bounds: PeriodBounds): Promise<number> {
+  const { where, args } = usedInPeriodSql(rule, bounds);
+  const row = await db.get<{ used: number | null }>(`SELECT sum(millicredits) AS used FROM usage_daily WHERE ${where}`, args);
   return row?.used ?? 0;
+}
+
+/**
+ * In one read: what a rule's subject spent in the period, and what the open holds it covers keep
+ * (in any period: a hold is spent when it is captured, whenever that is).
+ */
+export async function usedAndHeldInPeriod(db: SqlReader, rule: LimitRule, bounds: PeriodBounds): Promise<{ used: number; held: number }> {
+  const used = usedInPeriodSql(rule, bounds);
+  const held = heldUnderRuleSql(rule);
+  const row = await db.get<{ used: number | null; held: number | null }>(
+    `SELECT (SELECT sum(millicredits) FROM usage_daily WHERE ${used.where}) AS used, (SELECT sum(max_millicredits) FROM holds WHERE ${held.where}) AS held`,
+    [...used.args, ...held.args],
+  );
+  return { used: row?.used ?? 0, held: row?.held ?? 0 };
 }
 
 /** Credits a department drew from org under its overdraft rule within the bounds (by event time). */

@@ -1,4 +1,5 @@
 import { MAX_MILLICREDITS } from '../core/amounts.js';
+import { MAX_HOLD_MS } from '../core/holds.js';
 import { canonicalTransactionContent, type TransactionDraft, type TransactionKind } from '../core/ledger.js';
 import type { SqlReader } from './driver.js';
 import { GENESIS_HASH, chainHash } from './ledgerWriter.js';
@@ -9,7 +10,7 @@ import { UsageDigest, textUsageDetail, type UsageEventFacts } from './usageDiges
 import { reversalDetail, reversalEntries } from './reversals.js';
 
 export type VerifyProblem = {
-  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage' | 'reversal' | 'state' | 'checkpoint';
+  check: 'chain' | 'balanced' | 'balance' | 'overdraft' | 'bound' | 'rollup' | 'sequence' | 'usage' | 'reversal' | 'state' | 'checkpoint' | 'hold';
   transactionId: number | null;
   account?: string;
   /** A 'state' problem: the table, the row's key (a JSON array of its primary key) and the field. */
@@ -288,6 +289,53 @@ async function checkRollups(db: SqlReader, note: Note): Promise<void> {
 }
 
 /**
+ * The holds (`usage hold`): each open one of a user and a department that exist; amounts,
+ * times and states within bounds; each captured one matching the cost of its event; and no
+ * account keeping more for open holds than its balance (recomputed from the entries).
+ */
+async function checkHolds(db: SqlReader, recomputed: ReadonlyMap<number, bigint>, note: Note): Promise<void> {
+  const orphans = await db.all<{ id: number }>(
+    `SELECT h.id AS id FROM holds h LEFT JOIN users u ON u.id = h.user_id LEFT JOIN accounts a ON a.id = h.department_id AND a.kind = 'department'
+     WHERE h.status = 'open' AND (u.id IS NULL OR a.id IS NULL) ORDER BY h.id LIMIT 5`,
+  );
+  for (const row of orphans) note({ check: 'hold', transactionId: null, message: `open hold ${row.id} belongs to a user or department that does not exist` });
+  const malformed = await db.all<{ id: number }>(
+    `SELECT id FROM holds WHERE NOT (
+       typeof(max_millicredits) = 'integer' AND max_millicredits > 0 AND max_millicredits <= ? AND typeof(from_org_millicredits) = 'integer'
+       AND from_org_millicredits >= 0 AND from_org_millicredits <= max_millicredits AND expires_at_ms > created_at_ms AND expires_at_ms - created_at_ms <= ?
+       AND status IN ('open', 'captured', 'released', 'expired') AND (status = 'open') = (closed_at_ms IS NULL)
+       AND (status = 'captured') = (captured_event_id IS NOT NULL AND captured_millicredits IS NOT NULL)) ORDER BY id LIMIT 5`,
+    [MAX_MILLICREDITS, MAX_HOLD_MS],
+  );
+  for (const row of malformed) note({ check: 'hold', transactionId: null, message: `hold ${row.id} has an amount, a time or a state out of bounds` });
+  const captured = await db.all<{ id: number; eventId: string; captured: number; cost: number | null }>(
+    `SELECT h.id AS id, h.captured_event_id AS eventId, h.captured_millicredits AS captured, e.cost_millicredits AS cost
+     FROM holds h LEFT JOIN usage_events e ON e.event_id = h.captured_event_id
+     WHERE h.status = 'captured' AND (e.id IS NULL OR e.cost_millicredits IS NOT h.captured_millicredits OR e.user_id IS NOT h.user_id) ORDER BY h.id LIMIT 5`,
+  );
+  for (const row of captured) {
+    const what = row.cost === null ? `event ${row.eventId}, which is not posted (or not of its user)` : `${row.eventId}, whose cost is ${row.cost}`;
+    note({ check: 'hold', transactionId: null, message: `captured hold ${row.id} says ${row.captured} millicredits for ${what}` });
+  }
+  const held = await db.all<{ accountId: number; name: string; held: string }>(
+    `SELECT a.id AS accountId, a.name AS name, CAST(coalesce(CASE a.kind WHEN 'org' THEN (SELECT sum(from_org_millicredits) FROM holds WHERE status = 'open')
+       ELSE (SELECT sum(max_millicredits - from_org_millicredits) FROM holds WHERE status = 'open' AND department_id = a.id) END, 0) AS TEXT) AS held
+     FROM accounts a WHERE a.kind IN ('org', 'department') ORDER BY a.id`,
+  );
+  for (const row of held) {
+    const balance = recomputed.get(row.accountId) ?? 0n;
+    if (BigInt(row.held) > balance) {
+      note({
+        check: 'hold',
+        transactionId: null,
+        account: row.name,
+        message: `${row.name} keeps ${row.held} millicredits for open holds but its entries sum to ${balance}`,
+      });
+    }
+  }
+}
+
+/**
  * Recomputes everything the ledger stores twice: the hash chain, each transaction's zero sum,
  * the materialised balances, the usage rollups. Reads in pages so memory stays flat.
  */
@@ -316,6 +364,7 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   const accountCount = await checkBalances(db, walk.recomputed, note);
   await checkRollups(db, note);
   await checkReversalRows(db, note);
+  await checkHolds(db, walk.recomputed, note);
   const state = await checkStateLog(db);
   for (const problem of state.problems) note({ check: 'state', transactionId: null, ...problem });
 

@@ -112,6 +112,11 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     await ok(['rates', 'set', 'gpt-4o', '--input', '5', '--output', '12']);
     await ok(['limits', 'set', '--user', 'ada@example.com', '--daily', '100']);
     await ok(['limits', 'set', '--dept', 'Marketing', '--monthly', '900']);
+    // Holds: one captured, one released (before the last transactions, which a test below cuts off).
+    await ok(['usage', 'hold', '--user', 'don@example.com', '--model', 'gpt-4o', '--max-credits', '5', '--event-id', 'tamper-hold']);
+    await ok(['usage', 'record', '--hold', '1', '--input-tokens', '100']);
+    await ok(['usage', 'hold', '--user', 'don@example.com', '--model', 'gpt-4o', '--max-credits', '3']);
+    await ok(['usage', 'release', '2']);
     await ok(['notify', 'channel', 'add', 'command', `cat >> '${events}'; echo >> '${events}'`]);
     await ok(['notify', 'channel', 'add', 'webhook', 'http://127.0.0.1:9/never']);
     await ok(['token', 'create', '--role', 'reader', '--name', 'ci-1']);

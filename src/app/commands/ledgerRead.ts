@@ -1,6 +1,7 @@
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail } from '../../core/names.js';
 import { parseInstantInput } from '../../core/time.js';
+import { heldByAccount } from '../../store/holdRepo.js';
 import { auditLog, balancesAsOf, currentBalances, history, historyCount, withPercentLeft } from '../../store/ledgerQueries.js';
 import { requireAccount, requireUser } from '../../store/orgRepo.js';
 import { parseId, parseLimit, stringOption } from '../parse.js';
@@ -73,6 +74,8 @@ export const ledgerReadCommands: CommandSpec[] = [
       const rows = asOfMs === undefined ? await currentBalances(db) : await balancesAsOf(db, asOfMs);
       // As of an instant means before it: the month's movements stop just short of it too.
       const measured = await withPercentLeft(db, rows, asOfMs === undefined ? context.nowMs : asOfMs - 1, settings.timeZone);
+      // Credits open holds keep for calls in progress: counted out of what others may spend.
+      const held = await heldByAccount(db, asOfMs === undefined ? context.nowMs : asOfMs - 1, context.nowMs);
       const accounts = measured.accounts
         .filter((row) => only === undefined || row.account === only.name)
         .map((row) => ({
@@ -81,10 +84,13 @@ export const ledgerReadCommands: CommandSpec[] = [
           costCenter: row.costCenter,
           millicredits: row.balanceMillicredits,
           credits: row.balanceMillicredits / 1000,
+          heldMillicredits: held.get(row.id) ?? 0,
+          availableMillicredits: row.balanceMillicredits - (held.get(row.id) ?? 0),
           percentLeft: row.percentLeft,
           percentBaseMillicredits: row.percentBaseMillicredits,
         }));
       const totalMillicredits = accounts.reduce((sum, row) => sum + row.millicredits, 0);
+      const totalHeldMillicredits = accounts.reduce((sum, row) => sum + row.heldMillicredits, 0);
       const { organisation } = measured;
       return {
         view: 'balances',
@@ -93,6 +99,7 @@ export const ledgerReadCommands: CommandSpec[] = [
           accounts,
           totalMillicredits,
           totalCredits: totalMillicredits / 1000,
+          totalHeldMillicredits,
           organisation: {
             millicredits: organisation.balanceMillicredits,
             percentLeft: organisation.percentLeft,

@@ -7,6 +7,7 @@ import { parseEmail, parseFreeText } from '../../core/names.js';
 import { findPackage, parsePaymentMethod, type PaymentMethod } from '../../core/packages.js';
 import { localMonthKey, monthBounds } from '../../core/time.js';
 import { parseAlertLevels } from '../../core/percentLeft.js';
+import { closeExpiredHolds } from '../../store/holdRepo.js';
 import { alertLevels } from '../../store/notify/levels.js';
 import { listChannels, pendingCounts } from '../../store/notify/outbox.js';
 import {
@@ -252,6 +253,8 @@ export const notifyCommands: CommandSpec[] = [
         (db.kind === 'local'
           ? join(dirname(db.location), 'reports')
           : join(process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'credits', 'reports'));
+      // Holds past their expiry give their credits back even when no write comes by.
+      const holdsExpired = await closeExpiredHolds(db, context.nowMs);
       const anomalies = await queueAnomalies(db, context.nowMs, settings.timeZone);
       const monthlyReport = await produceMonthlyReport(db, context.nowMs, settings, {
         reportsDir,
@@ -269,7 +272,7 @@ export const notifyCommands: CommandSpec[] = [
         smtpUrl: settings.smtpUrl,
         fromAddress: fromAddress(settings.name),
       });
-      const data = { anomaliesQueued: anomalies, monthlyReport, checkpoint, ...totals };
+      const data = { anomaliesQueued: anomalies, holdsExpired, monthlyReport, checkpoint, ...totals };
       if (checkpoint?.outcome === 'damaged') {
         const failure = new CreditsError('INTEGRITY_FAILED', `the daily checkpoint was not signed: ${checkpoint.problem}`, {
           hint: 'run `credits verify`; the ledger file was changed outside credits',

@@ -6,6 +6,7 @@ import { hasLessLeft, hasPercentLeft, limitAsBase, percentLeft as percentOfBase,
 import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
 import { parseInstantInput } from '../../core/time.js';
+import { heldByAccount } from '../../store/holdRepo.js';
 import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from '../../store/ops/rules.js';
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
@@ -224,6 +225,15 @@ async function tightestPercent(
   return tightest;
 }
 
+/** `check --min-percent`: 0 to 100 with at most one decimal, or null when not given. */
+function parseMinPercent(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  if (!/^\d{1,3}(\.\d)?$/.test(text.trim()) || Number(text) > 100) {
+    throw new CreditsError('INVALID_VALUE', `--min-percent "${text}" is not a percentage`, { hint: '--min-percent takes 0 to 100, like 10 or 12.5' });
+  }
+  return Number(text);
+}
+
 export const ruleCommands: CommandSpec[] = [
   defineCommand({
     name: 'rates',
@@ -438,16 +448,7 @@ export const ruleCommands: CommandSpec[] = [
       }
       const minText = input.minCredits;
       const minMillicredits = minText === undefined ? 1 : parseCreditsInput(minText, '--min-credits', { allowZero: true });
-      const percentText = input.minPercent;
-      let minPercent: number | null = null;
-      if (percentText !== undefined) {
-        if (!/^\d{1,3}(\.\d)?$/.test(percentText.trim()) || Number(percentText) > 100) {
-          throw new CreditsError('INVALID_VALUE', `--min-percent "${percentText}" is not a percentage`, {
-            hint: '--min-percent takes 0 to 100, like 10 or 12.5',
-          });
-        }
-        minPercent = Number(percentText);
-      }
+      const minPercent = parseMinPercent(input.minPercent);
       let scope: 'org' | 'department' | 'user' = 'org';
       let name = 'org';
       let accountName = 'org';
@@ -463,7 +464,9 @@ export const ruleCommands: CommandSpec[] = [
         accountName = name;
       }
       const account = (await findAccount(db, accountName)) ?? (await requireAccount(db, accountName, '--dept'));
-      let millicredits = account.balanceMillicredits;
+      // What open holds keep for calls in progress is not left to spend.
+      const heldMillicredits = (await heldByAccount(db, context.nowMs, context.nowMs)).get(account.id) ?? 0;
+      let millicredits = account.balanceMillicredits - heldMillicredits;
       let limitedBy = `${account.name} balance`;
       if (user) {
         const subject = { userId: user.id, departmentId: user.departmentId };
@@ -491,6 +494,7 @@ export const ruleCommands: CommandSpec[] = [
         name,
         millicredits,
         credits: millicredits / MILLICREDITS_PER_CREDIT,
+        heldMillicredits,
         percentLeft,
         minMillicredits,
         minPercent,

@@ -7,8 +7,11 @@ import { emptyTotals, importAll } from '../../store/ops/usage.js';
 /** The totals of an import report (what `usage import` answers, also summed by the remote CLI). */
 export type { ImportTotals } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
-import { stringOption, flagOption } from '../parse.js';
-import { defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest, type UploadedFile } from '../spec.js';
+import { parseHoldRequest } from '../../core/holds.js';
+import { runHoldOperation, type CapturedHold, type PlacedHold, type ReleasedHold } from '../../store/ops/holds.js';
+import { parseId, stringOption, flagOption } from '../parse.js';
+import { defineCommand, mutatingRequest, type CommandOutput, type CommandSpec, type MutatingRequest, type UploadedFile } from '../spec.js';
+import type { Context } from '../context.js';
 
 /** The flags of `usage record` as given: --user and --model are asked for on a terminal, the rest checked with the record. */
 export type UsageRecordRequest = MutatingRequest & {
@@ -23,7 +26,22 @@ export type UsageRecordRequest = MutatingRequest & {
   dbAccess: boolean;
   eventId: string | undefined;
   at: string | undefined;
+  /** Captures this hold: the event is its actual cost (see `usage hold`). */
+  hold: number | undefined;
+  allowOver: boolean;
 };
+
+/** The flags of `usage hold` as given: --user, --model and --max-credits are asked for on a terminal. */
+export type UsageHoldRequest = MutatingRequest & {
+  user: string | undefined;
+  model: string | undefined;
+  maxCredits: string | undefined;
+  expires: string | undefined;
+  feature: string | undefined;
+  eventId: string | undefined;
+};
+
+export type UsageReleaseRequest = MutatingRequest & { holdId: number };
 
 /** The file to import: a path ('-' for standard input), or its content when the transport sent it along. */
 export type UsageImportRequest = MutatingRequest & {
@@ -41,6 +59,29 @@ function stoppedImport(error: unknown, postedLines: number): CreditsError {
     hint: 'the lines before it are posted; free the storage and run the same import again: posted events count as duplicates',
     cause: error,
   });
+}
+
+/** `usage record --hold ID`: the flags given are the event; what is left out comes from the hold. */
+async function captureHold(input: UsageRecordRequest, holdId: number, context: Context, timeZone: string): Promise<CommandOutput> {
+  const fields: Record<string, unknown> = {};
+  const given: [string, string | undefined][] = [
+    ['user', input.user],
+    ['model', input.model],
+    ['inputTokens', input.inputTokens],
+    ['outputTokens', input.outputTokens],
+    ['toolCalls', input.toolCalls],
+    ['feature', input.feature],
+    ['images', input.images],
+    ['imageSize', input.imageSize],
+    ['eventId', input.eventId],
+    ['at', input.at],
+  ];
+  for (const [field, value] of given) if (value !== undefined) fields[field] = value;
+  if (input.dbAccess) fields.dbAccess = true;
+  const request = context.mutation(input, { hold: holdId, ...fields, allowOver: input.allowOver });
+  const operation = { kind: 'capture' as const, holdId, fields, allowOver: input.allowOver, fieldNames: 'flags' as const };
+  const result = await runHoldOperation<CapturedHold>(await context.db(), request, operation, timeZone);
+  return { view: 'usageRecorded', data: { ...result, credits: result.costMillicredits / 1000 } };
 }
 
 export const usageCommands: CommandSpec[] = [
@@ -61,9 +102,16 @@ export const usageCommands: CommandSpec[] = [
       { flags: '--db-access', description: 'workflow with database access (+50%)' },
       { flags: '--event-id <id>', description: "the platform's id of this interaction: posting it again is harmless" },
       { flags: '--at <time>', description: 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late', defaultValue: 'now' },
+      {
+        flags: '--hold <id>',
+        description:
+          "capture this hold (from `usage hold`) with the actual cost: user, model, feature and event id default to the hold's, the rest is released",
+      },
+      { flags: '--allow-over', description: 'with --hold: a cost above the hold is posted with every check on its whole cost instead of refused' },
     ],
     examples: [
       'credits usage record --user ada@example.com --model gpt-4o --input-tokens 523 --output-tokens 1247 --tool-calls 2',
+      'credits usage record --hold 41 --input-tokens 523 --output-tokens 1247',
       'credits usage record --user ada@example.com --model gpt-4o-mini --feature workflow --db-access --input-tokens 4000 --event-id wf-981',
       'credits usage record --user ada@example.com --model gpt-4o --feature image --images 2 --image-size hd --json',
     ],
@@ -80,6 +128,8 @@ export const usageCommands: CommandSpec[] = [
       dbAccess: flagOption(input, 'dbAccess'),
       eventId: stringOption(input, 'eventId'),
       at: stringOption(input, 'at'),
+      hold: stringOption(input, 'hold') === undefined ? undefined : parseId(stringOption(input, 'hold')!, '--hold'),
+      allowOver: flagOption(input, 'allowOver'),
     }),
     async run(input, context) {
       const settings = await context.settings();
@@ -87,6 +137,8 @@ export const usageCommands: CommandSpec[] = [
       const copy = (value: string | undefined, field: string): void => {
         if (value !== undefined) raw[field] = value;
       };
+      if (input.hold !== undefined) return captureHold(input, input.hold, context, settings.timeZone);
+      if (input.allowOver) throw new CreditsError('USAGE', '--allow-over goes with --hold', { hint: 'without a hold, every event gets every check' });
       raw.user = await context.need(input.user, { flag: '--user', message: 'User email' });
       raw.model = await context.need(input.model, { flag: '--model', message: 'Model id' });
       copy(input.inputTokens, 'inputTokens');
@@ -170,6 +222,68 @@ export const usageCommands: CommandSpec[] = [
         };
       }
       return { view: 'import', data };
+    },
+  }),
+  defineCommand({
+    name: 'usage hold',
+    summary: 'reserve credits for an AI call before it starts (two-phase usage); capture with `usage record --hold`, or release',
+    ledger: 'existing',
+    mutating: true,
+    options: [
+      { flags: '--user <email>', description: 'who makes the call (spends from their department)', dynamic: 'users' },
+      { flags: '--model <id>', description: 'model id from `credits rates` (its limits apply)', dynamic: 'models' },
+      { flags: '--max-credits <n>', description: 'the most the call may cost: checked against balance and every limit as if spent' },
+      { flags: '--expires <duration>', description: 'releases itself after this long (30s, 10m, 2h; at most 24h)', defaultValue: '10m' },
+      { flags: '--feature <feature>', description: 'what it is', choices: FEATURES, defaultValue: 'chat' },
+      { flags: '--event-id <id>', description: "the platform's id of this interaction: holding it again is harmless, and the capture posts under it" },
+    ],
+    examples: [
+      'credits usage hold --user ada@example.com --model gpt-4o --max-credits 50',
+      'credits usage hold --user ada@example.com --model gpt-4o-mini --max-credits 5 --expires 2m --event-id call-981 --json',
+    ],
+    request: (input): UsageHoldRequest => ({
+      ...mutatingRequest(input),
+      user: stringOption(input, 'user'),
+      model: stringOption(input, 'model'),
+      maxCredits: stringOption(input, 'maxCredits'),
+      expires: stringOption(input, 'expires'),
+      feature: stringOption(input, 'feature'),
+      eventId: stringOption(input, 'eventId'),
+    }),
+    async run(input, context) {
+      const settings = await context.settings();
+      context.demand({ '--user': input.user, '--model': input.model, '--max-credits': input.maxCredits });
+      const raw: Record<string, unknown> = {
+        user: await context.need(input.user, { flag: '--user', message: 'User email' }),
+        model: await context.need(input.model, { flag: '--model', message: 'Model id' }),
+        maxCredits: await context.need(input.maxCredits, { flag: '--max-credits', message: 'The most the call may cost, in credits' }),
+      };
+      if (input.expires !== undefined) raw.expires = input.expires;
+      if (input.feature !== undefined) raw.feature = input.feature;
+      if (input.eventId !== undefined) raw.eventId = input.eventId;
+      const hold = parseHoldRequest(raw, 'flags');
+      const result = await runHoldOperation<PlacedHold>(
+        await context.db(),
+        context.mutation(input, { ...hold }),
+        { kind: 'hold', request: hold },
+        settings.timeZone,
+      );
+      return { view: 'holdPlaced', data: { ...result, maxCredits: result.maxMillicredits / 1000 } };
+    },
+  }),
+  defineCommand({
+    name: 'usage release',
+    summary: 'release a hold: its credits are available again (a hold released before, or expired, is already free)',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'hold', description: 'the hold id (from `usage hold`)', required: true }],
+    examples: ['credits usage release 41', 'credits usage release 41 --json'],
+    request: (input): UsageReleaseRequest => ({ ...mutatingRequest(input), holdId: parseId(input.args[0] ?? '', 'HOLD') }),
+    async run(input, context) {
+      const settings = await context.settings();
+      const request = context.mutation(input, { holdId: input.holdId });
+      const result = await runHoldOperation<ReleasedHold>(await context.db(), request, { kind: 'release', holdId: input.holdId }, settings.timeZone);
+      return { view: 'holdReleased', data: result };
     },
   }),
 ];

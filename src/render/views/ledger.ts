@@ -5,8 +5,17 @@ import { palette, percentColour, table, type RenderOptions } from '../style.js';
 
 type Balances = {
   asOfMs: number | null;
-  accounts: { account: string; kind: string; costCenter: string | null; millicredits: number; percentLeft: number | null }[];
+  accounts: {
+    account: string;
+    kind: string;
+    costCenter: string | null;
+    millicredits: number;
+    heldMillicredits?: number;
+    availableMillicredits?: number;
+    percentLeft: number | null;
+  }[];
   totalMillicredits: number;
+  totalHeldMillicredits?: number;
 };
 type Purchase = {
   purchaseId: number;
@@ -271,16 +280,42 @@ export const ledgerViews = {
     const chalk = palette(options);
     // The value column foots: the total rounded once, the accounts rounded to add up to it.
     const value = footCents(data.accounts.map((row) => row.millicredits));
+    // Held and available appear while holds keep credits for calls in progress (`usage hold`).
+    const withHolds = (data.totalHeldMillicredits ?? 0) > 0;
+    const holdCells = (held: number, available: number): string[] => (withHolds ? [formatCredits(held), formatCredits(available)] : []);
     const rows = data.accounts.map((row, index) => [
       row.kind === 'org' ? chalk.bold('org (pool)') : row.account,
       row.costCenter ?? '',
       formatCredits(row.millicredits),
+      ...holdCells(row.heldMillicredits ?? 0, row.availableMillicredits ?? row.millicredits),
       formatEuros(value.linesCents[index] ?? 0),
       percentColour(chalk, row.percentLeft, formatPercent(row.percentLeft)),
     ]);
-    rows.push([chalk.bold('Total'), '', chalk.bold(formatCredits(data.totalMillicredits)), formatEuros(value.totalCents), '']);
+    const totalHeld = data.totalHeldMillicredits ?? 0;
+    rows.push([
+      chalk.bold('Total'),
+      '',
+      chalk.bold(formatCredits(data.totalMillicredits)),
+      ...holdCells(totalHeld, data.totalMillicredits - totalHeld),
+      formatEuros(value.totalCents),
+      '',
+    ]);
     const title = data.asOfMs === null ? '' : `Balances as of ${formatLocalDateTime(data.asOfMs, options.timeZone)}\n`;
-    return `${title}${table(options, [{ header: 'Account' }, { header: 'Cost centre' }, { header: 'Credits', align: 'right' }, { header: 'Value', align: 'right' }, { header: 'Left', align: 'right' }], rows)}`;
+    const holdColumns = withHolds
+      ? [
+          { header: 'Held', align: 'right' as const },
+          { header: 'Available', align: 'right' as const },
+        ]
+      : [];
+    const columns = [
+      { header: 'Account' },
+      { header: 'Cost centre' },
+      { header: 'Credits', align: 'right' as const },
+      ...holdColumns,
+      { header: 'Value', align: 'right' as const },
+      { header: 'Left', align: 'right' as const },
+    ];
+    return `${title}${table(options, columns, rows)}`;
   },
 
   history(data: HistoryData, options: RenderOptions): string {

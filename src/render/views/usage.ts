@@ -23,6 +23,22 @@ type Recorded = {
   drawnFromOrgMillicredits: number;
   dryRun: boolean;
   replayed: boolean;
+  /** A capture (`usage record --hold`): the hold and what of it was released. */
+  hold?: { holdId: number; maxMillicredits: number; capturedMillicredits: number | null; releasedMillicredits: number };
+};
+
+type HoldData = {
+  holdId: number;
+  status: string;
+  user: string;
+  department: string;
+  model: string;
+  maxMillicredits: number;
+  fromOrgMillicredits: number;
+  expiresAtMs: number;
+  departmentAvailableMillicredits: number;
+  dryRun: boolean;
+  replayed: boolean;
 };
 
 function quantity(line: PriceLine): string {
@@ -81,7 +97,36 @@ export const usageViews = {
         ? 'already posted, not charged again'
         : `${data.department} has ${formatCredits(data.departmentBalanceMillicredits)} credits left`;
     lines.push(chalk.dim(`(${note}${data.drawnFromOrgMillicredits > 0 ? `; ${formatCredits(data.drawnFromOrgMillicredits)} drawn from org` : ''})`));
+    if (data.hold) {
+      const { holdId, maxMillicredits, releasedMillicredits } = data.hold;
+      lines.push(chalk.dim(`(hold ${holdId} captured: ${formatCredits(maxMillicredits)} credits held, ${formatCredits(releasedMillicredits)} released)`));
+    }
     return lines.join('\n');
+  },
+
+  holdPlaced(data: HoldData & { duplicate: boolean }, options: RenderOptions): string {
+    const chalk = palette(options);
+    const head = data.dryRun ? chalk.cyan('dry run, nothing written: ') : data.duplicate || data.replayed ? chalk.dim('already held: ') : '';
+    const overdraft = data.fromOrgMillicredits > 0 ? ` (${formatCredits(data.fromOrgMillicredits)} of it through the overdraft from org)` : '';
+    const until = formatLocalDateTime(data.expiresAtMs, options.timeZone);
+    const state = data.status === 'open' ? `until ${until}` : `now ${data.status}`;
+    return [
+      `${head}Hold ${chalk.bold(String(data.holdId))}: up to ${chalk.bold(`${formatCredits(data.maxMillicredits)} credits`)} for ${data.user} on ${data.model}${overdraft}, ${state}.`,
+      chalk.dim(`${data.department} has ${formatCredits(data.departmentAvailableMillicredits)} credits available to others.`),
+      chalk.dim(`Capture: credits usage record --hold ${data.holdId} --input-tokens N --output-tokens N; release: credits usage release ${data.holdId}`),
+    ].join('\n');
+  },
+
+  holdReleased(data: HoldData & { alreadyClosed: boolean; releasedMillicredits: number }, options: RenderOptions): string {
+    const chalk = palette(options);
+    const head = data.dryRun ? chalk.cyan('dry run, nothing written: ') : '';
+    const what =
+      data.alreadyClosed && data.status === 'expired'
+        ? `Hold ${data.holdId} had already expired: nothing is held.`
+        : data.alreadyClosed || data.replayed
+          ? `Hold ${data.holdId} was already released.`
+          : `Hold ${data.holdId} released: ${formatCredits(data.releasedMillicredits)} credits available again.`;
+    return `${head}${what} ${chalk.dim(`${data.department} has ${formatCredits(data.departmentAvailableMillicredits)} credits available.`)}`;
   },
 
   import(

@@ -100,13 +100,15 @@ export async function transferCredits(db: Database, request: MutationRequest, in
       throw new CreditsError('SAME_ACCOUNT', `--from and --to are both "${from.name}"`, { hint: 'name two different accounts' });
     }
     await ledger.load([from.id, to.id]);
-    if (ledger.balanceOf(from.id) < input.millicredits) {
+    // Credits open holds keep are not the account's to give away (see `usage hold`).
+    if (ledger.availableOf(from.id) < input.millicredits) {
+      const held = ledger.heldOf(from.id);
       throw new CreditsError(
         'INSUFFICIENT_CREDITS',
-        `${from.name} has ${formatMillicreditsPlain(ledger.balanceOf(from.id))} credits, cannot transfer ${formatMillicreditsPlain(input.millicredits)}`,
+        `${from.name} has ${formatMillicreditsPlain(ledger.balanceOf(from.id))} credits${held > 0 ? ` (${formatMillicreditsPlain(held)} of them held for calls in progress)` : ''}, cannot transfer ${formatMillicreditsPlain(input.millicredits)}`,
         {
           hint: from.kind === 'org' ? 'buy a package first (`credits buy`)' : `transfer less, or move credits into ${from.name} first`,
-          details: { account: from.name, balanceMillicredits: ledger.balanceOf(from.id), neededMillicredits: input.millicredits },
+          details: { account: from.name, balanceMillicredits: ledger.balanceOf(from.id), heldMillicredits: held, neededMillicredits: input.millicredits },
         },
       );
     }

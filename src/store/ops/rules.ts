@@ -4,6 +4,7 @@ import type { LimitRule, LimitScope } from '../../core/limits.js';
 import type { Tier } from '../../core/rateCard.js';
 import { periodBounds } from '../../core/time.js';
 import type { Database, SqlReader, WriteTx } from '../driver.js';
+import { heldUnderRule } from '../holdRepo.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { RateBook, loadLimits, loadRates, usedInPeriod, type RateRow } from '../usageRepo.js';
 
@@ -122,7 +123,15 @@ export async function limitInDepartment(db: SqlReader, departmentId: number): Pr
   return (rule) => rule.departmentId === departmentId || (rule.userId !== null && users.has(rule.userId));
 }
 
-export type LimitStatus = LimitRule & { periodKey: string; usedMillicredits: number; leftMillicredits: number; user: string | null; department: string | null };
+export type LimitStatus = LimitRule & {
+  periodKey: string;
+  usedMillicredits: number;
+  /** What open holds under the limit keep (counted as spent until captured or released). */
+  heldMillicredits: number;
+  leftMillicredits: number;
+  user: string | null;
+  department: string | null;
+};
 
 /** Every limit with what was used and what is left in the period that holds `instantMs`. */
 export async function limitStatuses(db: SqlReader, instantMs: number, timeZone: string, filter?: (rule: LimitRule) => boolean): Promise<LimitStatus[]> {
@@ -136,11 +145,13 @@ export async function limitStatuses(db: SqlReader, instantMs: number, timeZone: 
   for (const rule of rules) {
     const bounds = periodBounds(instantMs, rule.period, timeZone);
     const used = await usedInPeriod(db, rule, bounds);
+    const held = await heldUnderRule(db, rule, instantMs);
     statuses.push({
       ...rule,
       periodKey: bounds.key,
       usedMillicredits: used,
-      leftMillicredits: Math.max(0, rule.amountMillicredits - used),
+      heldMillicredits: held,
+      leftMillicredits: Math.max(0, rule.amountMillicredits - used - held),
       user: nameOf('user', rule.userId),
       department: nameOf('department', rule.departmentId),
     });

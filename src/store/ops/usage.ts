@@ -104,7 +104,7 @@ async function postBatch(
   options: { timeZone: string; actor: string; nowMs: number },
   totals: ImportTotals,
 ): Promise<void> {
-  const ledger = await LedgerWriter.open(tx);
+  const ledger = await LedgerWriter.open(tx, { nowMs: options.nowMs });
   const poster = await UsagePoster.open(tx, ledger, { ...options, memo: 'usage import' });
   const records: UsageRecord[] = [];
   for (const item of items) if ('record' in item) records.push(item.record);

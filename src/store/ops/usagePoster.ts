@@ -11,7 +11,7 @@ import type { UsageRecord } from '../../core/usageRecord.js';
 import type { SqlValue, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
-import { RateBook, type RateRow, drawnFromOrgInMonth, loadLimits, loadRates, usedInPeriod } from '../usageRepo.js';
+import { RateBook, type RateRow, drawnFromOrgInMonth, loadLimits, loadRates, usedAndHeldInPeriod } from '../usageRepo.js';
 import { UsageDigest } from '../usageDigest.js';
 import { queueEvent } from '../notify/outbox.js';
 import { queuePausedNotice } from '../notify/paused.js';
@@ -85,6 +85,22 @@ function sameEvent(stored: StoredEvent, record: UsageRecord, userId: number): bo
 type BatchTotal = { departmentId: number; userId: number; model: string; feature: string; events: number; millicredits: number; drawn: number };
 
 type LimitUse = { key: string; rule: LimitRule; periodKey: string };
+/**
+ * How an event meets the limits: 'enforce' refuses one that would pass a limit; 'count' (the
+ * capture of a hold within its maximum, whose checks were made when it was placed) only counts it.
+ */
+type LimitMode = 'enforce' | 'count';
+
+/** What a hold keeps, and of whom: enough to add it to or take it from the running totals. */
+export type HeldAmounts = {
+  id: number;
+  userId: number;
+  departmentId: number;
+  model: string;
+  tier: Tier;
+  maxMillicredits: number;
+  fromOrgMillicredits: number;
+};
 type PostingPlan = { limitKeys: readonly LimitUse[]; shortfall: number; drawKey: string | null; entries: Entry[] };
 const NO_LIMIT_USES: readonly LimitUse[] = Object.freeze([]);
 
@@ -115,6 +131,13 @@ function childMap<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
 function nothingToPrice(): CreditsError {
   return new CreditsError('INVALID_VALUE', 'this event has nothing to price: every count is zero', {
     hint: 'pass --input-tokens, --output-tokens, --tool-calls or --images',
+  });
+}
+
+/** An open hold's capture names an event id already posted on its own: the caller mixed up ids. */
+function postedWithoutHold(eventId: string | null, holdId: number): CreditsError {
+  return new CreditsError('IDEMPOTENCY_CONFLICT', `event id "${eventId}" was already posted, not through hold ${holdId}`, {
+    hint: `capture with another --event-id, or release the hold (\`credits usage release ${holdId}\`)`,
   });
 }
 
@@ -162,6 +185,8 @@ type Pricing = { record: UsageRecord; user: UserInfo; rate: RateRow; occurredAtM
 export class UsagePoster {
   private readonly users = new Map<string, UserInfo>();
   private readonly usedByLimitPeriod = new Map<string, number>();
+  /** What the open holds under each limit keep, by rule id (read with the rule's first period total, then kept current). */
+  private readonly heldByRule = new Map<number, number>();
   private readonly drawnByDepartmentMonth = new Map<string, number>();
   /** Day totals in the order first seen (the rows written), found through rollupIndex. */
   private readonly rollups: Rollup[] = [];
@@ -209,19 +234,11 @@ export class UsagePoster {
   }
 
   /** Reads users and earlier events of a batch in a few queries instead of one per event. */
-  async prefetch(records: readonly UsageRecord[]): Promise<void> {
-    const emails = [...new Set(records.map((record) => record.user))].filter((email) => !this.users.has(email));
-    for (let start = 0; start < emails.length; start += 500) {
-      const slice = emails.slice(start, start + 500);
-      const rows = await this.tx.all<UserInfo & { emailKey: string | null }>(
-        `SELECT u.id AS id, u.email AS email, u.email_key AS emailKey, u.department_id AS departmentId, a.name AS department,
-           a.overdraft_from_account_id AS overdraftFrom, a.overdraft_max_millicredits AS overdraftMaxMillicredits
-         FROM users u JOIN accounts a ON a.id = u.department_id
-         WHERE u.email_key IN (SELECT value FROM json_each(?)) OR (u.email_key IS NULL AND u.email IN (SELECT value FROM json_each(?)))`,
-        [JSON.stringify(slice.map(emailKey)), JSON.stringify(slice)],
-      );
-      this.rememberUsers(slice, rows);
-    }
+  async prefetch(records: readonly { user: string; eventId: string | null }[]): Promise<void> {
+    await this.prefetchUsers(
+      records.map((record) => record.user),
+      false,
+    );
     // Locally the insert itself finds duplicates (see post); remotely one read per batch is cheaper.
     const ids = this.claimsByInsert
       ? []
@@ -234,6 +251,29 @@ export class UsagePoster {
     }
     const departments = new Set<number>();
     for (const user of this.users.values()) departments.add(user.departmentId);
+    await this.ledger.load(departments);
+  }
+
+  /** Reads the users of these emails not in memory yet (and, unless told not to, their departments' accounts). */
+  async prefetchUsers(allEmails: readonly string[], loadDepartments = true): Promise<void> {
+    const emails = [...new Set(allEmails)].filter((email) => !this.users.has(email));
+    for (let start = 0; start < emails.length; start += 500) {
+      const slice = emails.slice(start, start + 500);
+      const rows = await this.tx.all<UserInfo & { emailKey: string | null }>(
+        `SELECT u.id AS id, u.email AS email, u.email_key AS emailKey, u.department_id AS departmentId, a.name AS department,
+           a.overdraft_from_account_id AS overdraftFrom, a.overdraft_max_millicredits AS overdraftMaxMillicredits
+         FROM users u JOIN accounts a ON a.id = u.department_id
+         WHERE u.email_key IN (SELECT value FROM json_each(?)) OR (u.email_key IS NULL AND u.email IN (SELECT value FROM json_each(?)))`,
+        [JSON.stringify(slice.map(emailKey)), JSON.stringify(slice)],
+      );
+      this.rememberUsers(slice, rows);
+    }
+    if (!loadDepartments) return;
+    const departments = new Set<number>();
+    for (const email of allEmails) {
+      const user = this.users.get(email);
+      if (user) departments.add(user.departmentId);
+    }
     await this.ledger.load(departments);
   }
 
@@ -294,19 +334,95 @@ export class UsagePoster {
     return this.write(pricing, plan);
   }
 
-  private userOf(record: UsageRecord): UserInfo {
-    const user = this.users.get(record.user);
+  /**
+   * Checks a hold as if its maximum were spent now (limits counting the open holds, the
+   * department's available credits, its overdraft, a recharge at a refusal, the paused notice)
+   * and keeps its credits in the running totals; the caller writes the hold's row. Returns the
+   * user, the rate in force and what the department's overdraft would draw from org.
+   */
+  async reserveHold(email: string, model: string, maxMillicredits: number): Promise<{ user: UserInfo; rate: RateRow; fromOrgMillicredits: number }> {
+    if (!this.users.has(email)) await this.prefetchUsers([email]);
+    const user = this.userOf(email);
+    const rate = this.rates.at(model, this.nowMs);
+    const plan = await this.plan({ eventId: null, model: rate.model }, user, rate.model, rate.tier, this.nowMs, maxMillicredits);
+    const fromOrgMillicredits = plan.shortfall;
+    this.keep({ id: 0, userId: user.id, departmentId: user.departmentId, model: rate.model, tier: rate.tier, maxMillicredits, fromOrgMillicredits }, 1);
+    return { user, rate, fromOrgMillicredits };
+  }
+
+  /** Takes a hold's credits out of the running totals before its row is closed (released here, or captured by captureHold). */
+  async releaseHold(hold: HeldAmounts): Promise<void> {
+    await this.ledger.load([hold.departmentId, ORG_ACCOUNT_ID]);
+    this.keep(hold, -1);
+  }
+
+  /**
+   * Adds (+1) or takes away (-1) what a hold keeps: of its department and org (the ledger
+   * writer), and of every limit it falls under whose total is in memory (one read later sees the
+   * hold's row as written, so a total read after this is right as well).
+   */
+  private keep(hold: HeldAmounts, sign: 1 | -1): void {
+    const fromDepartment = hold.maxMillicredits - hold.fromOrgMillicredits;
+    if (sign > 0) this.ledger.reserve(hold.departmentId, fromDepartment, hold.fromOrgMillicredits);
+    else this.ledger.unreserve(hold.departmentId, fromDepartment, hold.fromOrgMillicredits);
+    const subject = { userId: hold.userId, departmentId: hold.departmentId, model: hold.model, tier: hold.tier };
+    for (const rule of this.limits) {
+      const held = this.heldByRule.get(rule.id);
+      if (held !== undefined && ruleApplies(rule, subject)) this.heldByRule.set(rule.id, held + sign * hold.maxMillicredits);
+    }
+  }
+
+  /**
+   * Posts the usage event of an open hold, exactly as post() would (price, rollups, batch,
+   * chain), with the hold's own credits no longer kept. Within the hold (a cost up to its
+   * maximum, the user still in its department) the checks made when it was placed stand: limits
+   * only count the event, and the credits it kept pay for it. A cost past the maximum is
+   * HOLD_EXCEEDED, or with `allowOver` (and after a move to another department) the event gets
+   * every check on its whole cost. Refused, the hold keeps its credits as before.
+   */
+  async captureHold(record: UsageRecord, hold: HeldAmounts, allowOver: boolean): Promise<PostedUsage> {
+    if (!this.users.has(record.user) || (!this.claimsByInsert && record.eventId !== null && !this.lookedUp.has(record.eventId))) await this.prefetch([record]);
+    const pricing = this.priceOf(record);
+    if (this.knownBefore(record, pricing)) throw postedWithoutHold(record.eventId, hold.id);
+    const cost = pricing.priced.totalMillicredits;
+    if (cost > hold.maxMillicredits && !allowOver) {
+      throw new CreditsError(
+        'HOLD_EXCEEDED',
+        `this costs ${formatMillicreditsPlain(cost)} credits, more than the ${formatMillicreditsPlain(hold.maxMillicredits)} hold ${hold.id} keeps`,
+        {
+          hint: 'add --allow-over (API: "allowOver": true) to post it with every check on its whole cost; the hold stays open until then',
+          details: { holdId: hold.id, costMillicredits: cost, maxMillicredits: hold.maxMillicredits },
+        },
+      );
+    }
+    const within = cost <= hold.maxMillicredits && pricing.user.departmentId === hold.departmentId;
+    await this.releaseHold(hold);
+    try {
+      const { user, rate, occurredAtMs } = pricing;
+      const plan = await this.plan(record, user, rate.model, rate.tier, occurredAtMs, cost, within ? 'count' : 'enforce');
+      const outcome = this.write(pricing, plan);
+      const posted = outcome instanceof Promise ? await outcome : outcome;
+      if (posted.status === 'duplicate') throw postedWithoutHold(record.eventId, hold.id);
+      return posted;
+    } catch (error) {
+      this.keep(hold, 1);
+      throw error;
+    }
+  }
+
+  private userOf(email: string): UserInfo {
+    const user = this.users.get(email);
     // Checked here, in the write transaction that posts the event: a user moved to another
     // department a moment ago is already in the other department. An unknown user and another
     // department's are the same refusal to a scoped caller.
-    if (this.scope !== null && user?.departmentId !== this.scope.departmentId) throw outsideScope(this.scope, `user "${record.user}"`);
-    if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${record.user}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
+    if (this.scope !== null && user?.departmentId !== this.scope.departmentId) throw outsideScope(this.scope, `user "${email}"`);
+    if (!user) throw new CreditsError('USER_NOT_FOUND', `--user: no user "${email}"`, { hint: 'add them with `credits user add EMAIL --dept NAME`' });
     return user;
   }
 
   /** What both paths of post() start from: who, when, at which rate, for how much. */
   private priceOf(record: UsageRecord): Pricing {
-    const user = this.userOf(record);
+    const user = this.userOf(record.user);
     const occurredAtMs = record.occurredAtMs ?? this.nowMs;
     const rate = this.rates.at(record.model, occurredAtMs);
     return { record, user, rate, occurredAtMs, priced: priceUsage(rate, record) };
@@ -436,10 +552,18 @@ export class UsagePoster {
   }
 
   /** Every check of one event, writing nothing, reading first what planInMemory asks for. */
-  private async plan(record: UsageRecord, user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): Promise<PostingPlan> {
+  private async plan(
+    record: { eventId: string | null; model: string },
+    user: UserInfo,
+    model: string,
+    tier: Tier,
+    occurredAtMs: number,
+    cost: number,
+    limits: LimitMode = 'enforce',
+  ): Promise<PostingPlan> {
     let recharged = false;
     for (;;) {
-      const plan = this.planInMemory(user, model, tier, occurredAtMs, cost);
+      const plan = this.planInMemory(user, model, tier, occurredAtMs, cost, limits);
       if (plan instanceof ShortOfCredits) {
         // An event posted before is a duplicate, not a reason to buy credits (postAfterReads finds it).
         if (this.claimsByInsert && record.eventId !== null && (await this.findStored(record.eventId))) throw plan.error;
@@ -451,8 +575,11 @@ export class UsagePoster {
         throw plan.error;
       }
       if (!(plan instanceof NeedRead)) return plan;
-      if (plan.rule !== null) this.usedByLimitPeriod.set(plan.key, await usedInPeriod(this.tx, plan.rule, plan.bounds));
-      else this.drawnByDepartmentMonth.set(plan.key, await drawnFromOrgInMonth(this.tx, user.departmentId, plan.bounds));
+      if (plan.rule !== null) {
+        const { used, held } = await usedAndHeldInPeriod(this.tx, plan.rule, plan.bounds);
+        this.usedByLimitPeriod.set(plan.key, used);
+        this.heldByRule.set(plan.rule.id, held);
+      } else this.drawnByDepartmentMonth.set(plan.key, await drawnFromOrgInMonth(this.tx, user.departmentId, plan.bounds));
     }
   }
 
@@ -461,24 +588,34 @@ export class UsagePoster {
    * overdraft. Returns what must be read first when a total it needs is not in memory yet; the
    * checks before it passed and change nothing, so running it again after the read is the same.
    */
-  private planInMemory(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): PostingPlan | NeedRead | ShortOfCredits {
-    const limitKeys = this.checkLimits(user, model, tier, occurredAtMs, cost);
+  private planInMemory(
+    user: UserInfo,
+    model: string,
+    tier: Tier,
+    occurredAtMs: number,
+    cost: number,
+    limits: LimitMode = 'enforce',
+  ): PostingPlan | NeedRead | ShortOfCredits {
+    const limitKeys = this.checkLimits(user, model, tier, occurredAtMs, cost, limits);
     if (limitKeys instanceof NeedRead) return limitKeys;
+    // What open holds keep is not the department's to spend (nor, through its overdraft, org's).
     const departmentBalance = this.ledger.balanceOf(user.departmentId);
-    const fromDepartment = Math.min(cost, Math.max(0, departmentBalance));
+    const departmentHeld = this.ledger.heldOf(user.departmentId);
+    const fromDepartment = Math.min(cost, Math.max(0, departmentBalance - departmentHeld));
     const shortfall = cost - fromDepartment;
     let drawKey: string | null = null;
     if (shortfall > 0) {
       const canDraw = this.overdraftLeft(user, occurredAtMs);
       if (canDraw instanceof NeedRead) return canDraw;
-      if (shortfall > canDraw.left || shortfall > this.ledger.balanceOf(ORG_ACCOUNT_ID)) {
+      if (shortfall > canDraw.left || shortfall > this.ledger.availableOf(ORG_ACCOUNT_ID)) {
+        const held = departmentHeld > 0 ? ` (${formatMillicreditsPlain(departmentHeld)} of them held for calls in progress)` : '';
         return new ShortOfCredits(
           new CreditsError(
             'INSUFFICIENT_CREDITS',
-            `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
+            `${user.department} has ${formatMillicreditsPlain(departmentBalance)} credits${held}, this costs ${formatMillicreditsPlain(cost)}: AI features are paused until new credits are loaded`,
             {
               hint: `transfer credits to ${user.department} or buy a package --for it`,
-              details: { account: user.department, balanceMillicredits: departmentBalance, neededMillicredits: cost },
+              details: { account: user.department, balanceMillicredits: departmentBalance, heldMillicredits: departmentHeld, neededMillicredits: cost },
             },
           ),
         );
@@ -497,7 +634,7 @@ export class UsagePoster {
   }
 
   /** Refuses the event when any applicable limit would be passed; returns the limit periods it counts in, or the total to read first. */
-  private checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number): readonly LimitUse[] | NeedRead {
+  private checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number, mode: LimitMode): readonly LimitUse[] | NeedRead {
     if (this.limits.length === 0) return NO_LIMIT_USES;
     const limitKeys: LimitUse[] = [];
     const subject = { userId: user.id, departmentId: user.departmentId, model, tier };
@@ -506,15 +643,18 @@ export class UsagePoster {
       const bounds = this.periods.of(occurredAtMs, rule.period);
       const key = `${rule.id}|${bounds.key}`;
       const used = this.usedByLimitPeriod.get(key);
-      if (used === undefined) return new NeedRead(rule, bounds, key);
-      if (used + cost > rule.amountMillicredits) {
-        const left = Math.max(0, rule.amountMillicredits - used);
+      const held = this.heldByRule.get(rule.id);
+      if (used === undefined || held === undefined) return new NeedRead(rule, bounds, key);
+      // Open holds under the limit count as spent: each may be captured in this period.
+      if (mode === 'enforce' && used + held + cost > rule.amountMillicredits) {
+        const left = Math.max(0, rule.amountMillicredits - used - held);
+        const heldText = held > 0 ? ` (${formatMillicreditsPlain(held)} held for calls in progress)` : '';
         throw new CreditsError(
           'LIMIT_EXCEEDED',
-          `${describeRule(rule, { user: user.email, department: user.department })} (${formatMillicreditsPlain(rule.amountMillicredits)} credits) would be passed: ${formatMillicreditsPlain(left)} left, this costs ${formatMillicreditsPlain(cost)}`,
+          `${describeRule(rule, { user: user.email, department: user.department })} (${formatMillicreditsPlain(rule.amountMillicredits)} credits) would be passed: ${formatMillicreditsPlain(left)} left${heldText}, this costs ${formatMillicreditsPlain(cost)}`,
           {
             hint: 'AI features are paused for this until the period ends or the limit is raised (`credits limits set`)',
-            details: { limitId: rule.id, leftMillicredits: left, costMillicredits: cost, periodKey: bounds.key },
+            details: { limitId: rule.id, leftMillicredits: left, heldMillicredits: held, costMillicredits: cost, periodKey: bounds.key },
           },
         );
       }
@@ -530,7 +670,8 @@ export class UsagePoster {
     const key = `${user.departmentId}|${bounds.key}`;
     const drawn = this.drawnByDepartmentMonth.get(key);
     if (drawn === undefined) return new NeedRead(null, bounds, key);
-    return { left: Math.max(0, user.overdraftMaxMillicredits - drawn), key };
+    // The overdraft parts of open holds are as good as drawn.
+    return { left: Math.max(0, user.overdraftMaxMillicredits - drawn - this.ledger.heldDrawOf(user.departmentId)), key };
   }
 
   private addRollup(dayKey: string, user: UserInfo, model: string, tier: string, feature: string, cost: number, drawn: number): void {
@@ -601,7 +742,7 @@ export class UsagePoster {
   }
 
   /** Tells the department's owners, once per crossing, that its usage is refused for want of credits. */
-  private async notePaused(user: UserInfo, record: UsageRecord, cost: number): Promise<void> {
+  private async notePaused(user: UserInfo, record: { model: string }, cost: number): Promise<void> {
     if (this.pausedNoticed.has(user.departmentId)) return;
     this.pausedNoticed.add(user.departmentId);
     this.ledger.notePaused(user.departmentId);

@@ -1,0 +1,180 @@
+// Two-phase usage through the HTTP API (`credits serve`, issue 18): hold+capture pairs per second
+// (POST /v1/holds, then POST /v1/holds/ID/capture with the actual cost, one client after the
+// other request) against single usage events per second (POST /v1/usage) through the same
+// server and the same clients, in the same run. Target: pairs/s >= 0.5x events/s (a pair is two
+// requests). Rounds alternate singles and pairs on one ledger so that both see the same load;
+// the median of the rounds counts. First on a local ledger file, then on sqld on loopback.
+// Where a pair's time goes beyond two events' requests: the hold's row is inserted and then
+// updated, each change a state-log record (tamper evidence), so a commit of pairs writes about
+// twice the WAL pages of a commit of events; with the holds' state-log triggers dropped the same
+// run measured about 0.51x instead of 0.45x (2 cores, idle).
+//
+//   node bench/holds.mjs                  prints the figures (npm run build first)
+//   import { holdsThroughput } from './holds.mjs'   rows for bench/run.mjs
+//
+// Environment: BENCH_HOLDS_SINGLE (single events per round on the local ledger, default 4000;
+// pairs per round are half as many), BENCH_HOLDS_CONCURRENCY (clients at once, 32),
+// BENCH_HOLDS_ROUNDS (3), BENCH_HOLDS_REMOTE_SINGLE (1000) for sqld; BENCH_HOLDS_REMOTE=0 skips sqld.
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { client, drive, startServe } from './api.mjs';
+import { DEPARTMENTS, USERS_PER_DEPARTMENT, creditsPerDepartment, userEmails } from './lib/events.mjs';
+import { cli, envInt, log, median, removeDir, row, seedLedger, snapshotCli, startSqld, workDir } from './lib/util.mjs';
+
+const MODELS = ['gpt-4o-mini', 'claude-3-haiku', 'gpt-3.5-turbo', 'claude-3.5-sonnet', 'gpt-4o', 'llama-3.1-groq'];
+/** More than any event of usageOf() costs (about 10.1 credits at most, see lib/events.mjs). */
+const MAX_CREDITS = 12;
+
+/** The counts of one interaction (the same spread as bench/api.mjs). */
+function usageOf(index) {
+  return {
+    inputTokens: 50 + ((index * 7919) % 1500),
+    outputTokens: 20 + ((index * 104729) % 800),
+    toolCalls: index % 3,
+    feature: index % 2 ? 'chat' : 'summarize',
+  };
+}
+
+function subject(index, users) {
+  return { user: users[index % users.length], model: MODELS[index % MODELS.length] };
+}
+
+async function singles(http, users, prefix, count, concurrency) {
+  return drive(count, concurrency, async (index) => {
+    const answer = await http.post('/v1/usage', { eventId: `${prefix}-${index}`, ...subject(index, users), ...usageOf(index) });
+    return { ...answer, ok: answer.status === 201 };
+  });
+}
+
+/** `count` pairs: each a hold, then its capture once the hold answered; the latency is the pair's. */
+async function pairs(http, users, prefix, count, concurrency, latencies) {
+  return drive(count, concurrency, async (index) => {
+    const held = await http.post('/v1/holds', { eventId: `${prefix}-${index}`, ...subject(index, users), maxCredits: MAX_CREDITS, expires: '2m' });
+    latencies.hold.push(held.ms);
+    if (held.status !== 201) return { ...held, ok: false };
+    const holdId = JSON.parse(held.body).holdId;
+    const captured = await http.post(`/v1/holds/${holdId}/capture`, usageOf(index));
+    latencies.capture.push(captured.ms);
+    return { status: captured.status, body: captured.body, ms: held.ms + captured.ms, ok: captured.status === 201 };
+  });
+}
+
+function percentileOf(values, fraction) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
+}
+
+/** Alternating rounds of single events and hold+capture pairs against one server. */
+async function measure(label, seedDb, serveDb, { single, concurrency, rounds }) {
+  const pairCount = Math.max(1, Math.floor(single / 2));
+  const users = userEmails();
+  log(`${label}: seeding`);
+  seedLedger(seedDb, {
+    departments: DEPARTMENTS,
+    usersPerDepartment: USERS_PER_DEPARTMENT,
+    creditsPerDepartment: creditsPerDepartment(rounds * (single + pairCount) + 1000),
+  });
+  const token = cli(seedDb, ['token', 'create', '--role', 'usage-writer', '--name', 'bench-holds', '--json']).token;
+  const server = await startServe(serveDb);
+  const http = client(server.url, token, concurrency);
+  try {
+    // Warm-up: lazy modules, JIT, prepared statements, for both kinds of request.
+    await singles(http, users, 'warm', 500, concurrency);
+    await pairs(http, users, 'warm-pair', 250, concurrency, { hold: [], capture: [] });
+    const singleRates = [];
+    const pairRates = [];
+    const latencies = { hold: [], capture: [] };
+    let failures = 0;
+    let firstFailure = null;
+    for (let round = 0; round < rounds; round += 1) {
+      const one = await singles(http, users, `single-${round}`, single, concurrency);
+      const two = await pairs(http, users, `pair-${round}`, pairCount, concurrency, latencies);
+      singleRates.push((single - one.failures) / (one.wallMs / 1000));
+      pairRates.push((pairCount - two.failures) / (two.wallMs / 1000));
+      failures += one.failures + two.failures;
+      firstFailure ??= one.firstFailure ?? two.firstFailure;
+      log(`${label}: round ${round + 1}: ${singleRates.at(-1).toFixed(0)} events/s, ${pairRates.at(-1).toFixed(0)} pairs/s`);
+    }
+    const verify = cli(seedDb, ['verify', '--json']);
+    if (!verify.ok) throw new Error(`${label}: the ledger does not verify after the run: ${JSON.stringify(verify.problems?.slice(0, 3))}`);
+    return {
+      singleRate: median(singleRates),
+      pairRate: median(pairRates),
+      singleRates,
+      pairRates,
+      pairCount,
+      failures,
+      firstFailure,
+      hold: { p50: percentileOf(latencies.hold, 0.5), p99: percentileOf(latencies.hold, 0.99) },
+      capture: { p50: percentileOf(latencies.capture, 0.5), p99: percentileOf(latencies.capture, 0.99) },
+    };
+  } finally {
+    http.close();
+    await server.stop();
+  }
+}
+
+function rowsOf(label, settings, result) {
+  const failures = result.failures ? ` ${result.failures} request(s) failed: ${result.firstFailure}.` : '';
+  const ratio = result.pairRate / result.singleRate;
+  return [
+    row({
+      name: `API hold+capture pairs, ${label} (${result.pairCount.toLocaleString('en-US')} pairs x ${settings.rounds} rounds, ${settings.concurrency} clients)`,
+      value: result.pairRate,
+      unit: 'pairs/s',
+      baselineName: `API single usage events (POST /v1/usage), same server and clients, ${settings.single.toLocaleString('en-US')} per round`,
+      baselineValue: result.singleRate,
+      ratio,
+      target: '>= 0.5x',
+      meets: result.failures === 0 && ratio >= 0.5,
+      note: `rounds (events/s; pairs/s): ${result.singleRates.map((rate) => rate.toFixed(0)).join(', ')}; ${result.pairRates.map((rate) => rate.toFixed(0)).join(', ')}. A pair is two requests, each group-committed with whatever else arrives (one write transaction per queue drain).${failures}`,
+    }),
+    row({
+      name: `API holds, ${label}: latency p50 / p99`,
+      value: result.hold.p50,
+      unit: 'ms',
+      target: null,
+      meets: null,
+      note: `POST /v1/holds p99 ${result.hold.p99?.toFixed(1)} ms; POST /v1/holds/ID/capture p50 ${result.capture.p50?.toFixed(1)} ms, p99 ${result.capture.p99?.toFixed(1)} ms`,
+    }),
+  ];
+}
+
+export async function holdsThroughput() {
+  const local = { single: envInt('BENCH_HOLDS_SINGLE', 4000), concurrency: envInt('BENCH_HOLDS_CONCURRENCY', 32), rounds: envInt('BENCH_HOLDS_ROUNDS', 3) };
+  const remote = { ...local, single: envInt('BENCH_HOLDS_REMOTE_SINGLE', 1000) };
+  const rows = [];
+  const dir = workDir('holds');
+  let sqld;
+  try {
+    const ledger = join(dir, 'ledger.db');
+    rows.push(...rowsOf('local ledger', local, await measure('local ledger', ledger, ledger, local)));
+    if (process.env.BENCH_HOLDS_REMOTE !== '0') {
+      sqld = await startSqld();
+      rows.push(...rowsOf('sqld on loopback', remote, await measure('sqld', sqld.url, sqld.url.replace(/^http/, 'ws'), remote)));
+    }
+    return rows;
+  } finally {
+    if (sqld) await sqld.stop();
+    removeDir(dir);
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const snapshot = snapshotCli();
+  try {
+    const rows = await holdsThroughput();
+    console.log('');
+    for (const entry of rows) {
+      const value = entry.unit.startsWith('ms') ? entry.value.toFixed(1) : Math.round(entry.value).toLocaleString('en-US');
+      const baseline = entry.baselineName
+        ? `; baseline ${entry.baselineName}: ${Math.round(entry.baselineValue).toLocaleString('en-US')} (${entry.ratio.toFixed(2)}x)`
+        : '';
+      const target = entry.meets === null || entry.meets === undefined ? '' : `; target ${entry.target}: ${entry.meets ? 'met' : 'NOT met'}`;
+      console.log(`${entry.name}: ${value} ${entry.unit}${baseline}${target}`);
+      if (entry.note) console.log(`  ${entry.note}`);
+    }
+  } finally {
+    snapshot.remove();
+  }
+}
