@@ -3,10 +3,10 @@ import { defineConfig } from 'vitest/config';
 // The end-to-end suite runs twice: against a local SQLite file and against a real sqld
 // (CREDITS_TEST_TARGET=remote). Files named *.local.test.ts are about local files only; the
 // files in LOCAL_ONLY test what happens before or above the ledger's driver (parsing bad input,
-// name keys, remote mode and the holds routes through `serve`, PDF and footing of invoices and
+// name keys, the API and remote mode through `serve`, PDF, CSV and footing of invoices and
 // statements, usage export paging), the same whatever the ledger: they run once, to keep
 // `npm test` well under 10 minutes on 2 cores. Their sqld side is covered by the files that run
-// twice (usage, holds, statements, corrections, api) and by the stress suite.
+// twice (usage, holds, corrections with its statements, import, notify) and by the stress suite.
 const LOCAL_ONLY = [
   'test/e2e/badInput.test.ts',
   'test/e2e/nameKeys.test.ts',
@@ -15,6 +15,8 @@ const LOCAL_ONLY = [
   'test/e2e/invoices.test.ts',
   'test/e2e/usageHistory.test.ts',
   'test/e2e/holdsApi.test.ts',
+  'test/e2e/api.test.ts',
+  'test/e2e/statements.test.ts',
 ];
 
 export default defineConfig({
