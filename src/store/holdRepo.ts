@@ -148,7 +148,13 @@ export async function heldByAccount(db: SqlReader, instantMs: number, nowMs: num
 
 /** The WHERE clause of the open holds a limit rule covers (all of them count in every period: each may be spent when it is captured). */
 export function heldUnderRuleSql(rule: LimitRule): { where: string; args: SqlValue[] } {
-  const where = ["status = 'open'"];
+  const subject = ruleSubjectSql(rule);
+  return { where: ["status = 'open'", ...subject.where].join(' AND '), args: subject.args };
+}
+
+/** The columns that say whose usage a limit rule counts (user or department, model, tier): usage_daily and holds share them. */
+export function ruleSubjectSql(rule: LimitRule): { where: string[]; args: SqlValue[] } {
+  const where: string[] = [];
   const args: SqlValue[] = [];
   if (rule.scope === 'user') {
     where.push('user_id = ?');
@@ -165,7 +171,7 @@ export function heldUnderRuleSql(rule: LimitRule): { where: string; args: SqlVal
     where.push('tier = ?');
     args.push(rule.tier);
   }
-  return { where: where.join(' AND '), args };
+  return { where, args };
 }
 
 /** Credits the open holds under a limit keep (for `limits` and `check`; unexpired as of `nowMs`). */

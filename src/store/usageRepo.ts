@@ -4,7 +4,7 @@ import type { LimitRule } from '../core/limits.js';
 import { DEFAULT_RATE_CARD, type ModelRate } from '../core/rateCard.js';
 import { addLocalDays, daysInMonth, type PeriodBounds } from '../core/time.js';
 import type { SqlReader, SqlValue, WriteTx } from './driver.js';
-import { heldUnderRuleSql } from './holdRepo.js';
+import { heldUnderRuleSql, ruleSubjectSql } from './holdRepo.js';
 
 export type RateRow = ModelRate & { id: number; effectiveFromMs: number; createdAtMs: number };
 
@@ -86,24 +86,8 @@ function dayKeyRange(bounds: PeriodBounds): [string, string] {
 /** The WHERE clause of the usage_daily rows a rule counts in one period. */
 function usedInPeriodSql(rule: LimitRule, bounds: PeriodBounds): { where: string; args: SqlValue[] } {
   const [firstDay, lastDay] = dayKeyRange(bounds);
-  const where = ['day_key BETWEEN ? AND ?'];
-  const args: SqlValue[] = [firstDay, lastDay];
-  if (rule.scope === 'user') {
-    where.push('user_id = ?');
-    args.push(rule.userId);
-  } else if (rule.scope === 'department') {
-    where.push('department_id = ?');
-    args.push(rule.departmentId);
-  }
-  if (rule.model !== null) {
-    where.push('model = ?');
-    args.push(rule.model);
-  }
-  if (rule.tier !== null) {
-    where.push('tier = ?');
-    args.push(rule.tier);
-  }
-  return { where: where.join(' AND '), args };
+  const subject = ruleSubjectSql(rule);
+  return { where: ['day_key BETWEEN ? AND ?', ...subject.where].join(' AND '), args: [firstDay, lastDay, ...subject.args] };
 }
 
 /** What a rule's subject has spent in one period, from the daily rollup (a few rows per day). */
