@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CHILD_ENV, CLI, cli, envInt, freePort, log, nowMs, removeDir, row, seedLedger, snapshotCli, startSqld, workDir } from './lib/util.mjs';
+import { CHILD_ENV, CLI, cli, envInt, freePort, log, nowMs, removeDir, row, seedLedger, snapshotCli, startSqld, workDir, printRows } from './lib/util.mjs';
 import { DEPARTMENTS, USERS_PER_DEPARTMENT, creditsPerDepartment, userEmails } from './lib/events.mjs';
 
 const MODELS = ['gpt-4o-mini', 'claude-3-haiku', 'gpt-3.5-turbo', 'claude-3.5-sonnet', 'gpt-4o', 'llama-3.1-groq'];
@@ -304,16 +304,7 @@ export async function apiThroughput() {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const snapshot = snapshotCli();
   try {
-    const rows = await apiThroughput();
-    console.log('');
-    for (const entry of rows) {
-      const value = entry.unit.startsWith('ms') ? entry.value.toFixed(1) : Math.round(entry.value).toLocaleString('en-US');
-      const baseline = entry.baselineName
-        ? `; baseline ${entry.baselineName}: ${Math.round(entry.baselineValue).toLocaleString('en-US')} (${entry.ratio.toFixed(2)}x)`
-        : '';
-      const target = entry.meets === null || entry.meets === undefined ? '' : `; target ${entry.target}: ${entry.meets ? 'met' : 'NOT met'}`;
-      console.log(`${entry.name}: ${value} ${entry.unit}${baseline}${target}`);
-    }
+    printRows(await apiThroughput());
   } finally {
     snapshot.remove();
   }

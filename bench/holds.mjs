@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { client, drive, startServe } from './api.mjs';
 import { DEPARTMENTS, USERS_PER_DEPARTMENT, creditsPerDepartment, userEmails } from './lib/events.mjs';
-import { cli, envInt, log, median, removeDir, row, seedLedger, snapshotCli, startSqld, workDir } from './lib/util.mjs';
+import { cli, envInt, log, median, removeDir, row, seedLedger, snapshotCli, startSqld, workDir, printRows } from './lib/util.mjs';
 
 const MODELS = ['gpt-4o-mini', 'claude-3-haiku', 'gpt-3.5-turbo', 'claude-3.5-sonnet', 'gpt-4o', 'llama-3.1-groq'];
 /** More than any event of usageOf() costs (about 10.1 credits at most, see lib/events.mjs). */
@@ -163,17 +163,7 @@ export async function holdsThroughput() {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const snapshot = snapshotCli();
   try {
-    const rows = await holdsThroughput();
-    console.log('');
-    for (const entry of rows) {
-      const value = entry.unit.startsWith('ms') ? entry.value.toFixed(1) : Math.round(entry.value).toLocaleString('en-US');
-      const baseline = entry.baselineName
-        ? `; baseline ${entry.baselineName}: ${Math.round(entry.baselineValue).toLocaleString('en-US')} (${entry.ratio.toFixed(2)}x)`
-        : '';
-      const target = entry.meets === null || entry.meets === undefined ? '' : `; target ${entry.target}: ${entry.meets ? 'met' : 'NOT met'}`;
-      console.log(`${entry.name}: ${value} ${entry.unit}${baseline}${target}`);
-      if (entry.note) console.log(`  ${entry.note}`);
-    }
+    printRows(await holdsThroughput());
   } finally {
     snapshot.remove();
   }

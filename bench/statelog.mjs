@@ -25,7 +25,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { client, percentile } from './api.mjs';
+import { client, drive } from './api.mjs';
 import { DEPARTMENTS, USERS_PER_DEPARTMENT, creditsPerDepartment, userEmails, writeEvents } from './lib/events.mjs';
 import {
   CHILD_ENV,
@@ -189,31 +189,13 @@ function makeEvent(prefix, index, users) {
   };
 }
 
-/** `count` single events POSTed to /v1/usage by `clients` clients at once: rate, p50, p99, failures. */
+/** `count` single events POSTed to /v1/usage by `clients` clients at once: rate, p50, p99, failures (anything but 201 Created). */
 async function postSingles(http, prefix, count, clients, users) {
-  const latencies = [];
-  let next = 0;
-  let failures = 0;
-  let firstFailure = null;
-  const started = nowMs();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (;;) {
-        const index = next;
-        next += 1;
-        if (index >= count) return;
-        const answer = await http.post('/v1/usage', makeEvent(prefix, index, users));
-        latencies.push(answer.ms);
-        if (answer.status !== 201) {
-          failures += 1;
-          firstFailure ??= `${answer.status}: ${answer.body.slice(0, 200)}`;
-        }
-      }
-    }),
-  );
-  const wallMs = nowMs() - started;
-  latencies.sort((a, b) => a - b);
-  return { perSecond: ((count - failures) * 1000) / wallMs, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), failures, firstFailure };
+  const run = await drive(count, clients, async (index) => {
+    const answer = await http.post('/v1/usage', makeEvent(prefix, index, users));
+    return { ...answer, ok: answer.status === 201 };
+  });
+  return { perSecond: ((count - run.failures) * 1000) / run.wallMs, p50: run.p50, p99: run.p99, failures: run.failures, firstFailure: run.firstFailure };
 }
 
 /** A fresh ledger (seeded through `bin`), a usage-writer token, `serve` through `bin` on `serveDb`, warm-up, then the timed singles. */

@@ -276,3 +276,17 @@ export function snapshotCli() {
   }
   throw lastError;
 }
+
+/** A benchmark's rows as lines, for running one benchmark file on its own (`node bench/api.mjs`). */
+export function printRows(rows) {
+  console.log('');
+  for (const entry of rows) {
+    const value = entry.unit.startsWith('ms') ? entry.value.toFixed(1) : Math.round(entry.value).toLocaleString('en-US');
+    const baseline = entry.baselineName
+      ? `; baseline ${entry.baselineName}: ${Math.round(entry.baselineValue).toLocaleString('en-US')} (${entry.ratio.toFixed(2)}x)`
+      : '';
+    const target = entry.meets === null || entry.meets === undefined ? '' : `; target ${entry.target}: ${entry.meets ? 'met' : 'NOT met'}`;
+    console.log(`${entry.name}: ${value} ${entry.unit}${baseline}${target}`);
+    if (entry.note) console.log(`  ${entry.note}`);
+  }
+}
