@@ -12,20 +12,12 @@ import { quotePackage } from '../../src/core/packages.ts';
 import { openLedger } from '../../src/store/open.ts';
 import { buyCredits, transferCredits } from '../../src/store/ops/money.ts';
 import { recordUsage } from '../../src/store/ops/usage.ts';
+import { seededRandom } from './seededRandom.mjs';
 
 const [location, workerText, durationText, seedText] = process.argv.slice(2);
 const worker = Number(workerText);
 const durationMs = Number(durationText);
-let seed = Number(seedText) >>> 0 || 1;
-/** mulberry32: a repeatable random sequence per worker. */
-function random() {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const between = (low, high) => low + Math.floor(random() * (high - low + 1));
+const { random, between } = seededRandom(seedText);
 
 export const USAGE_AT = '2026-06-10T10:00:00Z';
 const busyTimeoutMs = Number(process.env.CREDITS_BUSY_TIMEOUT_MS || 5000);

@@ -9,22 +9,14 @@
 // line per operation once it has its answer: kind, whether it was accepted (acknowledged), the
 // error code otherwise, the transaction id from the answer, the attempts and the time in ms.
 import { randomBytes } from 'node:crypto';
+import { seededRandom } from './seededRandom.mjs';
 
 const [base, workerText, durationText, seedText] = process.argv.slice(2);
 const worker = Number(workerText);
 const durationMs = Number(durationText);
 const token = process.env.CREDITS_TOKEN;
 if (!base || !token) throw new Error('usage: CREDITS_TOKEN=... node httpWorker.mjs SERVER_URL WORKER DURATION_MS SEED');
-let seed = Number(seedText) >>> 0 || 1;
-/** mulberry32: a repeatable random sequence per worker. */
-function random() {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const between = (low, high) => low + Math.floor(random() * (high - low + 1));
+const { random, between } = seededRandom(seedText);
 
 export const USAGE_AT = '2026-06-10T10:00:00Z';
 const ATTEMPTS = 4;
