@@ -81,10 +81,12 @@ export async function runMutation<T extends object>(
   work: (context: MutationContext) => Promise<T & { transactionId?: number | null }>,
 ): Promise<MutationOutcome<T>> {
   const hash = requestHash(request.command, request.args);
+  const given = request;
   let refusal: CreditsError | null = null;
   const outcome = await db.write(
     async (tx) => {
-      request = { ...request, idempotencyKey: scopedKey(tx, request.idempotencyKey) };
+      // A remote write may run this again after a busy lock: the key is scoped from the caller's, never twice.
+      request = { ...given, idempotencyKey: scopedKey(tx, given.idempotencyKey) };
       if (request.idempotencyKey) {
         const existing = await tx.get<{ command: string; request_hash: string; result_json: string }>(
           'SELECT command, request_hash, result_json FROM idempotency_keys WHERE key = ?',

@@ -53,6 +53,11 @@ export async function freshLedger(target = TARGET): Promise<Ledger> {
     location = join(dir, 'ledger.db');
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
+  return ledgerAt(location, cleanup);
+}
+
+/** The CLI on a ledger that already exists at `location` (a path or URL); `close` runs `cleanup`. */
+export function ledgerAt(location: string, cleanup: () => Promise<void> = async () => undefined): Ledger {
   const ledger: Ledger = {
     location,
     run: (args, options = {}) => runCli(['--db', location, ...args], { ...options.env }, options.input),

@@ -117,6 +117,11 @@ async function eventsToReverse(
     [importId],
   );
   const events = rows.filter((row) => row.reversedBy === null);
+  if (rows.length === 0) {
+    throw new CreditsError('IMPORT_NOT_FOUND', `usage batch ${importId} holds no events to reverse`, {
+      hint: "`usage list` shows each event's usage transaction",
+    });
+  }
   if (events.length === 0) {
     const by = Math.max(...rows.map((row) => row.reversedBy ?? 0));
     const at = await tx.get<{ atMs: number }>('SELECT created_at_ms AS atMs FROM ledger_transactions WHERE id = ?', [by]);
