@@ -1,6 +1,5 @@
 import { outsideScope } from '../store/scope.js';
 import type { Context } from './context.js';
-import type { CommandInput } from './spec.js';
 
 /**
  * How a command that can cover the whole organisation narrows itself for a department-bound
@@ -14,8 +13,8 @@ export function departmentOrScope(context: Context, given: string | undefined): 
 }
 
 /** A flag such as --org asks for the whole organisation: refused to a bound principal. */
-export function refuseOrganisationFlag(context: Context, input: CommandInput, key: string, flag: string): void {
-  if (context.scope !== null && input.options[key] === true) throw outsideScope(context.scope, `${flag} (the whole organisation)`);
+export function refuseOrganisationFlag(context: Context, given: boolean, flag: string): void {
+  if (context.scope !== null && given) throw outsideScope(context.scope, `${flag} (the whole organisation)`);
 }
 
 /** Keeps the rows of the principal's department only (all rows for an unbound principal). */

@@ -3,10 +3,9 @@ import { addLocalDays, localDateKey, parseInstantInput } from '../../core/time.j
 import { anomalyReport, dashboardData, forecastReport, type Scope } from '../../store/insights.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { flagOption, stringOption } from '../parse.js';
-import { outsideScope } from '../../store/scope.js';
 import type { Context } from '../context.js';
 import { defineCommand, type CommandSpec } from '../spec.js';
-import { departmentOrScope } from '../scopeDefaults.js';
+import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 
 /** What `forecast` was given: --org is checked against the caller's scope once the ledger is open. */
 export type ForecastRequest = { department: string | undefined; organisation: boolean };
@@ -15,11 +14,6 @@ export type ForecastRequest = { department: string | undefined; organisation: bo
 export type AnomaliesRequest = { since: string | undefined };
 
 export type WatchRequest = { intervalMs: number };
-
-/** --org asks for the whole organisation: refused to a bound principal (refuseOrganisationFlag for a typed flag). */
-function refuseOrganisation(context: Context, given: boolean, flag: string): void {
-  if (context.scope !== null && given) throw outsideScope(context.scope, `${flag} (the whole organisation)`);
-}
 
 /** --interval in milliseconds: seconds from 0.2 up, up to 3 decimals. */
 function intervalMs(text: string): number {
@@ -45,7 +39,7 @@ export const insightCommands: CommandSpec[] = [
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      refuseOrganisation(context, input.organisation, '--org');
+      refuseOrganisationFlag(context, input.organisation, '--org');
       const deptName = departmentOrScope(context, input.department);
       if (deptName !== undefined && input.organisation) throw new CreditsError('USAGE', '--dept and --org cannot be combined', { hint: 'choose one scope' });
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');

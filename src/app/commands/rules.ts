@@ -14,8 +14,7 @@ import { parseId, stringOption, flagOption } from '../parse.js';
 import { defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
 import type { Context } from '../context.js';
 import type { Database } from '../../store/driver.js';
-import { outsideScope } from '../../store/scope.js';
-import { departmentOrScope } from '../scopeDefaults.js';
+import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 
 function parseRateInput(text: string | undefined, field: string): number | undefined {
   return text === undefined ? undefined : parseCreditsInput(text, field, { allowZero: true });
@@ -60,11 +59,6 @@ export type CheckRequest = {
   minPercent: string | undefined;
 };
 
-/** A flag such as --org asks for the whole organisation: refused to a bound principal (refuseOrganisationFlag on a typed field). */
-function refuseWholeOrganisation(context: Context, given: boolean, flag: string): void {
-  if (context.scope !== null && given) throw outsideScope(context.scope, `${flag} (the whole organisation)`);
-}
-
 /** What `limits set` was given as text; the questions fill in what is missing before parsing. */
 type LimitTexts = {
   user: string | undefined;
@@ -80,7 +74,7 @@ type LimitTexts = {
 
 /** Reads the flags of `limits set` and refuses combinations no question could repair. */
 function readLimitFlags(request: LimitsSetRequest, context: Context): LimitTexts {
-  refuseWholeOrganisation(context, request.org, '--org');
+  refuseOrganisationFlag(context, request.org, '--org');
   const user = request.user;
   const dept = user === undefined ? departmentOrScope(context, request.dept) : request.dept;
   const org = request.org;
@@ -440,7 +434,7 @@ export const ruleCommands: CommandSpec[] = [
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
-      refuseWholeOrganisation(context, input.org, '--org');
+      refuseOrganisationFlag(context, input.org, '--org');
       const userText = input.user;
       const deptText = userText === undefined ? departmentOrScope(context, input.dept) : input.dept;
       if ([userText !== undefined, deptText !== undefined, input.org].filter(Boolean).length > 1) {
