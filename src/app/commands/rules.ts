@@ -20,7 +20,7 @@ function parseRateInput(text: string | undefined, field: string): number | undef
   return text === undefined ? undefined : parseCreditsInput(text, field, { allowZero: true });
 }
 
-function parseModelId(text: string, field = 'MODEL'): string {
+function parseModelId(text: string): string {
   return makeRate(text.trim().toLowerCase(), text, 'economy', 0, 0, 0).model;
 }
 
@@ -356,7 +356,7 @@ export const ruleCommands: CommandSpec[] = [
       const amountMillicredits = parseCreditsInput(period.text, period.flag);
       let model: string | null = null;
       if (texts.model !== undefined) {
-        model = parseModelId(texts.model, '--model');
+        model = parseModelId(texts.model);
         new RateBook(await loadRates(db)).at(model, Number.MAX_SAFE_INTEGER);
       }
       const scope: LimitScope = texts.user !== undefined ? 'user' : texts.dept !== undefined ? 'department' : 'organisation';
