@@ -18,6 +18,16 @@ function isExpiredStream(error: unknown): boolean {
   return /STREAM_EXPIRED|TRANSACTION_TIMEOUT|stream (has )?expired|transaction timed out/i.test(errorText(error));
 }
 
+/**
+ * The server ran the batch and answered with a statement's error (a hrana ResponseError carries the
+ * server's `proto` error): the steps after it, COMMIT among them, were skipped, so nothing was
+ * committed. Anything else after COMMIT was sent (a lost answer, a deadline) leaves the outcome unknown.
+ */
+function answeredByServer(error: unknown): boolean {
+  const cause = (error as { cause?: { proto?: unknown } })?.cause;
+  return typeof cause?.proto === 'object' && cause.proto !== null;
+}
+
 function errorText(error: unknown): string {
   const cause = (error as { cause?: unknown })?.cause;
   return `${String((error as { code?: unknown })?.code ?? '')} ${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
@@ -172,7 +182,7 @@ class RemoteDatabase implements Database {
           for (const head of heads) head.reject(error);
           throw error;
         }
-        phase = 'work';
+        if (phase === 'lock') phase = 'work';
         for (const [index, head] of heads.entries()) head.resolve(rowsOf(results[index]!));
         return results.slice(results.length - tail.length).map((result) => rowsOf(result));
       };
@@ -202,12 +212,14 @@ class RemoteDatabase implements Database {
       if (options.dryRun) {
         await deadline.race(open.rollback(), phase);
       } else {
-        await send([]);
+        // COMMIT rides with the last queued writes: one round trip less, and the server releases
+        // the write lock as soon as it has run them.
         phase = 'commit';
-        await deadline.race(open.commit(), phase);
+        await send([{ sql: 'COMMIT', args: [] }]);
       }
       return { done: true, result };
     } catch (thrown) {
+      if (phase === 'commit' && answeredByServer(thrown)) phase = 'work';
       const error = this.cutOff(thrown, client, phase);
       if (error instanceof DeadlineExpired) {
         if (thrown instanceof DeadlineExpired) this.abandonConnection(client);
