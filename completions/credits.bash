@@ -54,7 +54,7 @@ _credits_flags() {
     'rates set') echo '--tier --input --output --tool-call --name --effective --dry-run --idempotency-key' ;;
     'limits set') echo '--user --dept --org --model --tier --daily --monthly --dry-run --idempotency-key' ;;
     'limits remove') echo '--dry-run --idempotency-key' ;;
-    'check') echo '--dept --user --org --min-credits --min-percent' ;;
+    'check') echo '--dept --user --org --min-credits --min-percent --min-days' ;;
     'report') echo '--by --month --since --until --dept --format --output' ;;
     'forecast') echo '--dept --org' ;;
     'anomalies') echo '--since' ;;
@@ -105,7 +105,7 @@ _credits_valued() {
     'rates set|--tier'|'rates set|--input'|'rates set|--output'|'rates set|--tool-call'|'rates set|--name'|'rates set|--effective'|'rates set|--idempotency-key') return 0 ;;
     'limits set|--user'|'limits set|--dept'|'limits set|--model'|'limits set|--tier'|'limits set|--daily'|'limits set|--monthly'|'limits set|--idempotency-key') return 0 ;;
     'limits remove|--idempotency-key') return 0 ;;
-    'check|--dept'|'check|--user'|'check|--min-credits'|'check|--min-percent') return 0 ;;
+    'check|--dept'|'check|--user'|'check|--min-credits'|'check|--min-percent'|'check|--min-days') return 0 ;;
     'report|--by'|'report|--month'|'report|--since'|'report|--until'|'report|--dept'|'report|--format'|'report|--output') return 0 ;;
     'forecast|--dept') return 0 ;;
     'anomalies|--since') return 0 ;;

@@ -91,7 +91,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'limits remove|--idempotency-key'
             return 0
-        case 'check|--dept' 'check|--user' 'check|--min-credits' 'check|--min-percent'
+        case 'check|--dept' 'check|--user' 'check|--min-credits' 'check|--min-percent' 'check|--min-days'
             return 0
         case 'report|--by' 'report|--month' 'report|--since' 'report|--until' 'report|--dept' 'report|--format' 'report|--output'
             return 0
@@ -219,7 +219,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a rates -d 'the rate card: tier an
 complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list limits with what is used and left in the current day or month'
 complete -c credits -n '__credits_at 0 \'\'' -a check -d 'for CI: exit 0 when enough credits are left, 3 (BUDGET_LOW) when not'
 complete -c credits -n '__credits_at 0 \'\'' -a report -d 'credits and events per user, department, model, feature or day, biggest first'
-complete -c credits -n '__credits_at 0 \'\'' -a forecast -d 'projected usage and balance to the end of the month, the day credits run out, and how accurate past…'
+complete -c credits -n '__credits_at 0 \'\'' -a forecast -d 'projected usage and balance to the end of the month, the day credits run out (up to a year ahead, w…'
 complete -c credits -n '__credits_at 0 \'\'' -a anomalies -d 'users and departments whose daily spend stands far above their own recent baseline'
 complete -c credits -n '__credits_at 0 \'\'' -a dashboard -d 'one screen: balances, burn rate, depletion date, top users and models, the last 30 days, open alerts'
 complete -c credits -n '__credits_at 0 \'\'' -a watch -d 'the dashboard, refreshed in place until Ctrl-C'
@@ -426,6 +426,7 @@ complete -c credits -n '__credits_at any \'check\'' -l user -x -a '(__credits_na
 complete -c credits -n '__credits_at any \'check\'' -l org -d 'check the organisation pool (the default)'
 complete -c credits -n '__credits_at any \'check\'' -l min-credits -x -d 'at least this many credits must be left'
 complete -c credits -n '__credits_at any \'check\'' -l min-percent -x -d 'at least this percentage of this month\'s credits (opening balance plus what came in) must be left'
+complete -c credits -n '__credits_at any \'check\'' -l min-days -x -d 'the forecast\'s runway (days until credits run out, with recharges and pending purchases) must be at…'
 # credits report: flags
 complete -c credits -n '__credits_at any \'report\'' -l by -x -a 'user dept model feature day' -d 'what to group by'
 complete -c credits -n '__credits_at any \'report\'' -l month -x -d 'a calendar month in the organisation time zone (default: this month)'

@@ -465,6 +465,31 @@ export function forecastMonth(input: ForecastInput): MonthForecast {
   };
 }
 
+/**
+ * Usage the model expects on each of the `horizonDays` days from today on (today: the rest of it),
+ * in whole millicredits, rounded like the month's days (running total half up, then differences).
+ * The first days are the month forecast's own projections; the runway reads on past month end.
+ */
+export function projectUsageAhead(history: readonly DayAmount[], todayKey: string, horizonDays: number): DayAmount[] {
+  assert(Number.isSafeInteger(horizonDays) && horizonDays >= 1, `the horizon is whole days from 1, got ${horizonDays}`);
+  assertAmounts(history, 'usage');
+  const usageByDay = sumByDay(history);
+  const model = fitToHistory(usageByDay, todayKey);
+  const usedToday = usageByDay.get(todayKey) ?? 0;
+  const todayWeekday = weekdayOf(todayKey);
+  const days: DayAmount[] = [];
+  let expectedRunningTotal = 0;
+  let roundedRunningTotal = 0;
+  for (let stepsAhead = 1; stepsAhead <= horizonDays; stepsAhead++) {
+    const modelled = model.expected(stepsAhead, (todayWeekday + stepsAhead - 1) % 7);
+    expectedRunningTotal += stepsAhead === 1 ? Math.max(0, modelled - usedToday) : modelled;
+    const nextRounded = roundHalfUp(expectedRunningTotal);
+    days.push({ dayKey: addLocalDays(todayKey, stepsAhead - 1), millicredits: nextRounded - roundedRunningTotal });
+    roundedRunningTotal = nextRounded;
+  }
+  return days;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Backtest: how good would the forecast have been?
 // ---------------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 import { findAnomalies, type Anomaly, type SubjectSeries } from '../core/anomalies.js';
-import { backtestAccuracy, forecastMonth, type BacktestResult, type DayAmount, type MonthForecast } from '../core/forecast.js';
-import { addLocalDays, localDateKey, localMonthKey, previousMonthKey } from '../core/time.js';
+import { backtestAccuracy, forecastMonth, projectUsageAhead, type BacktestResult, type DayAmount, type MonthForecast } from '../core/forecast.js';
+import { quotePackage } from '../core/packages.js';
+import { RUNWAY_HORIZON_DAYS, projectRunway, type Runway, type RunwayRecharge } from '../core/runway.js';
+import { addLocalDays, localDateKey, localMonthKey, monthBounds, previousMonthKey } from '../core/time.js';
 import type { SqlReader } from './driver.js';
 import { currentBalances, withPercentLeft } from './ledgerQueries.js';
 import { dailyUsage, dailyUsageBySubject, usageReport, type ReportRow } from './reportQueries.js';
 import { limitStatuses } from './ops/rules.js';
+import type { RechargeRuleRow } from './notify/watchers.js';
 
 /** Days after its creation a pending purchase is expected to settle: SEPA direct debit, invoice. */
 export const EXPECTED_SETTLE_DAYS = { sepa: 3, invoice: 14 } as const;
@@ -15,6 +18,8 @@ export type ForecastReport = MonthForecast & {
   scope: string;
   balanceMillicredits: number;
   pending: { purchaseId: number; method: string; dayKey: string; millicredits: number }[];
+  /** When the balance reaches zero past month end, with pending purchases and recharge rules. */
+  runway: Runway;
   accuracy: BacktestResult;
 };
 
@@ -28,12 +33,17 @@ async function history(db: SqlReader, scope: Scope, firstDay: string, lastDay: s
   return rows.map((row) => ({ dayKey: row.dayKey, millicredits: row.millicredits }));
 }
 
-/**
- * The month-end forecast of the org (all accounts together) or one department: usage history
- * of the last 16 weeks, pending SEPA and invoice purchases as expected inflows, and the error
- * the same method made on each of the last three complete months (forecast at mid-month).
- */
-export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<ForecastReport> {
+/** What the forecast and the runway start from: the usage history, pending purchases and the balance now. */
+type ForecastBasis = {
+  todayKey: string;
+  /** The ledger's first day: days before it are unknown, not idle. */
+  startKey: string;
+  history: DayAmount[];
+  pending: ForecastReport['pending'];
+  balanceMillicredits: number;
+};
+
+async function forecastBasis(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<ForecastBasis> {
   const todayKey = localDateKey(nowMs, timeZone);
   const firstDay = addLocalDays(todayKey, -120);
   const created = await db.get<{ at: number | null }>('SELECT min(created_at_ms) AS at FROM ledger_transactions');
@@ -42,7 +52,6 @@ export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number,
   // Days before the ledger existed are unknown, not idle: the history starts on its first day.
   const days: DayAmount[] = startKey > firstDay ? [{ dayKey: startKey, millicredits: 0 }, ...usage] : usage;
   days.sort((a, b) => (a.dayKey < b.dayKey ? -1 : a.dayKey > b.dayKey ? 1 : 0));
-  const merged = mergeDays(days);
   const pendingRows = await db.all<{ id: number; method: 'sepa' | 'invoice'; createdAtMs: number; millicredits: number; account: string }>(
     `SELECT p.id AS id, p.method AS method, p.created_at_ms AS createdAtMs, p.millicredits AS millicredits, a.name AS account FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.status = 'pending'`,
   );
@@ -52,7 +61,67 @@ export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number,
       const expected = addLocalDays(localDateKey(row.createdAtMs, timeZone), EXPECTED_SETTLE_DAYS[row.method] ?? 3);
       return { purchaseId: row.id, method: row.method, dayKey: expected < todayKey ? todayKey : expected, millicredits: row.millicredits };
     });
-  const balanceMillicredits = await scopeBalance(db, scope);
+  return { todayKey, startKey, history: mergeDays(days), pending, balanceMillicredits: await scopeBalance(db, scope) };
+}
+
+/**
+ * The recharge rules the runway counts: a department's own rule; for the organisation every
+ * rule, each taken to watch the organisation's total (the forecast treats all its credits as one
+ * pool, so which account would cross its threshold first is not known).
+ */
+async function runwayRecharges(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<RunwayRecharge[]> {
+  const month = monthBounds(localMonthKey(nowMs, timeZone), timeZone);
+  const rows = await db.all<RechargeRuleRow & { account: string; monthSpentCents: number }>(
+    `SELECT r.account_id AS accountId, a.name AS account, r.threshold_millicredits AS thresholdMillicredits, r.package_name AS packageName, r.method AS method,
+       r.monthly_cap_cents AS monthlyCapCents, r.armed AS armed, r.refused_in_month AS refusedInMonth,
+       (SELECT coalesce(sum(price_cents), 0) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.status <> 'cancelled'
+          AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthSpentCents
+     FROM recharge_rules r JOIN accounts a ON a.id = r.account_id ORDER BY a.id`,
+    [month.startMs, month.endMs],
+  );
+  return rows
+    .filter((row) => scope.kind === 'org' || row.accountId === scope.id)
+    .map((row) => {
+      const quote = quotePackage(row.packageName, row.method);
+      return {
+        kind: 'threshold',
+        account: row.account,
+        thresholdMillicredits: row.thresholdMillicredits,
+        packageMillicredits: quote.millicredits,
+        priceCents: quote.priceCents,
+        monthlyCapCents: row.monthlyCapCents,
+        monthSpentCents: row.monthSpentCents,
+        settleDays: quote.instant ? 0 : EXPECTED_SETTLE_DAYS.sepa,
+        armed: row.armed === 1,
+        refusedInMonth: row.refusedInMonth,
+      };
+    });
+}
+
+async function runwayFrom(db: SqlReader, scope: Scope, nowMs: number, timeZone: string, basis: ForecastBasis): Promise<Runway> {
+  return projectRunway({
+    todayKey: basis.todayKey,
+    balanceMillicredits: basis.balanceMillicredits,
+    usage: projectUsageAhead(basis.history, basis.todayKey, RUNWAY_HORIZON_DAYS),
+    pendingInflows: basis.pending,
+    recharges: await runwayRecharges(db, scope, nowMs, timeZone),
+  });
+}
+
+/** When the org's (or a department's) credits run out at the forecast's pace, up to a year ahead. */
+export async function runwayReport(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<Runway> {
+  return runwayFrom(db, scope, nowMs, timeZone, await forecastBasis(db, scope, nowMs, timeZone));
+}
+
+/**
+ * The month-end forecast of the org (all accounts together) or one department: usage history
+ * of the last 16 weeks, pending SEPA and invoice purchases as expected inflows, the runway past
+ * month end (with the recharge rules), and the error the same method made on each of the last
+ * three complete months (forecast at mid-month).
+ */
+export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<ForecastReport> {
+  const basis = await forecastBasis(db, scope, nowMs, timeZone);
+  const { todayKey, startKey, history: merged, pending, balanceMillicredits } = basis;
   const forecast = forecastMonth({
     history: merged,
     todayKey,
@@ -67,7 +136,8 @@ export async function forecastReport(db: SqlReader, scope: Scope, nowMs: number,
     previousMonthKey(thisMonth),
   ].filter((month) => `${month}-01` >= startKey);
   const accuracy = backtestAccuracy(merged, months);
-  return { ...forecast, scope: scope.kind === 'org' ? 'organisation' : scope.name, balanceMillicredits, pending, accuracy };
+  const runway = await runwayFrom(db, scope, nowMs, timeZone, basis);
+  return { ...forecast, scope: scope.kind === 'org' ? 'organisation' : scope.name, balanceMillicredits, pending, runway, accuracy };
 }
 
 function mergeDays(days: DayAmount[]): DayAmount[] {

@@ -28,7 +28,8 @@ function intervalMs(text: string): number {
 export const insightCommands: CommandSpec[] = [
   defineCommand({
     name: 'forecast',
-    summary: 'projected usage and balance to the end of the month, the day credits run out, and how accurate past forecasts were',
+    summary:
+      'projected usage and balance to the end of the month, the day credits run out (up to a year ahead, with recharges and pending purchases), and how accurate past forecasts were',
     ledger: 'existing',
     options: [
       { flags: '--dept <name>', description: 'one department (default: the whole organisation)', dynamic: 'departments' },

@@ -5,7 +5,9 @@ import { describeRule, parsePeriodFlags, ruleApplies, type LimitRule, type Limit
 import { hasLessLeft, hasPercentLeft, limitAsBase, percentLeft as percentOfBase, type PercentBase } from '../../core/percentLeft.js';
 import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
+import { RUNWAY_HORIZON_DAYS, type Runway } from '../../core/runway.js';
 import { parseInstantInput } from '../../core/time.js';
+import { runwayReport, type Scope } from '../../store/insights.js';
 import { heldByAccount } from '../../store/holdRepo.js';
 import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from '../../store/ops/rules.js';
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
@@ -57,6 +59,8 @@ export type CheckRequest = {
   org: boolean;
   minCredits: string | undefined;
   minPercent: string | undefined;
+  /** --min-days, checked: whole days of runway the forecast must show; null when not asked. */
+  minDays: number | null;
 };
 
 /** What `limits set` was given as text; the questions fill in what is missing before parsing. */
@@ -220,6 +224,42 @@ async function tightestPercent(
 }
 
 /** `check --min-percent`: 0 to 100 with at most one decimal, or null when not given. */
+/** --min-days: whole days from 1 to the runway's horizon (beyond a year the forecast says nothing). */
+function parseMinDays(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const trimmed = text.trim();
+  if (!/^\d{1,3}$/.test(trimmed) || Number(trimmed) < 1 || Number(trimmed) > RUNWAY_HORIZON_DAYS) {
+    throw new CreditsError('INVALID_VALUE', `--min-days "${text}" is not a whole number of days from 1 to ${RUNWAY_HORIZON_DAYS}`, {
+      hint: '--min-days takes whole days, like 7',
+    });
+  }
+  return Number(trimmed);
+}
+
+/**
+ * Whom `check` looks at: the account whose balance counts, the user whose limits count, and the
+ * forecast's scope for the runway (a user spends their department's credits; --org, the default,
+ * is the organisation's total, as in `forecast`).
+ */
+async function checkSubject(db: Database, userText: string | undefined, deptText: string | undefined) {
+  if (userText !== undefined) {
+    const user = await requireUser(db, parseEmail(userText, '--user'), '--user');
+    const runwayScope: Scope = { kind: 'department', id: user.departmentId, name: user.department };
+    return { scope: 'user' as const, name: user.email, accountName: user.department, user, runwayScope };
+  }
+  if (deptText !== undefined) {
+    const department = await requireDepartment(db, deptText, '--dept');
+    const runwayScope: Scope = { kind: 'department', id: department.id, name: department.name };
+    return { scope: 'department' as const, name: department.name, accountName: department.name, user: null, runwayScope };
+  }
+  return { scope: 'org' as const, name: 'org', accountName: 'org', user: null, runwayScope: { kind: 'org' } as Scope };
+}
+
+/** The runway fields `check --json` shows. */
+function runwaySummary(runway: Runway) {
+  return { runsOutOn: runway.runsOutOn, days: runway.days, outlook: runway.outlook, horizonDays: runway.horizonDays };
+}
+
 function parseMinPercent(text: string | undefined): number | null {
   if (text === undefined) return null;
   if (!/^\d{1,3}(\.\d)?$/.test(text.trim()) || Number(text) > 100) {
@@ -418,11 +458,16 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--org', description: 'check the organisation pool (the default)' },
       { flags: '--min-credits <n>', description: 'at least this many credits must be left' },
       { flags: '--min-percent <p>', description: "at least this percentage of this month's credits (opening balance plus what came in) must be left" },
+      {
+        flags: '--min-days <n>',
+        description: "the forecast's runway (days until credits run out, with recharges and pending purchases) must be at least this",
+      },
     ],
     examples: [
       'credits check --dept ml --min-credits 500',
       'credits check --user ada@example.com --min-credits 20 --json',
       'credits check --org --min-percent 10 || notify-finance',
+      'credits check --dept ml --min-days 7   # fail the pipeline when less than a week is left',
     ],
     request: (input): CheckRequest => ({
       user: stringOption(input, 'user'),
@@ -430,6 +475,7 @@ export const ruleCommands: CommandSpec[] = [
       org: flagOption(input, 'org'),
       minCredits: stringOption(input, 'minCredits'),
       minPercent: stringOption(input, 'minPercent'),
+      minDays: parseMinDays(stringOption(input, 'minDays')),
     }),
     async run(input, context) {
       const settings = await context.settings();
@@ -443,20 +489,7 @@ export const ruleCommands: CommandSpec[] = [
       const minText = input.minCredits;
       const minMillicredits = minText === undefined ? 1 : parseCreditsInput(minText, '--min-credits', { allowZero: true });
       const minPercent = parseMinPercent(input.minPercent);
-      let scope: 'org' | 'department' | 'user' = 'org';
-      let name = 'org';
-      let accountName = 'org';
-      let user = null;
-      if (userText !== undefined) {
-        user = await requireUser(db, parseEmail(userText, '--user'), '--user');
-        scope = 'user';
-        name = user.email;
-        accountName = user.department;
-      } else if (deptText !== undefined) {
-        scope = 'department';
-        name = (await requireDepartment(db, deptText, '--dept')).name;
-        accountName = name;
-      }
+      const { scope, name, accountName, user, runwayScope } = await checkSubject(db, userText, deptText);
       const account = (await findAccount(db, accountName)) ?? (await requireAccount(db, accountName, '--dept'));
       // What open holds keep for calls in progress is not left to spend.
       const heldMillicredits = (await heldByAccount(db, context.nowMs, context.nowMs)).get(account.id) ?? 0;
@@ -481,7 +514,10 @@ export const ruleCommands: CommandSpec[] = [
       const percentLeft = percentOfBase(base);
       const enoughCredits = millicredits >= minMillicredits;
       const enoughPercent = minPercent === null || hasPercentLeft(base, minPercent);
-      const ok = enoughCredits && enoughPercent;
+      const minDays = input.minDays;
+      const runway = minDays === null ? null : runwaySummary(await runwayReport(db, runwayScope, context.nowMs, settings.timeZone));
+      const enoughDays = minDays === null || runway === null || runway.days === null || runway.days >= minDays;
+      const ok = enoughCredits && enoughPercent && enoughDays;
       const data = {
         ok,
         scope,
@@ -494,17 +530,28 @@ export const ruleCommands: CommandSpec[] = [
         minPercent,
         limitedBy,
         percentLimitedBy,
+        minDays,
+        runway,
       };
       if (ok) return { view: 'check', data };
       const reason = !enoughCredits
         ? `${millicredits / MILLICREDITS_PER_CREDIT} credits left, ${minMillicredits / MILLICREDITS_PER_CREDIT} required`
-        : `${percentLeft ?? 0}% left, ${minPercent}% required`;
-      const why = enoughCredits ? percentLimitedBy : limitedBy;
+        : !enoughPercent
+          ? `${percentLeft ?? 0}% left, ${minPercent}% required`
+          : `credits run out on ${runway?.runsOutOn} at the forecast's pace, in ${runway?.days} day(s), ${minDays} required`;
+      const why = !enoughCredits
+        ? limitedBy
+        : !enoughPercent
+          ? percentLimitedBy
+          : `runway of ${runwayScope.kind === 'org' ? 'the organisation' : runwayScope.name}`;
       return {
         view: 'check',
         data,
         failure: new CreditsError('BUDGET_LOW', `budget too low for ${name}: ${reason} (${why})`, {
-          hint: 'buy or transfer credits, or lower the threshold',
+          hint:
+            enoughCredits && enoughPercent
+              ? 'buy or transfer credits, set an automatic recharge (`credits recharge set`), or lower --min-days'
+              : 'buy or transfer credits, or lower the threshold',
         }),
       };
     },

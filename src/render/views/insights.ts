@@ -1,9 +1,27 @@
 import type { Anomaly } from '../../core/anomalies.js';
+import type { Runway } from '../../core/runway.js';
 import type { DashboardData, ForecastReport } from '../../app/documentTypes.js';
 import { formatCount, formatCredits } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
 
 const BLOCKS = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/** The runway fields the forecast and `check --min-days` show. */
+export type RunwaySummary = Pick<Runway, 'runsOutOn' | 'days' | 'outlook' | 'horizonDays'>;
+
+/** When credits run out, in words: the day and how far off, or why there is no day. */
+export function runwayText(runway: RunwaySummary): string {
+  if (runway.outlook === 'no-usage') return 'not at this pace: no usage to project';
+  if (runway.runsOutOn === null || runway.days === null) return `not within ${runway.horizonDays} days`;
+  const when = runway.days === 0 ? 'today' : runway.days === 1 ? 'tomorrow' : `in ${formatCount(runway.days)} days`;
+  return `${runway.runsOutOn} (${when})`;
+}
+
+/** `check --min-days`: the runway against what was required. */
+export function runwaySentence(runway: RunwaySummary, minDays: number | null): string {
+  const required = minDays === null ? '' : `; at least ${formatCount(minDays)} day${minDays === 1 ? '' : 's'} required`;
+  return `Credits run out: ${runwayText(runway)}${required}.`;
+}
 
 /** One character per value, scaled to the largest: the last 30 days in a line. */
 export function sparkline(values: readonly number[]): string {
@@ -37,6 +55,11 @@ export const insightViews = {
   forecast(data: ForecastReport, options: RenderOptions): string {
     const chalk = palette(options);
     const runsOut = data.depletionDayKey === null ? chalk.green('not this month') : chalk.red(data.depletionDayKey);
+    const recharges =
+      data.runway.rechargeCount === 0
+        ? ''
+        : `, after ${formatCount(data.runway.rechargeCount)} automatic recharge${data.runway.rechargeCount === 1 ? '' : 's'} (${formatCredits(data.runway.rechargeMillicredits)} credits)`;
+    const runway = `${data.runway.runsOutOn === null ? chalk.green(runwayText(data.runway)) : chalk.red(runwayText(data.runway))}${recharges}`;
     const accuracy =
       data.accuracy.meanAbsolutePercentError === null
         ? 'not enough history yet'
@@ -53,6 +76,7 @@ export const insightViews = {
         : []),
       `  Balance at month end        ${formatCredits(data.projectedBalanceAtMonthEndMillicredits)} credits`,
       `  Credits run out             ${runsOut}`,
+      `  Runway                      ${runway}`,
       `  Method                      ${data.method}; accuracy at mid-month: ${accuracy}`,
       '',
       dayChart(

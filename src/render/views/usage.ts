@@ -1,6 +1,7 @@
 import { formatLocalDateTime } from '../../core/time.js';
 import { formatCount, formatCredits, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
+import { runwaySentence, type RunwaySummary } from './insights.js';
 
 const FEATURE_TITLES: Record<string, string> = {
   chat: 'Chat',
@@ -243,13 +244,16 @@ export const usageViews = {
       minPercent: number | null;
       limitedBy: string;
       percentLimitedBy: string;
+      minDays?: number | null;
+      runway?: RunwaySummary | null;
     },
     options: RenderOptions,
   ): string {
     const chalk = palette(options);
     const status = data.ok ? chalk.green('ok') : chalk.red('budget too low');
+    const runway = data.runway == null ? '' : ` ${runwaySentence(data.runway, data.minDays ?? null)}`;
     if (data.minPercent !== null)
-      return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left (limited by ${data.limitedBy}) and ${formatPercent(data.percentLeft)} left of ${data.percentLimitedBy}.`;
-    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month's credits)` : ''}, limited by ${data.limitedBy}.`;
+      return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left (limited by ${data.limitedBy}) and ${formatPercent(data.percentLeft)} left of ${data.percentLimitedBy}.${runway}`;
+    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month's credits)` : ''}, limited by ${data.limitedBy}.${runway}`;
   },
 };
