@@ -278,6 +278,16 @@ function servicePaths(): Record<string, Record<string, Operation>> {
         responses: { '200': { description: 'text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
       },
     },
+    '/v1/commands/{command}': {
+      post: {
+        operationId: 'unknown_command',
+        summary: 'any other name: a command that does not exist (UNKNOWN_COMMAND) or is not offered over HTTP (FORBIDDEN)',
+        tags: ['service'],
+        security: [{ bearer: [] }],
+        parameters: [{ name: 'command', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: answers({}),
+      },
+    },
     '/openapi.json': {
       get: {
         operationId: 'openapi',

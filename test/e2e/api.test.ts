@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededLedger, type Ledger } from '../helpers/cli.js';
 import { createToken, startServer, type ApiServer } from './apiServer.js';
@@ -22,6 +23,19 @@ describe('credits serve: HTTP API', () => {
   afterAll(async () => {
     await server?.stop();
     await ledger?.close();
+  });
+
+  // Every answer the tests below get is also checked against this description (see apiServer.ts).
+  it('describes every route in a valid OpenAPI 3.1 document at /openapi.json', async () => {
+    const response = await server.request('GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    const result = await new Validator().validate(response.body);
+    expect(result.errors ?? [], JSON.stringify(result.errors)).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(response.body.openapi).toMatch(/^3\.1\./);
+    const paths = Object.keys(response.body.paths);
+    for (const path of ['/health', '/v1/usage', '/v1/usage/batch', '/v1/holds', '/v1/holds/{id}/capture', '/v1/balances', '/v1/commands/transfer'])
+      expect(paths).toContain(path);
   });
 
   it('answers /health without a token', async () => {

@@ -1,5 +1,6 @@
 import { execa, type ResultPromise } from 'execa';
 import { BIN, runCli, type Ledger, type RunResult } from '../helpers/cli.js';
+import { type AnswerCheck, openApiAnswerCheck } from '../helpers/openapiCheck.js';
 import { freePort } from '../helpers/sqld.js';
 
 /** Shared by the api*.test.ts files: a `credits serve` child on a free loopback port. */
@@ -43,6 +44,11 @@ export async function startServer(ledger: Ledger, extraArgs: string[] = [], env:
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  // Every answer the tests get is checked against the server's own description of its routes.
+  // Read while the server surely runs: a test may stop it with requests in flight.
+  const answerCheck: AnswerCheck = openApiAnswerCheck(await (await fetch(`${url}/openapi.json`)).json());
+  const checkAnswer = (method: string, path: string, response: Response, body: unknown): void =>
+    answerCheck(method, path, response.status, response.headers.get('content-type'), body);
   let stopped: Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> | undefined;
   return {
     url,
@@ -61,6 +67,7 @@ export async function startServer(ledger: Ledger, extraArgs: string[] = [], env:
       } catch {
         parsed = undefined;
       }
+      checkAnswer(method, path, response, parsed);
       return { status: response.status, body: parsed, text };
     },
     remote(token, args, options = {}) {
