@@ -396,6 +396,7 @@ export class UsagePoster {
       );
     }
     const within = cost <= hold.maxMillicredits && pricing.user.departmentId === hold.departmentId;
+    await this.readLimitTotals(pricing.user, pricing.rate.model, pricing.rate.tier, pricing.occurredAtMs);
     await this.releaseHold(hold);
     try {
       const { user, rate, occurredAtMs } = pricing;
@@ -575,11 +576,29 @@ export class UsagePoster {
         throw plan.error;
       }
       if (!(plan instanceof NeedRead)) return plan;
-      if (plan.rule !== null) {
-        const { used, held } = await usedAndHeldInPeriod(this.tx, plan.rule, plan.bounds);
-        this.usedByLimitPeriod.set(plan.key, used);
-        this.heldByRule.set(plan.rule.id, held);
-      } else this.drawnByDepartmentMonth.set(plan.key, await drawnFromOrgInMonth(this.tx, user.departmentId, plan.bounds));
+      await this.readTotal(plan, user);
+    }
+  }
+
+  /** Reads a total the checks asked for into memory. */
+  private async readTotal(need: NeedRead, user: UserInfo): Promise<void> {
+    if (need.rule !== null) {
+      const { used, held } = await usedAndHeldInPeriod(this.tx, need.rule, need.bounds);
+      this.usedByLimitPeriod.set(need.key, used);
+      this.heldByRule.set(need.rule.id, held);
+    } else this.drawnByDepartmentMonth.set(need.key, await drawnFromOrgInMonth(this.tx, user.departmentId, need.bounds));
+  }
+
+  /**
+   * Reads every limit total an event of this user and model counts in, before a hold is taken
+   * out of them: read after, they would count the hold again from its row, still open until the
+   * capture closes it.
+   */
+  private async readLimitTotals(user: UserInfo, model: string, tier: Tier, occurredAtMs: number): Promise<void> {
+    for (;;) {
+      const need = this.checkLimits(user, model, tier, occurredAtMs, 0, 'count');
+      if (!(need instanceof NeedRead)) return;
+      await this.readTotal(need, user);
     }
   }
 
