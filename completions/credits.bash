@@ -52,7 +52,7 @@ _credits_flags() {
     'usage reverse') echo '--import-id --reason --dry-run --idempotency-key' ;;
     'rates') echo '--at' ;;
     'rates set') echo '--tier --input --output --tool-call --name --effective --dry-run --idempotency-key' ;;
-    'limits set') echo '--user --dept --org --model --tier --daily --monthly --dry-run --idempotency-key' ;;
+    'limits set') echo '--user --dept --org --model --tier --daily --monthly --soft --dry-run --idempotency-key' ;;
     'limits remove') echo '--dry-run --idempotency-key' ;;
     'check') echo '--dept --user --org --min-credits --min-percent --min-days' ;;
     'report') echo '--by --month --since --until --dept --format --output' ;;

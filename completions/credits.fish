@@ -216,7 +216,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a checkpoint -d 'sign the ledger\'
 complete -c credits -n '__credits_at 0 \'\'' -a usage -d 'record, import, list and show AI usage; hold credits for a call before it starts'
 complete -c credits -n '__credits_at 0 \'\'' -a adjust -d 'book a correction of an account against the outside world, up or down, with a mandatory reason'
 complete -c credits -n '__credits_at 0 \'\'' -a rates -d 'the rate card: tier and credits per 1k input tokens, 1k output tokens and tool call'
-complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list limits with what is used and left in the current day or month'
+complete -c credits -n '__credits_at 0 \'\'' -a limits -d 'list hard and soft limits with what is used and left in the current day or month'
 complete -c credits -n '__credits_at 0 \'\'' -a check -d 'for CI: exit 0 when enough credits are left, 3 (BUDGET_LOW) when not'
 complete -c credits -n '__credits_at 0 \'\'' -a report -d 'credits and events per user, department, model, feature or day, biggest first'
 complete -c credits -n '__credits_at 0 \'\'' -a forecast -d 'projected usage and balance to the end of the month, the day credits run out (up to a year ahead, w…'
@@ -406,7 +406,7 @@ complete -c credits -n '__credits_at any \'rates set\'' -l idempotency-key -x -d
 complete -c credits -n '__credits_at 0 \'rates set\'' -a '(__credits_names models)' -d 'model id, like gpt-4o'
 # credits limits: subcommands
 complete -c credits -n '__credits_at 0 \'limits\'' -a set -d 'limit spending per day or month for a user, a department or the organisation, optionally per model…'
-complete -c credits -n '__credits_at 0 \'limits\'' -a remove -d 'remove a limit'
+complete -c credits -n '__credits_at 0 \'limits\'' -a remove -d 'remove a limit, hard or soft (the id names one)'
 # credits limits set: flags
 complete -c credits -n '__credits_at any \'limits set\'' -l user -x -a '(__credits_names users)' -d 'limit this user'
 complete -c credits -n '__credits_at any \'limits set\'' -l dept -x -a '(__credits_names departments)' -d 'limit this department'
@@ -415,6 +415,7 @@ complete -c credits -n '__credits_at any \'limits set\'' -l model -x -a '(__cred
 complete -c credits -n '__credits_at any \'limits set\'' -l tier -x -a 'premium standard economy' -d 'only usage of this tier'
 complete -c credits -n '__credits_at any \'limits set\'' -l daily -x -d 'credits per calendar day (organisation time zone)'
 complete -c credits -n '__credits_at any \'limits set\'' -l monthly -x -d 'credits per calendar month'
+complete -c credits -n '__credits_at any \'limits set\'' -l soft -d 'a soft limit: passing it warns (answer and notification), never refuses; kept beside a hard one'
 complete -c credits -n '__credits_at any \'limits set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'limits set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits limits remove: flags

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError, EXIT_CODE_BY_ERROR_CODE, type ErrorCode } from '../core/errors.js';
+import { addLimitWarnings } from '../core/limits.js';
 import { checkedInputFile } from '../app/usageImport/importSource.js';
 import type { ImportTotals } from '../app/commands/usage.js';
 import type { CommandInput, CommandOutput, CommandSpec } from '../app/spec.js';
@@ -224,6 +225,7 @@ function addChunkTotals(totals: ImportTotals, data: Partial<ImportTotals>, offse
     const line = problem.line + offset;
     totals.problems.push({ ...problem, line, message: problem.message.replace(/^line \d+/, `line ${line}`) });
   }
+  addLimitWarnings(totals.warnings, data.warnings ?? []);
 }
 
 /** The whole file's result, failing as one request's would: unreadable lines first, then refused events. */
@@ -282,6 +284,7 @@ async function chunkedImport(
     acceptedMillicredits: 0,
     firstMalformedLine: null,
     problems: [],
+    warnings: [],
   };
   let timeZone = 'UTC';
   let dryRun = false;

@@ -1,8 +1,12 @@
+import { formatCreditsText } from './amountText.js';
 import { CreditsError } from './errors.js';
 import type { Period } from './time.js';
 import type { Tier } from './rateCard.js';
 
 export type LimitScope = 'user' | 'department' | 'organisation';
+/** A hard limit refuses an event that would pass it; a soft one never refuses, it warns. */
+export type LimitKind = 'hard' | 'soft';
+export const LIMIT_KINDS: readonly LimitKind[] = ['hard', 'soft'];
 
 /** One rule shape for every limit: who, optionally which model or tier, per day or month, how much. */
 export type LimitRule = {
@@ -14,6 +18,7 @@ export type LimitRule = {
   tier: Tier | null;
   period: Period;
   amountMillicredits: number;
+  kind: LimitKind;
 };
 
 export type UsageSubject = { userId: number; departmentId: number; model: string; tier: Tier };
@@ -37,7 +42,64 @@ export function describeRule(rule: LimitRule, names: RuleNames): string {
         ? (names.department ?? `department ${rule.departmentId}`)
         : 'the organisation';
   const what = rule.model !== null ? ` on ${rule.model}` : rule.tier !== null ? ` on ${rule.tier} models` : '';
-  return `${rule.period === 'day' ? 'daily' : 'monthly'} limit of ${who}${what}`;
+  return `${rule.period === 'day' ? 'daily' : 'monthly'} ${rule.kind === 'soft' ? 'soft ' : ''}limit of ${who}${what}`;
+}
+
+/**
+ * A soft limit its subject has spent past in one period: what `usage record`, imports, holds,
+ * the API and `check` answer with in `warnings`. `spentMillicredits` is what the limit counts
+ * after the write (used plus open holds under it, as a hard limit counts them).
+ */
+export type LimitWarning = {
+  limitId: number;
+  kind: 'soft';
+  limit: string;
+  scope: LimitScope;
+  user: string | null;
+  department: string | null;
+  model: string | null;
+  tier: Tier | null;
+  period: Period;
+  periodKey: string;
+  amountMillicredits: number;
+  spentMillicredits: number;
+  message: string;
+};
+
+/**
+ * The warning of a soft rule whose spending is past it, else null. Past means more than the
+ * limit: a soft limit warns exactly where a hard limit of the same amount would refuse.
+ */
+export function softLimitWarning(rule: LimitRule, names: RuleNames, periodKey: string, spentMillicredits: number): LimitWarning | null {
+  if (rule.kind !== 'soft' || spentMillicredits <= rule.amountMillicredits) return null;
+  const limit = describeRule(rule, names);
+  return {
+    limitId: rule.id,
+    kind: 'soft',
+    limit,
+    scope: rule.scope,
+    user: rule.scope === 'user' ? (names.user ?? null) : null,
+    department: rule.scope === 'department' ? (names.department ?? null) : null,
+    model: rule.model,
+    tier: rule.tier,
+    period: rule.period,
+    periodKey,
+    amountMillicredits: rule.amountMillicredits,
+    spentMillicredits,
+    message: `${limit} (${formatCreditsText(rule.amountMillicredits)} credits) passed: ${formatCreditsText(spentMillicredits)} credits spent in ${periodKey}`,
+  };
+}
+
+/**
+ * Adds warnings to a list, one per limit and period: a later one of the same limit and period
+ * replaces the earlier, since it says where the spending stands after the later write.
+ */
+export function addLimitWarnings(into: LimitWarning[], more: readonly LimitWarning[]): void {
+  for (const warning of more) {
+    const index = into.findIndex((known) => known.limitId === warning.limitId && known.periodKey === warning.periodKey);
+    if (index < 0) into.push(warning);
+    else into[index] = warning;
+  }
 }
 
 export function parsePeriodFlags(daily: string | undefined, monthly: string | undefined): { period: Period; text: string; flag: string } {

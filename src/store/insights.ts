@@ -215,8 +215,9 @@ export async function dashboardData(db: SqlReader, nowMs: number, timeZone: stri
   for (const status of await limitStatuses(db, nowMs, timeZone)) {
     if (status.amountMillicredits > 0 && status.usedMillicredits >= status.amountMillicredits * 0.8) {
       alerts.push({
-        level: status.leftMillicredits <= 0 ? 'critical' : 'warning',
-        message: `limit ${status.id} (${status.user ?? status.department ?? 'organisation'}${status.model ? `, ${status.model}` : ''}) is ${Math.round((status.usedMillicredits * 100) / status.amountMillicredits)}% used this ${status.period}`,
+        // A soft limit refuses nothing: passing it is a warning, never critical.
+        level: status.leftMillicredits <= 0 && status.kind === 'hard' ? 'critical' : 'warning',
+        message: `${status.kind === 'soft' ? 'soft ' : ''}limit ${status.id} (${status.user ?? status.department ?? 'organisation'}${status.model ? `, ${status.model}` : ''}) is ${Math.round((status.usedMillicredits * 100) / status.amountMillicredits)}% used this ${status.period}`,
       });
     }
   }

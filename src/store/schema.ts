@@ -238,6 +238,10 @@ export const usageReversals = sqliteTable(
   (table) => [index('usage_reversals_transaction').on(table.transactionId)],
 );
 
+/**
+ * A limit rule. `kind` 'hard' refuses an event that would pass it; 'soft' never refuses, it warns
+ * (a `warnings` entry in the answer, one notification per period). A target may have one of each.
+ */
 export const limits = sqliteTable('limits', {
   id: integer('id').primaryKey(),
   scope: text('scope', { enum: ['user', 'department', 'organisation'] }).notNull(),
@@ -248,6 +252,9 @@ export const limits = sqliteTable('limits', {
   period: text('period', { enum: ['day', 'month'] }).notNull(),
   amountMillicredits: integer('amount_millicredits').notNull(),
   createdAtMs: integer('created_at_ms').notNull(),
+  kind: text('kind', { enum: ['hard', 'soft'] })
+    .notNull()
+    .default('hard'),
 });
 
 /** Where notifications go: a webhook URL, an email address or a local command. */

@@ -73,7 +73,7 @@ export class RateBook {
 
 export async function loadLimits(db: SqlReader): Promise<LimitRule[]> {
   return db.all<LimitRule>(
-    `SELECT id, scope, user_id AS userId, department_id AS departmentId, model, tier, period, amount_millicredits AS amountMillicredits FROM limits ORDER BY id`,
+    `SELECT id, scope, user_id AS userId, department_id AS departmentId, model, tier, period, amount_millicredits AS amountMillicredits, kind FROM limits ORDER BY id`,
   );
 }
 

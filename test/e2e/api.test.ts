@@ -298,7 +298,17 @@ describe('credits serve: HTTP API', () => {
     expect(usage.json().totals.events).toBe(1 + 40 + 1000 + 1);
   });
 
-  it('refuses usage that breaks a ledger rule with 422 and counts it in /metrics', async () => {
+  it('refuses usage that breaks a ledger rule with 422 and counts it in /metrics; a soft limit passed only warns', async () => {
+    await ledger.ok(['limits', 'set', '--user', 'don@example.com', '--monthly', '0.5', '--soft']);
+    const warned = await server.request('POST', '/v1/usage', {
+      token: writer,
+      body: { eventId: 'soft-1', user: 'don@example.com', model: 'gpt-4o', inputTokens: 200 },
+    });
+    expect(warned.status).toBe(201);
+    expect(warned.body.warnings).toEqual([
+      expect.objectContaining({ kind: 'soft', user: 'don@example.com', period: 'month', amountMillicredits: 500, spentMillicredits: expect.any(Number) }),
+    ]);
+    expect(warned.body.warnings[0].spentMillicredits).toBeGreaterThanOrEqual(803);
     await ledger.ok(['limits', 'set', '--user', 'don@example.com', '--daily', '1']);
     const refused = await server.request('POST', '/v1/usage', {
       token: writer,

@@ -221,4 +221,18 @@ describe('credits verify on a local ledger changed outside credits', () => {
     });
     expectIntegrityFailure(await verify(edited), 4);
   });
+
+  it('passes a ledger with limits written before soft limits (migration 0007 adds their kind), and its limits stay hard', async () => {
+    // test/fixtures/ledger-0006-limits.db: written by commit e5daefb (init, a transfer, a user daily and a department premium monthly limit, `usage record`).
+    const legacy = join(copies, 'limits-0006.db');
+    copyFileSync(join(import.meta.dirname, '..', 'fixtures', 'ledger-0006-limits.db'), legacy);
+    const passed = await verify(legacy);
+    expect(passed.json<VerifyReport>()).toMatchObject({ ok: true, problems: [] });
+    expect(passed.exitCode).toBe(0);
+    const limits = (await runCli(['--db', legacy, 'limits', '--json'], {})).json<{ limits: { id: number; kind: string; amountMillicredits: number }[] }>();
+    expect(limits.limits.map((row) => [row.id, row.kind, row.amountMillicredits])).toEqual([
+      [1, 'hard', 50_000],
+      [2, 'hard', 300_000],
+    ]);
+  });
 });

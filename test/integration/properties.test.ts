@@ -131,7 +131,16 @@ async function apply(db: Database, model: Model, step: Op, index: number): Promi
       const amountMillicredits = step.credits * 1000;
       if (step.kind === 'userLimit') {
         const user = await requireUser(db, USERS[step.user]!.email, '--user');
-        await setLimit(db, request, { scope: 'user', userId: user.id, departmentId: null, model: null, tier: null, period: 'day', amountMillicredits });
+        await setLimit(db, request, {
+          scope: 'user',
+          userId: user.id,
+          departmentId: null,
+          model: null,
+          tier: null,
+          period: 'day',
+          amountMillicredits,
+          kind: 'hard',
+        });
         model.userLimits.set(user.email, amountMillicredits);
       } else {
         const department = await requireAccount(db, DEPARTMENTS[step.department]!, '--dept');
@@ -143,6 +152,7 @@ async function apply(db: Database, model: Model, step: Op, index: number): Promi
           tier: null,
           period: 'day',
           amountMillicredits,
+          kind: 'hard',
         });
         model.deptLimits.set(department.name, amountMillicredits);
       }

@@ -1,7 +1,7 @@
 import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
 import { currentBalances, withPercentLeft } from '../../store/ledgerQueries.js';
 import { CreditsError } from '../../core/errors.js';
-import { describeRule, parsePeriodFlags, ruleApplies, type LimitRule, type LimitScope } from '../../core/limits.js';
+import { describeRule, parsePeriodFlags, ruleApplies, softLimitWarning, type LimitRule, type LimitScope, type LimitWarning } from '../../core/limits.js';
 import { hasLessLeft, hasPercentLeft, limitAsBase, percentLeft as percentOfBase, type PercentBase } from '../../core/percentLeft.js';
 import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
@@ -48,6 +48,8 @@ export type LimitsSetRequest = MutatingRequest & {
   tier: string | undefined;
   daily: string | undefined;
   monthly: string | undefined;
+  /** A soft limit: warns when passed, never refuses. */
+  soft: boolean;
 };
 
 export type LimitsRemoveRequest = MutatingRequest & { limitId: number };
@@ -211,8 +213,8 @@ async function tightestPercent(
     percentLimitedBy: `${account.name} balance`,
   };
   if (user === null) return tightest;
-  const onUser = (rule: LimitRule): boolean =>
-    rule.scope === 'user' ? rule.userId === user.id : rule.scope === 'department' ? rule.departmentId === user.departmentId : true;
+  // A soft limit never refuses, so it bounds nothing: `check` reports it as a warning instead.
+  const onUser = (rule: LimitRule): boolean => rule.kind === 'hard' && coversUser(rule, user);
   for (const status of await limitStatuses(db, nowMs, timeZone, onUser)) {
     const base = limitAsBase(status.leftMillicredits, status.amountMillicredits);
     if (hasLessLeft(base, tightest.base)) {
@@ -223,7 +225,36 @@ async function tightestPercent(
   return tightest;
 }
 
-/** `check --min-percent`: 0 to 100 with at most one decimal, or null when not given. */
+/** Whether a rule counts a user's usage (of some model): theirs, their department's, the organisation's. */
+function coversUser(rule: LimitRule, user: { id: number; departmentId: number }): boolean {
+  return rule.scope === 'user' ? rule.userId === user.id : rule.scope === 'department' ? rule.departmentId === user.departmentId : true;
+}
+
+/**
+ * The soft limits over the checked spending that are passed this day or month: for --user every
+ * limit on them (model and tier limits included), for --dept the department's and the
+ * organisation's, for --org the organisation's.
+ */
+async function passedSoftLimits(
+  db: Database,
+  nowMs: number,
+  timeZone: string,
+  subject: { user: { id: number; departmentId: number } | null; departmentId: number | null },
+): Promise<LimitWarning[]> {
+  const covers = (rule: LimitRule): boolean =>
+    rule.kind === 'soft' &&
+    (subject.user !== null
+      ? coversUser(rule, subject.user)
+      : rule.scope === 'organisation' || (rule.scope === 'department' && rule.departmentId === subject.departmentId));
+  const warnings: LimitWarning[] = [];
+  for (const status of await limitStatuses(db, nowMs, timeZone, covers)) {
+    const names = { user: status.user ?? undefined, department: status.department ?? undefined };
+    const warning = softLimitWarning(status, names, status.periodKey, status.usedMillicredits + status.heldMillicredits);
+    if (warning !== null) warnings.push(warning);
+  }
+  return warnings;
+}
+
 /** --min-days: whole days from 1 to the runway's horizon (beyond a year the forecast says nothing). */
 function parseMinDays(text: string | undefined): number | null {
   if (text === undefined) return null;
@@ -260,6 +291,7 @@ function runwaySummary(runway: Runway) {
   return { runsOutOn: runway.runsOutOn, days: runway.days, outlook: runway.outlook, horizonDays: runway.horizonDays };
 }
 
+/** `check --min-percent`: 0 to 100 with at most one decimal, or null when not given. */
 function parseMinPercent(text: string | undefined): number | null {
   if (text === undefined) return null;
   if (!/^\d{1,3}(\.\d)?$/.test(text.trim()) || Number(text) > 100) {
@@ -365,9 +397,11 @@ export const ruleCommands: CommandSpec[] = [
       { flags: '--tier <tier>', description: 'only usage of this tier', choices: TIERS },
       { flags: '--daily <credits>', description: 'credits per calendar day (organisation time zone)' },
       { flags: '--monthly <credits>', description: 'credits per calendar month' },
+      { flags: '--soft', description: 'a soft limit: passing it warns (answer and notification), never refuses; kept beside a hard one' },
     ],
     examples: [
       'credits limits set --user ada@example.com --daily 50',
+      'credits limits set --user ada@example.com --daily 40 --soft',
       'credits limits set --dept Marketing --tier premium --monthly 2000',
       'credits limits set --org --monthly 100000',
     ],
@@ -380,6 +414,7 @@ export const ruleCommands: CommandSpec[] = [
       tier: stringOption(input, 'tier'),
       daily: stringOption(input, 'daily'),
       monthly: stringOption(input, 'monthly'),
+      soft: flagOption(input, 'soft'),
     }),
     async run(input, context) {
       const settings = await context.settings();
@@ -410,6 +445,7 @@ export const ruleCommands: CommandSpec[] = [
         tier: texts.tier === undefined ? null : parseTier(texts.tier),
         period: period.period,
         amountMillicredits,
+        kind: input.soft ? ('soft' as const) : ('hard' as const),
       };
       const result = await setLimit(db, context.mutation(input, { ...target, user: user?.email ?? null, dept: department?.name ?? null }), target);
       return { view: 'limitSet', data: { ...result, user: user?.email ?? null, department: department?.name ?? null } };
@@ -417,7 +453,7 @@ export const ruleCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'limits',
-    summary: 'list limits with what is used and left in the current day or month',
+    summary: 'list hard and soft limits with what is used and left in the current day or month',
     ledger: 'existing',
     examples: ['credits limits', 'credits limits --json'],
     request: () => ({}),
@@ -431,17 +467,17 @@ export const ruleCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'limits remove',
-    summary: 'remove a limit',
+    summary: 'remove a limit, hard or soft (the id names one)',
     ledger: 'existing',
     mutating: true,
-    arguments: [{ name: 'id', description: 'limit id (see `credits limits`)', required: true }],
+    arguments: [{ name: 'id', description: 'limit id (see `credits limits`; hard and soft limits have ids of their own)', required: true }],
     examples: ['credits limits remove 3', 'credits limits remove 3 --dry-run'],
     request: (input): LimitsRemoveRequest => ({ ...mutatingRequest(input), limitId: parseId(input.args[0] ?? '', 'ID') }),
     async run(input, context) {
       await context.settings();
       const id = input.limitId;
       const result = await removeLimit(await context.db(), context.mutation(input, { id }), id);
-      return { view: 'message', data: { ...result, message: `limit ${id} removed` } };
+      return { view: 'message', data: { ...result, message: `${result.kind} limit ${id} removed` } };
     },
   }),
   defineCommand({
@@ -501,7 +537,7 @@ export const ruleCommands: CommandSpec[] = [
           db,
           context.nowMs,
           settings.timeZone,
-          (rule) => rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }),
+          (rule) => rule.kind === 'hard' && rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }),
         );
         for (const status of statuses) {
           if (status.leftMillicredits < millicredits) {
@@ -511,6 +547,8 @@ export const ruleCommands: CommandSpec[] = [
         }
       }
       const { base, percentLimitedBy } = await tightestPercent(db, context.nowMs, settings.timeZone, account, user);
+      const subject = { user, departmentId: scope === 'department' ? account.id : null };
+      const warnings = await passedSoftLimits(db, context.nowMs, settings.timeZone, subject);
       const percentLeft = percentOfBase(base);
       const enoughCredits = millicredits >= minMillicredits;
       const enoughPercent = minPercent === null || hasPercentLeft(base, minPercent);
@@ -532,6 +570,7 @@ export const ruleCommands: CommandSpec[] = [
         percentLimitedBy,
         minDays,
         runway,
+        warnings,
       };
       if (ok) return { view: 'check', data };
       const reason = !enoughCredits

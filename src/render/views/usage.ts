@@ -1,3 +1,4 @@
+import type { LimitWarning } from '../../core/limits.js';
 import { formatLocalDateTime } from '../../core/time.js';
 import { formatCount, formatCredits, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
@@ -26,6 +27,8 @@ type Recorded = {
   replayed: boolean;
   /** A capture (`usage record --hold`): the hold and what of it was released. */
   hold?: { holdId: number; maxMillicredits: number; capturedMillicredits: number | null; releasedMillicredits: number };
+  /** Absent from results stored before soft limits (an idempotent replay). */
+  warnings?: LimitWarning[];
 };
 
 type HoldData = {
@@ -40,7 +43,14 @@ type HoldData = {
   departmentAvailableMillicredits: number;
   dryRun: boolean;
   replayed: boolean;
+  warnings?: LimitWarning[];
 };
+
+/** One line per soft limit passed: the write went through, and this is what it passed. */
+export function warningLines(warnings: readonly LimitWarning[] | undefined, options: RenderOptions): string[] {
+  const chalk = palette(options);
+  return (warnings ?? []).map((warning) => chalk.yellow(`warning: ${warning.message} (limit ${warning.limitId}; a soft limit warns, it never refuses)`));
+}
 
 function quantity(line: PriceLine): string {
   if (line.kind === 'tool') return `${formatCount(line.quantity)} ${line.quantity === 1 ? 'call' : 'calls'}`;
@@ -85,6 +95,7 @@ type LimitRow = {
   usedMillicredits: number;
   leftMillicredits: number;
   periodKey: string;
+  kind: string;
 };
 
 export const usageViews = {
@@ -102,7 +113,7 @@ export const usageViews = {
       const { holdId, maxMillicredits, releasedMillicredits } = data.hold;
       lines.push(chalk.dim(`(hold ${holdId} captured: ${formatCredits(maxMillicredits)} credits held, ${formatCredits(releasedMillicredits)} released)`));
     }
-    return lines.join('\n');
+    return [...lines, ...warningLines(data.warnings, options)].join('\n');
   },
 
   holdPlaced(data: HoldData & { duplicate: boolean }, options: RenderOptions): string {
@@ -115,6 +126,7 @@ export const usageViews = {
       `${head}Hold ${chalk.bold(String(data.holdId))}: up to ${chalk.bold(`${formatCredits(data.maxMillicredits)} credits`)} for ${data.user} on ${data.model}${overdraft}, ${state}.`,
       chalk.dim(`${data.department} has ${formatCredits(data.departmentAvailableMillicredits)} credits available to others.`),
       chalk.dim(`Capture: credits usage record --hold ${data.holdId} --input-tokens N --output-tokens N; release: credits usage release ${data.holdId}`),
+      ...warningLines(data.warnings, options),
     ].join('\n');
   },
 
@@ -141,6 +153,7 @@ export const usageViews = {
       malformed: number;
       acceptedMillicredits: number;
       problems: { line: number; code: string; message: string }[];
+      warnings?: LimitWarning[];
     },
     options: RenderOptions,
   ): string {
@@ -148,7 +161,7 @@ export const usageViews = {
     const head = `${data.dryRun ? chalk.cyan('dry run, nothing written: ') : ''}${formatCount(data.read)} lines from ${data.file}: ${chalk.green(`${formatCount(data.accepted)} accepted`)} (${formatCredits(data.acceptedMillicredits)} credits), ${formatCount(data.duplicates)} duplicates, ${formatCount(data.refused)} refused, ${formatCount(data.malformed)} malformed.`;
     const problems = data.problems.slice(0, 20).map((problem) => `  line ${problem.line}: [${problem.code}] ${problem.message.replace(/^line \d+: /, '')}`);
     const more = data.problems.length > 20 ? [`  … and ${data.refused + data.malformed - 20} more (see --json)`] : [];
-    return [head, ...problems, ...more].join('\n');
+    return [head, ...problems, ...more, ...warningLines(data.warnings, options)].join('\n');
   },
 
   rates(data: { rates: RateRow[]; upcoming: RateRow[] }, options: RenderOptions): string {
@@ -195,6 +208,7 @@ export const usageViews = {
       tier: string | null;
       period: string;
       amountMillicredits: number;
+      kind?: string;
       dryRun: boolean;
     },
     options: RenderOptions,
@@ -202,7 +216,10 @@ export const usageViews = {
     const chalk = palette(options);
     const who = data.user ?? data.department ?? 'the organisation';
     const what = data.model ? ` on ${data.model}` : data.tier ? ` on ${data.tier} models` : '';
-    return `${data.dryRun ? chalk.cyan('dry run, nothing written: ') : ''}Limit ${data.limitId}${data.replaced ? ' (replaced)' : ''}: ${who}${what} may spend ${formatCredits(data.amountMillicredits)} credits per ${data.period}.`;
+    const head = `${data.dryRun ? chalk.cyan('dry run, nothing written: ') : ''}${data.kind === 'soft' ? 'Soft limit' : 'Limit'} ${data.limitId}${data.replaced ? ' (replaced)' : ''}`;
+    if (data.kind === 'soft')
+      return `${head}: warns when ${who}${what} spends more than ${formatCredits(data.amountMillicredits)} credits per ${data.period}; never refuses.`;
+    return `${head}: ${who}${what} may spend ${formatCredits(data.amountMillicredits)} credits per ${data.period}.`;
   },
 
   limits(data: { limits: LimitRow[] }, options: RenderOptions): string {
@@ -212,6 +229,7 @@ export const usageViews = {
       options,
       [
         { header: 'Id', align: 'right' },
+        { header: 'Kind' },
         { header: 'Applies to' },
         { header: 'Models' },
         { header: 'Period' },
@@ -223,6 +241,7 @@ export const usageViews = {
         const percentLeft = row.amountMillicredits > 0 ? (row.leftMillicredits * 100) / row.amountMillicredits : 0;
         return [
           String(row.id),
+          row.kind,
           row.user ?? row.department ?? 'organisation',
           row.model ?? (row.tier ? `${row.tier} tier` : 'all'),
           `${row.period === 'day' ? 'daily' : 'monthly'} (${row.periodKey})`,
@@ -246,14 +265,17 @@ export const usageViews = {
       percentLimitedBy: string;
       minDays?: number | null;
       runway?: RunwaySummary | null;
+      warnings?: LimitWarning[];
     },
     options: RenderOptions,
   ): string {
     const chalk = palette(options);
     const status = data.ok ? chalk.green('ok') : chalk.red('budget too low');
     const runway = data.runway == null ? '' : ` ${runwaySentence(data.runway, data.minDays ?? null)}`;
-    if (data.minPercent !== null)
-      return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left (limited by ${data.limitedBy}) and ${formatPercent(data.percentLeft)} left of ${data.percentLimitedBy}.${runway}`;
-    return `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month's credits)` : ''}, limited by ${data.limitedBy}.${runway}`;
+    const line =
+      data.minPercent !== null
+        ? `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left (limited by ${data.limitedBy}) and ${formatPercent(data.percentLeft)} left of ${data.percentLimitedBy}.${runway}`
+        : `${status}: ${data.name} has ${formatCredits(data.millicredits)} credits left${data.percentLeft !== null ? ` (${data.percentLeft}% of this month's credits)` : ''}, limited by ${data.limitedBy}.${runway}`;
+    return [line, ...warningLines(data.warnings, options)].join('\n');
   },
 };

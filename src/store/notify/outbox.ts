@@ -9,6 +9,7 @@ export const EVENT_TYPES = [
   'recharge.done',
   'recharge.refused',
   'limit.reached',
+  'limit.soft_exceeded',
   'anomaly.found',
   'report.monthly',
   'checkpoint.daily',

@@ -1,6 +1,7 @@
 import { formatMillicreditsPlain } from '../../core/amountText.js';
 import { CreditsError, assert, isCreditsError } from '../../core/errors.js';
 import { captureEventId, sameHold, type HoldRequest, type HoldStatus } from '../../core/holds.js';
+import type { LimitWarning } from '../../core/limits.js';
 import { emailKey } from '../../core/names.js';
 import type { Tier } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
@@ -37,6 +38,8 @@ export type PlacedHold = HoldView & {
   duplicate: boolean;
   /** The department's credits left for others after its open holds. */
   departmentAvailableMillicredits: number;
+  /** The soft limits this hold leaves passed, counting it as spent (none for a duplicate). */
+  warnings: LimitWarning[];
 };
 
 export type CapturedHold = PostedUsage & {
@@ -205,7 +208,7 @@ export class HoldDesk {
     if (existing) return this.placedBefore(existing, request);
     const id = this.nextId;
     assert(id !== null, 'the last hold id was read');
-    const { user, rate, fromOrgMillicredits } = await this.poster.reserveHold(request.user, request.model, request.maxMillicredits);
+    const { user, rate, fromOrgMillicredits, warnings } = await this.poster.reserveHold(request.user, request.model, request.maxMillicredits);
     this.nextId = id + 1;
     const row: HoldRow = {
       id,
@@ -228,7 +231,12 @@ export class HoldDesk {
     };
     insertHold(this.tx, row);
     this.remember(row);
-    return { ...view(row, user.department), duplicate: false, departmentAvailableMillicredits: this.ledger.availableOf(user.departmentId) };
+    return {
+      ...view(row, user.department),
+      duplicate: false,
+      departmentAvailableMillicredits: this.ledger.availableOf(user.departmentId),
+      warnings,
+    };
   }
 
   private async placedBefore(existing: HoldRow, request: HoldRequest): Promise<PlacedHold> {
@@ -239,7 +247,12 @@ export class HoldDesk {
         hint: 'an event id names one interaction; send the hold again unchanged, or use a new id',
       });
     }
-    return { ...(await this.shown(existing)), duplicate: true, departmentAvailableMillicredits: this.ledger.availableOf(existing.departmentId) };
+    return {
+      ...(await this.shown(existing)),
+      duplicate: true,
+      departmentAvailableMillicredits: this.ledger.availableOf(existing.departmentId),
+      warnings: [],
+    };
   }
 
   /**

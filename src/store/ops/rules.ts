@@ -1,6 +1,6 @@
 import { outsideScope, scopeOf } from '../scope.js';
 import { CreditsError } from '../../core/errors.js';
-import type { LimitRule, LimitScope } from '../../core/limits.js';
+import type { LimitKind, LimitRule, LimitScope } from '../../core/limits.js';
 import type { Tier } from '../../core/rateCard.js';
 import { periodBounds } from '../../core/time.js';
 import type { Database, SqlReader, WriteTx } from '../driver.js';
@@ -70,9 +70,13 @@ export type LimitTarget = {
   tier: Tier | null;
   period: 'day' | 'month';
   amountMillicredits: number;
+  kind: LimitKind;
 };
 
-/** Sets a limit; a rule for exactly the same target and period is replaced, not duplicated. */
+/**
+ * Sets a limit; a rule of the same kind for exactly the same target and period is replaced, not
+ * duplicated. A hard and a soft rule for one target are two rules (warn at 40, refuse at 50).
+ */
 export async function setLimit(db: Database, request: MutationRequest, target: LimitTarget) {
   return runMutation(db, request, async ({ tx }) => {
     const existing = (await loadLimits(tx)).find(
@@ -82,7 +86,8 @@ export async function setLimit(db: Database, request: MutationRequest, target: L
         rule.departmentId === target.departmentId &&
         rule.model === target.model &&
         rule.tier === target.tier &&
-        rule.period === target.period,
+        rule.period === target.period &&
+        rule.kind === target.kind,
     );
     if (existing) {
       tx.run('UPDATE limits SET amount_millicredits = ? WHERE id = ?', [target.amountMillicredits, existing.id]);
@@ -91,8 +96,19 @@ export async function setLimit(db: Database, request: MutationRequest, target: L
     const row = await tx.get<{ id: number | null }>('SELECT max(id) AS id FROM limits');
     const limitId = (row?.id ?? 0) + 1;
     tx.run(
-      'INSERT INTO limits (id, scope, user_id, department_id, model, tier, period, amount_millicredits, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      [limitId, target.scope, target.userId, target.departmentId, target.model, target.tier, target.period, target.amountMillicredits, request.nowMs],
+      'INSERT INTO limits (id, scope, user_id, department_id, model, tier, period, amount_millicredits, created_at_ms, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      [
+        limitId,
+        target.scope,
+        target.userId,
+        target.departmentId,
+        target.model,
+        target.tier,
+        target.period,
+        target.amountMillicredits,
+        request.nowMs,
+        target.kind,
+      ],
     );
     return { limitId, replaced: false, previousMillicredits: null, ...target };
   });
@@ -104,7 +120,7 @@ export async function removeLimit(db: Database, request: MutationRequest, limitI
     await checkLimitScope(tx, found, limitId);
     if (!found) throw new CreditsError('LIMIT_NOT_FOUND', `no limit ${limitId}`, { hint: 'see `credits limits` for the ids' });
     tx.run('DELETE FROM limits WHERE id = ?', [limitId]);
-    return { limitId, removed: true };
+    return { limitId, kind: found.kind, removed: true };
   });
 }
 

@@ -1,5 +1,6 @@
 import type { CreditsError } from '../../core/errors.js';
 import { isCreditsError } from '../../core/errors.js';
+import { addLimitWarnings, type LimitWarning } from '../../core/limits.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
 import type { Database, WriteTx } from '../driver.js';
 import { LedgerWriter } from '../ledgerWriter.js';
@@ -42,12 +43,14 @@ export type ImportTotals = {
   /** Kept apart from problems, which stop at MAX_REPORTED_PROBLEMS: a thousand refusals may come first. */
   firstMalformedLine: number | null;
   problems: ImportProblem[];
+  /** Soft limits the import left passed, one per limit and period, as of the last event that passed it. */
+  warnings: LimitWarning[];
 };
 
 export const MAX_REPORTED_PROBLEMS = 1000;
 
 export function emptyTotals(): ImportTotals {
-  return { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, firstMalformedLine: null, problems: [] };
+  return { read: 0, accepted: 0, duplicates: 0, refused: 0, malformed: 0, acceptedMillicredits: 0, firstMalformedLine: null, problems: [], warnings: [] };
 }
 
 function addProblem(totals: ImportTotals, problem: ImportProblem): void {
@@ -69,7 +72,7 @@ export async function importAll(
 ): Promise<void> {
   if (!options.dryRun) {
     for await (const items of batches) {
-      const before = { ...totals, problems: totals.problems.length };
+      const before = { ...totals, problems: totals.problems.length, warnings: [...totals.warnings] };
       try {
         await db.write((tx) => postBatch(tx, items, options, totals));
       } catch (error) {
@@ -134,6 +137,7 @@ async function postBatch(
     } else {
       totals.accepted += 1;
       totals.acceptedMillicredits += posted.costMillicredits;
+      if (posted.warnings.length > 0) addLimitWarnings(totals.warnings, posted.warnings);
     }
   }
   poster.finish();

@@ -2,7 +2,7 @@ import { formatCreditsText, formatMillicreditsPlain } from '../../core/amountTex
 import { outsideScope, type DepartmentScope } from '../scope.js';
 import { CreditsError, assert } from '../../core/errors.js';
 import type { Entry } from '../../core/ledger.js';
-import { describeRule, ruleApplies, type LimitRule } from '../../core/limits.js';
+import { describeRule, ruleApplies, softLimitWarning, type LimitRule, type LimitWarning } from '../../core/limits.js';
 import { emailKey } from '../../core/names.js';
 import { priceUsage, type PricedUsage } from '../../core/pricing.js';
 import type { Tier } from '../../core/rateCard.js';
@@ -33,6 +33,8 @@ export type PostedUsage = {
   costMillicredits: number;
   departmentBalanceMillicredits: number;
   drawnFromOrgMillicredits: number;
+  /** The soft limits this event leaves passed (none for a duplicate: it changed nothing). */
+  warnings: LimitWarning[];
 };
 
 type UserInfo = { id: number; email: string; departmentId: number; department: string; overdraftFrom: number | null; overdraftMaxMillicredits: number };
@@ -205,6 +207,8 @@ export class UsagePoster {
   private readonly pausedNoticed = new Set<number>();
   private readonly claimsByInsert: boolean;
   private readonly limitsReached: { rule: LimitRule; periodKey: string; user: string; department: string }[] = [];
+  /** Soft limits found passed in this write, by rule and period: each is notified once (finish). */
+  private readonly softPassed = new Map<string, LimitWarning | null>();
   /**
    * The department scope the next events are posted for: the transaction's own (a scoped API
    * token), or set per event by the group commit, which posts several callers' events together.
@@ -340,14 +344,19 @@ export class UsagePoster {
    * and keeps its credits in the running totals; the caller writes the hold's row. Returns the
    * user, the rate in force and what the department's overdraft would draw from org.
    */
-  async reserveHold(email: string, model: string, maxMillicredits: number): Promise<{ user: UserInfo; rate: RateRow; fromOrgMillicredits: number }> {
+  async reserveHold(
+    email: string,
+    model: string,
+    maxMillicredits: number,
+  ): Promise<{ user: UserInfo; rate: RateRow; fromOrgMillicredits: number; warnings: LimitWarning[] }> {
     if (!this.users.has(email)) await this.prefetchUsers([email]);
     const user = this.userOf(email);
     const rate = this.rates.at(model, this.nowMs);
     const plan = await this.plan({ eventId: null, model: rate.model }, user, rate.model, rate.tier, this.nowMs, maxMillicredits);
     const fromOrgMillicredits = plan.shortfall;
     this.keep({ id: 0, userId: user.id, departmentId: user.departmentId, model: rate.model, tier: rate.tier, maxMillicredits, fromOrgMillicredits }, 1);
-    return { user, rate, fromOrgMillicredits };
+    // The hold counts as spent under its limits: holding past a soft limit warns as spending past it does.
+    return { user, rate, fromOrgMillicredits, warnings: this.softWarnings(plan.limitKeys, user) };
   }
 
   /** Takes a hold's credits out of the running totals before its row is closed (released here, or captured by captureHold). */
@@ -396,6 +405,7 @@ export class UsagePoster {
       );
     }
     const within = cost <= hold.maxMillicredits && pricing.user.departmentId === hold.departmentId;
+    await this.readLimitTotals(pricing.user, pricing.rate.model, pricing.rate.tier, pricing.occurredAtMs);
     await this.releaseHold(hold);
     try {
       const { user, rate, occurredAtMs } = pricing;
@@ -441,6 +451,7 @@ export class UsagePoster {
     transactionId: number,
     drawnFromOrgMillicredits: number,
     { record, user, rate, occurredAtMs, priced }: Pricing,
+    warnings: LimitWarning[] = [],
   ): PostedUsage {
     return {
       status,
@@ -458,6 +469,7 @@ export class UsagePoster {
       costMillicredits: priced.totalMillicredits,
       departmentBalanceMillicredits: this.ledger.balanceOf(user.departmentId),
       drawnFromOrgMillicredits,
+      warnings,
     };
   }
 
@@ -525,7 +537,7 @@ export class UsagePoster {
     for (const { key, rule, periodKey } of limitKeys) {
       const before = this.usedByLimitPeriod.get(key) ?? 0;
       this.usedByLimitPeriod.set(key, before + cost);
-      if (before < rule.amountMillicredits && before + cost >= rule.amountMillicredits)
+      if (rule.kind === 'hard' && before < rule.amountMillicredits && before + cost >= rule.amountMillicredits)
         this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
     }
     if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
@@ -548,7 +560,24 @@ export class UsagePoster {
       });
     }
     this.addRollup(this.periods.of(occurredAtMs, 'day').key, user, rate.model, rate.tier, record.feature, cost, shortfall);
-    return this.result('accepted', this.transactionId, shortfall, pricing);
+    return this.result('accepted', this.transactionId, shortfall, pricing, this.softWarnings(limitKeys, user));
+  }
+
+  /**
+   * The soft limits among these that the running totals (used plus held) now put past their
+   * amount; the first time one is found in this write, it is noted for its notification.
+   */
+  private softWarnings(limitKeys: readonly LimitUse[], user: UserInfo): LimitWarning[] {
+    const warnings: LimitWarning[] = [];
+    for (const { key, rule, periodKey } of limitKeys) {
+      if (rule.kind !== 'soft') continue;
+      const spent = (this.usedByLimitPeriod.get(key) ?? 0) + (this.heldByRule.get(rule.id) ?? 0);
+      const warning = softLimitWarning(rule, { user: user.email, department: user.department }, periodKey, spent);
+      if (warning === null) continue;
+      warnings.push(warning);
+      if (!this.softPassed.has(key)) this.softPassed.set(key, warning);
+    }
+    return warnings;
   }
 
   /** Every check of one event, writing nothing, reading first what planInMemory asks for. */
@@ -575,11 +604,29 @@ export class UsagePoster {
         throw plan.error;
       }
       if (!(plan instanceof NeedRead)) return plan;
-      if (plan.rule !== null) {
-        const { used, held } = await usedAndHeldInPeriod(this.tx, plan.rule, plan.bounds);
-        this.usedByLimitPeriod.set(plan.key, used);
-        this.heldByRule.set(plan.rule.id, held);
-      } else this.drawnByDepartmentMonth.set(plan.key, await drawnFromOrgInMonth(this.tx, user.departmentId, plan.bounds));
+      await this.readTotal(plan, user);
+    }
+  }
+
+  /** Reads a total the checks asked for into memory. */
+  private async readTotal(need: NeedRead, user: UserInfo): Promise<void> {
+    if (need.rule !== null) {
+      const { used, held } = await usedAndHeldInPeriod(this.tx, need.rule, need.bounds);
+      this.usedByLimitPeriod.set(need.key, used);
+      this.heldByRule.set(need.rule.id, held);
+    } else this.drawnByDepartmentMonth.set(need.key, await drawnFromOrgInMonth(this.tx, user.departmentId, need.bounds));
+  }
+
+  /**
+   * Reads every limit total an event of this user and model counts in, before a hold is taken
+   * out of them: read after, they would count the hold again from its row, still open until the
+   * capture closes it.
+   */
+  private async readLimitTotals(user: UserInfo, model: string, tier: Tier, occurredAtMs: number): Promise<void> {
+    for (;;) {
+      const need = this.checkLimits(user, model, tier, occurredAtMs, 0, 'count');
+      if (!(need instanceof NeedRead)) return;
+      await this.readTotal(need, user);
     }
   }
 
@@ -633,7 +680,7 @@ export class UsagePoster {
     return this.tx.get<StoredEvent>(`${SELECT_STORED_EVENT} WHERE event_id = ?`, [eventId]);
   }
 
-  /** Refuses the event when any applicable limit would be passed; returns the limit periods it counts in, or the total to read first. */
+  /** Refuses the event when any applicable hard limit would be passed; returns the limit periods it counts in, or the total to read first. */
   private checkLimits(user: UserInfo, model: string, tier: Tier, occurredAtMs: number, cost: number, mode: LimitMode): readonly LimitUse[] | NeedRead {
     if (this.limits.length === 0) return NO_LIMIT_USES;
     const limitKeys: LimitUse[] = [];
@@ -645,8 +692,9 @@ export class UsagePoster {
       const used = this.usedByLimitPeriod.get(key);
       const held = this.heldByRule.get(rule.id);
       if (used === undefined || held === undefined) return new NeedRead(rule, bounds, key);
-      // Open holds under the limit count as spent: each may be captured in this period.
-      if (mode === 'enforce' && used + held + cost > rule.amountMillicredits) {
+      // Open holds under the limit count as spent: each may be captured in this period. A soft
+      // limit is only counted here; write() and reserveHold() warn when it is passed.
+      if (mode === 'enforce' && rule.kind === 'hard' && used + held + cost > rule.amountMillicredits) {
         const left = Math.max(0, rule.amountMillicredits - used - held);
         const heldText = held > 0 ? ` (${formatMillicreditsPlain(held)} held for calls in progress)` : '';
         throw new CreditsError(
@@ -782,6 +830,33 @@ export class UsagePoster {
     this.batchTotalIndex.clear();
   }
 
+  /**
+   * One `limit.soft_exceeded` event per soft limit and period: the dedupe key makes later writes
+   * in the same period queue nothing; within this write each is queued once (null once queued).
+   */
+  private queueSoftPassed(): void {
+    for (const [key, warning] of this.softPassed) {
+      if (warning === null) continue;
+      this.softPassed.set(key, null);
+      queueEvent(this.tx, {
+        type: 'limit.soft_exceeded',
+        text: `The ${warning.message}. Usage goes on: a soft limit warns, it never refuses.`,
+        data: {
+          limitId: warning.limitId,
+          limit: warning.limit,
+          user: warning.user,
+          department: warning.department,
+          period: warning.period,
+          periodKey: warning.periodKey,
+          amountMillicredits: warning.amountMillicredits,
+          spentMillicredits: warning.spentMillicredits,
+        },
+        dedupeKey: `soft-limit|${warning.limitId}|${warning.periodKey}`,
+        nowMs: this.nowMs,
+      });
+    }
+  }
+
   /** Closes the batch transaction and writes the day totals; call once, after the last post. */
   finish(): void {
     this.closeBatch();
@@ -796,6 +871,7 @@ export class UsagePoster {
       });
     }
     this.limitsReached.length = 0;
+    this.queueSoftPassed();
     this.tx.runMany(
       `INSERT INTO usage_daily (day_key, user_id, department_id, model, tier, feature, event_count, millicredits, drawn_from_org_millicredits) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT(day_key, user_id, department_id, model, feature) DO UPDATE SET event_count = event_count + excluded.event_count,

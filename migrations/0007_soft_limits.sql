@@ -1,0 +1,1 @@
+ALTER TABLE `limits` ADD `kind` text DEFAULT 'hard' NOT NULL;
