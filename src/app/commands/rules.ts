@@ -286,6 +286,30 @@ async function checkSubject(db: Database, userText: string | undefined, deptText
   return { scope: 'org' as const, name: 'org', accountName: 'org', user: null, runwayScope: { kind: 'org' } as Scope };
 }
 
+/** What a user may still spend: the balance left, or less when one of their hard limits leaves less. */
+async function tightestHardLimit(
+  db: Database,
+  nowMs: number,
+  timeZone: string,
+  user: { id: number; departmentId: number },
+  balanceLeft: { millicredits: number; limitedBy: string },
+): Promise<{ millicredits: number; limitedBy: string }> {
+  const subject = { userId: user.id, departmentId: user.departmentId };
+  const statuses = await limitStatuses(
+    db,
+    nowMs,
+    timeZone,
+    (rule) => rule.kind === 'hard' && rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }),
+  );
+  let tightest = balanceLeft;
+  for (const status of statuses) {
+    if (status.leftMillicredits < tightest.millicredits) {
+      tightest = { millicredits: status.leftMillicredits, limitedBy: `${status.period === 'day' ? 'daily' : 'monthly'} ${status.scope} limit ${status.id}` };
+    }
+  }
+  return tightest;
+}
+
 /** The runway fields `check --json` shows. */
 function runwaySummary(runway: Runway) {
   return { runsOutOn: runway.runsOutOn, days: runway.days, outlook: runway.outlook, horizonDays: runway.horizonDays };
@@ -529,23 +553,8 @@ export const ruleCommands: CommandSpec[] = [
       const account = (await findAccount(db, accountName)) ?? (await requireAccount(db, accountName, '--dept'));
       // What open holds keep for calls in progress is not left to spend.
       const heldMillicredits = (await heldByAccount(db, context.nowMs, context.nowMs)).get(account.id) ?? 0;
-      let millicredits = account.balanceMillicredits - heldMillicredits;
-      let limitedBy = `${account.name} balance`;
-      if (user) {
-        const subject = { userId: user.id, departmentId: user.departmentId };
-        const statuses = await limitStatuses(
-          db,
-          context.nowMs,
-          settings.timeZone,
-          (rule) => rule.kind === 'hard' && rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }),
-        );
-        for (const status of statuses) {
-          if (status.leftMillicredits < millicredits) {
-            millicredits = status.leftMillicredits;
-            limitedBy = `${status.period === 'day' ? 'daily' : 'monthly'} ${status.scope} limit ${status.id}`;
-          }
-        }
-      }
+      const balanceLeft = { millicredits: account.balanceMillicredits - heldMillicredits, limitedBy: `${account.name} balance` };
+      const { millicredits, limitedBy } = user ? await tightestHardLimit(db, context.nowMs, settings.timeZone, user, balanceLeft) : balanceLeft;
       const { base, percentLimitedBy } = await tightestPercent(db, context.nowMs, settings.timeZone, account, user);
       const subject = { user, departmentId: scope === 'department' ? account.id : null };
       const warnings = await passedSoftLimits(db, context.nowMs, settings.timeZone, subject);
