@@ -114,9 +114,9 @@ export function planRecharge(
   return best!;
 }
 
-/** A plan in words: "Enterprise × 2 + Standard", "Custom 512,000". */
-export function describePlan(plan: RechargePlan): string {
-  return plan.lines
+/** A plan's lines in words: "Enterprise × 2 + Standard", "Custom 512,000". */
+export function describePlan(lines: readonly Pick<PlanLine, 'packageName' | 'quantity' | 'credits'>[]): string {
+  return lines
     .map((entry) => {
       if (entry.packageName === 'custom') return `Custom ${entry.credits.toLocaleString('en-US')}`;
       const name = entry.packageName.charAt(0).toUpperCase() + entry.packageName.slice(1);
