@@ -56,8 +56,22 @@ describe(`recharge to a target and scheduled top-ups on a ${TARGET} ledger`, () 
       ['professional', 1, 10_000_000, 9_500, 'settled'],
     ]);
     expect(await balanceOf(ledger, 'Engineering')).toBe(12_400_000);
+
+    // 13,000 credits asked with 12,400 left: the refusal buys up to the event's cost (Basic, 600 short),
+    // the event posts and leaves 400, and the next plan (€115 again) would pass the €200 cap: refused whole.
+    await ledger.ok(['usage', 'record', '--user', 'ada@example.com', '--model', 'llama-3.1-groq', '--tool-calls', '260000', '--quiet']);
+    expect((await recharges('Engineering')).map((purchase) => [purchase.packageName, purchase.quantity])).toEqual([
+      ['basic', 2],
+      ['professional', 1],
+      ['basic', 1],
+    ]);
+    expect(await balanceOf(ledger, 'Engineering')).toBe(400_000);
     const listed = (await ledger.ok(['recharge', '--json'])).json<{ rules: object[] }>().rules;
-    expect(listed).toEqual([expect.objectContaining({ account: 'Engineering', targetMillicredits: 12_000_000, monthSpentCents: 11_500, monthRecharges: 2 })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ account: 'Engineering', targetMillicredits: 12_000_000, monthSpentCents: 12_500, monthRecharges: 3, armed: false }),
+    ]);
+    // Next month's cap would let it buy again; the schedules below are tested alone.
+    await ledger.ok(['recharge', 'off', '--for', 'Engineering']);
   });
 
   it('refuses bad flags with exit 2 (or 4 for an unknown schedule) and writes nothing', async () => {
@@ -75,7 +89,7 @@ describe(`recharge to a target and scheduled top-ups on a ${TARGET} ledger`, () 
     await refused(['recharge', 'schedule', '--monthly-on', '1', '--package', 'basic', '--method', 'invoice'], 'USAGE', 2, ['--method']);
     await refused(['recharge', 'schedule', 'remove', '9'], 'SCHEDULE_NOT_FOUND', 4);
     const state = (await ledger.ok(['recharge', '--json'])).json<{ rules: object[]; schedules: object[] }>();
-    expect([state.rules.length, state.schedules]).toEqual([1, []]);
+    expect([state.rules, state.schedules]).toEqual([[], []]);
   });
 
   it('buys a scheduled package once a month on or after its day (the 31st is the last day of February), however often run runs', async () => {
@@ -85,7 +99,7 @@ describe(`recharge to a target and scheduled top-ups on a ${TARGET} ledger`, () 
     );
     expect(made.json()).toMatchObject({ id: 1, account: 'Marketing', dayOfMonth: 31, packageName: 'standard', method: 'card', servedMonth: null });
     const early = await ledger.ok(['recharge', 'run', '--json'], at('2027-02-27T12:00:00Z'));
-    expect(early.json()).toEqual({ rules: 1, schedules: 1, recharges: [] });
+    expect(early.json()).toEqual({ rules: 0, schedules: 1, recharges: [] });
     for (const iso of ['2027-02-28T08:00:00Z', '2027-02-28T09:00:00Z']) await ledger.ok(['recharge', 'run', '--quiet'], at(iso));
     const bought = await recharges('Marketing');
     expect(bought.map((purchase) => [purchase.packageName, purchase.millicredits, purchase.priceCents, purchase.status])).toEqual([
@@ -97,7 +111,7 @@ describe(`recharge to a target and scheduled top-ups on a ${TARGET} ledger`, () 
 
     await ledger.ok(['recharge', 'schedule', 'remove', '1'], at('2027-03-01T10:00:00Z'));
     const after = await ledger.ok(['recharge', 'run', '--json'], at('2027-03-31T10:00:00Z'));
-    expect(after.json()).toEqual({ rules: 1, schedules: 0, recharges: [] });
+    expect(after.json()).toEqual({ rules: 0, schedules: 0, recharges: [] });
     expect((await ledger.ok(['verify', '--json'], at('2027-03-31T10:00:00Z'))).json().ok).toBe(true);
   });
 });
