@@ -17,7 +17,8 @@ _credits_subs() {
     'notify') echo 'levels channel channels test run' ;;
     'notify levels') echo 'show set' ;;
     'notify channel') echo 'add remove' ;;
-    'recharge') echo 'set off run' ;;
+    'recharge') echo 'set schedule off run' ;;
+    'recharge schedule') echo 'remove' ;;
     'token') echo 'create list revoke' ;;
   esac
 }
@@ -66,7 +67,9 @@ _credits_flags() {
     'notify channel remove') echo '--dry-run --idempotency-key' ;;
     'notify test') echo '--timeout' ;;
     'notify run') echo '--lease --timeout --reports-dir' ;;
-    'recharge set') echo '--threshold --package --method --monthly-cap --for --dry-run --idempotency-key' ;;
+    'recharge set') echo '--threshold --package --target --custom-discount --method --monthly-cap --for --dry-run --idempotency-key' ;;
+    'recharge schedule') echo '--monthly-on --package --method --for --dry-run --idempotency-key' ;;
+    'recharge schedule remove') echo '--dry-run --idempotency-key' ;;
     'recharge off') echo '--for --dry-run --idempotency-key' ;;
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
@@ -117,7 +120,9 @@ _credits_valued() {
     'notify channel remove|--idempotency-key') return 0 ;;
     'notify test|--timeout') return 0 ;;
     'notify run|--lease'|'notify run|--timeout'|'notify run|--reports-dir') return 0 ;;
-    'recharge set|--threshold'|'recharge set|--package'|'recharge set|--method'|'recharge set|--monthly-cap'|'recharge set|--for'|'recharge set|--idempotency-key') return 0 ;;
+    'recharge set|--threshold'|'recharge set|--package'|'recharge set|--target'|'recharge set|--custom-discount'|'recharge set|--method'|'recharge set|--monthly-cap'|'recharge set|--for'|'recharge set|--idempotency-key') return 0 ;;
+    'recharge schedule|--monthly-on'|'recharge schedule|--package'|'recharge schedule|--method'|'recharge schedule|--for'|'recharge schedule|--idempotency-key') return 0 ;;
+    'recharge schedule remove|--idempotency-key') return 0 ;;
     'recharge off|--for'|'recharge off|--idempotency-key') return 0 ;;
     'token create|--role'|'token create|--dept'|'token create|--expires'|'token create|--name'|'token create|--idempotency-key') return 0 ;;
     'token revoke|--idempotency-key') return 0 ;;
@@ -178,6 +183,9 @@ _credits_value() {
     'recharge set|--package') _credits_words 'basic standard professional team enterprise' ;;
     'recharge set|--method') _credits_words 'card paypal sepa' ;;
     'recharge set|--for') _credits_dynamic accounts ;;
+    'recharge schedule|--package') _credits_words 'basic standard professional team enterprise' ;;
+    'recharge schedule|--method') _credits_words 'card paypal sepa' ;;
+    'recharge schedule|--for') _credits_dynamic accounts ;;
     'recharge off|--for') _credits_dynamic accounts ;;
     'token create|--role') _credits_words 'admin operator usage-writer reader ci' ;;
     'token create|--dept') _credits_dynamic departments ;;

@@ -28,7 +28,9 @@ function __credits_subs --argument-names cmd_path
         case 'notify channel'
             printf '%s\n' add remove
         case 'recharge'
-            printf '%s\n' set off run
+            printf '%s\n' set schedule off run
+        case 'recharge schedule'
+            printf '%s\n' remove
         case 'token'
             printf '%s\n' create list revoke
     end
@@ -115,7 +117,11 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'notify run|--lease' 'notify run|--timeout' 'notify run|--reports-dir'
             return 0
-        case 'recharge set|--threshold' 'recharge set|--package' 'recharge set|--method' 'recharge set|--monthly-cap' 'recharge set|--for' 'recharge set|--idempotency-key'
+        case 'recharge set|--threshold' 'recharge set|--package' 'recharge set|--target' 'recharge set|--custom-discount' 'recharge set|--method' 'recharge set|--monthly-cap' 'recharge set|--for' 'recharge set|--idempotency-key'
+            return 0
+        case 'recharge schedule|--monthly-on' 'recharge schedule|--package' 'recharge schedule|--method' 'recharge schedule|--for' 'recharge schedule|--idempotency-key'
+            return 0
+        case 'recharge schedule remove|--idempotency-key'
             return 0
         case 'recharge off|--for' 'recharge off|--idempotency-key'
             return 0
@@ -226,7 +232,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a watch -d 'the dashboard, refresh
 complete -c credits -n '__credits_at 0 \'\'' -a statement -d 'the monthly statement: opening balance, purchases, transfers, usage by cost centre, user, model and…'
 complete -c credits -n '__credits_at 0 \'\'' -a invoice -d 'a German tax-compliant invoice (§14 UStG) for a purchase, as PDF; numbers run without gaps'
 complete -c credits -n '__credits_at 0 \'\'' -a notify -d 'notification channels and delivery (cron: notify run)'
-complete -c credits -n '__credits_at 0 \'\'' -a recharge -d 'the automatic recharge rules, with this month\'s recharges against the cap'
+complete -c credits -n '__credits_at 0 \'\'' -a recharge -d 'the automatic recharge rules, with this month\'s recharges against the cap, and the scheduled top-ups'
 complete -c credits -n '__credits_at 0 \'\'' -a token -d 'API tokens for `credits serve` (roles, departments)'
 complete -c credits -n '__credits_at 0 \'\'' -a serve -d 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM'
 complete -c credits -n '__credits_at 0 \'\'' -a completion -d 'print the tab-completion script for bash, zsh or fish (commands, flags, values, and names from the…'
@@ -486,17 +492,32 @@ complete -c credits -n '__credits_at any \'notify run\'' -l lease -x -d 'how lon
 complete -c credits -n '__credits_at any \'notify run\'' -l timeout -x -d 'how long one delivery may take'
 complete -c credits -n '__credits_at any \'notify run\'' -l reports-dir -x -a '(__fish_complete_directories)' -d 'where monthly statements are written (default: reports/ beside a local ledger)'
 # credits recharge: subcommands
-complete -c credits -n '__credits_at 0 \'recharge\'' -a set -d 'buy a package automatically when an account falls below a threshold, within a monthly cap'
+complete -c credits -n '__credits_at 0 \'recharge\'' -a set -d 'buy a package (or the cheapest packages up to a target) automatically when an account falls below a…'
+complete -c credits -n '__credits_at 0 \'recharge\'' -a schedule -d 'buy a package every month on a day (cron: recharge run buys it once a month, on or after the day)'
 complete -c credits -n '__credits_at 0 \'recharge\'' -a off -d 'stop recharging an account automatically'
-complete -c credits -n '__credits_at 0 \'recharge\'' -a run -d 'for cron: look at every recharge rule again and recharge where due'
+complete -c credits -n '__credits_at 0 \'recharge\'' -a run -d 'for cron: buy the scheduled top-ups due today, then look at every recharge rule again and recharge…'
 # credits recharge set: flags
 complete -c credits -n '__credits_at any \'recharge set\'' -l threshold -x -d 'recharge when the balance falls below this'
-complete -c credits -n '__credits_at any \'recharge set\'' -l package -x -a 'basic standard professional team enterprise' -d 'the package to buy'
+complete -c credits -n '__credits_at any \'recharge set\'' -l package -x -a 'basic standard professional team enterprise' -d 'the package to buy (or --target)'
+complete -c credits -n '__credits_at any \'recharge set\'' -l target -x -d 'instead of --package: buy the cheapest packages that bring the balance back to this (at least the t…'
+complete -c credits -n '__credits_at any \'recharge set\'' -l custom-discount -x -d 'with --target: the negotiated discount at which a custom package (from 500,000 credits) may be boug…'
 complete -c credits -n '__credits_at any \'recharge set\'' -l method -x -a 'card paypal sepa' -d 'card and paypal credit at once, sepa when settled'
 complete -c credits -n '__credits_at any \'recharge set\'' -l monthly-cap -x -d 'spend at most this many euros a month on recharges'
 complete -c credits -n '__credits_at any \'recharge set\'' -l for -x -a '(__credits_names accounts)' -d 'org or a department'
 complete -c credits -n '__credits_at any \'recharge set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'recharge set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
+# credits recharge schedule: subcommands
+complete -c credits -n '__credits_at 0 \'recharge schedule\'' -a remove -d 'stop a scheduled top-up'
+# credits recharge schedule: flags
+complete -c credits -n '__credits_at any \'recharge schedule\'' -l monthly-on -x -d 'the day of the month, 1-31 (29-31: the last day in shorter months)'
+complete -c credits -n '__credits_at any \'recharge schedule\'' -l package -x -a 'basic standard professional team enterprise' -d 'the package to buy'
+complete -c credits -n '__credits_at any \'recharge schedule\'' -l method -x -a 'card paypal sepa' -d 'card and paypal credit at once, sepa when settled'
+complete -c credits -n '__credits_at any \'recharge schedule\'' -l for -x -a '(__credits_names accounts)' -d 'org or a department'
+complete -c credits -n '__credits_at any \'recharge schedule\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'recharge schedule\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
+# credits recharge schedule remove: flags
+complete -c credits -n '__credits_at any \'recharge schedule remove\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'recharge schedule remove\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits recharge off: flags
 complete -c credits -n '__credits_at any \'recharge off\'' -l for -x -a '(__credits_names accounts)' -d 'org or a department'
 complete -c credits -n '__credits_at any \'recharge off\'' -l dry-run -d 'show what would happen and write nothing'

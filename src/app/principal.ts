@@ -51,4 +51,6 @@ export const SCOPED_COMMANDS: ReadonlySet<string> = new Set([
   'recharge',
   'recharge set',
   'recharge off',
+  'recharge schedule',
+  'recharge schedule remove',
 ]);

@@ -62,6 +62,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   invoice: 'ledger',
   'recharge set': 'ledger',
   'recharge off': 'ledger',
+  'recharge schedule': 'ledger',
+  'recharge schedule remove': 'ledger',
 
   'notify run': 'jobs',
   'notify test': 'jobs',

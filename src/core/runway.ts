@@ -37,6 +37,11 @@ export type ThresholdRecharge = {
   monthSpentCents: number;
   /** Days from the purchase to its credits: 0 for card and PayPal, the expected settle time of SEPA. */
   settleDays: number;
+  /**
+   * A rule with a target (`recharge set --target`) buys what lifts the balance of the day to the
+   * target: its credits and price at that balance. Without it, the package above.
+   */
+  purchaseAt?: (balanceMillicredits: number) => { millicredits: number; priceCents: number };
   /** False after a recharge (or refusal) that left the balance below the threshold. */
   armed: boolean;
   /** The month ('YYYY-MM') whose cap last refused it; null when none. */
@@ -113,24 +118,25 @@ function rechargeOn(state: RechargeState, dayKey: string, balanceMillicredits: n
         state.monthKey = monthKey;
         state.spentCents = 0;
       }
-      if (state.spentCents + rule.priceCents > rule.monthlyCapCents) {
+      const buy = rule.purchaseAt ? rule.purchaseAt(balanceMillicredits) : { millicredits: rule.packageMillicredits, priceCents: rule.priceCents };
+      if (state.spentCents + buy.priceCents > rule.monthlyCapCents) {
         state.armed = false;
         state.refusedInMonth = monthKey;
         return 0;
       }
-      state.spentCents += rule.priceCents;
+      state.spentCents += buy.priceCents;
       state.refusedInMonth = null;
       totals.rechargeCount += 1;
-      totals.rechargeMillicredits += rule.packageMillicredits;
-      totals.rechargeCents += rule.priceCents;
+      totals.rechargeMillicredits += buy.millicredits;
+      totals.rechargeCents += buy.priceCents;
       if (rule.settleDays > 0) {
         const settleKey = addLocalDays(dayKey, rule.settleDays);
-        settling.set(settleKey, (settling.get(settleKey) ?? 0) + rule.packageMillicredits);
+        settling.set(settleKey, (settling.get(settleKey) ?? 0) + buy.millicredits);
         state.armed = false;
         return 0;
       }
-      state.armed = balanceMillicredits + rule.packageMillicredits >= rule.thresholdMillicredits;
-      return rule.packageMillicredits;
+      state.armed = balanceMillicredits + buy.millicredits >= rule.thresholdMillicredits;
+      return buy.millicredits;
     }
   }
 }

@@ -7,7 +7,7 @@ import type { SqlReader } from './driver.js';
 import { currentBalances, withPercentLeft } from './ledgerQueries.js';
 import { dailyUsage, dailyUsageBySubject, usageReport, type ReportRow } from './reportQueries.js';
 import { limitStatuses } from './ops/rules.js';
-import type { RechargeRuleRow } from './notify/watchers.js';
+import { rechargeQuotes, type RechargeRuleRow } from './notify/watchers.js';
 
 /** Days after its creation a pending purchase is expected to settle: SEPA direct debit, invoice. */
 export const EXPECTED_SETTLE_DAYS = { sepa: 3, invoice: 14 } as const;
@@ -72,7 +72,8 @@ async function forecastBasis(db: SqlReader, scope: Scope, nowMs: number, timeZon
 async function runwayRecharges(db: SqlReader, scope: Scope, nowMs: number, timeZone: string): Promise<RunwayRecharge[]> {
   const month = monthBounds(localMonthKey(nowMs, timeZone), timeZone);
   const rows = await db.all<RechargeRuleRow & { account: string; monthSpentCents: number }>(
-    `SELECT r.account_id AS accountId, a.name AS account, r.threshold_millicredits AS thresholdMillicredits, r.package_name AS packageName, r.method AS method,
+    `SELECT r.account_id AS accountId, a.name AS account, r.threshold_millicredits AS thresholdMillicredits, r.package_name AS packageName, r.target_millicredits AS targetMillicredits,
+       r.custom_discount_basis_points AS customDiscountBasisPoints, r.method AS method,
        r.monthly_cap_cents AS monthlyCapCents, r.armed AS armed, r.refused_in_month AS refusedInMonth,
        (SELECT coalesce(sum(price_cents), 0) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.status <> 'cancelled'
           AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthSpentCents
@@ -82,13 +83,20 @@ async function runwayRecharges(db: SqlReader, scope: Scope, nowMs: number, timeZ
   return rows
     .filter((row) => scope.kind === 'org' || row.accountId === scope.id)
     .map((row) => {
-      const quote = quotePackage(row.packageName, row.method);
+      // A target rule's purchase depends on the balance of the day: quoted as the recharge would be.
+      const quoteAt = (balanceMillicredits: number) => {
+        const quotes = rechargeQuotes(row, balanceMillicredits);
+        return { millicredits: quotes.reduce((sum, q) => sum + q.millicredits, 0), priceCents: quotes.reduce((sum, q) => sum + q.priceCents, 0) };
+      };
+      const quote =
+        row.packageName === null ? { ...quoteAt(0), instant: rechargeQuotes(row, 0)[0]?.instant ?? true } : quotePackage(row.packageName, row.method);
       return {
         kind: 'threshold',
         account: row.account,
         thresholdMillicredits: row.thresholdMillicredits,
         packageMillicredits: quote.millicredits,
         priceCents: quote.priceCents,
+        ...(row.packageName === null ? { purchaseAt: quoteAt } : {}),
         monthlyCapCents: row.monthlyCapCents,
         monthSpentCents: row.monthSpentCents,
         settleDays: quote.instant ? 0 : EXPECTED_SETTLE_DAYS.sepa,

@@ -36,7 +36,7 @@ export async function recordPurchase(
   tx: WriteTx,
   ledger: LedgerWriter,
   who: PurchaseActor,
-  input: { quote: PurchaseQuote; accountId: number; origin: 'manual' | 'recharge' },
+  input: { quote: PurchaseQuote; accountId: number; origin: 'manual' | 'recharge'; scheduleId?: number | null },
 ): Promise<{ id: number; transactionId: number | null }> {
   const { quote } = input;
   // A pending purchase is refused now, not at settlement, when crediting it would pass the bound.
@@ -47,22 +47,26 @@ export async function recordPurchase(
   const posted = quote.instant
     ? await creditPurchase(ledger, who, { id, accountId: input.accountId, millicredits: quote.millicredits, packageName: quote.packageName }, kind)
     : null;
-  insertPurchase(tx, {
-    id,
-    packageName: quote.packageName,
-    quantity: quote.quantity,
-    millicredits: quote.millicredits,
-    discountBasisPoints: quote.discountBasisPoints,
-    priceCents: quote.priceCents,
-    method: quote.method,
-    status: quote.instant ? 'settled' : 'pending',
-    accountId: input.accountId,
-    actor: who.actor,
-    createdAtMs: who.nowMs,
-    settledAtMs: quote.instant ? who.nowMs : null,
-    cancelledAtMs: null,
-    transactionId: posted?.transactionId ?? null,
-    origin: input.origin,
-  });
+  insertPurchase(
+    tx,
+    {
+      id,
+      packageName: quote.packageName,
+      quantity: quote.quantity,
+      millicredits: quote.millicredits,
+      discountBasisPoints: quote.discountBasisPoints,
+      priceCents: quote.priceCents,
+      method: quote.method,
+      status: quote.instant ? 'settled' : 'pending',
+      accountId: input.accountId,
+      actor: who.actor,
+      createdAtMs: who.nowMs,
+      settledAtMs: quote.instant ? who.nowMs : null,
+      cancelledAtMs: null,
+      transactionId: posted?.transactionId ?? null,
+      origin: input.origin,
+    },
+    input.scheduleId ?? null,
+  );
   return { id, transactionId: posted?.transactionId ?? null };
 }

@@ -49,10 +49,11 @@ export async function nextPurchaseId(tx: WriteTx): Promise<number> {
   return (row?.id ?? 0) + 1;
 }
 
-export function insertPurchase(tx: WriteTx, purchase: Omit<PurchaseRow, 'account'>): void {
+/** `scheduleId`: the `recharge schedule` that bought it, if one did. */
+export function insertPurchase(tx: WriteTx, purchase: Omit<PurchaseRow, 'account'>, scheduleId: number | null = null): void {
   tx.run(
-    `INSERT INTO purchases (id, package_name, quantity, millicredits, discount_basis_points, price_cents, method, status, account_id, actor, created_at_ms, settled_at_ms, cancelled_at_ms, transaction_id, origin)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO purchases (id, package_name, quantity, millicredits, discount_basis_points, price_cents, method, status, account_id, actor, created_at_ms, settled_at_ms, cancelled_at_ms, transaction_id, origin, schedule_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
       purchase.id,
       purchase.packageName,
@@ -69,6 +70,7 @@ export function insertPurchase(tx: WriteTx, purchase: Omit<PurchaseRow, 'account
       purchase.cancelledAtMs,
       purchase.transactionId,
       purchase.origin,
+      scheduleId,
     ],
   );
 }

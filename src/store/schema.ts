@@ -112,6 +112,8 @@ export const purchases = sqliteTable(
     cancelledAtMs: integer('cancelled_at_ms'),
     transactionId: integer('transaction_id'),
     origin: text('origin').notNull().default('manual'),
+    /** The schedule that bought it (`recharge schedule`): such a recharge is not counted against a rule's monthly cap. */
+    scheduleId: integer('schedule_id'),
   },
   (table) => [index('purchases_status').on(table.status)],
 );
@@ -331,16 +333,40 @@ export const accountMonthOpenings = sqliteTable(
   (table) => [primaryKey({ columns: [table.accountId, table.monthKey] })],
 );
 
-export const rechargeRules = sqliteTable('recharge_rules', {
-  accountId: integer('account_id').primaryKey(),
-  thresholdMillicredits: integer('threshold_millicredits').notNull(),
+export const rechargeRules = sqliteTable(
+  'recharge_rules',
+  {
+    accountId: integer('account_id').primaryKey(),
+    thresholdMillicredits: integer('threshold_millicredits').notNull(),
+    /** The package bought at each crossing; null for a rule that buys up to its target instead. */
+    packageName: text('package_name'),
+    method: text('method', { enum: ['card', 'paypal', 'sepa'] }).notNull(),
+    monthlyCapCents: integer('monthly_cap_cents').notNull(),
+    /** 0 after a recharge (or a refusal) until the balance is back at or above the threshold: one recharge per crossing. */
+    armed: integer('armed').notNull().default(1),
+    /** The month ('YYYY-MM') the cap last refused a recharge: the next month may try again. */
+    refusedInMonth: text('refused_in_month'),
+    createdAtMs: integer('created_at_ms').notNull(),
+    /** `recharge set --target`: buy the cheapest packages that bring the balance back to this. */
+    targetMillicredits: integer('target_millicredits'),
+    /** The negotiated discount at which a target rule may buy a custom package (from 500,000 credits); null: catalogue only. */
+    customDiscountBasisPoints: integer('custom_discount_basis_points'),
+  },
+  (table) => [check('recharge_rules_package_or_target', sql`(${table.packageName} IS NULL) <> (${table.targetMillicredits} IS NULL)`)],
+);
+
+/**
+ * Scheduled top-ups (`recharge schedule`): `recharge run` buys the package once a month, on or
+ * after the day (clamped to the month's last day). `served_month` ('YYYY-MM') is the month
+ * already bought, written in the same transaction as the purchase, so a run never buys twice.
+ */
+export const rechargeSchedules = sqliteTable('recharge_schedules', {
+  id: integer('id').primaryKey(),
+  accountId: integer('account_id').notNull(),
+  dayOfMonth: integer('day_of_month').notNull(),
   packageName: text('package_name').notNull(),
   method: text('method', { enum: ['card', 'paypal', 'sepa'] }).notNull(),
-  monthlyCapCents: integer('monthly_cap_cents').notNull(),
-  /** 0 after a recharge (or a refusal) until the balance is back at or above the threshold: one recharge per crossing. */
-  armed: integer('armed').notNull().default(1),
-  /** The month ('YYYY-MM') the cap last refused a recharge: the next month may try again. */
-  refusedInMonth: text('refused_in_month'),
+  servedMonth: text('served_month'),
   createdAtMs: integer('created_at_ms').notNull(),
 });
 

@@ -40,6 +40,7 @@ export const TRACKED_TABLES = [
   'purchases',
   'invoices',
   'recharge_rules',
+  'recharge_schedules',
   'notification_channels',
   'api_tokens',
   'idempotency_keys',

@@ -128,7 +128,7 @@ describe(`automatic recharge on a ${TARGET} ledger`, () => {
     await spend(ledger, 'ada@example.com', 30);
     const recheck = await ledger.run(['recharge', 'run', '--json']);
     expect(recheck.exitCode).toBe(0);
-    expect(recheck.json()).toEqual({ rules: 1, recharges: [] });
+    expect(recheck.json()).toEqual({ rules: 1, schedules: 0, recharges: [] });
     expect((await delivered()).filter((event) => event.type.startsWith('recharge.')).map((event) => event.type)).toEqual(['recharge.done', 'recharge.refused']);
     expect((await rules())[0]).toMatchObject({ balanceMillicredits: 150_000, monthSpentCents: 1000, monthRecharges: 1 });
   });

@@ -127,6 +127,9 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     // After the transfers: a rule set on an empty department would recharge it at once.
     await ok(['recharge', 'set', '--for', 'Engineering', '--threshold', '1', '--package', 'basic', '--method', 'card', '--monthly-cap', '50']);
     await ok(['recharge', 'set', '--for', 'Marketing', '--threshold', '1', '--package', 'basic', '--method', 'card', '--monthly-cap', '50']);
+    // Two schedules: rows to tamper with (only `recharge run`, not run here, buys).
+    await ok(['recharge', 'schedule', '--for', 'Engineering', '--monthly-on', '1', '--package', 'basic']);
+    await ok(['recharge', 'schedule', '--for', 'Marketing', '--monthly-on', '28', '--package', 'basic']);
     await ok(['usage', 'record', '--user', 'don@example.com', '--model', 'gpt-4o', '--input-tokens', '523', '--output-tokens', '1247']);
     await ok(['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o-mini', '--input-tokens', '100', '--event-id', 'tamper-1']);
     await ok(['usage', 'reverse', 'tamper-1', '--reason', 'a reversal to tamper with']);

@@ -143,3 +143,28 @@ describe('projectUsageAhead', () => {
     expect(ahead.every((day) => Number.isSafeInteger(day.millicredits) && day.millicredits >= 0)).toBe(true);
   });
 });
+
+describe('projectRunway with a target rule', () => {
+  it('buys what lifts the balance of the day to the target, within the monthly cap', () => {
+    const usage = days('2026-06-25', 30);
+    // Below 2,000 the rule buys up to 6,000, at 1 cent per 1,000 millicredits (a stand-in price list).
+    const toTarget: ThresholdRecharge = {
+      ...CARD,
+      monthlyCapCents: 10,
+      purchaseAt: (balance) => ({ millicredits: 6000 - balance, priceCents: Math.ceil((6000 - balance) / 1000) }),
+    };
+    const project = (rule: ThresholdRecharge) =>
+      projectRunway({ todayKey: '2026-06-25', balanceMillicredits: 3500, usage, pendingInflows: [], recharges: [rule] });
+    // 26 June ends at 1,500: +4,500 (5 cents). 1 July ends at 1,000: +5,000 (a new month's cap). 6 July: +5,000
+    // (10 cents in July). 11 July: the cap refuses, and 12 July ends at zero.
+    expect(project(toTarget)).toMatchObject({ rechargeCount: 3, rechargeMillicredits: 14_500, rechargeCents: 15, runsOutOn: '2026-07-12', days: 17 });
+    // A cap of 5 cents a month: 26 June and 1 July only; 6 July is refused, 7 July ends at zero.
+    expect(project({ ...toTarget, monthlyCapCents: 5 })).toMatchObject({
+      rechargeCount: 2,
+      rechargeMillicredits: 9500,
+      rechargeCents: 10,
+      runsOutOn: '2026-07-07',
+      days: 12,
+    });
+  });
+});

@@ -4,7 +4,8 @@ import { parseCreditsInput, parseEuroInput } from '../../core/amounts.js';
 import { configuredSigningKey, signCheckpoint } from '../checkpoint.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail, parseFreeText } from '../../core/names.js';
-import { findPackage, parsePaymentMethod, type PaymentMethod } from '../../core/packages.js';
+import { findPackage, parseDiscountPercent, parsePaymentMethod, type PaymentMethod } from '../../core/packages.js';
+import { parseDayOfMonth } from '../../core/rechargeSchedule.js';
 import { localMonthKey, monthBounds } from '../../core/time.js';
 import { parseAlertLevels } from '../../core/percentLeft.js';
 import { closeExpiredHolds } from '../../store/holdRepo.js';
@@ -19,6 +20,7 @@ import {
   removeRechargeRule,
   setRechargeRule,
 } from '../../store/ops/notifications.js';
+import { addRechargeSchedule, listRechargeSchedules, removeRechargeSchedule } from '../../store/ops/rechargeSchedules.js';
 import { parseId, stringOption } from '../parse.js';
 import { defineCommand, mutatingRequest, type CommandSpec, type CommandInput, type MutatingRequest } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
@@ -40,13 +42,25 @@ export type NotifyTestRequest = { channel: string | undefined; timeout: string }
 /** --lease and --timeout as given (checked after the reports are queued); --reports-dir, if given. */
 export type NotifyRunRequest = { lease: string; timeout: string; reportsDir: string | undefined };
 
+/** Either `packageName` or `targetMillicredits` (with an optional custom discount), never both. */
 export type RechargeSetRequest = MutatingRequest & {
   thresholdMillicredits: number;
-  packageName: string;
+  packageName: string | null;
+  targetMillicredits: number | null;
+  customDiscountBasisPoints: number | null;
   method: Exclude<PaymentMethod, 'invoice'>;
   monthlyCapCents: number;
   account: string | undefined;
 };
+
+export type RechargeScheduleRequest = MutatingRequest & {
+  dayOfMonth: number;
+  packageName: string;
+  method: Exclude<PaymentMethod, 'invoice'>;
+  account: string | undefined;
+};
+
+export type RechargeScheduleRemoveRequest = MutatingRequest & { scheduleId: number };
 
 export type RechargeOffRequest = MutatingRequest & { account: string | undefined };
 
@@ -92,18 +106,61 @@ function channelAddRequest(input: CommandInput): NotifyChannelAddRequest {
   return { ...mutatingRequest(input), kind: kind as ChannelKind, target, secret };
 }
 
-function rechargeSetRequest(input: CommandInput): RechargeSetRequest {
-  const need = (key: string, flag: string): string => {
-    const value = stringOption(input, key);
-    if (value === undefined) throw new CreditsError('MISSING_FLAG', `${flag} is required`, { hint: 'see `credits recharge set --help`' });
-    return value;
-  };
-  const thresholdMillicredits = parseCreditsInput(need('threshold', '--threshold'), '--threshold');
-  const packageName = findPackage(need('package', '--package')).name;
-  const method = parsePaymentMethod(need('method', '--method'));
+function requiredOption(input: CommandInput, key: string, flag: string, command: string): string {
+  const value = stringOption(input, key);
+  if (value === undefined) throw new CreditsError('MISSING_FLAG', `${flag} is required`, { hint: `see \`credits ${command} --help\`` });
+  return value;
+}
+
+/** Card, PayPal or SEPA: an invoice needs a person to pay it, so nothing automatic uses one. */
+function automaticMethod(text: string): Exclude<PaymentMethod, 'invoice'> {
+  const method = parsePaymentMethod(text);
   if (method === 'invoice') throw new CreditsError('INVALID_VALUE', '--method invoice cannot recharge automatically', { hint: 'use card, paypal or sepa' });
-  const monthlyCapCents = parseEuroInput(need('monthlyCap', '--monthly-cap'), '--monthly-cap');
-  return { ...mutatingRequest(input), thresholdMillicredits, packageName, method, monthlyCapCents, account: stringOption(input, 'for') };
+  return method;
+}
+
+/** --package buys one package at each crossing; --target the cheapest packages up to a balance. */
+function packageOrTarget(input: CommandInput, thresholdMillicredits: number) {
+  const packageText = stringOption(input, 'package');
+  const targetText = stringOption(input, 'target');
+  const discountText = stringOption(input, 'customDiscount');
+  if (packageText !== undefined && targetText !== undefined) {
+    throw new CreditsError('USAGE', '--package and --target cannot be combined', {
+      hint: '--package buys that package at each crossing; --target buys the cheapest packages that bring the balance back to it',
+    });
+  }
+  if (packageText === undefined && targetText === undefined) {
+    throw new CreditsError('MISSING_FLAG', '--package or --target is required', { hint: 'see `credits recharge set --help`' });
+  }
+  if (discountText !== undefined && targetText === undefined) {
+    throw new CreditsError('USAGE', '--custom-discount applies to --target only', { hint: 'a custom package is bought only to reach a target' });
+  }
+  const targetMillicredits = targetText === undefined ? null : parseCreditsInput(targetText, '--target');
+  if (targetMillicredits !== null && targetMillicredits < thresholdMillicredits) {
+    throw new CreditsError('INVALID_VALUE', `--target ${targetText} is below --threshold`, {
+      hint: 'the target is the balance a recharge brings back: give one at or above the threshold',
+    });
+  }
+  return {
+    packageName: packageText === undefined ? null : findPackage(packageText).name,
+    targetMillicredits,
+    customDiscountBasisPoints: discountText === undefined ? null : parseDiscountPercent(discountText, '--custom-discount'),
+  };
+}
+
+function rechargeSetRequest(input: CommandInput): RechargeSetRequest {
+  const thresholdMillicredits = parseCreditsInput(requiredOption(input, 'threshold', '--threshold', 'recharge set'), '--threshold');
+  const bought = packageOrTarget(input, thresholdMillicredits);
+  const method = automaticMethod(requiredOption(input, 'method', '--method', 'recharge set'));
+  const monthlyCapCents = parseEuroInput(requiredOption(input, 'monthlyCap', '--monthly-cap', 'recharge set'), '--monthly-cap');
+  return { ...mutatingRequest(input), thresholdMillicredits, ...bought, method, monthlyCapCents, account: stringOption(input, 'for') };
+}
+
+function rechargeScheduleRequest(input: CommandInput): RechargeScheduleRequest {
+  const dayOfMonth = parseDayOfMonth(requiredOption(input, 'monthlyOn', '--monthly-on', 'recharge schedule'));
+  const packageName = findPackage(requiredOption(input, 'package', '--package', 'recharge schedule')).name;
+  const method = automaticMethod(stringOption(input, 'method') ?? 'card');
+  return { ...mutatingRequest(input), dayOfMonth, packageName, method, account: stringOption(input, 'for') };
 }
 
 export const notifyCommands: CommandSpec[] = [
@@ -284,12 +341,20 @@ export const notifyCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'recharge set',
-    summary: 'buy a package automatically when an account falls below a threshold, within a monthly cap',
+    summary: 'buy a package (or the cheapest packages up to a target) automatically when an account falls below a threshold, within a monthly cap',
     ledger: 'existing',
     mutating: true,
     options: [
       { flags: '--threshold <credits>', description: 'recharge when the balance falls below this' },
-      { flags: '--package <name>', description: 'the package to buy', choices: ['basic', 'standard', 'professional', 'team', 'enterprise'] },
+      { flags: '--package <name>', description: 'the package to buy (or --target)', choices: ['basic', 'standard', 'professional', 'team', 'enterprise'] },
+      {
+        flags: '--target <credits>',
+        description: 'instead of --package: buy the cheapest packages that bring the balance back to this (at least the threshold)',
+      },
+      {
+        flags: '--custom-discount <percent>',
+        description: 'with --target: the negotiated discount at which a custom package (from 500,000 credits) may be bought',
+      },
       { flags: '--method <method>', description: 'card and paypal credit at once, sepa when settled', choices: ['card', 'paypal', 'sepa'] },
       { flags: '--monthly-cap <euros>', description: 'spend at most this many euros a month on recharges' },
       { flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' },
@@ -297,32 +362,74 @@ export const notifyCommands: CommandSpec[] = [
     examples: [
       'credits recharge set --threshold 2000 --package standard --method card --monthly-cap 200',
       'credits recharge set --for Engineering --threshold 500 --package basic --method paypal --monthly-cap 50',
+      'credits recharge set --threshold 20000 --target 150000 --method sepa --monthly-cap 2000',
     ],
     request: rechargeSetRequest,
     async run(input, context) {
-      const { thresholdMillicredits, packageName, method, monthlyCapCents } = input;
+      const { thresholdMillicredits, packageName, targetMillicredits, customDiscountBasisPoints, method, monthlyCapCents } = input;
       const accountName = departmentOrScope(context, input.account) ?? 'org';
-      const result = await setRechargeRule(
-        await context.db(),
-        context.mutation(input, { accountName, thresholdMillicredits, packageName, method, monthlyCapCents }),
-        { accountName, thresholdMillicredits, packageName, method, monthlyCapCents },
-      );
+      const rule = { accountName, thresholdMillicredits, packageName, targetMillicredits, customDiscountBasisPoints, method, monthlyCapCents };
+      const result = await setRechargeRule(await context.db(), context.mutation(input, rule), rule);
       return { view: 'rechargeSet', data: result };
     },
   }),
   defineCommand({
     name: 'recharge',
-    summary: "the automatic recharge rules, with this month's recharges against the cap",
+    summary: "the automatic recharge rules, with this month's recharges against the cap, and the scheduled top-ups",
     ledger: 'existing',
     examples: ['credits recharge', 'credits recharge --json'],
     request: () => ({}),
     async run(_request, context) {
       const settings = await context.settings();
       const month = monthBounds(localMonthKey(context.nowMs, settings.timeZone), settings.timeZone);
-      const rules = await rechargeStatuses(await context.db(), month);
+      const db = await context.db();
+      const rules = await rechargeStatuses(db, month);
+      const schedules = (await listRechargeSchedules(db)).map(({ accountId: _accountId, ...schedule }) => schedule);
       // Names come from the same accounts table as the scope's: a bound principal keeps its own.
       const own = context.scope?.department;
-      return { view: 'recharges', data: { rules: own === undefined ? rules : rules.filter((rule) => rule.account === own) } };
+      const mine = <T extends { account: string }>(rows: T[]): T[] => (own === undefined ? rows : rows.filter((row) => row.account === own));
+      return { view: 'recharges', data: { rules: mine(rules), schedules: mine(schedules) } };
+    },
+  }),
+  defineCommand({
+    name: 'recharge schedule',
+    summary: 'buy a package every month on a day (cron: recharge run buys it once a month, on or after the day)',
+    ledger: 'existing',
+    mutating: true,
+    options: [
+      { flags: '--monthly-on <day>', description: 'the day of the month, 1-31 (29-31: the last day in shorter months)' },
+      { flags: '--package <name>', description: 'the package to buy', choices: ['basic', 'standard', 'professional', 'team', 'enterprise'] },
+      {
+        flags: '--method <method>',
+        description: 'card and paypal credit at once, sepa when settled',
+        choices: ['card', 'paypal', 'sepa'],
+        defaultValue: 'card',
+      },
+      { flags: '--for <account>', description: 'org or a department', defaultValue: 'org', dynamic: 'accounts' },
+    ],
+    examples: [
+      'credits recharge schedule --monthly-on 1 --package team',
+      'credits recharge schedule --for Engineering --monthly-on 15 --package professional --method sepa',
+    ],
+    request: rechargeScheduleRequest,
+    async run(input, context) {
+      const { dayOfMonth, packageName, method } = input;
+      const accountName = departmentOrScope(context, input.account) ?? 'org';
+      const schedule = { accountName, dayOfMonth, packageName, method };
+      return { view: 'rechargeScheduled', data: await addRechargeSchedule(await context.db(), context.mutation(input, schedule), schedule) };
+    },
+  }),
+  defineCommand({
+    name: 'recharge schedule remove',
+    summary: 'stop a scheduled top-up',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'id', description: 'schedule id (see `credits recharge`)', required: true }],
+    examples: ['credits recharge schedule remove 1', 'credits recharge   # find the id first'],
+    request: (input): RechargeScheduleRemoveRequest => ({ ...mutatingRequest(input), scheduleId: parseId(input.args[0] ?? '', 'ID') }),
+    async run(input, context) {
+      const { scheduleId } = input;
+      return { view: 'rechargeScheduleRemoved', data: await removeRechargeSchedule(await context.db(), context.mutation(input, { scheduleId }), scheduleId) };
     },
   }),
   defineCommand({
@@ -340,18 +447,19 @@ export const notifyCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'recharge run',
-    summary: 'for cron: look at every recharge rule again and recharge where due',
+    summary: 'for cron: buy the scheduled top-ups due today, then look at every recharge rule again and recharge where due',
     ledger: 'existing',
     examples: ['credits recharge run --quiet', '0 * * * * credits recharge run --quiet'],
     request: (input): RechargeRunRequest => mutatingRequest(input),
     async run(input, context) {
       const db = await context.db();
       const result = await recheckRecharges(db, context.mutation(input, {}));
-      const made = await db.all<{ id: number; account: string; packageName: string; priceCents: number; status: string }>(
-        "SELECT p.id AS id, a.name AS account, p.package_name AS packageName, p.price_cents AS priceCents, p.status AS status FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.origin = 'recharge' AND p.id > ? ORDER BY p.id",
+      const made = await db.all<{ id: number; account: string; packageName: string; priceCents: number; status: string; scheduleId: number | null }>(
+        `SELECT p.id AS id, a.name AS account, p.package_name AS packageName, p.price_cents AS priceCents, p.status AS status, p.schedule_id AS scheduleId
+         FROM purchases p JOIN accounts a ON a.id = p.account_id WHERE p.origin = 'recharge' AND p.id > ? ORDER BY p.id`,
         [result.previousRechargeId],
       );
-      return { view: 'rechargeRun', data: { rules: result.rules, recharges: made } };
+      return { view: 'rechargeRun', data: { rules: result.rules, schedules: result.schedules, recharges: made } };
     },
   }),
 ];

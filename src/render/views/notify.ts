@@ -23,7 +23,8 @@ type RunView = {
 type RechargeView = {
   account: string;
   thresholdMillicredits: number;
-  packageName: string;
+  packageName: string | null;
+  targetMillicredits: number | null;
   method: string;
   monthlyCapCents: number;
   armed: boolean;
@@ -31,6 +32,30 @@ type RechargeView = {
   monthSpentCents: number;
   monthRecharges: number;
 };
+type ScheduleView = { id: number; account: string; dayOfMonth: number; packageName: string; method: string; servedMonth: string | null };
+type RechargeRunRow = { id: number; account: string; packageName: string; priceCents: number; status: string; scheduleId: number | null };
+
+/** "on day 5", "on day 31 (the last day in shorter months)". */
+function monthlyDay(dayOfMonth: number): string {
+  return `on day ${dayOfMonth}${dayOfMonth > 28 ? ' (the last day in shorter months)' : ''}`;
+}
+
+function buys(rule: Pick<RechargeView, 'packageName' | 'targetMillicredits' | 'method'>): string {
+  return rule.targetMillicredits === null
+    ? `${rule.packageName} by ${rule.method}`
+    : `the cheapest packages up to ${formatCredits(rule.targetMillicredits)} credits by ${rule.method}`;
+}
+
+function schedulesTable(schedules: ScheduleView[], options: RenderOptions): string {
+  const rows = schedules.map((schedule) => [
+    String(schedule.id),
+    schedule.account,
+    monthlyDay(schedule.dayOfMonth),
+    `${schedule.packageName} by ${schedule.method}`,
+    schedule.servedMonth ?? 'not yet',
+  ]);
+  return table(options, [{ header: 'Schedule' }, { header: 'Account' }, { header: 'Monthly' }, { header: 'Buys' }, { header: 'Done for' }], rows);
+}
 
 export const notifyViews = {
   alertLevels(data: { levelsPercent: number[]; dryRun?: boolean }): string {
@@ -73,42 +98,72 @@ export const notifyViews = {
     return lines.join('\n');
   },
 
-  rechargeSet(data: { account: string; thresholdMillicredits: number; packageName: string; method: string; monthlyCapCents: number; dryRun: boolean }): string {
-    return `${data.dryRun ? 'dry run, nothing written: ' : ''}When ${data.account} falls below ${formatCredits(data.thresholdMillicredits)} credits, buy ${data.packageName} by ${data.method}, at most ${formatEuros(data.monthlyCapCents)} a month.`;
+  rechargeSet(data: {
+    account: string;
+    thresholdMillicredits: number;
+    packageName: string | null;
+    targetMillicredits: number | null;
+    method: string;
+    monthlyCapCents: number;
+    dryRun: boolean;
+  }): string {
+    return `${data.dryRun ? 'dry run, nothing written: ' : ''}When ${data.account} falls below ${formatCredits(data.thresholdMillicredits)} credits, buy ${buys(data)}, at most ${formatEuros(data.monthlyCapCents)} a month.`;
   },
 
   rechargeOff(data: { account: string; removed: boolean }): string {
     return data.removed ? `${data.account} is no longer recharged automatically.` : `${data.account} had no automatic recharge.`;
   },
 
-  recharges(data: { rules: RechargeView[] }, options: RenderOptions): string {
-    if (data.rules.length === 0) return 'No automatic recharge. Set one with `credits recharge set --threshold N --package P --method card --monthly-cap EUR`.';
-    const rows = data.rules.map((rule) => [
-      rule.account,
-      formatCredits(rule.thresholdMillicredits),
-      `${rule.packageName} by ${rule.method}`,
-      formatCredits(rule.balanceMillicredits),
-      `${formatEuros(rule.monthSpentCents)} of ${formatEuros(rule.monthlyCapCents)} (${rule.monthRecharges}×)`,
-      rule.armed ? 'armed' : 'waits for the balance to recover',
-    ]);
-    return table(
-      options,
-      [
-        { header: 'Account' },
-        { header: 'Threshold', align: 'right' },
-        { header: 'Buys' },
-        { header: 'Balance', align: 'right' },
-        { header: 'This month' },
-        { header: 'State' },
-      ],
-      rows,
-    );
+  rechargeScheduled(data: ScheduleView & { dryRun: boolean }): string {
+    const first = data.servedMonth === null ? 'from this month' : 'from next month';
+    return `${data.dryRun ? 'dry run, nothing written: ' : ''}Schedule ${data.id}: buy ${data.packageName} for ${data.account} by ${data.method} every month ${monthlyDay(data.dayOfMonth)}, ${first} (cron: \`credits recharge run\`).`;
   },
 
-  rechargeRun(data: { rules: number; recharges: { id: number; account: string; packageName: string; priceCents: number; status: string }[] }): string {
-    if (data.recharges.length === 0) return `Checked ${data.rules} rule(s): no recharge due.`;
+  rechargeScheduleRemoved(data: { id: number; account: string; dryRun: boolean }): string {
+    return `${data.dryRun ? 'dry run, nothing written: ' : ''}Schedule ${data.id} of ${data.account} removed.`;
+  },
+
+  recharges(data: { rules: RechargeView[]; schedules: ScheduleView[] }, options: RenderOptions): string {
+    const parts: string[] = [];
+    if (data.rules.length === 0)
+      parts.push('No automatic recharge. Set one with `credits recharge set --threshold N --package P --method card --monthly-cap EUR`.');
+    else parts.push(rulesTable(data.rules, options));
+    if (data.schedules.length > 0) parts.push(schedulesTable(data.schedules, options));
+    return parts.join('\n\n');
+  },
+
+  rechargeRun(data: { rules: number; schedules: number; recharges: RechargeRunRow[] }): string {
+    if (data.recharges.length === 0) {
+      return `Checked ${data.rules} rule(s)${data.schedules > 0 ? ` and ${data.schedules} schedule(s)` : ''}: no recharge due.`;
+    }
     return data.recharges
-      .map((row) => `Recharged ${row.account}: purchase ${row.id}, ${row.packageName} for ${formatEuros(row.priceCents)} (${row.status}).`)
+      .map(
+        (row) =>
+          `${row.scheduleId === null ? 'Recharged' : `Topped up (schedule ${row.scheduleId})`} ${row.account}: purchase ${row.id}, ${row.packageName} for ${formatEuros(row.priceCents)} (${row.status}).`,
+      )
       .join('\n');
   },
 };
+
+function rulesTable(rules: RechargeView[], options: RenderOptions): string {
+  const rows = rules.map((rule) => [
+    rule.account,
+    formatCredits(rule.thresholdMillicredits),
+    rule.targetMillicredits === null ? `${rule.packageName} by ${rule.method}` : `up to ${formatCredits(rule.targetMillicredits)} by ${rule.method}`,
+    formatCredits(rule.balanceMillicredits),
+    `${formatEuros(rule.monthSpentCents)} of ${formatEuros(rule.monthlyCapCents)} (${rule.monthRecharges}×)`,
+    rule.armed ? 'armed' : 'waits for the balance to recover',
+  ]);
+  return table(
+    options,
+    [
+      { header: 'Account' },
+      { header: 'Threshold', align: 'right' },
+      { header: 'Buys' },
+      { header: 'Balance', align: 'right' },
+      { header: 'This month' },
+      { header: 'State' },
+    ],
+    rows,
+  );
+}

@@ -4,6 +4,7 @@ import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { requireAccount, writeSetting } from '../orgRepo.js';
 import { ALERT_LEVELS_SETTING } from '../../core/percentLeft.js';
+import { runDueSchedules } from './rechargeSchedules.js';
 
 export async function addChannel(
   db: Database,
@@ -43,16 +44,36 @@ export async function removeChannel(db: Database, request: MutationRequest, chan
   });
 }
 
-export type RechargeRuleInput = { accountName: string; thresholdMillicredits: number; packageName: string; method: PaymentMethod; monthlyCapCents: number };
+/** Either `packageName` (bought at each crossing) or `targetMillicredits` (buy up to it), never both. */
+export type RechargeRuleInput = {
+  accountName: string;
+  thresholdMillicredits: number;
+  packageName: string | null;
+  targetMillicredits: number | null;
+  customDiscountBasisPoints: number | null;
+  method: PaymentMethod;
+  monthlyCapCents: number;
+};
 
 export async function setRechargeRule(db: Database, request: MutationRequest, input: RechargeRuleInput) {
   return runMutation(db, request, async ({ tx, ledger }) => {
     const account = await requireAccount(tx, input.accountName, '--for');
     tx.run(
-      `INSERT INTO recharge_rules (account_id, threshold_millicredits, package_name, method, monthly_cap_cents, armed, created_at_ms) VALUES (?, ?, ?, ?, ?, 1, ?)
-       ON CONFLICT (account_id) DO UPDATE SET threshold_millicredits = excluded.threshold_millicredits, package_name = excluded.package_name, method = excluded.method,
+      `INSERT INTO recharge_rules (account_id, threshold_millicredits, package_name, target_millicredits, custom_discount_basis_points, method, monthly_cap_cents, armed, created_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)
+       ON CONFLICT (account_id) DO UPDATE SET threshold_millicredits = excluded.threshold_millicredits, package_name = excluded.package_name,
+         target_millicredits = excluded.target_millicredits, custom_discount_basis_points = excluded.custom_discount_basis_points, method = excluded.method,
          monthly_cap_cents = excluded.monthly_cap_cents, armed = 1`,
-      [account.id, input.thresholdMillicredits, input.packageName, input.method, input.monthlyCapCents, request.nowMs],
+      [
+        account.id,
+        input.thresholdMillicredits,
+        input.packageName,
+        input.targetMillicredits,
+        input.customDiscountBasisPoints,
+        input.method,
+        input.monthlyCapCents,
+        request.nowMs,
+      ],
     );
     // A rule set on an account already below its threshold acts at once, like any later write.
     await ledger.load([account.id]);
@@ -70,21 +91,27 @@ export async function removeRechargeRule(db: Database, request: MutationRequest,
   });
 }
 
-/** `recharge run`: every account with a rule is looked at again, as if it had just changed. */
+/**
+ * `recharge run`: the schedules due today buy first, then every account with a rule is looked at
+ * again, as if it had just changed (so a rule sees the balance a scheduled top-up left).
+ */
 export async function recheckRecharges(db: Database, request: MutationRequest) {
   return runMutation(db, { ...request, audit: false }, async ({ tx, ledger }) => {
+    const before = await tx.get<{ id: number | null }>("SELECT max(id) AS id FROM purchases WHERE origin = 'recharge'");
+    const schedules = await runDueSchedules(tx, ledger, { nowMs: request.nowMs, actor: request.actor });
     const rows = await tx.all<{ accountId: number }>('SELECT account_id AS accountId FROM recharge_rules');
     await ledger.load(rows.map((row) => row.accountId));
     ledger.watch(rows.map((row) => row.accountId));
-    const before = await tx.get<{ id: number | null }>("SELECT max(id) AS id FROM purchases WHERE origin = 'recharge'");
-    return { rules: rows.length, previousRechargeId: before?.id ?? 0 };
+    return { rules: rows.length, schedules, previousRechargeId: before?.id ?? 0 };
   });
 }
 
 export type RechargeStatus = {
   account: string;
   thresholdMillicredits: number;
-  packageName: string;
+  packageName: string | null;
+  targetMillicredits: number | null;
+  customDiscountBasisPoints: number | null;
   method: string;
   monthlyCapCents: number;
   armed: boolean;
@@ -95,10 +122,11 @@ export type RechargeStatus = {
 
 export async function rechargeStatuses(db: Database, month: { startMs: number; endMs: number }): Promise<RechargeStatus[]> {
   const rows = await db.all<Omit<RechargeStatus, 'armed'> & { armed: number }>(
-    `SELECT a.name AS account, r.threshold_millicredits AS thresholdMillicredits, r.package_name AS packageName, r.method AS method, r.monthly_cap_cents AS monthlyCapCents,
+    `SELECT a.name AS account, r.threshold_millicredits AS thresholdMillicredits, r.package_name AS packageName, r.target_millicredits AS targetMillicredits,
+       r.custom_discount_basis_points AS customDiscountBasisPoints, r.method AS method, r.monthly_cap_cents AS monthlyCapCents,
        r.armed AS armed, a.balance_millicredits AS balanceMillicredits,
-       (SELECT coalesce(sum(price_cents), 0) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.status <> 'cancelled' AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthSpentCents,
-       (SELECT count(*) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.status <> 'cancelled' AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthRecharges
+       (SELECT coalesce(sum(price_cents), 0) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.schedule_id IS NULL AND p.status <> 'cancelled' AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthSpentCents,
+       (SELECT count(*) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.schedule_id IS NULL AND p.status <> 'cancelled' AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthRecharges
      FROM recharge_rules r JOIN accounts a ON a.id = r.account_id ORDER BY a.id`,
     [month.startMs, month.endMs, month.startMs, month.endMs],
   );

@@ -596,7 +596,7 @@ export class UsagePoster {
       if (plan instanceof ShortOfCredits) {
         // An event posted before is a duplicate, not a reason to buy credits (postAfterReads finds it).
         if (this.claimsByInsert && record.eventId !== null && (await this.findStored(record.eventId))) throw plan.error;
-        if (!recharged && (await this.rechargeWhenShort(user))) {
+        if (!recharged && (await this.rechargeWhenShort(user, cost))) {
           recharged = true;
           continue;
         }
@@ -767,7 +767,7 @@ export class UsagePoster {
    * closed around the purchase, so the ledger keeps one transaction per kind, in order. True
    * when credits arrived at once (card, PayPal): the event is then checked again.
    */
-  private async rechargeWhenShort(user: UserInfo): Promise<boolean> {
+  private async rechargeWhenShort(user: UserInfo, costMillicredits: number): Promise<boolean> {
     const rule = await armedRechargeRule(this.tx, user.departmentId, this.nowMs);
     if (rule === null) return false;
     this.closeBatch();
@@ -776,7 +776,8 @@ export class UsagePoster {
       this.ledger,
       rule,
       { name: user.department, balanceMillicredits: this.ledger.balanceOf(user.departmentId) },
-      { nowMs: this.nowMs, actor: this.actor },
+      // A target rule buys at least the event's cost, so the event it was refused for fits.
+      { nowMs: this.nowMs, actor: this.actor, neededMillicredits: costMillicredits },
     );
     this.transactionId = this.ledger.openBatch({
       kind: 'usage',
