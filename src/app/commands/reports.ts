@@ -42,7 +42,8 @@ export function parseReportBy(text: string | undefined): ReportBy {
   const given = (text ?? 'dept').trim();
   if ((REPORT_GROUPS as readonly string[]).includes(given)) return given as ReportGroup;
   if (/^tag:/i.test(given)) return `tag:${parseTagKey(given.slice(4), '--by tag:KEY')}`;
-  throw new CreditsError('INVALID_VALUE', `--by "${given}" is not one of ${REPORT_GROUPS.join(', ')}, tag:KEY`, {
+  // The code commander gives a value outside an option's choices, as before `tag:KEY` opened them.
+  throw new CreditsError('USAGE', `--by "${given}" is not one of ${REPORT_GROUPS.join(', ')}, tag:KEY`, {
     hint: 'for example --by model, or --by tag:project to group by the value of the tag project',
   });
 }
