@@ -58,7 +58,8 @@ describe(`usage tags on a ${TARGET} ledger`, () => {
     expect([again.exitCode, again.json().status]).toEqual([0, 'duplicate']);
     const conflict = await record('r1', ['--tag', 'project=hermes']);
     expect([conflict.exitCode, JSON.parse(conflict.stderr).error.code]).toEqual([5, 'IDEMPOTENCY_CONFLICT']);
-    for (const bad of [['--tag', 'cost center=x'], ['--tag', 'project'], ['--tag', 'project=a;b'], Array.from({ length: 11 }, (_, i) => `--tag=k${i}=v`)]) {
+    // Two of the refusals (the unit tests have the rest): a bad key, and more than 10 tags.
+    for (const bad of [['--tag', 'cost center=x'], Array.from({ length: 11 }, (_, i) => `--tag=k${i}=v`)]) {
       const refused = await record('r-bad', bad);
       expect(refused.exitCode, bad.join(' ')).toBe(2);
       expect(JSON.parse(refused.stderr).error).toMatchObject({ code: 'INVALID_VALUE', message: expect.stringContaining('--tag') });
