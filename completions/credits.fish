@@ -71,7 +71,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'verify|--since-checkpoint'
             return 0
-        case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--hold' 'usage record|--idempotency-key'
+        case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--tag' 'usage record|--hold' 'usage record|--idempotency-key'
             return 0
         case 'usage import|--format' 'usage import|--idempotency-key'
             return 0
@@ -354,6 +354,7 @@ complete -c credits -n '__credits_at any \'usage record\'' -l image-size -x -a '
 complete -c credits -n '__credits_at any \'usage record\'' -l db-access -d 'workflow with database access (+50%)'
 complete -c credits -n '__credits_at any \'usage record\'' -l event-id -x -d 'the platform\'s id of this interaction: posting it again is harmless'
 complete -c credits -n '__credits_at any \'usage record\'' -l at -x -d 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late'
+complete -c credits -n '__credits_at any \'usage record\'' -l tag -x -d 'a label to group reports by (`report --by tag:KEY`); repeat for more, at most 10'
 complete -c credits -n '__credits_at any \'usage record\'' -l hold -x -d 'capture this hold (from `usage hold`) with the actual cost: user, model, feature and event id defau…'
 complete -c credits -n '__credits_at any \'usage record\'' -l allow-over -d 'with --hold: a cost above the hold is posted with every check on its whole cost instead of refused'
 complete -c credits -n '__credits_at any \'usage record\'' -l dry-run -d 'show what would happen and write nothing'
@@ -435,7 +436,7 @@ complete -c credits -n '__credits_at any \'check\'' -l min-credits -x -d 'at lea
 complete -c credits -n '__credits_at any \'check\'' -l min-percent -x -d 'at least this percentage of this month\'s credits (opening balance plus what came in) must be left'
 complete -c credits -n '__credits_at any \'check\'' -l min-days -x -d 'the forecast\'s runway (days until credits run out, with recharges and pending purchases) must be at…'
 # credits report: flags
-complete -c credits -n '__credits_at any \'report\'' -l by -x -a 'user dept model feature day' -d 'what to group by'
+complete -c credits -n '__credits_at any \'report\'' -l by -x -a 'user dept model feature day' -d 'what to group by; tag:KEY groups by the value of the usage events\' tag KEY'
 complete -c credits -n '__credits_at any \'report\'' -l month -x -d 'a calendar month in the organisation time zone (default: this month)'
 complete -c credits -n '__credits_at any \'report\'' -l since -x -d 'first day (YYYY-MM-DD), instead of --month'
 complete -c credits -n '__credits_at any \'report\'' -l until -x -d 'last day, included (default: today)'

@@ -177,7 +177,8 @@ export type ReportData = {
   period: { firstDay: string; lastDay: string; label: string };
   department: string | null;
   /** `valueCents` and `sharePercent` are footed: they add up to the totals' (see core/footing.ts). */
-  rows: { key: string; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
+  /** `key` is null only in a tag report, for the events without the tag. */
+  rows: { key: string | null; detail: string | null; events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number }[];
   totals: { events: number; millicredits: number; credits: number; valueCents: number; sharePercent: number };
   /** Usage given back by reversals booked in the period (positive amounts); absent when there were none. */
   reversals?: { events: number; millicredits: number; credits: number; valueCents: number };
@@ -216,4 +217,6 @@ export type UsageEventItem = {
   transactionId: number;
   /** The reversal transaction that gave its cost back (`usage reverse`), or null. */
   reversedByTransactionId: number | null;
+  /** Its tags (`--tag`), keys sorted; {} without any. */
+  tags: Record<string, string>;
 };

@@ -8,6 +8,13 @@ export function stringOption(input: CommandInput, key: string): string | undefin
   return typeof value === 'string' ? value : undefined;
 }
 
+/** Every value of a repeatable option, in the order given; [] when it was left out. */
+export function listOption(input: CommandInput, key: string): string[] {
+  const value = input.options[key];
+  if (Array.isArray(value)) return value;
+  return typeof value === 'string' ? [value] : [];
+}
+
 export function flagOption(input: CommandInput, key: string): boolean {
   return input.options[key] === true;
 }

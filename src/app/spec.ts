@@ -13,6 +13,13 @@ export type OptionSpec = {
   defaultValue?: string;
   /** Where completion can find values: departments, users, models, purchases. */
   dynamic?: 'departments' | 'accounts' | 'users' | 'models' | 'purchases';
+  /** May be given several times (`--tag a=1 --tag b=2`): the request gets every value, in order. */
+  repeatable?: boolean;
+  /**
+   * `choices` are what completion and the docs offer, not all that is allowed: the command checks
+   * the value itself (`report --by tag:KEY`), so the transports do not refuse other values.
+   */
+  openChoices?: boolean;
 };
 
 export type ArgumentSpec = { name: string; description: string; required: boolean; choices?: readonly string[]; dynamic?: OptionSpec['dynamic'] };
@@ -22,7 +29,8 @@ export type UploadedFile = { name: string; content: string };
 
 export type CommandInput = {
   args: string[];
-  options: Record<string, string | boolean | undefined>;
+  /** A repeatable option's values come as an array. */
+  options: Record<string, string | boolean | string[] | undefined>;
   /** The content of the file named by the argument at this index, when the transport carries it. */
   uploads?: Record<number, UploadedFile>;
 };

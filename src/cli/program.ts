@@ -41,7 +41,9 @@ function describe(option: OptionSpec): string {
 
 function addOption(command: Command, spec: OptionSpec): void {
   const option = new Option(spec.flags, describe(spec));
-  if (spec.choices) option.choices(spec.choices);
+  if (spec.choices && !spec.openChoices) option.choices(spec.choices);
+  // Each occurrence adds its value: commander otherwise keeps the last one only.
+  if (spec.repeatable) option.argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
   command.addOption(option);
 }
 

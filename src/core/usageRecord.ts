@@ -1,6 +1,7 @@
 import { CreditsError } from './errors.js';
 import { parseEmail } from './names.js';
 import { parseFeature, parseImageSize, type Feature, type ImageSize } from './rateCard.js';
+import { parseTagsField, type Tags } from './tags.js';
 import { parseInstantInput, toIsoUtc } from './time.js';
 
 /** One AI interaction as a platform reports it, validated, before it is priced. */
@@ -17,6 +18,8 @@ export type UsageRecord = {
   eventId: string | null;
   /** null: "now", resolved by the poster so one clock decides. */
   occurredAtMs: number | null;
+  /** Labels to group reports by (`--tag project=apollo`), keys sorted; null without any. */
+  tags: Tags | null;
 };
 
 export const USAGE_FIELDS = [
@@ -31,6 +34,7 @@ export const USAGE_FIELDS = [
   'dbAccess',
   'eventId',
   'at',
+  'tags',
 ] as const;
 type UsageField = (typeof USAGE_FIELDS)[number];
 const KNOWN_FIELDS: ReadonlySet<string> = new Set(USAGE_FIELDS);
@@ -47,6 +51,7 @@ const FLAG_BY_FIELD: Record<UsageField, string> = {
   dbAccess: '--db-access',
   eventId: '--event-id',
   at: '--at',
+  tags: '--tag',
 };
 
 const MAX_COUNT = 1_000_000_000_000;
@@ -194,5 +199,6 @@ export function parseUsageRecord(raw: Record<string, unknown>, options: ParseUsa
     dbAccess,
     eventId,
     occurredAtMs,
+    tags: parseTagsField(raw.tags, fieldName('tags', options)),
   };
 }

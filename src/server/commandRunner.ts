@@ -80,7 +80,7 @@ export function validateCommandInput(spec: CommandSpec, args: unknown, options: 
     }
   }
   const known = optionsOf(spec);
-  const result: Record<string, string | boolean | undefined> = {};
+  const result: Record<string, string | boolean | string[] | undefined> = {};
   for (const [key, value] of Object.entries((options ?? {}) as Record<string, unknown>)) {
     const option = known.get(key);
     if (!option) {
@@ -94,15 +94,29 @@ export function validateCommandInput(spec: CommandSpec, args: unknown, options: 
       result[key] = true;
       continue;
     }
-    if (typeof value !== 'string' && typeof value !== 'number') throw new CreditsError('USAGE', `option '${key}' (${flagName(option)}) takes a text value`);
-    const text = String(value);
-    if (text.length > MAX_ARGUMENT_CHARS) throw new CreditsError('INVALID_VALUE', `option '${key}' is too long`);
-    if (option.choices && !option.choices.includes(text)) {
-      throw new CreditsError('USAGE', `option '${flagName(option)}' argument '${text}' is invalid. Allowed choices are ${option.choices.join(', ')}.`);
+    if (option.repeatable && Array.isArray(value)) {
+      if (value.length > MAX_REPEATS) throw new CreditsError('INVALID_VALUE', `option '${key}' is given more than ${MAX_REPEATS} times`);
+      result[key] = value.map((item) => optionText(option, key, item));
+      continue;
     }
-    result[key] = text;
+    const text = optionText(option, key, value);
+    result[key] = option.repeatable ? [text] : text;
   }
   return { args: list as string[], options: result };
+}
+
+/** How many values a repeatable option may carry in one request (commander has no limit, a request does). */
+const MAX_REPEATS = 100;
+
+/** One value of an option that takes a value, checked as commander checks it. */
+function optionText(option: OptionSpec, key: string, value: unknown): string {
+  if (typeof value !== 'string' && typeof value !== 'number') throw new CreditsError('USAGE', `option '${key}' (${flagName(option)}) takes a text value`);
+  const text = String(value);
+  if (text.length > MAX_ARGUMENT_CHARS) throw new CreditsError('INVALID_VALUE', `option '${key}' is too long`);
+  if (option.choices && !option.openChoices && !option.choices.includes(text)) {
+    throw new CreditsError('USAGE', `option '${flagName(option)}' argument '${text}' is invalid. Allowed choices are ${option.choices.join(', ')}.`);
+  }
+  return text;
 }
 
 function parseUpload(value: unknown): Upload | undefined {

@@ -58,6 +58,13 @@ const COMPONENTS = {
         imageSize: { type: 'string' },
         dbAccess: { type: ['boolean', 'string'] },
         at: { type: 'string' },
+        tags: {
+          description: 'labels to group reports by (`report --by tag:KEY`): at most 10, keys 1-32 of a-z 0-9 _ . -, values 1-128 characters without ";"',
+          oneOf: [
+            { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 10 },
+            { type: 'string', description: 'the text form: project=apollo;team=ml' },
+          ],
+        },
       },
     },
   },
@@ -81,7 +88,10 @@ function takesValue(option: OptionSpec): boolean {
 
 function optionSchema(option: OptionSpec): Schema {
   if (!takesValue(option)) return { type: 'boolean', description: option.description };
-  return { type: ['string', 'number'], description: option.description, ...(option.choices ? { enum: [...option.choices] } : {}) };
+  const closed = option.choices && !option.openChoices;
+  const value: Schema = { type: ['string', 'number'], ...(closed ? { enum: [...option.choices!] } : {}) };
+  if (option.repeatable) return { description: option.description, oneOf: [value, { type: 'array', items: value }] };
+  return { ...value, description: option.description, ...(option.choices && !closed ? { examples: [...option.choices] } : {}) };
 }
 
 function commandOptions(spec: CommandSpec): OptionSpec[] {
@@ -198,7 +208,7 @@ function usagePaths(): Record<string, Record<string, Operation>> {
                 type: 'object',
                 required: ['events'],
                 additionalProperties: false,
-                properties: { events: { type: 'array', minItems: 1, maxItems: 10_000, items: { type: 'object' } } },
+                properties: { events: { type: 'array', minItems: 1, maxItems: 10_000, items: { $ref: '#/components/schemas/UsageEvent' } } },
               },
             },
           },

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CreditsError, isCreditsError } from '../core/errors.js';
-import { parseUsageRecord, type UsageRecord } from '../core/usageRecord.js';
+import { USAGE_FIELDS, parseUsageRecord, type UsageRecord } from '../core/usageRecord.js';
 import { emptyTotals, importAll, recordUsage, type ImportItem } from '../store/ops/usage.js';
 import type { PostedUsage } from '../store/ops/usagePoster.js';
 import { appPrincipal, forbid, refusalFor, type Principal } from './auth.js';
@@ -31,7 +31,7 @@ export function dryRunOf(request: FastifyRequest): boolean {
 function parseEvent(raw: unknown, timeZone: string, nowMs: number): UsageRecord {
   if (!plainObject(raw))
     throw new CreditsError('INVALID_VALUE', 'a usage event must be a JSON object', {
-      hint: 'fields: eventId, user, model, inputTokens, outputTokens, toolCalls, feature, images, imageSize, dbAccess, at',
+      hint: `fields: ${USAGE_FIELDS.join(', ')}`,
     });
   return parseUsageRecord(raw, { timeZone, nowMs, requireEventId: true, fieldNames: 'fields' });
 }

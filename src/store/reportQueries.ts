@@ -36,6 +36,61 @@ export async function usageReport(
   );
 }
 
+/** A tag report's row for the events without the tag: key null (a tag value is never empty). */
+export type TagReportRow = { key: string | null; detail: null; events: number; millicredits: number };
+
+type TagReportQuery = { tagKey: string; firstDay: string; lastDay: string; startMs: number; endMs: number; departmentId?: number | undefined };
+
+/**
+ * Usage per value of one tag (`report --by tag:KEY`), biggest first, then one row (key null) for
+ * the events without that tag. The tagged events are read by time through a partial index that
+ * holds tagged events only; the untagged row is the day totals' sum (what `--by dept` shows) less
+ * the tagged rows, so the report foots with every other grouping without reading untagged events.
+ */
+export async function usageReportByTag(db: SqlReader, query: TagReportQuery): Promise<TagReportRow[]> {
+  const departmentFilter = query.departmentId === undefined ? '' : ' AND e.department_id = ?';
+  const departmentArgs: SqlValue[] = query.departmentId === undefined ? [] : [query.departmentId];
+  // The key's pattern (core/tags.ts) holds no quote, so it is safe inside a quoted JSON path.
+  const path = `$."${query.tagKey}"`;
+  const tagged = await db.all<{ key: string; events: number; millicredits: number }>(
+    `SELECT json_extract(e.tags, ?) AS key, count(*) AS events, sum(e.cost_millicredits) AS millicredits
+     FROM usage_events e WHERE e.tags IS NOT NULL AND e.occurred_at_ms >= ? AND e.occurred_at_ms < ?${departmentFilter} AND json_extract(e.tags, ?) IS NOT NULL
+     GROUP BY 1 ORDER BY millicredits DESC, key`,
+    [path, query.startMs, query.endMs, ...departmentArgs, path],
+  );
+  const rows: TagReportRow[] = tagged.map((row) => ({
+    key: String(row.key),
+    detail: null,
+    events: Number(row.events),
+    millicredits: Number(row.millicredits),
+  }));
+  const taggedEvents = rows.reduce((sum, row) => sum + row.events, 0);
+  const taggedMillicredits = rows.reduce((sum, row) => sum + row.millicredits, 0);
+  let total = await dayTotals(db, query);
+  // Day totals are keyed by the local day in the time zone of when they were posted; after
+  // `org set --timezone` a period's edges may cut them elsewhere. Then the events themselves count.
+  if (total.events < taggedEvents || total.millicredits < taggedMillicredits) total = await eventTotals(db, query, departmentFilter, departmentArgs);
+  const untagged = { key: null, detail: null, events: total.events - taggedEvents, millicredits: total.millicredits - taggedMillicredits };
+  return untagged.events > 0 ? [...rows, untagged] : rows;
+}
+
+async function dayTotals(db: SqlReader, query: TagReportQuery): Promise<{ events: number; millicredits: number }> {
+  const filter = query.departmentId === undefined ? '' : ' AND department_id = ?';
+  const row = await db.get<{ events: number | null; millicredits: number | null }>(
+    `SELECT sum(event_count) AS events, sum(millicredits) AS millicredits FROM usage_daily WHERE day_key BETWEEN ? AND ?${filter}`,
+    [query.firstDay, query.lastDay, ...(query.departmentId === undefined ? [] : [query.departmentId])],
+  );
+  return { events: Number(row?.events ?? 0), millicredits: Number(row?.millicredits ?? 0) };
+}
+
+async function eventTotals(db: SqlReader, query: TagReportQuery, filter: string, args: SqlValue[]): Promise<{ events: number; millicredits: number }> {
+  const row = await db.get<{ events: number | null; millicredits: number | null }>(
+    `SELECT count(*) AS events, sum(e.cost_millicredits) AS millicredits FROM usage_events e WHERE e.occurred_at_ms >= ? AND e.occurred_at_ms < ?${filter}`,
+    [query.startMs, query.endMs, ...args],
+  );
+  return { events: Number(row?.events ?? 0), millicredits: Number(row?.millicredits ?? 0) };
+}
+
 export type DailyUsage = { dayKey: string; millicredits: number; events: number };
 
 /** Spend per local day in [firstDay, lastDay] for the org or one department (days without usage are absent). */

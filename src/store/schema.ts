@@ -179,10 +179,17 @@ export const usageEvents = sqliteTable(
     dbAccess: integer('db_access').notNull(),
     costMillicredits: integer('cost_millicredits').notNull(),
     drawnFromOrgMillicredits: integer('drawn_from_org_millicredits').notNull().default(0),
+    /** `--tag` labels as JSON, keys sorted (src/core/tags.ts); null for an event without any. */
+    tags: text('tags'),
   },
-  // One index: each one costs every one of a million imported rows. Reports read usage_daily and
+  // Few indexes: each one costs every one of a million imported rows. Reports read usage_daily and
   // usage_batches, and verify walks the rows in id order, so no query looks events up by transaction.
-  (table) => [uniqueIndex('usage_events_event_id').on(table.eventId)],
+  // `report --by tag:KEY` reads tagged events by time: the index is partial, so untagged events,
+  // the bulk of an import, pay nothing for it.
+  (table) => [
+    uniqueIndex('usage_events_event_id').on(table.eventId),
+    index('usage_events_tagged_time').on(table.occurredAtMs).where(sql`${table.tags} IS NOT NULL`),
+  ],
 );
 
 /** Usage summed per local day, user, model and feature, kept in the same write as the event. */

@@ -17,6 +17,8 @@ export type UsageEventFacts = {
   dbAccess: number;
   costMillicredits: number;
   drawnFromOrgMillicredits: number;
+  /** The stored tags text (JSON, keys sorted), null for an event without tags: such events hash as before tags existed. */
+  tags: string | null;
 };
 
 const NUMBERS_PER_EVENT = 14;
@@ -32,6 +34,12 @@ const BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
  */
 export class UsageDigest {
   private readonly hash: Hash = nodeCrypto().createHash('sha256');
+  /**
+   * The tags of the tagged events, each with its place in the batch, hashed apart and added to
+   * the detail only when the batch has any: batches without tags (every one written before tags
+   * existed) keep the detail their hash was made with.
+   */
+  private tagHash: Hash | null = null;
   private readonly numbers = new Float64Array(EVENTS_PER_BLOCK * NUMBERS_PER_EVENT);
   private texts: string[] = [];
   private inBlock = 0;
@@ -56,6 +64,11 @@ export class UsageDigest {
     numbers[at] = facts.imageSize.length;
     if (facts.eventId !== null) this.texts.push(facts.eventId);
     this.texts.push(facts.model, facts.feature, facts.imageSize);
+    if (facts.tags !== null) {
+      this.tagHash ??= nodeCrypto().createHash('sha256');
+      // The place and the length make the joined texts parse one way.
+      this.tagHash.update(`${this.count}:${facts.tags.length}:${facts.tags}`, 'utf8');
+    }
     this.count += 1;
     this.inBlock += 1;
     if (this.inBlock === EVENTS_PER_BLOCK) this.flush();
@@ -63,7 +76,8 @@ export class UsageDigest {
 
   detail(): string {
     this.flush();
-    return `usage2:${this.count}:${this.hash.digest('hex')}`;
+    const tags = this.tagHash === null ? '' : `:tags:${this.tagHash.digest('hex')}`;
+    return `usage2:${this.count}:${this.hash.digest('hex')}${tags}`;
   }
 
   private flush(): void {

@@ -31,6 +31,8 @@ export type StoredUsageEvent = {
   drawnFromOrgMillicredits: number;
   /** The reversal transaction that reversed the event (`usage reverse`), or null. */
   reversedByTransactionId: number | null;
+  /** Its tags as stored (JSON, keys sorted), or null. */
+  tags: string | null;
 };
 
 /** What `usage list` selects; ids are resolved (and scope-checked) by the caller. */
@@ -51,7 +53,7 @@ const EVENT_COLUMNS = `e.id AS id, e.event_id AS eventId, e.transaction_id AS tr
   e.user_id AS userId, u.email AS user, e.department_id AS departmentId, a.name AS department, e.model AS model, e.tier AS tier, e.feature AS feature,
   e.input_tokens AS inputTokens, e.output_tokens AS outputTokens, e.tool_calls AS toolCalls, e.images AS images, e.image_size AS imageSize,
   e.db_access AS dbAccess, e.cost_millicredits AS costMillicredits, e.drawn_from_org_millicredits AS drawnFromOrgMillicredits,
-  r.transaction_id AS reversedByTransactionId`;
+  r.transaction_id AS reversedByTransactionId, e.tags AS tags`;
 
 const EVENT_FROM = `usage_events e JOIN users u ON u.id = e.user_id JOIN accounts a ON a.id = e.department_id JOIN ledger_transactions t ON t.id = e.transaction_id
   LEFT JOIN usage_reversals r ON r.usage_event_id = e.id`;

@@ -407,7 +407,7 @@ class UsageEventCursor {
       this.page = await this.db.all<UsageEventRow>(
         `SELECT id, transaction_id AS transactionId, event_id AS eventId, occurred_at_ms AS occurredAtMs, user_id AS userId, department_id AS departmentId, model, feature,
            input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess,
-           cost_millicredits AS costMillicredits, drawn_from_org_millicredits AS drawnFromOrgMillicredits
+           cost_millicredits AS costMillicredits, drawn_from_org_millicredits AS drawnFromOrgMillicredits, tags
          FROM usage_events WHERE id > ? ORDER BY id LIMIT ?`,
         [this.lastId, PAGE_SIZE],
       );

@@ -131,7 +131,20 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     await ok(['recharge', 'schedule', '--for', 'Engineering', '--monthly-on', '1', '--package', 'basic']);
     await ok(['recharge', 'schedule', '--for', 'Marketing', '--monthly-on', '28', '--package', 'basic']);
     await ok(['usage', 'record', '--user', 'don@example.com', '--model', 'gpt-4o', '--input-tokens', '523', '--output-tokens', '1247']);
-    await ok(['usage', 'record', '--user', 'ada@example.com', '--model', 'gpt-4o-mini', '--input-tokens', '100', '--event-id', 'tamper-1']);
+    await ok([
+      'usage',
+      'record',
+      '--user',
+      'ada@example.com',
+      '--model',
+      'gpt-4o-mini',
+      '--input-tokens',
+      '100',
+      '--event-id',
+      'tamper-1',
+      '--tag',
+      'project=apollo',
+    ]);
     await ok(['usage', 'reverse', 'tamper-1', '--reason', 'a reversal to tamper with']);
     await ok(['notify', 'run', '--timeout', '1']);
     await ok(['notify', 'run', '--timeout', '1']);
@@ -258,6 +271,11 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
       });
       cases.push({ table, name: 'delete', edit: (db) => db.exec(`DELETE FROM "${table}" WHERE rowid = (SELECT max(rowid) FROM "${table}")`) });
     }
+    // Tags are facts of the event its usage transaction's hash covers: changed, added or taken away.
+    const setTags = (value: string, where: string) => (db: BetterSqlite3.Database) => db.exec(`UPDATE usage_events SET tags = ${value} WHERE ${where}`);
+    cases.push({ table: 'usage_events', name: 'tags edit', edit: setTags(`'{"project":"hermes"}'`, "event_id = 'tamper-1'") });
+    cases.push({ table: 'usage_events', name: 'tags removed', edit: setTags('NULL', "event_id = 'tamper-1'") });
+    cases.push({ table: 'usage_events', name: 'tags added', edit: setTags(`'{"project":"apollo"}'`, "event_id = 'tamper-hold'") });
     cases.push({
       table: 'state_log',
       name: 'edit',

@@ -214,6 +214,7 @@ describe(`usage list and usage show on a ${TARGET} ledger`, () => {
       'drawn_from_org_credits',
       'transaction_id',
       'reversed_by_transaction',
+      'tags',
     ]);
     expect(rows).toHaveLength(total + 1);
     const ids = rows.slice(1).map((row) => Number(row[0]));

@@ -1,7 +1,8 @@
 import { resolveDayRange } from '../../core/reportPeriod.js';
 import { footTable, valueCents } from '../../core/footing.js';
 import { dayBounds } from '../../core/time.js';
-import { REPORT_GROUPS, reversedUsage, usageReport, type ReportGroup } from '../../store/reportQueries.js';
+import { REPORT_GROUPS, reversedUsage, usageReport, usageReportByTag, type ReportGroup, type ReportRow, type TagReportRow } from '../../store/reportQueries.js';
+import { parseTagKey } from '../../core/tags.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { chooseFormat, stringOption } from '../parse.js';
 import { MEDIA_TYPES, defineCommand, type CommandOutput, type CommandSpec } from '../spec.js';
@@ -33,9 +34,23 @@ export async function deliver(
   };
 }
 
+/** A grouping of the day totals, or `tag:KEY`: the value of one tag of the events. */
+export type ReportBy = ReportGroup | `tag:${string}`;
+
+/** `--by` checked: one of REPORT_GROUPS, or `tag:` and a tag key (folded to lower case). */
+export function parseReportBy(text: string | undefined): ReportBy {
+  const given = (text ?? 'dept').trim();
+  if ((REPORT_GROUPS as readonly string[]).includes(given)) return given as ReportGroup;
+  if (/^tag:/i.test(given)) return `tag:${parseTagKey(given.slice(4), '--by tag:KEY')}`;
+  // The code commander gives a value outside an option's choices, as before `tag:KEY` opened them.
+  throw new CreditsError('USAGE', `--by "${given}" is not one of ${REPORT_GROUPS.join(', ')}, tag:KEY`, {
+    hint: 'for example --by model, or --by tag:project to group by the value of the tag project',
+  });
+}
+
 /** What `report` was given: the period, --dept and --format are read once the ledger is open. */
 export type ReportRequest = {
-  by: ReportGroup;
+  by: ReportBy;
   month: string | undefined;
   since: string | undefined;
   until: string | undefined;
@@ -50,7 +65,13 @@ export const reportCommands: CommandSpec[] = [
     summary: 'credits and events per user, department, model, feature or day, biggest first',
     ledger: 'existing',
     options: [
-      { flags: '--by <group>', description: 'what to group by', choices: REPORT_GROUPS, defaultValue: 'dept' },
+      {
+        flags: '--by <group>',
+        description: "what to group by; tag:KEY groups by the value of the usage events' tag KEY",
+        choices: REPORT_GROUPS,
+        openChoices: true,
+        defaultValue: 'dept',
+      },
       ...PERIOD_OPTIONS,
       { flags: '--dept <name>', description: 'only this department', dynamic: 'departments' },
       { flags: '--format <format>', description: 'table, json or csv (default: from --output, else table)', choices: ['table', 'json', 'csv'] },
@@ -60,9 +81,10 @@ export const reportCommands: CommandSpec[] = [
       'credits report --by user --month 2026-10',
       'credits report --by model --since 2026-11-01 --until 2026-11-15 --dept Engineering',
       'credits report --by dept --format csv --output october.csv --month 2026-10',
+      'credits report --by tag:project --month 2026-10',
     ],
     request: (input): ReportRequest => ({
-      by: (stringOption(input, 'by') ?? 'dept') as ReportGroup,
+      by: parseReportBy(stringOption(input, 'by')),
       month: stringOption(input, 'month'),
       since: stringOption(input, 'since'),
       until: stringOption(input, 'until'),
@@ -78,14 +100,15 @@ export const reportCommands: CommandSpec[] = [
       const range = resolveDayRange({ month: input.month, since: input.since, until: input.until }, context.nowMs, settings.timeZone);
       const deptName = departmentOrScope(context, input.department);
       const department = deptName === undefined ? undefined : await requireDepartment(db, deptName, '--dept');
-      const rows = await usageReport(db, { by, firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id });
+      const startMs = dayBounds(range.firstDay, settings.timeZone).startMs;
+      const endMs = dayBounds(range.lastDay, settings.timeZone).endMs;
+      const period = { firstDay: range.firstDay, lastDay: range.lastDay, departmentId: department?.id };
+      const rows: (ReportRow | TagReportRow)[] = by.startsWith('tag:')
+        ? await usageReportByTag(db, { ...period, tagKey: by.slice(4), startMs, endMs })
+        : await usageReport(db, { ...period, by: by as ReportGroup });
       const footed = footTable(rows);
       // Reversals booked in the period give usage back, whenever it was used: a line of their own, then the net.
-      const reversed = await reversedUsage(db, {
-        startMs: dayBounds(range.firstDay, settings.timeZone).startMs,
-        endMs: dayBounds(range.lastDay, settings.timeZone).endMs,
-        departmentId: department?.id,
-      });
+      const reversed = await reversedUsage(db, { startMs, endMs, departmentId: department?.id });
       const netMillicredits = footed.totals.millicredits - reversed.millicredits;
       const netCents = valueCents(netMillicredits);
       const data = {

@@ -1,6 +1,7 @@
 import { CreditsError, EXIT, isCreditsError } from '../../core/errors.js';
 import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
+import { parseTagFlags, type Tags } from '../../core/tags.js';
 import { runMutation } from '../../store/mutation.js';
 import { emptyTotals, importAll } from '../../store/ops/usage.js';
 
@@ -9,7 +10,7 @@ export type { ImportTotals } from '../../store/ops/usage.js';
 import { recordUsage } from '../../store/ops/usage.js';
 import { parseHoldRequest } from '../../core/holds.js';
 import { runHoldOperation, type CapturedHold, type PlacedHold, type ReleasedHold } from '../../store/ops/holds.js';
-import { parseId, stringOption, flagOption } from '../parse.js';
+import { parseId, stringOption, flagOption, listOption } from '../parse.js';
 import { defineCommand, mutatingRequest, type CommandOutput, type CommandSpec, type MutatingRequest, type UploadedFile } from '../spec.js';
 import type { Context } from '../context.js';
 
@@ -26,6 +27,8 @@ export type UsageRecordRequest = MutatingRequest & {
   dbAccess: boolean;
   eventId: string | undefined;
   at: string | undefined;
+  /** `--tag key=value`, checked: keys folded to lower case and sorted; null without any. */
+  tags: Tags | null;
   /** Captures this hold: the event is its actual cost (see `usage hold`). */
   hold: number | undefined;
   allowOver: boolean;
@@ -78,6 +81,7 @@ async function captureHold(input: UsageRecordRequest, holdId: number, context: C
   ];
   for (const [field, value] of given) if (value !== undefined) fields[field] = value;
   if (input.dbAccess) fields.dbAccess = true;
+  if (input.tags !== null) fields.tags = input.tags;
   const request = context.mutation(input, { hold: holdId, ...fields, allowOver: input.allowOver });
   const operation = { kind: 'capture' as const, holdId, fields, allowOver: input.allowOver, fieldNames: 'flags' as const };
   const result = await runHoldOperation<CapturedHold>(await context.db(), request, operation, timeZone);
@@ -103,6 +107,11 @@ export const usageCommands: CommandSpec[] = [
       { flags: '--event-id <id>', description: "the platform's id of this interaction: posting it again is harmless" },
       { flags: '--at <time>', description: 'when it happened (ISO 8601; at most 5 minutes ahead), for events posted late', defaultValue: 'now' },
       {
+        flags: '--tag <key=value>',
+        description: 'a label to group reports by (`report --by tag:KEY`); repeat for more, at most 10',
+        repeatable: true,
+      },
+      {
         flags: '--hold <id>',
         description:
           "capture this hold (from `usage hold`) with the actual cost: user, model, feature and event id default to the hold's, the rest is released",
@@ -114,6 +123,7 @@ export const usageCommands: CommandSpec[] = [
       'credits usage record --hold 41 --input-tokens 523 --output-tokens 1247',
       'credits usage record --user ada@example.com --model gpt-4o-mini --feature workflow --db-access --input-tokens 4000 --event-id wf-981',
       'credits usage record --user ada@example.com --model gpt-4o --feature image --images 2 --image-size hd --json',
+      'credits usage record --user ada@example.com --model gpt-4o --input-tokens 900 --tag project=apollo --tag team=ml',
     ],
     request: (input): UsageRecordRequest => ({
       ...mutatingRequest(input),
@@ -128,6 +138,7 @@ export const usageCommands: CommandSpec[] = [
       dbAccess: flagOption(input, 'dbAccess'),
       eventId: stringOption(input, 'eventId'),
       at: stringOption(input, 'at'),
+      tags: parseTagFlags(listOption(input, 'tag')),
       hold: stringOption(input, 'hold') === undefined ? undefined : parseId(stringOption(input, 'hold')!, '--hold'),
       allowOver: flagOption(input, 'allowOver'),
     }),
@@ -150,6 +161,7 @@ export const usageCommands: CommandSpec[] = [
       copy(input.eventId, 'eventId');
       copy(input.at, 'at');
       if (input.dbAccess) raw.dbAccess = true;
+      if (input.tags !== null) raw.tags = input.tags;
       const record = parseUsageRecord(raw, { timeZone: settings.timeZone, nowMs: context.nowMs, requireEventId: false, fieldNames: 'flags' });
       const result = await recordUsage(await context.db(), context.mutation(input, { ...record }), record, settings.timeZone);
       return { view: 'usageRecorded', data: { ...result, credits: result.costMillicredits / 1000 } };

@@ -2,6 +2,7 @@ import { CreditsError } from '../../core/errors.js';
 import { parseEmail } from '../../core/names.js';
 import { FEATURES } from '../../core/rateCard.js';
 import { parseInstantInput, toIsoUtc } from '../../core/time.js';
+import { tagsFromJson } from '../../core/tags.js';
 import { requireDepartment, requireUser } from '../../store/orgRepo.js';
 import {
   countUsageEvents,
@@ -61,6 +62,7 @@ export function usageEventItem(event: StoredUsageEvent): UsageEventItem {
     drawnFromOrgMillicredits: event.drawnFromOrgMillicredits,
     transactionId: event.transactionId,
     reversedByTransactionId: event.reversedByTransactionId,
+    tags: tagsFromJson(event.tags),
   };
 }
 

@@ -134,6 +134,9 @@ function jsonParser(): LineParser {
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badFile('is not a JSON object');
     if (topLevelKeySpans(line).length !== Object.keys(value).length) throw badFile(`has the field "${repeatedKey(line)}" twice`, 'give each field once');
+    // The one object a line holds (tags) is held to the same rule: a tag given twice is no "last one wins" either.
+    if (line.indexOf('{', 1) !== -1 && keySpans(line, 2).length !== innerKeyCount(value as Record<string, unknown>))
+      throw badFile('names a key twice inside a field (tags)', 'give each tag once');
     return value as Record<string, unknown>;
   };
 }
@@ -148,6 +151,18 @@ const COLON = 0x3a;
  * means a field was given twice. One pass over the characters, without decoding any key.
  */
 function topLevelKeySpans(line: string): [number, number][] {
+  return keySpans(line, 1);
+}
+
+/** How many keys the objects directly inside a line's object hold (the tags' keys). */
+function innerKeyCount(value: Record<string, unknown>): number {
+  let count = 0;
+  for (const inner of Object.values(value)) if (inner !== null && typeof inner === 'object' && !Array.isArray(inner)) count += Object.keys(inner).length;
+  return count;
+}
+
+/** The key spans of the objects at this depth (1: the line's own object, 2: objects in its fields). */
+function keySpans(line: string, wanted: number): [number, number][] {
   let depth = 0;
   const spans: [number, number][] = [];
   for (let index = 0; index < line.length; index += 1) {
@@ -158,7 +173,7 @@ function topLevelKeySpans(line: string): [number, number][] {
       while (index < line.length && line.charCodeAt(index) !== QUOTE) index += line.charCodeAt(index) === BACKSLASH ? 2 : 1;
       let next = index + 1;
       while (next < line.length && line.charCodeAt(next) <= 0x20) next += 1;
-      if (depth === 1 && line.charCodeAt(next) === COLON) spans.push([start, index + 1]);
+      if (depth === wanted && line.charCodeAt(next) === COLON) spans.push([start, index + 1]);
     } else if (code === 0x7b || code === 0x5b) depth += 1;
     else if (code === 0x7d || code === 0x5d) depth -= 1;
   }

@@ -1,6 +1,7 @@
 import { CreditsError, type ErrorCode } from '../../core/errors.js';
 import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
+import { tagsJson, type Tags } from '../../core/tags.js';
 import type { ImportItem } from '../../store/ops/usage.js';
 import type { ParseOptions } from './importSource.js';
 
@@ -14,6 +15,8 @@ export type WireBatch = {
   count: number;
   numbers: Float64Array;
   eventIds: (string | null)[];
+  /** Each line's tags as stored (JSON, keys sorted), null for none: most lines have none. */
+  tags: (string | null)[];
   users: string[];
   models: string[];
   /** Lines that could not be read, in line order among the rest (their slot in `numbers` says which). */
@@ -38,6 +41,7 @@ function indexIn(table: string[], index: Map<string, number>, text: string): num
 export function encodeBatch(items: readonly ImportItem[]): WireBatch {
   const numbers = new Float64Array(items.length * SLOTS);
   const eventIds: (string | null)[] = new Array(items.length);
+  const tags: (string | null)[] = new Array(items.length);
   const users: string[] = [];
   const models: string[] = [];
   const userIndex = new Map<string, number>();
@@ -51,6 +55,7 @@ export function encodeBatch(items: readonly ImportItem[]): WireBatch {
       numbers[at + 1] = errors.length + 1;
       errors.push({ code: entry.error.code, message: entry.error.message, hint: entry.error.hint });
       eventIds[item] = null;
+      tags[item] = null;
       continue;
     }
     const record = entry.record;
@@ -66,12 +71,13 @@ export function encodeBatch(items: readonly ImportItem[]): WireBatch {
     numbers[at + 10] = record.dbAccess ? 1 : 0;
     numbers[at + 11] = record.occurredAtMs ?? Number.NaN;
     eventIds[item] = record.eventId;
+    tags[item] = tagsJson(record.tags);
   }
-  return { count: items.length, numbers, eventIds, users, models, errors };
+  return { count: items.length, numbers, eventIds, tags, users, models, errors };
 }
 
 export function decodeBatch(batch: WireBatch): ImportItem[] {
-  const { numbers, eventIds, users, models, errors } = batch;
+  const { numbers, eventIds, tags, users, models, errors } = batch;
   const items: ImportItem[] = new Array(batch.count);
   for (let item = 0; item < batch.count; item += 1) {
     const at = item * SLOTS;
@@ -95,6 +101,7 @@ export function decodeBatch(batch: WireBatch): ImportItem[] {
       dbAccess: numbers[at + 10] === 1,
       eventId: eventIds[item]!,
       occurredAtMs: Number.isNaN(occurredAtMs) ? null : occurredAtMs,
+      tags: tags[item] === null ? null : (JSON.parse(tags[item]!) as Tags),
     };
     items[item] = { line, record };
   }

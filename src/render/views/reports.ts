@@ -11,8 +11,17 @@ const GROUP_TITLES: Record<string, [string, string | null]> = {
   day: ['Day', null],
 };
 
+/** A tag report's key column is the tag (`Tag project`); the other groupings have titles of their own. */
+function titlesOf(by: string): [string, string | null] {
+  if (by.startsWith('tag:')) return [`Tag ${by.slice(4)}`, null];
+  return GROUP_TITLES[by] ?? [by, null];
+}
+
+/** Events without the tag of a tag report: their row has no key. */
+const UNTAGGED = '(untagged)';
+
 export function reportCsv(data: ReportData): Promise<string> {
-  const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
+  const [title, detail] = titlesOf(data.by);
   const header = [
     title.toLowerCase().replace(' ', '_'),
     ...(detail ? [detail.toLowerCase().replace(' ', '_')] : []),
@@ -39,7 +48,7 @@ export function reportCsv(data: ReportData): Promise<string> {
 export const reportViews = {
   report(data: ReportData, options: RenderOptions): string {
     const chalk = palette(options);
-    const [title, detail] = GROUP_TITLES[data.by] ?? [data.by, null];
+    const [title, detail] = titlesOf(data.by);
     const heading = `${chalk.bold('Usage')} by ${title.toLowerCase()}, ${data.period.label}${data.department ? `, ${data.department}` : ''}`;
     const reversals = data.reversals;
     const reversalLine =
@@ -48,7 +57,7 @@ export const reportViews = {
         : '';
     if (data.rows.length === 0) return `${heading}\nNo usage in this period.${reversalLine}`;
     const rows = data.rows.map((row) => [
-      row.key,
+      row.key ?? chalk.dim(UNTAGGED),
       ...(detail ? [row.detail ?? ''] : []),
       formatCount(row.events),
       formatCredits(row.millicredits),

@@ -1,5 +1,6 @@
 import type { LimitWarning } from '../../core/limits.js';
 import { formatLocalDateTime } from '../../core/time.js';
+import { tagsText } from '../../core/tags.js';
 import { formatCount, formatCredits, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
 import { runwaySentence, type RunwaySummary } from './insights.js';
@@ -25,6 +26,8 @@ type Recorded = {
   drawnFromOrgMillicredits: number;
   dryRun: boolean;
   replayed: boolean;
+  /** The event's tags; absent in results stored before tags existed (an idempotent replay). */
+  tags?: Record<string, string>;
   /** A capture (`usage record --hold`): the hold and what of it was released. */
   hold?: { holdId: number; maxMillicredits: number; capturedMillicredits: number | null; releasedMillicredits: number };
   /** Absent from results stored before soft limits (an idempotent replay). */
@@ -109,6 +112,7 @@ export const usageViews = {
         ? 'already posted, not charged again'
         : `${data.department} has ${formatCredits(data.departmentBalanceMillicredits)} credits left`;
     lines.push(chalk.dim(`(${note}${data.drawnFromOrgMillicredits > 0 ? `; ${formatCredits(data.drawnFromOrgMillicredits)} drawn from org` : ''})`));
+    if (data.tags !== undefined && Object.keys(data.tags).length > 0) lines.push(chalk.dim(`(tags ${tagsText(data.tags)})`));
     if (data.hold) {
       const { holdId, maxMillicredits, releasedMillicredits } = data.hold;
       lines.push(chalk.dim(`(hold ${holdId} captured: ${formatCredits(maxMillicredits)} credits held, ${formatCredits(releasedMillicredits)} released)`));

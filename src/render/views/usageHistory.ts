@@ -1,5 +1,6 @@
 import type { UsageEventItem } from '../../app/documentTypes.js';
 import { formatLocalDateTime } from '../../core/time.js';
+import { tagsText } from '../../core/tags.js';
 import { csvCredits, type CsvCell } from '../csv.js';
 import { formatCount, formatCredits } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';
@@ -32,6 +33,7 @@ const CSV_HEADER = [
   'drawn_from_org_credits',
   'transaction_id',
   'reversed_by_transaction',
+  'tags',
 ];
 
 function csvRow(item: UsageEventItem): CsvCell[] {
@@ -54,6 +56,8 @@ function csvRow(item: UsageEventItem): CsvCell[] {
     csvCredits(item.drawnFromOrgMillicredits),
     item.transactionId,
     item.reversedByTransactionId,
+    // The form an import's CSV reads back: project=apollo;team=ml.
+    tagsText(item.tags),
   ];
 }
 
@@ -87,6 +91,7 @@ export const usageHistoryViews = {
     if (data.events.length === 0) return 'No usage events match.';
     // A column for reversals only when the page shows one: most pages have none.
     const reversed = data.events.some((item) => item.reversedByTransactionId !== null);
+    const tagged = data.events.some((item) => Object.keys(item.tags).length > 0);
     const listed = table(
       options,
       [
@@ -99,6 +104,7 @@ export const usageHistoryViews = {
         { header: 'Tokens in / out', align: 'right' },
         { header: 'Credits', align: 'right' },
         ...(reversed ? [{ header: 'Reversed' }] : []),
+        ...(tagged ? [{ header: 'Tags' }] : []),
       ],
       data.events.map((item) => [
         formatLocalDateTime(item.occurredAtMs, options.timeZone),
@@ -110,6 +116,7 @@ export const usageHistoryViews = {
         `${formatCount(item.inputTokens)} / ${formatCount(item.outputTokens)}`,
         formatCredits(item.costMillicredits),
         ...(reversed ? [item.reversedByTransactionId === null ? '' : `by ${item.reversedByTransactionId}`] : []),
+        ...(tagged ? [tagsText(item.tags)] : []),
       ]),
     );
     const more =
@@ -130,6 +137,7 @@ export const usageHistoryViews = {
       ...(data.repriced ? [] : ['its rate is no longer on the card: total only']),
     ];
     lines.push(chalk.dim(`(${facts.join('; ')})`));
+    if (Object.keys(data.tags).length > 0) lines.push(chalk.dim(`(tags ${tagsText(data.tags)})`));
     if (data.reversal !== null)
       lines.push(
         chalk.yellow(

@@ -108,6 +108,7 @@ function demoUsage(nowMs: number, timeZone: string, fromMs: number): UsageRecord
             dbAccess: false,
             eventId: `demo-${id}`,
             occurredAtMs,
+            tags: null,
           });
         }
       }

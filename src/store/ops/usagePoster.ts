@@ -8,6 +8,7 @@ import { priceUsage, type PricedUsage } from '../../core/pricing.js';
 import type { Tier } from '../../core/rateCard.js';
 import { periodBounds, type Period, type PeriodBounds } from '../../core/time.js';
 import type { UsageRecord } from '../../core/usageRecord.js';
+import { tagsJson, type Tags } from '../../core/tags.js';
 import type { SqlValue, WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID, WORLD_ACCOUNT_ID } from '../orgRepo.js';
@@ -35,6 +36,8 @@ export type PostedUsage = {
   drawnFromOrgMillicredits: number;
   /** The soft limits this event leaves passed (none for a duplicate: it changed nothing). */
   warnings: LimitWarning[];
+  /** The event's tags ({} without any). */
+  tags: Tags;
 };
 
 type UserInfo = { id: number; email: string; departmentId: number; department: string; overdraftFrom: number | null; overdraftMaxMillicredits: number };
@@ -63,6 +66,8 @@ type StoredEvent = {
   images: number;
   imageSize: string;
   dbAccess: number;
+  /** Stored tags text (JSON, keys sorted), or null. */
+  tags: string | null;
 };
 
 /**
@@ -71,6 +76,7 @@ type StoredEvent = {
  */
 function sameEvent(stored: StoredEvent, record: UsageRecord, userId: number): boolean {
   return (
+    stored.tags === tagsJson(record.tags) &&
     stored.userId === userId &&
     stored.model === record.model &&
     stored.feature === record.feature &&
@@ -144,19 +150,19 @@ function postedWithoutHold(eventId: string | null, holdId: number): CreditsError
 }
 
 const SELECT_STORED_EVENT = `SELECT event_id AS eventId, transaction_id AS transactionId, occurred_at_ms AS occurredAtMs, user_id AS userId, model, feature,
-  input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess FROM usage_events`;
+  input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess, tags FROM usage_events`;
 
 const INSERT_EVENT_HEAD = `INSERT INTO usage_events (transaction_id, event_id, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens,
-  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits) VALUES`;
-const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits, tags) VALUES`;
+const EVENT_VALUES = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const INSERT_EVENT_SQL = `${INSERT_EVENT_HEAD} ${EVENT_VALUES} ON CONFLICT (event_id) DO NOTHING`;
 /**
  * Remote imports send thousands of rows as one JSON text that SQLite unpacks itself: a libSQL
- * request with 16 bound values per row spends most of its time encoding them.
+ * request with 17 bound values per row spends most of its time encoding them.
  */
 const INSERT_EVENTS_FROM_JSON = `INSERT INTO usage_events (transaction_id, event_id, occurred_at_ms, user_id, department_id, model, tier, feature, input_tokens, output_tokens,
-  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits)
-  SELECT ${Array.from({ length: 16 }, (_unused, index) => `json_extract(value, '$[${index}]')`).join(', ')} FROM json_each(?)`;
+  tool_calls, images, image_size, db_access, cost_millicredits, drawn_from_org_millicredits, tags)
+  SELECT ${Array.from({ length: 17 }, (_unused, index) => `json_extract(value, '$[${index}]')`).join(', ')} FROM json_each(?)`;
 const ROWS_PER_INSERT = 5000;
 
 /** Caches the local day or month of the last instant asked: events of one import mostly share it. */
@@ -470,6 +476,7 @@ export class UsagePoster {
       departmentBalanceMillicredits: this.ledger.balanceOf(user.departmentId),
       drawnFromOrgMillicredits,
       warnings,
+      tags: record.tags ?? {},
     };
   }
 
@@ -489,6 +496,7 @@ export class UsagePoster {
     const { limitKeys, shortfall, drawKey, entries } = plan;
     const cost = priced.totalMillicredits;
     const dbAccess = record.dbAccess ? 1 : 0;
+    const tags = tagsJson(record.tags);
     const insertArgs = [
       this.transactionId,
       record.eventId,
@@ -506,6 +514,7 @@ export class UsagePoster {
       dbAccess,
       cost,
       shortfall,
+      tags,
     ];
     if (this.claimsByInsert) {
       if (!this.tx.insertIfAbsent!(INSERT_EVENT_SQL, insertArgs)) {
@@ -533,14 +542,9 @@ export class UsagePoster {
       dbAccess,
       costMillicredits: cost,
       drawnFromOrgMillicredits: shortfall,
+      tags,
     });
-    for (const { key, rule, periodKey } of limitKeys) {
-      const before = this.usedByLimitPeriod.get(key) ?? 0;
-      this.usedByLimitPeriod.set(key, before + cost);
-      if (rule.kind === 'hard' && before < rule.amountMillicredits && before + cost >= rule.amountMillicredits)
-        this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
-    }
-    if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
+    this.countUse(user, limitKeys, cost, drawKey, shortfall);
     // Locally the unique index finds a repeat within the batch as well (see claimsByInsert).
     if (record.eventId !== null && !this.claimsByInsert) {
       const { inputTokens, outputTokens, toolCalls, images, imageSize } = record;
@@ -557,6 +561,7 @@ export class UsagePoster {
         images,
         imageSize,
         dbAccess,
+        tags,
       });
     }
     this.addRollup(this.periods.of(occurredAtMs, 'day').key, user, rate.model, rate.tier, record.feature, cost, shortfall);
@@ -578,6 +583,17 @@ export class UsagePoster {
       if (!this.softPassed.has(key)) this.softPassed.set(key, warning);
     }
     return warnings;
+  }
+
+  /** Adds a written event to the running limit and overdraft totals, noting each limit it uses up. */
+  private countUse(user: UserInfo, limitKeys: readonly LimitUse[], cost: number, drawKey: string | null, shortfall: number): void {
+    for (const { key, rule, periodKey } of limitKeys) {
+      const before = this.usedByLimitPeriod.get(key) ?? 0;
+      this.usedByLimitPeriod.set(key, before + cost);
+      if (rule.kind === 'hard' && before < rule.amountMillicredits && before + cost >= rule.amountMillicredits)
+        this.limitsReached.push({ rule, periodKey, user: user.email, department: user.department });
+    }
+    if (drawKey !== null) this.drawnByDepartmentMonth.set(drawKey, (this.drawnByDepartmentMonth.get(drawKey) ?? 0) + shortfall);
   }
 
   /** Every check of one event, writing nothing, reading first what planInMemory asks for. */
