@@ -10,16 +10,19 @@
 // Where a pair's time goes beyond two events' requests: the hold's row is inserted and then
 // updated, each change a state-log record (tamper evidence) that is sealed (hashed) before the
 // commit, so a commit of pairs writes about 1.6x the WAL pages of a commit of events (33 against
-// 20 pages for about 18 requests); with the holds' state-log triggers dropped the ratio was about
-// 0.1 higher. The partial index of unsealed records, which every record entered and left again,
-// is gone (migration 0007): sealing reads the primary-key range after the write's mark.
+// 20 pages for about 18 requests), and sealing them was the largest part of their CPU time; with
+// the holds' state-log triggers dropped the ratio was roughly 0.1 higher (noisy, shared machine).
+// The partial index of unsealed records, which every record entered and left again, is gone
+// (migration 0007): sealing reads the primary-key range after the write's mark.
+// More rounds give a steadier median, but `credits verify` after the run takes minutes on a
+// loaded machine once the ledger holds some 10,000 holds (five rounds).
 //
 //   node bench/holds.mjs                  prints the figures (npm run build first)
 //   import { holdsThroughput } from './holds.mjs'   rows for bench/run.mjs
 //
 // Environment: BENCH_HOLDS_SINGLE (single events per round on the local ledger, default 4000;
 // pairs per round are half as many), BENCH_HOLDS_CONCURRENCY (clients at once, 32),
-// BENCH_HOLDS_ROUNDS (5), BENCH_HOLDS_REMOTE_SINGLE (1000) for sqld; BENCH_HOLDS_REMOTE=0 skips sqld.
+// BENCH_HOLDS_ROUNDS (3), BENCH_HOLDS_REMOTE_SINGLE (1000) for sqld; BENCH_HOLDS_REMOTE=0 skips sqld.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { client, drive, startServe } from './api.mjs';
@@ -154,7 +157,7 @@ function rowsOf(label, settings, result) {
 }
 
 export async function holdsThroughput() {
-  const local = { single: envInt('BENCH_HOLDS_SINGLE', 4000), concurrency: envInt('BENCH_HOLDS_CONCURRENCY', 32), rounds: envInt('BENCH_HOLDS_ROUNDS', 5) };
+  const local = { single: envInt('BENCH_HOLDS_SINGLE', 4000), concurrency: envInt('BENCH_HOLDS_CONCURRENCY', 32), rounds: envInt('BENCH_HOLDS_ROUNDS', 3) };
   const remote = { ...local, single: envInt('BENCH_HOLDS_REMOTE_SINGLE', 1000) };
   const rows = [];
   const dir = workDir('holds');

@@ -25,7 +25,7 @@
 // (10000 in the usage import), BENCH_REMOTE_WRITES_RTT_MS (10 ms added round trip, half each
 // way), BENCH_REMOTE_WRITES_SCHEME (ws, or http: how writers reach sqld); CREDITS_BUSY_TIMEOUT_MS
 // and CREDITS_DB_TIMEOUT_MS reach its writers, imports and servers.
-// The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (5),
+// The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (3),
 // BENCH_HOLDS_REMOTE_SINGLE (1000), BENCH_HOLDS_REMOTE=0 (local ledger only).
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
