@@ -16,7 +16,7 @@ _credits_subs() {
     'limits') echo 'set remove' ;;
     'notify') echo 'levels channel channels test run' ;;
     'notify levels') echo 'show set' ;;
-    'notify channel') echo 'add remove' ;;
+    'notify channel') echo 'add secret rotate remove' ;;
     'recharge') echo 'set off run' ;;
     'token') echo 'create list revoke' ;;
   esac
@@ -63,6 +63,7 @@ _credits_flags() {
     'invoice') echo '--output --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
     'notify levels set') echo '--dry-run --idempotency-key' ;;
     'notify channel add') echo '--secret --dry-run --idempotency-key' ;;
+    'notify channel rotate') echo '--dry-run --idempotency-key' ;;
     'notify channel remove') echo '--dry-run --idempotency-key' ;;
     'notify test') echo '--timeout' ;;
     'notify run') echo '--lease --timeout --reports-dir' ;;
@@ -114,6 +115,7 @@ _credits_valued() {
     'invoice|--output'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
     'notify levels set|--idempotency-key') return 0 ;;
     'notify channel add|--secret'|'notify channel add|--idempotency-key') return 0 ;;
+    'notify channel rotate|--idempotency-key') return 0 ;;
     'notify channel remove|--idempotency-key') return 0 ;;
     'notify test|--timeout') return 0 ;;
     'notify run|--lease'|'notify run|--timeout'|'notify run|--reports-dir') return 0 ;;

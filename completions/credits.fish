@@ -26,7 +26,7 @@ function __credits_subs --argument-names cmd_path
         case 'notify levels'
             printf '%s\n' show set
         case 'notify channel'
-            printf '%s\n' add remove
+            printf '%s\n' add secret rotate remove
         case 'recharge'
             printf '%s\n' set off run
         case 'token'
@@ -108,6 +108,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'notify levels set|--idempotency-key'
             return 0
         case 'notify channel add|--secret' 'notify channel add|--idempotency-key'
+            return 0
+        case 'notify channel rotate|--idempotency-key'
             return 0
         case 'notify channel remove|--idempotency-key'
             return 0
@@ -468,13 +470,18 @@ complete -c credits -n '__credits_at 0 \'notify levels\'' -a set -d 'set the per
 complete -c credits -n '__credits_at any \'notify levels set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'notify levels set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits notify channel: subcommands
-complete -c credits -n '__credits_at 0 \'notify channel\'' -a add -d 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a…'
+complete -c credits -n '__credits_at 0 \'notify channel\'' -a add -d 'add a channel: a webhook (Slack-compatible JSON, signed per Standard Webhooks), an email address, o…'
+complete -c credits -n '__credits_at 0 \'notify channel\'' -a secret -d 'a webhook channel\'s signing secret, for the receiver\'s configuration'
+complete -c credits -n '__credits_at 0 \'notify channel\'' -a rotate -d 'give a webhook channel a new whsec_ signing secret (deliveries from now on are signed with it) and…'
 complete -c credits -n '__credits_at 0 \'notify channel\'' -a remove -d 'remove a channel (its pending deliveries are dropped)'
 # credits notify channel add: flags
-complete -c credits -n '__credits_at any \'notify channel add\'' -l secret -x -d 'webhook only: sign each body with HMAC-SHA256 in the x-credits-signature header'
+complete -c credits -n '__credits_at any \'notify channel add\'' -l secret -x -d 'webhook only: the signing secret (default: a new whsec_ secret, shown once here and by `notify chan…'
 complete -c credits -n '__credits_at any \'notify channel add\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'notify channel add\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'notify channel add\'' -a 'webhook email command' -d 'webhook, email or command'
+# credits notify channel rotate: flags
+complete -c credits -n '__credits_at any \'notify channel rotate\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'notify channel rotate\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits notify channel remove: flags
 complete -c credits -n '__credits_at any \'notify channel remove\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'notify channel remove\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
