@@ -71,7 +71,7 @@ _credits_flags() {
     'recharge off') echo '--for --dry-run --idempotency-key' ;;
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
-    'serve') echo '--listen --body-limit --token-cache --grace --allow-command-channels' ;;
+    'serve') echo '--listen --body-limit --token-cache --grace --log-level --allow-command-channels' ;;
   esac
   echo '--db --json -y --yes --actor -q --quiet --no-color --no-pager --server -h --help'
 }
@@ -123,7 +123,7 @@ _credits_valued() {
     'recharge off|--for'|'recharge off|--idempotency-key') return 0 ;;
     'token create|--role'|'token create|--dept'|'token create|--expires'|'token create|--name'|'token create|--idempotency-key') return 0 ;;
     'token revoke|--idempotency-key') return 0 ;;
-    'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace') return 0 ;;
+    'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace'|'serve|--log-level') return 0 ;;
     *'|--db'|*'|--actor'|*'|--server') return 0 ;;
   esac
   return 1
@@ -183,6 +183,7 @@ _credits_value() {
     'recharge off|--for') _credits_dynamic accounts ;;
     'token create|--role') _credits_words 'admin operator usage-writer reader ci' ;;
     'token create|--dept') _credits_dynamic departments ;;
+    'serve|--log-level') _credits_words 'fatal error warn info debug silent' ;;
     *'|--db') _credits_paths files ;;
   esac
 }

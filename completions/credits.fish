@@ -125,7 +125,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'token revoke|--idempotency-key'
             return 0
-        case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace'
+        case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace' 'serve|--log-level'
             return 0
     end
     contains -- $flag --db --actor --server
@@ -526,5 +526,6 @@ complete -c credits -n '__credits_at any \'serve\'' -l listen -x -d 'where to li
 complete -c credits -n '__credits_at any \'serve\'' -l body-limit -x -d 'largest request body, like 16mb (uploads of `usage import` over --server count)'
 complete -c credits -n '__credits_at any \'serve\'' -l token-cache -x -d 'how long a checked token is trusted before it is read again (revocations through this server apply…'
 complete -c credits -n '__credits_at any \'serve\'' -l grace -x -d 'on SIGTERM, how long requests in flight may take to finish'
+complete -c credits -n '__credits_at any \'serve\'' -l log-level -x -a 'fatal error warn info debug silent' -d 'the request log (one JSON line per request on stdout): info logs every request, warn and error only…'
 complete -c credits -n '__credits_at any \'serve\'' -l allow-command-channels -d 'let admin tokens add `command` notification channels (shell commands run as the server\'s user) over…'
 complete -c credits -n '__credits_at 0 \'completion\'' -a 'bash zsh fish' -d 'bash, zsh or fish'
