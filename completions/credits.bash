@@ -16,7 +16,7 @@ _credits_subs() {
     'limits') echo 'set remove' ;;
     'notify') echo 'levels channel channels test run' ;;
     'notify levels') echo 'show set' ;;
-    'notify channel') echo 'add remove' ;;
+    'notify channel') echo 'add secret rotate remove' ;;
     'recharge') echo 'set schedule off run' ;;
     'recharge schedule') echo 'remove' ;;
     'token') echo 'create list revoke' ;;
@@ -64,6 +64,7 @@ _credits_flags() {
     'invoice') echo '--output --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
     'notify levels set') echo '--dry-run --idempotency-key' ;;
     'notify channel add') echo '--secret --dry-run --idempotency-key' ;;
+    'notify channel rotate') echo '--dry-run --idempotency-key' ;;
     'notify channel remove') echo '--dry-run --idempotency-key' ;;
     'notify test') echo '--timeout' ;;
     'notify run') echo '--lease --timeout --reports-dir' ;;
@@ -73,7 +74,7 @@ _credits_flags() {
     'recharge off') echo '--for --dry-run --idempotency-key' ;;
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
-    'serve') echo '--listen --body-limit --token-cache --grace --allow-command-channels' ;;
+    'serve') echo '--listen --body-limit --token-cache --grace --log-level --allow-command-channels' ;;
   esac
   echo '--db --json -y --yes --actor -q --quiet --no-color --no-pager --server -h --help'
 }
@@ -117,6 +118,7 @@ _credits_valued() {
     'invoice|--output'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
     'notify levels set|--idempotency-key') return 0 ;;
     'notify channel add|--secret'|'notify channel add|--idempotency-key') return 0 ;;
+    'notify channel rotate|--idempotency-key') return 0 ;;
     'notify channel remove|--idempotency-key') return 0 ;;
     'notify test|--timeout') return 0 ;;
     'notify run|--lease'|'notify run|--timeout'|'notify run|--reports-dir') return 0 ;;
@@ -126,7 +128,7 @@ _credits_valued() {
     'recharge off|--for'|'recharge off|--idempotency-key') return 0 ;;
     'token create|--role'|'token create|--dept'|'token create|--expires'|'token create|--name'|'token create|--idempotency-key') return 0 ;;
     'token revoke|--idempotency-key') return 0 ;;
-    'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace') return 0 ;;
+    'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace'|'serve|--log-level') return 0 ;;
     *'|--db'|*'|--actor'|*'|--server') return 0 ;;
   esac
   return 1
@@ -189,6 +191,7 @@ _credits_value() {
     'recharge off|--for') _credits_dynamic accounts ;;
     'token create|--role') _credits_words 'admin operator usage-writer reader ci' ;;
     'token create|--dept') _credits_dynamic departments ;;
+    'serve|--log-level') _credits_words 'fatal error warn info debug silent' ;;
     *'|--db') _credits_paths files ;;
   esac
 }

@@ -26,7 +26,7 @@ function __credits_subs --argument-names cmd_path
         case 'notify levels'
             printf '%s\n' show set
         case 'notify channel'
-            printf '%s\n' add remove
+            printf '%s\n' add secret rotate remove
         case 'recharge'
             printf '%s\n' set schedule off run
         case 'recharge schedule'
@@ -111,6 +111,8 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'notify channel add|--secret' 'notify channel add|--idempotency-key'
             return 0
+        case 'notify channel rotate|--idempotency-key'
+            return 0
         case 'notify channel remove|--idempotency-key'
             return 0
         case 'notify test|--timeout'
@@ -129,7 +131,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'token revoke|--idempotency-key'
             return 0
-        case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace'
+        case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace' 'serve|--log-level'
             return 0
     end
     contains -- $flag --db --actor --server
@@ -476,13 +478,18 @@ complete -c credits -n '__credits_at 0 \'notify levels\'' -a set -d 'set the per
 complete -c credits -n '__credits_at any \'notify levels set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'notify levels set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits notify channel: subcommands
-complete -c credits -n '__credits_at 0 \'notify channel\'' -a add -d 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a…'
+complete -c credits -n '__credits_at 0 \'notify channel\'' -a add -d 'add a channel: a webhook (Slack-compatible JSON, signed per Standard Webhooks), an email address, o…'
+complete -c credits -n '__credits_at 0 \'notify channel\'' -a secret -d 'a webhook channel\'s signing secret, for the receiver\'s configuration'
+complete -c credits -n '__credits_at 0 \'notify channel\'' -a rotate -d 'give a webhook channel a new whsec_ signing secret (deliveries from now on are signed with it) and…'
 complete -c credits -n '__credits_at 0 \'notify channel\'' -a remove -d 'remove a channel (its pending deliveries are dropped)'
 # credits notify channel add: flags
-complete -c credits -n '__credits_at any \'notify channel add\'' -l secret -x -d 'webhook only: sign each body with HMAC-SHA256 in the x-credits-signature header'
+complete -c credits -n '__credits_at any \'notify channel add\'' -l secret -x -d 'webhook only: the signing secret (default: a new whsec_ secret, shown once here and by `notify chan…'
 complete -c credits -n '__credits_at any \'notify channel add\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'notify channel add\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'notify channel add\'' -a 'webhook email command' -d 'webhook, email or command'
+# credits notify channel rotate: flags
+complete -c credits -n '__credits_at any \'notify channel rotate\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'notify channel rotate\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits notify channel remove: flags
 complete -c credits -n '__credits_at any \'notify channel remove\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'notify channel remove\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
@@ -542,5 +549,6 @@ complete -c credits -n '__credits_at any \'serve\'' -l listen -x -d 'where to li
 complete -c credits -n '__credits_at any \'serve\'' -l body-limit -x -d 'largest request body, like 16mb (uploads of `usage import` over --server count)'
 complete -c credits -n '__credits_at any \'serve\'' -l token-cache -x -d 'how long a checked token is trusted before it is read again (revocations through this server apply…'
 complete -c credits -n '__credits_at any \'serve\'' -l grace -x -d 'on SIGTERM, how long requests in flight may take to finish'
+complete -c credits -n '__credits_at any \'serve\'' -l log-level -x -a 'fatal error warn info debug silent' -d 'the request log (one JSON line per request on stdout): info logs every request, warn and error only…'
 complete -c credits -n '__credits_at any \'serve\'' -l allow-command-channels -d 'let admin tokens add `command` notification channels (shell commands run as the server\'s user) over…'
 complete -c credits -n '__credits_at 0 \'completion\'' -a 'bash zsh fish' -d 'bash, zsh or fish'

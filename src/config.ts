@@ -60,6 +60,8 @@ export type Config = {
   signingKeyText: string | undefined;
   /** Where `checkpoint --init-key` writes the key and where it is read when CREDITS_SIGNING_KEY is unset. */
   signingKeyPath: string;
+  /** Inside `credits serve`: the request a command runs for, recorded in its audit rows. */
+  requestId?: string | undefined;
 };
 
 export type Environment = Record<string, string | undefined>;

@@ -134,7 +134,7 @@ export class Context {
       key = automaticIdempotencyKey(this.commandName, args, this.nonce);
       this.automaticKey = key;
     }
-    return { command: this.commandName, args, actor: this.config.actor, nowMs: this.nowMs, idempotencyKey: key, dryRun };
+    return { command: this.commandName, args, actor: this.config.actor, nowMs: this.nowMs, idempotencyKey: key, dryRun, requestId: this.config.requestId };
   }
 
   /** True when someone can answer a question: a terminal, no CI, no --yes, no --json. */

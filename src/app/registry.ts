@@ -77,6 +77,8 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'notify levels set': 'settings',
   'notify channel add': 'settings',
   'notify channel remove': 'settings',
+  'notify channel secret': 'settings',
+  'notify channel rotate': 'settings',
 
   // Corrections rewrite what the books say happened: an admin's word, never an operator's.
   adjust: 'corrections',

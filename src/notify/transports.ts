@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { webhookKeyBytes } from '../core/webhookSecret.js';
 import { nodeCrypto } from '../store/nodeCrypto.js';
 import type { NotificationEvent } from '../store/notify/outbox.js';
 
@@ -8,6 +9,18 @@ export type SendOptions = { smtpUrl: string; fromAddress: string; timeoutMs: num
 export const SIGNATURE_HEADER = 'x-credits-signature';
 export const EVENT_ID_HEADER = 'x-credits-event-id';
 
+/**
+ * The three Standard Webhooks headers (standardwebhooks.com): the message id is the event id, the
+ * same on every retry, so receivers de-duplicate on it; the timestamp is the send time in seconds
+ * by the real clock (a receiver compares it with its own to refuse replays); the signature is
+ * `v1,` + base64 HMAC-SHA256 of `id.timestamp.body` keyed with the secret's bytes.
+ */
+export function standardWebhookHeaders(secret: string, messageId: string, timestampS: number, body: string): Record<string, string> {
+  const signed = `${messageId}.${timestampS}.${body}`;
+  const signature = nodeCrypto().createHmac('sha256', webhookKeyBytes(secret)).update(signed).digest('base64');
+  return { 'webhook-id': messageId, 'webhook-timestamp': String(timestampS), 'webhook-signature': `v1,${signature}` };
+}
+
 /** `sha256=<hex>` of the exact body bytes, keyed with the channel's secret (as GitHub and Stripe do). */
 export function signBody(secret: string, body: string): string {
   return `sha256=${nodeCrypto().createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -16,7 +29,11 @@ export function signBody(secret: string, body: string): string {
 async function sendWebhook(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
   const body = JSON.stringify(event);
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'credits-notify', [EVENT_ID_HEADER]: event.id };
-  if (channel.secret) headers[SIGNATURE_HEADER] = signBody(channel.secret, body);
+  if (channel.secret) {
+    // x-credits-signature stays as it was for receivers that check it already.
+    headers[SIGNATURE_HEADER] = signBody(channel.secret, body);
+    Object.assign(headers, standardWebhookHeaders(channel.secret, event.id, Math.floor(Date.now() / 1000), body));
+  }
   const response = await fetch(channel.target, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs) });
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) throw new Error(`HTTP ${response.status} from ${channel.target}`);

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { CreditsError } from '../core/errors.js';
 import type { Config } from '../config.js';
 import type { CommandSpec } from '../app/spec.js';
@@ -12,6 +12,7 @@ import { openApiDocument } from './openapi.js';
 import { ServerState } from './state.js';
 import { usageRoutes } from './usageRoutes.js';
 import { holdRoutes } from './holdRoutes.js';
+import { requestIdOf, requestLine, requestLogger, type LogLevel } from './requestLog.js';
 
 declare const CREDITS_VERSION: string | undefined;
 const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
@@ -27,15 +28,24 @@ export type ServeOptions = {
   capabilities: ServerCapabilities;
   /** How long shutdown waits for requests in flight before it closes their connections. */
   graceMs: number;
+  /** The request log's level (one JSON line per request on stdout). */
+  logLevel: LogLevel;
   log(line: string): void;
 };
 
 export type ServeSummary = { url: string; requests: number; stoppedBy: string };
 
 /** Builds the HTTP API over an open ledger; nothing listens until `listen`. */
-export function buildServer(state: ServerState, commands: readonly CommandSpec[], options: { bodyLimit: number; log(line: string): void }): FastifyInstance {
+export function buildServer(
+  state: ServerState,
+  commands: readonly CommandSpec[],
+  options: { bodyLimit: number; logLevel?: LogLevel; log(line: string): void },
+): FastifyInstance {
   const app = Fastify({
-    logger: false,
+    logger: requestLogger(options.logLevel ?? 'silent'),
+    // One line per request, written when it is answered (fastify's own two are left out).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    genReqId: requestIdOf,
     bodyLimit: options.bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -49,6 +59,10 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
     state.metrics.inFlight += 1;
     (request as { startedAt?: bigint }).startedAt = process.hrtime.bigint();
   });
+  // Every answer, an error's included, names its request.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
   app.addHook('onResponse', async (request, reply) => {
     state.metrics.inFlight -= 1;
     const started = (request as { startedAt?: bigint }).startedAt ?? process.hrtime.bigint();
@@ -56,6 +70,7 @@ export function buildServer(state: ServerState, commands: readonly CommandSpec[]
     const command = (request as { commandName?: string }).commandName;
     const route = command ? `/v1/commands/${command.replace(/ /g, '/')}` : (request.routeOptions.url ?? 'unmatched');
     state.metrics.request(request.method, route, reply.statusCode, seconds);
+    requestLine(request, reply.statusCode, seconds * 1000);
   });
 
   app.setErrorHandler(async (error, request, reply) => {

@@ -9,7 +9,16 @@ import { findToken, parseTokenId, tokenMatches, tokenStatus, type TokenRow } fro
 import { refusalAuditArgs, type RequestSummary } from './refusalAudit.js';
 
 /** Who is calling: a valid token, and the person or job it acts for. */
-export type Principal = { tokenId: number; tokenName: string; role: Role; departmentId: number | null; department: string | null; actor: string };
+export type Principal = {
+  tokenId: number;
+  tokenName: string;
+  role: Role;
+  departmentId: number | null;
+  department: string | null;
+  actor: string;
+  /** The request it called with (x-request-id), for the audit rows that request causes. */
+  requestId?: string | undefined;
+};
 
 /** The application's principal for a token: its actor, role and department scope (by id). */
 export function appPrincipal(principal: Principal): AppPrincipal {
@@ -94,7 +103,7 @@ export async function forbid(
       command,
     });
     await db.write(async (tx) => {
-      writeAudit(tx, { command, actor: principal.actor, nowMs, args }, 'forbidden', null);
+      writeAudit(tx, { command, actor: principal.actor, nowMs, args, requestId: principal.requestId }, 'forbidden', null);
     });
   } catch {
     // The refusal stands; the audit row is best effort when the ledger is unavailable.

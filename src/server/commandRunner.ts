@@ -174,7 +174,7 @@ export async function runCommand(deps: RunnerDeps, spec: CommandSpec, request: C
     input = { ...input, uploads: { [inputArgument]: upload } };
   }
   const timeZone = await deps.timeZone();
-  const context = new ServerContext(requestConfig(deps.config, principal.actor), spec.name, deps.db, appPrincipal(principal));
+  const context = new ServerContext(requestConfig(deps.config, principal.actor, principal.requestId), spec.name, deps.db, appPrincipal(principal));
   let output: CommandOutput;
   try {
     output = await spec.execute(input, context);

@@ -28,6 +28,6 @@ export class ServerContext extends Context {
 }
 
 /** The server's configuration as one request sees it: who acts, never interactive. */
-export function requestConfig(base: Config, actor: string): Config {
-  return { ...base, actor, json: true, yes: true, quiet: true, color: false, interactive: false, pager: false };
+export function requestConfig(base: Config, actor: string, requestId?: string): Config {
+  return { ...base, actor, requestId, json: true, yes: true, quiet: true, color: false, interactive: false, pager: false };
 }

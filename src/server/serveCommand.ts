@@ -51,6 +51,8 @@ export async function startServe(request: ServeRequest, context: Context): Promi
     tokenCacheMs,
     graceMs,
     capabilities,
+    // --quiet keeps its meaning: no line for a request that went well.
+    logLevel: request.logLevel ?? (quiet ? 'warn' : 'info'),
     log: (line) => {
       if (!quiet || line.startsWith('error')) process.stderr.write(`${line}\n`);
     },

@@ -47,9 +47,12 @@ export class ServerState {
     return settings.timeZone;
   }
 
-  authenticate(request: FastifyRequest): Promise<Principal> {
+  async authenticate(request: FastifyRequest): Promise<Principal> {
     const actor = request.headers['x-credits-actor'];
-    return this.authenticator.authenticate(request.headers.authorization, typeof actor === 'string' ? actor : undefined, this.nowMs());
+    const principal = await this.authenticator.authenticate(request.headers.authorization, typeof actor === 'string' ? actor : undefined, this.nowMs());
+    // The request log names who called; the audit rows carry the request's id.
+    (request as { principal?: Principal }).principal = principal;
+    return { ...principal, requestId: request.id };
   }
 
   /** Drops what a command may have changed from the caches. */

@@ -200,11 +200,21 @@ async function userSharesBetween(db: SqlReader, userId: number, firstId: number,
   return shares;
 }
 
-export type AuditItem = { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string; transactionId: number | null };
+export type AuditItem = {
+  id: number;
+  atMs: number;
+  actor: string;
+  command: string;
+  args: unknown;
+  outcome: string;
+  transactionId: number | null;
+  /** The API request that caused the row (x-request-id); null on the command line. */
+  requestId: string | null;
+};
 
 export async function auditLog(db: SqlReader, filter: { sinceMs?: number | undefined; limit: number }): Promise<AuditItem[]> {
-  const rows = await db.all<{ id: number; atMs: number; actor: string; command: string; argsJson: string; outcome: string; transactionId: number | null }>(
-    `SELECT id, at_ms AS atMs, actor, command, args_json AS argsJson, outcome, transaction_id AS transactionId FROM audit_log
+  const rows = await db.all<Omit<AuditItem, 'args'> & { argsJson: string }>(
+    `SELECT id, at_ms AS atMs, actor, command, args_json AS argsJson, outcome, transaction_id AS transactionId, request_id AS requestId FROM audit_log
      ${filter.sinceMs !== undefined ? 'WHERE at_ms >= ?' : ''} ORDER BY id DESC LIMIT ?`,
     filter.sinceMs !== undefined ? [filter.sinceMs, filter.limit] : [filter.limit],
   );

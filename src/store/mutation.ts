@@ -16,6 +16,8 @@ export type MutationRequest = {
   dryRun?: boolean | undefined;
   /** Usage events are their own record (actor and time are in the ledger): no audit row each. */
   audit?: boolean | undefined;
+  /** The API request (x-request-id) that asked for the write; undefined on the command line. */
+  requestId?: string | undefined;
 };
 
 /**
@@ -42,13 +44,14 @@ function stableJson(value: unknown): string {
 }
 
 export function writeAudit(tx: WriteTx, request: MutationRequest, outcome: string, transactionId: number | null): void {
-  tx.run('INSERT INTO audit_log (at_ms, actor, command, args_json, outcome, transaction_id) VALUES (?, ?, ?, ?, ?, ?)', [
+  tx.run('INSERT INTO audit_log (at_ms, actor, command, args_json, outcome, transaction_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)', [
     request.nowMs,
     request.actor,
     request.command,
     stableJson(request.args),
     outcome,
     transactionId,
+    request.requestId ?? null,
   ]);
 }
 

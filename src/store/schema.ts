@@ -139,6 +139,8 @@ export const auditLog = sqliteTable(
     argsJson: text('args_json').notNull(),
     outcome: text('outcome').notNull(),
     transactionId: integer('transaction_id'),
+    /** The x-request-id of the API request that caused the row; null on the command line. */
+    requestId: text('request_id'),
   },
   (table) => [index('audit_log_time').on(table.atMs)],
 );

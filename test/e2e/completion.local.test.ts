@@ -56,7 +56,7 @@ describe('bash completion', () => {
 
   it('completes a subcommand: dept a -> add', async () => {
     expect(await complete(['credits', 'dept', 'a'])).toEqual(['add']);
-    expect((await complete(['credits', 'notify', 'channel', ''])).sort()).toEqual(['add', 'remove']);
+    expect((await complete(['credits', 'notify', 'channel', ''])).sort()).toEqual(['add', 'remove', 'rotate', 'secret']);
   });
 
   it('offers the flags of the command, with --dry-run on mutating ones and the global flags', async () => {

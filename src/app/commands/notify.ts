@@ -8,11 +8,15 @@ import { findPackage, parseDiscountPercent, parsePaymentMethod, type PaymentMeth
 import { parseDayOfMonth } from '../../core/rechargeSchedule.js';
 import { localMonthKey, monthBounds } from '../../core/time.js';
 import { parseAlertLevels } from '../../core/percentLeft.js';
+import { formatStandardSecret, parseWebhookSecret, STANDARD_SECRET_BYTES } from '../../core/webhookSecret.js';
+import { nodeCrypto } from '../../store/nodeCrypto.js';
 import { closeExpiredHolds } from '../../store/holdRepo.js';
 import { alertLevels } from '../../store/notify/levels.js';
 import { listChannels, pendingCounts } from '../../store/notify/outbox.js';
 import {
   addChannel,
+  channelSecret,
+  rotateChannelSecret,
   setAlertLevels,
   rechargeStatuses,
   recheckRecharges,
@@ -35,6 +39,8 @@ export type NotifyLevelsSetRequest = MutatingRequest & { levelsPercent: number[]
 export type NotifyChannelAddRequest = MutatingRequest & { kind: ChannelKind; target: string; secret: string | undefined };
 
 export type NotifyChannelRemoveRequest = MutatingRequest & { channelId: number };
+
+export type NotifyChannelSecretRequest = { channelId: number };
 
 /** The channel id and --timeout as given: both are checked after the ledger is read. */
 export type NotifyTestRequest = { channel: string | undefined; timeout: string };
@@ -102,8 +108,12 @@ function channelAddRequest(input: CommandInput): NotifyChannelAddRequest {
   const target = parseChannelTarget(kind, input.args[1] ?? '');
   const secret = stringOption(input, 'secret');
   if (secret !== undefined && kind !== 'webhook') throw new CreditsError('USAGE', '--secret applies to webhooks only');
-  if (secret !== undefined && (secret.length < 8 || secret.length > 200)) throw new CreditsError('INVALID_VALUE', '--secret must be 8-200 characters');
-  return { ...mutatingRequest(input), kind: kind as ChannelKind, target, secret };
+  return { ...mutatingRequest(input), kind: kind as ChannelKind, target, secret: secret === undefined ? undefined : parseWebhookSecret(secret, '--secret') };
+}
+
+/** A new Standard Webhooks secret, drawn when the command runs (a request is parsed without I/O). */
+function generatedSecret(): string {
+  return formatStandardSecret(nodeCrypto().randomBytes(STANDARD_SECRET_BYTES.generated));
 }
 
 function requiredOption(input: CommandInput, key: string, flag: string, command: string): string {
@@ -190,29 +200,61 @@ export const notifyCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'notify channel add',
-    summary: 'add a channel: a webhook (Slack-compatible JSON, HMAC-signed with --secret), an email address, or a command fed the event on stdin',
+    summary: 'add a channel: a webhook (Slack-compatible JSON, signed per Standard Webhooks), an email address, or a command fed the event on stdin',
     ledger: 'existing',
     mutating: true,
     arguments: [
       { name: 'kind', description: 'webhook, email or command', required: true, choices: CHANNEL_KINDS },
       { name: 'target', description: 'the URL, the address, or the shell command', required: true },
     ],
-    options: [{ flags: '--secret <secret>', description: 'webhook only: sign each body with HMAC-SHA256 in the x-credits-signature header' }],
+    options: [
+      {
+        flags: '--secret <secret>',
+        description: 'webhook only: the signing secret (default: a new whsec_ secret, shown once here and by `notify channel secret ID`)',
+      },
+    ],
     examples: [
+      'credits notify channel add webhook https://ops.example.com/credits   # signed with a new whsec_ secret',
       'credits notify channel add webhook https://hooks.slack.com/services/T0/B0/XYZ',
-      'credits notify channel add webhook https://ops.example.com/credits --secret s3cret',
+      'credits notify channel add webhook https://ops.example.com/credits --secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       'credits notify channel add email finance@example.com',
       "credits notify channel add command 'logger -t credits'",
     ],
     request: channelAddRequest,
     async run(input, context) {
-      const { kind, target, secret } = input;
-      const result = await addChannel(await context.db(), context.mutation(input, { kind, target, secret: secret === undefined ? null : 'set' }), {
-        kind,
-        target,
-        secret: secret ?? null,
-      });
-      return { view: 'channelAdded', data: result };
+      const { kind, target } = input;
+      // Every new webhook is signed: a receiver that ignores the headers loses nothing.
+      const secret = kind === 'webhook' ? (input.secret ?? generatedSecret()) : null;
+      const audited = { kind, target, secret: secret === null ? null : input.secret === undefined ? 'generated' : 'given' };
+      const result = await addChannel(await context.db(), context.mutation(input, audited), { kind, target, secret });
+      // A generated secret is shown, a given one the caller knows already.
+      const shown = input.secret === undefined && kind === 'webhook' ? { secret: result.replayed || result.dryRun ? null : secret } : {};
+      return { view: 'channelAdded', data: { ...result, ...shown } };
+    },
+  }),
+  defineCommand({
+    name: 'notify channel secret',
+    summary: "a webhook channel's signing secret, for the receiver's configuration",
+    ledger: 'existing',
+    arguments: [{ name: 'id', description: 'channel id (see `credits notify channels`)', required: true }],
+    examples: ['credits notify channel secret 1', 'credits notify channel secret 1 --json | jq -r .secret'],
+    request: (input): NotifyChannelSecretRequest => ({ channelId: parseId(input.args[0] ?? '', 'ID') }),
+    async run(input, context) {
+      return { view: 'channelSecret', data: await channelSecret(await context.db(), input.channelId) };
+    },
+  }),
+  defineCommand({
+    name: 'notify channel rotate',
+    summary: 'give a webhook channel a new whsec_ signing secret (deliveries from now on are signed with it) and show it',
+    ledger: 'existing',
+    mutating: true,
+    arguments: [{ name: 'id', description: 'channel id (see `credits notify channels`)', required: true }],
+    examples: ['credits notify channel rotate 1', 'credits notify channel rotate 1 --json | jq -r .secret'],
+    request: (input): NotifyChannelRemoveRequest => ({ ...mutatingRequest(input), channelId: parseId(input.args[0] ?? '', 'ID') }),
+    async run(input, context) {
+      const { channelId } = input;
+      const result = await rotateChannelSecret(await context.db(), context.mutation(input, { channelId }), channelId, generatedSecret());
+      return { view: 'channelSecret', data: result };
     },
   }),
   defineCommand({

@@ -6,7 +6,27 @@ import { defineCommand, type CommandSpec } from '../spec.js';
  * What `serve` was given, as typed (defaults filled in): the server checks each value when it
  * starts (src/server/serveCommand.ts), after the command has found a server to run.
  */
-export type ServeRequest = { listen: string; bodyLimit: string; tokenCache: string; grace: string; allowCommandChannels: boolean };
+export type ServeRequest = {
+  listen: string;
+  bodyLimit: string;
+  tokenCache: string;
+  grace: string;
+  allowCommandChannels: boolean;
+  /** The request log's level; undefined: info, or warn with --quiet. */
+  logLevel: LogLevel | undefined;
+};
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function parseLogLevel(text: string | undefined): LogLevel | undefined {
+  if (text === undefined) return undefined;
+  if (!(LOG_LEVELS as readonly string[]).includes(text))
+    throw new CreditsError('INVALID_VALUE', `--log-level "${text}" is not one of ${LOG_LEVELS.join(', ')}`, {
+      hint: 'info logs one JSON line per request; warn (as --quiet) only failed ones',
+    });
+  return text as LogLevel;
+}
 
 /**
  * `credits serve`: the command is defined here with the others (help, completion, docs), and
@@ -28,6 +48,12 @@ export const serveCommands: CommandSpec[] = [
       },
       { flags: '--grace <seconds>', description: 'on SIGTERM, how long requests in flight may take to finish', defaultValue: '10' },
       {
+        flags: '--log-level <level>',
+        description:
+          'the request log (one JSON line per request on stdout): info logs every request, warn and error only failed ones (default: info, warn with --quiet)',
+        choices: LOG_LEVELS,
+      },
+      {
         flags: '--allow-command-channels',
         description: "let admin tokens add `command` notification channels (shell commands run as the server's user) over the API",
       },
@@ -37,6 +63,7 @@ export const serveCommands: CommandSpec[] = [
       'credits serve --listen 0.0.0.0:8787 --db /srv/credits/ledger.db',
       'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
       'credits serve --allow-command-channels   # admins may add `notify channel add command CMD` over the API',
+      'credits serve --log-level warn   # log only requests answered 4xx/5xx',
     ],
     request: (input): ServeRequest => ({
       listen: stringOption(input, 'listen') ?? '127.0.0.1:8787',
@@ -44,6 +71,7 @@ export const serveCommands: CommandSpec[] = [
       tokenCache: stringOption(input, 'tokenCache') ?? '1',
       grace: stringOption(input, 'grace') ?? '10',
       allowCommandChannels: flagOption(input, 'allowCommandChannels'),
+      logLevel: parseLogLevel(stringOption(input, 'logLevel')),
     }),
     async run(input, context) {
       if (!context.host.serve) throw new CreditsError('USAGE', '`serve` runs only from the command line of the machine that holds the ledger');

@@ -62,8 +62,15 @@ export const notifyViews = {
     return `${data.dryRun ? '(dry run) ' : ''}Balance alerts fire below ${data.levelsPercent.map((level) => (level === 0 ? '0 (depleted)' : `${level}%`)).join(', ')} of this month's credits.`;
   },
 
-  channelAdded(data: { channelId: number; kind: string; target: string; signed: boolean }): string {
-    return `Channel ${data.channelId} added: ${data.kind} ${data.target}${data.signed ? ' (signed)' : ''}. Try it with \`credits notify test ${data.channelId}\`.`;
+  channelAdded(data: { channelId: number; kind: string; target: string; signed: boolean; secret?: string | null; dryRun?: boolean }): string {
+    const added = `${data.dryRun ? '(dry run) ' : ''}Channel ${data.channelId} added: ${data.kind} ${data.target}${data.signed ? ' (signed)' : ''}. Try it with \`credits notify test ${data.channelId}\`.`;
+    if (!data.secret) return added;
+    return `${added}\nSigning secret (Standard Webhooks, give it to the receiver): ${data.secret}\nShow it again with \`credits notify channel secret ${data.channelId}\`.`;
+  },
+
+  channelSecret(data: { channelId: number; secret: string | null }): string {
+    if (data.secret === null) return `Channel ${data.channelId} is not signed. Give it a secret with \`credits notify channel rotate ${data.channelId}\`.`;
+    return data.secret;
   },
 
   channelRemoved(data: { channelId: number }): string {

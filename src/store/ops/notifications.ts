@@ -25,6 +25,28 @@ export async function addChannel(
   });
 }
 
+/** A webhook channel's signing secret: null when it signs nothing (a channel added before secrets were generated). */
+export async function channelSecret(db: Database, channelId: number): Promise<{ channelId: number; secret: string | null }> {
+  const row = await db.get<{ kind: string; secret: string | null }>('SELECT kind, secret FROM notification_channels WHERE id = ? AND removed_at_ms IS NULL', [
+    channelId,
+  ]);
+  if (!row) throw new CreditsError('CHANNEL_NOT_FOUND', `no notification channel ${channelId}`, { hint: 'see `credits notify channels` for the ids' });
+  if (row.kind !== 'webhook')
+    throw new CreditsError('INVALID_VALUE', `channel ${channelId} is ${row.kind === 'email' ? 'an email' : 'a command'} channel: only webhooks are signed`);
+  return { channelId, secret: row.secret };
+}
+
+/** Replaces a webhook channel's secret; deliveries signed from then on use the new one. */
+export async function rotateChannelSecret(db: Database, request: MutationRequest, channelId: number, secret: string) {
+  return runMutation(db, request, async ({ tx }) => {
+    const row = await tx.get<{ kind: string }>('SELECT kind FROM notification_channels WHERE id = ? AND removed_at_ms IS NULL', [channelId]);
+    if (!row) throw new CreditsError('CHANNEL_NOT_FOUND', `no notification channel ${channelId}`, { hint: 'see `credits notify channels` for the ids' });
+    if (row.kind !== 'webhook') throw new CreditsError('INVALID_VALUE', `channel ${channelId} is not a webhook: only webhooks are signed`);
+    tx.run('UPDATE notification_channels SET secret = ? WHERE id = ?', [secret, channelId]);
+    return { channelId, secret };
+  });
+}
+
 /** Stores the alert levels as a setting, in a mutation like every setting (audited, idempotent). */
 export async function setAlertLevels(db: Database, request: MutationRequest, levelsPercent: number[]) {
   return runMutation(db, request, async ({ tx }) => {
