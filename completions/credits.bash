@@ -44,7 +44,7 @@ _credits_flags() {
     'verify') echo '--since-checkpoint' ;;
     'checkpoint') echo '--init-key' ;;
     'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --hold --allow-over --dry-run --idempotency-key' ;;
-    'usage import') echo '--format --dry-run --idempotency-key' ;;
+    'usage import') echo '--format --delimiter --dry-run --idempotency-key' ;;
     'usage hold') echo '--user --model --max-credits --expires --feature --event-id --dry-run --idempotency-key' ;;
     'usage release') echo '--dry-run --idempotency-key' ;;
     'usage list') echo '--user --dept --model --feature --since --until --limit --after --format --output' ;;
@@ -95,7 +95,7 @@ _credits_valued() {
     'audit|--since'|'audit|--limit') return 0 ;;
     'verify|--since-checkpoint') return 0 ;;
     'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--hold'|'usage record|--idempotency-key') return 0 ;;
-    'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
+    'usage import|--format'|'usage import|--delimiter'|'usage import|--idempotency-key') return 0 ;;
     'usage hold|--user'|'usage hold|--model'|'usage hold|--max-credits'|'usage hold|--expires'|'usage hold|--feature'|'usage hold|--event-id'|'usage hold|--idempotency-key') return 0 ;;
     'usage release|--idempotency-key') return 0 ;;
     'usage list|--user'|'usage list|--dept'|'usage list|--model'|'usage list|--feature'|'usage list|--since'|'usage list|--until'|'usage list|--limit'|'usage list|--after'|'usage list|--format'|'usage list|--output') return 0 ;;

@@ -71,7 +71,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--hold' 'usage record|--idempotency-key'
             return 0
-        case 'usage import|--format' 'usage import|--idempotency-key'
+        case 'usage import|--format' 'usage import|--delimiter' 'usage import|--idempotency-key'
             return 0
         case 'usage hold|--user' 'usage hold|--model' 'usage hold|--max-credits' 'usage hold|--expires' 'usage hold|--feature' 'usage hold|--event-id' 'usage hold|--idempotency-key'
             return 0
@@ -354,6 +354,7 @@ complete -c credits -n '__credits_at any \'usage record\'' -l dry-run -d 'show w
 complete -c credits -n '__credits_at any \'usage record\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits usage import: flags
 complete -c credits -n '__credits_at any \'usage import\'' -l format -x -a 'jsonl csv' -d 'file format (default: from the extension or the first line)'
+complete -c credits -n '__credits_at any \'usage import\'' -l delimiter -x -d 'CSV field separator: \',\' (comma), \';\' (semicolon) or tab; implies CSV (default: the one that splits…'
 complete -c credits -n '__credits_at any \'usage import\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage import\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'usage import\'' -F
