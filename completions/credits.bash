@@ -6,7 +6,7 @@
 # Subcommands of a command path.
 _credits_subs() {
   case $1 in
-    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion' ;;
+    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion' ;;
     'org') echo 'show set' ;;
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
@@ -71,6 +71,7 @@ _credits_flags() {
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
     'serve') echo '--listen --body-limit --token-cache --grace --allow-command-channels' ;;
+    'login') echo '--token' ;;
   esac
   echo '--db --json -y --yes --actor -q --quiet --no-color --no-pager --server -h --help'
 }
@@ -122,6 +123,7 @@ _credits_valued() {
     'token create|--role'|'token create|--dept'|'token create|--expires'|'token create|--name'|'token create|--idempotency-key') return 0 ;;
     'token revoke|--idempotency-key') return 0 ;;
     'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace') return 0 ;;
+    'login|--token') return 0 ;;
     *'|--db'|*'|--actor'|*'|--server') return 0 ;;
   esac
   return 1

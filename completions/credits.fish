@@ -6,7 +6,7 @@
 function __credits_subs --argument-names cmd_path
     switch "$cmd_path"
         case ''
-            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion
+            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion
         case 'org'
             printf '%s\n' show set
         case 'dept'
@@ -125,6 +125,8 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace'
             return 0
+        case 'login|--token'
+            return 0
     end
     contains -- $flag --db --actor --server
 end
@@ -196,7 +198,7 @@ complete -c credits -l actor -x -d 'who is acting, for the audit log (env CREDIT
 complete -c credits -s q -l quiet -d 'print nothing on success'
 complete -c credits -l no-color -d 'no colour (also NO_COLOR)'
 complete -c credits -l no-pager -d 'never page long output on a terminal (default pager: $PAGER, else less -FRX)'
-complete -c credits -l server -x -d 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)'
+complete -c credits -l server -x -d 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN; else `…'
 complete -c credits -s h -l help -d 'show the help of this command'
 
 # credits: subcommands
@@ -229,6 +231,8 @@ complete -c credits -n '__credits_at 0 \'\'' -a notify -d 'notification channels
 complete -c credits -n '__credits_at 0 \'\'' -a recharge -d 'the automatic recharge rules, with this month\'s recharges against the cap'
 complete -c credits -n '__credits_at 0 \'\'' -a token -d 'API tokens for `credits serve` (roles, departments)'
 complete -c credits -n '__credits_at 0 \'\'' -a serve -d 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM'
+complete -c credits -n '__credits_at 0 \'\'' -a login -d 'store a credits server and API token for remote mode (checked first), in a file only you can read'
+complete -c credits -n '__credits_at 0 \'\'' -a logout -d 'remove the server and token `credits login` stored (nothing on the server changes)'
 complete -c credits -n '__credits_at 0 \'\'' -a completion -d 'print the tab-completion script for bash, zsh or fish (commands, flags, values, and names from the…'
 # credits: flags
 complete -c credits -n '__credits_at any \'\'' -s V -l version -d 'print the version'
@@ -521,4 +525,6 @@ complete -c credits -n '__credits_at any \'serve\'' -l body-limit -x -d 'largest
 complete -c credits -n '__credits_at any \'serve\'' -l token-cache -x -d 'how long a checked token is trusted before it is read again (revocations through this server apply…'
 complete -c credits -n '__credits_at any \'serve\'' -l grace -x -d 'on SIGTERM, how long requests in flight may take to finish'
 complete -c credits -n '__credits_at any \'serve\'' -l allow-command-channels -d 'let admin tokens add `command` notification channels (shell commands run as the server\'s user) over…'
+# credits login: flags
+complete -c credits -n '__credits_at any \'login\'' -l token -x -d 'the API token (default: CREDITS_TOKEN, else asked without echo on a terminal, else read from standa…'
 complete -c credits -n '__credits_at 0 \'completion\'' -a 'bash zsh fish' -d 'bash, zsh or fish'

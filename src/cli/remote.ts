@@ -368,7 +368,7 @@ async function confirmRemotely(config: Config, spec: CommandSpec, body: { args: 
 export async function runRemote(spec: CommandSpec, input: CommandInput, config: Config, io: RemoteIo): Promise<RemoteResult> {
   if (config.apiToken === undefined) {
     throw new CreditsError('UNAUTHORIZED', `CREDITS_TOKEN is not set: remote mode (${config.server}) needs an API token`, {
-      hint: 'an admin creates one with `credits token create --role ROLE`; export it as CREDITS_TOKEN',
+      hint: `an admin creates one with \`credits token create --role ROLE\`; export it as CREDITS_TOKEN, or store it with \`credits login --server ${config.server}\``,
     });
   }
   if (spec.name === 'watch') {
