@@ -6,7 +6,7 @@
 # Subcommands of a command path.
 _credits_subs() {
   case $1 in
-    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion' ;;
+    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion' ;;
     'org') echo 'show set' ;;
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
@@ -45,7 +45,7 @@ _credits_flags() {
     'verify') echo '--since-checkpoint' ;;
     'checkpoint') echo '--init-key' ;;
     'usage record') echo '--user --model --input-tokens --output-tokens --tool-calls --feature --images --image-size --db-access --event-id --at --tag --hold --allow-over --dry-run --idempotency-key' ;;
-    'usage import') echo '--format --dry-run --idempotency-key' ;;
+    'usage import') echo '--format --delimiter --dry-run --idempotency-key' ;;
     'usage hold') echo '--user --model --max-credits --expires --feature --event-id --dry-run --idempotency-key' ;;
     'usage release') echo '--dry-run --idempotency-key' ;;
     'usage list') echo '--user --dept --model --feature --since --until --limit --after --format --output' ;;
@@ -75,6 +75,7 @@ _credits_flags() {
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
     'serve') echo '--listen --body-limit --token-cache --grace --log-level --allow-command-channels' ;;
+    'login') echo '--token' ;;
   esac
   echo '--db --json -y --yes --actor -q --quiet --no-color --no-pager --server -h --help'
 }
@@ -99,7 +100,7 @@ _credits_valued() {
     'audit|--since'|'audit|--limit') return 0 ;;
     'verify|--since-checkpoint') return 0 ;;
     'usage record|--user'|'usage record|--model'|'usage record|--input-tokens'|'usage record|--output-tokens'|'usage record|--tool-calls'|'usage record|--feature'|'usage record|--images'|'usage record|--image-size'|'usage record|--event-id'|'usage record|--at'|'usage record|--tag'|'usage record|--hold'|'usage record|--idempotency-key') return 0 ;;
-    'usage import|--format'|'usage import|--idempotency-key') return 0 ;;
+    'usage import|--format'|'usage import|--delimiter'|'usage import|--idempotency-key') return 0 ;;
     'usage hold|--user'|'usage hold|--model'|'usage hold|--max-credits'|'usage hold|--expires'|'usage hold|--feature'|'usage hold|--event-id'|'usage hold|--idempotency-key') return 0 ;;
     'usage release|--idempotency-key') return 0 ;;
     'usage list|--user'|'usage list|--dept'|'usage list|--model'|'usage list|--feature'|'usage list|--since'|'usage list|--until'|'usage list|--limit'|'usage list|--after'|'usage list|--format'|'usage list|--output') return 0 ;;
@@ -129,6 +130,7 @@ _credits_valued() {
     'token create|--role'|'token create|--dept'|'token create|--expires'|'token create|--name'|'token create|--idempotency-key') return 0 ;;
     'token revoke|--idempotency-key') return 0 ;;
     'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace'|'serve|--log-level') return 0 ;;
+    'login|--token') return 0 ;;
     *'|--db'|*'|--actor'|*'|--server') return 0 ;;
   esac
   return 1

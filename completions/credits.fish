@@ -6,7 +6,7 @@
 function __credits_subs --argument-names cmd_path
     switch "$cmd_path"
         case ''
-            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve completion
+            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion
         case 'org'
             printf '%s\n' show set
         case 'dept'
@@ -73,7 +73,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'usage record|--user' 'usage record|--model' 'usage record|--input-tokens' 'usage record|--output-tokens' 'usage record|--tool-calls' 'usage record|--feature' 'usage record|--images' 'usage record|--image-size' 'usage record|--event-id' 'usage record|--at' 'usage record|--tag' 'usage record|--hold' 'usage record|--idempotency-key'
             return 0
-        case 'usage import|--format' 'usage import|--idempotency-key'
+        case 'usage import|--format' 'usage import|--delimiter' 'usage import|--idempotency-key'
             return 0
         case 'usage hold|--user' 'usage hold|--model' 'usage hold|--max-credits' 'usage hold|--expires' 'usage hold|--feature' 'usage hold|--event-id' 'usage hold|--idempotency-key'
             return 0
@@ -132,6 +132,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'token revoke|--idempotency-key'
             return 0
         case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace' 'serve|--log-level'
+            return 0
+        case 'login|--token'
             return 0
     end
     contains -- $flag --db --actor --server
@@ -204,7 +206,7 @@ complete -c credits -l actor -x -d 'who is acting, for the audit log (env CREDIT
 complete -c credits -s q -l quiet -d 'print nothing on success'
 complete -c credits -l no-color -d 'no colour (also NO_COLOR)'
 complete -c credits -l no-pager -d 'never page long output on a terminal (default pager: $PAGER, else less -FRX)'
-complete -c credits -l server -x -d 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)'
+complete -c credits -l server -x -d 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN; else `…'
 complete -c credits -s h -l help -d 'show the help of this command'
 
 # credits: subcommands
@@ -237,6 +239,8 @@ complete -c credits -n '__credits_at 0 \'\'' -a notify -d 'notification channels
 complete -c credits -n '__credits_at 0 \'\'' -a recharge -d 'the automatic recharge rules, with this month\'s recharges against the cap, and the scheduled top-ups'
 complete -c credits -n '__credits_at 0 \'\'' -a token -d 'API tokens for `credits serve` (roles, departments)'
 complete -c credits -n '__credits_at 0 \'\'' -a serve -d 'serve the ledger over HTTP (JSON API for external systems and `--server` remote mode) until SIGTERM'
+complete -c credits -n '__credits_at 0 \'\'' -a login -d 'store a credits server and API token for remote mode (checked first), in a file only you can read'
+complete -c credits -n '__credits_at 0 \'\'' -a logout -d 'remove the server and token `credits login` stored (nothing on the server changes)'
 complete -c credits -n '__credits_at 0 \'\'' -a completion -d 'print the tab-completion script for bash, zsh or fish (commands, flags, values, and names from the…'
 # credits: flags
 complete -c credits -n '__credits_at any \'\'' -s V -l version -d 'print the version'
@@ -363,6 +367,7 @@ complete -c credits -n '__credits_at any \'usage record\'' -l dry-run -d 'show w
 complete -c credits -n '__credits_at any \'usage record\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits usage import: flags
 complete -c credits -n '__credits_at any \'usage import\'' -l format -x -a 'jsonl csv' -d 'file format (default: from the extension or the first line)'
+complete -c credits -n '__credits_at any \'usage import\'' -l delimiter -x -d 'CSV field separator: \',\' (comma), \';\' (semicolon) or tab; implies CSV (default: the one that splits…'
 complete -c credits -n '__credits_at any \'usage import\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'usage import\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'usage import\'' -F
@@ -551,4 +556,6 @@ complete -c credits -n '__credits_at any \'serve\'' -l token-cache -x -d 'how lo
 complete -c credits -n '__credits_at any \'serve\'' -l grace -x -d 'on SIGTERM, how long requests in flight may take to finish'
 complete -c credits -n '__credits_at any \'serve\'' -l log-level -x -a 'fatal error warn info debug silent' -d 'the request log (one JSON line per request on stdout): info logs every request, warn and error only…'
 complete -c credits -n '__credits_at any \'serve\'' -l allow-command-channels -d 'let admin tokens add `command` notification channels (shell commands run as the server\'s user) over…'
+# credits login: flags
+complete -c credits -n '__credits_at any \'login\'' -l token -x -d 'the API token (default: CREDITS_TOKEN, else asked without echo on a terminal, else read from standa…'
 complete -c credits -n '__credits_at 0 \'completion\'' -a 'bash zsh fish' -d 'bash, zsh or fish'

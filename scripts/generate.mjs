@@ -1,5 +1,5 @@
 // Writes every file generated from the command registry: the shell completion scripts in
-// completions/ and the command reference in docs/. `npm run generate`; a test fails when the
+// completions/, the command reference in docs/ and the man page in man/. `npm run generate`; a test fails when the
 // committed files differ from what this would write.
 //
 //   node scripts/generate.mjs           write the files

@@ -1,6 +1,7 @@
 import { CONTROL_CHARACTERS } from './core/names.js';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CreditsError } from './core/errors.js';
 
 /** Every environment variable the tool reads, in one place (the README lists the same). */
@@ -13,13 +14,14 @@ export const ENVIRONMENT = {
   CREDITS_LOCK_MODE:
     "busy_timeout: wait for a local write lock with SQLite's own busy handler (the unfair baseline of bench/concurrency.mjs); default: fair short retries",
   CREDITS_SERVER: 'URL of a `credits serve` API: every command runs through it (below --server)',
-  CREDITS_TOKEN: 'API token for CREDITS_SERVER / --server (from `credits token create`)',
+  CREDITS_TOKEN: 'API token for CREDITS_SERVER / --server (from `credits token create`); beats the token stored by `credits login`',
   CREDITS_DB_TIMEOUT_MS: 'the longest one read or one write transaction may take on a remote ledger, lock wait included (default 30000)',
   CREDITS_SERVER_TIMEOUT_MS: 'how long the remote CLI waits for one answer from the server (default 30000)',
   CREDITS_NOW: 'pretend the current time is this ISO 8601 instant (tests, replays)',
   XDG_DATA_HOME: 'base of the default ledger path ($XDG_DATA_HOME/credits/ledger.db)',
   CREDITS_SIGNING_KEY: 'the Ed25519 private key (PEM, or base64 PKCS#8) that signs checkpoints (above the key file)',
-  XDG_CONFIG_HOME: 'base of the checkpoint signing key file ($XDG_CONFIG_HOME/credits/signing-key; default ~/.config)',
+  XDG_CONFIG_HOME:
+    'base of the checkpoint signing key file ($XDG_CONFIG_HOME/credits/signing-key) and of the login file of `credits login` ($XDG_CONFIG_HOME/credits/config.json); default ~/.config',
   NO_COLOR: 'any value turns colour off',
   FORCE_COLOR: '1, 2 or 3 forces colour on; 0 forces it off',
   CI: 'any value: never prompt',
@@ -55,6 +57,11 @@ export type Config = {
   /** Remote mode: the base URL of a `credits serve` API, or undefined to use the ledger directly. */
   server: string | undefined;
   apiToken: string | undefined;
+  /** Where server and token came from: --server, the environment, or the login file of `credits login`. */
+  serverSource: 'flag' | 'env' | 'file' | undefined;
+  apiTokenSource: 'env' | 'file' | undefined;
+  /** The login file `credits login` writes and `credits logout` removes. */
+  loginFilePath: string;
   serverTimeoutMs: number;
   /** CREDITS_SIGNING_KEY: the checkpoint signing key itself; when set, the key file is not read. */
   signingKeyText: string | undefined;
@@ -76,6 +83,69 @@ export function defaultSigningKeyPath(env: Environment): string {
   return join(configHome, 'credits', 'signing-key');
 }
 
+export function defaultLoginFilePath(env: Environment): string {
+  return join(dirname(defaultSigningKeyPath(env)), 'config.json');
+}
+
+/**
+ * What `credits login` stored, as read from its file: the server and token, or why they cannot
+ * be used (the file is readable by others, or not what login writes). Read on every command that
+ * may use it; refused only when it is used.
+ */
+export type StoredLogin = { path: string; server: string; token: string } | { path: string; problem: string };
+
+export function readStoredLogin(path: string): StoredLogin | undefined {
+  let text: string;
+  let modeBits: number;
+  try {
+    modeBits = statSync(path).mode & 0o777;
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { path, problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+  }
+  // Like ssh with a private key: a token others can read is refused, not used.
+  if ((modeBits & 0o077) !== 0) return { path, problem: `can be read by others (mode 0${modeBits.toString(8)}): the token in it may be known` };
+  try {
+    const value = JSON.parse(text) as { server?: unknown; token?: unknown };
+    if (typeof value.server === 'string' && typeof value.token === 'string') return { path, server: value.server, token: value.token };
+  } catch {
+    // reported below
+  }
+  return { path, problem: 'is not a login file written by `credits login` (JSON with server and token)' };
+}
+
+/**
+ * Writes the login file readable by its owner only, atomically: a new file (mode 0600 from its
+ * creation, never looser for a moment) renamed over the old one; its folder is made 0700.
+ */
+export function writeStoredLogin(path: string, login: { server: string; token: string }): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify({ server: login.server, token: login.token }, null, 2)}\n`);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temporary, path);
+}
+
+/** Removes the login file; false when there was none. */
+export function removeStoredLogin(path: string): boolean {
+  try {
+    rmSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 function osUser(): string {
   try {
     return userInfo().username;
@@ -90,27 +160,59 @@ function colourWanted(flags: GlobalFlags, env: Environment, stdoutIsTty: boolean
   return stdoutIsTty;
 }
 
+/** A server URL as remote mode uses it: http(s), without a trailing slash. */
+function serverUrl(text: string, what: string): string {
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new CreditsError('INVALID_VALUE', `${what} "${text}" is not a URL`, { hint: 'like http://127.0.0.1:8787 or https://credits.example.com' });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CreditsError('INVALID_VALUE', `${what} "${text}" is not an http(s) URL`, { hint: 'like https://credits.example.com' });
+  return url.toString().replace(/\/+$/, '');
+}
+
+function isSet(text: string | undefined): text is string {
+  return text !== undefined && text.trim() !== '';
+}
+
+type ServerChoice = { server: string | undefined; source: Config['serverSource']; token: string | undefined; tokenSource: Config['apiTokenSource'] };
+
 /**
- * The server of remote mode: --server, else CREDITS_SERVER unless --db names a ledger (a flag
- * beats the environment). --server with --db is a contradiction.
+ * The server of remote mode and its token: --server, else CREDITS_SERVER unless --db names a
+ * ledger, else the login file unless --db or CREDITS_DB names one (flag > environment > file).
+ * CREDITS_TOKEN beats the stored token, which goes only to the server it was stored with.
  */
-function resolveServer(flags: GlobalFlags, env: Environment): string | undefined {
+function resolveServer(flags: GlobalFlags, env: Environment, stored: StoredLogin | undefined): ServerChoice {
   if (flags.server !== undefined && flags.db !== undefined) {
     throw new CreditsError('USAGE', '--server and --db cannot be combined', {
       hint: 'use --server URL to go through a credits server, or --db for a ledger of your own',
     });
   }
-  const text = flags.server ?? (flags.db === undefined && env.CREDITS_SERVER && env.CREDITS_SERVER.trim() !== '' ? env.CREDITS_SERVER : undefined);
-  if (text === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    throw new CreditsError('INVALID_VALUE', `server "${text}" is not a URL`, { hint: 'like http://127.0.0.1:8787 or https://credits.example.com' });
+  const envToken = isSet(env.CREDITS_TOKEN) ? env.CREDITS_TOKEN.trim() : undefined;
+  const byEnv = { token: envToken, tokenSource: envToken === undefined ? undefined : ('env' as const) };
+  if (flags.server !== undefined) return withStoredToken({ server: serverUrl(flags.server, 'server'), source: 'flag', ...byEnv }, stored);
+  if (flags.db !== undefined) return { server: undefined, source: undefined, ...byEnv };
+  if (isSet(env.CREDITS_SERVER)) return withStoredToken({ server: serverUrl(env.CREDITS_SERVER, 'server'), source: 'env', ...byEnv }, stored);
+  if (stored === undefined || isSet(env.CREDITS_DB)) return { server: undefined, source: undefined, ...byEnv };
+  if ('problem' in stored) {
+    throw new CreditsError('CONFIG_INSECURE', `the login file ${stored.path} ${stored.problem}`, {
+      hint: `run \`credits login --server URL\` again (it writes the file anew, mode 0600), or \`credits logout\`; --db or CREDITS_DB use a ledger instead`,
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new CreditsError('INVALID_VALUE', `server "${text}" is not an http(s) URL`, { hint: 'like https://credits.example.com' });
-  return url.toString().replace(/\/+$/, '');
+  return withStoredToken({ server: serverUrl(stored.server, `server in ${stored.path}`), source: 'file', ...byEnv }, stored);
+}
+
+function withStoredToken(choice: ServerChoice, stored: StoredLogin | undefined): ServerChoice {
+  if (choice.token !== undefined || stored === undefined || 'problem' in stored) return choice;
+  let storedServer: string;
+  try {
+    storedServer = serverUrl(stored.server, 'server');
+  } catch {
+    return choice;
+  }
+  return storedServer === choice.server ? { ...choice, token: stored.token, tokenSource: 'file' } : choice;
 }
 
 function waitTime(env: Environment, name: string, fallbackMs: number, minimumMs: number, maximumMs: number): number {
@@ -122,8 +224,14 @@ function waitTime(env: Environment, name: string, fallbackMs: number, minimumMs:
   return value;
 }
 
-/** flag > environment > default, for everything but command-specific flags. */
-export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { stdinIsTty: boolean; stdoutIsTty: boolean }): Config {
+/** flag > environment > login file > default, for everything but command-specific flags. */
+export function resolveConfig(
+  flags: GlobalFlags,
+  env: Environment,
+  terminal: { stdinIsTty: boolean; stdoutIsTty: boolean },
+  /** What `credits login` stored (readStoredLogin), when the command may go through a server. */
+  stored?: StoredLogin,
+): Config {
   const busyText = env.CREDITS_BUSY_TIMEOUT_MS;
   const busyTimeoutMs = busyText === undefined || busyText === '' ? 5000 : Number(busyText);
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 600_000) {
@@ -146,7 +254,7 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
   if (actor === '' || actor.length > 120) {
     throw new CreditsError('INVALID_VALUE', '--actor must be 1-120 characters', { hint: 'name the person or job acting, like ada or cron-statements' });
   }
-  const server = resolveServer(flags, env);
+  const remote = resolveServer(flags, env, stored);
   const timeoutText = env.CREDITS_SERVER_TIMEOUT_MS;
   const serverTimeoutMs = timeoutText === undefined || timeoutText === '' ? 30_000 : Number(timeoutText);
   if (!Number.isInteger(serverTimeoutMs) || serverTimeoutMs < 100 || serverTimeoutMs > 3_600_000) {
@@ -170,8 +278,11 @@ export function resolveConfig(flags: GlobalFlags, env: Environment, terminal: { 
     nowMs,
     interactive: terminal.stdinIsTty && terminal.stdoutIsTty && !ci && !yes && !json,
     pager: flags.pager !== false && terminal.stdoutIsTty && !json,
-    server,
-    apiToken: env.CREDITS_TOKEN && env.CREDITS_TOKEN.trim() !== '' ? env.CREDITS_TOKEN.trim() : undefined,
+    server: remote.server,
+    apiToken: remote.token,
+    serverSource: remote.source,
+    apiTokenSource: remote.tokenSource,
+    loginFilePath: defaultLoginFilePath(env),
     serverTimeoutMs,
     signingKeyText: env.CREDITS_SIGNING_KEY && env.CREDITS_SIGNING_KEY.trim() !== '' ? env.CREDITS_SIGNING_KEY : undefined,
     signingKeyPath: defaultSigningKeyPath(env),

@@ -1,5 +1,5 @@
 import { CommanderError, type Command } from 'commander';
-import { resolveConfig, type Config, type GlobalFlags } from './config.js';
+import { defaultLoginFilePath, readStoredLogin, resolveConfig, type Config, type GlobalFlags } from './config.js';
 import { CreditsError, EXIT, isCreditsError, type ExitCode } from './core/errors.js';
 import { Context } from './app/context.js';
 import { terminalInteraction } from './cli/prompts.js';
@@ -71,7 +71,7 @@ function programFor(streams: Streams, onSelect: (selection: Selection) => void):
   const program = buildProgram(COMMANDS, VERSION, output, onSelect);
   // Remote mode's global flag (unless program.ts declares it among the global options itself).
   if (!program.options.some((option) => option.long === '--server')) {
-    program.option('--server <url>', 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)');
+    program.option('--server <url>', 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN; else `credits login`)');
   }
   return program;
 }
@@ -206,7 +206,9 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
     if (!(await parseCommandLine(program, argv))) return EXIT.ok;
     if (!selection) return EXIT.ok;
     const { spec, input, globals } = selection;
-    const config = resolveConfig(globals as GlobalFlags, process.env, terminal);
+    // Commands that never go through a server (serve, login itself) do not read the login file.
+    const stored = spec.family === 'local' ? undefined : readStoredLogin(defaultLoginFilePath(process.env));
+    const config = resolveConfig(globals as GlobalFlags, process.env, terminal, stored);
     json = config.json;
     const showProgress = Boolean(streams.stderr.isTTY) && !config.json && !config.quiet;
     const progress = (text: string | null): void => {

@@ -23,6 +23,8 @@ export interface Interaction {
   select(message: string, choices: Choice[], defaultValue?: string): Promise<string>;
   text(message: string, options: { defaultValue?: string | undefined; validate?: ((text: string) => unknown) | undefined }): Promise<string>;
   yesNo(message: string, defaultValue: boolean): Promise<boolean>;
+  /** Text typed without echo (a token). */
+  secret(message: string): Promise<string>;
 }
 
 /** Services of the process that runs the command, given by the composition root (main.ts). */
@@ -172,6 +174,11 @@ export class Context {
     const choices = typeof ask.choices === 'function' ? await ask.choices() : ask.choices;
     if (choices && choices.length > 0) return this.asker.select(ask.message, choices, ask.defaultValue);
     return this.asker.text(ask.message, { defaultValue: ask.defaultValue, validate: ask.validate });
+  }
+
+  /** A secret typed on the terminal without echo; only when canAsk. */
+  async secret(message: string): Promise<string> {
+    return this.asker.secret(message);
   }
 
   /** An optional question: asked on a terminal, otherwise the default is the answer. */

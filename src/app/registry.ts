@@ -12,6 +12,7 @@ import { usageHistoryCommands } from './commands/usageHistory.js';
 import { correctionCommands } from './commands/corrections.js';
 import { tokenCommands } from './commands/tokens.js';
 import { serveCommands } from './commands/serve.js';
+import { sessionCommands } from './commands/session.js';
 import type { CommandFamily, CommandFiles, CommandSpec } from './spec.js';
 
 /**
@@ -92,6 +93,9 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   // The signing key lives on the machine that runs the command, never on the API's server.
   checkpoint: 'local',
   completion: 'local',
+  // The login file is this machine's: storing it through a server would make no sense.
+  login: 'local',
+  logout: 'local',
 };
 
 /** Commands that read or write files where they run: the remote CLI sends and receives them. */
@@ -129,6 +133,7 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...notifyCommands,
   ...tokenCommands,
   ...serveCommands,
+  ...sessionCommands,
 ].map(classified);
 
 export { classified };

@@ -1,4 +1,5 @@
 import { COMPLETION_FILES, SHELLS, completionScript, programTree } from './completion/index.js';
+import { MAN_PAGE_FILE, manPage } from './manPage.js';
 import { REFERENCE_FILE, referenceMarkdown } from './reference.js';
 
 /**
@@ -10,5 +11,6 @@ export function generatedFiles(): { path: string; content: string }[] {
   return [
     ...SHELLS.map((shell) => ({ path: COMPLETION_FILES[shell], content: completionScript(shell, tree) })),
     { path: REFERENCE_FILE, content: referenceMarkdown(tree) },
+    { path: MAN_PAGE_FILE, content: manPage(tree) },
   ];
 }

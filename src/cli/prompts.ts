@@ -60,5 +60,10 @@ export function askYesNo(message: string, defaultValue: boolean): Promise<boolea
   return ask((prompts) => prompts.confirm({ message, default: defaultValue }));
 }
 
+/** Typed without echo: nothing of it shows on the screen or stays in the scrollback. */
+export function askSecret(message: string): Promise<string> {
+  return ask((prompts) => prompts.password({ message })).then((text) => text.trim());
+}
+
 /** The terminal's way of asking, for commands run from the CLI. */
-export const terminalInteraction: Interaction = { select: askSelect, text: askText, yesNo: askYesNo };
+export const terminalInteraction: Interaction = { select: askSelect, text: askText, yesNo: askYesNo, secret: askSecret };

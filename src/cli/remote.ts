@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import { CreditsError, EXIT_CODE_BY_ERROR_CODE, type ErrorCode } from '../core/errors.js';
 import { addLimitWarnings } from '../core/limits.js';
 import { checkedInputFile } from '../app/usageImport/importSource.js';
+import { CsvRecordReader, detectCsvDelimiter, parseCsvDelimiter } from '../core/csv.js';
+import { USAGE_FIELDS } from '../core/usageRecord.js';
 import type { ImportTotals } from '../app/commands/usage.js';
 import type { CommandInput, CommandOutput, CommandSpec } from '../app/spec.js';
 import { automaticIdempotencyKey, invocationNonce } from '../app/idempotency.js';
@@ -191,24 +193,52 @@ function readInputFile(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
-/** The format of an import file: --format, else its extension, else whether it starts with `{`. */
+/** The format of an import file: --format, else CSV for --delimiter, else its extension, else whether it starts with `{`. */
 function importFormat(input: CommandInput, fileArgument: string, lines: string[], firstContent: number): string {
   if (typeof input.options.format === 'string') return input.options.format;
+  if (typeof input.options.delimiter === 'string') return 'csv';
   const extension = extname(fileArgument).toLowerCase();
-  if (['.csv'].includes(extension)) return 'csv';
+  if (['.csv', '.tsv'].includes(extension)) return 'csv';
   if (['.jsonl', '.ndjson', '.json'].includes(extension)) return 'jsonl';
   return firstContent >= 0 && !lines[firstContent]!.trimStart().startsWith('{') ? 'csv' : 'jsonl';
 }
 
-/** The end (exclusive) of the chunk of whole lines from `start`, at least one line, and its size in bytes. */
-function chunkEnd(lines: string[], start: number): { end: number; bytes: number } {
+/**
+ * The end (exclusive) of the chunk of whole lines from `start`, at least one line, and its size
+ * in bytes. A chunk ends only where a record may (`recordEnds`: not inside a CSV quoted field).
+ */
+function chunkEnd(lines: string[], start: number, recordEnds: (index: number) => boolean): { end: number; bytes: number } {
   let end = start;
   let bytes = 0;
-  while (end < lines.length && (end === start || bytes + Buffer.byteLength(lines[end]!) + 1 <= IMPORT_CHUNK_BYTES)) {
+  while (end < lines.length && (end === start || bytes + Buffer.byteLength(lines[end]!) + 1 <= IMPORT_CHUNK_BYTES || !recordEnds(end - 1))) {
     bytes += Buffer.byteLength(lines[end]!) + 1;
     end += 1;
   }
   return { end, bytes };
+}
+
+/**
+ * After which lines a CSV record may end: not where a quoted field goes on into the next line.
+ * Read with the import's own record reader, so both agree (one that never closes gives up where
+ * the import does).
+ */
+function csvRecordEnds(input: CommandInput, lines: string[], headerIndex: number): (index: number) => boolean {
+  const given = input.options.delimiter;
+  const header = lines[headerIndex]!;
+  const delimiter =
+    typeof given === 'string' ? parseCsvDelimiter(given, '--delimiter') : (detectCsvDelimiter(header.replace(/^\uFEFF/, ''), USAGE_FIELDS) ?? ',');
+  const reader = new CsvRecordReader(
+    delimiter,
+    () => undefined,
+    () => undefined,
+  );
+  const open = new Uint8Array(lines.length);
+  for (let index = headerIndex + 1; index < lines.length; index += 1) {
+    const line = lines[index]!;
+    reader.push(line.endsWith('\r') ? line.slice(0, -1) : line, index + 1);
+    open[index] = reader.isOpen ? 1 : 0;
+  }
+  return (index) => open[index] !== 1;
 }
 
 /** Adds one chunk's totals; its line numbers are the chunk's, so `offset` maps them to the file's. */
@@ -291,8 +321,9 @@ async function chunkedImport(
   let start = 0;
   let sentBytes = 0;
   const totalBytes = Buffer.byteLength(content);
+  const recordEnds = header === undefined ? () => true : csvRecordEnds(input, lines, firstContent);
   while (start < lines.length) {
-    const { end, bytes } = chunkEnd(lines, start);
+    const { end, bytes } = chunkEnd(lines, start, recordEnds);
     const withHeader = header !== undefined && start > firstContent;
     const chunkLines = lines.slice(start, end);
     const chunk = `${withHeader ? `${header}\n` : ''}${chunkLines.join('\n')}`;
@@ -340,7 +371,7 @@ async function confirmRemotely(config: Config, spec: CommandSpec, body: { args: 
 export async function runRemote(spec: CommandSpec, input: CommandInput, config: Config, io: RemoteIo): Promise<RemoteResult> {
   if (config.apiToken === undefined) {
     throw new CreditsError('UNAUTHORIZED', `CREDITS_TOKEN is not set: remote mode (${config.server}) needs an API token`, {
-      hint: 'an admin creates one with `credits token create --role ROLE`; export it as CREDITS_TOKEN',
+      hint: `an admin creates one with \`credits token create --role ROLE\`; export it as CREDITS_TOKEN, or store it with \`credits login --server ${config.server}\``,
     });
   }
   if (spec.name === 'watch') {

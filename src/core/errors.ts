@@ -75,6 +75,7 @@ export const EXIT_CODE_BY_ERROR_CODE = {
   INTEGRITY_FAILED: EXIT.integrity,
   UNAUTHORIZED: EXIT.auth,
   FORBIDDEN: EXIT.auth,
+  CONFIG_INSECURE: EXIT.auth,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof EXIT_CODE_BY_ERROR_CODE;

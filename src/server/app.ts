@@ -103,6 +103,12 @@ export function buildServer(
     }
   });
 
+  // Who a token acts as: `credits login` checks a token here before it stores it. Any valid token may ask.
+  app.get('/v1/whoami', async (request) => {
+    const principal = await state.authenticate(request);
+    return { tokenId: principal.tokenId, name: principal.tokenName, role: principal.role, department: principal.department, actor: principal.actor };
+  });
+
   const openApi = JSON.stringify(openApiDocument(commands, VERSION));
   app.get('/openapi.json', async (_request, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(openApi));
 

@@ -280,6 +280,30 @@ function servicePaths(): Record<string, Record<string, Operation>> {
         },
       },
     },
+    '/v1/whoami': {
+      get: {
+        operationId: 'whoami',
+        summary: 'the calling token: id, name, role, department scope, and the actor its requests are recorded as (`credits login` checks a token with it)',
+        tags: ['service'],
+        security: [{ bearer: [] }],
+        responses: answers({
+          '200': json(
+            {
+              type: 'object',
+              required: ['tokenId', 'name', 'role', 'department', 'actor'],
+              properties: {
+                tokenId: { type: 'integer' },
+                name: { type: 'string' },
+                role: { type: 'string' },
+                department: { type: ['string', 'null'] },
+                actor: { type: 'string' },
+              },
+            },
+            'the token is valid',
+          ),
+        }),
+      },
+    },
     '/metrics': {
       get: {
         operationId: 'metrics',

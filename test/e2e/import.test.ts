@@ -415,6 +415,29 @@ describe(`usage import on a ${TARGET} ledger`, () => {
     expect(await balanceOf(ledger, 'Engineering')).toBe(before - sumOf(viaJson) - sumOf(viaCsv));
   });
 
+  it('reads a German spreadsheet export: ; detected from the header, quoted line breaks and doubled quotes; a bad --delimiter exits 2', async () => {
+    const at = '2026-05-12T08:00:00Z';
+    const events = [llama('de-1', ada, 1, at), llama('de-"2"', ada, 2, at)];
+    const text = [
+      'eventId;user;model;toolCalls;at',
+      // Line 2: a cell with a line break in it (the spreadsheet kept an Alt+Enter): one record over lines 2-3.
+      `de-1;"${ada}\n";llama-3.1-groq;20;${at}`,
+      `"de-""2""";${ada};"llama-3.1-groq";40;${at}`,
+      `de-3;${ada};llama-3.1-groq;;nicht-ein-datum`,
+    ].join('\r\n');
+    const path = file('oktober-export.csv', `${text}\r\n`);
+    const before = await balanceOf(ledger, 'Engineering');
+    const result = await usageImport(path, ['--json']);
+    expect(result.exitCode).toBe(2);
+    // Two events posted exactly; the bad one is numbered by the file's own line 5, counted past the record over two lines.
+    expect(report(result)).toMatchObject({ read: 3, accepted: 2, malformed: 1, firstMalformedLine: 5, acceptedMillicredits: sumOf(events) });
+    expect(await balanceOf(ledger, 'Engineering')).toBe(before - sumOf(events));
+
+    const wrong = await usageImport(path, ['--delimiter', '|']);
+    expect(wrong.exitCode).toBe(2);
+    expect(wrong.stderr).toMatch(/--delimiter "\|" is not a CSV delimiter: use ',' \(comma\), ';' \(semicolon\) or tab/);
+  });
+
   it('refuses an empty file, a missing file, a directory, a binary file and empty stdin: exit 2, INVALID_INPUT_FILE, nothing written', async () => {
     const png = Buffer.concat([
       Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]),

@@ -30,7 +30,7 @@ describe('the npm package', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('holds the bin, the built CLI, migrations, fonts, completions, the reference and README, and no sources, tests, benchmarks or source maps', () => {
+  it('holds the bin, the built CLI, migrations, fonts, completions, the reference, the man page, the systemd units and README, and no sources, tests, benchmarks or source maps', () => {
     for (const needed of [
       'bin/credits.js',
       'dist/credits.js',
@@ -40,6 +40,9 @@ describe('the npm package', () => {
       'completions/_credits',
       'completions/credits.fish',
       'docs/commands.md',
+      'man/credits.1',
+      'deploy/credits-serve.service',
+      'deploy/README.md',
       'README.md',
       'package.json',
     ]) {

@@ -1,6 +1,7 @@
 import { CreditsError, EXIT, isCreditsError } from '../../core/errors.js';
 import { FEATURES, IMAGE_SIZES } from '../../core/rateCard.js';
 import { parseUsageRecord } from '../../core/usageRecord.js';
+import { parseCsvDelimiter, type CsvDelimiter } from '../../core/csv.js';
 import { parseTagFlags, type Tags } from '../../core/tags.js';
 import { runMutation } from '../../store/mutation.js';
 import { emptyTotals, importAll } from '../../store/ops/usage.js';
@@ -50,6 +51,8 @@ export type UsageReleaseRequest = MutatingRequest & { holdId: number };
 export type UsageImportRequest = MutatingRequest & {
   file: { path: string; upload: UploadedFile | undefined };
   format: 'jsonl' | 'csv' | undefined;
+  /** CSV field separator (--delimiter); undefined: detected from the header line. */
+  delimiter: CsvDelimiter | undefined;
 };
 
 /**
@@ -172,18 +175,33 @@ export const usageCommands: CommandSpec[] = [
     summary: 'post many usage events from JSON lines or CSV (each needs an eventId); safe to run again',
     ledger: 'existing',
     mutating: true,
-    arguments: [{ name: 'file', description: 'a .jsonl or .csv file, or - for standard input', required: true }],
-    options: [{ flags: '--format <format>', description: 'file format (default: from the extension or the first line)', choices: ['jsonl', 'csv'] }],
+    arguments: [{ name: 'file', description: 'a .jsonl, .csv or .tsv file, or - for standard input', required: true }],
+    options: [
+      { flags: '--format <format>', description: 'file format (default: from the extension or the first line)', choices: ['jsonl', 'csv'] },
+      {
+        flags: '--delimiter <char>',
+        description: "CSV field separator: ',' (comma), ';' (semicolon) or tab; implies CSV (default: the one that splits the header line into known columns)",
+      },
+    ],
     examples: [
       'credits usage import events.jsonl',
       'export-usage --since yesterday | credits usage import - --format csv --json',
       'credits usage import october.csv --dry-run',
+      'credits usage import oktober-export.csv --delimiter semicolon',
     ],
-    request: (input): UsageImportRequest => ({
-      ...mutatingRequest(input),
-      file: { path: input.args[0] ?? '-', upload: input.uploads?.[0] },
-      format: stringOption(input, 'format') as 'jsonl' | 'csv' | undefined,
-    }),
+    request: (input): UsageImportRequest => {
+      const format = stringOption(input, 'format') as 'jsonl' | 'csv' | undefined;
+      const delimiterText = stringOption(input, 'delimiter');
+      if (delimiterText !== undefined && format === 'jsonl') {
+        throw new CreditsError('USAGE', '--delimiter applies to CSV, not to --format jsonl', { hint: 'leave out --delimiter, or use --format csv' });
+      }
+      return {
+        ...mutatingRequest(input),
+        file: { path: input.args[0] ?? '-', upload: input.uploads?.[0] },
+        format,
+        delimiter: delimiterText === undefined ? undefined : parseCsvDelimiter(delimiterText, '--delimiter'),
+      };
+    },
     async run(input, context) {
       const settings = await context.settings();
       const db = await context.db();
@@ -196,7 +214,7 @@ export const usageCommands: CommandSpec[] = [
       // A file sent along (through the API) is read from memory; otherwise the path or stdin.
       const upload = input.file.upload;
       const from = upload === undefined ? file : { name: upload.name, bytes: Buffer.from(upload.content, 'utf8') };
-      const source = openUsageSource(from, { timeZone: settings.timeZone, nowMs: context.nowMs, ...(format ? { format } : {}) });
+      const source = openUsageSource(from, { timeZone: settings.timeZone, nowMs: context.nowMs, format, delimiter: input.delimiter });
       const showProgress = () =>
         context.progress(
           `imported ${totals.read.toLocaleString('en-US')} lines: ${totals.accepted.toLocaleString('en-US')} accepted, ${totals.duplicates.toLocaleString('en-US')} duplicates, ${(totals.refused + totals.malformed).toLocaleString('en-US')} refused`,

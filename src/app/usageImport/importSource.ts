@@ -5,6 +5,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { CreditsError, isCreditsError } from '../../core/errors.js';
+import { csvDelimiterName, CsvRecordReader, detectCsvDelimiter, splitCsvRow, type CsvDelimiter } from '../../core/csv.js';
 import { parseUsageRecord, USAGE_FIELDS } from '../../core/usageRecord.js';
 import type { ImportItem } from '../../store/ops/usage.js';
 
@@ -23,7 +24,7 @@ export type InMemoryFile = { name: string; bytes: Uint8Array };
 function formatFromName(input: Readable | string | InMemoryFile): ImportFormat | undefined {
   if (input instanceof Readable) return undefined;
   const extension = extname(typeof input === 'string' ? input : input.name).toLowerCase();
-  if (extension === '.csv') return 'csv';
+  if (extension === '.csv' || extension === '.tsv') return 'csv';
   if (extension === '.jsonl' || extension === '.ndjson' || extension === '.json') return 'jsonl';
   return undefined;
 }
@@ -89,56 +90,23 @@ function notText(sourceName: string): CreditsError {
   return badFile(`${sourceName} is not UTF-8 text (is it a binary file?)`, 'import JSON lines or CSV');
 }
 
-/** Splits one CSV row (RFC 4180 quoting, no embedded newlines: one event per line). */
-export function splitCsvRow(row: string): string[] | null {
-  if (!row.includes('"')) return row.split(',');
-  const cells: string[] = [];
-  let cell = '';
-  let index = 0;
-  let quoted = false;
-  while (index < row.length) {
-    const char = row[index]!;
-    if (quoted) {
-      if (char === '"') {
-        if (row[index + 1] === '"') {
-          cell += '"';
-          index += 1;
-        } else quoted = false;
-      } else cell += char;
-    } else if (char === '"') {
-      if (cell !== '') return null;
-      quoted = true;
-    } else if (char === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += char;
-    index += 1;
+/** The fields of one JSON line. */
+function jsonFields(line: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw badFile(
+      'is not valid JSON',
+      'each line must be one JSON object such as {"eventId":"e1","user":"ada@example.com","model":"gpt-4o","inputTokens":523}',
+    );
   }
-  if (quoted) return null;
-  cells.push(cell);
-  return cells;
-}
-
-type LineParser = (line: string, lineNumber: number) => Record<string, unknown>;
-
-function jsonParser(): LineParser {
-  return (line) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw badFile(
-        'is not valid JSON',
-        'each line must be one JSON object such as {"eventId":"e1","user":"ada@example.com","model":"gpt-4o","inputTokens":523}',
-      );
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badFile('is not a JSON object');
-    if (topLevelKeySpans(line).length !== Object.keys(value).length) throw badFile(`has the field "${repeatedKey(line)}" twice`, 'give each field once');
-    // The one object a line holds (tags) is held to the same rule: a tag given twice is no "last one wins" either.
-    if (line.indexOf('{', 1) !== -1 && keySpans(line, 2).length !== innerKeyCount(value as Record<string, unknown>))
-      throw badFile('names a key twice inside a field (tags)', 'give each tag once');
-    return value as Record<string, unknown>;
-  };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badFile('is not a JSON object');
+  if (topLevelKeySpans(line).length !== Object.keys(value).length) throw badFile(`has the field "${repeatedKey(line)}" twice`, 'give each field once');
+  // The one object a line holds (tags) is held to the same rule: a tag given twice is no "last one wins" either.
+  if (line.indexOf('{', 1) !== -1 && keySpans(line, 2).length !== innerKeyCount(value as Record<string, unknown>))
+    throw badFile('names a key twice inside a field (tags)', 'give each tag once');
+  return value as Record<string, unknown>;
 }
 
 const QUOTE = 0x22;
@@ -191,32 +159,65 @@ function repeatedKey(line: string): string {
   return '?';
 }
 
-function csvParser(headerLine: string): LineParser {
-  const header = splitCsvRow(headerLine)?.map((cell) => cell.trim());
-  if (!header || header.length === 0) throw badFile('line 1: the CSV header cannot be read');
+const COLUMNS_HINT = `the columns are ${USAGE_FIELDS.join(', ')}, separated by , or ; or a tab`;
+
+/**
+ * The columns of a CSV header line, split by the delimiter given (--delimiter) or else by the
+ * one that makes them all known column names.
+ */
+function csvHeader(headerLine: string, given: CsvDelimiter | undefined): { columns: string[]; delimiter: CsvDelimiter } {
+  const detected = given === undefined ? detectCsvDelimiter(headerLine, USAGE_FIELDS) : undefined;
+  const delimiter = given ?? detected ?? ',';
+  const columns = splitCsvRow(headerLine, delimiter)?.map((cell) => cell.trim());
+  if (!columns || columns.length === 0) throw badFile('line 1: the CSV header cannot be read');
   const known: ReadonlySet<string> = new Set(USAGE_FIELDS);
-  const unknown = header.filter((column) => !known.has(column));
+  const unknown = columns.filter((column) => !known.has(column));
   if (unknown.length > 0) {
+    const other = given === undefined ? undefined : detectCsvDelimiter(headerLine, USAGE_FIELDS);
     throw badFile(
       `line 1: unknown CSV column${unknown.length > 1 ? 's' : ''} ${unknown.map((column) => `"${column}"`).join(', ')}`,
-      `the columns are ${USAGE_FIELDS.join(', ')}`,
+      other === undefined ? COLUMNS_HINT : `the header is separated by ${quotedDelimiter(other)}: give --delimiter ${csvDelimiterName(other)}, or leave it out`,
     );
   }
-  const twice = header.find((column, index) => header.indexOf(column) !== index);
+  const twice = columns.find((column, index) => columns.indexOf(column) !== index);
   if (twice !== undefined) throw badFile(`line 1: the CSV header names the column "${twice}" twice`, 'give each column once');
   for (const required of ['eventId', 'user', 'model']) {
-    if (!header.includes(required)) throw badFile(`line 1: the CSV header has no "${required}" column`, `the columns are ${USAGE_FIELDS.join(', ')}`);
+    if (!columns.includes(required)) throw badFile(`line 1: the CSV header has no "${required}" column`, COLUMNS_HINT);
   }
-  return (line) => {
-    const cells = splitCsvRow(line);
-    if (!cells) throw badFile('has an unterminated or misplaced quote');
-    if (cells.length !== header.length) throw badFile(`has ${cells.length} columns, the header has ${header.length}`);
-    const raw: Record<string, unknown> = {};
-    header.forEach((column, index) => {
-      raw[column] = cells[index];
-    });
-    return raw;
+  return { columns, delimiter };
+}
+
+function quotedDelimiter(delimiter: CsvDelimiter): string {
+  return delimiter === '\t' ? 'tabs' : `"${delimiter}"`;
+}
+
+/** One CSV record as fields by column name. */
+function csvFields(columns: readonly string[], cells: readonly string[]): Record<string, unknown> {
+  if (cells.length !== columns.length) throw badFile(`has ${cells.length} columns, the header has ${columns.length}`);
+  const raw: Record<string, unknown> = {};
+  for (let index = 0; index < columns.length; index += 1) raw[columns[index]!] = cells[index];
+  return raw;
+}
+
+/** Reads the records after a CSV header line, each as fields by column name. */
+function csvReader(
+  headerLine: string,
+  given: CsvDelimiter | undefined,
+  post: (line: number, raw: Record<string, unknown>) => void,
+  fail: (line: number, error: unknown) => void,
+): CsvRecordReader {
+  const { columns, delimiter } = csvHeader(headerLine, given);
+  const onRecord = (cells: string[], line: number): void => {
+    let raw: Record<string, unknown>;
+    try {
+      raw = csvFields(columns, cells);
+    } catch (error) {
+      fail(line, error);
+      return;
+    }
+    post(line, raw);
   };
+  return new CsvRecordReader(delimiter, onRecord, (line, message) => fail(line, badFile(message)));
 }
 
 function sniff(firstLine: string): ImportFormat {
@@ -224,48 +225,69 @@ function sniff(firstLine: string): ImportFormat {
 }
 
 /** What parsing a source needs besides its bytes: plain data, so the parse thread gets it too. */
-export type ParseOptions = { timeZone: string; nowMs: number; format: ImportFormat | undefined; sourceName: string };
+export type ParseOptions = {
+  timeZone: string;
+  nowMs: number;
+  format: ImportFormat | undefined;
+  /** CSV only: the field separator given (--delimiter); undefined detects it from the header line. */
+  delimiter?: CsvDelimiter | undefined;
+  sourceName: string;
+};
 
 /**
- * Parses the bytes of an import into batches of at most IMPORT_BATCH_SIZE, each item a parsed
- * record or the error of its line. Holds one batch and one chunk, whatever the size.
+ * Parses the bytes of an import into batches of about IMPORT_BATCH_SIZE (a CSV record spanning
+ * lines may add a few), each item a parsed record or the error of its line. Holds one batch and
+ * one chunk, whatever the size. A CSV record is numbered by the line it starts on.
  */
 export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, options: ParseOptions): AsyncGenerator<ImportItem[]> {
-  let format = options.format;
-  let parse: LineParser | undefined;
   let batch: ImportItem[] = [];
   let lineNumber = 0;
-  let sawContent = false;
+  let content: 'none' | 'jsonl' | 'csv' = 'none';
+  let csv: CsvRecordReader | undefined;
   const parseOptions = { timeZone: options.timeZone, nowMs: options.nowMs, requireEventId: true, fieldNames: 'fields' } as const;
+  const fail = (line: number, error: unknown): void => {
+    if (!isCreditsError(error)) throw error;
+    const message = error.code === 'INVALID_INPUT_FILE' ? `line ${line} ${error.message}` : `line ${line}: ${error.message}`;
+    batch.push({ line, error: new CreditsError('INVALID_INPUT_FILE', message, error.hint === undefined ? {} : { hint: error.hint }) });
+  };
+  const post = (line: number, raw: Record<string, unknown>): void => {
+    try {
+      batch.push({ line, record: parseUsageRecord(raw, parseOptions) });
+    } catch (error) {
+      fail(line, error);
+    }
+  };
+  const postJson = (line: string, lineNumber: number): void => {
+    let raw: Record<string, unknown>;
+    try {
+      raw = jsonFields(line);
+    } catch (error) {
+      fail(lineNumber, error);
+      return;
+    }
+    post(lineNumber, raw);
+  };
   for await (const chunk of lineChunks(chunks, options.sourceName)) {
     for (const rawLine of chunk) {
       lineNumber += 1;
       if (rawLine === NOT_TEXT_LINE) {
         // A file that is not text from its first line is refused whole; later, the line is skipped.
-        if (!sawContent) throw notText(options.sourceName);
+        if (content === 'none') throw notText(options.sourceName);
+        csv?.end(`has a quoted field that runs into line ${lineNumber}, which is not text`);
         batch.push({ line: lineNumber, error: badFile(`line ${lineNumber} is not UTF-8 text (or holds a NUL byte)`, 'save the file as UTF-8') });
         continue;
       }
       let line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
       // Windows tools start UTF-8 files with a byte order mark; it is not part of the first line.
       if (lineNumber === 1 && line.startsWith('\uFEFF')) line = line.slice(1);
-      if (line.trim() === '') continue;
-      if (!parse) {
-        format ??= sniff(line);
-        sawContent = true;
-        if (format === 'csv') {
-          parse = csvParser(line);
-          continue;
-        }
-        parse = jsonParser();
-      }
-      try {
-        const raw = parse(line, lineNumber);
-        batch.push({ line: lineNumber, record: parseUsageRecord(raw, parseOptions) });
-      } catch (error) {
-        if (!isCreditsError(error)) throw error;
-        const message = error.code === 'INVALID_INPUT_FILE' ? `line ${lineNumber} ${error.message}` : `line ${lineNumber}: ${error.message}`;
-        batch.push({ line: lineNumber, error: new CreditsError('INVALID_INPUT_FILE', message, error.hint === undefined ? {} : { hint: error.hint }) });
+      if (csv !== undefined) csv.push(line, lineNumber);
+      else if (line.trim() === '') continue;
+      else if (content === 'jsonl') postJson(line, lineNumber);
+      else {
+        // The first line says what the rest is: a CSV header, or the first JSON event.
+        content = options.format ?? (options.delimiter === undefined ? sniff(line) : 'csv');
+        if (content === 'jsonl') postJson(line, lineNumber);
+        else csv = csvReader(line, options.delimiter, post, fail);
       }
       if (batch.length >= IMPORT_BATCH_SIZE) {
         yield batch;
@@ -273,7 +295,8 @@ export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, 
       }
     }
   }
-  if (!sawContent) throw badFile(`${options.sourceName} is empty`, 'import JSON lines or CSV with at least one event');
+  csv?.end();
+  if (content === 'none') throw badFile(`${options.sourceName} is empty`, 'import JSON lines or CSV with at least one event');
   if (batch.length > 0) yield batch;
 }
 
@@ -283,11 +306,16 @@ export async function* parseUsageChunks(chunks: AsyncIterable<Buffer | string>, 
  * one posts (importThread.ts): reading and checking the lines was a third of an import's time,
  * and machines have two cores.
  */
-export function openUsageSource(input: Readable | string | InMemoryFile, options: { timeZone: string; nowMs: number; format?: ImportFormat }): UsageSource {
+export function openUsageSource(
+  input: Readable | string | InMemoryFile,
+  options: { timeZone: string; nowMs: number; format?: ImportFormat | undefined; delimiter?: CsvDelimiter | undefined },
+): UsageSource {
   const parseOptions: ParseOptions = {
     timeZone: options.timeZone,
     nowMs: options.nowMs,
-    format: options.format ?? formatFromName(input),
+    // A delimiter says the file is CSV, whatever its name.
+    format: options.format ?? (options.delimiter === undefined ? formatFromName(input) : 'csv'),
+    delimiter: options.delimiter,
     sourceName: sourceNameOf(input),
   };
   if (!(input instanceof Readable) && typeof input !== 'string')

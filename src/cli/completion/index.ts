@@ -16,7 +16,7 @@ export { SHELLS, type Shell };
  */
 const SERVER_OPTION: OptionSpec = {
   flags: '--server <url>',
-  description: 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN)',
+  description: 'run every command through a `credits serve` API (env CREDITS_SERVER; token in CREDITS_TOKEN; else `credits login`)',
 };
 
 export function programGlobalOptions(): OptionSpec[] {

@@ -24,6 +24,7 @@ type Listed = {
     revokedAtMs: number | null;
   }[];
 };
+type LoggedIn = { server: string; file: string; tokenId: number; tokenName: string; role: string; department: string | null };
 type Revoked = { tokenId: number; name: string; alreadyRevoked: boolean; dryRun: boolean; replayed: boolean };
 
 function describe(data: Created, options: RenderOptions): string {
@@ -80,5 +81,19 @@ export const tokenViews = {
     if (data.dryRun) return `${chalk.cyan('dry run, nothing written:')} would revoke API token ${data.tokenId} "${data.name}".`;
     if (data.alreadyRevoked) return `API token ${data.tokenId} "${data.name}" was already revoked.`;
     return `${chalk.green('✔')} Revoked API token ${data.tokenId} "${data.name}": requests with it are refused from now on.`;
+  },
+
+  login(data: LoggedIn, options: RenderOptions): string {
+    const chalk = palette(options);
+    const scope = data.department === null ? 'all departments' : `department ${data.department} only`;
+    return [
+      `${chalk.green('✔')} Logged in to ${data.server} with API token ${data.tokenId} "${data.tokenName}" (role ${data.role}, ${scope}).`,
+      `Stored in ${data.file} (readable by you only). Commands now run through this server unless --db, --server, CREDITS_DB or CREDITS_SERVER say otherwise; \`credits logout\` forgets it.`,
+    ].join('\n');
+  },
+
+  logout(data: { file: string; removed: boolean }, options: RenderOptions): string {
+    if (!data.removed) return `Not logged in: ${data.file} does not exist. Nothing to do.`;
+    return `${palette(options).green('✔')} Logged out: removed ${data.file}. The token itself stays valid until an admin revokes it.`;
   },
 };
