@@ -4,9 +4,12 @@ import { defineConfig } from 'vitest/config';
 // (CREDITS_TEST_TARGET=remote). Files named *.local.test.ts are about local files only; the
 // files in LOCAL_ONLY test what happens before or above the ledger's driver (parsing bad input,
 // name keys, the API and remote mode through `serve`, PDF, CSV and footing of invoices and
-// statements, usage export paging), the same whatever the ledger: they run once, to keep
-// `npm test` well under 10 minutes on 2 cores. Their sqld side is covered by the files that run
-// twice (usage, holds, corrections with its statements, import, notify) and by the stress suite.
+// statements, usage export paging, the request log, webhook signatures, alerts, the bounds on
+// amounts, import crashes, the dashboard, concurrent usage on one file), the same whatever the
+// ledger: they run once, to keep `npm test` under 10 minutes on 2 cores. Their sqld side is
+// covered by the files that run twice (foundation, usage, holds, soft limits, runway, recharge
+// targets, tags, corrections with its statements, import, notify, recharge) and by the stress
+// suite (concurrency and faults on sqld).
 const LOCAL_ONLY = [
   'test/e2e/badInput.test.ts',
   'test/e2e/nameKeys.test.ts',
@@ -17,6 +20,13 @@ const LOCAL_ONLY = [
   'test/e2e/holdsApi.test.ts',
   'test/e2e/api.test.ts',
   'test/e2e/statements.test.ts',
+  'test/e2e/requestLog.test.ts',
+  'test/e2e/standardWebhooks.test.ts',
+  'test/e2e/alerts.test.ts',
+  'test/e2e/bounds.test.ts',
+  'test/e2e/importCrash.test.ts',
+  'test/e2e/dashboard.test.ts',
+  'test/e2e/usageConcurrency.test.ts',
 ];
 
 export default defineConfig({
