@@ -105,15 +105,9 @@ export const notifyViews = {
     return lines.join('\n');
   },
 
-  rechargeSet(data: {
-    account: string;
-    thresholdMillicredits: number;
-    packageName: string | null;
-    targetMillicredits: number | null;
-    method: string;
-    monthlyCapCents: number;
-    dryRun: boolean;
-  }): string {
+  rechargeSet(
+    data: Pick<RechargeView, 'account' | 'thresholdMillicredits' | 'packageName' | 'targetMillicredits' | 'method' | 'monthlyCapCents'> & { dryRun: boolean },
+  ): string {
     return `${data.dryRun ? 'dry run, nothing written: ' : ''}When ${data.account} falls below ${formatCredits(data.thresholdMillicredits)} credits, buy ${buys(data)}, at most ${formatEuros(data.monthlyCapCents)} a month.`;
   },
 
