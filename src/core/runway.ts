@@ -149,6 +149,20 @@ export function projectRunway(input: RunwayInput): Runway {
   for (const row of [...usage, ...input.pendingInflows]) assertWhole(row.millicredits, `the amount of ${row.dayKey}`);
   for (const rule of recharges) assertRule(rule);
 
+  // Nothing is spent, so nothing runs out: a department at zero that draws on the organisation
+  // (or is simply unused) is not "out today".
+  if (usage.every((day) => day.millicredits === 0))
+    return {
+      runsOutOn: null,
+      days: null,
+      outlook: 'no-usage',
+      horizonDays: usage.length,
+      usageMillicredits: 0,
+      inflowMillicredits: 0,
+      rechargeCount: 0,
+      rechargeMillicredits: 0,
+      rechargeCents: 0,
+    };
   const pending = new Map<string, number>();
   for (const inflow of input.pendingInflows) {
     const dayKey = inflow.dayKey < todayKey ? todayKey : inflow.dayKey;

@@ -28,6 +28,8 @@ const VALUE_HINT = `a tag value is 1-${MAX_TAG_VALUE_CHARS} characters of printa
 export function parseTagKey(text: string, field: string): string {
   const key = text.trim().toLowerCase();
   if (!TAG_KEY.test(key)) throw invalid(field, `"${text}" is not a tag key`, KEY_HINT);
+  // JavaScript objects give this name a meaning of their own: the tag would be lost on the way.
+  if (key === '__proto__') throw invalid(field, '"__proto__" is reserved and cannot be a tag key', KEY_HINT);
   return key;
 }
 

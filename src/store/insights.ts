@@ -75,7 +75,7 @@ async function runwayRecharges(db: SqlReader, scope: Scope, nowMs: number, timeZ
     `SELECT r.account_id AS accountId, a.name AS account, r.threshold_millicredits AS thresholdMillicredits, r.package_name AS packageName, r.target_millicredits AS targetMillicredits,
        r.custom_discount_basis_points AS customDiscountBasisPoints, r.method AS method,
        r.monthly_cap_cents AS monthlyCapCents, r.armed AS armed, r.refused_in_month AS refusedInMonth,
-       (SELECT coalesce(sum(price_cents), 0) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.status <> 'cancelled'
+       (SELECT coalesce(sum(price_cents), 0) FROM purchases p WHERE p.account_id = r.account_id AND p.origin = 'recharge' AND p.schedule_id IS NULL AND p.status <> 'cancelled'
           AND p.created_at_ms >= ? AND p.created_at_ms < ?) AS monthSpentCents
      FROM recharge_rules r JOIN accounts a ON a.id = r.account_id ORDER BY a.id`,
     [month.startMs, month.endMs],

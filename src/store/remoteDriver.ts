@@ -28,6 +28,21 @@ function answeredByServer(error: unknown): boolean {
   return typeof cause?.proto === 'object' && cause.proto !== null;
 }
 
+/**
+ * After a server's answer to the batch that held COMMIT: a ROLLBACK that succeeds on the still
+ * open stream proves the transaction was still open, so COMMIT did not run. A closed stream (the
+ * whole request failed, perhaps after the server ran it) or a failed ROLLBACK proves nothing.
+ */
+async function rolledBack(transaction: Transaction | undefined): Promise<boolean> {
+  if (!transaction || transaction.closed) return false;
+  try {
+    await Deadline.starting(Date.now(), 1000, 1000).race(transaction.rollback(), 'work');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function errorText(error: unknown): string {
   const cause = (error as { cause?: unknown })?.cause;
   return `${String((error as { code?: unknown })?.code ?? '')} ${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
@@ -219,7 +234,7 @@ class RemoteDatabase implements Database {
       }
       return { done: true, result };
     } catch (thrown) {
-      if (phase === 'commit' && answeredByServer(thrown)) phase = 'work';
+      if (phase === 'commit' && answeredByServer(thrown) && (await rolledBack(transaction))) phase = 'work';
       const error = this.cutOff(thrown, client, phase);
       if (error instanceof DeadlineExpired) {
         if (thrown instanceof DeadlineExpired) this.abandonConnection(client);

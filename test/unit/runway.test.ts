@@ -44,6 +44,12 @@ describe('projectRunway', () => {
       days: 0,
       runsOutOn: '2026-06-25',
     });
+    // At zero with nothing spent nothing runs out (a department that draws on the organisation).
+    const idle = days('2026-06-25', RUNWAY_HORIZON_DAYS, () => 0);
+    expect(projectRunway({ todayKey: '2026-06-25', balanceMillicredits: 0, usage: idle, pendingInflows: [], recharges: [] })).toMatchObject({
+      days: null,
+      outlook: 'no-usage',
+    });
   });
 
   it('adds pending purchases on their day; an overdue one today', () => {

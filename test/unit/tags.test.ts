@@ -18,6 +18,8 @@ describe('tags on usage events', () => {
       [() => parseTagFlags(['=x']), 'is not a tag key'],
       [() => parseTagFlags(['cost center=x']), 'is not a tag key'],
       [() => parseTagFlags([`${'k'.repeat(33)}=x`]), 'is not a tag key'],
+      [() => parseTagFlags(['__proto__=x']), 'is reserved'],
+      [() => parseTagsField(JSON.parse('{"__proto__": "x"}')), 'is reserved'],
       [() => parseTagFlags(['k=']), 'must be 1-128 characters'],
       [() => parseTagFlags([`k=${'v'.repeat(129)}`]), 'must be 1-128 characters'],
       [() => parseTagFlags(['k=a;b']), 'control character or ";"'],

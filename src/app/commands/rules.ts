@@ -557,7 +557,10 @@ export const ruleCommands: CommandSpec[] = [
       const { millicredits, limitedBy } = user ? await tightestHardLimit(db, context.nowMs, settings.timeZone, user, balanceLeft) : balanceLeft;
       const { base, percentLimitedBy } = await tightestPercent(db, context.nowMs, settings.timeZone, account, user);
       const subject = { user, departmentId: scope === 'department' ? account.id : null };
-      const warnings = await passedSoftLimits(db, context.nowMs, settings.timeZone, subject);
+      // A department-bound caller is not shown the organisation's spending (as `limits` hides its limits).
+      const warnings = (await passedSoftLimits(db, context.nowMs, settings.timeZone, subject)).filter(
+        (warning) => context.principal.scope === null || warning.scope !== 'organisation',
+      );
       const percentLeft = percentOfBase(base);
       const enoughCredits = millicredits >= minMillicredits;
       const enoughPercent = minPercent === null || hasPercentLeft(base, minPercent);

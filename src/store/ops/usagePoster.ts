@@ -579,8 +579,11 @@ export class UsagePoster {
       const spent = (this.usedByLimitPeriod.get(key) ?? 0) + (this.heldByRule.get(rule.id) ?? 0);
       const warning = softLimitWarning(rule, { user: user.email, department: user.department }, periodKey, spent);
       if (warning === null) continue;
-      warnings.push(warning);
       if (!this.softPassed.has(key)) this.softPassed.set(key, warning);
+      // The organisation's spending is not a department-bound caller's to see (as `limits` hides
+      // organisation limits from it); the notification still goes out.
+      if (this.scope !== null && rule.scope === 'organisation') continue;
+      warnings.push(warning);
     }
     return warnings;
   }
