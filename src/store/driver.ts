@@ -34,6 +34,25 @@ export interface WriteTx extends SqlReader {
    * that round trip, or makes it when nothing else did.
    */
   readonly readAhead?: <T extends object = Row>(sql: string, args?: SqlValue[]) => { rows(): Promise<T[]> };
+  /**
+   * Remote servers only: a read queued in order with the writes (it sees what was queued before
+   * it), sent with the next round trip. Several independent reads then cost one round trip.
+   */
+  readonly readInOrder?: <T extends object = Row>(sql: string, args?: SqlValue[]) => { rows(): Promise<T[]> };
+}
+
+/**
+ * A read that may travel with the next round trip of a remote write (WriteTx.readInOrder); on a
+ * local file it runs at once. Either way it sees what the transaction wrote before it.
+ */
+export function queuedRead<T extends object = Row>(tx: WriteTx, sql: string, args: SqlValue[] = []): () => Promise<T[]> {
+  if (tx.readInOrder) {
+    const read = tx.readInOrder<T>(sql, args);
+    return () => read.rows();
+  }
+  const rows = tx.all<T>(sql, args);
+  rows.catch(() => undefined); // awaited by the caller; not an unhandled rejection meanwhile
+  return () => rows;
 }
 
 /** migrating: the write that applies migrations, when tables the other writes rely on may not exist yet. */

@@ -31,12 +31,22 @@ async function inflowsSince(db: SqlReader, startMs: number, instantMs: number): 
  * month stored it, else the balance less everything the month moved (every transaction of the
  * month: the one slow read, once a month). A write stores what it had to compute.
  */
-async function openingsOf(db: SqlReader, balances: Map<number, number>, monthKey: string, startMs: number, instantMs: number): Promise<Map<number, number>> {
-  const cached = await db.all<{ accountId: number; opening: number }>(
-    'SELECT account_id AS accountId, opening_millicredits AS opening FROM account_month_openings WHERE month_key = ?',
-    [monthKey],
-  );
-  const openings = new Map(cached.map((row) => [row.accountId, row.opening]));
+export type OpeningRow = { accountId: number; monthKey: string; opening: number };
+
+/** Every kept opening: only the month of the last write is kept, so these are few rows. */
+export const OPENINGS_SQL = 'SELECT account_id AS accountId, month_key AS monthKey, opening_millicredits AS opening FROM account_month_openings';
+
+async function openingsOf(
+  db: SqlReader,
+  balances: Map<number, number>,
+  month: { key: string; startMs: number },
+  instantMs: number,
+  kept?: readonly OpeningRow[],
+): Promise<Map<number, number>> {
+  const monthKey = month.key;
+  const startMs = month.startMs;
+  const cached = kept ?? (await db.all<OpeningRow>(OPENINGS_SQL));
+  const openings = new Map(cached.filter((row) => row.monthKey === monthKey).map((row) => [row.accountId, row.opening]));
   if ([...balances.keys()].every((id) => openings.has(id))) return openings;
   const moved = await db.all<{ accountId: number; net: number }>(
     `SELECT e.account_id AS accountId, sum(e.amount_millicredits) AS net FROM ledger_transactions t JOIN entries e ON e.transaction_id = t.id
@@ -65,10 +75,16 @@ async function openingsOf(db: SqlReader, balances: Map<number, number>, monthKey
  * stored, so the figures include what it just posted. Only a write stores openings; a read
  * that finds none computes them.
  */
-export async function percentBases(db: SqlReader, balances: Map<number, number>, instantMs: number, timeZone: string): Promise<PercentBases> {
+export async function percentBases(
+  db: SqlReader,
+  balances: Map<number, number>,
+  instantMs: number,
+  timeZone: string,
+  keptOpenings?: readonly OpeningRow[],
+): Promise<PercentBases> {
   const monthKey = localMonthKey(instantMs, timeZone);
   const month = monthBounds(monthKey, timeZone);
-  const openings = await openingsOf(db, balances, monthKey, month.startMs, instantMs);
+  const openings = await openingsOf(db, balances, { key: monthKey, startMs: month.startMs }, instantMs, keptOpenings);
   const inflows = await inflowsSince(db, month.startMs, instantMs);
   const byAccount = new Map<number, PercentBase>();
   const organisation: PercentBase = { balanceMillicredits: 0, openingMillicredits: 0, inflowMillicredits: 0 };

@@ -183,22 +183,27 @@ class RemoteDatabase implements Database {
       const open = transaction;
       let queued: InStatement[] = [];
       let ahead: AheadRead[] = [];
-      /** One round trip: the reads sent ahead, the queued writes, then `tail`; returns the tail's rows. */
+      /** Reads queued among the writes (readInOrder), by their index in `queued`. */
+      let inOrder = new Map<number, AheadRead>();
+      /** One round trip: the reads sent ahead, the queued writes and reads, then `tail`; returns the tail's rows. */
       const send = async (tail: InStatement[]): Promise<Row[][]> => {
         const heads = ahead;
+        const reads = inOrder;
         const batch = [...heads.map((head) => head.statement), ...queued, ...tail];
         ahead = [];
         queued = [];
+        inOrder = new Map();
         if (batch.length === 0) return [];
         let results: ResultSet[];
         try {
           results = await deadline.race(open.batch(batch), phase);
         } catch (error) {
-          for (const head of heads) head.reject(error);
+          for (const read of [...heads, ...reads.values()]) read.reject(error);
           throw error;
         }
         if (phase === 'lock') phase = 'work';
         for (const [index, head] of heads.entries()) head.resolve(rowsOf(results[index]!));
+        for (const [index, read] of reads) read.resolve(rowsOf(results[heads.length + index]!));
         return results.slice(results.length - tail.length).map((result) => rowsOf(result));
       };
       const all = async <R extends object = Row>(sql: string, args: SqlValue[] = []): Promise<R[]> => (await send([{ sql, args }]))[0] as R[];
@@ -210,6 +215,17 @@ class RemoteDatabase implements Database {
         },
         runMany: (sql, rows) => {
           for (const args of rows) queued.push({ sql, args });
+        },
+        readInOrder: <R extends object = Row>(sql: string, args: SqlValue[] = []) => {
+          const read = aheadRead({ sql, args });
+          inOrder.set(queued.length, read);
+          queued.push(read.statement);
+          return {
+            rows: async () => {
+              if ([...inOrder.values()].includes(read)) await send([]);
+              return (await read.rows) as R[];
+            },
+          };
         },
         readAhead: <R extends object = Row>(sql: string, args: SqlValue[] = []) => {
           const read = aheadRead({ sql, args });

@@ -2,10 +2,10 @@ import { formatCreditsText } from '../../core/amountText.js';
 import { ALERT_LEVELS_SETTING, alertLevelsFromSetting, baseMillicredits, isBelowLevel, percentLeft, type PercentBase } from '../../core/percentLeft.js';
 import { SETTING_KEYS } from '../../core/org.js';
 import { DEFAULT_TIME_ZONE } from '../../core/time.js';
-import type { SqlReader, WriteTx } from '../driver.js';
+import { queuedRead, type SqlReader, type WriteTx } from '../driver.js';
 import type { LedgerWriter } from '../ledgerWriter.js';
 import { ORG_ACCOUNT_ID } from '../orgRepo.js';
-import { percentBases } from '../percentBase.js';
+import { OPENINGS_SQL, percentBases, type OpeningRow } from '../percentBase.js';
 import { queueEvent } from './outbox.js';
 
 /**
@@ -23,13 +23,34 @@ export async function alertLevels(db: SqlReader): Promise<number[]> {
   return alertLevelsFromSetting(row?.value);
 }
 
+/**
+ * The reads fireBalanceAlerts needs that no later step of the write changes, queued together so
+ * that a remote ledger sends them in one round trip (see queuedRead): the two settings, the
+ * stored balances, the alerts fired, the month openings kept.
+ */
+export type AlertReads = {
+  settings: () => Promise<{ key: string; value: string }[]>;
+  balances: () => Promise<{ id: number; balance: number }[]>;
+  fired: () => Promise<{ accountId: number; levelPercent: number }[]>;
+  openings: () => Promise<OpeningRow[]>;
+};
+
+export function queueAlertReads(tx: WriteTx): AlertReads {
+  return {
+    settings: queuedRead(tx, 'SELECT key, value FROM settings WHERE key IN (?, ?)', [SETTING_KEYS.timeZone, ALERT_LEVELS_SETTING]),
+    balances: queuedRead(tx, "SELECT id, balance_millicredits AS balance FROM accounts WHERE kind <> 'world'"),
+    fired: queuedRead(tx, 'SELECT account_id AS accountId, level_percent AS levelPercent FROM balance_alerts'),
+    openings: queuedRead(tx, OPENINGS_SQL),
+  };
+}
+
 /** The accounts a write changed, and the organisation as a whole (its alerts are kept under org's id). */
-async function subjectsOf(tx: WriteTx, ledger: LedgerWriter, nowMs: number, timeZone: string): Promise<Subject[]> {
+async function subjectsOf(ledger: LedgerWriter, tx: WriteTx, reads: AlertReads, nowMs: number, timeZone: string): Promise<Subject[]> {
   const touched = ledger.touched();
-  const stored = await tx.all<{ id: number; balance: number }>("SELECT id, balance_millicredits AS balance FROM accounts WHERE kind <> 'world'");
+  const stored = await reads.balances();
   const balances = new Map(stored.map((row) => [row.id, row.balance]));
   for (const account of touched) balances.set(account.id, account.balanceMillicredits);
-  const bases = await percentBases(tx, balances, nowMs, timeZone);
+  const bases = await percentBases(tx, balances, nowMs, timeZone, await reads.openings());
   const subjects: Subject[] = touched
     .filter((account) => account.kind === 'department')
     .map((account) => ({ id: account.id, name: account.name, base: bases.byAccount.get(account.id)!, receivedCredits: account.toppedUp }));
@@ -60,18 +81,12 @@ function describe(subject: Subject): { left: string; of: string; percent: string
  * the level. A level left behind without credits coming in (a new month starts at 100%) is
  * re-armed silently. The pause marker is cleared when credits come in.
  */
-export async function fireBalanceAlerts(tx: WriteTx, ledger: LedgerWriter, nowMs: number): Promise<void> {
-  // One read for both settings: on a remote ledger every read is a round trip.
-  const settings = await tx.all<{ key: string; value: string }>('SELECT key, value FROM settings WHERE key IN (?, ?)', [
-    SETTING_KEYS.timeZone,
-    ALERT_LEVELS_SETTING,
-  ]);
+export async function fireBalanceAlerts(tx: WriteTx, ledger: LedgerWriter, nowMs: number, reads: AlertReads = queueAlertReads(tx)): Promise<void> {
+  const settings = await reads.settings();
   const setting = (key: string) => settings.find((row) => row.key === key)?.value;
   const levels = alertLevelsFromSetting(setting(ALERT_LEVELS_SETTING));
-  const subjects = await subjectsOf(tx, ledger, nowMs, setting(SETTING_KEYS.timeZone) ?? DEFAULT_TIME_ZONE);
-  const fired = await tx.all<{ accountId: number; levelPercent: number }>(
-    `SELECT account_id AS accountId, level_percent AS levelPercent FROM balance_alerts WHERE account_id IN (${subjects.map((subject) => subject.id).join(',')})`,
-  );
+  const subjects = await subjectsOf(ledger, tx, reads, nowMs, setting(SETTING_KEYS.timeZone) ?? DEFAULT_TIME_ZONE);
+  const fired = await reads.fired();
   for (const subject of subjects) {
     const already = new Set(fired.filter((row) => row.accountId === subject.id).map((row) => row.levelPercent));
     if (already.has(PAUSED_MARKER_LEVEL) && subject.receivedCredits && !ledger.pausedInThisWrite(subject.id)) {

@@ -9,7 +9,7 @@ import type { LedgerWriter, TouchedAccount } from '../ledgerWriter.js';
 import { WORLD_ACCOUNT_ID } from '../orgRepo.js';
 import { recordPurchase } from '../purchasePosting.js';
 import { queueEvent } from './outbox.js';
-import { fireBalanceAlerts } from './levels.js';
+import { fireBalanceAlerts, queueAlertReads } from './levels.js';
 
 export type RechargeRuleRow = {
   accountId: number;
@@ -37,6 +37,8 @@ export async function watchBalances(tx: WriteTx, ledger: LedgerWriter, context: 
   ledger.markWatched();
   if (touched.length === 0) return;
   const ids = touched.map((account) => account.id).join(',');
+  // What the balance alerts read travels with the rules' read: on a remote ledger one round trip, not five.
+  const alertReads = queueAlertReads(tx);
   const rules = await tx.all<RechargeRuleRow>(`SELECT ${RULE_COLUMNS} FROM recharge_rules WHERE account_id IN (${ids})`);
   let monthKey: string | null = null;
   for (const rule of rules) {
@@ -53,7 +55,7 @@ export async function watchBalances(tx: WriteTx, ledger: LedgerWriter, context: 
     }
     await rechargeAccount(tx, ledger, rule, account, context);
   }
-  await fireBalanceAlerts(tx, ledger, context.nowMs);
+  await fireBalanceAlerts(tx, ledger, context.nowMs, alertReads);
 }
 
 async function currentMonthKey(tx: WriteTx, nowMs: number): Promise<string> {
