@@ -6,10 +6,11 @@ import { defineConfig } from 'vitest/config';
 // name keys, the API and remote mode through `serve`, PDF, CSV and footing of invoices and
 // statements, usage export paging, the request log, webhook signatures, alerts, the bounds on
 // amounts, import crashes, the dashboard, concurrent usage on one file), the same whatever the
-// ledger: they run once, to keep `npm test` under 10 minutes on 2 cores. Their sqld side is
-// covered by the files that run twice (foundation, usage, holds, soft limits, runway, recharge
-// targets, tags, corrections with its statements, import, notify, recharge) and by the stress
-// suite (concurrency and faults on sqld).
+// ledger, and the basic commands (foundation, recharge, output files, reports) whose sqld side
+// the files that run twice cover on the way: they run once, to keep `npm test` under 10 minutes
+// on 2 cores. Those files (usage, holds, soft limits, runway, recharge targets, tags,
+// corrections with its statements, import, notify, history shares, scope leaks) and the stress
+// suite (concurrency and faults on sqld) cover the remote ledger.
 const LOCAL_ONLY = [
   'test/e2e/badInput.test.ts',
   'test/e2e/nameKeys.test.ts',
@@ -27,6 +28,10 @@ const LOCAL_ONLY = [
   'test/e2e/importCrash.test.ts',
   'test/e2e/dashboard.test.ts',
   'test/e2e/usageConcurrency.test.ts',
+  'test/e2e/foundation.test.ts',
+  'test/e2e/recharge.test.ts',
+  'test/e2e/outputFiles.test.ts',
+  'test/e2e/reports.test.ts',
 ];
 
 export default defineConfig({
