@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_CREDITS, MAX_MILLICREDITS, parseCreditsInput, parseEuroInput } from '../../src/core/amounts.js';
-import { CreditsError } from '../../src/core/errors.js';
 import { MAX_CLOCK_SKEW_MS, parseUsageRecord } from '../../src/core/usageRecord.js';
 import { formatCredits, formatEuros } from '../../src/render/format.js';
 import { refusal } from '../helpers/refusal.js';

@@ -3,7 +3,6 @@ import { addLocalDays, localDateKey, parseInstantInput } from '../../core/time.j
 import { anomalyReport, dashboardData, forecastReport, type Scope } from '../../store/insights.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { flagOption, stringOption } from '../parse.js';
-import type { Context } from '../context.js';
 import { defineCommand, type CommandSpec } from '../spec.js';
 import { departmentOrScope, refuseOrganisationFlag } from '../scopeDefaults.js';
 

@@ -1,7 +1,7 @@
 import { MILLICREDITS_PER_CREDIT, parseCreditsInput } from '../../core/amounts.js';
 import { currentBalances, withPercentLeft } from '../../store/ledgerQueries.js';
 import { CreditsError } from '../../core/errors.js';
-import { describeRule, parsePeriodFlags, ruleApplies, softLimitWarning, type LimitRule, type LimitScope, type LimitWarning } from '../../core/limits.js';
+import { describeRule, parsePeriodFlags, softLimitWarning, type LimitRule, type LimitScope, type LimitWarning } from '../../core/limits.js';
 import { hasLessLeft, hasPercentLeft, limitAsBase, percentLeft as percentOfBase, type PercentBase } from '../../core/percentLeft.js';
 import { parseEmail } from '../../core/names.js';
 import { TIERS, makeRate, parseTier, type Tier } from '../../core/rateCard.js';
@@ -9,7 +9,7 @@ import { RUNWAY_HORIZON_DAYS, type Runway } from '../../core/runway.js';
 import { parseInstantInput } from '../../core/time.js';
 import { runwayReport, type Scope } from '../../store/insights.js';
 import { heldByAccount } from '../../store/holdRepo.js';
-import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment } from '../../store/ops/rules.js';
+import { limitStatuses, removeLimit, setLimit, setRate, limitInDepartment, type LimitStatus } from '../../store/ops/rules.js';
 import { findAccount, listAccounts, listUsers, requireAccount, requireDepartment, requireUser } from '../../store/orgRepo.js';
 import { RateBook, loadRates } from '../../store/usageRepo.js';
 import { parseId, stringOption, flagOption } from '../parse.js';
@@ -205,17 +205,14 @@ async function tightestPercent(
   nowMs: number,
   timeZone: string,
   account: { id: number; name: string },
-  user: { id: number; departmentId: number } | null,
+  hardOnUser: readonly LimitStatus[],
 ): Promise<{ base: PercentBase; percentLimitedBy: string }> {
   const measured = await withPercentLeft(db, await currentBalances(db), nowMs, timeZone);
   let tightest = {
     base: measured.accounts.find((row) => row.id === account.id)?.base ?? limitAsBase(0, 0),
     percentLimitedBy: `${account.name} balance`,
   };
-  if (user === null) return tightest;
-  // A soft limit never refuses, so it bounds nothing: `check` reports it as a warning instead.
-  const onUser = (rule: LimitRule): boolean => rule.kind === 'hard' && coversUser(rule, user);
-  for (const status of await limitStatuses(db, nowMs, timeZone, onUser)) {
+  for (const status of hardOnUser) {
     const base = limitAsBase(status.leftMillicredits, status.amountMillicredits);
     if (hasLessLeft(base, tightest.base)) {
       const names = { user: status.user ?? undefined, department: status.department ?? undefined };
@@ -231,23 +228,20 @@ function coversUser(rule: LimitRule, user: { id: number; departmentId: number })
 }
 
 /**
- * The soft limits over the checked spending that are passed this day or month: for --user every
- * limit on them (model and tier limits included), for --dept the department's and the
- * organisation's, for --org the organisation's.
+ * The limits `check` looks at, read once: for --user every limit on them (model and tier limits
+ * included); otherwise only soft ones, the department's and the organisation's for --dept, the
+ * organisation's for --org (a hard limit bounds a user's spending, not an account's).
  */
-async function passedSoftLimits(
-  db: Database,
-  nowMs: number,
-  timeZone: string,
-  subject: { user: { id: number; departmentId: number } | null; departmentId: number | null },
-): Promise<LimitWarning[]> {
-  const covers = (rule: LimitRule): boolean =>
-    rule.kind === 'soft' &&
-    (subject.user !== null
-      ? coversUser(rule, subject.user)
-      : rule.scope === 'organisation' || (rule.scope === 'department' && rule.departmentId === subject.departmentId));
+function checkedRule(user: { id: number; departmentId: number } | null, departmentId: number | null): (rule: LimitRule) => boolean {
+  if (user !== null) return (rule) => coversUser(rule, user);
+  return (rule) => rule.kind === 'soft' && (rule.scope === 'organisation' || (rule.scope === 'department' && rule.departmentId === departmentId));
+}
+
+/** The soft limits among these that are passed this day or month. */
+function passedSoftLimits(statuses: readonly LimitStatus[]): LimitWarning[] {
   const warnings: LimitWarning[] = [];
-  for (const status of await limitStatuses(db, nowMs, timeZone, covers)) {
+  for (const status of statuses) {
+    if (status.kind !== 'soft') continue;
     const names = { user: status.user ?? undefined, department: status.department ?? undefined };
     const warning = softLimitWarning(status, names, status.periodKey, status.usedMillicredits + status.heldMillicredits);
     if (warning !== null) warnings.push(warning);
@@ -286,23 +280,14 @@ async function checkSubject(db: Database, userText: string | undefined, deptText
   return { scope: 'org' as const, name: 'org', accountName: 'org', user: null, runwayScope: { kind: 'org' } as Scope };
 }
 
-/** What a user may still spend: the balance left, or less when one of their hard limits leaves less. */
-async function tightestHardLimit(
-  db: Database,
-  nowMs: number,
-  timeZone: string,
-  user: { id: number; departmentId: number },
+/** What a user may still spend: the balance left, or less when one of their hard limits on all models leaves less. */
+function tightestHardLimit(
+  hardOnUser: readonly LimitStatus[],
   balanceLeft: { millicredits: number; limitedBy: string },
-): Promise<{ millicredits: number; limitedBy: string }> {
-  const subject = { userId: user.id, departmentId: user.departmentId };
-  const statuses = await limitStatuses(
-    db,
-    nowMs,
-    timeZone,
-    (rule) => rule.kind === 'hard' && rule.model === null && rule.tier === null && ruleApplies(rule, { ...subject, model: '', tier: 'economy' }),
-  );
+): { millicredits: number; limitedBy: string } {
   let tightest = balanceLeft;
-  for (const status of statuses) {
+  for (const status of hardOnUser) {
+    if (status.model !== null || status.tier !== null) continue;
     if (status.leftMillicredits < tightest.millicredits) {
       tightest = { millicredits: status.leftMillicredits, limitedBy: `${status.period === 'day' ? 'daily' : 'monthly'} ${status.scope} limit ${status.id}` };
     }
@@ -554,13 +539,13 @@ export const ruleCommands: CommandSpec[] = [
       // What open holds keep for calls in progress is not left to spend.
       const heldMillicredits = (await heldByAccount(db, context.nowMs, context.nowMs)).get(account.id) ?? 0;
       const balanceLeft = { millicredits: account.balanceMillicredits - heldMillicredits, limitedBy: `${account.name} balance` };
-      const { millicredits, limitedBy } = user ? await tightestHardLimit(db, context.nowMs, settings.timeZone, user, balanceLeft) : balanceLeft;
-      const { base, percentLimitedBy } = await tightestPercent(db, context.nowMs, settings.timeZone, account, user);
-      const subject = { user, departmentId: scope === 'department' ? account.id : null };
+      const statuses = await limitStatuses(db, context.nowMs, settings.timeZone, checkedRule(user, scope === 'department' ? account.id : null));
+      // A soft limit never refuses, so it bounds nothing: `check` reports it as a warning instead.
+      const hardOnUser = statuses.filter((status) => status.kind === 'hard');
+      const { millicredits, limitedBy } = user ? tightestHardLimit(hardOnUser, balanceLeft) : balanceLeft;
+      const { base, percentLimitedBy } = await tightestPercent(db, context.nowMs, settings.timeZone, account, hardOnUser);
       // A department-bound caller is not shown the organisation's spending (as `limits` hides its limits).
-      const warnings = (await passedSoftLimits(db, context.nowMs, settings.timeZone, subject)).filter(
-        (warning) => context.principal.scope === null || warning.scope !== 'organisation',
-      );
+      const warnings = passedSoftLimits(statuses).filter((warning) => context.principal.scope === null || warning.scope !== 'organisation');
       const percentLeft = percentOfBase(base);
       const enoughCredits = millicredits >= minMillicredits;
       const enoughPercent = minPercent === null || hasPercentLeft(base, minPercent);
