@@ -4,6 +4,7 @@ import type { StatementFacts } from '../store/statementQueries.js';
 
 /** The result types of queries that documents and views show as they are. */
 export type { DashboardData, ForecastReport, StatementFacts };
+export type { ReversalResult } from '../store/ops/corrections.js';
 
 /**
  * Plain data for the documents a use case hands to the render layer (PDFs, CSVs): the use case

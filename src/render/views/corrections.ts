@@ -1,3 +1,4 @@
+import type { ReversalResult } from '../../app/documentTypes.js';
 import { formatCount, formatCredits } from '../format.js';
 import { palette, type RenderOptions } from '../style.js';
 
@@ -15,19 +16,7 @@ function signed(millicredits: number): string {
   return millicredits > 0 ? `+${formatCredits(millicredits)}` : formatCredits(millicredits);
 }
 
-type Reversed = {
-  transactionId: number;
-  reversesTransactionId: number;
-  event: string | null;
-  events: number;
-  alreadyReversed: number;
-  millicredits: number;
-  departments: { department: string; millicredits: number }[];
-  drawnFromOrgMillicredits: number;
-  reason: string;
-  dryRun: boolean;
-  replayed: boolean;
-};
+type Reversed = ReversalResult & { dryRun: boolean; replayed: boolean };
 
 export const correctionViews = {
   adjusted(data: Adjusted, options: RenderOptions): string {
