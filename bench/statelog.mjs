@@ -15,6 +15,8 @@
 //   - `credits verify` of a local ledger of BENCH_STATELOG_VERIFY_EVENTS events (1,000,000),
 //     imported by each version into its own ledger, timed as a whole process
 //     BENCH_STATELOG_VERIFY_RUNS times each (3), median.
+// Also the state log's own share of an import: the current build on ledgers with and without
+// its triggers, alternating (a figure whose baseline is not the before tree).
 // BENCH_STATELOG_ROUNDS (2) is how many times each version runs the import and the API figures
 // (each figure is the median of its rounds). The issue's target: verify within 2x of before;
 // usage posting not measurably slower.
@@ -224,6 +226,14 @@ async function alternate(rounds, measure) {
   return results;
 }
 
+/** Drops the state log's triggers of a ledger: its writes then leave no records to seal. */
+function dropStateLogTriggers(Database, ledger) {
+  const handle = new Database(ledger, { fileMustExist: true });
+  const names = handle.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'state_log_%'").all();
+  for (const { name } of names) handle.exec(`DROP TRIGGER "${name}"`);
+  handle.close();
+}
+
 const rate = (value) => Math.round(value).toLocaleString('en-US');
 const ms = (value) => value.toFixed(1);
 const listed = (values, show) => values.map(show).join(' / ');
@@ -265,6 +275,31 @@ export async function stateLogCost() {
       runs: imports,
       show: rate,
       note: 'the whole `credits usage import` command (start-up, parsing, pricing, posting) on a fresh seeded ledger',
+    });
+
+    // (a') The state log's own share of an import: the same build, with and without its
+    // triggers (dropped after seeding), alternating. The import figure above also carries every
+    // feature added since the before tree (tags, soft limits, holds), which this one does not.
+    const { default: Database } = await import('better-sqlite3');
+    const own = { before: [], after: [] };
+    for (let round = 0; round < rounds; round += 1) {
+      for (const variant of ['before', 'after']) {
+        const ledger = join(dir, `own-${variant}-${round}.db`);
+        seedWith(bins.after, ledger, importEvents);
+        if (variant === 'before') dropStateLogTriggers(Database, ledger);
+        const result = await timedImportWith(bins.after, ledger, importFile, importEvents);
+        for (const file of [ledger, `${ledger}-wal`, `${ledger}-shm`]) removeDir(file);
+        log(`usage import, after ${variant === 'before' ? 'without' : 'with'} the state-log triggers #${round + 1}: ${rate(result.perSecond)} events/s`);
+        own[variant].push(result.perSecond);
+      }
+    }
+    figures.push({
+      name: `usage import, local ledger, the state log's own cost (${importEvents.toLocaleString('en-US')} events)`,
+      unit: 'events/s',
+      runs: own,
+      show: rate,
+      baselineName: 'the current build on a ledger whose state-log triggers were dropped, same run',
+      note: 'the whole command; baseline: the same build on a ledger whose state-log triggers were dropped after seeding',
     });
 
     // (b) and (c) POST /v1/usage through serve, local file and sqld.
@@ -337,7 +372,6 @@ export async function stateLogCost() {
       log(`verify, ${version} #${round + 1}: ${ms(result.wallMs)} ms, peak ${result.peakMb.toFixed(0)} MB`);
       return result.wallMs;
     });
-    const { default: Database } = await import('better-sqlite3');
     const handle = new Database(verifyLedgers.after, { readonly: true, fileMustExist: true });
     const stateLogRecords = Number(handle.prepare('SELECT count(*) AS n FROM state_log').get().n);
     handle.close();
@@ -372,7 +406,7 @@ export async function stateLogCost() {
       name: figure.name,
       value: afterValue,
       unit: figure.unit,
-      baselineName: beforeName,
+      baselineName: figure.baselineName ?? beforeName,
       baselineValue: beforeValue,
       ratio,
       target: figure.target ?? null,
