@@ -101,6 +101,13 @@ const bundle = readFileSync(new URL(`../dist/${BUNDLE_NAME}`, import.meta.url), 
 // A dynamic import() left in the bundle would need vm's experimental module loader (it warns on stderr).
 // A method named import (the import report's view, `import(t,e){`) is not one.
 if (/(?<![\w$.])import\((?![\w$,\s]*\)\s*\{)/.test(bundle)) throw new Error(`dist/${BUNDLE_NAME} still holds a dynamic import()`);
+// A remote ledger needs @libsql/client's /http and /ws entries only (the external '@libsql/client' keeps every
+// entry a require): its main entry loads the native libsql addon.
+if (/require\("(?:@libsql\/client(?:\/node|\/sqlite3)?|libsql)"\)/.test(bundle))
+  throw new Error(`dist/${BUNDLE_NAME} requires @libsql/client's main entry or libsql; use @libsql/client/http and /ws`);
+// drizzle-orm is a devDependency (drizzle-kit's schema, a test of src/store/migrationFiles.ts): kept external so an
+// import of it stays a require, which a production install could not satisfy.
+if (/require\("drizzle-orm(?:\/[^"]*)?"\)/.test(bundle)) throw new Error(`dist/${BUNDLE_NAME} requires drizzle-orm, a devDependency`);
 if (/[^\x00-\x7f]/.test(bundle)) throw new Error(`dist/${BUNDLE_NAME} holds non-ASCII text; the launcher reads it as latin1`);
 const buildId = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
 const launcher = readFileSync(new URL('./launcher.mjs', import.meta.url), 'utf8')

@@ -42,7 +42,10 @@ async function sendWebhook(channel: Channel, event: NotificationEvent, options: 
 async function sendEmail(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
   if (!options.smtpUrl) throw new Error('no SMTP server: set one with `credits org set --smtp-url smtp://host:port`');
   const nodemailer = await import('nodemailer');
-  const transport = nodemailer.createTransport(options.smtpUrl, {
+  // The timeouts go beside the URL in one configuration object: passed as createTransport's second
+  // argument they were message defaults, and a silent server held a delivery for 30 s whatever --timeout said.
+  const transport = nodemailer.createTransport({
+    url: options.smtpUrl,
     connectionTimeout: options.timeoutMs,
     greetingTimeout: options.timeoutMs,
     socketTimeout: options.timeoutMs,

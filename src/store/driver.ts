@@ -1,9 +1,9 @@
 /**
  * The one interface the repositories speak to, over better-sqlite3 (a local file) or
- * @libsql/client (a remote libSQL server). Drizzle defines the schema and applies migrations;
- * queries here are plain SQL because a remote write must be "reads, then one atomic batch":
- * the remote driver queues every write and sends them in one round trip, which an ORM's
- * statement-at-a-time transaction cannot do.
+ * @libsql/client (a remote libSQL server). schema.ts defines the tables for drizzle-kit, which
+ * writes migrations/ (applied by migrate.ts, without the ORM); queries here are plain SQL
+ * because a remote write must be "reads, then one atomic batch": the remote driver queues every
+ * write and sends them in one round trip, which an ORM's statement-at-a-time transaction cannot do.
  */
 import type { DepartmentScope } from './scope.js';
 

@@ -231,9 +231,4 @@ class LocalDatabase implements Database {
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
-
-  /** For migrations through drizzle, which wants the raw client. */
-  get raw(): BetterSqlite3.Database {
-    return this.db;
-  }
 }

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../core/errors.js';
 import type { Database } from './driver.js';
+import { readJournal, readMigrationFiles } from './migrationFiles.js';
 import { NAME_KEYS_MIGRATION_TAG, fillNameKeys } from './nameKeys.js';
 import { installStateLog } from './stateLog.js';
 
@@ -17,12 +18,10 @@ export function migrationsFolder(): string {
   throw new CreditsError('INTERNAL', 'the migrations folder is missing from this installation');
 }
 
-type Journal = { entries: { idx: number; when: number; tag: string }[] };
-
 function knownMigrationsMs(folder: string): { firstMs: number; latestMs: number; nameKeysMs: number | undefined } {
-  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as Journal;
-  const whens = journal.entries.map((entry) => entry.when);
-  const nameKeysMs = journal.entries.find((entry) => entry.tag === NAME_KEYS_MIGRATION_TAG)?.when;
+  const entries = readJournal(folder);
+  const whens = entries.map((entry) => entry.when);
+  const nameKeysMs = entries.find((entry) => entry.tag === NAME_KEYS_MIGRATION_TAG)?.when;
   return { firstMs: Math.min(...whens), latestMs: Math.max(...whens), nameKeysMs };
 }
 
@@ -88,8 +87,7 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
   if (appliedMs > latestKnownMs) throw schemaTooNew(db.location);
   if (appliedMs === latestKnownMs) return;
 
-  const { readMigrationFiles } = await import('drizzle-orm/migrator');
-  const pending = readMigrationFiles({ migrationsFolder: folder }).filter((migration) => migration.folderMillis > (appliedMs ?? 0));
+  const pending = readMigrationFiles(folder).filter((migration) => migration.folderMillis > (appliedMs ?? 0));
   await db.write(
     async (tx) => {
       tx.run('CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)');

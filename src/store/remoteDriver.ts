@@ -1,4 +1,7 @@
-import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
+// The two remote entries only: the package's main entry also loads the `libsql` package, whose
+// native addon (for file: URLs, which a local ledger opens with better-sqlite3) we never need.
+import { createClient as createHttpClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client/http';
+import { createClient as createWsClient } from '@libsql/client/ws';
 import { CreditsError } from '../core/errors.js';
 import { redactUrl, refuseCredentialsOverHttp, serverAnswersHealth } from './remoteUrl.js';
 import { Deadline, DeadlineExpired, type RemotePhase } from './deadline.js';
@@ -48,8 +51,17 @@ function errorText(error: unknown): string {
   return `${String((error as { code?: unknown })?.code ?? '')} ${error instanceof Error ? error.message : String(error)} ${cause instanceof Error ? cause.message : ''}`;
 }
 
+/**
+ * http:// and https:// speak Hrana over HTTP; ws://, wss:// and libsql:// over a WebSocket (as the
+ * package's main entry chose for libsql://: wss://, or ws:// with ?tls=0).
+ */
+function clientFor(url: string): typeof createHttpClient {
+  return /^https?:/i.test(url) ? createHttpClient : createWsClient;
+}
+
 export function openRemoteDatabase(options: RemoteOptions): Database {
   refuseCredentialsOverHttp(options.url);
+  const createClient = clientFor(options.url);
   const connect = (): Client => createClient({ url: options.url, authToken: options.authToken, intMode: 'number' });
   let client: Client;
   try {

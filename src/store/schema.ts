@@ -2,6 +2,7 @@
  * The ledger's tables, as drizzle-kit reads them to generate migrations/ (npm run db:generate).
  * Queries are plain SQL in the repositories (see driver.ts for why); this file is the source of
  * truth for the shape, and every amount column is an integer count of millicredits or cents.
+ * Nothing imports it at run time: drizzle-orm is a devDependency (scripts/build.mjs checks the bundle).
  */
 import { sql } from 'drizzle-orm';
 import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';

@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
@@ -172,6 +172,37 @@ describe('email and command channels on a local ledger', () => {
     expect(channels[3]!.lastError).toBe('command exited with 3: disk full');
     expect(mailbox.mails).toHaveLength(2);
     expect(readEvents(eventsFile)).toHaveLength(3);
+  });
+});
+
+describe('an SMTP server that never answers', () => {
+  let ledger: Ledger;
+  let silent: ReturnType<typeof createServer>;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    // Takes the connection and never sends its greeting: only our --timeout can end the wait.
+    silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    ledger = await seededLedger('local');
+    await ledger.ok(['org', 'set', '--smtp-url', `smtp://127.0.0.1:${(silent.address() as AddressInfo).port}`]);
+    await ledger.ok(['notify', 'channel', 'add', 'email', 'finance@example.com']);
+  });
+  afterAll(async () => {
+    await ledger?.close();
+    for (const socket of sockets) socket.destroy();
+    await new Promise<void>((resolve) => silent?.close(() => resolve()));
+  });
+
+  it('is given up after --timeout, not after nodemailer’s own 30 s greeting wait', async () => {
+    const startedMs = Date.now();
+    const test = await ledger.run(['notify', 'test', '--json', '--timeout', '1']);
+    const tookMs = Date.now() - startedMs;
+    expect(test.exitCode).toBe(6);
+    const channels = (await ledger.ok(['notify', 'channels', '--json'])).json<{ channels: ChannelJson[] }>().channels;
+    expect(channels[0]!.lastError).toMatch(/greeting never received/i);
+    // A coarse bound, far from both sides: 1 s asked for, 30 s when the option is lost.
+    expect(tookMs).toBeLessThan(15_000);
   });
 });
 
