@@ -38,22 +38,30 @@ export type FromVerifyWorker = { type: 'done'; walked: WalkResult; rollups: Rang
 
 /** Verifies `db`, on `threads` worker threads when it is a local file large enough (else as verifyLedger). */
 export async function verifyLedgerThreaded(db: Database, options: VerifyThreads): Promise<VerifyReport> {
+  const threaded = await walkInThreads(db, options);
+  if (threaded === null) return verifyLedger(db);
+  return verifyLedger(db, { walked: threaded.walked, rollups: (note) => checkTalliedRollups(db, threaded.rollups, note) });
+}
+
+/**
+ * The walks and rollup tallies of `db`'s ranges, one worker thread each, joined in order; null
+ * when this ledger is verified on one thread (remote, small, one thread asked for, events out of
+ * transaction order, or a worker that failed: the one-thread verify then meets its fault).
+ */
+export async function walkInThreads(db: Database, options: VerifyThreads): Promise<{ walked: WalkResult; rollups: RangeRollups[] } | null> {
   const threads = Math.min(Math.floor(options.threads), MAX_VERIFY_THREADS);
-  if (db.kind !== 'local' || threads < 2 || options.workerPath === undefined) return verifyLedger(db);
-  const ranges = await rangesOf(db, threads);
-  if (ranges === null) return verifyLedger(db);
   const workerPath = options.workerPath;
+  if (db.kind !== 'local' || threads < 2 || workerPath === undefined) return null;
+  const ranges = await rangesOf(db, threads);
+  if (ranges === null) return null;
   let results: { walked: WalkResult; rollups: RangeRollups }[];
   try {
     results = await Promise.all(ranges.map((input) => runWorker(workerPath, { ...input, path: db.location, busyTimeoutMs: options.busyTimeoutMs })));
   } catch {
-    // A fault of a worker (a damaged file, say) surfaces as the one-thread verify meets it.
-    return verifyLedger(db);
+    return null;
   }
-  if (results.some((result) => !result.rollups.orderly)) return verifyLedger(db);
-  const walked = joinWalks(results.map((result) => result.walked));
-  const rollups = results.map((result) => result.rollups);
-  return verifyLedger(db, { walked, rollups: (note) => checkTalliedRollups(db, rollups, note) });
+  if (results.some((result) => !result.rollups.orderly)) return null;
+  return { walked: joinWalks(results.map((result) => result.walked)), rollups: results.map((result) => result.rollups) };
 }
 
 /**
