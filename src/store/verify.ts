@@ -512,7 +512,12 @@ class UsageEventCursor {
     let events = 0;
     let costMillicredits = 0n;
     let drawnFromOrgMillicredits = 0n;
-    for (let row = await this.peek(); row !== undefined && row.transactionId <= transactionId; row = await this.peek()) {
+    // A row of the page in hand is taken without an await (an await suspends even on a plain value).
+    for (
+      let row = this.index < this.page.length ? this.page[this.index] : await this.peek();
+      row !== undefined && row.transactionId <= transactionId;
+      row = this.index < this.page.length ? this.page[this.index] : await this.peek()
+    ) {
       this.index += 1;
       if (row.transactionId !== transactionId) {
         this.strays += 1;
