@@ -2,7 +2,7 @@
 //
 //   npm run bench                          build, then every benchmark
 //   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, holds,
-//                                          completion, concurrency, statelog, remote-writes)
+//                                          completion, concurrency, statelog, remote-writes, verify)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -25,6 +25,8 @@
 // (10000 in the usage import), BENCH_REMOTE_WRITES_RTT_MS (10 ms added round trip, half each
 // way), BENCH_REMOTE_WRITES_SCHEME (ws, or http: how writers reach sqld); CREDITS_BUSY_TIMEOUT_MS
 // and CREDITS_DB_TIMEOUT_MS reach its writers, imports and servers.
+// The verify benchmark (threaded verify vs one thread vs a two-thread scan-and-hash floor):
+// BENCH_VERIFY_EVENTS (1000000), BENCH_VERIFY_RUNS (3), BENCH_VERIFY_LEDGER (verify this ledger file instead).
 // The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (3),
 // BENCH_HOLDS_REMOTE_SINGLE (1000), BENCH_HOLDS_REMOTE=0 (local ledger only).
 import { writeFileSync } from 'node:fs';
@@ -43,6 +45,7 @@ import { remoteWrites } from './remoteWrites.mjs';
 import { reports } from './reports.mjs';
 import { stateLogCost } from './statelog.mjs';
 import { transfers } from './transfers.mjs';
+import { verifyThreads } from './verify.mjs';
 
 const BENCHMARKS = [
   { key: 'coldstart', title: 'Cold start', run: coldStart },
@@ -56,6 +59,7 @@ const BENCHMARKS = [
   { key: 'completion', title: 'Shell completion latency', run: completion },
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
   { key: 'statelog', title: 'State log cost: before vs after, same run', run: stateLogCost },
+  { key: 'verify', title: 'Full verify of a local ledger: threads vs one thread vs a two-thread scan-and-hash floor', run: verifyThreads },
   { key: 'remote-writes', title: 'Remote transfers and usage at 0 and 10 ms added round-trip time', run: remoteWrites },
 ];
 
@@ -173,6 +177,9 @@ const envUsed = [
   'BENCH_REMOTE_WRITES_SCHEME',
   'CREDITS_BUSY_TIMEOUT_MS',
   'CREDITS_DB_TIMEOUT_MS',
+  'BENCH_VERIFY_EVENTS',
+  'BENCH_VERIFY_RUNS',
+  'BENCH_VERIFY_LEDGER',
   'BENCH_HOLDS_SINGLE',
   'BENCH_HOLDS_CONCURRENCY',
   'BENCH_HOLDS_ROUNDS',

@@ -97,6 +97,17 @@ await build({
   define: { 'import.meta.url': '__credits_module_url' },
 });
 
+// The worker threads of `credits verify` on a local ledger (src/store/verifyThreads.ts), found beside
+// the bundle like the import's. better-sqlite3's addon is required directly, as in the bundle.
+await build({
+  ...COMMONJS_FOR_NODE,
+  entryPoints: { verifyWorker: 'src/store/verifyWorker.ts' },
+  outfile: 'dist/verifyWorker.cjs',
+  plugins: [directSqliteAddon],
+  external: ['better-sqlite3/build/*'],
+  define: { 'import.meta.url': '__credits_module_url' },
+});
+
 const bundle = readFileSync(new URL(`../dist/${BUNDLE_NAME}`, import.meta.url), 'utf8');
 // A dynamic import() left in the bundle would need vm's experimental module loader (it warns on stderr).
 // A method named import (the import report's view, `import(t,e){`) is not one.

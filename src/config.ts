@@ -11,6 +11,7 @@ export const ENVIRONMENT = {
   CREDITS_ACTOR: 'who is recorded as acting (below --actor; default: the OS user)',
   CREDITS_BUSY_TIMEOUT_MS: 'how long a write waits for another process holding the ledger (default 5000)',
   CREDITS_IMPORT_THREAD: 'on: usage import always parses on a second thread; off: never; default: for files of 1 MiB or more and pipes',
+  CREDITS_VERIFY_THREADS: 'threads that verify a local ledger (1: one thread, as on a busy machine); default one per core',
   CREDITS_LOCK_MODE:
     "busy_timeout: wait for a local write lock with SQLite's own busy handler (the unfair baseline of bench/concurrency.mjs); default: fair short retries",
   CREDITS_SERVER: 'URL of a `credits serve` API: every command runs through it (below --server)',

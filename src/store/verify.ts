@@ -48,7 +48,7 @@ type TransactionRow = {
   purchaseId: number | null;
 };
 
-type Note = (problem: VerifyProblem) => void;
+export type Note = (problem: VerifyProblem) => void;
 
 /** `exact` is the stored integer read as text: a figure past 2^53 cannot round its way past the sums. */
 type OwnEntry = { accountId: number; amountMillicredits: number; exact: bigint };
@@ -77,15 +77,15 @@ type ChainWalk = {
   entryCount: number;
 };
 
-/** Walks every transaction in id order, a page at a time, with its entries. */
-async function walkTransactions(db: SqlReader, walk: ChainWalk): Promise<void> {
-  let lastId = 0;
+/** Walks the transactions of a range in id order, a page at a time, with their entries. */
+async function walkTransactions(db: SqlReader, walk: ChainWalk, range: WalkRange): Promise<void> {
+  let lastId = range.afterTransactionId;
   for (;;) {
     const transactions = await db.all<TransactionRow>(
       `SELECT t.id AS id, t.kind AS kind, t.actor AS actor, t.memo AS memo, t.created_at_ms AS createdAtMs, t.idempotency_key AS idempotencyKey,
          t.reverses_transaction_id AS reversesTransactionId, t.hash AS hash, p.id AS purchaseId
-       FROM ledger_transactions t LEFT JOIN purchases p ON p.transaction_id = t.id WHERE t.id > ? ORDER BY t.id LIMIT ?`,
-      [lastId, PAGE_SIZE],
+       FROM ledger_transactions t LEFT JOIN purchases p ON p.transaction_id = t.id WHERE t.id > ? AND t.id <= ? ORDER BY t.id LIMIT ?`,
+      [lastId, range.lastTransactionId, PAGE_SIZE],
     );
     if (transactions.length === 0) break;
     const firstId = transactions[0]!.id;
@@ -336,50 +336,129 @@ async function checkHolds(db: SqlReader, recomputed: ReadonlyMap<number, bigint>
 }
 
 /**
- * Recomputes everything the ledger stores twice: the hash chain, each transaction's zero sum,
- * the materialised balances, the usage rollups. Reads in pages so memory stays flat.
+ * A stretch of the ledger one walk covers: the transactions after afterTransactionId up to
+ * lastTransactionId, and the usage events after afterEventId up to lastEventId, with the chain's
+ * state where the stretch begins. The whole ledger is one range (WHOLE_LEDGER); a threaded
+ * verify (verifyThreads.ts) walks several, cut where the events change transaction.
  */
-export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
+export type WalkRange = {
+  afterTransactionId: number;
+  lastTransactionId: number;
+  afterEventId: number;
+  lastEventId: number;
+  /** The id the first transaction should have, and the stored hash of the one before it. */
+  expectedId: number;
+  previousHash: string;
+};
+
+export const WHOLE_LEDGER: WalkRange = {
+  afterTransactionId: 0,
+  lastTransactionId: Number.MAX_SAFE_INTEGER,
+  afterEventId: 0,
+  lastEventId: Number.MAX_SAFE_INTEGER,
+  expectedId: 1,
+  previousHash: GENESIS_HASH,
+};
+
+/** What a walk over a range found; the walks of consecutive ranges add up to that of their union (joinWalks). */
+export type WalkResult = {
+  /** At most MAX_PROBLEMS, in the order found. */
+  problems: VerifyProblem[];
+  /** Entry sums by account id, as decimal text (they are BigInt). */
+  recomputed: [number, string][];
+  transactionCount: number;
+  entryCount: number;
+  /** As after the range's last transaction (the range's own start values when it has none). */
+  expectedId: number;
+  previousHash: string;
+  /** Usage events the range's walk paired with no usage transaction. */
+  strays: number;
+};
+
+/** Sees every usage event a walk reads, once, in id order, a page at a time (the threaded rollups). */
+export type UsageEventObserver = (page: readonly UsageEventRow[]) => Promise<void>;
+
+/** The hash chain, zero sums, usage digests and reversals of one range, with the entry sums. */
+export async function walkLedger(db: SqlReader, range: WalkRange, observe?: UsageEventObserver): Promise<WalkResult> {
   const problems: VerifyProblem[] = [];
-  const note = (problem: VerifyProblem): void => {
-    if (problems.length < MAX_PROBLEMS) problems.push(problem);
-  };
   const walk: ChainWalk = {
-    note,
-    usage: new UsageEventCursor(db),
+    note: (problem) => {
+      if (problems.length < MAX_PROBLEMS) problems.push(problem);
+    },
+    usage: new UsageEventCursor(db, range, observe),
     reversals: new Map(),
     recomputed: new Map<number, bigint>(),
-    previousHash: GENESIS_HASH,
-    expectedId: 1,
+    previousHash: range.previousHash,
+    expectedId: range.expectedId,
     transactionCount: 0,
     entryCount: 0,
   };
-  await walkTransactions(db, walk);
+  await walkTransactions(db, walk, range);
+  return {
+    problems,
+    recomputed: [...walk.recomputed].map(([accountId, sum]) => [accountId, sum.toString()]),
+    transactionCount: walk.transactionCount,
+    entryCount: walk.entryCount,
+    expectedId: walk.expectedId,
+    previousHash: walk.previousHash,
+    strays: await walk.usage.rest(),
+  };
+}
 
+/** The walks of consecutive ranges, in order, as one walk of their union. */
+export function joinWalks(walks: readonly WalkResult[]): WalkResult {
+  const recomputed = new Map<number, bigint>();
+  for (const walk of walks) for (const [accountId, sum] of walk.recomputed) recomputed.set(accountId, (recomputed.get(accountId) ?? 0n) + BigInt(sum));
+  const last = walks[walks.length - 1]!;
+  return {
+    problems: walks.flatMap((walk) => walk.problems).slice(0, MAX_PROBLEMS),
+    recomputed: [...recomputed].map(([accountId, sum]) => [accountId, sum.toString()]),
+    transactionCount: walks.reduce((total, walk) => total + walk.transactionCount, 0),
+    entryCount: walks.reduce((total, walk) => total + walk.entryCount, 0),
+    expectedId: last.expectedId,
+    previousHash: last.previousHash,
+    strays: walks.reduce((total, walk) => total + walk.strays, 0),
+  };
+}
+
+/** The rollup checks' findings, by SQL (checkRollups) or from the events a threaded walk saw (verifyRollups.ts). */
+export type RollupCheck = (note: Note) => Promise<void>;
+
+/**
+ * Recomputes everything the ledger stores twice: the hash chain, each transaction's zero sum,
+ * the materialised balances, the usage rollups. Reads in pages so memory stays flat. `walked`
+ * and `rollups` are a threaded verify's (verifyThreads.ts); without them this thread does all.
+ */
+export async function verifyLedger(db: SqlReader, threaded?: { walked: WalkResult; rollups: RollupCheck }): Promise<VerifyReport> {
+  const walked = threaded?.walked ?? (await walkLedger(db, WHOLE_LEDGER));
+  const problems: VerifyProblem[] = [...walked.problems];
+  const note = (problem: VerifyProblem): void => {
+    if (problems.length < MAX_PROBLEMS) problems.push(problem);
+  };
+  const recomputed = new Map(walked.recomputed.map(([accountId, sum]) => [accountId, BigInt(sum)]));
   // Entries of no transaction are in no hash; the walk above never reads them.
-  const orphans = await db.get<{ n: number }>('SELECT count(*) AS n FROM entries WHERE transaction_id > ? OR transaction_id < 1', [walk.expectedId - 1]);
+  const orphans = await db.get<{ n: number }>('SELECT count(*) AS n FROM entries WHERE transaction_id > ? OR transaction_id < 1', [walked.expectedId - 1]);
   if ((orphans?.n ?? 0) > 0) note({ check: 'balanced', transactionId: null, message: `${orphans?.n} entries belong to no transaction` });
-  const strays = await walk.usage.rest();
-  if (strays > 0) note({ check: 'usage', transactionId: null, message: `${strays} usage events belong to no usage transaction` });
-  const accountCount = await checkBalances(db, walk.recomputed, note);
-  await checkRollups(db, note);
+  if (walked.strays > 0) note({ check: 'usage', transactionId: null, message: `${walked.strays} usage events belong to no usage transaction` });
+  const accountCount = await checkBalances(db, recomputed, note);
+  await (threaded?.rollups ?? ((rollupNote: Note) => checkRollups(db, rollupNote)))(note);
   await checkReversalRows(db, note);
-  await checkHolds(db, walk.recomputed, note);
+  await checkHolds(db, recomputed, note);
   const state = await checkStateLog(db);
   for (const problem of state.problems) note({ check: 'state', transactionId: null, ...problem });
 
   const firstBroken = problems.find((problem) => problem.transactionId !== null)?.transactionId ?? null;
   return {
     ok: problems.length === 0,
-    transactions: walk.transactionCount,
-    entries: walk.entryCount,
+    transactions: walked.transactionCount,
+    entries: walked.entryCount,
     accounts: accountCount,
     stateRecords: state.records,
     firstBrokenTransactionId: firstBroken,
     firstBrokenTable: state.problems[0]?.table ?? null,
     head: combinedHead({
-      transactionId: walk.expectedId - 1,
-      transactionHash: walk.previousHash,
+      transactionId: walked.expectedId - 1,
+      transactionHash: walked.previousHash,
       stateSeq: state.head.seq,
       stateHash: state.head.hash,
     }),
@@ -387,7 +466,7 @@ export async function verifyLedger(db: SqlReader): Promise<VerifyReport> {
   };
 }
 
-type UsageEventRow = UsageEventFacts & { id: number; transactionId: number };
+export type UsageEventRow = UsageEventFacts & { id: number; transactionId: number };
 
 /**
  * Walks usage_events in id order alongside the transactions: events are written in the order of
@@ -396,11 +475,17 @@ type UsageEventRow = UsageEventFacts & { id: number; transactionId: number };
 class UsageEventCursor {
   private page: UsageEventRow[] = [];
   private index = 0;
-  private lastId = 0;
+  private lastId: number;
   private done = false;
   private strays = 0;
 
-  constructor(private readonly db: SqlReader) {}
+  constructor(
+    private readonly db: SqlReader,
+    private readonly range: WalkRange,
+    private readonly observe: UsageEventObserver | undefined,
+  ) {
+    this.lastId = range.afterEventId;
+  }
 
   private async peek(): Promise<UsageEventRow | undefined> {
     if (this.index >= this.page.length && !this.done) {
@@ -408,16 +493,16 @@ class UsageEventCursor {
         `SELECT id, transaction_id AS transactionId, event_id AS eventId, occurred_at_ms AS occurredAtMs, user_id AS userId, department_id AS departmentId, model, feature,
            input_tokens AS inputTokens, output_tokens AS outputTokens, tool_calls AS toolCalls, images, image_size AS imageSize, db_access AS dbAccess,
            cost_millicredits AS costMillicredits, drawn_from_org_millicredits AS drawnFromOrgMillicredits, tags
-         FROM usage_events WHERE id > ? ORDER BY id LIMIT ?`,
-        [this.lastId, PAGE_SIZE],
+         FROM usage_events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+        [this.lastId, this.range.lastEventId, PAGE_SIZE],
       );
       this.index = 0;
       if (this.page.length === 0) this.done = true;
       else this.lastId = this.page[this.page.length - 1]!.id;
+      if (this.observe !== undefined && this.page.length > 0) await this.observe(this.page);
     }
     return this.page[this.index];
   }
-
   /** The digest and sums of the events of one usage transaction (events out of order count as strays). */
   async take(
     transactionId: number,
@@ -427,7 +512,12 @@ class UsageEventCursor {
     let events = 0;
     let costMillicredits = 0n;
     let drawnFromOrgMillicredits = 0n;
-    for (let row = await this.peek(); row !== undefined && row.transactionId <= transactionId; row = await this.peek()) {
+    // A row of the page in hand is taken without an await (an await suspends even on a plain value).
+    for (
+      let row = this.index < this.page.length ? this.page[this.index] : await this.peek();
+      row !== undefined && row.transactionId <= transactionId;
+      row = this.index < this.page.length ? this.page[this.index] : await this.peek()
+    ) {
       this.index += 1;
       if (row.transactionId !== transactionId) {
         this.strays += 1;

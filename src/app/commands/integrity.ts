@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../../core/errors.js';
 import { whyNotExtending } from '../../store/ledgerHead.js';
-import { type VerifyReport, verifyLedger } from '../../store/verify.js';
+import type { Database } from '../../store/driver.js';
+import type { VerifyReport } from '../../store/verify.js';
+import { MAX_VERIFY_THREADS, verifyLedgerThreaded } from '../../store/verifyThreads.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
 import { flagOption, stringOption } from '../parse.js';
@@ -11,6 +15,33 @@ import { defineCommand, type CommandSpec } from '../spec.js';
 export type VerifyRequest = { sinceCheckpoint: string | undefined };
 
 export type CheckpointRequest = { initKey: boolean };
+
+/**
+ * CREDITS_VERIFY_THREADS: how many threads verify a local ledger (1: this thread alone, as for a
+ * remote one); default one per core. A value that is not a whole number from 1 up is an error.
+ */
+function verifyThreads(): number {
+  const text = process.env.CREDITS_VERIFY_THREADS?.trim();
+  if (text === undefined || text === '') return Math.min(availableParallelism(), MAX_VERIFY_THREADS);
+  const threads = Number(text);
+  if (!Number.isSafeInteger(threads) || threads < 1) {
+    throw new CreditsError('INVALID_VALUE', `CREDITS_VERIFY_THREADS must be a whole number from 1 up, got ${JSON.stringify(text)}`, {
+      hint: 'unset it to use one thread per core, or set 1 to verify on one thread',
+    });
+  }
+  return threads;
+}
+
+/** The built verify thread's script, beside the CLI bundle; absent when running from the sources. */
+function verifyWorkerPath(): string | undefined {
+  const path = fileURLToPath(new URL('./verifyWorker.cjs', import.meta.url));
+  return existsSync(path) ? path : undefined;
+}
+
+/** The whole verify of `db`, on worker threads when it is a large local file (see store/verifyThreads.ts). */
+function verifyLedger(context: Context, db: Database): Promise<VerifyReport> {
+  return verifyLedgerThreaded(db, { threads: verifyThreads(), workerPath: verifyWorkerPath(), busyTimeoutMs: context.config.busyTimeoutMs });
+}
 
 const RESTORE_HINT = 'the ledger file was changed outside credits; restore it from a backup';
 
@@ -48,7 +79,7 @@ export const integrityCommands: CommandSpec[] = [
       // The key and the file are checked before the walk: a wrong flag fails fast.
       const given = source === undefined ? undefined : readCheckpoint(context, source);
       const db = await context.db();
-      const report = await verifyLedger(db);
+      const report = await verifyLedger(context, db);
       let sinceCheckpoint: { checkpointAt: string; head: Checkpoint['head']; ok: boolean; reason: string | null } | null = null;
       if (given) {
         const reason = given.untrusted ?? (await whyNotExtending(db, given.checkpoint.head, report.head));
@@ -75,7 +106,7 @@ export const integrityCommands: CommandSpec[] = [
       if (input.initKey) return { view: 'signingKey', data: initSigningKey(context.config) };
       const key = requireSigningKey(context.config);
       await context.settings();
-      const report = await verifyLedger(await context.db());
+      const report = await verifyLedger(context, await context.db());
       // A checkpoint vouches for the ledger: a damaged one is not signed.
       if (!report.ok) throw integrityFailure(report);
       return { view: 'checkpoint', data: signCheckpoint(report.head, context.nowMs, key) };
