@@ -6,10 +6,11 @@
 # Subcommands of a command path.
 _credits_subs() {
   case $1 in
-    '') echo 'init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion' ;;
+    '') echo 'init org dept user provider packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion' ;;
     'org') echo 'show set' ;;
     'dept') echo 'add set list show' ;;
     'user') echo 'add list move' ;;
+    'provider') echo 'set' ;;
     'purchases') echo 'settle cancel' ;;
     'usage') echo 'record import hold release list show reverse' ;;
     'rates') echo 'set' ;;
@@ -28,12 +29,13 @@ _credits_flags() {
   case $1 in
     '') echo '-V --version' ;;
     'init') echo '--org --timezone --demo' ;;
-    'org set') echo '--name --address --vat-id --vat-rate --timezone --invoice-prefix --smtp-url --dry-run --idempotency-key' ;;
+    'org set') echo '--name --address --vat-id --country --leitweg-id --vat-rate --timezone --invoice-prefix --smtp-url --dry-run --idempotency-key' ;;
     'dept add') echo '--cost-center --dry-run --idempotency-key' ;;
     'dept set') echo '--cost-center --overdraft-from --overdraft-max --dry-run --idempotency-key' ;;
     'user add') echo '--dept --dry-run --idempotency-key' ;;
     'user list') echo '--dept' ;;
     'user move') echo '--dept --dry-run --idempotency-key' ;;
+    'provider set') echo '--name --address --vat-id --tax-number --iban --bic --bank-name --email --vat-rate --dry-run --idempotency-key' ;;
     'buy') echo '--method --for --quantity --credits --discount --dry-run --idempotency-key' ;;
     'purchases') echo '--status' ;;
     'purchases settle') echo '--dry-run --idempotency-key' ;;
@@ -61,7 +63,7 @@ _credits_flags() {
     'anomalies') echo '--since' ;;
     'watch') echo '--interval' ;;
     'statement') echo '--month --dept --format --output' ;;
-    'invoice') echo '--output --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
+    'invoice') echo '--output --format --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
     'notify levels set') echo '--dry-run --idempotency-key' ;;
     'notify channel add') echo '--secret --dry-run --idempotency-key' ;;
     'notify channel rotate') echo '--dry-run --idempotency-key' ;;
@@ -84,12 +86,13 @@ _credits_flags() {
 _credits_valued() {
   case "$1|$2" in
     'init|--org'|'init|--timezone') return 0 ;;
-    'org set|--name'|'org set|--address'|'org set|--vat-id'|'org set|--vat-rate'|'org set|--timezone'|'org set|--invoice-prefix'|'org set|--smtp-url'|'org set|--idempotency-key') return 0 ;;
+    'org set|--name'|'org set|--address'|'org set|--vat-id'|'org set|--country'|'org set|--leitweg-id'|'org set|--vat-rate'|'org set|--timezone'|'org set|--invoice-prefix'|'org set|--smtp-url'|'org set|--idempotency-key') return 0 ;;
     'dept add|--cost-center'|'dept add|--idempotency-key') return 0 ;;
     'dept set|--cost-center'|'dept set|--overdraft-from'|'dept set|--overdraft-max'|'dept set|--idempotency-key') return 0 ;;
     'user add|--dept'|'user add|--idempotency-key') return 0 ;;
     'user list|--dept') return 0 ;;
     'user move|--dept'|'user move|--idempotency-key') return 0 ;;
+    'provider set|--name'|'provider set|--address'|'provider set|--vat-id'|'provider set|--tax-number'|'provider set|--iban'|'provider set|--bic'|'provider set|--bank-name'|'provider set|--email'|'provider set|--vat-rate'|'provider set|--idempotency-key') return 0 ;;
     'buy|--method'|'buy|--for'|'buy|--quantity'|'buy|--credits'|'buy|--discount'|'buy|--idempotency-key') return 0 ;;
     'purchases|--status') return 0 ;;
     'purchases settle|--idempotency-key') return 0 ;;
@@ -116,7 +119,7 @@ _credits_valued() {
     'anomalies|--since') return 0 ;;
     'watch|--interval') return 0 ;;
     'statement|--month'|'statement|--dept'|'statement|--format'|'statement|--output') return 0 ;;
-    'invoice|--output'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
+    'invoice|--output'|'invoice|--format'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
     'notify levels set|--idempotency-key') return 0 ;;
     'notify channel add|--secret'|'notify channel add|--idempotency-key') return 0 ;;
     'notify channel rotate|--idempotency-key') return 0 ;;
@@ -183,6 +186,7 @@ _credits_value() {
     'statement|--format') _credits_words 'pdf csv json' ;;
     'statement|--output') _credits_paths files ;;
     'invoice|--output') _credits_paths files ;;
+    'invoice|--format') _credits_words 'pdf csv' ;;
     'notify run|--reports-dir') _credits_paths directories ;;
     'recharge set|--package') _credits_words 'basic standard professional team enterprise' ;;
     'recharge set|--method') _credits_words 'card paypal sepa' ;;

@@ -6,13 +6,15 @@
 function __credits_subs --argument-names cmd_path
     switch "$cmd_path"
         case ''
-            printf '%s\n' init org dept user packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion
+            printf '%s\n' init org dept user provider packages buy purchases transfer balance history audit verify checkpoint usage adjust rates limits check report forecast anomalies dashboard watch statement invoice notify recharge token serve login logout completion
         case 'org'
             printf '%s\n' show set
         case 'dept'
             printf '%s\n' add set list show
         case 'user'
             printf '%s\n' add list move
+        case 'provider'
+            printf '%s\n' set
         case 'purchases'
             printf '%s\n' settle cancel
         case 'usage'
@@ -41,7 +43,7 @@ function __credits_valued --argument-names cmd_path flag
     switch "$cmd_path|$flag"
         case 'init|--org' 'init|--timezone'
             return 0
-        case 'org set|--name' 'org set|--address' 'org set|--vat-id' 'org set|--vat-rate' 'org set|--timezone' 'org set|--invoice-prefix' 'org set|--smtp-url' 'org set|--idempotency-key'
+        case 'org set|--name' 'org set|--address' 'org set|--vat-id' 'org set|--country' 'org set|--leitweg-id' 'org set|--vat-rate' 'org set|--timezone' 'org set|--invoice-prefix' 'org set|--smtp-url' 'org set|--idempotency-key'
             return 0
         case 'dept add|--cost-center' 'dept add|--idempotency-key'
             return 0
@@ -52,6 +54,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'user list|--dept'
             return 0
         case 'user move|--dept' 'user move|--idempotency-key'
+            return 0
+        case 'provider set|--name' 'provider set|--address' 'provider set|--vat-id' 'provider set|--tax-number' 'provider set|--iban' 'provider set|--bic' 'provider set|--bank-name' 'provider set|--email' 'provider set|--vat-rate' 'provider set|--idempotency-key'
             return 0
         case 'buy|--method' 'buy|--for' 'buy|--quantity' 'buy|--credits' 'buy|--discount' 'buy|--idempotency-key'
             return 0
@@ -105,7 +109,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'statement|--month' 'statement|--dept' 'statement|--format' 'statement|--output'
             return 0
-        case 'invoice|--output' 'invoice|--buyer' 'invoice|--buyer-address' 'invoice|--buyer-vat-id' 'invoice|--idempotency-key'
+        case 'invoice|--output' 'invoice|--format' 'invoice|--buyer' 'invoice|--buyer-address' 'invoice|--buyer-vat-id' 'invoice|--idempotency-key'
             return 0
         case 'notify levels set|--idempotency-key'
             return 0
@@ -214,6 +218,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a init -d 'create a ledger (at --d
 complete -c credits -n '__credits_at 0 \'\'' -a org -d 'organisation details'
 complete -c credits -n '__credits_at 0 \'\'' -a dept -d 'departments (cost centres)'
 complete -c credits -n '__credits_at 0 \'\'' -a user -d 'users and their departments'
+complete -c credits -n '__credits_at 0 \'\'' -a provider -d 'show the provider: who sells the credits, the seller on every invoice'
 complete -c credits -n '__credits_at 0 \'\'' -a packages -d 'the credit package catalogue with prices and volume discounts'
 complete -c credits -n '__credits_at 0 \'\'' -a buy -d 'buy a credit package; card and PayPal credit at once, SEPA and invoice when settled'
 complete -c credits -n '__credits_at 0 \'\'' -a purchases -d 'list purchases; pending SEPA and invoice purchases wait for settle or cancel'
@@ -234,7 +239,7 @@ complete -c credits -n '__credits_at 0 \'\'' -a anomalies -d 'users and departme
 complete -c credits -n '__credits_at 0 \'\'' -a dashboard -d 'one screen: balances, burn rate, depletion date, top users and models, the last 30 days, open alerts'
 complete -c credits -n '__credits_at 0 \'\'' -a watch -d 'the dashboard, refreshed in place until Ctrl-C'
 complete -c credits -n '__credits_at 0 \'\'' -a statement -d 'the monthly statement: opening balance, purchases, transfers, usage by cost centre, user, model and…'
-complete -c credits -n '__credits_at 0 \'\'' -a invoice -d 'a German tax-compliant invoice (§14 UStG) for a purchase, as PDF; numbers run without gaps'
+complete -c credits -n '__credits_at 0 \'\'' -a invoice -d 'the provider\'s German tax-compliant invoice (§14 UStG) to the organisation for a purchase, as PDF o…'
 complete -c credits -n '__credits_at 0 \'\'' -a notify -d 'notification channels and delivery (cron: notify run)'
 complete -c credits -n '__credits_at 0 \'\'' -a recharge -d 'the automatic recharge rules, with this month\'s recharges against the cap, and the scheduled top-ups'
 complete -c credits -n '__credits_at 0 \'\'' -a token -d 'API tokens for `credits serve` (roles, departments)'
@@ -249,13 +254,15 @@ complete -c credits -n '__credits_at any \'init\'' -l org -x -d 'organisation na
 complete -c credits -n '__credits_at any \'init\'' -l timezone -x -d 'IANA time zone for days and months'
 complete -c credits -n '__credits_at any \'init\'' -l demo -d 'fill the ledger with a sample organisation so you see the tool working at once'
 # credits org: subcommands
-complete -c credits -n '__credits_at 0 \'org\'' -a show -d 'show the organisation: name, address, VAT, time zone, invoice prefix'
-complete -c credits -n '__credits_at 0 \'org\'' -a set -d 'change organisation details used on invoices and reports'
+complete -c credits -n '__credits_at 0 \'org\'' -a show -d 'show the organisation (the buyer on invoices): name, address, VAT id, country, time zone, invoice p…'
+complete -c credits -n '__credits_at 0 \'org\'' -a set -d 'change organisation details: the buyer on invoices, and the settings of reports'
 # credits org set: flags
 complete -c credits -n '__credits_at any \'org set\'' -l name -x -d 'organisation name'
 complete -c credits -n '__credits_at any \'org set\'' -l address -x -d 'postal address (use \\n for new lines)'
-complete -c credits -n '__credits_at any \'org set\'' -l vat-id -x -d 'VAT identification number, like DE123456789'
-complete -c credits -n '__credits_at any \'org set\'' -l vat-rate -x -d 'VAT rate in percent'
+complete -c credits -n '__credits_at any \'org set\'' -l vat-id -x -d 'VAT id of the organisation (the buyer), like DE123456789; an EU id is checked, spaces and dots drop…'
+complete -c credits -n '__credits_at any \'org set\'' -l country -x -d 'the organisation\'s country (ISO 3166, like DE, AT, CH; default: its VAT id\'s): decides the invoices…'
+complete -c credits -n '__credits_at any \'org set\'' -l leitweg-id -x -d 'Leitweg-ID of a public-sector buyer, like 04011000-1234512345-06 ("" clears it)'
+complete -c credits -n '__credits_at any \'org set\'' -l vat-rate -x -d 'domestic VAT rate of new invoices, in percent (same as `provider set --vat-rate`)'
 complete -c credits -n '__credits_at any \'org set\'' -l timezone -x -d 'IANA time zone for days and months'
 complete -c credits -n '__credits_at any \'org set\'' -l invoice-prefix -x -d 'prefix of invoice numbers'
 complete -c credits -n '__credits_at any \'org set\'' -l smtp-url -x -d 'SMTP server for email notifications, like smtp://user:pass@host:587'
@@ -293,6 +300,20 @@ complete -c credits -n '__credits_at any \'user move\'' -l dept -x -a '(__credit
 complete -c credits -n '__credits_at any \'user move\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'user move\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'user move\'' -a '(__credits_names users)' -d 'email address'
+# credits provider: subcommands
+complete -c credits -n '__credits_at 0 \'provider\'' -a set -d 'name the provider (the seller on invoices): name, address, VAT id, tax number, bank account, email,…'
+# credits provider set: flags
+complete -c credits -n '__credits_at any \'provider set\'' -l name -x -d 'the provider\'s legal name'
+complete -c credits -n '__credits_at any \'provider set\'' -l address -x -d 'postal address (use \\n for new lines)'
+complete -c credits -n '__credits_at any \'provider set\'' -l vat-id -x -d 'EU VAT id (USt-IdNr.), like DE123456789; spaces and dots are dropped'
+complete -c credits -n '__credits_at any \'provider set\'' -l tax-number -x -d 'Steuernummer, like 143/123/45678 ("" clears it)'
+complete -c credits -n '__credits_at any \'provider set\'' -l iban -x -d 'account for invoice payments, checked by mod 97 ("" clears it)'
+complete -c credits -n '__credits_at any \'provider set\'' -l bic -x -d 'BIC of that account, like COBADEFFXXX'
+complete -c credits -n '__credits_at any \'provider set\'' -l bank-name -x -d 'name of the bank'
+complete -c credits -n '__credits_at any \'provider set\'' -l email -x -d 'billing contact printed on invoices'
+complete -c credits -n '__credits_at any \'provider set\'' -l vat-rate -x -d 'domestic VAT rate in percent for new invoices'
+complete -c credits -n '__credits_at any \'provider set\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'provider set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits buy: flags
 complete -c credits -n '__credits_at any \'buy\'' -l method -x -a 'card paypal sepa invoice' -d 'how it is paid'
 complete -c credits -n '__credits_at any \'buy\'' -l for -x -a '(__credits_names accounts)' -d 'credit a department instead of the org pool'
@@ -463,10 +484,11 @@ complete -c credits -n '__credits_at any \'statement\'' -l dept -x -a '(__credit
 complete -c credits -n '__credits_at any \'statement\'' -l format -x -a 'pdf csv json' -d 'pdf, csv or json (default: from --output)'
 complete -c credits -n '__credits_at any \'statement\'' -l output -r -F -d 'the file to write (atomically)'
 # credits invoice: flags
-complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the PDF file to write'
-complete -c credits -n '__credits_at any \'invoice\'' -l buyer -x -d 'who is invoiced (default: the credited department, c/o the organisation)'
-complete -c credits -n '__credits_at any \'invoice\'' -l buyer-address -x -d 'the buyer\'s postal address (\\n between lines; default: the organisation\'s)'
-complete -c credits -n '__credits_at any \'invoice\'' -l buyer-vat-id -x -d 'the buyer\'s VAT id, when it has one'
+complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'
+complete -c credits -n '__credits_at any \'invoice\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
+complete -c credits -n '__credits_at any \'invoice\'' -l buyer -x -d 'invoice another buyer than the organisation (default: the organisation, c/o the credited department)'
+complete -c credits -n '__credits_at any \'invoice\'' -l buyer-address -x -d 'that buyer\'s postal address (\\n between lines)'
+complete -c credits -n '__credits_at any \'invoice\'' -l buyer-vat-id -x -d 'that buyer\'s VAT id, when it has one (decides the tax case)'
 complete -c credits -n '__credits_at any \'invoice\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'invoice\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'invoice\'' -a '(__credits_names purchases)' -d 'purchase id (see `credits purchases`)'

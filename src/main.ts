@@ -231,6 +231,8 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
         serve: async (serveInput, serveContext) => (await import('./server/serveCommand.js')).startServe(serveInput, serveContext),
         presenter: renderPresenter,
         automaticKeys: true,
+        // A migration's note is for whoever runs the first command after an upgrade; stdout stays the command's.
+        note: (text) => void streams.stderr.write(config.json ? `${JSON.stringify({ note: text })}\n` : `note: ${text}\n`),
       });
       output = await spec.execute(input, context);
       timeZone = spec.ledger === 'none' ? DEFAULT_TIME_ZONE : ((await context.settings().catch(() => undefined))?.timeZone ?? DEFAULT_TIME_ZONE);

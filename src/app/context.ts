@@ -38,6 +38,8 @@ export type Host = {
    * prints it with an "outcome unknown" error (the CLI). The server leaves keys to its callers.
    */
   automaticKeys?: boolean;
+  /** Shows a note of a migration just applied to the ledger (the CLI: on stderr, once). */
+  note?: (text: string) => void;
 };
 
 /** What a handler may use: the ledger, the clock, the actor, and prompts that respect the TTY rules. */
@@ -98,7 +100,7 @@ export class Context {
           busyTimeoutMs: this.config.busyTimeoutMs,
           timeoutMs: this.config.dbTimeoutMs,
         },
-        { mayCreate: this.ledgerMode === 'create' },
+        { mayCreate: this.ledgerMode === 'create', onNote: this.host.note },
       );
     }
     return this.database;

@@ -1,3 +1,4 @@
+import type { TaxCase } from '../core/invoiceTax.js';
 import type { PaymentMethod } from '../core/packages.js';
 import type { DashboardData, ForecastReport } from '../store/insights.js';
 import type { StatementFacts } from '../store/statementQueries.js';
@@ -126,6 +127,18 @@ export type InvoiceParty = {
   address: string;
   /** USt-IdNr. (VAT identification number), like DE123456789. */
   vatId?: string | null;
+  /** The buyer's Leitweg-ID (public sector), printed as its reference. */
+  leitwegId?: string | null;
+};
+
+/** The seller: the provider, with what §14 UStG and a payer need. */
+export type InvoiceSeller = InvoiceParty & {
+  vatId: string;
+  taxNumber?: string | null;
+  iban?: string | null;
+  bic?: string | null;
+  bankName?: string | null;
+  email?: string | null;
 };
 
 export type InvoiceLine = {
@@ -150,9 +163,11 @@ export type InvoiceData = {
   /** Date of supply (Leistungsdatum): when the credits were delivered, 'YYYY-MM-DD'. */
   supplyDayKey: string;
   /** The issuer; its VAT id is required by §14 (4) Nr. 2 UStG. */
-  seller: InvoiceParty & { vatId: string };
+  seller: InvoiceSeller;
   buyer: InvoiceParty;
   lines: InvoiceLine[];
+  /** How VAT applies (core/invoiceTax.ts): the PDF and CSV print its legal note. */
+  taxCase: TaxCase;
   /** Sum of the lines' net amounts, in cents. */
   netCents: number;
   /** VAT rate in basis points: 1900 = 19%. */

@@ -18,6 +18,8 @@ export interface Presenter {
   statementPdf(data: StatementData): Promise<Uint8Array>;
   statementCsv(data: StatementFileData): Promise<string>;
   invoicePdf(data: InvoiceData): Promise<Uint8Array>;
+  /** The same invoice as CSV: one row per line, with the invoice's totals and tax note on each. */
+  invoiceCsv(data: InvoiceData): Promise<string>;
   reportCsv(data: ReportData): Promise<string>;
   /** One page of a usage event export as CSV rows, after the header row when `header` is set. */
   usageEventsCsv(items: readonly UsageEventItem[], header: boolean): Promise<string>;

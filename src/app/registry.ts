@@ -2,6 +2,7 @@ import { integrityCommands } from './commands/integrity.js';
 import { ledgerReadCommands } from './commands/ledgerRead.js';
 import { moneyCommands } from './commands/money.js';
 import { organisationCommands } from './commands/organisation.js';
+import { providerCommands } from './commands/provider.js';
 import { reportCommands } from './commands/reports.js';
 import { statementCommands } from './commands/statements.js';
 import { insightCommands } from './commands/insights.js';
@@ -24,6 +25,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   check: 'budget',
 
   'org show': 'read',
+  provider: 'read',
   'dept list': 'read',
   'dept show': 'read',
   'user list': 'read',
@@ -72,6 +74,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
 
   init: 'settings',
   'org set': 'settings',
+  'provider set': 'settings',
   // Channels hold webhook URLs and secrets, and a command channel runs on the server's host.
   'notify channels': 'settings',
   'notify levels show': 'settings',
@@ -120,6 +123,7 @@ function classified(spec: CommandSpec): CommandSpec {
 /** Every command of the application, in the order `credits --help` lists them. */
 export const APP_COMMANDS: readonly CommandSpec[] = [
   ...organisationCommands,
+  ...providerCommands,
   ...moneyCommands,
   ...ledgerReadCommands,
   ...integrityCommands,

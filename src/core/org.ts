@@ -1,6 +1,7 @@
 import { refuseControlCharacters } from './names.js';
 import { CreditsError } from './errors.js';
 import { DEFAULT_TIME_ZONE } from './time.js';
+import { EU_COUNTRIES, normaliseVatId, vatIdCountry } from './vatId.js';
 
 /** Organisation settings as stored (text key -> text value) and as the program uses them. */
 export type OrgSettings = {
@@ -11,6 +12,10 @@ export type OrgSettings = {
   timeZone: string;
   invoicePrefix: string;
   smtpUrl: string;
+  /** ISO 3166 code of the organisation's country ('' = from its VAT id, else DE): decides the invoices' tax case. */
+  country: string;
+  /** Leitweg-ID of a public-sector buyer (XRechnung BT-10), or ''. */
+  leitwegId: string;
 };
 
 export const SETTING_KEYS = {
@@ -21,6 +26,8 @@ export const SETTING_KEYS = {
   timeZone: 'org.time_zone',
   invoicePrefix: 'org.invoice_prefix',
   smtpUrl: 'org.smtp_url',
+  country: 'org.country',
+  leitwegId: 'org.leitweg_id',
 } as const satisfies Record<keyof OrgSettings, string>;
 
 export const DEFAULT_VAT_RATE_BASIS_POINTS = 1900;
@@ -34,6 +41,8 @@ export function settingsFromRows(rows: Map<string, string>): OrgSettings {
     timeZone: rows.get(SETTING_KEYS.timeZone) ?? DEFAULT_TIME_ZONE,
     invoicePrefix: rows.get(SETTING_KEYS.invoicePrefix) ?? 'INV-',
     smtpUrl: rows.get(SETTING_KEYS.smtpUrl) ?? '',
+    country: rows.get(SETTING_KEYS.country) ?? '',
+    leitwegId: rows.get(SETTING_KEYS.leitwegId) ?? '',
   };
 }
 
@@ -63,4 +72,23 @@ export function parseOrgName(text: string, field = '--org'): string {
     throw new CreditsError('INVALID_NAME', `${field} must be 1-120 characters of plain text`);
   }
   return name;
+}
+
+/**
+ * The organisation's country, which decides an invoice's tax case: as set with `org set
+ * --country`, else its VAT id's prefix, else Germany (the product's home).
+ */
+export function orgCountry(settings: Pick<OrgSettings, 'country' | 'vatId'>): string {
+  return settings.country || vatIdCountry(normaliseVatId(settings.vatId)) || 'DE';
+}
+
+/** An ISO 3166 alpha-2 country code (XI for Northern Ireland); EL is taken as GR. */
+export function parseCountry(text: string, field = '--country'): string {
+  const code = text.trim().toUpperCase();
+  if (!/^[A-Z]{2}$/.test(code)) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a country code`, {
+      hint: `${field} takes a two-letter ISO 3166 code, like DE, AT, FR, CH, US (EU members: ${[...EU_COUNTRIES].sort().join(', ')})`,
+    });
+  }
+  return code === 'EL' ? 'GR' : code;
 }

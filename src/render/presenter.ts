@@ -8,6 +8,7 @@ export const renderPresenter: Presenter = {
   statementPdf: async (data) => (await import('./pdf/statement.js')).statementPdfBytes(data),
   statementCsv: async (data) => (await import('./views/statements.js')).statementCsv(data),
   invoicePdf: async (data) => (await import('./pdf/invoice.js')).invoicePdfBytes(data),
+  invoiceCsv: async (data) => (await import('./views/statements.js')).invoiceCsv(data),
   reportCsv: async (data) => (await import('./views/reports.js')).reportCsv(data),
   usageEventsCsv: async (items, header) => (await import('./views/usageHistory.js')).usageEventsCsv(items, header),
   accountChoices: async (balances, color) => (await import('./promptChoices.js')).accountChoices(balances, color),

@@ -5,6 +5,7 @@ import { CreditsError } from '../core/errors.js';
 import type { Database } from './driver.js';
 import { readJournal, readMigrationFiles } from './migrationFiles.js';
 import { NAME_KEYS_MIGRATION_TAG, fillNameKeys } from './nameKeys.js';
+import { PROVIDER_MIGRATION_TAG, adoptOrganisationAsProvider } from './providerMigration.js';
 import { installStateLog } from './stateLog.js';
 
 /** Found by walking up from this module: dist/credits.js and src/store/migrate.ts both work. */
@@ -18,11 +19,12 @@ export function migrationsFolder(): string {
   throw new CreditsError('INTERNAL', 'the migrations folder is missing from this installation');
 }
 
-function knownMigrationsMs(folder: string): { firstMs: number; latestMs: number; nameKeysMs: number | undefined } {
+function knownMigrationsMs(folder: string): { firstMs: number; latestMs: number; nameKeysMs: number | undefined; providerMs: number | undefined } {
   const entries = readJournal(folder);
   const whens = entries.map((entry) => entry.when);
   const nameKeysMs = entries.find((entry) => entry.tag === NAME_KEYS_MIGRATION_TAG)?.when;
-  return { firstMs: Math.min(...whens), latestMs: Math.max(...whens), nameKeysMs };
+  const providerMs = entries.find((entry) => entry.tag === PROVIDER_MIGRATION_TAG)?.when;
+  return { firstMs: Math.min(...whens), latestMs: Math.max(...whens), nameKeysMs, providerMs };
 }
 
 function schemaTooNew(location: string): CreditsError {
@@ -36,11 +38,12 @@ export type SchemaState = 'current' | 'empty' | 'foreign';
 /**
  * Brings the ledger's schema up to this program's, in the drizzle migration table's format so
  * drizzle-kit tooling keeps working. A ledger written by a newer program is refused untouched,
- * and so is a database that holds some other program's tables.
+ * and so is a database that holds some other program's tables. A migration that changed what
+ * the user's data means says so in a note, given to `onNote` once the migration has committed.
  */
-export async function ensureSchema(db: Database, options: { mayCreate: boolean }): Promise<void> {
+export async function ensureSchema(db: Database, options: { mayCreate: boolean; onNote?: ((note: string) => void) | undefined }): Promise<void> {
   const folder = migrationsFolder();
-  const { firstMs: firstKnownMs, latestMs: latestKnownMs, nameKeysMs } = knownMigrationsMs(folder);
+  const { firstMs: firstKnownMs, latestMs: latestKnownMs, nameKeysMs, providerMs } = knownMigrationsMs(folder);
   let appliedMs: number | null;
   try {
     const row = await db.get<{ first: number | null; last: number | null }>(
@@ -87,9 +90,11 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
   if (appliedMs > latestKnownMs) throw schemaTooNew(db.location);
   if (appliedMs === latestKnownMs) return;
 
+  const notes: string[] = [];
   const pending = readMigrationFiles(folder).filter((migration) => migration.folderMillis > (appliedMs ?? 0));
   await db.write(
     async (tx) => {
+      notes.length = 0;
       tx.run('CREATE TABLE IF NOT EXISTS __drizzle_migrations (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)');
       // Another process may have migrated while we waited for the write lock.
       const again = await tx.get<{ last: number | null }>('SELECT max(created_at) AS last FROM __drizzle_migrations');
@@ -102,6 +107,10 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
         }
         // The one step SQL cannot do: the keys of existing rows are computed in JavaScript.
         if (migration.folderMillis === nameKeysMs) await fillNameKeys(tx);
+        if (migration.folderMillis === providerMs) {
+          const note = await adoptOrganisationAsProvider(tx);
+          if (note !== null) notes.push(note);
+        }
         tx.run('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)', [migration.hash, migration.folderMillis]);
       }
       // The triggers follow the columns the migrations left; a table with new columns is folded in again.
@@ -109,4 +118,5 @@ export async function ensureSchema(db: Database, options: { mayCreate: boolean }
     },
     { migrating: true },
   );
+  for (const note of notes) options.onNote?.(note);
 }

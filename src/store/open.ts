@@ -23,7 +23,7 @@ export function isRemoteLocation(location: string): boolean {
  * Opens the ledger at a path or URL. `mayCreate` is for `init` only: every other command wants
  * an existing ledger and says so rather than leaving an empty file behind.
  */
-export async function openLedger(target: LedgerTarget, options: { mayCreate: boolean }): Promise<Database> {
+export async function openLedger(target: LedgerTarget, options: { mayCreate: boolean; onNote?: ((note: string) => void) | undefined }): Promise<Database> {
   const db = isRemoteLocation(target.location) ? await openRemote(target) : await openLocal(target, options.mayCreate);
   try {
     await ensureSchema(db, options);

@@ -3,6 +3,7 @@ import { CreditsError } from '../core/errors.js';
 import type { AccountKind } from '../core/ledger.js';
 import { emailKey, nameKey } from '../core/names.js';
 import { settingsFromRows, type OrgSettings } from '../core/org.js';
+import { providerFromRows, type ProviderSettings } from '../core/provider.js';
 import type { SqlReader, WriteTx } from './driver.js';
 import { checkAccountScope, checkUserScope, outsideScope, scopeOf } from './scope.js';
 
@@ -25,9 +26,10 @@ const ACCOUNT_COLUMNS = `id, name, kind, cost_center AS costCenter, balance_mill
   topup_reference_millicredits AS topupReferenceMillicredits, overdraft_from_account_id AS overdraftFromAccountId,
   overdraft_max_millicredits AS overdraftMaxMillicredits, created_at_ms AS createdAtMs`;
 
-export async function readSettings(db: SqlReader): Promise<{ initialised: boolean; settings: OrgSettings }> {
+export async function readSettings(db: SqlReader): Promise<{ initialised: boolean; settings: OrgSettings; provider: ProviderSettings | null }> {
   const rows = await db.all<{ key: string; value: string }>('SELECT key, value FROM settings');
-  return { initialised: rows.length > 0, settings: settingsFromRows(new Map(rows.map((row) => [row.key, row.value]))) };
+  const byKey = new Map(rows.map((row) => [row.key, row.value]));
+  return { initialised: rows.length > 0, settings: settingsFromRows(byKey), provider: providerFromRows(byKey) };
 }
 
 export function writeSetting(tx: WriteTx, key: string, value: string): void {

@@ -128,6 +128,28 @@ export const invoices = sqliteTable('invoices', {
   buyerAddress: text('buyer_address').notNull(),
   buyerVatId: text('buyer_vat_id'),
   vatRateBasisPoints: integer('vat_rate_basis_points').notNull(),
+  /**
+   * The seller as issued (the provider; on invoices of older ledgers the organisation, filled in
+   * by the migration that introduced the provider): a reprint shows the same document.
+   */
+  sellerName: text('seller_name'),
+  sellerAddress: text('seller_address'),
+  sellerVatId: text('seller_vat_id'),
+  sellerTaxNumber: text('seller_tax_number'),
+  sellerIban: text('seller_iban'),
+  sellerBic: text('seller_bic'),
+  sellerBankName: text('seller_bank_name'),
+  sellerEmail: text('seller_email'),
+  buyerCountry: text('buyer_country'),
+  buyerLeitwegId: text('buyer_leitweg_id'),
+  /** domestic | reverseCharge | notTaxable (core/invoiceTax.ts); older invoices are domestic. */
+  taxCase: text('tax_case', { enum: ['domestic', 'reverseCharge', 'notTaxable'] })
+    .notNull()
+    .default('domestic'),
+  /** Net, VAT and gross as computed once at issue (core/invoiceTax.ts); every rendering prints these. */
+  netCents: integer('net_cents'),
+  vatCents: integer('vat_cents'),
+  grossCents: integer('gross_cents'),
 });
 
 export const auditLog = sqliteTable(

@@ -6,7 +6,7 @@ import { TARGET, freshLedger, type Ledger } from '../helpers/cli.js';
 import { pdfLines } from '../helpers/readBack.js';
 
 /**
- * `credits invoice`: the seller's details must be set first, numbers are taken once per purchase
+ * `credits invoice`: the provider (the seller) and the organisation's address (the buyer) must be set first, numbers are taken once per purchase
  * and run without gaps in the order purchases are invoiced, a cancelled purchase is refused, and
  * the PDF carries the §14 UStG fields (read back as text).
  */
@@ -39,7 +39,7 @@ describe(`invoices on a ${TARGET} ledger`, () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'credits-invoices-'));
     ledger = await freshLedger();
-    await ledger.ok(['init', '--org', 'Grünwald Bürodienste AG'], at('2026-03-01T08:00:00Z'));
+    await ledger.ok(['init', '--org', 'Lindner Logistik GmbH'], at('2026-03-01T08:00:00Z'));
     const buy = async (name: string, args: string[], now: string): Promise<void> => {
       ids[name] = (await ledger.ok(['buy', ...args, '--json'], at(now))).json().purchaseId;
     };
@@ -54,20 +54,21 @@ describe(`invoices on a ${TARGET} ledger`, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('needs the seller address and VAT id first: exit 2 naming what is missing, no file, no number used', async () => {
+  it('needs the provider and the organisation address first: exit 2 naming the command that fixes it, no file, no number used', async () => {
     const neither = await invoice(ids.standard!, 'early.pdf');
     expect(neither.exitCode).toBe(2);
     const error = JSON.parse(neither.stderr).error;
-    expect(error.code).toBe('MISSING_FLAG');
-    expect(error.message).toContain('--address');
-    expect(error.message).toContain('--vat-id');
-    await ledger.ok(['org', 'set', '--address', 'Königstraße 5\\n70173 Stuttgart'], at('2026-03-10T08:00:00Z'));
-    const noVat = await invoice(ids.standard!, 'early.pdf');
-    expect(noVat.exitCode).toBe(2);
-    expect(JSON.parse(noVat.stderr).error.message).toContain('--vat-id');
-    expect(JSON.parse(noVat.stderr).error.message).not.toContain('--address');
+    expect(error).toMatchObject({ code: 'INVOICE_DETAILS_MISSING' });
+    expect(error.hint).toContain('credits provider set');
+    await ledger.ok(
+      ['provider', 'set', '--name', 'Grünwald Bürodienste AG', '--address', 'Königstraße 5\\n70173 Stuttgart', '--vat-id', 'DE 123.456.789'],
+      at('2026-03-10T08:00:00Z'),
+    );
+    const noAddress = await invoice(ids.standard!, 'early.pdf');
+    expect(noAddress.exitCode).toBe(2);
+    expect(JSON.parse(noAddress.stderr).error.hint).toContain('credits org set --address');
     expect(existsSync(join(dir, 'early.pdf'))).toBe(false);
-    await ledger.ok(['org', 'set', '--vat-id', 'DE123456789'], at('2026-03-10T08:05:00Z'));
+    await ledger.ok(['org', 'set', '--address', 'Am Hafen 2\\n20457 Hamburg', '--vat-id', 'DE111222333'], at('2026-03-10T08:05:00Z'));
     // A dry run says which number would come and takes none.
     const dry = await issued(ids.standard!, 'dry.pdf', ['--dry-run']);
     expect(dry).toMatchObject({ invoiceNumber: 'INV-000001', dryRun: true });

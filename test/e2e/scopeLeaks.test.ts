@@ -22,6 +22,7 @@ describe('a department-bound token against the other departments', () => {
       '--smtp-url',
       'smtp://mailer:S3cretPass@127.0.0.1:2525',
     ]);
+    await ledger.ok(['provider', 'set', '--name', 'Credits Provider GmbH', '--address', 'Am Markt 1, 04109 Leipzig', '--vat-id', 'DE987654321']);
     await ledger.ok(['transfer', '3000', '--from', 'org', '--to', 'Engineering']);
     await ledger.ok(['transfer', '1000', '--from', 'org', '--to', 'Marketing']);
     await ledger.ok(['transfer', '7', '--from', 'Engineering', '--to', 'Marketing', '--reason', 'eng to mkt', '--idempotency-key', 'eng-mkt-q1']);

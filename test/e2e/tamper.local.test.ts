@@ -106,6 +106,18 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     const events = join(dir, 'events.jsonl');
     const ok = (args: string[]) => ledger.ok(args, { env });
     await ok(['org', 'set', '--address', 'Hauptstr. 1\\n10115 Berlin', '--vat-id', 'DE123456789']);
+    await ok([
+      'provider',
+      'set',
+      '--name',
+      'Credits Provider GmbH',
+      '--address',
+      'Am Markt 1\\n04109 Leipzig',
+      '--vat-id',
+      'DE987654321',
+      '--iban',
+      'DE89370400440532013000',
+    ]);
     await ok(['buy', 'basic', '--method', 'card', '--for', 'Marketing']);
     await ok(['invoice', '1', '--output', join(dir, 'invoice-1.pdf')]);
     await ok(['invoice', '2', '--output', join(dir, 'invoice-2.pdf')]);

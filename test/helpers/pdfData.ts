@@ -109,6 +109,7 @@ export function sampleStatement(userCount = 120): StatementData {
 export function sampleInvoice(): InvoiceData {
   return {
     invoiceNumber: 'INV-2026-0007',
+    taxCase: 'domestic',
     invoiceDayKey: '2026-03-16',
     supplyDayKey: '2026-03-16',
     seller: { name: 'Grünwald Bürodienste AG', address: 'Königstraße 5\n70173 Stuttgart', vatId: 'DE123456789' },

@@ -1,5 +1,7 @@
 import { nameKey, parseCostCenter, parseDepartmentName, parseEmail } from '../../core/names.js';
-import { parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
+import { parseCountry, parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
+import { parseLeitwegId } from '../../core/bankDetails.js';
+import { parseVatId } from '../../core/vatId.js';
 import { parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { DEFAULT_TIME_ZONE, assertTimeZone } from '../../core/time.js';
@@ -64,6 +66,8 @@ export type OrgSetRequest = MutatingRequest & {
   timeZone: string | undefined;
   invoicePrefix: string | undefined;
   smtpUrl: string | undefined;
+  country: string | undefined;
+  leitwegId: string | undefined;
 };
 
 /** What `dept add` was given; a missing name is asked for on a terminal. */
@@ -144,7 +148,7 @@ export const organisationCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'org show',
-    summary: 'show the organisation: name, address, VAT, time zone, invoice prefix',
+    summary: 'show the organisation (the buyer on invoices): name, address, VAT id, country, time zone, invoice prefix',
     ledger: 'existing',
     examples: ['credits org show', 'credits org show --json'],
     request: () => ({}),
@@ -157,19 +161,29 @@ export const organisationCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'org set',
-    summary: 'change organisation details used on invoices and reports',
+    summary: 'change organisation details: the buyer on invoices, and the settings of reports',
     ledger: 'existing',
     mutating: true,
     options: [
       { flags: '--name <name>', description: 'organisation name' },
       { flags: '--address <text>', description: 'postal address (use \\n for new lines)' },
-      { flags: '--vat-id <id>', description: 'VAT identification number, like DE123456789' },
-      { flags: '--vat-rate <percent>', description: 'VAT rate in percent', defaultValue: '19' },
+      { flags: '--vat-id <id>', description: 'VAT id of the organisation (the buyer), like DE123456789; an EU id is checked, spaces and dots dropped' },
+      {
+        flags: '--country <code>',
+        description: "the organisation's country (ISO 3166, like DE, AT, CH; default: its VAT id's): decides the invoices' tax case",
+      },
+      { flags: '--leitweg-id <id>', description: 'Leitweg-ID of a public-sector buyer, like 04011000-1234512345-06 ("" clears it)' },
+      { flags: '--vat-rate <percent>', description: 'domestic VAT rate of new invoices, in percent (same as `provider set --vat-rate`)', defaultValue: '19' },
       { flags: '--timezone <tz>', description: 'IANA time zone for days and months' },
       { flags: '--invoice-prefix <prefix>', description: 'prefix of invoice numbers', defaultValue: 'INV-' },
       { flags: '--smtp-url <url>', description: 'SMTP server for email notifications, like smtp://user:pass@host:587' },
     ],
-    examples: ['credits org set --name "Acme GmbH" --vat-id DE123456789', 'credits org set --address "Hauptstr. 1\\n10115 Berlin" --vat-rate 19'],
+    examples: [
+      'credits org set --name "Acme GmbH" --vat-id DE123456789',
+      'credits org set --address "Hauptstr. 1\\n10115 Berlin"',
+      'credits org set --vat-id ATU12345678 --country AT',
+      'credits org set --leitweg-id 04011000-1234512345-06',
+    ],
     request: (input): OrgSetRequest => ({
       ...mutatingRequest(input),
       name: stringOption(input, 'name'),
@@ -179,6 +193,8 @@ export const organisationCommands: CommandSpec[] = [
       timeZone: stringOption(input, 'timezone'),
       invoicePrefix: stringOption(input, 'invoicePrefix'),
       smtpUrl: stringOption(input, 'smtpUrl'),
+      country: stringOption(input, 'country'),
+      leitwegId: stringOption(input, 'leitwegId'),
     }),
     async run(input, context) {
       await context.settings();
@@ -188,7 +204,10 @@ export const organisationCommands: CommandSpec[] = [
       const address = input.address;
       if (address !== undefined) changes.address = parseFreeText(address.replace(/\\n/g, '\n'), '--address');
       const vatId = input.vatId;
-      if (vatId !== undefined) changes.vatId = parseFreeText(vatId.trim(), '--vat-id', 32);
+      // An EU id is checked by its country's format; a buyer outside the EU keeps its own kind of number.
+      if (vatId !== undefined) changes.vatId = vatId.trim() === '' ? '' : parseVatId(vatId, '--vat-id', { foreign: true });
+      if (input.country !== undefined) changes.country = input.country.trim() === '' ? '' : parseCountry(input.country);
+      if (input.leitwegId !== undefined) changes.leitwegId = input.leitwegId.trim() === '' ? '' : parseLeitwegId(input.leitwegId);
       const vatRate = input.vatRate;
       if (vatRate !== undefined) changes.vatRateBasisPoints = String(parseVatRate(vatRate));
       const timeZone = input.timeZone;
@@ -204,7 +223,7 @@ export const organisationCommands: CommandSpec[] = [
       if (Object.keys(changes).length === 0) {
         throw new CreditsError(
           'MISSING_FLAG',
-          'org set needs at least one of --name, --address, --vat-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url',
+          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url',
         );
       }
       const db = await context.db();

@@ -2,11 +2,14 @@ import { formatCreditsText } from '../../core/amountText.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
 import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
-import { requireDepartment, findAccount } from '../../store/orgRepo.js';
+import { readSettings, requireDepartment } from '../../store/orgRepo.js';
 import { statementFacts } from '../../store/statementQueries.js';
-import { issueInvoice, type Buyer, type InvoiceRecord } from '../../store/ops/invoice.js';
+import { issueInvoice, type Buyer, type InvoiceRecord, type NewInvoice, type Seller } from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
-import type { OrgSettings } from '../../core/org.js';
+import { orgCountry, type OrgSettings } from '../../core/org.js';
+import { invoiceTotals, taxCaseOf } from '../../core/invoiceTax.js';
+import { providerCountry, type ProviderSettings } from '../../core/provider.js';
+import { normaliseVatId, parseVatId, vatIdCountry } from '../../core/vatId.js';
 import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
 import { MEDIA_TYPES, defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
@@ -22,6 +25,7 @@ export type InvoiceRequest = MutatingRequest & {
   buyer: string | undefined;
   buyerAddress: string | undefined;
   buyerVatId: string | undefined;
+  format: string | undefined;
 };
 
 /** A department-bound caller sees a transfer's other side as "other department", never its name. */
@@ -33,16 +37,33 @@ function scopedFacts<T extends { transfers: { counterparty: string }[] }>(contex
   };
 }
 
-/** The seller's details §14 UStG requires: refused before an invoice number is taken. */
-function requireSellerDetails(settings: OrgSettings): void {
-  const missing = [settings.name ? null : '--name', settings.address ? null : '--address', settings.vatId ? null : '--vat-id'].filter(
+/** A refusal of a new invoice that names the command which supplies what is missing. */
+function detailsMissing(message: string, command: string): CreditsError {
+  return new CreditsError('INVOICE_DETAILS_MISSING', message, { hint: `set it once with \`${command}\`` });
+}
+
+/** The seller of a new invoice: the provider, with the details §14 UStG requires. */
+function invoiceSeller(provider: ProviderSettings | null): Seller {
+  if (provider === null) {
+    throw detailsMissing('a new invoice needs the provider (the seller of the credits)', 'credits provider set --name ... --address ... --vat-id ...');
+  }
+  const missing = [provider.name ? null : '--name', provider.address ? null : '--address', provider.vatId ? null : '--vat-id'].filter(
     (flag): flag is string => flag !== null,
   );
   if (missing.length > 0) {
-    throw new CreditsError('MISSING_FLAG', `an invoice needs the seller's ${missing.join(', ')}`, {
-      hint: `set them once with \`credits org set ${missing.map((flag) => `${flag} ...`).join(' ')}\``,
-    });
+    throw detailsMissing(`a new invoice needs the provider's ${missing.join(', ')}`, `credits provider set ${missing.map((flag) => `${flag} ...`).join(' ')}`);
   }
+  const optional = (value: string): string | null => (value === '' ? null : value);
+  return {
+    name: provider.name,
+    address: provider.address,
+    vatId: provider.vatId,
+    taxNumber: optional(provider.taxNumber),
+    iban: optional(provider.iban),
+    bic: optional(provider.bic),
+    bankName: optional(provider.bankName),
+    email: optional(provider.email),
+  };
 }
 
 /** The buyer as given by --buyer, --buyer-address and --buyer-vat-id (a typed \n breaks a line). */
@@ -53,35 +74,49 @@ function readBuyerFlags(request: InvoiceRequest): BuyerFlags {
     value === undefined ? undefined : parseFreeText(value.replace(/\\n/g, '\n'), flag, 300);
   const name = buyerText('--buyer', request.buyer);
   const address = buyerText('--buyer-address', request.buyerAddress);
-  const vatId = buyerText('--buyer-vat-id', request.buyerVatId) ?? null;
+  const vatId = request.buyerVatId === undefined ? null : parseVatId(request.buyerVatId, '--buyer-vat-id', { foreign: true });
   return { name, address, vatId };
 }
 
 /**
- * Whom a new invoice names: the buyer given, or else the organisation (c/o the credited
- * department). The organisation's VAT id is printed only for its own pool's purchases.
+ * Whom a new invoice names: the organisation (c/o the credited department), or the buyer given
+ * with --buyer. The organisation's VAT id and country decide the tax case, so it is printed on
+ * every invoice to it.
  */
-function invoiceBuyer(purchase: PurchaseRow, given: BuyerFlags, settings: OrgSettings, orgAccountVisible: boolean): Buyer {
-  if (given.name !== undefined && given.address === undefined) {
-    throw new CreditsError('MISSING_FLAG', "--buyer-address is required with --buyer: an invoice names the buyer's address", {
-      hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"',
-    });
+function invoiceBuyer(purchase: PurchaseRow, given: BuyerFlags, settings: OrgSettings): Buyer {
+  if (given.name !== undefined) {
+    if (given.address === undefined) {
+      throw new CreditsError('MISSING_FLAG', "--buyer-address is required with --buyer: an invoice names the buyer's address", {
+        hint: 'for example --buyer-address "Hauptstraße 1\\n10115 Berlin"',
+      });
+    }
+    const country = (given.vatId === null ? null : vatIdCountry(given.vatId)) ?? orgCountry(settings);
+    return { name: given.name, address: given.address, vatId: given.vatId, country, leitwegId: null };
+  }
+  if ((given.address ?? settings.address).trim() === '') {
+    throw detailsMissing("a new invoice needs the organisation's address (the buyer)", 'credits org set --address "Street 1\\n12345 City"');
   }
   return {
-    name: given.name ?? (purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`),
+    name: purchase.account === 'org' ? settings.name : `${settings.name}, ${purchase.account}`,
     address: given.address ?? settings.address,
-    vatId: given.name === undefined ? (given.vatId ?? (purchase.account === 'org' && orgAccountVisible ? settings.vatId : null)) : given.vatId,
+    vatId: given.vatId ?? (settings.vatId === '' ? null : normaliseVatId(settings.vatId)),
+    country: (given.vatId === null ? null : vatIdCountry(given.vatId)) ?? orgCountry(settings),
+    leitwegId: settings.leitwegId === '' ? null : settings.leitwegId,
   };
 }
 
-/** What the invoice PDF prints: one line for the purchased package, totals and payment. */
-function invoicePdfData(
-  invoice: InvoiceRecord,
-  purchase: PurchaseRow,
-  settings: OrgSettings,
-  totals: { invoiceNumber: string; netCents: number; vatCents: number },
-): InvoiceData {
-  const { invoiceNumber, netCents, vatCents } = totals;
+/** Seller, buyer, tax case and totals of a new invoice, computed once here and stored with it. */
+function composeInvoice(purchase: PurchaseRow, given: BuyerFlags, settings: OrgSettings, provider: ProviderSettings | null): NewInvoice {
+  const seller = invoiceSeller(provider);
+  const buyer = invoiceBuyer(purchase, given, settings);
+  const taxCase = taxCaseOf({ sellerCountry: providerCountry(provider!), buyerCountry: buyer.country ?? 'DE', buyerVatId: buyer.vatId });
+  const { netCents, vatRateBasisPoints, vatCents, grossCents } = invoiceTotals(purchase.priceCents, taxCase, settings.vatRateBasisPoints);
+  return { seller, buyer, taxCase, netCents, vatRateBasisPoints, vatCents, grossCents };
+}
+
+/** What the invoice PDF and CSV print: one line for the purchased package, the stored totals and payment. */
+function invoiceFileData(invoice: InvoiceRecord, purchase: PurchaseRow, settings: OrgSettings, invoiceNumber: string): InvoiceData {
+  const { netCents } = invoice;
   const unitPriceNetCents = Math.floor(netCents / purchase.quantity);
   const packageTitle = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
   const supplyMs = purchase.settledAtMs ?? purchase.createdAtMs;
@@ -89,8 +124,8 @@ function invoicePdfData(
     invoiceNumber,
     invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
     supplyDayKey: localDateKey(supplyMs, settings.timeZone),
-    seller: { name: settings.name, address: settings.address, vatId: settings.vatId },
-    buyer: { name: invoice.buyerName, address: invoice.buyerAddress, vatId: invoice.buyerVatId },
+    seller: invoice.seller,
+    buyer: invoice.buyer,
     lines: [
       {
         description: `AI usage credits – ${packageTitle} package`,
@@ -101,10 +136,11 @@ function invoicePdfData(
         netCents,
       },
     ],
+    taxCase: invoice.taxCase,
     netCents,
     vatRateBasisPoints: invoice.vatRateBasisPoints,
-    vatCents,
-    grossCents: netCents + vatCents,
+    vatCents: invoice.vatCents,
+    grossCents: invoice.grossCents,
     paymentMethod: purchase.method,
     paymentNote:
       purchase.status === 'settled' ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}` : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
@@ -175,18 +211,20 @@ export const statementCommands: CommandSpec[] = [
   }),
   defineCommand({
     name: 'invoice',
-    summary: 'a German tax-compliant invoice (§14 UStG) for a purchase, as PDF; numbers run without gaps',
+    summary: "the provider's German tax-compliant invoice (§14 UStG) to the organisation for a purchase, as PDF or CSV; numbers run without gaps",
     ledger: 'existing',
     mutating: true,
     arguments: [{ name: 'purchase', description: 'purchase id (see `credits purchases`)', required: true, dynamic: 'purchases' }],
     options: [
-      { flags: '--output <file>', description: 'the PDF file to write' },
-      { flags: '--buyer <name>', description: 'who is invoiced (default: the credited department, c/o the organisation)' },
-      { flags: '--buyer-address <text>', description: "the buyer's postal address (\\n between lines; default: the organisation's)" },
-      { flags: '--buyer-vat-id <id>', description: "the buyer's VAT id, when it has one" },
+      { flags: '--output <file>', description: 'the file to write: a PDF, or a CSV of the same numbers' },
+      { flags: '--format <format>', description: 'pdf or csv (default: from --output, else pdf)', choices: ['pdf', 'csv'] },
+      { flags: '--buyer <name>', description: 'invoice another buyer than the organisation (default: the organisation, c/o the credited department)' },
+      { flags: '--buyer-address <text>', description: "that buyer's postal address (\\n between lines)" },
+      { flags: '--buyer-vat-id <id>', description: "that buyer's VAT id, when it has one (decides the tax case)" },
     ],
     examples: [
       'credits invoice 12 --output invoice-12.pdf',
+      'credits invoice 12 --output invoice-12.csv',
       'credits invoice 7 --output inv.pdf --buyer "Müller Straße GmbH" --buyer-address "Hauptstraße 1\\n10115 Berlin" --buyer-vat-id DE123456789',
     ],
     request: (input): InvoiceRequest => ({
@@ -196,6 +234,7 @@ export const statementCommands: CommandSpec[] = [
       buyer: stringOption(input, 'buyer'),
       buyerAddress: stringOption(input, 'buyerAddress'),
       buyerVatId: stringOption(input, 'buyerVatId'),
+      format: stringOption(input, 'format'),
     }),
     async run(input, context) {
       const settings = await context.settings();
@@ -203,41 +242,39 @@ export const statementCommands: CommandSpec[] = [
       const purchaseId = parseId(input.purchase, 'PURCHASE');
       const output = input.output;
       if (output === undefined)
-        throw new CreditsError('MISSING_FLAG', '--output is required: the PDF file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
-      requireSellerDetails(settings);
+        throw new CreditsError('MISSING_FLAG', '--output is required: the file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
+      const format = chooseFormat(input.format, output, ['pdf', 'csv'], 'pdf') as 'pdf' | 'csv';
       const given = readBuyerFlags(input);
-      // A department-bound caller's purchases are its department's: never the org pool's.
-      const account = context.scope === null ? await findAccount(db, 'org') : undefined;
+      const { provider } = await readSettings(db);
       const result = await issueInvoice(
         db,
         context.mutation(input, { purchaseId, buyerName: given.name, buyerAddress: given.address, buyerVatId: given.vatId }),
-        {
-          purchaseId,
-          vatRateBasisPoints: settings.vatRateBasisPoints,
-          // Only a new invoice asks for its buyer: a re-print keeps the buyer it was issued to.
-          buyer: (purchase) => invoiceBuyer(purchase, given, settings, Boolean(account)),
-        },
+        // Only a new invoice is composed: a re-print keeps the seller, buyer and totals it was issued with.
+        { purchaseId, compose: (purchase) => composeInvoice(purchase, given, settings, provider) },
       );
       const { invoice, purchase } = result;
-      const netCents = purchase.priceCents;
-      const vatCents = Math.floor((netCents * invoice.vatRateBasisPoints + 5000) / 10000);
       const invoiceNumber = `${settings.invoicePrefix}${String(invoice.number).padStart(6, '0')}`;
       let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
-        bytes = await context.presenter.invoicePdf(invoicePdfData(invoice, purchase, settings, { invoiceNumber, netCents, vatCents }));
+        const fileData = invoiceFileData(invoice, purchase, settings, invoiceNumber);
+        bytes = format === 'pdf' ? await context.presenter.invoicePdf(fileData) : Buffer.from(await context.presenter.invoiceCsv(fileData), 'utf8');
       }
       return {
-        ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES.pdf, bytes } } : {}),
+        ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES[format], bytes } } : {}),
         view: 'invoiceWritten',
         data: {
           path: output,
+          format,
           invoiceNumber,
           purchaseId: purchase.id,
           reissued: result.reissued,
-          netCents,
+          seller: invoice.seller.name,
+          buyer: invoice.buyer.name,
+          taxCase: invoice.taxCase,
+          netCents: invoice.netCents,
           vatRateBasisPoints: invoice.vatRateBasisPoints,
-          vatCents,
-          grossCents: netCents + vatCents,
+          vatCents: invoice.vatCents,
+          grossCents: invoice.grossCents,
           dryRun: result.dryRun,
         },
       };

@@ -15,6 +15,7 @@ import {
   type PageFrame,
 } from './document.js';
 import { germanDate, paymentMethodLabel } from './labels.js';
+import { TAX_CASE_NOTES } from '../../core/invoiceTax.js';
 import type { InvoiceData, InvoiceParty } from '../../app/documentTypes.js';
 
 export type { InvoiceData } from '../../app/documentTypes.js';
@@ -34,9 +35,9 @@ function addressLines(party: InvoiceParty): string[] {
 /** §14 (4) UStG needs these; the command should have checked, this keeps a broken invoice from being written. */
 function checkInvoice(data: InvoiceData): void {
   const missing: string[] = [];
-  if (data.seller.name.trim() === '') missing.push('seller name (credits org set --name)');
-  if (addressLines(data.seller).length === 0) missing.push('seller address (credits org set --address)');
-  if (data.seller.vatId.trim() === '') missing.push('seller VAT id (credits org set --vat-id)');
+  if (data.seller.name.trim() === '') missing.push('seller name (credits provider set --name)');
+  if (addressLines(data.seller).length === 0) missing.push('seller address (credits provider set --address)');
+  if (data.seller.vatId.trim() === '') missing.push('seller VAT id (credits provider set --vat-id)');
   if (data.buyer.name.trim() === '') missing.push('buyer name');
   if (data.invoiceNumber.trim() === '') missing.push('invoice number');
   if (data.lines.length === 0) missing.push('invoice lines');
@@ -53,12 +54,21 @@ function checkInvoice(data: InvoiceData): void {
     data.vatRateBasisPoints,
     ...data.lines.flatMap((line) => [line.netCents, line.unitPriceNetCents, line.quantity, line.millicredits]),
   ];
-  if (!integers.every((value) => Number.isSafeInteger(value)) || linesNet !== data.netCents || data.netCents + data.vatCents !== data.grossCents) {
+  const untaxed = data.taxCase !== 'domestic' && (data.vatCents !== 0 || data.vatRateBasisPoints !== 0);
+  if (!integers.every((value) => Number.isSafeInteger(value)) || linesNet !== data.netCents || data.netCents + data.vatCents !== data.grossCents || untaxed) {
     throw new CreditsError(
       'INTERNAL',
       `invoice ${data.invoiceNumber} does not add up: lines ${linesNet}, net ${data.netCents} + VAT ${data.vatCents} vs gross ${data.grossCents} (cents)`,
     );
   }
+}
+
+/** The seller's tax ids and contact under its address: VAT id always, tax number and email when set. */
+function sellerIdLines(data: InvoiceData): string[] {
+  const lines = [`USt-IdNr. / VAT ID: ${data.seller.vatId}`];
+  if (data.seller.taxNumber) lines.push(`Steuernummer / Tax no.: ${data.seller.taxNumber}`);
+  if (data.seller.email) lines.push(data.seller.email);
+  return lines;
 }
 
 /** The seller's name, address and VAT id, top right. */
@@ -70,7 +80,10 @@ function drawSeller(doc: Doc, data: InvoiceData, sellerLines: string[], width: n
     textAt(doc, line, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
     y += 11.5;
   }
-  textAt(doc, `USt-IdNr. / VAT ID: ${data.seller.vatId}`, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
+  for (const line of sellerIdLines(data)) {
+    textAt(doc, line, FRAME.left, y, { size: 8.5, color: COLOR.muted, width, align: 'right' });
+    y += 11.5;
+  }
 }
 
 /** Return-address line and recipient, where a window envelope shows them; returns the block's bottom. */
@@ -100,6 +113,7 @@ function drawInvoiceFacts(doc: Doc, data: InvoiceData): number {
     ['Leistungsdatum / Date of supply', germanDate(data.supplyDayKey)],
   ];
   if (data.purchaseReference) facts.push(['Bestellung / Purchase', data.purchaseReference]);
+  if (data.buyer.leitwegId) facts.push(['Leitweg-ID / Buyer reference', data.buyer.leitwegId]);
   let y = RECIPIENT_Y;
   for (const [label, value] of facts) {
     textAt(doc, label, META_X, y + 0.5, { size: 7.5, color: COLOR.muted });
@@ -158,6 +172,16 @@ function drawPaymentAndNotes(flow: Flow, data: InvoiceData): void {
   const payment = paymentMethodLabel(data.paymentMethod);
   flow.paragraph(`Zahlungsart / Payment method: ${payment.de === payment.en ? payment.de : `${payment.de} / ${payment.en}`}`, { size: 9 });
   if (data.paymentNote) flow.paragraph(data.paymentNote, { size: 9 });
+  const { iban, bic, bankName } = data.seller;
+  if (iban) {
+    const bank = [`IBAN ${iban.replace(/(.{4})(?=.)/g, '$1 ')}`, bic ? `BIC ${bic}` : null, bankName].filter((part): part is string => Boolean(part));
+    flow.paragraph(`Bankverbindung / Bank details: ${bank.join(' · ')}`, { size: 9 });
+  }
+  const taxNote = TAX_CASE_NOTES[data.taxCase];
+  if (taxNote) {
+    flow.gap(4);
+    flow.paragraph(taxNote, { size: 9, font: FONT.bold });
+  }
   for (const note of data.notes ?? []) {
     flow.gap(3);
     flow.paragraph(note, { size: 8.5, color: COLOR.muted });

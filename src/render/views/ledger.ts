@@ -145,12 +145,47 @@ export const ledgerViews = {
         ['Name', String(org.name)],
         ['Address', String(org.address || '–')],
         ['VAT id', String(org.vatId || '–')],
+        ['Country', String(org.country || '–')],
+        ['Leitweg-ID', String(org.leitwegId || '–')],
         ['VAT rate', formatBasisPoints(Number(org.vatRateBasisPoints))],
         ['Time zone', String(org.timeZone)],
         ['Invoice prefix', String(org.invoicePrefix)],
         ['SMTP server', org.smtpUrl ? String(org.smtpUrl).replace(/\/\/[^@/]*@/, '//***@') : '–'],
       ],
     );
+  },
+
+  provider(
+    data: {
+      provider:
+        | (Record<'name' | 'address' | 'vatId' | 'taxNumber' | 'iban' | 'bic' | 'bankName' | 'email' | 'country', string> & { vatRateBasisPoints: number })
+        | null;
+      dryRun?: boolean;
+      replayed?: boolean;
+    },
+    options: RenderOptions,
+  ): string {
+    const provider = data.provider;
+    if (provider === null) return 'No provider yet: invoices need one. Name it with `credits provider set --name ... --address ... --vat-id ...`.';
+    const or = (value: string): string => value || '–';
+    const rows = table(
+      options,
+      [{ header: 'Provider' }, { header: 'Value' }],
+      [
+        ['Name', provider.name],
+        ['Address', or(provider.address)],
+        ['VAT id', or(provider.vatId)],
+        ['Country', provider.country],
+        ['Tax number', or(provider.taxNumber)],
+        ['IBAN', provider.iban ? provider.iban.replace(/(.{4})(?=.)/g, '$1 ') : '–'],
+        ['BIC', or(provider.bic)],
+        ['Bank', or(provider.bankName)],
+        ['Email', or(provider.email)],
+        ['VAT rate (domestic)', formatBasisPoints(provider.vatRateBasisPoints)],
+      ],
+    );
+    const head = prefix(data, options);
+    return head === '' ? rows : `${head.trimEnd()}\n${rows}`;
   },
 
   message(data: { message: string; dryRun?: boolean; replayed?: boolean }, options: RenderOptions): string {

@@ -1,4 +1,5 @@
-import type { StatementFacts } from '../../app/documentTypes.js';
+import type { InvoiceData, StatementFacts } from '../../app/documentTypes.js';
+import { TAX_CASE_NOTES } from '../../core/invoiceTax.js';
 import { csvCents, csvCredits, toCsv, type CsvCell } from '../csv.js';
 import { formatCount, formatCredits, formatEuros } from '../format.js';
 import { palette, table, type RenderOptions } from '../style.js';
@@ -184,9 +185,68 @@ export const statementViews = {
     vatCents: number;
     grossCents: number;
     vatRateBasisPoints: number;
+    taxCase?: string;
     dryRun: boolean;
   }): string {
     if (data.dryRun) return `dry run, nothing written: purchase ${data.purchaseId} would get invoice ${data.invoiceNumber}.`;
-    return `Wrote invoice ${data.invoiceNumber}${data.reissued ? ' (a copy: this purchase was invoiced before)' : ''} for purchase ${data.purchaseId} to ${data.path}: net ${formatEuros(data.netCents)} + VAT ${data.vatRateBasisPoints / 100}% ${formatEuros(data.vatCents)} = ${formatEuros(data.grossCents)}.`;
+    const tax = data.taxCase === 'reverseCharge' ? ' (reverse charge)' : data.taxCase === 'notTaxable' ? ' (not taxable in Germany)' : '';
+    return `Wrote invoice ${data.invoiceNumber}${data.reissued ? ' (a copy: this purchase was invoiced before)' : ''} for purchase ${data.purchaseId} to ${data.path}: net ${formatEuros(data.netCents)} + VAT ${data.vatRateBasisPoints / 100}%${tax} ${formatEuros(data.vatCents)} = ${formatEuros(data.grossCents)}.`;
   },
 };
+
+/** "1900" -> "19.00": a rate in percent for spreadsheets, exact (basis points are whole). */
+function csvPercent(basisPoints: number): string {
+  return `${Math.floor(basisPoints / 100)}.${String(basisPoints % 100).padStart(2, '0')}`;
+}
+
+/**
+ * An invoice as CSV: one row per line, each carrying the invoice's parties, tax case and the
+ * totals computed when it was issued (the same numbers the PDF prints), euros with a dot.
+ */
+export function invoiceCsv(data: InvoiceData): Promise<string> {
+  const header = [
+    'invoice_number',
+    'invoice_date',
+    'supply_date',
+    'seller_name',
+    'seller_vat_id',
+    'buyer_name',
+    'buyer_vat_id',
+    'buyer_leitweg_id',
+    'tax_case',
+    'position',
+    'description',
+    'quantity',
+    'credits',
+    'unit_price_net_eur',
+    'line_net_eur',
+    'net_eur',
+    'vat_rate_percent',
+    'vat_eur',
+    'gross_eur',
+    'tax_note',
+  ];
+  const rows: CsvCell[][] = data.lines.map((line, index) => [
+    data.invoiceNumber,
+    data.invoiceDayKey,
+    data.supplyDayKey,
+    data.seller.name,
+    data.seller.vatId,
+    data.buyer.name,
+    data.buyer.vatId ?? null,
+    data.buyer.leitwegId ?? null,
+    data.taxCase,
+    index + 1,
+    line.description,
+    line.quantity,
+    csvCredits(line.millicredits),
+    csvCents(line.unitPriceNetCents),
+    csvCents(line.netCents),
+    csvCents(data.netCents),
+    csvPercent(data.vatRateBasisPoints),
+    csvCents(data.vatCents),
+    csvCents(data.grossCents),
+    TAX_CASE_NOTES[data.taxCase],
+  ]);
+  return toCsv(header, rows);
+}

@@ -1,5 +1,6 @@
 import { CreditsError } from '../../core/errors.js';
 import { SETTING_KEYS, type OrgSettings } from '../../core/org.js';
+import { PROVIDER_KEYS, type ProviderSettings } from '../../core/provider.js';
 import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { seedDefaultRates } from '../usageRepo.js';
@@ -52,6 +53,22 @@ export async function setOrgSettings(db: Database, request: MutationRequest, cha
       if (value !== undefined) writeSetting(tx, SETTING_KEYS[field as keyof OrgSettings], value);
     }
     return { changed: Object.keys(changes).filter((key) => changes[key as keyof OrgSettings] !== undefined) };
+  });
+}
+
+/** The provider's details (and the domestic VAT rate, an organisation setting) in one write. */
+export async function setProviderSettings(
+  db: Database,
+  request: MutationRequest,
+  changes: Partial<Record<keyof ProviderSettings, string>>,
+  vatRateBasisPoints: string | undefined,
+) {
+  return runMutation(db, request, async ({ tx }) => {
+    for (const [field, value] of Object.entries(changes)) {
+      if (value !== undefined) writeSetting(tx, PROVIDER_KEYS[field as keyof ProviderSettings], value);
+    }
+    if (vatRateBasisPoints !== undefined) writeSetting(tx, SETTING_KEYS.vatRateBasisPoints, vatRateBasisPoints);
+    return { changed: [...Object.keys(changes), ...(vatRateBasisPoints === undefined ? [] : ['vatRateBasisPoints'])] };
   });
 }
 
