@@ -43,7 +43,9 @@ export function percentile(sorted, fraction) {
 export async function startServe(db) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [CLI, '--db', db, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], {
+  // BENCH_SERVE_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server (not allowed in NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_SERVE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, CLI, '--db', db, 'serve', '--listen', `127.0.0.1:${port}`, '--quiet'], {
     env: CHILD_ENV,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -62,6 +64,7 @@ export async function startServe(db) {
   }
   return {
     url,
+    pid: child.pid,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

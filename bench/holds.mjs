@@ -23,6 +23,7 @@
 // Environment: BENCH_HOLDS_SINGLE (single events per round on the local ledger, default 4000;
 // pairs per round are half as many), BENCH_HOLDS_CONCURRENCY (clients at once, 32),
 // BENCH_HOLDS_ROUNDS (3), BENCH_HOLDS_REMOTE_SINGLE (1000) for sqld; BENCH_HOLDS_REMOTE=0 skips sqld.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { client, drive, startServe } from './api.mjs';
@@ -67,6 +68,28 @@ async function pairs(http, users, prefix, count, concurrency, latencies) {
   });
 }
 
+/** The serve process's CPU time so far (user + system, /proc/PID/stat), in ms; null where /proc is missing. */
+function cpuMsOf(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
+    // utime and stime are fields 14 and 15 of stat (12 and 13 after the command name), in clock ticks (100 per second).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `work` and adds the serve process's CPU time per request it cost to `into`. */
+async function withCpu(pid, requests, into, work) {
+  const before = cpuMsOf(pid);
+  const result = await work();
+  const after = cpuMsOf(pid);
+  if (before !== null && after !== null) into.push((after - before) / requests);
+  return result;
+}
+
 function percentileOf(values, fraction) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
@@ -92,11 +115,12 @@ async function measure(label, seedDb, serveDb, { single, concurrency, rounds }) 
     const singleRates = [];
     const pairRates = [];
     const latencies = { hold: [], capture: [] };
+    const cpu = { single: [], pair: [] };
     let failures = 0;
     let firstFailure = null;
     for (let round = 0; round < rounds; round += 1) {
-      const runSingles = () => singles(http, users, `single-${round}`, single, concurrency);
-      const runPairs = () => pairs(http, users, `pair-${round}`, pairCount, concurrency, latencies);
+      const runSingles = () => withCpu(server.pid, single, cpu.single, () => singles(http, users, `single-${round}`, single, concurrency));
+      const runPairs = () => withCpu(server.pid, 2 * pairCount, cpu.pair, () => pairs(http, users, `pair-${round}`, pairCount, concurrency, latencies));
       // In turn first: the second half of a round runs on a fuller WAL (a checkpoint due) and a warmer JIT.
       const pairsFirst = round % 2 === 1;
       const two = pairsFirst ? await runPairs() : null;
@@ -107,7 +131,7 @@ async function measure(label, seedDb, serveDb, { single, concurrency, rounds }) 
       failures += one.failures + second.failures;
       firstFailure ??= one.firstFailure ?? second.firstFailure;
       log(
-        `${label}: round ${round + 1} (${pairsFirst ? 'pairs' : 'singles'} first): ${singleRates.at(-1).toFixed(0)} events/s, ${pairRates.at(-1).toFixed(0)} pairs/s, ${(pairRates.at(-1) / singleRates.at(-1)).toFixed(2)}x`,
+        `${label}: round ${round + 1} (${pairsFirst ? 'pairs' : 'singles'} first): ${singleRates.at(-1).toFixed(0)} events/s, ${pairRates.at(-1).toFixed(0)} pairs/s, ${(pairRates.at(-1) / singleRates.at(-1)).toFixed(2)}x; serve CPU ${cpu.single.at(-1)?.toFixed(3)} ms per event, ${cpu.pair.at(-1)?.toFixed(3)} ms per pair request`,
       );
     }
     const verify = cli(seedDb, ['verify', '--json']);
@@ -118,6 +142,7 @@ async function measure(label, seedDb, serveDb, { single, concurrency, rounds }) 
       ratio: median(pairRates.map((rate, index) => rate / singleRates[index])),
       singleRates,
       pairRates,
+      cpu,
       pairCount,
       failures,
       firstFailure,
@@ -143,7 +168,7 @@ function rowsOf(label, settings, result) {
       ratio,
       target: '>= 0.5x',
       meets: result.failures === 0 && ratio >= 0.5,
-      note: `rounds (events/s; pairs/s): ${result.singleRates.map((rate) => rate.toFixed(0)).join(', ')}; ${result.pairRates.map((rate) => rate.toFixed(0)).join(', ')}. The ratio is the median of the rounds' ratios (${result.pairRates.map((rate, index) => (rate / result.singleRates[index]).toFixed(2)).join(', ')}); the medians' ratio is ${(result.pairRate / result.singleRate).toFixed(2)}x. A pair is two requests, each group-committed with whatever else arrives (one write transaction per queue drain).${failures}`,
+      note: `rounds (events/s; pairs/s): ${result.singleRates.map((rate) => rate.toFixed(0)).join(', ')}; ${result.pairRates.map((rate) => rate.toFixed(0)).join(', ')}. The ratio is the median of the rounds' ratios (${result.pairRates.map((rate, index) => (rate / result.singleRates[index]).toFixed(2)).join(', ')}); the medians' ratio is ${(result.pairRate / result.singleRate).toFixed(2)}x. A pair is two requests, each group-committed with whatever else arrives (one write transaction per queue drain). Serve CPU per request (user + system, median of rounds): ${median(result.cpu.single)?.toFixed(3)} ms per event, ${median(result.cpu.pair)?.toFixed(3)} ms per hold or capture.${failures}`,
     }),
     row({
       name: `API holds, ${label}: latency p50 / p99`,
