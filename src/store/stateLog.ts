@@ -164,8 +164,9 @@ export async function stateLogMark(tx: WriteTx): Promise<number> {
 
 /**
  * Hashes the records this transaction's triggers appended (after `mark`), chained to the last
- * sealed record before them. Called by both drivers just before COMMIT; one read (of an empty
- * partial index when nothing changed), which also brings the previous hash along.
+ * sealed record before them. Called by both drivers just before COMMIT; one read (of the
+ * primary-key range after the mark: an empty one when nothing changed), which also brings the
+ * previous hash along.
  */
 export async function sealStateLog(tx: WriteTx, mark: number): Promise<void> {
   let rows: (LogRecord & { hash: string | null })[];
