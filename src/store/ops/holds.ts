@@ -190,11 +190,6 @@ export class HoldDesk {
     return row;
   }
 
-  private async available(departmentId: number): Promise<number> {
-    await this.ledger.load([departmentId]);
-    return this.ledger.availableOf(departmentId);
-  }
-
   /** The hold as answered, its department named from the ledger writer's accounts. */
   private async shown(row: HoldRow): Promise<HoldView> {
     await this.ledger.load([row.departmentId]);
@@ -268,7 +263,8 @@ export class HoldDesk {
     raw.feature ??= row.feature;
     const parsed = parseUsageRecord(raw, { timeZone: this.options.timeZone, nowMs: this.options.nowMs, requireEventId: false, fieldNames });
     const name = (flag: string, field: string): string => (fieldNames === 'flags' ? flag : field);
-    if (row.user === null || emailKey(parsed.user) !== emailKey(row.user)) {
+    // The user defaults to the hold's: the same text needs no folding to compare.
+    if (row.user === null || (parsed.user !== row.user && emailKey(parsed.user) !== emailKey(row.user))) {
       throw new CreditsError('INVALID_VALUE', `${name('--user', 'user')} ${parsed.user} is not the user of hold ${holdId} (${row.user})`, {
         hint: `leave out ${name('--user', 'user')}: a capture is for the hold's user`,
       });
@@ -300,9 +296,12 @@ export class HoldDesk {
   }
 
   private async captured(posted: PostedUsage, row: HoldRow): Promise<CapturedHold> {
+    // One load for both departments (in memory already after a capture: the hold's was read to
+    // release it, the event's to post it; a repeated capture may have to read the hold's).
+    await this.ledger.load([row.departmentId, posted.departmentId]);
     const releasedMillicredits = Math.max(0, row.maxMillicredits - (row.capturedMillicredits ?? 0));
-    const hold = { ...(await this.shown(row)), releasedMillicredits };
-    return { ...posted, hold, departmentAvailableMillicredits: await this.available(posted.departmentId) };
+    const hold = { ...view(row, this.ledger.nameOf(row.departmentId)), releasedMillicredits };
+    return { ...posted, hold, departmentAvailableMillicredits: this.ledger.availableOf(posted.departmentId) };
   }
 
   /** Releases an open hold. A hold released before or expired is already free: said so, nothing changes. */
