@@ -68,9 +68,26 @@ export function openLocalDatabase(options: LocalOptions): Database {
   return new LocalDatabase(db, options.path, busyTimeoutMs, lockModeFromEnvironment(), lockWait);
 }
 
+/**
+ * A reading statement in raw mode (each row an array) and its column names. better-sqlite3 builds
+ * a row object through V8's API one property at a time: for a hold's 17 columns that took about
+ * 8 µs a row, and the same object built here from the array about 2 µs (bench/holds.mjs).
+ */
+type Reader = { statement: BetterSqlite3.Statement; names: string[] };
+
+function rowOf(reader: Reader, values: SqlValue[]): Row {
+  // A statement prepared before a migration that changed its columns (SELECT *) names them again.
+  if (values.length !== reader.names.length) reader.names = reader.statement.columns().map((column) => column.name);
+  const { names } = reader;
+  const row: Row = {};
+  for (let index = 0; index < names.length; index += 1) row[names[index]!] = values[index]!;
+  return row;
+}
+
 class LocalDatabase implements Database {
   readonly kind = 'local' as const;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly readers = new Map<string, Reader | null>();
   private readonly writes = new WriteQueue();
   private readonly waiters: LockWaiters;
   private walReady = false;
@@ -164,12 +181,35 @@ class LocalDatabase implements Database {
     }
   }
 
+  /** The raw-mode reader of a statement that returns rows; null for one that does not (all() then fails as before). */
+  private reader(sql: string): Reader | null {
+    let reader = this.readers.get(sql);
+    if (reader === undefined) {
+      const statement = this.db.prepare(sql);
+      reader = statement.reader ? { statement: statement.raw(true), names: statement.columns().map((column) => column.name) } : null;
+      this.readers.set(sql, reader);
+    }
+    return reader;
+  }
+
   async all<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T[]> {
-    return this.read(() => this.prepare(sql).all(...args) as T[]);
+    return this.read(() => {
+      const reader = this.reader(sql);
+      if (reader === null) return this.prepare(sql).all(...args) as T[];
+      const rows = reader.statement.all(...args) as SqlValue[][];
+      const result: Row[] = new Array(rows.length);
+      for (let index = 0; index < rows.length; index += 1) result[index] = rowOf(reader, rows[index]!);
+      return result as T[];
+    });
   }
 
   async get<T extends object = Row>(sql: string, args: SqlValue[] = []): Promise<T | undefined> {
-    return this.read(() => this.prepare(sql).get(...args) as T | undefined);
+    return this.read(() => {
+      const reader = this.reader(sql);
+      if (reader === null) return this.prepare(sql).get(...args) as T | undefined;
+      const values = reader.statement.get(...args) as SqlValue[] | undefined;
+      return values === undefined ? undefined : (rowOf(reader, values) as T);
+    });
   }
 
   /** Every write path calls this first; the mode is kept in the file, so it runs once per open. */
