@@ -7,13 +7,24 @@
 // median of the rounds' own ratios: other work sharing the machine changes speed from one round
 // to the next, and a round's two halves see the same load. First on a local ledger file, then
 // on sqld on loopback.
-// Where a pair's time goes beyond two events' requests: the hold's row is inserted and then
-// updated, each change a state-log record (tamper evidence) that is sealed (hashed) before the
-// commit, so a commit of pairs writes about 1.6x the WAL pages of a commit of events (33 against
-// 20 pages for about 18 requests), and sealing them was the largest part of their CPU time; with
-// the holds' state-log triggers dropped the ratio was roughly 0.1 higher (noisy, shared machine).
-// The partial index of unsealed records, which every record entered and left again, is gone
-// (migration 0007): sealing reads the primary-key range after the write's mark.
+// Where a pair's time goes beyond two events' requests (issue 18; the serve process's CPU time per
+// request is printed with each round): the part outside the write transaction (HTTP, parsing,
+// answers) costs the same for a hold, a capture and an event (about 0.28 ms, measured around the
+// group commit's write); all of the difference is inside it. There the hold's row is inserted and
+// then updated, each change a state-log record (tamper evidence) that a trigger appends and that
+// is sealed (read back, hashed, updated) before the commit, and the captures' holds are read
+// (findHolds): about 130 µs of SQLite per pair, and a commit of pairs writes about 1.6x the WAL
+// pages of a commit of events. Taken out: the second partial index of open holds (one by
+// department and one by expiry, both entered and left by every hold; one now, migration 0011);
+// the partial index of unsealed state-log records, which every record entered and left again in
+// its own transaction (migration 0012; this comment used to say 0007 had dropped it, it had not);
+// better-sqlite3's own row objects, about 8 µs for a hold's 17 columns, now built in JS from raw
+// rows (src/store/localDriver.ts). Before/after in one session, alternating: pairs/s up by about
+// a fifth, the median ratio up by 0.03-0.09 (0.28-0.45x before, 0.37-0.48x after), still short of
+// 0.5x. What is left is mostly the state log itself (two records a pair) and the holds row.
+// The order within a round weighs on its ratio more than any of that: the singles of a
+// singles-first round cost 0.44-0.53 ms CPU per event, in a pairs-first round 0.20-0.32, so
+// rounds swing between about 0.3x (pairs first) and 0.5x (singles first) on an idle machine.
 // More rounds give a steadier median, but `credits verify` after the run takes minutes on a
 // loaded machine once the ledger holds some 10,000 holds (five rounds).
 //
