@@ -19,12 +19,16 @@
 // the partial index of unsealed state-log records, which every record entered and left again in
 // its own transaction (migration 0012; this comment used to say 0007 had dropped it, it had not);
 // better-sqlite3's own row objects, about 8 µs for a hold's 17 columns, now built in JS from raw
-// rows (src/store/localDriver.ts). Before/after in one session, alternating: pairs/s up by about
-// a fifth, the median ratio up by 0.03-0.09 (0.28-0.45x before, 0.37-0.48x after), still short of
-// 0.5x. What is left is mostly the state log itself (two records a pair) and the holds row.
-// The order within a round weighs on its ratio more than any of that: the singles of a
-// singles-first round cost 0.44-0.53 ms CPU per event, in a pairs-first round 0.20-0.32, so
-// rounds swing between about 0.3x (pairs first) and 0.5x (singles first) on an idle machine.
+// rows (src/store/localDriver.ts). Each is a few µs a hold in isolation (about 2-3% of a pair's
+// CPU together), less than this benchmark's noise here: before/after in one session, alternating,
+// the median ratio was 0.28-0.45x before and 0.37-0.48x after, but in the last pair of runs the
+// pairs/s were the same (1,161 and 1,156) and the CPU per pair request too (0.39-0.50 ms). Still
+// short of 0.5x. What is left is mostly the state log itself (two records a pair) and the holds row.
+// The warm-up weighs on the ratio more than any of that: the first round costs 0.44-0.53 ms CPU
+// per event and per pair request alike, later rounds 0.20-0.33 per event and 0.36-0.42 per pair
+// request, so the first round (singles first, slow singles) says about 0.5x and the rounds after
+// it 0.3-0.4x on an idle machine: the steady state is further from the target than the median of
+// three rounds shows. A longer warm-up would show it.
 // More rounds give a steadier median, but `credits verify` after the run takes minutes on a
 // loaded machine once the ledger holds some 10,000 holds (five rounds).
 //
