@@ -15,9 +15,9 @@
 // is sealed (read back, hashed, updated) before the commit, and the captures' holds are read
 // (findHolds): about 130 µs of SQLite per pair, and a commit of pairs writes about 1.6x the WAL
 // pages of a commit of events. Taken out: the second partial index of open holds (one by
-// department and one by expiry, both entered and left by every hold; one now, migration 0011);
+// department and one by expiry, both entered and left by every hold; one now, migration 0012);
 // the partial index of unsealed state-log records, which every record entered and left again in
-// its own transaction (migration 0012; this comment used to say 0007 had dropped it, it had not);
+// its own transaction (migration 0013; this comment used to say 0007 had dropped it, it had not);
 // better-sqlite3's own row objects, about 8 µs for a hold's 17 columns, now built in JS from raw
 // rows (src/store/localDriver.ts). Each is a few µs a hold in isolation (about 2-3% of a pair's
 // CPU together), less than this benchmark's noise here: before/after in one session, alternating,
