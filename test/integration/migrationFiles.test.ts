@@ -20,6 +20,12 @@ describe('readMigrationFiles', () => {
     expect(ours).toStrictEqual(drizzleReadMigrationFiles({ migrationsFolder: MIGRATIONS }));
   });
 
+  it('keeps every migration later than the one before it: a ledger applies those after its newest, so a when written back in time is skipped or run twice', () => {
+    const whens = readMigrationFiles(MIGRATIONS).map((migration) => migration.folderMillis);
+    for (let index = 1; index < whens.length; index += 1)
+      expect({ index, when: whens[index] }).toEqual({ index, when: expect.toSatisfy((when: number) => when > whens[index - 1]!) });
+  });
+
   it('and for files drizzle-kit might write one day: CRLF, a byte order mark, non-ASCII, a trailing breakpoint, no breakpoints', () => {
     const files: [string, string, boolean][] = [
       ['0000_crlf', 'CREATE TABLE a (x integer);\r\n--> statement-breakpoint\r\nCREATE INDEX a_x ON a (x);\r\n', true],
