@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import { CreditsError } from '../core/errors.js';
 import type { OrgSettings } from '../core/org.js';
+import type { ProviderSettings } from '../core/provider.js';
 import type { Database } from '../store/driver.js';
 import type { MutationRequest } from '../store/mutation.js';
 import { isRemoteLocation, openLedger } from '../store/open.js';
@@ -46,6 +47,7 @@ export type Host = {
 export class Context {
   private database: Database | undefined;
   private orgSettings: OrgSettings | undefined;
+  private orgProvider: ProviderSettings | null = null;
 
   constructor(
     readonly config: Config,
@@ -110,13 +112,20 @@ export class Context {
   async settings(): Promise<OrgSettings> {
     if (!this.orgSettings) {
       const db = await this.db();
-      const { initialised, settings } = await readSettings(db);
+      const { initialised, settings, provider } = await readSettings(db);
       if (!initialised) {
         throw new CreditsError('LEDGER_NOT_FOUND', `${db.location} has no ledger yet`, { hint: 'run `credits init` first' });
       }
       this.orgSettings = settings;
+      this.orgProvider = provider;
     }
     return this.orgSettings;
+  }
+
+  /** The provider (the seller on invoices), read with the settings; null until `provider set`. */
+  async provider(): Promise<ProviderSettings | null> {
+    await this.settings();
+    return this.orgProvider;
   }
 
   async close(): Promise<void> {

@@ -82,9 +82,7 @@ export const providerCommands: CommandSpec[] = [
     examples: ['credits provider', 'credits provider --json'],
     request: () => ({}),
     async run(_request, context) {
-      await context.settings();
-      const { provider } = await readSettings(await context.db());
-      return { view: 'provider', data: await providerView(context, provider) };
+      return { view: 'provider', data: await providerView(context, await context.provider()) };
     },
   }),
   defineCommand({
@@ -130,7 +128,7 @@ export const providerCommands: CommandSpec[] = [
         });
       }
       const db = await context.db();
-      const { provider: before } = await readSettings(db);
+      const before = await context.provider();
       const after = { ...(before ?? EMPTY_PROVIDER), ...changes };
       // A rate alone may be set before the provider is named; any detail makes it a whole provider.
       if (Object.keys(changes).length > 0) checkComplete(after);

@@ -2,7 +2,7 @@ import { formatCreditsText } from '../../core/amountText.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
 import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
-import { readSettings, requireDepartment } from '../../store/orgRepo.js';
+import { requireDepartment } from '../../store/orgRepo.js';
 import { statementFacts } from '../../store/statementQueries.js';
 import { issueInvoice, type Buyer, type InvoiceRecord, type NewInvoice, type Seller } from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
@@ -245,7 +245,7 @@ export const statementCommands: CommandSpec[] = [
         throw new CreditsError('MISSING_FLAG', '--output is required: the file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
       const format = chooseFormat(input.format, output, ['pdf', 'csv'], 'pdf') as 'pdf' | 'csv';
       const given = readBuyerFlags(input);
-      const { provider } = await readSettings(db);
+      const provider = await context.provider();
       const result = await issueInvoice(
         db,
         context.mutation(input, { purchaseId, buyerName: given.name, buyerAddress: given.address, buyerVatId: given.vatId }),

@@ -1,5 +1,5 @@
 import { CreditsError } from '../../core/errors.js';
-import type { PaymentMethod } from '../../core/packages.js';
+import type { RechargeRuleRow } from '../notify/watchers.js';
 import type { Database } from '../driver.js';
 import { runMutation, type MutationRequest } from '../mutation.js';
 import { requireAccount, writeSetting } from '../orgRepo.js';
@@ -67,15 +67,7 @@ export async function removeChannel(db: Database, request: MutationRequest, chan
 }
 
 /** Either `packageName` (bought at each crossing) or `targetMillicredits` (buy up to it), never both. */
-export type RechargeRuleInput = {
-  accountName: string;
-  thresholdMillicredits: number;
-  packageName: string | null;
-  targetMillicredits: number | null;
-  customDiscountBasisPoints: number | null;
-  method: PaymentMethod;
-  monthlyCapCents: number;
-};
+export type RechargeRuleInput = Omit<RechargeRuleRow, 'accountId' | 'armed' | 'refusedInMonth'> & { accountName: string };
 
 export async function setRechargeRule(db: Database, request: MutationRequest, input: RechargeRuleInput) {
   return runMutation(db, request, async ({ tx, ledger }) => {
