@@ -44,7 +44,10 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
-      { extends: true, test: { name: 'e2e-local', include: ['test/e2e/**/*.test.ts'], env: { CREDITS_TEST_TARGET: 'local' } } },
+      {
+        extends: true,
+        test: { name: 'e2e-local', include: ['test/e2e/**/*.test.ts'], env: { CREDITS_TEST_TARGET: 'local' }, globalSetup: ['test/helpers/seedLocal.ts'] },
+      },
       {
         extends: true,
         test: {
@@ -52,6 +55,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           exclude: ['test/e2e/**/*.local.test.ts', ...LOCAL_ONLY],
           env: { CREDITS_TEST_TARGET: 'remote' },
+          globalSetup: ['test/helpers/seedRemote.ts'],
         },
       },
     ],

@@ -1,7 +1,8 @@
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { inject } from 'vitest';
 import { startSqld } from './sqld.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/credits.js');
@@ -40,17 +41,21 @@ export async function runCli(args: string[], env: Record<string, string | undefi
   };
 }
 
-/** A fresh, empty ledger location: a temp file, or a new sqld of its own. */
-export async function freshLedger(target = TARGET): Promise<Ledger> {
+/**
+ * A fresh ledger location: a temp file, or a new sqld of its own; empty, or a copy of `template`
+ * (a ledger file, or a stopped sqld's data folder).
+ */
+export async function freshLedger(target = TARGET, template?: string): Promise<Ledger> {
   let location: string;
   let cleanup: () => Promise<void>;
   if (target === 'remote') {
-    const server = await startSqld();
+    const server = await startSqld(template);
     location = server.wsUrl;
     cleanup = () => server.stop();
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'credits-e2e-'));
     location = join(dir, 'ledger.db');
+    if (template !== undefined) copyFileSync(template, location);
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   }
   return ledgerAt(location, cleanup);
@@ -71,15 +76,30 @@ export function ledgerAt(location: string, cleanup: () => Promise<void> = async 
   return ledger;
 }
 
-/** A ledger with an organisation, two departments with users, and 10,000 credits bought. */
+/**
+ * The commands behind seededLedger(): an organisation, two departments with a user each, and
+ * the professional package bought. Run once per test run by the global set-ups of seedTemplate.ts (six CLI
+ * starts, about 2 s locally and more on sqld); each seededLedger() then copies the result.
+ */
+export const SEED_COMMANDS = [
+  ['init', '--org', 'Test GmbH'],
+  ['dept', 'add', 'Engineering', '--cost-center', 'CC-100'],
+  ['dept', 'add', 'Marketing', '--cost-center', 'CC-200'],
+  ['user', 'add', 'ada@example.com', '--dept', 'Engineering'],
+  ['user', 'add', 'don@example.com', '--dept', 'Marketing'],
+  ['buy', 'professional', '--method', 'card'],
+];
+
+/**
+ * A ledger with an organisation, two departments with users, and 10,000 credits bought
+ * (SEED_COMMANDS): a copy of the one the run's global set-up seeded (seedTemplate.ts), or, where
+ * none was made (the stress suite), seeded here by the same commands.
+ */
 export async function seededLedger(target = TARGET): Promise<Ledger> {
+  const template = inject(target === 'remote' ? 'seededRemoteTemplate' : 'seededLocalTemplate');
+  if (template !== undefined) return freshLedger(target, template);
   const ledger = await freshLedger(target);
-  await ledger.ok(['init', '--org', 'Test GmbH']);
-  await ledger.ok(['dept', 'add', 'Engineering', '--cost-center', 'CC-100']);
-  await ledger.ok(['dept', 'add', 'Marketing', '--cost-center', 'CC-200']);
-  await ledger.ok(['user', 'add', 'ada@example.com', '--dept', 'Engineering']);
-  await ledger.ok(['user', 'add', 'don@example.com', '--dept', 'Marketing']);
-  await ledger.ok(['buy', 'professional', '--method', 'card']);
+  for (const args of SEED_COMMANDS) await ledger.ok(args);
   return ledger;
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,10 +77,12 @@ async function endProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM
   running.delete(child);
 }
 
-export async function startSqld(): Promise<Sqld> {
+/** A new sqld; with `template`, on a copy of that (stopped) sqld's data folder. */
+export async function startSqld(template?: string): Promise<Sqld> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const dir = mkdtempSync(join(tmpdir(), 'credits-sqld-'));
+    if (template !== undefined) cpSync(template, dir, { recursive: true });
     const port = await freePort();
     try {
       const { child } = await spawnSqld(dir, port);
@@ -106,6 +108,8 @@ export type RestartableSqld = Sqld & {
   readonly dir: string;
   /** SIGKILL, and waits until the process is gone. */
   kill(): Promise<void>;
+  /** SIGTERM (a clean shutdown), and waits until the process is gone; the folder stays. */
+  halt(): Promise<void>;
   /** Starts sqld again on the same folder and port (after kill(), or to clear a stuck lock); waits for /health. */
   restart(): Promise<void>;
   /** SIGSTOP / SIGCONT of the current process. */
@@ -151,6 +155,7 @@ export async function startRestartableSqld(): Promise<RestartableSqld> {
       if (alive()) proc.child.kill('SIGCONT');
     },
     kill: () => endProcess(proc.child, 'SIGKILL'),
+    halt: () => endProcess(proc.child),
     async restart() {
       await endProcess(proc.child, 'SIGKILL');
       // The port was just given up: binding it again may take a moment.
