@@ -6,7 +6,8 @@ import { TARGET, seededLedger, type Ledger, type RunResult } from '../helpers/cl
  * few seconds, while another reads the balance: every check runs inside the write transaction,
  * so the department never goes below zero, what is held never passes its balance, every capture
  * within its hold is posted, and what the captures cost is exactly what the department spent.
- * Every third hold or so is abandoned: it expires after 4 s (long enough for a capture on a loaded machine: at 2 s, a run with other suites busy saw every capture late) and its credits serve the others again.
+ * Every third hold or so is abandoned: it expires after 4 s and its credits serve the others
+ * again (4 s leaves a capture time on a loaded machine: at 2 s, a busy run saw every one late).
  */
 const WORKERS = 4;
 const RUN_MS = 6000;
