@@ -90,7 +90,6 @@ export const DATEV_COLUMNS: readonly string[] = [
 
 /** A text field: quoted, a quote doubled, line breaks and other control characters as spaces. */
 function text(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
   return `"${value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/"/g, '""')}"`;
 }
 
