@@ -57,6 +57,7 @@ function purchaseLines(facts: StatementFacts, extra: DatevFacts, parties: Partie
         taxCase: row.taxCase,
         vatRateBasisPoints: row.vatRateBasisPoints,
         grossCents: row.grossCents,
+        discountCents: line.discountCents,
       };
     }
     const taxCase = taxCaseOf({
@@ -72,6 +73,7 @@ function purchaseLines(facts: StatementFacts, extra: DatevFacts, parties: Partie
       taxCase,
       vatRateBasisPoints: totals.vatRateBasisPoints,
       grossCents: totals.grossCents,
+      discountCents: line.discountCents,
     };
   });
 }

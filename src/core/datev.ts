@@ -14,7 +14,8 @@ import type { TaxCase } from './invoiceTax.js';
  *   charged on the purchase, not on the use;
  * - each purchase credited in the month: Soll the clearing account, Haben the creditor account
  *   (the provider), at the gross price with the BU-Schlüssel of the input VAT (9 = 19%, 8 = 7%
- *   Vorsteuer, the same in SKR03 and SKR04), so that DATEV splits off the Vorsteuer.
+ *   Vorsteuer, the same in SKR03 and SKR04), so that DATEV splits off the Vorsteuer; and its
+ *   volume discount, Soll clearing, Haben expense (see purchaseBookings).
  */
 export type DatevSettings = {
   /** Beraternummer, 1001-9999999. */
@@ -185,6 +186,8 @@ export type DatevPurchase = {
   taxCase: TaxCase;
   vatRateBasisPoints: number;
   grossCents: number;
+  /** The credits' list value above the net price (the volume discount), as the statement shows it. */
+  discountCents: number;
 };
 
 /**
@@ -201,20 +204,37 @@ export function datevTaxKey(taxCase: TaxCase, vatRateBasisPoints: number): strin
 
 const TAX_CASE_TEXT: Record<TaxCase, string> = { domestic: '', reverseCharge: ' reverse charge §13b', notTaxable: ' not taxable in DE' };
 
+/**
+ * Per purchase, the gross price (Soll clearing, Haben creditor, with the input VAT's key) and,
+ * with a volume discount, the credits' list value above the net price (Soll clearing, Haben
+ * expense): the clearing account then holds the credits at list value, which is what the usage
+ * bookings take out of it, and the expense account ends at the price paid.
+ */
 export function purchaseBookings(purchases: readonly DatevPurchase[], settings: DatevSettings): DatevBooking[] {
-  return purchases
-    .filter((purchase) => purchase.grossCents > 0)
-    .map((purchase) => ({
-      amountCents: purchase.grossCents,
-      debitCredit: 'S',
-      account: settings.clearingAccount,
-      contraAccount: settings.creditorAccount,
-      taxKey: datevTaxKey(purchase.taxCase, purchase.vatRateBasisPoints),
-      dayKey: purchase.dayKey,
-      voucher: purchase.voucher.replace(/[^A-Za-z0-9$&%*+\-/]/g, '').slice(0, 36),
-      text: bookingText(`AI credits ${purchase.description}${TAX_CASE_TEXT[purchase.taxCase]}`),
-      costCentre: '',
-    }));
+  const bookings: DatevBooking[] = [];
+  for (const purchase of purchases) {
+    const voucher = purchase.voucher.replace(/[^A-Za-z0-9$&%*+\-/]/g, '').slice(0, 36);
+    const common = { debitCredit: 'S' as const, account: settings.clearingAccount, dayKey: purchase.dayKey, voucher, costCentre: '' };
+    if (purchase.grossCents > 0) {
+      bookings.push({
+        ...common,
+        amountCents: purchase.grossCents,
+        contraAccount: settings.creditorAccount,
+        taxKey: datevTaxKey(purchase.taxCase, purchase.vatRateBasisPoints),
+        text: bookingText(`AI credits ${purchase.description}${TAX_CASE_TEXT[purchase.taxCase]}`),
+      });
+    }
+    if (purchase.discountCents > 0) {
+      bookings.push({
+        ...common,
+        amountCents: purchase.discountCents,
+        contraAccount: settings.expenseAccount,
+        taxKey: '',
+        text: bookingText(`AI credits ${purchase.description} volume discount`),
+      });
+    }
+  }
+  return bookings;
 }
 
 /** WJ-Beginn of the fiscal year the month falls in, as YYYYMMDD. */

@@ -172,12 +172,16 @@ describe('statement --format datev on a local ledger', () => {
     expect(usage.some((record) => record[column('Buchungstext')]!.includes(SUED))).toBe(true);
 
     const purchases = records.filter((record) => record[column('Konto')] === '1590');
-    expect(purchases).toHaveLength(1);
-    // Professional: €95.00 net, 19% VAT, booked gross with BU-Schlüssel 9 (Vorsteuer 19%).
-    expect(purchases[0]![column('Umsatz (ohne Soll/Haben-Kz)')]).toBe('113,05');
-    expect(purchases[0]![column('Gegenkonto (ohne BU-Schlüssel)')]).toBe('70001');
-    expect(purchases[0]![column('BU-Schlüssel')]).toBe('9');
-    expect(purchases[0]![column('Belegdatum')]).toBe('0203');
+    const field = (record: string[] | undefined, name: string): string => record![column(name)]!;
+    // Professional: €95.00 net, 19% VAT, booked gross with BU-Schlüssel 9 (Vorsteuer 19%) ...
+    const paid = purchases.filter((record) => field(record, 'Gegenkonto (ohne BU-Schlüssel)') === '70001');
+    expect(paid.map((record) => [field(record, 'Umsatz (ohne Soll/Haben-Kz)'), field(record, 'BU-Schlüssel'), field(record, 'Belegdatum')])).toEqual([
+      ['113,05', '9', '0203'],
+    ]);
+    // ... and its volume discount (€100.00 list value above €95.00) from the clearing account back to the expense.
+    const discount = purchases.filter((record) => field(record, 'Gegenkonto (ohne BU-Schlüssel)') === '4964');
+    expect(discount.map((record) => [field(record, 'Umsatz (ohne Soll/Haben-Kz)'), field(record, 'BU-Schlüssel')])).toEqual([['5,00', '']]);
+    expect(purchases).toHaveLength(2);
     expect(records).toHaveLength(usage.length + purchases.length);
   });
 });
