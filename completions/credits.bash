@@ -29,7 +29,7 @@ _credits_flags() {
   case $1 in
     '') echo '-V --version' ;;
     'init') echo '--org --timezone --demo' ;;
-    'org set') echo '--name --address --vat-id --country --leitweg-id --vat-rate --timezone --invoice-prefix --smtp-url --dry-run --idempotency-key' ;;
+    'org set') echo '--name --address --vat-id --country --leitweg-id --vat-rate --timezone --invoice-prefix --smtp-url --datev-consultant-number --datev-client-number --datev-account-length --datev-expense-account --datev-clearing-account --datev-creditor-account --datev-fiscal-year-start --dry-run --idempotency-key' ;;
     'dept add') echo '--cost-center --dry-run --idempotency-key' ;;
     'dept set') echo '--cost-center --overdraft-from --overdraft-max --dry-run --idempotency-key' ;;
     'user add') echo '--dept --dry-run --idempotency-key' ;;
@@ -86,7 +86,7 @@ _credits_flags() {
 _credits_valued() {
   case "$1|$2" in
     'init|--org'|'init|--timezone') return 0 ;;
-    'org set|--name'|'org set|--address'|'org set|--vat-id'|'org set|--country'|'org set|--leitweg-id'|'org set|--vat-rate'|'org set|--timezone'|'org set|--invoice-prefix'|'org set|--smtp-url'|'org set|--idempotency-key') return 0 ;;
+    'org set|--name'|'org set|--address'|'org set|--vat-id'|'org set|--country'|'org set|--leitweg-id'|'org set|--vat-rate'|'org set|--timezone'|'org set|--invoice-prefix'|'org set|--smtp-url'|'org set|--datev-consultant-number'|'org set|--datev-client-number'|'org set|--datev-account-length'|'org set|--datev-expense-account'|'org set|--datev-clearing-account'|'org set|--datev-creditor-account'|'org set|--datev-fiscal-year-start'|'org set|--idempotency-key') return 0 ;;
     'dept add|--cost-center'|'dept add|--idempotency-key') return 0 ;;
     'dept set|--cost-center'|'dept set|--overdraft-from'|'dept set|--overdraft-max'|'dept set|--idempotency-key') return 0 ;;
     'user add|--dept'|'user add|--idempotency-key') return 0 ;;
@@ -183,7 +183,7 @@ _credits_value() {
     'report|--output') _credits_paths files ;;
     'forecast|--dept') _credits_dynamic departments ;;
     'statement|--dept') _credits_dynamic departments ;;
-    'statement|--format') _credits_words 'pdf csv json' ;;
+    'statement|--format') _credits_words 'pdf csv json datev' ;;
     'statement|--output') _credits_paths files ;;
     'invoice|--output') _credits_paths files ;;
     'invoice|--format') _credits_words 'pdf csv' ;;

@@ -43,7 +43,7 @@ function __credits_valued --argument-names cmd_path flag
     switch "$cmd_path|$flag"
         case 'init|--org' 'init|--timezone'
             return 0
-        case 'org set|--name' 'org set|--address' 'org set|--vat-id' 'org set|--country' 'org set|--leitweg-id' 'org set|--vat-rate' 'org set|--timezone' 'org set|--invoice-prefix' 'org set|--smtp-url' 'org set|--idempotency-key'
+        case 'org set|--name' 'org set|--address' 'org set|--vat-id' 'org set|--country' 'org set|--leitweg-id' 'org set|--vat-rate' 'org set|--timezone' 'org set|--invoice-prefix' 'org set|--smtp-url' 'org set|--datev-consultant-number' 'org set|--datev-client-number' 'org set|--datev-account-length' 'org set|--datev-expense-account' 'org set|--datev-clearing-account' 'org set|--datev-creditor-account' 'org set|--datev-fiscal-year-start' 'org set|--idempotency-key'
             return 0
         case 'dept add|--cost-center' 'dept add|--idempotency-key'
             return 0
@@ -266,6 +266,13 @@ complete -c credits -n '__credits_at any \'org set\'' -l vat-rate -x -d 'domesti
 complete -c credits -n '__credits_at any \'org set\'' -l timezone -x -d 'IANA time zone for days and months'
 complete -c credits -n '__credits_at any \'org set\'' -l invoice-prefix -x -d 'prefix of invoice numbers'
 complete -c credits -n '__credits_at any \'org set\'' -l smtp-url -x -d 'SMTP server for email notifications, like smtp://user:pass@host:587'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-consultant-number -x -d 'DATEV Beraternummer (1001-9999999) for `statement --format datev`'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-client-number -x -d 'DATEV Mandantennummer (1-99999)'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-account-length -x -d 'DATEV Sachkontennummernlänge, 4-8 (default 4)'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-expense-account -x -d 'DATEV account the usage is booked to (Soll), like 4964'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-clearing-account -x -d 'DATEV clearing account of the credits bought and not yet used, like 1590'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-creditor-account -x -d 'DATEV account of the provider\'s invoices (a creditor, one digit longer, or the bank), like 70001'
+complete -c credits -n '__credits_at any \'org set\'' -l datev-fiscal-year-start -x -d 'month (1-12) the fiscal year starts in (default 1)'
 complete -c credits -n '__credits_at any \'org set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'org set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits dept: subcommands
@@ -481,7 +488,7 @@ complete -c credits -n '__credits_at any \'watch\'' -l interval -x -d 'seconds b
 # credits statement: flags
 complete -c credits -n '__credits_at any \'statement\'' -l month -x -d 'the month (default: last month, the one a cron job on the 1st wants)'
 complete -c credits -n '__credits_at any \'statement\'' -l dept -x -a '(__credits_names departments)' -d 'one department instead of the whole organisation'
-complete -c credits -n '__credits_at any \'statement\'' -l format -x -a 'pdf csv json' -d 'pdf, csv or json (default: from --output)'
+complete -c credits -n '__credits_at any \'statement\'' -l format -x -a 'pdf csv json datev' -d 'pdf, csv, json, or datev (a DATEV Buchungsstapel of the usage by cost centre; default: from --outpu…'
 complete -c credits -n '__credits_at any \'statement\'' -l output -r -F -d 'the file to write (atomically)'
 # credits invoice: flags
 complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'

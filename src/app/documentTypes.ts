@@ -2,6 +2,7 @@ import type { TaxCase } from '../core/invoiceTax.js';
 import type { PaymentMethod } from '../core/packages.js';
 import type { DashboardData, ForecastReport } from '../store/insights.js';
 import type { StatementFacts } from '../store/statementQueries.js';
+import type { DatevBooking } from '../core/datev.js';
 
 /** The result types of queries that documents and views show as they are. */
 export type { DashboardData, ForecastReport, StatementFacts };
@@ -186,6 +187,23 @@ export type InvoiceData = {
 
 /** A monthly statement as the CSV and the terminal show it. */
 export type StatementFileData = StatementFacts & { organisation: string };
+
+/** A DATEV Buchungsstapel (`statement --format datev`): the header record's values and the bookings. */
+export type DatevFileData = {
+  /** Erzeugt am: local wall-clock time as YYYYMMDDHHMMSSmmm. */
+  createdAt: string;
+  consultantNumber: number;
+  clientNumber: number;
+  /** WJ-Beginn, YYYYMMDD. */
+  fiscalYearStart: string;
+  accountLength: number;
+  /** The month's first and last day, YYYY-MM-DD. */
+  fromDayKey: string;
+  toDayKey: string;
+  /** Bezeichnung of the batch, at most 30 characters. */
+  description: string;
+  bookings: DatevBooking[];
+};
 
 /** A usage report grouped by one key (`credits report`). */
 export type ReportData = {

@@ -1,7 +1,7 @@
 import type { PurchaseQuote } from '../core/packages.js';
 import type { AccountBalance, BalanceWithPercent } from '../store/ledgerQueries.js';
 import type { Choice } from './context.js';
-import type { InvoiceData, ReportData, StatementData, StatementFileData, UsageEventItem } from './documentTypes.js';
+import type { DatevFileData, InvoiceData, ReportData, StatementData, StatementFileData, UsageEventItem } from './documentTypes.js';
 
 export type { AccountBalance, BalanceWithPercent };
 
@@ -17,6 +17,8 @@ export type TransferSummaryInput = { from: string; to: string; millicredits: num
 export interface Presenter {
   statementPdf(data: StatementData): Promise<Uint8Array>;
   statementCsv(data: StatementFileData): Promise<string>;
+  /** A DATEV Buchungsstapel (EXTF) as the bytes of its file: Windows-1252, CRLF, semicolons. */
+  statementDatev(data: DatevFileData): Promise<Uint8Array>;
   invoicePdf(data: InvoiceData): Promise<Uint8Array>;
   /** The same invoice as CSV: one row per line, with the invoice's totals and tax note on each. */
   invoiceCsv(data: InvoiceData): Promise<string>;

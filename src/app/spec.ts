@@ -62,7 +62,12 @@ export type OutputFile = { name: string; mediaType: string; bytes: Uint8Array };
 /** A file as a stream of text chunks; `name` is '-' when it goes to standard output. */
 export type OutputStream = { name: string; mediaType: string; chunks: AsyncIterable<string> };
 
-export const MEDIA_TYPES = { pdf: 'application/pdf', csv: 'text/csv; charset=utf-8', json: 'application/json' } as const;
+export const MEDIA_TYPES = {
+  pdf: 'application/pdf',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+  datev: 'text/csv; charset=windows-1252',
+} as const;
 
 /** Command families (what the API's roles allow) are domain data: src/core/roles.ts. */
 export { COMMAND_FAMILIES, type CommandFamily } from '../core/roles.js';

@@ -16,6 +16,14 @@ export type OrgSettings = {
   country: string;
   /** Leitweg-ID of a public-sector buyer (XRechnung BT-10), or ''. */
   leitwegId: string;
+  /** The DATEV export's settings as text, '' when unset (checked in core/datev.ts). */
+  datevConsultantNumber: string;
+  datevClientNumber: string;
+  datevAccountLength: string;
+  datevExpenseAccount: string;
+  datevClearingAccount: string;
+  datevCreditorAccount: string;
+  datevFiscalYearStartMonth: string;
 };
 
 export const SETTING_KEYS = {
@@ -28,6 +36,13 @@ export const SETTING_KEYS = {
   smtpUrl: 'org.smtp_url',
   country: 'org.country',
   leitwegId: 'org.leitweg_id',
+  datevConsultantNumber: 'datev.consultant_number',
+  datevClientNumber: 'datev.client_number',
+  datevAccountLength: 'datev.account_length',
+  datevExpenseAccount: 'datev.expense_account',
+  datevClearingAccount: 'datev.clearing_account',
+  datevCreditorAccount: 'datev.creditor_account',
+  datevFiscalYearStartMonth: 'datev.fiscal_year_start_month',
 } as const satisfies Record<keyof OrgSettings, string>;
 
 export const DEFAULT_VAT_RATE_BASIS_POINTS = 1900;
@@ -43,6 +58,13 @@ export function settingsFromRows(rows: Map<string, string>): OrgSettings {
     smtpUrl: rows.get(SETTING_KEYS.smtpUrl) ?? '',
     country: rows.get(SETTING_KEYS.country) ?? '',
     leitwegId: rows.get(SETTING_KEYS.leitwegId) ?? '',
+    datevConsultantNumber: rows.get(SETTING_KEYS.datevConsultantNumber) ?? '',
+    datevClientNumber: rows.get(SETTING_KEYS.datevClientNumber) ?? '',
+    datevAccountLength: rows.get(SETTING_KEYS.datevAccountLength) ?? '',
+    datevExpenseAccount: rows.get(SETTING_KEYS.datevExpenseAccount) ?? '',
+    datevClearingAccount: rows.get(SETTING_KEYS.datevClearingAccount) ?? '',
+    datevCreditorAccount: rows.get(SETTING_KEYS.datevCreditorAccount) ?? '',
+    datevFiscalYearStartMonth: rows.get(SETTING_KEYS.datevFiscalYearStartMonth) ?? '',
   };
 }
 

@@ -7,6 +7,7 @@ import type { Presenter } from '../app/presenter.js';
 export const renderPresenter: Presenter = {
   statementPdf: async (data) => (await import('./pdf/statement.js')).statementPdfBytes(data),
   statementCsv: async (data) => (await import('./views/statements.js')).statementCsv(data),
+  statementDatev: async (data) => (await import('./datev.js')).datevExtfBytes(data),
   invoicePdf: async (data) => (await import('./pdf/invoice.js')).invoicePdfBytes(data),
   invoiceCsv: async (data) => (await import('./views/statements.js')).invoiceCsv(data),
   reportCsv: async (data) => (await import('./views/reports.js')).reportCsv(data),

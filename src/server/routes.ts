@@ -38,14 +38,16 @@ export const REST_ROUTES: RestRoute[] = [
   // `--kind transfer` lists what `credits transfer` made: allocations out of the pool and moves between departments.
   { method: 'GET', url: '/v1/transfers', command: 'history', omit: ['kind', 'user', 'model'], fixed: { kind: 'transfer' } },
   { method: 'POST', url: '/v1/transfers', command: 'transfer', args: ['amount'] },
-  // GET /v1/statement?month=2026-10&format=pdf answers with the PDF (or CSV, JSON) itself.
+  // GET /v1/statement?month=2026-10&format=pdf answers with the PDF (or CSV, JSON, DATEV CSV) itself.
   {
     method: 'GET',
     url: '/v1/statement',
     command: 'statement',
     omit: ['output'],
     fixed: { output: 'statement' },
-    fileName: (data) => `statement-${String(data.monthKey)}${data.department ? `-${String(data.department)}` : ''}.${String(data.format)}`,
+    // A DATEV file is a CSV whose name starts with EXTF_, as DATEV's import expects.
+    fileName: (data) =>
+      `${data.format === 'datev' ? 'EXTF_' : ''}statement-${String(data.monthKey)}${data.department ? `-${String(data.department)}` : ''}.${data.format === 'datev' ? 'csv' : String(data.format)}`,
   },
 ];
 

@@ -369,3 +369,52 @@ export async function statementFacts(db: SqlReader, query: { monthKey: string; t
   assertReconciles(facts);
   return withCents(facts);
 }
+
+/** A purchase of the month with the tax of its invoice, when one was issued. */
+export type DatevPurchaseRow = {
+  id: number;
+  invoiceNumber: number | null;
+  taxCase: 'domestic' | 'reverseCharge' | 'notTaxable' | null;
+  vatRateBasisPoints: number | null;
+  grossCents: number | null;
+};
+
+/** What the DATEV export needs beyond the statement's facts. */
+export type DatevFacts = {
+  /** The month's usage by department (named as in the statement) and model tier. */
+  usageByDepartmentTier: { department: string; tier: string; millicredits: number }[];
+  purchases: DatevPurchaseRow[];
+};
+
+/**
+ * The month's usage by department and model tier, from the same usage batches as the statement
+ * (so each department's tiers add up to its line there), and the month's purchases with their
+ * invoices. A model's tier is the rate card's at the end of the month: batches keep the model,
+ * not its tier, and reading a month of single events for it would cost far more.
+ */
+export async function datevFacts(db: SqlReader, query: { monthKey: string; timeZone: string; departmentId: number | null }): Promise<DatevFacts> {
+  const bounds = monthBounds(query.monthKey, query.timeZone);
+  const range: TransactionRange = { startId: await firstTransactionFrom(db, bounds.startMs), endId: await firstTransactionFrom(db, bounds.endMs) };
+  const names = new Map((await listAccounts(db)).map((account) => [account.id, account.name]));
+  const rates = await db.all<{ model: string; tier: string }>(
+    'SELECT model, tier FROM model_rates WHERE effective_from_ms < ? ORDER BY model, effective_from_ms, id',
+    [bounds.endMs],
+  );
+  const tierOf = new Map(rates.map((rate) => [rate.model, rate.tier])); // the last one of each model wins
+  const totals = new Map<string, { department: string; tier: string; millicredits: number }>();
+  for (const group of await usageGroups(db, range, query.departmentId)) {
+    const department = names.get(group.departmentId) ?? `#${group.departmentId}`;
+    const tier = tierOf.get(group.model) ?? 'other';
+    const key = `${group.departmentId}|${tier}`;
+    const total = totals.get(key) ?? { department, tier, millicredits: 0 };
+    total.millicredits += group.millicredits;
+    totals.set(key, total);
+  }
+  const purchases = await db.all<DatevPurchaseRow>(
+    `SELECT p.id AS id, i.number AS invoiceNumber, i.tax_case AS taxCase, i.vat_rate_basis_points AS vatRateBasisPoints, i.gross_cents AS grossCents
+     FROM purchases p LEFT JOIN invoices i ON i.number = (SELECT min(number) FROM invoices WHERE purchase_id = p.id)
+     WHERE p.transaction_id >= ? AND p.transaction_id < ? ORDER BY p.id`,
+    [range.startId, range.endId],
+  );
+  return { usageByDepartmentTier: [...totals.values()], purchases };
+}

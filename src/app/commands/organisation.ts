@@ -2,6 +2,15 @@ import { nameKey, parseCostCenter, parseDepartmentName, parseEmail } from '../..
 import { parseCountry, parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
 import { parseLeitwegId } from '../../core/bankDetails.js';
 import { parseVatId } from '../../core/vatId.js';
+import {
+  DATEV_DEFAULT_ACCOUNT_LENGTH,
+  DATEV_FLAGS,
+  parseAccountLength,
+  parseAccountNumber,
+  parseClientNumber,
+  parseConsultantNumber,
+  parseFiscalYearStartMonth,
+} from '../../core/datev.js';
 import { parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
 import { DEFAULT_TIME_ZONE, assertTimeZone } from '../../core/time.js';
@@ -68,7 +77,40 @@ export type OrgSetRequest = MutatingRequest & {
   smtpUrl: string | undefined;
   country: string | undefined;
   leitwegId: string | undefined;
+  datev: DatevFlags;
 };
+
+/** The `--datev-*` flags of `org set`, as typed. */
+type DatevFlags = {
+  consultantNumber: string | undefined;
+  clientNumber: string | undefined;
+  accountLength: string | undefined;
+  expenseAccount: string | undefined;
+  clearingAccount: string | undefined;
+  creditorAccount: string | undefined;
+  fiscalYearStartMonth: string | undefined;
+};
+
+/**
+ * The DATEV settings given, checked: account numbers against the account length given with them,
+ * else the stored one; '' clears a setting.
+ */
+function datevChanges(flags: DatevFlags, stored: OrgSettings): Partial<Record<keyof OrgSettings, string>> {
+  const changes: Partial<Record<keyof OrgSettings, string>> = {};
+  const given = (text: string | undefined, parse: (text: string) => string): string | undefined =>
+    text === undefined ? undefined : text.trim() === '' ? '' : parse(text);
+  changes.datevAccountLength = given(flags.accountLength, (text) => String(parseAccountLength(text)));
+  const lengthText = changes.datevAccountLength ?? stored.datevAccountLength;
+  const accountLength = lengthText === '' ? DATEV_DEFAULT_ACCOUNT_LENGTH : Number(lengthText);
+  changes.datevConsultantNumber = given(flags.consultantNumber, (text) => String(parseConsultantNumber(text)));
+  changes.datevClientNumber = given(flags.clientNumber, (text) => String(parseClientNumber(text)));
+  changes.datevExpenseAccount = given(flags.expenseAccount, (text) => parseAccountNumber(text, DATEV_FLAGS.expenseAccount, accountLength));
+  changes.datevClearingAccount = given(flags.clearingAccount, (text) => parseAccountNumber(text, DATEV_FLAGS.clearingAccount, accountLength));
+  changes.datevCreditorAccount = given(flags.creditorAccount, (text) => parseAccountNumber(text, DATEV_FLAGS.creditorAccount, accountLength, true));
+  changes.datevFiscalYearStartMonth = given(flags.fiscalYearStartMonth, (text) => String(parseFiscalYearStartMonth(text)));
+  for (const key of Object.keys(changes) as (keyof OrgSettings)[]) if (changes[key] === undefined) delete changes[key];
+  return changes;
+}
 
 /** What `dept add` was given; a missing name is asked for on a terminal. */
 export type DeptAddRequest = MutatingRequest & { name: string | undefined; costCenter: string | undefined };
@@ -177,12 +219,23 @@ export const organisationCommands: CommandSpec[] = [
       { flags: '--timezone <tz>', description: 'IANA time zone for days and months' },
       { flags: '--invoice-prefix <prefix>', description: 'prefix of invoice numbers', defaultValue: 'INV-' },
       { flags: '--smtp-url <url>', description: 'SMTP server for email notifications, like smtp://user:pass@host:587' },
+      { flags: '--datev-consultant-number <n>', description: 'DATEV Beraternummer (1001-9999999) for `statement --format datev`' },
+      { flags: '--datev-client-number <n>', description: 'DATEV Mandantennummer (1-99999)' },
+      { flags: '--datev-account-length <n>', description: 'DATEV Sachkontennummernlänge, 4-8 (default 4)' },
+      { flags: '--datev-expense-account <n>', description: 'DATEV account the usage is booked to (Soll), like 4964' },
+      { flags: '--datev-clearing-account <n>', description: 'DATEV clearing account of the credits bought and not yet used, like 1590' },
+      {
+        flags: '--datev-creditor-account <n>',
+        description: "DATEV account of the provider's invoices (a creditor, one digit longer, or the bank), like 70001",
+      },
+      { flags: '--datev-fiscal-year-start <month>', description: 'month (1-12) the fiscal year starts in (default 1)' },
     ],
     examples: [
       'credits org set --name "Acme GmbH" --vat-id DE123456789',
       'credits org set --address "Hauptstr. 1\\n10115 Berlin"',
       'credits org set --vat-id ATU12345678 --country AT',
       'credits org set --leitweg-id 04011000-1234512345-06',
+      'credits org set --datev-consultant-number 29098 --datev-client-number 55003 --datev-expense-account 4964 --datev-clearing-account 1590 --datev-creditor-account 70001',
     ],
     request: (input): OrgSetRequest => ({
       ...mutatingRequest(input),
@@ -195,10 +248,19 @@ export const organisationCommands: CommandSpec[] = [
       smtpUrl: stringOption(input, 'smtpUrl'),
       country: stringOption(input, 'country'),
       leitwegId: stringOption(input, 'leitwegId'),
+      datev: {
+        consultantNumber: stringOption(input, 'datevConsultantNumber'),
+        clientNumber: stringOption(input, 'datevClientNumber'),
+        accountLength: stringOption(input, 'datevAccountLength'),
+        expenseAccount: stringOption(input, 'datevExpenseAccount'),
+        clearingAccount: stringOption(input, 'datevClearingAccount'),
+        creditorAccount: stringOption(input, 'datevCreditorAccount'),
+        fiscalYearStartMonth: stringOption(input, 'datevFiscalYearStart'),
+      },
     }),
     async run(input, context) {
-      await context.settings();
-      const changes: Partial<Record<keyof OrgSettings, string>> = {};
+      const stored = await context.settings();
+      const changes: Partial<Record<keyof OrgSettings, string>> = datevChanges(input.datev, stored);
       const name = input.name;
       if (name !== undefined) changes.name = parseOrgName(name, '--name');
       const address = input.address;
@@ -223,7 +285,7 @@ export const organisationCommands: CommandSpec[] = [
       if (Object.keys(changes).length === 0) {
         throw new CreditsError(
           'MISSING_FLAG',
-          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url',
+          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url, --datev-*',
         );
       }
       const db = await context.db();

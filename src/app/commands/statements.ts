@@ -3,7 +3,9 @@ import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
 import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
 import { requireDepartment } from '../../store/orgRepo.js';
-import { statementFacts } from '../../store/statementQueries.js';
+import { datevFacts, statementFacts } from '../../store/statementQueries.js';
+import { datevSettingsFrom } from '../../core/datev.js';
+import { datevFileData, datevSettingsText } from '../datevExport.js';
 import { issueInvoice, type Buyer, type InvoiceRecord, type NewInvoice, type Seller } from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import { orgCountry, type OrgSettings } from '../../core/org.js';
@@ -156,13 +158,18 @@ export const statementCommands: CommandSpec[] = [
     options: [
       { flags: '--month <YYYY-MM>', description: 'the month (default: last month, the one a cron job on the 1st wants)' },
       { flags: '--dept <name>', description: 'one department instead of the whole organisation', dynamic: 'departments' },
-      { flags: '--format <format>', description: 'pdf, csv or json (default: from --output)', choices: ['pdf', 'csv', 'json'] },
+      {
+        flags: '--format <format>',
+        description: 'pdf, csv, json, or datev (a DATEV Buchungsstapel of the usage by cost centre; default: from --output)',
+        choices: ['pdf', 'csv', 'json', 'datev'],
+      },
       { flags: '--output <file>', description: 'the file to write (atomically)' },
     ],
     examples: [
       'credits statement --month 2026-10 --format pdf --output statement-2026-10.pdf',
       'credits statement --month 2026-10 --dept Engineering --output engineering.csv',
       'credits statement --format json --output last-month.json',
+      'credits statement --month 2026-10 --format datev --output EXTF_Buchungsstapel_2026-10.csv',
     ],
     request: (input): StatementRequest => ({
       month: stringOption(input, 'month'),
@@ -174,9 +181,13 @@ export const statementCommands: CommandSpec[] = [
       const settings = await context.settings();
       const db = await context.db();
       const output = input.output;
-      const format = chooseFormat(input.format, output, ['pdf', 'csv', 'json'], output === undefined ? 'json' : 'pdf');
+      const format = chooseFormat(input.format, output, ['pdf', 'csv', 'json', 'datev'], output === undefined ? 'json' : 'pdf');
       if (format === 'pdf' && output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required for a PDF statement', { hint: 'for example --output statement.pdf' });
+      if (format === 'datev' && output === undefined)
+        throw new CreditsError('MISSING_FLAG', '--output is required for a DATEV export', { hint: 'for example --output EXTF_Buchungsstapel.csv' });
+      // Refused before the month is read: a cron job learns at once which setting is missing.
+      const datev = format === 'datev' ? datevSettingsFrom(datevSettingsText(settings)) : null;
       const monthText = input.month;
       const monthKey = monthText === undefined ? previousMonthKey(localMonthKey(context.nowMs, settings.timeZone)) : parseMonthInput(monthText, '--month');
       const deptName = departmentOrScope(context, input.dept);
@@ -185,7 +196,15 @@ export const statementCommands: CommandSpec[] = [
       const data = { organisation: settings.name, timeZone: settings.timeZone, generatedAt: toIsoUtc(context.nowMs), ...scopedFacts(context, facts) };
       if (output === undefined) return { view: 'statement', data };
       let bytes: Uint8Array;
-      if (format === 'pdf') {
+      if (datev !== null) {
+        const datevData = datevFileData(facts, await datevFacts(db, { monthKey, timeZone: settings.timeZone, departmentId: department?.id ?? null }), {
+          settings,
+          provider: await context.provider(),
+          datev,
+          nowMs: context.nowMs,
+        });
+        bytes = await context.presenter.statementDatev(datevData);
+      } else if (format === 'pdf') {
         bytes = await context.presenter.statementPdf({
           ...data,
           generatedAt: `${localDateKey(context.nowMs, settings.timeZone)}`,
@@ -195,7 +214,7 @@ export const statementCommands: CommandSpec[] = [
         bytes = Buffer.from(format === 'csv' ? await context.presenter.statementCsv(data) : `${JSON.stringify(data, null, 2)}\n`, 'utf8');
       }
       return {
-        file: { name: output, mediaType: MEDIA_TYPES[format as 'pdf' | 'csv' | 'json'], bytes },
+        file: { name: output, mediaType: MEDIA_TYPES[format as 'pdf' | 'csv' | 'json' | 'datev'], bytes },
         view: 'statementWritten',
         data: {
           path: output,

@@ -80,6 +80,21 @@ type VerifyData = {
 };
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
 
+/** "consultant 29098, client 55003, expense 4964, clearing 1590, creditor 70001" (what is set), or –. */
+function datevSummary(org: Record<string, string | number>): string {
+  const parts: [string, unknown][] = [
+    ['consultant', org.datevConsultantNumber],
+    ['client', org.datevClientNumber],
+    ['expense', org.datevExpenseAccount],
+    ['clearing', org.datevClearingAccount],
+    ['creditor', org.datevCreditorAccount],
+    ['account length', org.datevAccountLength],
+    ['fiscal year from month', org.datevFiscalYearStartMonth],
+  ];
+  const set = parts.filter(([, value]) => value !== undefined && value !== '').map(([label, value]) => `${label} ${String(value)}`);
+  return set.length === 0 ? '–' : set.join(', ');
+}
+
 const MAX_REFUSED_CELL_CHARS = 300;
 
 /**
@@ -151,6 +166,7 @@ export const ledgerViews = {
         ['Time zone', String(org.timeZone)],
         ['Invoice prefix', String(org.invoicePrefix)],
         ['SMTP server', org.smtpUrl ? String(org.smtpUrl).replace(/\/\/[^@/]*@/, '//***@') : '–'],
+        ['DATEV', datevSummary(org)],
       ],
     );
   },
