@@ -45,8 +45,8 @@ async function waitHealthy(url: string, child: ChildProcess, stderr: () => strin
 }
 
 /** Spawns sqld on `dir` and `port` and waits for /health; kills it again when it does not get there. */
-async function spawnSqld(dir: string, port: number): Promise<{ child: ChildProcess; stderr(): string }> {
-  const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
+async function spawnSqld(dir: string, port: number, extraArgs: string[] = []): Promise<{ child: ChildProcess; stderr(): string }> {
+  const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(child);
@@ -170,4 +170,42 @@ export async function startRestartableSqld(): Promise<RestartableSqld> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A primary sqld (replication over gRPC on its own loopback port) and a read replica that
+ * follows it (`--primary-grpc-url`); the replica forwards writes to the primary and applies the
+ * primary's frames some milliseconds later. stop() ends both and removes their folders.
+ */
+export type SqldPair = { primary: Sqld; replica: Sqld; stop(): Promise<void> };
+
+export async function startSqldPair(): Promise<SqldPair> {
+  const started: { child: ChildProcess; dir: string }[] = [];
+  const stop = async (): Promise<void> => {
+    for (const { child, dir } of started.reverse()) {
+      await endProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const one = async (extraArgs: (grpcPort: number) => string[], grpcPort: number): Promise<Sqld> => {
+    const dir = mkdtempSync(join(tmpdir(), 'credits-sqld-'));
+    const port = await freePort();
+    try {
+      const { child } = await spawnSqld(dir, port, extraArgs(grpcPort));
+      started.push({ child, dir });
+      return { httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, port, pid: child.pid as number, stop: async () => endProcess(child) };
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  };
+  try {
+    const grpcPort = await freePort();
+    const primary = await one((grpc) => ['--grpc-listen-addr', `127.0.0.1:${grpc}`], grpcPort);
+    const replica = await one((grpc) => ['--primary-grpc-url', `http://127.0.0.1:${grpc}`], grpcPort);
+    return { primary, replica, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
