@@ -161,8 +161,10 @@ function writes(request: FastifyRequest, mutating: ReadonlyMap<string, boolean>)
 function forwarding(app: FastifyInstance, forward: ForwardOptions, commands: readonly CommandSpec[]): void {
   const mutating = new Map(commands.map((spec) => [spec.name, spec.mutating === true]));
   // Callback style: what runs after done() (hooks, handler) inherits the request's store.
-  app.addHook('onRequest', (_request, _reply, done) => {
-    requestReads.run({}, done);
+  // /health reads the primary (no store): it says whether the database answers, within 1 s, never waiting for a replica.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.url === '/health') done();
+    else requestReads.run({}, done);
   });
   app.addHook('preHandler', async (request, reply) => {
     if (!writes(request, mutating) || forward.lease.held() || hopsOf(request) >= MAX_HOPS) return;

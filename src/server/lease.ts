@@ -138,6 +138,8 @@ export class WriterLease {
     }
     if (row === undefined) return;
     const expiresAtMs = askedAtMs + (row.expiresMs - row.nowMs);
+    if (row.holder !== this.holderId && row.holder !== this.seen?.holder && row.expiresMs > row.nowMs)
+      this.options.log(`credits serve: the writer lease is held by ${row.url}: writes received here go there`);
     this.seen = { holder: row.holder, url: row.url, expiresAtMs };
     if (row.holder === this.holderId && row.expiresMs > row.nowMs) {
       if (!this.held())
