@@ -20,6 +20,9 @@ export type LeaseNode = {
   stop(): Promise<void>;
   /** A new process on the same port and URL. */
   restart(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a writer that stalls (a long GC pause, a frozen VM) and wakes up later. */
+  pause(): void;
+  resume(): void;
 };
 
 export async function startLeaseNode(bin: string, name: string, primaryUrl: string, options: { lease: string; extraArgs?: string[] }): Promise<LeaseNode> {
@@ -67,6 +70,12 @@ export async function startLeaseNode(bin: string, name: string, primaryUrl: stri
     restart: async () => {
       await ended('SIGKILL');
       await launch();
+    },
+    pause: () => {
+      if (alive()) child.kill('SIGSTOP');
+    },
+    resume: () => {
+      if (alive()) child.kill('SIGCONT');
     },
   };
 }
