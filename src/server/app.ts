@@ -10,6 +10,7 @@ import { clusterLedger, openServerLedger, requestReads } from './ledger.js';
 import { forwardWrite, hopsOf, MAX_HOPS, type ForwardOptions } from './forward.js';
 import { WriterLease } from './lease.js';
 import { openReplica } from '../store/open.js';
+import { readLease } from '../store/writerLease.js';
 import { commandNameOf, commandRoutes } from './routes.js';
 import { openApiDocument } from './openapi.js';
 import { ServerState } from './state.js';
@@ -211,11 +212,27 @@ async function listenOn(app: FastifyInstance, host: string, port: number): Promi
   }
 }
 
+/**
+ * A server started without --advertise-url writes without the lease: next to servers that hold
+ * it, it would be a second writer. It does not start while another server holds a live lease.
+ */
+async function refuseBesideLeaseHolder(db: Database): Promise<void> {
+  const lease = await readLease(db).catch(() => undefined);
+  if (lease === undefined || lease.holder === '' || lease.expiresMs <= lease.nowMs) return;
+  await db.close();
+  throw new CreditsError('USAGE', `the ledger ${db.location} is served by several servers: ${lease.url} holds its writer lease`, {
+    hint: 'start this server with --advertise-url URL (the URL the others reach it at) to join them, or stop them first',
+  });
+}
+
 /** The ledger a server works on: its own, or a share of one with other servers (the lease, a replica). */
 async function serverLedger(options: ServeOptions): Promise<{ db: Database; forward?: ForwardOptions }> {
   const primary = await openServerLedger(options.config, options.db);
   const cluster = options.cluster;
-  if (cluster === undefined) return { db: primary };
+  if (cluster === undefined) {
+    await refuseBesideLeaseHolder(primary);
+    return { db: primary };
+  }
   const { config } = options;
   let replica: Database | undefined;
   try {

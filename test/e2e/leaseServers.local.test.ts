@@ -128,6 +128,10 @@ describe('several servers, one ledger: the writer lease, forwarding and read-you
       expect(row.rows[0]!.c).toBe('B');
       const verified = await cli(pair.primary.httpUrl, ['verify', '--json']);
       expect(verified.exitCode, verified.stderr + verified.stdout).toBe(0);
+      // A server started without --advertise-url beside a live holder would be a second writer: it does not start.
+      const lone = await cli(pair.primary.wsUrl, ['serve', '--listen', '127.0.0.1:0', '--json']);
+      expect(lone.exitCode, lone.stderr).toBe(2);
+      expect(lone.stderr).toContain('http://127.0.0.1:2 holds its writer lease');
     } finally {
       await a.stop();
       await b.stop();
