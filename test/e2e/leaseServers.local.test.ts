@@ -132,6 +132,16 @@ describe('several servers, one ledger: the writer lease, forwarding and read-you
       const lone = await cli(pair.primary.wsUrl, ['serve', '--listen', '127.0.0.1:0', '--json']);
       expect(lone.exitCode, lone.stderr).toBe(2);
       expect(lone.stderr).toContain('http://127.0.0.1:2 holds its writer lease');
+      const [noAdvert, badUrl, shortLease] = await Promise.all([
+        cli(pair.primary.wsUrl, ['serve', '--replica-db', pair.replica.wsUrl, '--json']),
+        cli(pair.primary.wsUrl, ['serve', '--advertise-url', 'http://user:pw@10.0.0.5:8787/x', '--json']),
+        cli(pair.primary.wsUrl, ['serve', '--advertise-url', 'http://10.0.0.5:8787', '--lease', '0.2', '--json']),
+      ]);
+      expect([noAdvert, badUrl, shortLease].map((result) => [result.exitCode, JSON.parse(result.stderr).error.code])).toEqual([
+        [2, 'USAGE'],
+        [2, 'INVALID_VALUE'],
+        [2, 'INVALID_VALUE'],
+      ]);
     } finally {
       await a.stop();
       await b.stop();
