@@ -3,6 +3,9 @@ import { CreditsError, isCreditsError } from '../core/errors.js';
 import type { Database, WriteOptions, WriteTx } from '../store/driver.js';
 import { fenceStatement, readLease, releaseLease, takeLease, type LeaseRow } from '../store/writerLease.js';
 
+/** The longest a stopping server waits to give its lease back. */
+const RELEASE_WAIT_MS = 1000;
+
 export type LeaseOptions = {
   /** The URL the other servers forward writes to (serve --advertise-url). */
   advertiseUrl: string;
@@ -30,6 +33,8 @@ export class WriterLease {
   private taking: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** A renewal or a read of the row still running (a slow database): the next tick waits for it, never piles up. */
+  private ticking = false;
 
   constructor(
     private readonly primary: Database,
@@ -98,7 +103,9 @@ export class WriterLease {
     clearInterval(this.timer);
     if (!this.held()) return;
     this.heldUntilMs = 0;
-    await releaseLease(this.primary, this.holderId).catch(() => undefined);
+    // Best effort, and brief: a database that does not answer lets the lease expire instead.
+    const released = releaseLease(this.primary, this.holderId).catch(() => undefined);
+    await Promise.race([released, new Promise((resolveWait) => setTimeout(resolveWait, RELEASE_WAIT_MS).unref())]);
   }
 
   private notHolder(): CreditsError {
@@ -117,7 +124,8 @@ export class WriterLease {
   }
 
   private async tick(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.ticking) return;
+    this.ticking = true;
     try {
       const leftMs = this.heldUntilMs - Date.now();
       if (leftMs > (this.options.leaseMs * 2) / 3) return;
@@ -127,6 +135,8 @@ export class WriterLease {
       } else await this.refresh();
     } catch (error) {
       if (!(isCreditsError(error) && error.code === 'LEASE_LOST')) this.options.log(`credits serve: writer lease: ${messageOf(error)}`);
+    } finally {
+      this.ticking = false;
     }
   }
 

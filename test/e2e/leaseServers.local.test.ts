@@ -58,7 +58,7 @@ describe('several servers, one ledger: the writer lease, forwarding and read-you
     const holder = await holderUrlOf(primary);
     expect(nodes.map((node) => node.url)).toContain(holder);
     let researchMillicredits = 0;
-    for (let round = 0; round < 24; round += 1) {
+    for (let round = 0; round < 16; round += 1) {
       const writer = nodes[round % 3]!;
       const reader = nodes.filter((node) => node !== writer && node.url !== holder)[round % 2] ?? nodes[(round + 1) % 3]!;
       const moved = await callNode(writer, token, 'POST', '/v1/transfers', { amount: '1', from: 'org', to: 'Research' }, `ryw-${round}`);
