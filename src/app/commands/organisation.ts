@@ -1,6 +1,6 @@
 import { nameKey, parseCostCenter, parseDepartmentName, parseEmail } from '../../core/names.js';
-import { parseCountry, parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
-import { parseLeitwegId } from '../../core/bankDetails.js';
+import { parseCountry, parseInvoicePrefix, parseMandateReference, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
+import { parseIban, parseLeitwegId } from '../../core/bankDetails.js';
 import { parseVatId } from '../../core/vatId.js';
 import { parseCreditsInput } from '../../core/amounts.js';
 import { CreditsError } from '../../core/errors.js';
@@ -68,6 +68,8 @@ export type OrgSetRequest = MutatingRequest & {
   smtpUrl: string | undefined;
   country: string | undefined;
   leitwegId: string | undefined;
+  sepaMandate: string | undefined;
+  sepaIban: string | undefined;
 };
 
 /** What `dept add` was given; a missing name is asked for on a terminal. */
@@ -177,9 +179,12 @@ export const organisationCommands: CommandSpec[] = [
       { flags: '--timezone <tz>', description: 'IANA time zone for days and months' },
       { flags: '--invoice-prefix <prefix>', description: 'prefix of invoice numbers', defaultValue: 'INV-' },
       { flags: '--smtp-url <url>', description: 'SMTP server for email notifications, like smtp://user:pass@host:587' },
+      { flags: '--sepa-mandate <reference>', description: 'reference of the SEPA mandate given to the provider, printed on SEPA invoices ("" clears it)' },
+      { flags: '--sepa-iban <iban>', description: 'the account SEPA purchases are debited from, printed by its last digits ("" clears it)' },
     ],
     examples: [
       'credits org set --name "Acme GmbH" --vat-id DE123456789',
+      'credits org set --sepa-mandate MANDATE-2026-001 --sepa-iban "DE02 1203 0000 0000 2020 51"',
       'credits org set --address "Hauptstr. 1\\n10115 Berlin"',
       'credits org set --vat-id ATU12345678 --country AT',
       'credits org set --leitweg-id 04011000-1234512345-06',
@@ -195,6 +200,8 @@ export const organisationCommands: CommandSpec[] = [
       smtpUrl: stringOption(input, 'smtpUrl'),
       country: stringOption(input, 'country'),
       leitwegId: stringOption(input, 'leitwegId'),
+      sepaMandate: stringOption(input, 'sepaMandate'),
+      sepaIban: stringOption(input, 'sepaIban'),
     }),
     async run(input, context) {
       await context.settings();
@@ -208,6 +215,8 @@ export const organisationCommands: CommandSpec[] = [
       if (vatId !== undefined) changes.vatId = vatId.trim() === '' ? '' : parseVatId(vatId, '--vat-id', { foreign: true });
       if (input.country !== undefined) changes.country = input.country.trim() === '' ? '' : parseCountry(input.country);
       if (input.leitwegId !== undefined) changes.leitwegId = input.leitwegId.trim() === '' ? '' : parseLeitwegId(input.leitwegId);
+      if (input.sepaMandate !== undefined) changes.sepaMandate = input.sepaMandate.trim() === '' ? '' : parseMandateReference(input.sepaMandate);
+      if (input.sepaIban !== undefined) changes.sepaIban = input.sepaIban.trim() === '' ? '' : parseIban(input.sepaIban, '--sepa-iban');
       const vatRate = input.vatRate;
       if (vatRate !== undefined) changes.vatRateBasisPoints = String(parseVatRate(vatRate));
       const timeZone = input.timeZone;
@@ -223,7 +232,7 @@ export const organisationCommands: CommandSpec[] = [
       if (Object.keys(changes).length === 0) {
         throw new CreditsError(
           'MISSING_FLAG',
-          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url',
+          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url, --sepa-mandate, --sepa-iban',
         );
       }
       const db = await context.db();
