@@ -239,7 +239,7 @@ function bankDetails(data: InvoiceData): string | null {
   const { iban, bic, bankName } = data.seller;
   if (!iban) return null;
   const parts = [`IBAN ${iban.replace(/(.{4})(?=.)/g, '$1 ')}`, bic ? `BIC ${bic}` : null, bankName].filter((part): part is string => Boolean(part));
-  return `Bankverbindung / Bank details: ${data.seller.name} · ${parts.join(' · ')}`;
+  return `Bankverbindung / Bank details: ${parts.join(' · ')} (Kontoinhaber / account holder: ${data.seller.name})`;
 }
 
 /** What the payer has to do (or has done): paid on; due by, with the account; SEPA: mandate and pre-notification. */
