@@ -17,9 +17,9 @@ export type OrgSettings = {
   /** Leitweg-ID of a public-sector buyer (XRechnung BT-10), or ''. */
   leitwegId: string;
   /** The SEPA mandate the organisation gave the provider, or '' (then each SEPA purchase is its own one-off mandate). */
-  sepaMandate: string;
+  sepaMandate?: string;
   /** The organisation's account that SEPA purchases are debited from, or ''. */
-  sepaIban: string;
+  sepaIban?: string;
 };
 
 export const SETTING_KEYS = {

@@ -18,16 +18,16 @@ export type ProviderSettings = {
   bankName: string;
   email: string;
   /** SEPA creditor identifier (Gläubiger-ID), like DE98ZZZ09999999999, or ''. */
-  creditorId: string;
+  creditorId?: string;
   /** Days from the invoice date to the due date, as digits; '' = DEFAULT_PAYMENT_TERM_DAYS. */
-  paymentTermDays: string;
+  paymentTermDays?: string;
 };
 
 /** The payment term of an invoice when the provider names none. */
 export const DEFAULT_PAYMENT_TERM_DAYS = 14;
 
 export function paymentTermDaysOf(provider: ProviderSettings): number {
-  return provider.paymentTermDays === '' ? DEFAULT_PAYMENT_TERM_DAYS : Number(provider.paymentTermDays);
+  return provider.paymentTermDays ? Number(provider.paymentTermDays) : DEFAULT_PAYMENT_TERM_DAYS;
 }
 
 export const PROVIDER_KEYS = {

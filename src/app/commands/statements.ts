@@ -129,7 +129,7 @@ function composeInvoice(purchase: PurchaseRow, given: BuyerFlags, settings: OrgS
     timeZone: settings.timeZone,
     paymentTermDays: paymentTermDaysOf(provider!),
     mandateReference: sepa ? settings.sepaMandate || `${settings.invoicePrefix}M${String(purchase.id).padStart(6, '0')}` : null,
-    debtorIban: sepa && settings.sepaIban !== '' ? settings.sepaIban : null,
+    debtorIban: sepa && settings.sepaIban ? settings.sepaIban : null,
   };
 }
 
