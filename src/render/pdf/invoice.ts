@@ -133,7 +133,10 @@ function drawInvoiceFacts(doc: Doc, data: InvoiceData, format: InvoiceFormat): n
 
 /** The line's second row, worded from its figures: "5.000 Credits à 0,01 € · 5 % Mengenrabatt / volume discount". */
 function lineDetail(line: InvoiceLine, format: InvoiceFormat): string | undefined {
-  if (line.discountBasisPoints === undefined) return line.detail;
+  if (line.discountBasisPoints === undefined) {
+    const credits = `${format.count(Math.floor(line.millicredits / 1000))} ${format.german ? 'Credits' : 'credits'}`;
+    return line.detail ? `${credits} · ${line.detail}` : credits;
+  }
   const creditsPerUnit = format.count(Math.floor(line.millicredits / line.quantity / 1000));
   const parts = [
     format.german

@@ -85,7 +85,7 @@ export function labelValue(
   const labelWidth = measure(doc, label, labelStyle);
   while (valueSize > MIN_SIZE && labelWidth + LABEL_GAP + measure(doc, value, { ...valueStyle, size: valueSize }) > width) valueSize -= 0.25;
   const valueWidth = measure(doc, value, { ...valueStyle, size: valueSize });
-  textAt(doc, label, left, y + (valueStyle.size - labelStyle.size) * 0.7, { ...labelStyle, width: Math.max(1, width - valueWidth - LABEL_GAP) });
+  textAt(doc, label, left, y + (valueStyle.size - labelStyle.size) * 0.5, { ...labelStyle, width: Math.max(1, width - valueWidth - LABEL_GAP) });
   textAt(doc, value, right - valueWidth, y + (valueStyle.size - valueSize) * 0.7, { ...valueStyle, size: valueSize });
   return valueSize;
 }
