@@ -15,7 +15,7 @@ _credits_subs() {
     'usage') echo 'record import hold release list show reverse' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
-    'invoice') echo 'cancel list' ;;
+    'invoice') echo 'cancel show list' ;;
     'notify') echo 'levels channel channels test run' ;;
     'notify levels') echo 'show set' ;;
     'notify channel') echo 'add secret rotate remove' ;;
@@ -66,6 +66,7 @@ _credits_flags() {
     'statement') echo '--month --dept --format --output' ;;
     'invoice') echo '--output --format --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
     'invoice cancel') echo '--reason --output --format --dry-run --idempotency-key' ;;
+    'invoice show') echo '--output --format' ;;
     'notify levels set') echo '--dry-run --idempotency-key' ;;
     'notify channel add') echo '--secret --dry-run --idempotency-key' ;;
     'notify channel rotate') echo '--dry-run --idempotency-key' ;;
@@ -123,6 +124,7 @@ _credits_valued() {
     'statement|--month'|'statement|--dept'|'statement|--format'|'statement|--output') return 0 ;;
     'invoice|--output'|'invoice|--format'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
     'invoice cancel|--reason'|'invoice cancel|--output'|'invoice cancel|--format'|'invoice cancel|--idempotency-key') return 0 ;;
+    'invoice show|--output'|'invoice show|--format') return 0 ;;
     'notify levels set|--idempotency-key') return 0 ;;
     'notify channel add|--secret'|'notify channel add|--idempotency-key') return 0 ;;
     'notify channel rotate|--idempotency-key') return 0 ;;
@@ -192,6 +194,8 @@ _credits_value() {
     'invoice|--format') _credits_words 'pdf csv' ;;
     'invoice cancel|--output') _credits_paths files ;;
     'invoice cancel|--format') _credits_words 'pdf csv' ;;
+    'invoice show|--output') _credits_paths files ;;
+    'invoice show|--format') _credits_words 'pdf csv' ;;
     'notify run|--reports-dir') _credits_paths directories ;;
     'recharge set|--package') _credits_words 'basic standard professional team enterprise' ;;
     'recharge set|--method') _credits_words 'card paypal sepa' ;;

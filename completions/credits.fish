@@ -24,7 +24,7 @@ function __credits_subs --argument-names cmd_path
         case 'limits'
             printf '%s\n' set remove
         case 'invoice'
-            printf '%s\n' cancel list
+            printf '%s\n' cancel show list
         case 'notify'
             printf '%s\n' levels channel channels test run
         case 'notify levels'
@@ -114,6 +114,8 @@ function __credits_valued --argument-names cmd_path flag
         case 'invoice|--output' 'invoice|--format' 'invoice|--buyer' 'invoice|--buyer-address' 'invoice|--buyer-vat-id' 'invoice|--idempotency-key'
             return 0
         case 'invoice cancel|--reason' 'invoice cancel|--output' 'invoice cancel|--format' 'invoice cancel|--idempotency-key'
+            return 0
+        case 'invoice show|--output' 'invoice show|--format'
             return 0
         case 'notify levels set|--idempotency-key'
             return 0
@@ -493,6 +495,7 @@ complete -c credits -n '__credits_at any \'statement\'' -l format -x -a 'pdf csv
 complete -c credits -n '__credits_at any \'statement\'' -l output -r -F -d 'the file to write (atomically)'
 # credits invoice: subcommands
 complete -c credits -n '__credits_at 0 \'invoice\'' -a cancel -d 'cancel an issued invoice: a cancellation invoice (Stornorechnung) with the next number, the amounts…'
+complete -c credits -n '__credits_at 0 \'invoice\'' -a show -d 'reprint an invoice or a cancellation invoice by its number, marked "Kopie / Copy", as issued'
 complete -c credits -n '__credits_at 0 \'invoice\'' -a list -d 'the issued invoices and cancellation invoices in number order, with what cancelled what'
 # credits invoice: flags
 complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'
@@ -509,6 +512,9 @@ complete -c credits -n '__credits_at any \'invoice cancel\'' -l output -r -F -d 
 complete -c credits -n '__credits_at any \'invoice cancel\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
 complete -c credits -n '__credits_at any \'invoice cancel\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'invoice cancel\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
+# credits invoice show: flags
+complete -c credits -n '__credits_at any \'invoice show\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'
+complete -c credits -n '__credits_at any \'invoice show\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
 # credits notify: subcommands
 complete -c credits -n '__credits_at 0 \'notify\'' -a levels -d 'the percentages left at which balance alerts fire'
 complete -c credits -n '__credits_at 0 \'notify\'' -a channel -d 'add and remove notification channels'

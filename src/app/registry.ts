@@ -67,6 +67,7 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'invoice cancel': 'ledger',
   // Invoices name buyers and amounts: whoever may issue them may list them.
   'invoice list': 'ledger',
+  'invoice show': 'ledger',
   'recharge set': 'ledger',
   'recharge off': 'ledger',
   'recharge schedule': 'ledger',
@@ -113,6 +114,7 @@ export const COMMAND_FILES: Record<string, CommandFiles> = {
   statement: { outputOption: 'output' },
   invoice: { outputOption: 'output' },
   'invoice cancel': { outputOption: 'output' },
+  'invoice show': { outputOption: 'output' },
   'notify run': { localPathOptions: ['reportsDir'] },
   // The checkpoint is a file, and the key that checks it, on the machine that runs the command.
   verify: { localPathOptions: ['sinceCheckpoint'] },

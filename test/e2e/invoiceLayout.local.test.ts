@@ -190,5 +190,9 @@ describe('invoice layout and cancellation (local)', () => {
     ]);
     await invoice(2, 'sepa-again.pdf');
     expect(await text('sepa-again.pdf')).toContain('Storniert durch Stornorechnung NEU-000004 vom 08.12.2026');
+    await ledger.ok(['invoice', 'show', 'NEU-000004', '--output', join(dir, 'storno-copy.pdf')]);
+    const stornoCopy = await text('storno-copy.pdf');
+    expect(stornoCopy).toContain('Stornorechnung / Cancellation invoice Kopie / Copy');
+    expect(stornoCopy).toContain('Gesamtbetrag / Total amount (gross) -56,53 €');
   });
 });

@@ -1,7 +1,14 @@
 import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
 import { localDateKey } from '../../core/time.js';
-import { cancelInvoice, listInvoices, type CancellationRecord, type InvoiceNumberInput, type InvoiceRecord } from '../../store/ops/invoice.js';
+import {
+  cancelInvoice,
+  listInvoices,
+  readInvoiceByNumber,
+  type CancellationRecord,
+  type InvoiceNumberInput,
+  type InvoiceRecord,
+} from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, stringOption } from '../parse.js';
@@ -10,6 +17,9 @@ import { invoiceFileData } from './statements.js';
 
 /** What `invoice cancel` was given, as typed. */
 export type InvoiceCancelRequest = MutatingRequest & { invoice: string; reason: string | undefined; output: string | undefined; format: string | undefined };
+
+/** What `invoice show` was given, as typed. */
+export type InvoiceShowRequest = { invoice: string; output: string | undefined; format: string | undefined };
 
 /** `7` or `INV-000007`: the number, and the printed form to match when one was typed. */
 export function parseInvoiceNumber(text: string): InvoiceNumberInput {
@@ -106,6 +116,39 @@ export const invoiceCancelCommands: CommandSpec[] = [
           vatCents: negated(original.vatCents),
           grossCents: negated(original.grossCents),
           dryRun: result.dryRun,
+        },
+      };
+    },
+  }),
+  defineCommand({
+    name: 'invoice show',
+    summary: 'reprint an invoice or a cancellation invoice by its number, marked "Kopie / Copy", as issued',
+    ledger: 'existing',
+    arguments: [{ name: 'number', description: 'the number as printed (INV-000007) or just 7 (see `credits invoice list`)', required: true }],
+    options: [
+      { flags: '--output <file>', description: 'the file to write: a PDF, or a CSV of the same numbers' },
+      { flags: '--format <format>', description: 'pdf or csv (default: from --output, else pdf)', choices: ['pdf', 'csv'] },
+    ],
+    examples: ['credits invoice show INV-000015 --output storno-12-copy.pdf', 'credits invoice show 12 --output invoice-12.csv'],
+    request: (input): InvoiceShowRequest => ({ invoice: input.args[0] ?? '', output: stringOption(input, 'output'), format: stringOption(input, 'format') }),
+    async run(input, context) {
+      const given = parseInvoiceNumber(input.invoice);
+      if (input.output === undefined)
+        throw new CreditsError('MISSING_FLAG', '--output is required: the file to write', { hint: 'for example --output copy.pdf' });
+      const format = chooseFormat(input.format, input.output, ['pdf', 'csv'], 'pdf') as 'pdf' | 'csv';
+      const { invoice, cancellation, purchase } = await readInvoiceByNumber(await context.db(), given);
+      const data = cancellation ? { ...cancellationFileData(invoice, cancellation, purchase), copy: true } : invoiceFileData(invoice, purchase, true);
+      const bytes = format === 'pdf' ? await context.presenter.invoicePdf(data) : Buffer.from(await context.presenter.invoiceCsv(data), 'utf8');
+      return {
+        file: { name: input.output, mediaType: MEDIA_TYPES[format], bytes },
+        view: 'invoiceShown',
+        data: {
+          path: input.output,
+          format,
+          invoiceNumber: data.invoiceNumber,
+          kind: cancellation ? 'cancellation' : 'invoice',
+          purchaseId: purchase.id,
+          grossCents: data.grossCents,
         },
       };
     },

@@ -200,6 +200,10 @@ export const statementViews = {
     return `Cancelled invoice ${data.cancels} (purchase ${data.purchaseId}) with cancellation invoice ${data.invoiceNumber}: ${formatEuros(data.grossCents)}${written}.`;
   },
 
+  invoiceShown(data: { path: string; invoiceNumber: string; kind: string; purchaseId: number; grossCents: number }): string {
+    return `Wrote a copy of ${data.kind === 'cancellation' ? 'cancellation invoice' : 'invoice'} ${data.invoiceNumber} (purchase ${data.purchaseId}, ${formatEuros(data.grossCents)}) to ${data.path}.`;
+  },
+
   invoices(
     data: {
       invoices: {

@@ -369,3 +369,22 @@ export async function listInvoices(db: Database): Promise<InvoiceListItem[]> {
   }
   return items.sort((a, b) => a.number - b.number);
 }
+
+/**
+ * An invoice or cancellation invoice by its number, for a reprint: the invoice as stored (with
+ * the cancellation that cancelled it), and for a cancellation also which one it is.
+ */
+export async function readInvoiceByNumber(
+  db: Database,
+  given: InvoiceNumberInput,
+): Promise<{ invoice: InvoiceRecord; cancellation: CancellationRecord | null; purchase: PurchaseRow }> {
+  const cancelled = await db.get<{ originalNumber: number; numberText: string }>(
+    'SELECT original_number AS originalNumber, number_text AS numberText FROM invoice_cancellations WHERE number = ?',
+    [given.number],
+  );
+  const isCancellation = cancelled !== undefined && (given.text === null || given.text.toUpperCase() === cancelled.numberText.toUpperCase());
+  const invoice = await findInvoice(db, isCancellation ? { number: cancelled.originalNumber, text: null } : given);
+  if (!invoice) throw new CreditsError('INVOICE_NOT_FOUND', `no invoice ${given.text ?? given.number}`, { hint: 'see `credits invoice list` for the numbers' });
+  const purchase = await requirePurchase(db, invoice.purchaseId);
+  return { invoice, cancellation: isCancellation ? invoice.cancelledBy : null, purchase };
+}
