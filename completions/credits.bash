@@ -15,6 +15,7 @@ _credits_subs() {
     'usage') echo 'record import hold release list show reverse' ;;
     'rates') echo 'set' ;;
     'limits') echo 'set remove' ;;
+    'invoice') echo 'cancel show list' ;;
     'notify') echo 'levels channel channels test run' ;;
     'notify levels') echo 'show set' ;;
     'notify channel') echo 'add secret rotate remove' ;;
@@ -29,13 +30,13 @@ _credits_flags() {
   case $1 in
     '') echo '-V --version' ;;
     'init') echo '--org --timezone --demo' ;;
-    'org set') echo '--name --address --vat-id --country --leitweg-id --vat-rate --timezone --invoice-prefix --smtp-url --datev-consultant-number --datev-client-number --datev-account-length --datev-expense-account --datev-clearing-account --datev-creditor-account --datev-fiscal-year-start --dry-run --idempotency-key' ;;
+    'org set') echo '--name --address --vat-id --country --leitweg-id --vat-rate --timezone --invoice-prefix --smtp-url --datev-consultant-number --datev-client-number --datev-account-length --datev-expense-account --datev-clearing-account --datev-creditor-account --datev-fiscal-year-start --sepa-mandate --sepa-iban --dry-run --idempotency-key' ;;
     'dept add') echo '--cost-center --dry-run --idempotency-key' ;;
     'dept set') echo '--cost-center --overdraft-from --overdraft-max --dry-run --idempotency-key' ;;
     'user add') echo '--dept --dry-run --idempotency-key' ;;
     'user list') echo '--dept' ;;
     'user move') echo '--dept --dry-run --idempotency-key' ;;
-    'provider set') echo '--name --address --vat-id --tax-number --iban --bic --bank-name --email --vat-rate --dry-run --idempotency-key' ;;
+    'provider set') echo '--name --address --vat-id --tax-number --iban --bic --bank-name --email --creditor-id --payment-days --vat-rate --dry-run --idempotency-key' ;;
     'buy') echo '--method --for --quantity --credits --discount --dry-run --idempotency-key' ;;
     'purchases') echo '--status' ;;
     'purchases settle') echo '--dry-run --idempotency-key' ;;
@@ -64,6 +65,8 @@ _credits_flags() {
     'watch') echo '--interval' ;;
     'statement') echo '--month --dept --format --output' ;;
     'invoice') echo '--output --format --buyer --buyer-address --buyer-vat-id --dry-run --idempotency-key' ;;
+    'invoice cancel') echo '--reason --output --format --dry-run --idempotency-key' ;;
+    'invoice show') echo '--output --format' ;;
     'notify levels set') echo '--dry-run --idempotency-key' ;;
     'notify channel add') echo '--secret --dry-run --idempotency-key' ;;
     'notify channel rotate') echo '--dry-run --idempotency-key' ;;
@@ -86,13 +89,13 @@ _credits_flags() {
 _credits_valued() {
   case "$1|$2" in
     'init|--org'|'init|--timezone') return 0 ;;
-    'org set|--name'|'org set|--address'|'org set|--vat-id'|'org set|--country'|'org set|--leitweg-id'|'org set|--vat-rate'|'org set|--timezone'|'org set|--invoice-prefix'|'org set|--smtp-url'|'org set|--datev-consultant-number'|'org set|--datev-client-number'|'org set|--datev-account-length'|'org set|--datev-expense-account'|'org set|--datev-clearing-account'|'org set|--datev-creditor-account'|'org set|--datev-fiscal-year-start'|'org set|--idempotency-key') return 0 ;;
+    'org set|--name'|'org set|--address'|'org set|--vat-id'|'org set|--country'|'org set|--leitweg-id'|'org set|--vat-rate'|'org set|--timezone'|'org set|--invoice-prefix'|'org set|--smtp-url'|'org set|--datev-consultant-number'|'org set|--datev-client-number'|'org set|--datev-account-length'|'org set|--datev-expense-account'|'org set|--datev-clearing-account'|'org set|--datev-creditor-account'|'org set|--datev-fiscal-year-start'|'org set|--sepa-mandate'|'org set|--sepa-iban'|'org set|--idempotency-key') return 0 ;;
     'dept add|--cost-center'|'dept add|--idempotency-key') return 0 ;;
     'dept set|--cost-center'|'dept set|--overdraft-from'|'dept set|--overdraft-max'|'dept set|--idempotency-key') return 0 ;;
     'user add|--dept'|'user add|--idempotency-key') return 0 ;;
     'user list|--dept') return 0 ;;
     'user move|--dept'|'user move|--idempotency-key') return 0 ;;
-    'provider set|--name'|'provider set|--address'|'provider set|--vat-id'|'provider set|--tax-number'|'provider set|--iban'|'provider set|--bic'|'provider set|--bank-name'|'provider set|--email'|'provider set|--vat-rate'|'provider set|--idempotency-key') return 0 ;;
+    'provider set|--name'|'provider set|--address'|'provider set|--vat-id'|'provider set|--tax-number'|'provider set|--iban'|'provider set|--bic'|'provider set|--bank-name'|'provider set|--email'|'provider set|--creditor-id'|'provider set|--payment-days'|'provider set|--vat-rate'|'provider set|--idempotency-key') return 0 ;;
     'buy|--method'|'buy|--for'|'buy|--quantity'|'buy|--credits'|'buy|--discount'|'buy|--idempotency-key') return 0 ;;
     'purchases|--status') return 0 ;;
     'purchases settle|--idempotency-key') return 0 ;;
@@ -120,6 +123,8 @@ _credits_valued() {
     'watch|--interval') return 0 ;;
     'statement|--month'|'statement|--dept'|'statement|--format'|'statement|--output') return 0 ;;
     'invoice|--output'|'invoice|--format'|'invoice|--buyer'|'invoice|--buyer-address'|'invoice|--buyer-vat-id'|'invoice|--idempotency-key') return 0 ;;
+    'invoice cancel|--reason'|'invoice cancel|--output'|'invoice cancel|--format'|'invoice cancel|--idempotency-key') return 0 ;;
+    'invoice show|--output'|'invoice show|--format') return 0 ;;
     'notify levels set|--idempotency-key') return 0 ;;
     'notify channel add|--secret'|'notify channel add|--idempotency-key') return 0 ;;
     'notify channel rotate|--idempotency-key') return 0 ;;
@@ -187,6 +192,10 @@ _credits_value() {
     'statement|--output') _credits_paths files ;;
     'invoice|--output') _credits_paths files ;;
     'invoice|--format') _credits_words 'pdf csv' ;;
+    'invoice cancel|--output') _credits_paths files ;;
+    'invoice cancel|--format') _credits_words 'pdf csv' ;;
+    'invoice show|--output') _credits_paths files ;;
+    'invoice show|--format') _credits_words 'pdf csv' ;;
     'notify run|--reports-dir') _credits_paths directories ;;
     'recharge set|--package') _credits_words 'basic standard professional team enterprise' ;;
     'recharge set|--method') _credits_words 'card paypal sepa' ;;

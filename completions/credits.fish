@@ -23,6 +23,8 @@ function __credits_subs --argument-names cmd_path
             printf '%s\n' set
         case 'limits'
             printf '%s\n' set remove
+        case 'invoice'
+            printf '%s\n' cancel show list
         case 'notify'
             printf '%s\n' levels channel channels test run
         case 'notify levels'
@@ -43,7 +45,7 @@ function __credits_valued --argument-names cmd_path flag
     switch "$cmd_path|$flag"
         case 'init|--org' 'init|--timezone'
             return 0
-        case 'org set|--name' 'org set|--address' 'org set|--vat-id' 'org set|--country' 'org set|--leitweg-id' 'org set|--vat-rate' 'org set|--timezone' 'org set|--invoice-prefix' 'org set|--smtp-url' 'org set|--datev-consultant-number' 'org set|--datev-client-number' 'org set|--datev-account-length' 'org set|--datev-expense-account' 'org set|--datev-clearing-account' 'org set|--datev-creditor-account' 'org set|--datev-fiscal-year-start' 'org set|--idempotency-key'
+        case 'org set|--name' 'org set|--address' 'org set|--vat-id' 'org set|--country' 'org set|--leitweg-id' 'org set|--vat-rate' 'org set|--timezone' 'org set|--invoice-prefix' 'org set|--smtp-url' 'org set|--datev-consultant-number' 'org set|--datev-client-number' 'org set|--datev-account-length' 'org set|--datev-expense-account' 'org set|--datev-clearing-account' 'org set|--datev-creditor-account' 'org set|--datev-fiscal-year-start' 'org set|--sepa-mandate' 'org set|--sepa-iban' 'org set|--idempotency-key'
             return 0
         case 'dept add|--cost-center' 'dept add|--idempotency-key'
             return 0
@@ -55,7 +57,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'user move|--dept' 'user move|--idempotency-key'
             return 0
-        case 'provider set|--name' 'provider set|--address' 'provider set|--vat-id' 'provider set|--tax-number' 'provider set|--iban' 'provider set|--bic' 'provider set|--bank-name' 'provider set|--email' 'provider set|--vat-rate' 'provider set|--idempotency-key'
+        case 'provider set|--name' 'provider set|--address' 'provider set|--vat-id' 'provider set|--tax-number' 'provider set|--iban' 'provider set|--bic' 'provider set|--bank-name' 'provider set|--email' 'provider set|--creditor-id' 'provider set|--payment-days' 'provider set|--vat-rate' 'provider set|--idempotency-key'
             return 0
         case 'buy|--method' 'buy|--for' 'buy|--quantity' 'buy|--credits' 'buy|--discount' 'buy|--idempotency-key'
             return 0
@@ -110,6 +112,10 @@ function __credits_valued --argument-names cmd_path flag
         case 'statement|--month' 'statement|--dept' 'statement|--format' 'statement|--output'
             return 0
         case 'invoice|--output' 'invoice|--format' 'invoice|--buyer' 'invoice|--buyer-address' 'invoice|--buyer-vat-id' 'invoice|--idempotency-key'
+            return 0
+        case 'invoice cancel|--reason' 'invoice cancel|--output' 'invoice cancel|--format' 'invoice cancel|--idempotency-key'
+            return 0
+        case 'invoice show|--output' 'invoice show|--format'
             return 0
         case 'notify levels set|--idempotency-key'
             return 0
@@ -273,6 +279,8 @@ complete -c credits -n '__credits_at any \'org set\'' -l datev-expense-account -
 complete -c credits -n '__credits_at any \'org set\'' -l datev-clearing-account -x -d 'DATEV clearing account of the credits bought and not yet used, like 1590'
 complete -c credits -n '__credits_at any \'org set\'' -l datev-creditor-account -x -d 'DATEV account of the provider\'s invoices (a creditor, one digit longer, or the bank), like 70001'
 complete -c credits -n '__credits_at any \'org set\'' -l datev-fiscal-year-start -x -d 'month (1-12) the fiscal year starts in (default 1)'
+complete -c credits -n '__credits_at any \'org set\'' -l sepa-mandate -x -d 'reference of the SEPA mandate given to the provider, printed on SEPA invoices ("" clears it)'
+complete -c credits -n '__credits_at any \'org set\'' -l sepa-iban -x -d 'the account SEPA purchases are debited from, printed by its last digits ("" clears it)'
 complete -c credits -n '__credits_at any \'org set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'org set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 # credits dept: subcommands
@@ -318,6 +326,8 @@ complete -c credits -n '__credits_at any \'provider set\'' -l iban -x -d 'accoun
 complete -c credits -n '__credits_at any \'provider set\'' -l bic -x -d 'BIC of that account, like COBADEFFXXX'
 complete -c credits -n '__credits_at any \'provider set\'' -l bank-name -x -d 'name of the bank'
 complete -c credits -n '__credits_at any \'provider set\'' -l email -x -d 'billing contact printed on invoices'
+complete -c credits -n '__credits_at any \'provider set\'' -l creditor-id -x -d 'SEPA creditor identifier (Gläubiger-ID) printed with the mandate on SEPA invoices ("" clears it)'
+complete -c credits -n '__credits_at any \'provider set\'' -l payment-days -x -d 'payment term of new invoices: the due date is the invoice date plus this'
 complete -c credits -n '__credits_at any \'provider set\'' -l vat-rate -x -d 'domestic VAT rate in percent for new invoices'
 complete -c credits -n '__credits_at any \'provider set\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'provider set\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
@@ -490,6 +500,10 @@ complete -c credits -n '__credits_at any \'statement\'' -l month -x -d 'the mont
 complete -c credits -n '__credits_at any \'statement\'' -l dept -x -a '(__credits_names departments)' -d 'one department instead of the whole organisation'
 complete -c credits -n '__credits_at any \'statement\'' -l format -x -a 'pdf csv json datev' -d 'pdf, csv, json, or datev (a DATEV Buchungsstapel of the usage by cost centre; default: from --outpu…'
 complete -c credits -n '__credits_at any \'statement\'' -l output -r -F -d 'the file to write (atomically)'
+# credits invoice: subcommands
+complete -c credits -n '__credits_at 0 \'invoice\'' -a cancel -d 'cancel an issued invoice: a cancellation invoice (Stornorechnung) with the next number, the amounts…'
+complete -c credits -n '__credits_at 0 \'invoice\'' -a show -d 'reprint an invoice or a cancellation invoice by its number, marked "Kopie / Copy", as issued'
+complete -c credits -n '__credits_at 0 \'invoice\'' -a list -d 'the issued invoices and cancellation invoices in number order, with what cancelled what'
 # credits invoice: flags
 complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'
 complete -c credits -n '__credits_at any \'invoice\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
@@ -499,6 +513,15 @@ complete -c credits -n '__credits_at any \'invoice\'' -l buyer-vat-id -x -d 'tha
 complete -c credits -n '__credits_at any \'invoice\'' -l dry-run -d 'show what would happen and write nothing'
 complete -c credits -n '__credits_at any \'invoice\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
 complete -c credits -n '__credits_at 0 \'invoice\'' -a '(__credits_names purchases)' -d 'purchase id (see `credits purchases`)'
+# credits invoice cancel: flags
+complete -c credits -n '__credits_at any \'invoice cancel\'' -l reason -x -d 'why it is cancelled, printed on the cancellation invoice (required)'
+complete -c credits -n '__credits_at any \'invoice cancel\'' -l output -r -F -d 'write the cancellation invoice: a PDF, or a CSV of the same numbers'
+complete -c credits -n '__credits_at any \'invoice cancel\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
+complete -c credits -n '__credits_at any \'invoice cancel\'' -l dry-run -d 'show what would happen and write nothing'
+complete -c credits -n '__credits_at any \'invoice cancel\'' -l idempotency-key -x -d 'a retry with the same key and request returns the first result instead of acting twice'
+# credits invoice show: flags
+complete -c credits -n '__credits_at any \'invoice show\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'
+complete -c credits -n '__credits_at any \'invoice show\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
 # credits notify: subcommands
 complete -c credits -n '__credits_at 0 \'notify\'' -a levels -d 'the percentages left at which balance alerts fire'
 complete -c credits -n '__credits_at 0 \'notify\'' -a channel -d 'add and remove notification channels'

@@ -140,6 +140,8 @@ export type InvoiceSeller = InvoiceParty & {
   bic?: string | null;
   bankName?: string | null;
   email?: string | null;
+  /** SEPA creditor identifier (Gläubiger-ID), printed with the mandate of a SEPA purchase. */
+  creditorId?: string | null;
 };
 
 export type InvoiceLine = {
@@ -154,6 +156,10 @@ export type InvoiceLine = {
   unitPriceNetCents: number;
   /** Net amount of the line, in cents. */
   netCents: number;
+  /** The volume discount in basis points (500 = 5%); the renderer words the line from it when given. */
+  discountBasisPoints?: number;
+  /** The account the credits went to (org or a department). */
+  creditedTo?: string;
 };
 
 export type InvoiceData = {
@@ -183,6 +189,19 @@ export type InvoiceData = {
   purchaseReference?: string;
   /** Further lines printed under the totals (legal notes, bank details). */
   notes?: string[];
+  /** A reprint of an invoice issued before: printed with "Kopie / Copy". */
+  copy?: boolean;
+  /** Due date, 'YYYY-MM-DD': the invoice date plus the payment term; absent on a paid invoice and a cancellation. */
+  dueDayKey?: string;
+  paymentTermDays?: number;
+  /** The day it was paid (the purchase settled), 'YYYY-MM-DD'; absent while unpaid. */
+  paidDayKey?: string;
+  /** A SEPA direct-debit purchase: the mandate and the pre-notification's debit day. */
+  sepaDebit?: { mandateReference: string; creditorId: string | null; debtorIbanLast4: string | null; debitDayKey: string };
+  /** A cancellation invoice (Stornorechnung): the invoice it cancels and why; its amounts are the original's negated. */
+  cancellation?: { originalNumber: string; originalDayKey: string; reason: string };
+  /** An invoice that was cancelled: the cancellation invoice's number and date. */
+  cancelledBy?: { number: string; dayKey: string };
 };
 
 /** A monthly statement as the CSV and the terminal show it. */

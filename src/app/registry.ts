@@ -5,6 +5,7 @@ import { organisationCommands } from './commands/organisation.js';
 import { providerCommands } from './commands/provider.js';
 import { reportCommands } from './commands/reports.js';
 import { statementCommands } from './commands/statements.js';
+import { invoiceCancelCommands } from './commands/invoiceCancel.js';
 import { insightCommands } from './commands/insights.js';
 import { notifyCommands } from './commands/notify.js';
 import { ruleCommands } from './commands/rules.js';
@@ -63,6 +64,10 @@ export const COMMAND_FAMILY: Record<string, CommandFamily> = {
   'limits set': 'ledger',
   'limits remove': 'ledger',
   invoice: 'ledger',
+  'invoice cancel': 'ledger',
+  // Invoices name buyers and amounts: whoever may issue them may list them.
+  'invoice list': 'ledger',
+  'invoice show': 'ledger',
   'recharge set': 'ledger',
   'recharge off': 'ledger',
   'recharge schedule': 'ledger',
@@ -108,6 +113,8 @@ export const COMMAND_FILES: Record<string, CommandFiles> = {
   'usage list': { outputOption: 'output' },
   statement: { outputOption: 'output' },
   invoice: { outputOption: 'output' },
+  'invoice cancel': { outputOption: 'output' },
+  'invoice show': { outputOption: 'output' },
   'notify run': { localPathOptions: ['reportsDir'] },
   // The checkpoint is a file, and the key that checks it, on the machine that runs the command.
   verify: { localPathOptions: ['sinceCheckpoint'] },
@@ -134,6 +141,7 @@ export const APP_COMMANDS: readonly CommandSpec[] = [
   ...reportCommands,
   ...insightCommands,
   ...statementCommands,
+  ...invoiceCancelCommands,
   ...notifyCommands,
   ...tokenCommands,
   ...serveCommands,

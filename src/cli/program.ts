@@ -70,6 +70,22 @@ function unknownCommand(parentPath: string, word: string, children: string[], al
  */
 export type ProgramOutput = { writeOut(text: string): void; writeErr(text: string): void };
 
+/**
+ * A command's own flags. A group that has a flag of the same name (`invoice --output` and
+ * `invoice cancel --output`) takes it while commander parses the line; it is the subcommand's.
+ */
+function ownOptions(command: Command): CommandInput['options'] {
+  const own = command.opts();
+  const declared = new Set(command.options.map((option) => option.attributeName()));
+  const taken: CommandInput['options'] = {};
+  for (let parent = command.parent; parent; parent = parent.parent) {
+    for (const [key, value] of Object.entries(parent.opts())) {
+      if (declared.has(key) && own[key] === undefined && !(key in taken)) taken[key] = value as CommandInput['options'][string];
+    }
+  }
+  return { ...taken, ...own };
+}
+
 export function buildProgram(specs: readonly CommandSpec[], version: string, output: ProgramOutput, onSelect: (selection: Selection) => void): Command {
   const program = new Command('credits')
     .description('Administer a prepaid AI-usage credits ledger (1 credit = €0.01).')
@@ -151,7 +167,7 @@ export function buildProgram(specs: readonly CommandSpec[], version: string, out
       const self = params[params.length - 1] as Command;
       if (hasChildren && self.args.length > declared) unknownCommand(spec.name, self.args[declared]!, childrenOf(spec.name), allPaths);
       const args = (self.processedArgs as unknown[]).map((value) => (typeof value === 'string' ? value : undefined)) as string[];
-      onSelect({ spec, input: { args, options: self.opts() }, globals: self.optsWithGlobals() as GlobalFlags });
+      onSelect({ spec, input: { args, options: ownOptions(self) }, globals: self.optsWithGlobals() as GlobalFlags });
     });
   }
   return program;

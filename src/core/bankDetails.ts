@@ -94,3 +94,19 @@ export function parseLeitwegId(text: string, field = '--leitweg-id'): string {
   }
   return id;
 }
+
+/**
+ * A SEPA creditor identifier (Gläubiger-ID), like DE98ZZZ09999999999: country, two check digits
+ * (mod 97 over the national part and the country, the business code ZZZ left out), business code,
+ * national identifier.
+ */
+export function parseCreditorId(text: string, field = '--creditor-id'): string {
+  const id = text.replace(/\s/g, '').toUpperCase();
+  const match = /^([A-Z]{2})(\d{2})([A-Z0-9]{3})([A-Z0-9]{1,28})$/.exec(id);
+  if (!match || mod97(`${match[4]}${match[1]}${match[2]}`) !== 1) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a SEPA creditor identifier`, {
+      hint: `${field} takes the Gläubiger-ID the Bundesbank gave, like DE98ZZZ09999999999`,
+    });
+  }
+  return id;
+}

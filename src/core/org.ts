@@ -24,6 +24,10 @@ export type OrgSettings = {
   datevClearingAccount: string;
   datevCreditorAccount: string;
   datevFiscalYearStartMonth: string;
+  /** The SEPA mandate the organisation gave the provider, or '' (then each SEPA purchase is its own one-off mandate). */
+  sepaMandate?: string;
+  /** The organisation's account that SEPA purchases are debited from, or ''. */
+  sepaIban?: string;
 };
 
 export const SETTING_KEYS = {
@@ -43,6 +47,8 @@ export const SETTING_KEYS = {
   datevClearingAccount: 'datev.clearing_account',
   datevCreditorAccount: 'datev.creditor_account',
   datevFiscalYearStartMonth: 'datev.fiscal_year_start_month',
+  sepaMandate: 'org.sepa_mandate',
+  sepaIban: 'org.sepa_iban',
 } as const satisfies Record<keyof OrgSettings, string>;
 
 export const DEFAULT_VAT_RATE_BASIS_POINTS = 1900;
@@ -65,6 +71,8 @@ export function settingsFromRows(rows: Map<string, string>): OrgSettings {
     datevClearingAccount: rows.get(SETTING_KEYS.datevClearingAccount) ?? '',
     datevCreditorAccount: rows.get(SETTING_KEYS.datevCreditorAccount) ?? '',
     datevFiscalYearStartMonth: rows.get(SETTING_KEYS.datevFiscalYearStartMonth) ?? '',
+    sepaMandate: rows.get(SETTING_KEYS.sepaMandate) ?? '',
+    sepaIban: rows.get(SETTING_KEYS.sepaIban) ?? '',
   };
 }
 
@@ -113,4 +121,15 @@ export function parseCountry(text: string, field = '--country'): string {
     });
   }
   return code === 'EL' ? 'GR' : code;
+}
+
+/** A SEPA mandate reference: 1-35 of the characters the SEPA rulebook allows (letters, digits, + ? / - : ( ) . , ' and space). */
+export function parseMandateReference(text: string, field = '--sepa-mandate'): string {
+  const reference = text.trim();
+  if (!/^[A-Za-z0-9+?/\-:().,' ]{1,35}$/.test(reference)) {
+    throw new CreditsError('INVALID_VALUE', `${field} "${text}" is not a SEPA mandate reference`, {
+      hint: `${field} takes 1-35 letters, digits or + ? / - : ( ) . , ' as the mandate names it, like MANDATE-2026-001`,
+    });
+  }
+  return reference;
 }

@@ -17,7 +17,18 @@ export type ProviderSettings = {
   bic: string;
   bankName: string;
   email: string;
+  /** SEPA creditor identifier (Gläubiger-ID), like DE98ZZZ09999999999, or ''. */
+  creditorId?: string;
+  /** Days from the invoice date to the due date, as digits; '' = DEFAULT_PAYMENT_TERM_DAYS. */
+  paymentTermDays?: string;
 };
+
+/** The payment term of an invoice when the provider names none. */
+export const DEFAULT_PAYMENT_TERM_DAYS = 14;
+
+export function paymentTermDaysOf(provider: ProviderSettings): number {
+  return provider.paymentTermDays ? Number(provider.paymentTermDays) : DEFAULT_PAYMENT_TERM_DAYS;
+}
 
 export const PROVIDER_KEYS = {
   name: 'provider.name',
@@ -28,6 +39,8 @@ export const PROVIDER_KEYS = {
   bic: 'provider.bic',
   bankName: 'provider.bank_name',
   email: 'provider.email',
+  creditorId: 'provider.creditor_id',
+  paymentTermDays: 'provider.payment_term_days',
 } as const satisfies Record<keyof ProviderSettings, string>;
 
 export function providerFromRows(rows: Map<string, string>): ProviderSettings | null {
@@ -42,6 +55,8 @@ export function providerFromRows(rows: Map<string, string>): ProviderSettings | 
     bic: value('bic'),
     bankName: value('bankName'),
     email: value('email'),
+    creditorId: value('creditorId'),
+    paymentTermDays: value('paymentTermDays'),
   };
 }
 

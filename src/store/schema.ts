@@ -150,6 +150,35 @@ export const invoices = sqliteTable('invoices', {
   netCents: integer('net_cents'),
   vatCents: integer('vat_cents'),
   grossCents: integer('gross_cents'),
+  /**
+   * What a reprint needs besides the totals, as at issue: the printed number (prefix included),
+   * the time zone its dates are read in, the payment term, and for SEPA the mandate and the
+   * debtor's account. Older invoices get the settings of the day of the migration that added them.
+   */
+  numberText: text('number_text'),
+  timeZone: text('time_zone'),
+  paymentTermDays: integer('payment_term_days'),
+  mandateReference: text('mandate_reference'),
+  /** The provider's SEPA creditor identifier (Gläubiger-ID) as at issue, printed with the mandate. */
+  sellerCreditorId: text('seller_creditor_id'),
+  debtorIban: text('debtor_iban'),
+});
+
+/**
+ * Cancellation invoices (Stornorechnungen): each takes its number from the invoices' one gapless
+ * sequence and cancels exactly one invoice, whose stored parties and totals it prints negated.
+ */
+export const invoiceCancellations = sqliteTable('invoice_cancellations', {
+  number: integer('number').primaryKey(),
+  originalNumber: integer('original_number')
+    .notNull()
+    .unique()
+    .references(() => invoices.number),
+  issuedAtMs: integer('issued_at_ms').notNull(),
+  numberText: text('number_text').notNull(),
+  timeZone: text('time_zone').notNull(),
+  reason: text('reason').notNull(),
+  actor: text('actor').notNull(),
 });
 
 export const auditLog = sqliteTable(

@@ -40,6 +40,7 @@ export const TRACKED_TABLES = [
   'limits',
   'purchases',
   'invoices',
+  'invoice_cancellations',
   'recharge_rules',
   'recharge_schedules',
   'notification_channels',

@@ -145,10 +145,10 @@ describe(`invoices on a ${TARGET} ledger`, () => {
     expect(lines!.some((line) => line.endsWith('Rechnungsnummer / Invoice no. INV-000001'))).toBe(true);
     expect(lines!.some((line) => line.endsWith('Rechnungsdatum / Invoice date 16.03.2026'))).toBe(true);
     expect(lines!.some((line) => line.endsWith('Leistungsdatum / Date of supply 02.03.2026'))).toBe(true);
-    expect(text).toMatch(/^1 AI usage credits – Standard package 1 €47\.50 €47\.50$/m);
-    expect(lines).toContain('Nettobetrag / Net amount €47.50');
-    expect(lines).toContain('zzgl. USt. 19% / VAT 19% €9.03');
-    expect(lines).toContain('Gesamtbetrag / Total amount (gross) €56.53');
+    expect(text).toMatch(/^1 AI usage credits – Standard package 1 47,50 € 47,50 €$/m);
+    expect(lines).toContain('Nettobetrag / Net amount 47,50 €');
+    expect(lines).toContain('zzgl. USt. 19 % / VAT 19 % 9,03 €');
+    expect(lines).toContain('Gesamtbetrag / Total amount (gross) 56,53 €');
     expect(text).toContain('Kreditkarte / Card');
   });
 
@@ -159,12 +159,12 @@ describe(`invoices on a ${TARGET} ledger`, () => {
     expect(copy!.some((line) => line.startsWith('Müller Straße GmbH'))).toBe(true);
     expect(copy!.join('\n')).not.toContain('Someone Else');
     const [double] = await pdfLines(join(dir, 'double.pdf'));
-    expect(double!.join('\n')).toMatch(/^1 AI usage credits – Professional package 2 €95\.00 €190\.00$/m);
-    expect(double).toContain('zzgl. USt. 19% / VAT 19% €36.10');
-    expect(double).toContain('Gesamtbetrag / Total amount (gross) €226.10');
+    expect(double!.join('\n')).toMatch(/^1 AI usage credits – Professional package 2 95,00 € 190,00 €$/m);
+    expect(double).toContain('zzgl. USt. 19 % / VAT 19 % 36,10 €');
+    expect(double).toContain('Gesamtbetrag / Total amount (gross) 226,10 €');
     const [later] = await pdfLines(join(dir, 'later.pdf'));
-    expect(later).toContain('zzgl. USt. 7% / VAT 7% €0.70');
-    expect(later).toContain('Gesamtbetrag / Total amount (gross) €10.70');
+    expect(later).toContain('zzgl. USt. 7 % / VAT 7 % 0,70 €');
+    expect(later).toContain('Gesamtbetrag / Total amount (gross) 10,70 €');
     expect(readdirSync(dir).sort()).toEqual(['double-copy.pdf', 'double.pdf', 'later.pdf', 'sepa.pdf', 'standard-copy.pdf', 'standard.pdf']);
   });
 

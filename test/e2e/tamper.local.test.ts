@@ -123,6 +123,8 @@ describe('tamper evidence of a local ledger (every table, cut tails, a lost WAL,
     await ok(['buy', 'basic', '--method', 'card', '--for', 'Marketing']);
     await ok(['invoice', '1', '--output', join(dir, 'invoice-1.pdf')]);
     await ok(['invoice', '2', '--output', join(dir, 'invoice-2.pdf')]);
+    await ok(['invoice', 'cancel', '1', '--reason', 'issued in error']);
+    await ok(['invoice', 'cancel', '2', '--reason', 'issued in error']);
     await ok(['rates', 'set', 'gpt-4o', '--input', '5', '--output', '12']);
     await ok(['limits', 'set', '--user', 'ada@example.com', '--daily', '100']);
     await ok(['limits', 'set', '--dept', 'Marketing', '--monthly', '900']);

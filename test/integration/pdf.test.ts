@@ -162,11 +162,11 @@ describe('invoice PDF', () => {
   });
 
   it('states quantity, unit price, net, VAT rate and amount, gross and payment method', () => {
-    expect(text).toMatch(/1 KI-Nutzungsguthaben \/ AI usage credits –.* 2 €47\.50 €95\.00/);
-    expect(text).toContain('10,000 credits · 5% Mengenrabatt / volume');
-    expect(lines).toContain('Nettobetrag / Net amount €95.00');
-    expect(lines).toContain('zzgl. USt. 19% / VAT 19% €18.05');
-    expect(lines).toContain('Gesamtbetrag / Total amount (gross) €113.05');
+    expect(text).toMatch(/1 KI-Nutzungsguthaben \/ AI usage credits –.* 2 47,50 € 95,00 €/);
+    expect(text).toContain('10.000 Credits · 5% Mengenrabatt / volume');
+    expect(lines).toContain('Nettobetrag / Net amount 95,00 €');
+    expect(lines).toContain('zzgl. USt. 19 % / VAT 19 % 18,05 €');
+    expect(lines).toContain('Gesamtbetrag / Total amount (gross) 113,05 €');
     expect(lines).toContain('Zahlungsart / Payment method: SEPA-Lastschrift / SEPA direct debit');
     expect(lines.some((line) => line.endsWith('Seite 1 von 1 / Page 1 of 1'))).toBe(true);
   });
@@ -194,7 +194,7 @@ describe('invoice PDF', () => {
     for (const page of pages) expect(page).toContain('Pos. Beschreibung Menge Einzelpreis netto Betrag netto');
     expect(pages[1]!.some((text) => text.endsWith('Seite 2 von 2 / Page 2 of 2'))).toBe(true);
     expect(pages.flat().filter((text) => /^\d+ KI-Nutzungsguthaben/.test(text))).toHaveLength(12);
-    expect(pages[1]).toContain('Gesamtbetrag / Total amount (gross) €1,356.60');
+    expect(pages[1]).toContain('Gesamtbetrag / Total amount (gross) 1.356,60 €');
   });
 
   it('reports a missing output folder as a usage error', async () => {

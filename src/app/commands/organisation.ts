@@ -1,6 +1,6 @@
 import { nameKey, parseCostCenter, parseDepartmentName, parseEmail } from '../../core/names.js';
-import { parseCountry, parseInvoicePrefix, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
-import { parseLeitwegId } from '../../core/bankDetails.js';
+import { parseCountry, parseInvoicePrefix, parseMandateReference, parseOrgName, parseVatRate, type OrgSettings } from '../../core/org.js';
+import { parseIban, parseLeitwegId } from '../../core/bankDetails.js';
 import { parseVatId } from '../../core/vatId.js';
 import {
   DATEV_DEFAULT_ACCOUNT_LENGTH,
@@ -78,6 +78,8 @@ export type OrgSetRequest = MutatingRequest & {
   country: string | undefined;
   leitwegId: string | undefined;
   datev: DatevFlags;
+  sepaMandate: string | undefined;
+  sepaIban: string | undefined;
 };
 
 /** The `--datev-*` flags of `org set`, as typed. */
@@ -229,9 +231,12 @@ export const organisationCommands: CommandSpec[] = [
         description: "DATEV account of the provider's invoices (a creditor, one digit longer, or the bank), like 70001",
       },
       { flags: '--datev-fiscal-year-start <month>', description: 'month (1-12) the fiscal year starts in (default 1)' },
+      { flags: '--sepa-mandate <reference>', description: 'reference of the SEPA mandate given to the provider, printed on SEPA invoices ("" clears it)' },
+      { flags: '--sepa-iban <iban>', description: 'the account SEPA purchases are debited from, printed by its last digits ("" clears it)' },
     ],
     examples: [
       'credits org set --name "Acme GmbH" --vat-id DE123456789',
+      'credits org set --sepa-mandate MANDATE-2026-001 --sepa-iban "DE02 1203 0000 0000 2020 51"',
       'credits org set --address "Hauptstr. 1\\n10115 Berlin"',
       'credits org set --vat-id ATU12345678 --country AT',
       'credits org set --leitweg-id 04011000-1234512345-06',
@@ -257,6 +262,8 @@ export const organisationCommands: CommandSpec[] = [
         creditorAccount: stringOption(input, 'datevCreditorAccount'),
         fiscalYearStartMonth: stringOption(input, 'datevFiscalYearStart'),
       },
+      sepaMandate: stringOption(input, 'sepaMandate'),
+      sepaIban: stringOption(input, 'sepaIban'),
     }),
     async run(input, context) {
       const stored = await context.settings();
@@ -270,6 +277,8 @@ export const organisationCommands: CommandSpec[] = [
       if (vatId !== undefined) changes.vatId = vatId.trim() === '' ? '' : parseVatId(vatId, '--vat-id', { foreign: true });
       if (input.country !== undefined) changes.country = input.country.trim() === '' ? '' : parseCountry(input.country);
       if (input.leitwegId !== undefined) changes.leitwegId = input.leitwegId.trim() === '' ? '' : parseLeitwegId(input.leitwegId);
+      if (input.sepaMandate !== undefined) changes.sepaMandate = input.sepaMandate.trim() === '' ? '' : parseMandateReference(input.sepaMandate);
+      if (input.sepaIban !== undefined) changes.sepaIban = input.sepaIban.trim() === '' ? '' : parseIban(input.sepaIban, '--sepa-iban');
       const vatRate = input.vatRate;
       if (vatRate !== undefined) changes.vatRateBasisPoints = String(parseVatRate(vatRate));
       const timeZone = input.timeZone;
@@ -285,7 +294,7 @@ export const organisationCommands: CommandSpec[] = [
       if (Object.keys(changes).length === 0) {
         throw new CreditsError(
           'MISSING_FLAG',
-          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url, --datev-*',
+          'org set needs at least one of --name, --address, --vat-id, --country, --leitweg-id, --vat-rate, --timezone, --invoice-prefix, --smtp-url, --sepa-mandate, --sepa-iban, --datev-*',
         );
       }
       const db = await context.db();

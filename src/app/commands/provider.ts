@@ -1,4 +1,4 @@
-import { parseBic, parseIban } from '../../core/bankDetails.js';
+import { parseBic, parseCreditorId, parseIban } from '../../core/bankDetails.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseEmail, parseFreeText } from '../../core/names.js';
 import { parseOrgName, parseVatRate } from '../../core/org.js';
@@ -25,7 +25,20 @@ const FLAGS: Record<keyof ProviderSettings, string> = {
   bic: '--bic',
   bankName: '--bank-name',
   email: '--email',
+  creditorId: '--creditor-id',
+  paymentTermDays: '--payment-days',
 };
+
+/** The payment term: 0 (due at once) to 120 days. */
+function parsePaymentDays(text: string): string {
+  const days = text.trim();
+  if (!/^\d{1,3}$/.test(days) || Number(days) > 120) {
+    throw new CreditsError('INVALID_VALUE', `--payment-days "${text}" is not a payment term`, {
+      hint: '--payment-days takes whole days from 0 to 120, like 14',
+    });
+  }
+  return String(Number(days));
+}
 
 /** Each given flag checked and normalised; '' clears an optional one. */
 function providerChanges(input: ProviderSetRequest): Partial<Record<keyof ProviderSettings, string>> {
@@ -48,6 +61,8 @@ function providerChanges(input: ProviderSetRequest): Partial<Record<keyof Provid
   if (input.bic !== undefined) changes.bic = optional(input.bic, (text) => parseBic(text, '--bic'));
   if (input.bankName !== undefined) changes.bankName = optional(input.bankName, (text) => parseFreeText(text.trim(), '--bank-name', 100));
   if (input.email !== undefined) changes.email = optional(input.email, (text) => parseEmail(text, '--email'));
+  if (input.creditorId !== undefined) changes.creditorId = optional(input.creditorId, (text) => parseCreditorId(text, '--creditor-id'));
+  if (input.paymentTermDays !== undefined) changes.paymentTermDays = optional(input.paymentTermDays, parsePaymentDays);
   return changes;
 }
 
@@ -72,7 +87,18 @@ async function providerView(context: Context, provider: ProviderSettings | null)
   return { provider: { ...provider, country: providerCountry(provider), vatRateBasisPoints: settings.vatRateBasisPoints } };
 }
 
-const EMPTY_PROVIDER: ProviderSettings = { name: '', address: '', vatId: '', taxNumber: '', iban: '', bic: '', bankName: '', email: '' };
+const EMPTY_PROVIDER: ProviderSettings = {
+  name: '',
+  address: '',
+  vatId: '',
+  taxNumber: '',
+  iban: '',
+  bic: '',
+  bankName: '',
+  email: '',
+  creditorId: '',
+  paymentTermDays: '',
+};
 
 export const providerCommands: CommandSpec[] = [
   defineCommand({
@@ -99,12 +125,15 @@ export const providerCommands: CommandSpec[] = [
       { flags: '--bic <bic>', description: 'BIC of that account, like COBADEFFXXX' },
       { flags: '--bank-name <name>', description: 'name of the bank' },
       { flags: '--email <address>', description: 'billing contact printed on invoices' },
+      { flags: '--creditor-id <id>', description: 'SEPA creditor identifier (Gläubiger-ID) printed with the mandate on SEPA invoices ("" clears it)' },
+      { flags: '--payment-days <days>', description: 'payment term of new invoices: the due date is the invoice date plus this', defaultValue: '14' },
       { flags: '--vat-rate <percent>', description: 'domestic VAT rate in percent for new invoices', defaultValue: '19' },
     ],
     examples: [
       'credits provider set --name "AI Credits GmbH" --address "Hauptstr. 1\\n10115 Berlin" --vat-id "DE 123 456 789"',
       'credits provider set --iban "DE89 3704 0044 0532 0130 00" --bic COBADEFFXXX --bank-name Commerzbank',
       'credits provider set --vat-rate 19',
+      'credits provider set --payment-days 30 --creditor-id DE98ZZZ09999999999',
     ],
     request: (input): ProviderSetRequest => ({
       ...mutatingRequest(input),
@@ -116,6 +145,8 @@ export const providerCommands: CommandSpec[] = [
       bic: stringOption(input, 'bic'),
       bankName: stringOption(input, 'bankName'),
       email: stringOption(input, 'email'),
+      creditorId: stringOption(input, 'creditorId'),
+      paymentTermDays: stringOption(input, 'paymentDays'),
       vatRate: stringOption(input, 'vatRate'),
     }),
     async run(input, context) {

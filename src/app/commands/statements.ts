@@ -1,7 +1,7 @@
 import { formatCreditsText } from '../../core/amountText.js';
 import { CreditsError } from '../../core/errors.js';
 import { parseFreeText } from '../../core/names.js';
-import { localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
+import { addLocalDays, localDateKey, localMonthKey, parseMonthInput, previousMonthKey, toIsoUtc } from '../../core/time.js';
 import { requireDepartment } from '../../store/orgRepo.js';
 import { datevFacts, statementFacts } from '../../store/statementQueries.js';
 import { datevSettingsFrom } from '../../core/datev.js';
@@ -10,7 +10,7 @@ import { issueInvoice, type Buyer, type InvoiceRecord, type NewInvoice, type Sel
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import { orgCountry, type OrgSettings } from '../../core/org.js';
 import { invoiceTotals, taxCaseOf } from '../../core/invoiceTax.js';
-import { providerCountry, type ProviderSettings } from '../../core/provider.js';
+import { paymentTermDaysOf, providerCountry, type ProviderSettings } from '../../core/provider.js';
 import { normaliseVatId, parseVatId, vatIdCountry } from '../../core/vatId.js';
 import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
@@ -65,6 +65,7 @@ function invoiceSeller(provider: ProviderSettings | null): Seller {
     bic: optional(provider.bic),
     bankName: optional(provider.bankName),
     email: optional(provider.email),
+    creditorId: optional(provider.creditorId ?? ''),
   };
 }
 
@@ -107,25 +108,65 @@ function invoiceBuyer(purchase: PurchaseRow, given: BuyerFlags, settings: OrgSet
   };
 }
 
-/** Seller, buyer, tax case and totals of a new invoice, computed once here and stored with it. */
+/**
+ * Seller, buyer, tax case and totals of a new invoice, computed once here and stored with it,
+ * with what a reprint must not take from today's settings: number prefix, time zone, payment
+ * term and, for SEPA, the mandate (the organisation's, else a one-off mandate per purchase).
+ */
 function composeInvoice(purchase: PurchaseRow, given: BuyerFlags, settings: OrgSettings, provider: ProviderSettings | null): NewInvoice {
   const seller = invoiceSeller(provider);
   const buyer = invoiceBuyer(purchase, given, settings);
   const taxCase = taxCaseOf({ sellerCountry: providerCountry(provider!), buyerCountry: buyer.country ?? 'DE', buyerVatId: buyer.vatId });
   const { netCents, vatRateBasisPoints, vatCents, grossCents } = invoiceTotals(purchase.priceCents, taxCase, settings.vatRateBasisPoints);
-  return { seller, buyer, taxCase, netCents, vatRateBasisPoints, vatCents, grossCents };
+  const sepa = purchase.method === 'sepa';
+  return {
+    seller,
+    buyer,
+    taxCase,
+    netCents,
+    vatRateBasisPoints,
+    vatCents,
+    grossCents,
+    numberPrefix: settings.invoicePrefix,
+    timeZone: settings.timeZone,
+    paymentTermDays: paymentTermDaysOf(provider!),
+    mandateReference: sepa ? settings.sepaMandate || `${settings.invoicePrefix}M${String(purchase.id).padStart(6, '0')}` : null,
+    debtorIban: sepa && settings.sepaIban ? settings.sepaIban : null,
+  };
 }
 
-/** What the invoice PDF and CSV print: one line for the purchased package, the stored totals and payment. */
-function invoiceFileData(invoice: InvoiceRecord, purchase: PurchaseRow, settings: OrgSettings, invoiceNumber: string): InvoiceData {
-  const { netCents } = invoice;
+/** When and how the invoice is paid: paid on settling; else due after the term; SEPA debits on the due day. */
+function paymentFacts(invoice: InvoiceRecord, purchase: PurchaseRow, invoiceDayKey: string): Partial<InvoiceData> {
+  const paid = purchase.status === 'settled' && purchase.settledAtMs !== null ? localDateKey(purchase.settledAtMs, invoice.timeZone) : undefined;
+  const dueDayKey = addLocalDays(invoiceDayKey, invoice.paymentTermDays);
+  const facts: Partial<InvoiceData> = { paymentTermDays: invoice.paymentTermDays, ...(paid ? { paidDayKey: paid } : { dueDayKey }) };
+  if (purchase.method === 'sepa' && invoice.mandateReference !== null) {
+    facts.sepaDebit = {
+      mandateReference: invoice.mandateReference,
+      creditorId: invoice.seller.creditorId,
+      debtorIbanLast4: invoice.debtorIban === null ? null : invoice.debtorIban.slice(-4),
+      debitDayKey: paid ?? dueDayKey,
+    };
+  }
+  return facts;
+}
+
+/**
+ * What the invoice PDF and CSV print: one line for the purchased package, the stored totals and
+ * payment, all from what was stored with the invoice (number, time zone, parties), never from
+ * today's settings. `copy` marks a reprint.
+ */
+export function invoiceFileData(invoice: InvoiceRecord, purchase: PurchaseRow, copy: boolean): InvoiceData {
+  const { netCents, timeZone } = invoice;
   const unitPriceNetCents = Math.floor(netCents / purchase.quantity);
   const packageTitle = purchase.packageName.charAt(0).toUpperCase() + purchase.packageName.slice(1);
   const supplyMs = purchase.settledAtMs ?? purchase.createdAtMs;
+  const invoiceDayKey = localDateKey(invoice.issuedAtMs, timeZone);
+  const cancelledBy = invoice.cancelledBy;
   return {
-    invoiceNumber,
-    invoiceDayKey: localDateKey(invoice.issuedAtMs, settings.timeZone),
-    supplyDayKey: localDateKey(supplyMs, settings.timeZone),
+    invoiceNumber: invoice.numberText,
+    invoiceDayKey,
+    supplyDayKey: localDateKey(supplyMs, timeZone),
     seller: invoice.seller,
     buyer: invoice.buyer,
     lines: [
@@ -136,6 +177,8 @@ function invoiceFileData(invoice: InvoiceRecord, purchase: PurchaseRow, settings
         millicredits: purchase.millicredits,
         unitPriceNetCents,
         netCents,
+        discountBasisPoints: purchase.discountBasisPoints,
+        creditedTo: purchase.account,
       },
     ],
     taxCase: invoice.taxCase,
@@ -144,9 +187,10 @@ function invoiceFileData(invoice: InvoiceRecord, purchase: PurchaseRow, settings
     vatCents: invoice.vatCents,
     grossCents: invoice.grossCents,
     paymentMethod: purchase.method,
-    paymentNote:
-      purchase.status === 'settled' ? `Paid / Bezahlt ${localDateKey(supplyMs, settings.timeZone)}` : 'Payable within 14 days / Zahlbar innerhalb von 14 Tagen',
     purchaseReference: `#${purchase.id}`,
+    copy,
+    ...paymentFacts(invoice, purchase, invoiceDayKey),
+    ...(cancelledBy ? { cancelledBy: { number: cancelledBy.numberText, dayKey: localDateKey(cancelledBy.issuedAtMs, cancelledBy.timeZone) } } : {}),
   };
 }
 
@@ -272,10 +316,10 @@ export const statementCommands: CommandSpec[] = [
         { purchaseId, compose: (purchase) => composeInvoice(purchase, given, settings, provider) },
       );
       const { invoice, purchase } = result;
-      const invoiceNumber = `${settings.invoicePrefix}${String(invoice.number).padStart(6, '0')}`;
+      const invoiceNumber = invoice.numberText;
       let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
-        const fileData = invoiceFileData(invoice, purchase, settings, invoiceNumber);
+        const fileData = invoiceFileData(invoice, purchase, result.reissued);
         bytes = format === 'pdf' ? await context.presenter.invoicePdf(fileData) : Buffer.from(await context.presenter.invoiceCsv(fileData), 'utf8');
       }
       return {
@@ -294,6 +338,7 @@ export const statementCommands: CommandSpec[] = [
           vatRateBasisPoints: invoice.vatRateBasisPoints,
           vatCents: invoice.vatCents,
           grossCents: invoice.grossCents,
+          cancelledBy: invoice.cancelledBy?.numberText ?? null,
           dryRun: result.dryRun,
         },
       };

@@ -162,6 +162,8 @@ export const ledgerViews = {
         ['VAT id', String(org.vatId || '–')],
         ['Country', String(org.country || '–')],
         ['Leitweg-ID', String(org.leitwegId || '–')],
+        ['SEPA mandate', String(org.sepaMandate || '–')],
+        ['SEPA account', org.sepaIban ? String(org.sepaIban).replace(/(.{4})(?=.)/g, '$1 ') : '–'],
         ['VAT rate', formatBasisPoints(Number(org.vatRateBasisPoints))],
         ['Time zone', String(org.timeZone)],
         ['Invoice prefix', String(org.invoicePrefix)],
@@ -174,7 +176,11 @@ export const ledgerViews = {
   provider(
     data: {
       provider:
-        | (Record<'name' | 'address' | 'vatId' | 'taxNumber' | 'iban' | 'bic' | 'bankName' | 'email' | 'country', string> & { vatRateBasisPoints: number })
+        | (Record<'name' | 'address' | 'vatId' | 'taxNumber' | 'iban' | 'bic' | 'bankName' | 'email' | 'country', string> & {
+            vatRateBasisPoints: number;
+            creditorId?: string;
+            paymentTermDays?: string;
+          })
         | null;
       dryRun?: boolean;
       replayed?: boolean;
@@ -197,6 +203,8 @@ export const ledgerViews = {
         ['BIC', or(provider.bic)],
         ['Bank', or(provider.bankName)],
         ['Email', or(provider.email)],
+        ['Creditor id (SEPA)', or(provider.creditorId ?? '')],
+        ['Payment term', `${provider.paymentTermDays || '14'} days`],
         ['VAT rate (domestic)', formatBasisPoints(provider.vatRateBasisPoints)],
       ],
     );

@@ -186,11 +186,55 @@ export const statementViews = {
     grossCents: number;
     vatRateBasisPoints: number;
     taxCase?: string;
+    cancelledBy?: string | null;
     dryRun: boolean;
   }): string {
     if (data.dryRun) return `dry run, nothing written: purchase ${data.purchaseId} would get invoice ${data.invoiceNumber}.`;
     const tax = data.taxCase === 'reverseCharge' ? ' (reverse charge)' : data.taxCase === 'notTaxable' ? ' (not taxable in Germany)' : '';
-    return `Wrote invoice ${data.invoiceNumber}${data.reissued ? ' (a copy: this purchase was invoiced before)' : ''} for purchase ${data.purchaseId} to ${data.path}: net ${formatEuros(data.netCents)} + VAT ${data.vatRateBasisPoints / 100}%${tax} ${formatEuros(data.vatCents)} = ${formatEuros(data.grossCents)}.`;
+    return `Wrote invoice ${data.invoiceNumber}${data.reissued ? ' (a copy: this purchase was invoiced before)' : ''}${data.cancelledBy ? ` (cancelled by ${data.cancelledBy})` : ''} for purchase ${data.purchaseId} to ${data.path}: net ${formatEuros(data.netCents)} + VAT ${data.vatRateBasisPoints / 100}%${tax} ${formatEuros(data.vatCents)} = ${formatEuros(data.grossCents)}.`;
+  },
+
+  invoiceCancelled(data: { path: string | null; invoiceNumber: string; cancels: string; purchaseId: number; grossCents: number; dryRun: boolean }): string {
+    if (data.dryRun) return `dry run, nothing written: invoice ${data.cancels} would be cancelled by ${data.invoiceNumber}.`;
+    const written = data.path === null ? '' : `; written to ${data.path}`;
+    return `Cancelled invoice ${data.cancels} (purchase ${data.purchaseId}) with cancellation invoice ${data.invoiceNumber}: ${formatEuros(data.grossCents)}${written}.`;
+  },
+
+  invoiceShown(data: { path: string; invoiceNumber: string; kind: string; purchaseId: number; grossCents: number }): string {
+    return `Wrote a copy of ${data.kind === 'cancellation' ? 'cancellation invoice' : 'invoice'} ${data.invoiceNumber} (purchase ${data.purchaseId}, ${formatEuros(data.grossCents)}) to ${data.path}.`;
+  },
+
+  invoices(
+    data: {
+      invoices: {
+        numberText: string;
+        kind: string;
+        dayKey: string;
+        purchaseId: number;
+        buyer: string;
+        grossCents: number;
+        cancelledBy: string | null;
+        cancels: string | null;
+      }[];
+    },
+    options: RenderOptions,
+  ): string {
+    if (data.invoices.length === 0) return 'No invoices yet. Issue one with `credits invoice PURCHASE_ID --output invoice.pdf`.';
+    const chalk = palette(options);
+    const status = (row: (typeof data.invoices)[number]): string =>
+      row.cancels ? `cancels ${row.cancels}` : row.cancelledBy ? chalk.dim(`cancelled by ${row.cancelledBy}`) : 'issued';
+    return table(
+      options,
+      [
+        { header: 'Number' },
+        { header: 'Date' },
+        { header: 'Purchase', align: 'right' },
+        { header: 'Buyer' },
+        { header: 'Gross', align: 'right' },
+        { header: 'Status' },
+      ],
+      data.invoices.map((row) => [row.numberText, row.dayKey, `#${row.purchaseId}`, row.buyer, formatEuros(row.grossCents), status(row)]),
+    );
   },
 };
 
