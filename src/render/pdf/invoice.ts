@@ -12,6 +12,7 @@ import {
   textAt,
   writeFileAtomically,
   type Doc,
+  type DocumentVariant,
   type PageFrame,
 } from './document.js';
 import { germanDate, paymentMethodLabel } from './labels.js';
@@ -189,7 +190,7 @@ function drawPaymentAndNotes(flow: Flow, data: InvoiceData): void {
 }
 
 /** Writes a German invoice (Rechnung, §14 UStG) as an A4 PDF, atomically (temp file, then rename). */
-export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
+export async function invoicePdfBytes(data: InvoiceData, variant?: DocumentVariant): Promise<Uint8Array> {
   checkInvoice(data);
   const sellerLines = addressLines(data.seller);
   const buyerLines = addressLines(data.buyer);
@@ -201,6 +202,7 @@ export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
       lang: 'de-DE',
     },
     FRAME,
+    variant,
   );
   const { doc } = opened;
   const flow = new Flow(doc, FRAME, (next) => {
@@ -229,6 +231,7 @@ export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
 
   const footer = [data.seller.name, ...sellerLines, `USt-IdNr. ${data.seller.vatId}`].join(' · ');
   addFooters(doc, FRAME, footer, (page, count) => `Seite ${page} von ${count} / Page ${page} of ${count}`);
+  variant?.beforeEnd(doc);
   return finishDocumentBytes(opened);
 }
 
