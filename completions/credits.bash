@@ -186,7 +186,7 @@ _credits_value() {
     'statement|--format') _credits_words 'pdf csv json datev' ;;
     'statement|--output') _credits_paths files ;;
     'invoice|--output') _credits_paths files ;;
-    'invoice|--format') _credits_words 'pdf csv' ;;
+    'invoice|--format') _credits_words 'pdf csv xrechnung zugferd' ;;
     'notify run|--reports-dir') _credits_paths directories ;;
     'recharge set|--package') _credits_words 'basic standard professional team enterprise' ;;
     'recharge set|--method') _credits_words 'card paypal sepa' ;;
