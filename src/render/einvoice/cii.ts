@@ -225,13 +225,24 @@ function taxBreakdownXml(data: EInvoiceData): string {
   ].join('');
 }
 
+/** 'YYYY-MM-DD' -> '21.12.2026', as German text writes a date. */
+function germanDay(dayKey: string): string {
+  const [year, month, day] = dayKey.split('-');
+  return `${day}.${month}.${year}`;
+}
+
+/** BT-20 in words (German, then English): paid on; debited on (SEPA); payable by. */
+function paymentTermsText(data: EInvoiceData): string | null {
+  if (data.paidDayKey) return `Bezahlt am ${germanDay(data.paidDayKey)} / Paid on ${data.paidDayKey}`;
+  const debitDay = data.paymentMethod === 'sepa' ? (data.sepaDebit?.debitDayKey ?? data.dueDayKey) : undefined;
+  if (debitDay) return `SEPA-Lastschrift am ${germanDay(debitDay)} / SEPA direct debit on ${debitDay}`;
+  if (data.dueDayKey) return `Zahlbar bis ${germanDay(data.dueDayKey)} / Payable by ${data.dueDayKey}`;
+  return data.paymentNote ?? null;
+}
+
 /** BT-20 payment terms, BT-9 due date and BT-89 mandate reference. */
 function paymentTermsXml(data: EInvoiceData): string {
-  const description = data.paidDayKey
-    ? `Bezahlt am ${data.paidDayKey} / Paid on ${data.paidDayKey}`
-    : data.dueDayKey
-      ? `Zahlbar bis ${data.dueDayKey} / Payable by ${data.dueDayKey}`
-      : (data.paymentNote ?? null);
+  const description = paymentTermsText(data);
   const due = !data.paidDayKey && data.dueDayKey ? `<ram:DueDateDateTime>${ciiDate(data.dueDayKey)}</ram:DueDateDateTime>` : '';
   const mandate = data.paymentMethod === 'sepa' ? element('ram:DirectDebitMandateID', data.sepaDebit?.mandateReference) : '';
   if (!description && !due && !mandate) return '';
