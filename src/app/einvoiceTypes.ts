@@ -20,4 +20,6 @@ export type EInvoiceData = InvoiceData & {
   paidDayKey?: string;
   /** A SEPA direct-debit purchase: the mandate the provider debits under. */
   sepaDebit?: { mandateReference: string; creditorId: string | null; debtorIbanLast4: string | null; debitDayKey: string };
+  /** A cancellation invoice (Stornorechnung): the invoice it cancels and why; its amounts are the original's negated. */
+  cancellation?: { originalNumber: string; originalDayKey: string; reason: string };
 };

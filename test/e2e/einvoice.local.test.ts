@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshLedger, type Ledger } from '../helpers/cli.js';
+import { invoiceCiiXml } from '../../src/render/einvoice/cii.js';
 
 /**
  * Issue 20, electronic invoice: `invoice --format xrechnung` writes EN 16931 in CII syntax, one
@@ -146,5 +147,32 @@ describe('electronic invoice: CII XML and Factur-X PDF (local)', () => {
     expect(raw).toContain('/OutputIntents');
     expect(raw.match(/\/FontFile2/g)?.length).toBeGreaterThanOrEqual(2);
     expect(raw).not.toMatch(/\/BaseFont \/(Helvetica|Times|Courier)/);
+  });
+
+  it('a cancellation invoice (negated amounts, as `invoice cancel` stores them) stays schema-valid: negative quantity, positive price, the original referenced', async () => {
+    const xml = invoiceCiiXml({
+      invoiceNumber: 'INV-000009',
+      invoiceDayKey: '2026-12-07',
+      supplyDayKey: '2026-12-01',
+      seller: { name: 'Credits GmbH', address: 'Hauptstr. 1\n10115 Berlin', vatId: 'DE123456789' },
+      buyer: { name: 'Kunde AG', address: 'Ring 1\n80331 München', vatId: 'DE987654321' },
+      lines: [{ description: 'AI usage credits', quantity: -3, millicredits: -3_000_000, unitPriceNetCents: -3_334, netCents: -10_001 }],
+      taxCase: 'domestic',
+      netCents: -10_001,
+      vatRateBasisPoints: 1900,
+      vatCents: -1_900,
+      grossCents: -11_901,
+      paymentMethod: 'invoice',
+      sellerCountry: 'DE',
+      buyerCountry: 'DE',
+      cancellation: { originalNumber: 'INV-000004', originalDayKey: '2026-11-30', reason: 'wrong buyer' },
+    });
+    expect(await schemaErrors(xml)).toEqual([]);
+    expect(values(xml, 'BilledQuantity')).toEqual(['-3']);
+    expect(values(xml, 'ChargeAmount')).toEqual(['100.01']);
+    expect(values(xml, 'BasisQuantity')).toEqual(['3']);
+    expect(values(xml, 'GrandTotalAmount')).toEqual(['-119.01']);
+    expect(values(xml, 'IssuerAssignedID')).toEqual(['INV-000004']);
+    expect(values(xml, 'Content')[0]).toContain('Stornorechnung zur Rechnung INV-000004 vom 30.11.2026: wrong buyer');
   });
 });

@@ -171,21 +171,25 @@ function buyerXml(data: EInvoiceData): string {
 /**
  * One invoice line (BG-25). The line's net amount is the stored one; when it does not divide by
  * the quantity, the price is given for the whole quantity (base quantity BT-149) so that
- * quantity x price / base quantity is exactly the line amount, never a rounded unit price.
+ * quantity x price / base quantity is exactly the line amount, never a rounded unit price. A
+ * negative line (a cancellation) has a negative quantity: a net price is never negative (BR-27).
  */
 function lineXml(data: EInvoiceData, index: number): string {
   const line = data.lines[index]!;
   const category = TAX_CATEGORY[data.taxCase];
-  const divides = line.quantity > 0 && line.netCents % line.quantity === 0;
-  const price = divides
-    ? `<ram:ChargeAmount>${ciiAmount(line.netCents / line.quantity)}</ram:ChargeAmount>`
-    : `<ram:ChargeAmount>${ciiAmount(line.netCents)}</ram:ChargeAmount><ram:BasisQuantity unitCode="C62">${line.quantity}</ram:BasisQuantity>`;
+  const count = Math.abs(line.quantity);
+  const netCents = Math.abs(line.netCents);
+  const quantity = line.netCents < 0 ? -count : count;
+  const price =
+    count > 0 && netCents % count === 0
+      ? `<ram:ChargeAmount>${ciiAmount(netCents / count)}</ram:ChargeAmount>`
+      : `<ram:ChargeAmount>${ciiAmount(netCents)}</ram:ChargeAmount><ram:BasisQuantity unitCode="C62">${count}</ram:BasisQuantity>`;
   return [
     '<ram:IncludedSupplyChainTradeLineItem>',
     `<ram:AssociatedDocumentLineDocument><ram:LineID>${index + 1}</ram:LineID></ram:AssociatedDocumentLineDocument>`,
     `<ram:SpecifiedTradeProduct>${element('ram:Name', line.description)}${element('ram:Description', line.detail)}</ram:SpecifiedTradeProduct>`,
     `<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice>${price}</ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>`,
-    `<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">${line.quantity}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>`,
+    `<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="C62">${quantity}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>`,
     '<ram:SpecifiedLineTradeSettlement>',
     `<ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>${category.code}</ram:CategoryCode><ram:RateApplicablePercent>${percent(data.vatRateBasisPoints)}</ram:RateApplicablePercent></ram:ApplicableTradeTax>`,
     `<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>${ciiAmount(line.netCents)}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation>`,
@@ -264,6 +268,33 @@ function totalsXml(data: EInvoiceData): string {
   ].join('');
 }
 
+/** BT-25/26: the invoice a cancellation invoice cancels. */
+function precedingInvoiceXml(data: EInvoiceData): string {
+  const original = data.cancellation;
+  if (!original) return '';
+  const issued = `<ram:FormattedIssueDateTime><qdt:DateTimeString format="102">${original.originalDayKey.replace(/-/g, '')}</qdt:DateTimeString></ram:FormattedIssueDateTime>`;
+  return `<ram:InvoiceReferencedDocument>${element('ram:IssuerAssignedID', original.originalNumber)}${issued}</ram:InvoiceReferencedDocument>`;
+}
+
+/** The notes (BT-22): what a cancellation cancels and why, the tax case's legal note (subject TXD), further notes. */
+function notesXml(data: EInvoiceData): string[] {
+  const original = data.cancellation;
+  const taxNote = TAX_CASE_NOTES[data.taxCase];
+  const notes: Array<{ text: string; subject?: string }> = [];
+  if (original) {
+    const day = germanDay(original.originalDayKey);
+    notes.push({
+      text: `Stornorechnung zur Rechnung ${original.originalNumber} vom ${day}: ${original.reason} / Cancellation of invoice ${original.originalNumber} of ${original.originalDayKey}: ${original.reason}`,
+    });
+  }
+  if (taxNote) notes.push({ text: taxNote, subject: 'TXD' });
+  for (const text of data.notes ?? []) notes.push({ text });
+  return notes.map(
+    ({ text, subject }) =>
+      `<ram:IncludedNote>${element('ram:Content', text)}${subject ? `<ram:SubjectCode>${subject}</ram:SubjectCode>` : ''}</ram:IncludedNote>`,
+  );
+}
+
 function settlementXml(data: EInvoiceData): string {
   return [
     '<ram:ApplicableHeaderTradeSettlement>',
@@ -274,6 +305,7 @@ function settlementXml(data: EInvoiceData): string {
     taxBreakdownXml(data),
     paymentTermsXml(data),
     totalsXml(data),
+    precedingInvoiceXml(data),
     '</ram:ApplicableHeaderTradeSettlement>',
   ].join('');
 }
@@ -293,8 +325,6 @@ function checkTotals(data: EInvoiceData): void {
 /** The invoice as a CII XML document (UTF-8 text, one line per top-level block). */
 export function invoiceCiiXml(data: EInvoiceData): string {
   checkTotals(data);
-  const note = TAX_CASE_NOTES[data.taxCase];
-  const notes = [note, ...(data.notes ?? [])].filter((text): text is string => Boolean(text));
   const header = [
     '<rsm:ExchangedDocumentContext>',
     '<ram:BusinessProcessSpecifiedDocumentContextParameter><ram:ID>urn:fdc:peppol.eu:2017:poacc:billing:01:1.0</ram:ID></ram:BusinessProcessSpecifiedDocumentContextParameter>',
@@ -304,10 +334,7 @@ export function invoiceCiiXml(data: EInvoiceData): string {
     element('ram:ID', data.invoiceNumber),
     '<ram:TypeCode>380</ram:TypeCode>',
     `<ram:IssueDateTime>${ciiDate(data.invoiceDayKey)}</ram:IssueDateTime>`,
-    ...notes.map(
-      (text, index) =>
-        `<ram:IncludedNote>${element('ram:Content', text)}${index === 0 && note ? '<ram:SubjectCode>TXD</ram:SubjectCode>' : ''}</ram:IncludedNote>`,
-    ),
+    ...notesXml(data),
     '</rsm:ExchangedDocument>',
   ];
   const agreement = [
