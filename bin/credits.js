@@ -1,10 +1,11 @@
 #!/usr/bin/env node
+'use strict';
+// CommonJS (bin/package.json says so): an ES module entry would load Node's ESM loader, and with
+// it fs/promises, readline and the stream modules, on every start.
 // A Tab press in the shell runs `credits __complete KIND`: that path loads only its own small
 // entry, so completion stays fast. Everything else goes through the CLI.
 if (process.argv[2] === '__complete') {
-  const { completeMain } = await import('../dist/complete.js');
-  await completeMain();
+  import('../dist/complete.mjs').then(({ completeMain }) => completeMain());
 } else {
-  const { main } = await import('../dist/credits.js');
-  await main();
+  require('../dist/credits.js').main();
 }

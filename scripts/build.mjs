@@ -1,6 +1,6 @@
 // Bundles the CLI into dist/credits.cjs, one CommonJS script that dist/credits.js (a copy of
-// scripts/launcher.mjs) compiles with a V8 code cache written here after a warm-up run: on Node
-// 20 that is the only way to skip most of the compiling at start-up (see launcher.mjs).
+// scripts/launcher.cjs) compiles with a V8 code cache written here after a warm-up run: on Node
+// 20 that is the only way to skip most of the compiling at start-up (see launcher.cjs).
 // Native and heavy packages stay external and are required only when a command needs them; the
 // modules behind each dynamic import() stay in the bundle but run only when first imported.
 import { build } from 'esbuild';
@@ -121,11 +121,13 @@ if (/require\("(?:@libsql\/client(?:\/node|\/sqlite3)?|libsql)"\)/.test(bundle))
 if (/require\("drizzle-orm(?:\/[^"]*)?"\)/.test(bundle)) throw new Error(`dist/${BUNDLE_NAME} requires drizzle-orm, a devDependency`);
 if (/[^\x00-\x7f]/.test(bundle)) throw new Error(`dist/${BUNDLE_NAME} holds non-ASCII text; the launcher reads it as latin1`);
 const buildId = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
-const launcher = readFileSync(new URL('./launcher.mjs', import.meta.url), 'utf8')
+const launcher = readFileSync(new URL('./launcher.cjs', import.meta.url), 'utf8')
   .replace('__BUNDLE_NAME__', BUNDLE_NAME)
   .replace('__BUNDLE_LENGTH__', String(bundle.length))
   .replace('__BUILD_ID__', buildId);
 writeFileSync(new URL('../dist/credits.js', import.meta.url), launcher);
+// dist/credits.js is CommonJS (see launcher.cjs); complete.mjs stays an ES module by its name.
+writeFileSync(new URL('../dist/package.json', import.meta.url), '{ "type": "commonjs" }\n');
 const warmed = spawnSync(process.execPath, [fileURLToPath(new URL('./warmCodeCache.mjs', import.meta.url))], { stdio: 'inherit' });
 // Without a cache the CLI works the same, only slower to start.
 if (warmed.status !== 0) console.warn('scripts/build.mjs: no V8 code cache was written; the CLI starts without one');
@@ -137,6 +139,7 @@ if (warmed.status !== 0) console.warn('scripts/build.mjs: no V8 code cache was w
 await build({
   entryPoints: { complete: 'src/cli/completion/names.ts' },
   outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   target: 'node20',

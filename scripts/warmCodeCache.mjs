@@ -1,6 +1,6 @@
 // Run by scripts/build.mjs in a plain `node` process (same V8 flags as the CLI's): runs the
 // commands whose start-up time matters (CI's `balance` and `check`, `--help`) on a throwaway
-// ledger, then writes the V8 code cache of every function they compiled (see scripts/launcher.mjs).
+// ledger, then writes the V8 code cache of every function they compiled (see scripts/launcher.cjs).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

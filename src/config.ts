@@ -147,7 +147,10 @@ export function removeStoredLogin(path: string): boolean {
   }
 }
 
-function osUser(): string {
+/** The login name: $USER or $LOGNAME as the login set them, else the passwd entry (a few ms to read). */
+function osUser(env: Environment): string {
+  const named = env.USER ?? env.LOGNAME;
+  if (named !== undefined && named.trim() !== '') return named;
   try {
     return userInfo().username;
   } catch {
@@ -246,7 +249,7 @@ export function resolveConfig(
       throw new CreditsError('INVALID_DATE', `CREDITS_NOW "${env.CREDITS_NOW}" is not an ISO 8601 instant`, { hint: 'use a form like 2026-03-15T14:23:00Z' });
     }
   }
-  const actor = (flags.actor ?? env.CREDITS_ACTOR ?? osUser()).trim();
+  const actor = (flags.actor ?? env.CREDITS_ACTOR ?? osUser(env)).trim();
   if (CONTROL_CHARACTERS.test(actor)) {
     throw new CreditsError('INVALID_VALUE', '--actor (or CREDITS_ACTOR) contains a control character (like ESC, backspace or carriage return)', {
       hint: 'name the person or job acting in plain text, like ada or cron-statements',

@@ -7,8 +7,10 @@ import { renderPresenter } from './render/presenter.js';
 import { buildProgram, type Selection } from './cli/program.js';
 import { COMMANDS } from './cli/commands.js';
 import type { CommandInput, CommandOutput, CommandSpec } from './app/spec.js';
-import { DEFAULT_TIME_ZONE } from './core/time.js';
+import { DEFAULT_TIME_ZONE, installZoneClock } from './core/time.js';
+import { processZoneClock } from './cli/zoneClock.js';
 import { withRetryCommand } from './cli/retryCommand.js';
+import { StandardOutput, isTerminal } from './cli/stdio.js';
 
 declare const CREDITS_VERSION: string | undefined;
 const VERSION = typeof CREDITS_VERSION === 'string' ? CREDITS_VERSION : '0.0.0-dev';
@@ -46,13 +48,26 @@ function wantsJson(argv: readonly string[]): boolean {
   return argv.includes('--json');
 }
 
-type Streams = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+/** Where a command's text goes: the process's (cli/stdio.ts), or a test's or warm-up's writable. */
+type Output = {
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+  readonly rows?: number;
+  write(text: string | Uint8Array): boolean;
+  readonly real?: NodeJS.WriteStream;
+};
+type Streams = { stdout: Output; stderr: Output };
+
+/** The stream behind an output, for what pipes a stream into it. */
+function writableOf(output: Output): NodeJS.WritableStream {
+  return output.real ?? (output as unknown as NodeJS.WritableStream);
+}
 
 /**
  * Tables fit a terminal; piped into a file or a pager they keep their lines whole (grep and awk
  * read one row a line), unless COLUMNS asks for a width.
  */
-function outputWidth(stdout: NodeJS.WriteStream): number {
+function outputWidth(stdout: Output): number {
   if (stdout.isTTY && stdout.columns) return Math.max(40, stdout.columns);
   const columns = Number(process.env.COLUMNS);
   return Number.isInteger(columns) && columns >= 40 ? columns : Number.MAX_SAFE_INTEGER;
@@ -144,8 +159,7 @@ function liveView(streams: Streams, config: Config, timeZone: () => Promise<stri
 
 /** Rendered text to stdout: through a pager when it is longer than the terminal (not --no-pager). */
 async function writeText(text: string, config: Config, streams: Streams): Promise<void> {
-  const stdout = streams.stdout as NodeJS.WriteStream;
-  const rows = stdout.isTTY ? stdout.rows : undefined;
+  const rows = streams.stdout.isTTY ? streams.stdout.rows : undefined;
   if (config.pager && rows !== undefined && rows > 0 && text.split('\n').length > rows) {
     const { pagerCommand, showInPager } = await import('./cli/pager.js');
     const command = pagerCommand(process.env);
@@ -166,12 +180,12 @@ async function writeOutput(
   if (output.stream) {
     // An export too big to hold: written chunk by chunk as the command reads the ledger.
     const { deliverStream } = await import('./cli/output.js');
-    if ((await deliverStream(output.stream, outputPath, streams.stdout)) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
+    if ((await deliverStream(output.stream, outputPath, writableOf(streams.stdout))) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
   }
   if (output.file) {
     // The command made a file; the CLI is the one that writes it (or streams it for `--output -`).
     const { deliverFile } = await import('./cli/output.js');
-    if (deliverFile(output.file, outputPath, streams.stdout) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
+    if (deliverFile(output.file, outputPath, writableOf(streams.stdout)) === 'stdout') return output.failure ? output.failure.exitCode : EXIT.ok;
   }
   if (config.json) {
     streams.stdout.write(`${JSON.stringify(output.data, null, 2)}\n`);
@@ -188,8 +202,9 @@ async function writeOutput(
 }
 
 /** Runs one invocation and returns its exit code; nothing below this function exits. */
-export async function run(argv: readonly string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<ExitCode> {
-  const terminal = { stdinIsTty: Boolean(process.stdin.isTTY), stdoutIsTty: Boolean(streams.stdout.isTTY) };
+export async function run(argv: readonly string[], streams: Streams = { stdout: new StandardOutput(1), stderr: new StandardOutput(2) }): Promise<ExitCode> {
+  // Not process.stdin.isTTY: that would build a stdin stream no command may read.
+  const terminal = { stdinIsTty: isTerminal(0), stdoutIsTty: Boolean(streams.stdout.isTTY) };
   const errorColour = Boolean(streams.stderr.isTTY) && !process.env.NO_COLOR && !argv.includes('--no-color');
   let json = wantsJson(argv);
   let selection: Selection | undefined;
@@ -258,16 +273,40 @@ export async function run(argv: readonly string[], streams: Streams = { stdout: 
  * A write has committed before anything is printed, so its audit row says it succeeded.
  */
 function ignoreClosedPipes(): void {
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
-      throw error;
+  // Attached when something first makes the stream (cli/stdio.ts writes most output without one).
+  for (const name of ['stdout', 'stderr'] as const) {
+    const made = Object.getOwnPropertyDescriptor(process, name);
+    if (made?.get === undefined || made.configurable !== true) {
+      guardClosedPipe(process[name]);
+      continue;
+    }
+    const make = made.get;
+    let stream: NodeJS.WriteStream | undefined;
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: made.enumerable ?? true,
+      get: () => {
+        if (stream === undefined) {
+          stream = make.call(process) as NodeJS.WriteStream;
+          guardClosedPipe(stream);
+        }
+        return stream;
+      },
     });
   }
 }
 
+function guardClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    throw error;
+  });
+}
+
 export async function main(): Promise<void> {
   ignoreClosedPipes();
+  // A command line works in one zone at a time: the process clock answers its offsets (zoneClock.ts).
+  installZoneClock(processZoneClock);
   const code = await run(process.argv.slice(2));
   // Let stdout drain before leaving: a piped reader must get the whole document.
   process.exitCode = code;

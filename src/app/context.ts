@@ -135,7 +135,12 @@ export class Context {
 
   /** The idempotency key this invocation's write carried when credits made it (a remote ledger). */
   automaticKey: string | undefined;
-  private readonly nonce = invocationNonce();
+  /** Made on first use: a command that writes nothing remote needs none (and no node:crypto). */
+  private nonceMade: string | undefined;
+  private get nonce(): string {
+    this.nonceMade ??= invocationNonce();
+    return this.nonceMade;
+  }
 
   mutation(from: MutatingRequest, args: Record<string, unknown>): MutationRequest {
     const { dryRun, idempotencyKey: given } = from;

@@ -1,4 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+
+/** node:crypto on first use: every command loads this module, and loading crypto costs 5-9 ms. */
+const crypto = (): typeof Crypto => process.getBuiltinModule('node:crypto');
 
 /**
  * A write to a remote ledger can lose its answer after it committed. So that running it again
@@ -7,7 +10,8 @@ import { createHash, randomBytes } from 'node:crypto';
  * printed with an "outcome unknown" error, in the exact command that is safe to run again.
  */
 export function automaticIdempotencyKey(command: string, request: unknown, nonce: string): string {
-  const digest = createHash('sha256')
+  const digest = crypto()
+    .createHash('sha256')
     .update(`${command}\n${JSON.stringify(request)}`)
     .digest('hex')
     .slice(0, 16);
@@ -16,5 +20,5 @@ export function automaticIdempotencyKey(command: string, request: unknown, nonce
 
 /** One per invocation: two runs of the same command are two writes unless the key is given again. */
 export function invocationNonce(): string {
-  return randomBytes(6).toString('hex');
+  return crypto().randomBytes(6).toString('hex');
 }

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreditsError } from '../core/errors.js';
+import { nodeCrypto } from './nodeCrypto.js';
 
 /**
  * Reads migrations/ as drizzle-kit wrote it (meta/_journal.json, one NNNN_name.sql per entry),
@@ -50,7 +50,7 @@ export function readMigrationFiles(folder: string): MigrationFile[] {
       sql: text.split(STATEMENT_BREAKPOINT),
       bps: entry.breakpoints,
       folderMillis: entry.when,
-      hash: createHash('sha256').update(text).digest('hex'),
+      hash: nodeCrypto().createHash('sha256').update(text).digest('hex'),
     };
   });
 }

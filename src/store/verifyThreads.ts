@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import type { Database, SqlReader } from './driver.js';
 import { GENESIS_HASH } from './ledgerWriter.js';
 import { type VerifyReport, type WalkRange, type WalkResult, joinWalks, verifyLedger, WHOLE_LEDGER } from './verify.js';
@@ -119,6 +118,8 @@ async function rangesOf(db: SqlReader, threads: number): Promise<Omit<VerifyWork
 
 function runWorker(workerPath: string, input: VerifyWorkerInput): Promise<{ walked: WalkResult; rollups: RangeRollups }> {
   return new Promise((resolveResult, reject) => {
+    // Required here, not imported: every command loads this module, and few start threads.
+    const { Worker } = process.getBuiltinModule('node:worker_threads');
     const worker = new Worker(workerPath, { workerData: input });
     let settled = false;
     const settle = (action: () => void): void => {
