@@ -76,7 +76,7 @@ _credits_flags() {
     'recharge off') echo '--for --dry-run --idempotency-key' ;;
     'token create') echo '--role --dept --expires --name --dry-run --idempotency-key' ;;
     'token revoke') echo '--dry-run --idempotency-key' ;;
-    'serve') echo '--listen --body-limit --token-cache --grace --log-level --allow-command-channels' ;;
+    'serve') echo '--listen --body-limit --token-cache --grace --log-level --advertise-url --lease --replica-db --allow-command-channels' ;;
     'login') echo '--token' ;;
   esac
   echo '--db --json -y --yes --actor -q --quiet --no-color --no-pager --server -h --help'
@@ -132,7 +132,7 @@ _credits_valued() {
     'recharge off|--for'|'recharge off|--idempotency-key') return 0 ;;
     'token create|--role'|'token create|--dept'|'token create|--expires'|'token create|--name'|'token create|--idempotency-key') return 0 ;;
     'token revoke|--idempotency-key') return 0 ;;
-    'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace'|'serve|--log-level') return 0 ;;
+    'serve|--listen'|'serve|--body-limit'|'serve|--token-cache'|'serve|--grace'|'serve|--log-level'|'serve|--advertise-url'|'serve|--lease'|'serve|--replica-db') return 0 ;;
     'login|--token') return 0 ;;
     *'|--db'|*'|--actor'|*'|--server') return 0 ;;
   esac

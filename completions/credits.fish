@@ -135,7 +135,7 @@ function __credits_valued --argument-names cmd_path flag
             return 0
         case 'token revoke|--idempotency-key'
             return 0
-        case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace' 'serve|--log-level'
+        case 'serve|--listen' 'serve|--body-limit' 'serve|--token-cache' 'serve|--grace' 'serve|--log-level' 'serve|--advertise-url' 'serve|--lease' 'serve|--replica-db'
             return 0
         case 'login|--token'
             return 0
@@ -584,6 +584,9 @@ complete -c credits -n '__credits_at any \'serve\'' -l body-limit -x -d 'largest
 complete -c credits -n '__credits_at any \'serve\'' -l token-cache -x -d 'how long a checked token is trusted before it is read again (revocations through this server apply…'
 complete -c credits -n '__credits_at any \'serve\'' -l grace -x -d 'on SIGTERM, how long requests in flight may take to finish'
 complete -c credits -n '__credits_at any \'serve\'' -l log-level -x -a 'fatal error warn info debug silent' -d 'the request log (one JSON line per request on stdout): info logs every request, warn and error only…'
+complete -c credits -n '__credits_at any \'serve\'' -l advertise-url -x -d 'run as one of several servers of one ledger: the URL the others reach this one at; the writer-lease…'
+complete -c credits -n '__credits_at any \'serve\'' -l lease -x -d 'with --advertise-url: how long the writer lease lasts unless renewed (the holder renews it with eve…'
+complete -c credits -n '__credits_at any \'serve\'' -l replica-db -x -d 'with --advertise-url: a libSQL read replica of --db (token: CREDITS_DB_AUTH_TOKEN); reads see every…'
 complete -c credits -n '__credits_at any \'serve\'' -l allow-command-channels -d 'let admin tokens add `command` notification channels (shell commands run as the server\'s user) over…'
 # credits login: flags
 complete -c credits -n '__credits_at any \'login\'' -l token -x -d 'the API token (default: CREDITS_TOKEN, else asked without echo on a terminal, else read from standa…'

@@ -10,13 +10,18 @@ import type { ZoneClock } from '../core/time.js';
  * one: 'europe/berlin'), and names such a zone "GMT+00:00": then the clock declines, and Intl
  * answers (or refuses the name), as it does without a clock.
  */
+/** 1973-01-01: Liberia, the last zone with an offset of odd seconds, moved to whole minutes in 1972. */
+const WHOLE_MINUTE_OFFSETS_FROM_MS = Date.UTC(1973, 0, 1);
+
 export const processZoneClock: ZoneClock = (tz) => {
   process.env.TZ = tz;
   const probe = new Date(0);
   if (probe.getTimezoneOffset() === 0 && probe.toString().endsWith('(GMT+00:00)')) return undefined;
   return (instantMs) => {
+    // Date's offsets are whole minutes; before 1973 some zones kept local mean times with seconds
+    // (Kolkata +5:21:10 in 1900), which Intl answers exactly.
+    if (instantMs < WHOLE_MINUTE_OFFSETS_FROM_MS) return undefined;
     if (process.env.TZ !== tz) process.env.TZ = tz;
-    // Whole seconds: historic local mean times have odd offsets, and Intl's answer has seconds too.
-    return Math.round((-new Date(instantMs).getTimezoneOffset() * 60_000) / 1000) * 1000;
+    return 0 - new Date(instantMs).getTimezoneOffset() * 60_000; // 0 - x: no -0 for UTC
   };
 };

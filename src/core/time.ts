@@ -186,7 +186,7 @@ const zones = new Map<string, Zone>();
  * Checking that a zone name is valid always asks Intl (isValidTimeZone), so only names that were
  * checked when they were stored reach a clock.
  */
-export type ZoneClock = (tz: string) => ((instantMs: number) => number) | undefined;
+export type ZoneClock = (tz: string) => ((instantMs: number) => number | undefined) | undefined;
 let zoneClock: ZoneClock | undefined;
 
 export function installZoneClock(clock: ZoneClock | undefined): void {
@@ -244,11 +244,18 @@ function invalidTimeZone(tz: string, field: string): CreditsError {
 function zoneFor(tz: string): Zone {
   let zone = zones.get(tz);
   if (zone === undefined) {
-    const offsetAt = (typeof tz === 'string' && tz.trim() !== '' ? zoneClock?.(tz) : undefined) ?? formatterOffsets(tz);
+    const clock = typeof tz === 'string' && tz.trim() !== '' ? zoneClock?.(tz) : undefined;
+    const offsetAt = clock === undefined ? formatterOffsets(tz) : clockedOffsets(tz, clock);
     zone = { offsetAt, hours: new Map(), lastHour: Number.NaN, lastOffsetMs: 0, midnights: new Map() };
     zones.set(tz, zone);
   }
   return zone;
+}
+
+/** The clock's offsets; an instant it does not answer for (cli/zoneClock.ts) asks Intl, made then. */
+function clockedOffsets(tz: string, clock: (instantMs: number) => number | undefined): (instantMs: number) => number {
+  let intl: ((instantMs: number) => number) | undefined;
+  return (instantMs) => clock(instantMs) ?? (intl ??= formatterOffsets(tz))(instantMs);
 }
 
 /** Zone names Intl accepted, whichever source answers their offsets. */

@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { CreditsError } from '../core/errors.js';
 import type { Config } from '../config.js';
 import type { CommandSpec } from '../app/spec.js';
@@ -6,8 +6,12 @@ import type { Database } from '../store/driver.js';
 import { Deadline, DeadlineExpired } from '../store/deadline.js';
 import type { ServerCapabilities } from './capabilities.js';
 import { asCreditsError, errorDocument, httpStatusOf } from './errors.js';
-import { openServerLedger } from './ledger.js';
-import { commandRoutes } from './routes.js';
+import { clusterLedger, openServerLedger, requestReads } from './ledger.js';
+import { forwardWrite, hopsOf, MAX_HOPS, type ForwardOptions } from './forward.js';
+import { WriterLease } from './lease.js';
+import { openReplica } from '../store/open.js';
+import { readLease } from '../store/writerLease.js';
+import { commandNameOf, commandRoutes } from './routes.js';
 import { openApiDocument } from './openapi.js';
 import { ServerState } from './state.js';
 import { usageRoutes } from './usageRoutes.js';
@@ -31,7 +35,11 @@ export type ServeOptions = {
   /** The request log's level (one JSON line per request on stdout). */
   logLevel: LogLevel;
   log(line: string): void;
+  /** Several servers, one ledger (serve --advertise-url): the writer lease, and a read replica. */
+  cluster?: ClusterOptions | undefined;
 };
+
+export type ClusterOptions = { advertiseUrl: string; leaseMs: number; replicaLocation: string | undefined };
 
 export type ServeSummary = { url: string; requests: number; stoppedBy: string };
 
@@ -39,7 +47,7 @@ export type ServeSummary = { url: string; requests: number; stoppedBy: string };
 export function buildServer(
   state: ServerState,
   commands: readonly CommandSpec[],
-  options: { bodyLimit: number; logLevel?: LogLevel; log(line: string): void },
+  options: { bodyLimit: number; logLevel?: LogLevel; log(line: string): void; forward?: ForwardOptions | undefined },
 ): FastifyInstance {
   const app = Fastify({
     logger: requestLogger(options.logLevel ?? 'silent'),
@@ -73,8 +81,19 @@ export function buildServer(
     requestLine(request, reply.statusCode, seconds * 1000);
   });
 
+  if (options.forward) forwarding(app, options.forward, commands);
+
   app.setErrorHandler(async (error, request, reply) => {
-    const failure = asCreditsError(error);
+    let failure = asCreditsError(error);
+    // This server lost the writer lease under the request (nothing was written): the holder gets it.
+    if (failure.code === 'LEASE_LOST' && options.forward && !reply.sent && !(request as { forwarded?: boolean }).forwarded && hopsOf(request) < MAX_HOPS) {
+      (request as { forwarded?: boolean }).forwarded = true;
+      try {
+        if ((await forwardWrite(request, reply, options.forward)) === 'answered') return reply;
+      } catch (forwardError) {
+        failure = asCreditsError(forwardError);
+      }
+    }
     const status = httpStatusOf(failure.code);
     if (status === 422) state.metrics.refusal(failure.code);
     if (status === 403) state.metrics.forbid();
@@ -122,6 +141,39 @@ export function buildServer(
   return app;
 }
 
+/** Whether a request writes: every API request but GET, and POST /v1/commands/NAME of a mutating command. */
+function writes(request: FastifyRequest, mutating: ReadonlyMap<string, boolean>): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return false;
+  const path = request.url.split('?')[0] ?? '';
+  if (!path.startsWith('/v1/')) return false;
+  if (!path.startsWith('/v1/commands/')) return true;
+  try {
+    return mutating.get(commandNameOf(path.slice('/v1/commands/'.length))) !== false;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Several servers, one ledger: each request's reads choose their source once (requestReads, see
+ * clusterLedger), and a write that reaches a server without the writer lease goes to the holder
+ * before this server reads or writes anything for it.
+ */
+function forwarding(app: FastifyInstance, forward: ForwardOptions, commands: readonly CommandSpec[]): void {
+  const mutating = new Map(commands.map((spec) => [spec.name, spec.mutating === true]));
+  // Callback style: what runs after done() (hooks, handler) inherits the request's store.
+  // /health reads the primary (no store): it says whether the database answers, within 1 s, never waiting for a replica.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.url === '/health') done();
+    else requestReads.run({}, done);
+  });
+  app.addHook('preHandler', async (request, reply) => {
+    if (!writes(request, mutating) || forward.lease.held() || hopsOf(request) >= MAX_HOPS) return;
+    (request as { forwarded?: boolean }).forwarded = true;
+    if ((await forwardWrite(request, reply, forward)) === 'answered') return reply;
+  });
+}
+
 /** /health answers within this whatever the ledger does: a monitor must tell "down" from "slow". */
 const HEALTH_WAIT_MS = 900;
 
@@ -160,11 +212,53 @@ async function listenOn(app: FastifyInstance, host: string, port: number): Promi
   }
 }
 
+/**
+ * A server started without --advertise-url writes without the lease: next to servers that hold
+ * it, it would be a second writer. It does not start while another server holds a live lease.
+ */
+async function refuseBesideLeaseHolder(db: Database): Promise<void> {
+  const lease = await readLease(db).catch(() => undefined);
+  if (lease === undefined || lease.holder === '' || lease.expiresMs <= lease.nowMs) return;
+  await db.close();
+  throw new CreditsError('USAGE', `the ledger ${db.location} is served by several servers: ${lease.url} holds its writer lease`, {
+    hint: 'start this server with --advertise-url URL (the URL the others reach it at) to join them, or stop them first',
+  });
+}
+
+/** The ledger a server works on: its own, or a share of one with other servers (the lease, a replica). */
+async function serverLedger(options: ServeOptions): Promise<{ db: Database; forward?: ForwardOptions }> {
+  const primary = await openServerLedger(options.config, options.db);
+  const cluster = options.cluster;
+  if (cluster === undefined) {
+    await refuseBesideLeaseHolder(primary);
+    return { db: primary };
+  }
+  const { config } = options;
+  let replica: Database | undefined;
+  try {
+    if (cluster.replicaLocation !== undefined)
+      replica = await openReplica({
+        location: cluster.replicaLocation,
+        authToken: config.authToken,
+        busyTimeoutMs: config.busyTimeoutMs,
+        timeoutMs: config.dbTimeoutMs,
+      });
+  } catch (error) {
+    await primary.close();
+    throw error;
+  }
+  const lease = new WriterLease(primary, { advertiseUrl: cluster.advertiseUrl, leaseMs: cluster.leaseMs, log: options.log });
+  await lease.start();
+  const timeoutMs = Math.max(config.dbTimeoutMs ?? 30_000, 1000);
+  // A dead holder is replaced within about 1.3 leases: a write waits that long (and a little) for the next one.
+  return { db: clusterLedger(primary, replica, lease), forward: { lease, timeoutMs, waitForHolderMs: Math.ceil(cluster.leaseMs * 1.5) + 1000 } };
+}
+
 export async function serve(options: ServeOptions): Promise<ServeSummary> {
-  const db = await openServerLedger(options.config, options.db);
+  const { db, forward } = await serverLedger(options);
   const state = new ServerState(db, options.config, { tokenCacheMs: options.tokenCacheMs }, options.capabilities);
-  await state.timeZone();
-  const app = buildServer(state, options.commands, options);
+  await requestReads.run({}, () => state.timeZone());
+  const app = buildServer(state, options.commands, { ...options, forward });
   let stoppedBy = 'signal';
   let stop: (signal: string) => void = () => undefined;
   const stopped = new Promise<string>((resolve) => {

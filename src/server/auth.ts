@@ -1,5 +1,5 @@
 import type { Principal as AppPrincipal } from '../app/principal.js';
-import { CreditsError } from '../core/errors.js';
+import { CreditsError, isCreditsError } from '../core/errors.js';
 import { toIsoUtc } from '../core/time.js';
 import type { CommandFamily } from '../app/spec.js';
 import type { Database } from '../store/driver.js';
@@ -105,7 +105,9 @@ export async function forbid(
     await db.write(async (tx) => {
       writeAudit(tx, { command, actor: principal.actor, nowMs, args, requestId: principal.requestId }, 'forbidden', null);
     });
-  } catch {
+  } catch (error) {
+    // A server that does not hold the writer lease: the request goes to the holder, which writes the row.
+    if (isCreditsError(error) && error.code === 'LEASE_LOST') throw error;
     // The refusal stands; the audit row is best effort when the ledger is unavailable.
   }
   return new CreditsError('FORBIDDEN', `${reason}`, { hint: 'ask an admin for a token whose role (and department) allows this' });

@@ -1,6 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Config } from '../config.js';
 import type { Database } from '../store/driver.js';
 import { type LedgerTarget, openLedger } from '../store/open.js';
+import { ledgerPosition, reached } from '../store/writerLease.js';
+import type { WriterLease } from './lease.js';
 
 /**
  * The server's view of the ledger. A local file gets two connections of its own: one for write
@@ -41,4 +44,59 @@ export async function openServerLedger(config: Config, opened: Database): Promis
       await writer.close();
     },
   };
+}
+
+/** One request's choice of where its reads go, made at its first read (see clusterLedger). */
+export type ReadScope = { source?: Promise<Database> };
+export const requestReads = new AsyncLocalStorage<ReadScope>();
+
+/** The longest a read waits for the replica to catch up before it reads the primary instead. */
+const REPLICA_WAIT_MS = 1000;
+const REPLICA_POLL_MS = 10;
+
+/**
+ * The ledger of a server that shares it with others (serve --advertise-url): writes go through
+ * the writer lease (refused with LEASE_LOST by a server that does not hold it: the HTTP layer
+ * forwards them to the holder); reads of a server that does not hold the lease go to the
+ * replica when one is configured, under the read-your-writes rule: at a request's first read,
+ * the primary's position is read (one primary-key read) and the replica is polled until it has
+ * reached it, for at most 1 s; else the request reads the primary. Every write acknowledged
+ * before the request began is then seen. All reads of one request go to the same place.
+ */
+export function clusterLedger(primary: Database, replica: Database | undefined, lease: WriterLease): Database {
+  const source = async (): Promise<Database> => {
+    if (replica === undefined || lease.held()) return primary;
+    const scope = requestReads.getStore();
+    if (scope === undefined) return primary;
+    scope.source ??= caughtUp(primary, replica);
+    return scope.source;
+  };
+  return {
+    kind: primary.kind,
+    location: primary.location,
+    all: async (sql, args) => (await source()).all(sql, args),
+    get: async (sql, args) => (await source()).get(sql, args),
+    write: (work, options) => lease.write(work, options),
+    execScript: (sql) => primary.execScript(sql),
+    async close() {
+      await lease.stop();
+      await replica?.close();
+      await primary.close();
+    },
+  };
+}
+
+async function caughtUp(primary: Database, replica: Database): Promise<Database> {
+  const target = await ledgerPosition(primary);
+  const deadlineMs = Date.now() + REPLICA_WAIT_MS;
+  for (;;) {
+    try {
+      if (reached(await ledgerPosition(replica), target)) return replica;
+    } catch {
+      // A replica that does not answer: the primary answers instead.
+      return primary;
+    }
+    if (Date.now() + REPLICA_POLL_MS > deadlineMs) return primary;
+    await new Promise((resolveWait) => setTimeout(resolveWait, REPLICA_POLL_MS));
+  }
 }

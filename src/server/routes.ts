@@ -128,6 +128,23 @@ function decodedPath(path: string): string {
   }
 }
 
+/** The command of POST /v1/commands/PATH: purchases/settle, purchases%20settle and purchases.settle alike. */
+export function commandNameOf(path: string): string {
+  return decodedPath(path)
+    .split(/[/\s.]+/)
+    .filter(Boolean)
+    .join(' ');
+}
+
+/**
+ * A command's result as the route answers it; LEASE_LOST (this server no longer holds the writer
+ * lease, nothing was written) is thrown instead, for the error handler to pass the request on.
+ */
+function leaseChecked(result: CommandResult): CommandResult {
+  if (result.failure?.code === 'LEASE_LOST') throw result.failure;
+  return result;
+}
+
 export function commandRoutes(app: FastifyInstance, state: ServerState, commands: readonly CommandSpec[]): void {
   const byName = new Map(commands.map((spec) => [spec.name, spec]));
   const deps = {
@@ -140,10 +157,7 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
 
   // POST /v1/commands/purchases/settle (or purchases%20settle) {"args": ["3"], "options": {"dryRun": true}}
   app.post('/v1/commands/*', async (request: FastifyRequest<{ Params: { '*': string } }>, reply) => {
-    const name = decodedPath(request.params['*'] ?? '')
-      .split(/[/\s.]+/)
-      .filter(Boolean)
-      .join(' ');
+    const name = commandNameOf(request.params['*'] ?? '');
     const principal = await state.authenticate(request);
     const spec = byName.get(name);
     if (!spec) throw new CreditsError('UNKNOWN_COMMAND', `unknown command '${name}'`, { hint: 'see `credits --help` for the commands' });
@@ -154,7 +168,7 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
         throw new CreditsError('UNKNOWN_FLAG', `unknown field '${key}'`, { hint: 'the body is {"args": [...], "options": {...}} (and "input" for a file)' });
     }
     (request as { commandName?: string }).commandName = spec.name;
-    const result = await runCommand(deps, spec, body, { principal });
+    const result = leaseChecked(await runCommand(deps, spec, body, { principal }));
     return sendResult(reply, state, result, 'command');
   });
 
@@ -173,7 +187,7 @@ export function commandRoutes(app: FastifyInstance, state: ServerState, commands
         const { args, options } = inputFromFields(spec, route, fields, (request.params ?? {}) as Record<string, string>);
         const key = request.headers['idempotency-key'];
         if (spec.mutating && typeof key === 'string' && options.idempotencyKey === undefined) options.idempotencyKey = key;
-        return sendResult(reply, state, await runCommand(deps, spec, { args, options }, { principal }), 'rest', route);
+        return sendResult(reply, state, leaseChecked(await runCommand(deps, spec, { args, options }, { principal })), 'rest', route);
       },
     });
   }

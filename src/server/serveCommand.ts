@@ -2,6 +2,7 @@ import { CreditsError } from '../core/errors.js';
 import type { Context } from '../app/context.js';
 import type { ServeRequest } from '../app/commands/serve.js';
 import type { CommandOutput } from '../app/spec.js';
+import type { ClusterOptions } from './app.js';
 
 /** `--listen` as host and port: 127.0.0.1:8787, [::1]:8787, :8787 or 8787. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -30,6 +31,34 @@ function parseSeconds(text: string, field: string, max: number): number {
   return Math.round(Number(text) * 1000);
 }
 
+/** --advertise-url: an http(s) URL without path, query or credentials (other servers send writes there). */
+export function parseAdvertiseUrl(text: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.username !== '' || url.password !== '' || url.search !== '' || url.pathname !== '/') {
+    throw new CreditsError('INVALID_VALUE', `--advertise-url "${text}" is not an http(s) URL of this server`, {
+      hint: 'the address the other servers reach this one at, like http://10.0.0.5:8787',
+    });
+  }
+  return url.origin;
+}
+
+/** The options of several servers of one ledger, or undefined for a server of its own. */
+function clusterOptions(request: ServeRequest): ClusterOptions | undefined {
+  if (request.advertiseUrl === undefined) {
+    if (request.replicaDb !== undefined)
+      throw new CreditsError('USAGE', '--replica-db needs --advertise-url', { hint: 'a replica serves the reads of servers that share one ledger' });
+    return undefined;
+  }
+  const leaseMs = parseSeconds(request.lease, '--lease', 600);
+  if (leaseMs < 500) throw new CreditsError('INVALID_VALUE', `--lease "${request.lease}" is shorter than 0.5 seconds`, { hint: 'like --lease 5' });
+  return { advertiseUrl: parseAdvertiseUrl(request.advertiseUrl), leaseMs, replicaLocation: request.replicaDb };
+}
+
 /** Runs `credits serve` for the CLI (see src/app/commands/serve.ts): parses its flags and serves until stopped. */
 export async function startServe(request: ServeRequest, context: Context): Promise<CommandOutput> {
   const { host, port } = parseListen(request.listen);
@@ -37,6 +66,7 @@ export async function startServe(request: ServeRequest, context: Context): Promi
   const tokenCacheMs = parseSeconds(request.tokenCache, '--token-cache', 3600);
   const graceMs = parseSeconds(request.grace, '--grace', 3600);
   const capabilities = { commandChannels: request.allowCommandChannels };
+  const cluster = clusterOptions(request);
   await context.settings();
   const db = await context.db();
   const [{ serve }, { APP_COMMANDS }] = await Promise.all([import('./app.js'), import('../app/registry.js')]);
@@ -51,6 +81,7 @@ export async function startServe(request: ServeRequest, context: Context): Promi
     tokenCacheMs,
     graceMs,
     capabilities,
+    cluster,
     // --quiet keeps its meaning: no line for a request that went well.
     logLevel: request.logLevel ?? (quiet ? 'warn' : 'info'),
     log: (line) => {

@@ -60,3 +60,16 @@ async function openLocal(target: LedgerTarget, mayCreate: boolean): Promise<Data
   const { openLocalDatabase } = await import('./localDriver.js');
   return openLocalDatabase({ path, fileMustExist: !mayCreate, busyTimeoutMs: target.busyTimeoutMs, lockWait: target.lockWait });
 }
+
+/**
+ * A read replica of a remote ledger (serve --replica-db): only read, never migrated through it
+ * (a libSQL replica would forward the writes to its primary, which the writer migrates).
+ */
+export async function openReplica(target: LedgerTarget): Promise<Database> {
+  if (!isRemoteLocation(target.location)) {
+    throw new CreditsError('INVALID_VALUE', `--replica-db "${target.location}" is not a libSQL URL`, {
+      hint: 'give the replica sqld URL, like http://replica.internal:8080 (its token is CREDITS_DB_AUTH_TOKEN, as for --db)',
+    });
+  }
+  return openRemote(target);
+}

@@ -493,3 +493,25 @@ export const holds = sqliteTable(
     ),
   ],
 );
+
+/**
+ * Which `credits serve` process may write (several servers in front of one ledger): one row per
+ * ledger ('main'), made by the migration. The holder renews it inside each of its own write
+ * transactions (writerLease.ts); an update that finds it held by another, or expired, sets
+ * expires_ms to -1, which this check refuses, so the whole transaction fails with nothing applied.
+ * write_seq counts the holder's writes: a replica whose row has reached the primary's has them.
+ */
+export const writerLease = sqliteTable(
+  'writer_lease',
+  {
+    ledger: text('ledger').primaryKey(),
+    /** Random per serve process; '' before anyone took it. */
+    holder: text('holder').notNull(),
+    /** Where the other servers forward writes to (serve --advertise-url). */
+    url: text('url').notNull(),
+    /** On the database's clock, epoch ms. */
+    expiresMs: integer('expires_ms').notNull(),
+    writeSeq: integer('write_seq').notNull().default(0),
+  },
+  (table) => [check('lease_lost', sql`${table.expiresMs} >= 0`)],
+);

@@ -39,6 +39,18 @@ export function toCreditsError(error: unknown, location: string): CreditsError {
       cause: error,
     });
   }
+  // The writer lease's fence (writerLease.ts) refused the transaction: another server holds it, or it expired.
+  if (/CHECK constraint failed: lease_lost/i.test(text)) {
+    return new CreditsError(
+      'LEASE_LOST',
+      `this server does not hold the writer lease of ${location} (another server took it, or it expired); nothing was written`,
+      {
+        hint: 'the write goes to the server that holds the lease; run the command again (with the same idempotency key)',
+        details: { outcome: 'not applied' },
+        cause: error,
+      },
+    );
+  }
   if (/CHECK constraint failed: accounts_no_overdraft|accounts_no_overdraft/i.test(text)) {
     return new CreditsError('INSUFFICIENT_CREDITS', 'not enough credits: the account would go below zero', { cause: error });
   }

@@ -23,6 +23,7 @@ export const RECOMPUTED_TABLES: Readonly<Record<string, string>> = {
   usage_daily: 'recomputed from the usage events',
   usage_reversals: 'hashed into their reversal transaction, checked against the events they reverse',
   state_log: 'the chain itself',
+  writer_lease: 'which `credits serve` may write now (renewed every few seconds), not ledger state: verify does not read it',
 };
 
 /** Columns kept out of a tracked table's records because verify recomputes them from the entries. */

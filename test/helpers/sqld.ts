@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -45,8 +45,8 @@ async function waitHealthy(url: string, child: ChildProcess, stderr: () => strin
 }
 
 /** Spawns sqld on `dir` and `port` and waits for /health; kills it again when it does not get there. */
-async function spawnSqld(dir: string, port: number): Promise<{ child: ChildProcess; stderr(): string }> {
-  const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome'], {
+async function spawnSqld(dir: string, port: number, extraArgs: string[] = []): Promise<{ child: ChildProcess; stderr(): string }> {
+  const child = spawn(SQLD, ['--db-path', join(dir, 'data.sqld'), '--http-listen-addr', `127.0.0.1:${port}`, '--no-welcome', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   running.add(child);
@@ -175,4 +175,75 @@ export async function startRestartableSqld(): Promise<RestartableSqld> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A TCP relay to `port` that holds what comes back from it for `delayMs` (in order): the lag of a
+ * replica in another data centre, on loopback. Returns its port and a stop function.
+ */
+async function startDelayRelay(port: number, delayMs: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(socket).add(upstream);
+    socket.on('data', (chunk) => upstream.write(chunk));
+    upstream.on('data', (chunk) => setTimeout(() => socket.writable && socket.write(chunk), delayMs));
+    for (const [one, other] of [
+      [socket, upstream],
+      [upstream, socket],
+    ] as const) {
+      one.on('error', () => other.destroy());
+      one.on('close', () => setTimeout(() => other.destroy(), delayMs));
+    }
+  });
+  const relayPort = await new Promise<number>((resolvePort) => server.listen(0, '127.0.0.1', () => resolvePort((server.address() as { port: number }).port)));
+  const stop = () =>
+    new Promise<void>((resolveStop) => {
+      server.close(() => resolveStop());
+      for (const socket of sockets) socket.destroy();
+    });
+  return { port: relayPort, stop };
+}
+
+/**
+ * A primary sqld (replication over gRPC on its own loopback port) and a read replica that
+ * follows it (`--primary-grpc-url`); the replica forwards writes to the primary and applies the
+ * primary's frames some milliseconds later, or replicationDelayMs later and more (the replica
+ * reaches the primary through a relay that holds the primary's answers that long). stop() ends
+ * both and removes their folders.
+ */
+export type SqldPair = { primary: Sqld; replica: Sqld; stop(): Promise<void> };
+
+export async function startSqldPair(options: { replicationDelayMs?: number } = {}): Promise<SqldPair> {
+  const started: { child: ChildProcess; dir: string }[] = [];
+  let relay: { port: number; stop(): Promise<void> } | undefined;
+  const stop = async (): Promise<void> => {
+    await relay?.stop();
+    for (const { child, dir } of started.reverse()) {
+      await endProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const one = async (extraArgs: (grpcPort: number) => string[], grpcPort: number): Promise<Sqld> => {
+    const dir = mkdtempSync(join(tmpdir(), 'credits-sqld-'));
+    const port = await freePort();
+    try {
+      const { child } = await spawnSqld(dir, port, extraArgs(grpcPort));
+      started.push({ child, dir });
+      return { httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, port, pid: child.pid as number, stop: async () => endProcess(child) };
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
+  };
+  try {
+    const grpcPort = await freePort();
+    const primary = await one((grpc) => ['--grpc-listen-addr', `127.0.0.1:${grpc}`], grpcPort);
+    if (options.replicationDelayMs) relay = await startDelayRelay(grpcPort, options.replicationDelayMs);
+    const replica = await one((grpc) => ['--primary-grpc-url', `http://127.0.0.1:${relay?.port ?? grpc}`], grpcPort);
+    return { primary, replica, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

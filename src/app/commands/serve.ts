@@ -12,6 +12,12 @@ export type ServeRequest = {
   tokenCache: string;
   grace: string;
   allowCommandChannels: boolean;
+  /** Several servers, one ledger: where the others reach this one; unset: the only server. */
+  advertiseUrl: string | undefined;
+  /** The writer lease's length, in seconds as typed. */
+  lease: string;
+  /** A read replica of a remote ledger (reads while this server does not hold the writer lease). */
+  replicaDb: string | undefined;
   /** The request log's level; undefined: info, or warn with --quiet. */
   logLevel: LogLevel | undefined;
 };
@@ -54,6 +60,21 @@ export const serveCommands: CommandSpec[] = [
         choices: LOG_LEVELS,
       },
       {
+        flags: '--advertise-url <url>',
+        description:
+          'run as one of several servers of one ledger: the URL the others reach this one at; the writer-lease holder writes, the others forward writes to it',
+      },
+      {
+        flags: '--lease <seconds>',
+        description:
+          'with --advertise-url: how long the writer lease lasts unless renewed (the holder renews it with every write); a dead holder is replaced after it',
+        defaultValue: '5',
+      },
+      {
+        flags: '--replica-db <url>',
+        description: 'with --advertise-url: a libSQL read replica of --db (token: CREDITS_DB_AUTH_TOKEN); reads see every write acknowledged before them',
+      },
+      {
         flags: '--allow-command-channels',
         description: "let admin tokens add `command` notification channels (shell commands run as the server's user) over the API",
       },
@@ -64,6 +85,7 @@ export const serveCommands: CommandSpec[] = [
       'CREDITS_DB=libsql://ledger.example.turso.io credits serve --listen :8080',
       'credits serve --allow-command-channels   # admins may add `notify channel add command CMD` over the API',
       'credits serve --log-level warn   # log only requests answered 4xx/5xx',
+      'credits serve --db http://primary:8080 --replica-db http://replica-a:8080 --listen 0.0.0.0:8787 --advertise-url http://credits-a:8787',
     ],
     request: (input): ServeRequest => ({
       listen: stringOption(input, 'listen') ?? '127.0.0.1:8787',
@@ -71,6 +93,9 @@ export const serveCommands: CommandSpec[] = [
       tokenCache: stringOption(input, 'tokenCache') ?? '1',
       grace: stringOption(input, 'grace') ?? '10',
       allowCommandChannels: flagOption(input, 'allowCommandChannels'),
+      advertiseUrl: stringOption(input, 'advertiseUrl'),
+      lease: stringOption(input, 'lease') ?? '5',
+      replicaDb: stringOption(input, 'replicaDb'),
       logLevel: parseLogLevel(stringOption(input, 'logLevel')),
     }),
     async run(input, context) {
