@@ -191,7 +191,7 @@ _credits_value() {
     'statement|--format') _credits_words 'pdf csv json datev' ;;
     'statement|--output') _credits_paths files ;;
     'invoice|--output') _credits_paths files ;;
-    'invoice|--format') _credits_words 'pdf csv' ;;
+    'invoice|--format') _credits_words 'pdf csv xrechnung zugferd' ;;
     'invoice cancel|--output') _credits_paths files ;;
     'invoice cancel|--format') _credits_words 'pdf csv' ;;
     'invoice show|--output') _credits_paths files ;;

@@ -505,8 +505,8 @@ complete -c credits -n '__credits_at 0 \'invoice\'' -a cancel -d 'cancel an issu
 complete -c credits -n '__credits_at 0 \'invoice\'' -a show -d 'reprint an invoice or a cancellation invoice by its number, marked "Kopie / Copy", as issued'
 complete -c credits -n '__credits_at 0 \'invoice\'' -a list -d 'the issued invoices and cancellation invoices in number order, with what cancelled what'
 # credits invoice: flags
-complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the file to write: a PDF, or a CSV of the same numbers'
-complete -c credits -n '__credits_at any \'invoice\'' -l format -x -a 'pdf csv' -d 'pdf or csv (default: from --output, else pdf)'
+complete -c credits -n '__credits_at any \'invoice\'' -l output -r -F -d 'the file to write: a PDF, a CSV of the same numbers, or an electronic invoice'
+complete -c credits -n '__credits_at any \'invoice\'' -l format -x -a 'pdf csv xrechnung zugferd' -d 'pdf, csv, xrechnung (EN 16931 XML in UN/CEFACT CII syntax) or zugferd (PDF/A-3 with that XML embedd…'
 complete -c credits -n '__credits_at any \'invoice\'' -l buyer -x -d 'invoice another buyer than the organisation (default: the organisation, c/o the credited department)'
 complete -c credits -n '__credits_at any \'invoice\'' -l buyer-address -x -d 'that buyer\'s postal address (\\n between lines)'
 complete -c credits -n '__credits_at any \'invoice\'' -l buyer-vat-id -x -d 'that buyer\'s VAT id, when it has one (decides the tax case)'

@@ -35,7 +35,7 @@ export function parseId(text: string, field: string): number {
   return Number(trimmed);
 }
 
-export const FILE_FORMATS = ['table', 'json', 'csv', 'pdf', 'datev'] as const;
+export const FILE_FORMATS = ['table', 'json', 'csv', 'pdf', 'datev', 'xrechnung', 'zugferd'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
 /** `--format` as given, else the --output file's extension, else `fallback`. */

@@ -1,6 +1,7 @@
 import type { PurchaseQuote } from '../core/packages.js';
 import type { AccountBalance, BalanceWithPercent } from '../store/ledgerQueries.js';
 import type { Choice } from './context.js';
+import type { EInvoiceData } from './einvoiceTypes.js';
 import type { DatevFileData, InvoiceData, ReportData, StatementData, StatementFileData, UsageEventItem } from './documentTypes.js';
 
 export type { AccountBalance, BalanceWithPercent };
@@ -23,6 +24,10 @@ export interface Presenter {
   /** The same invoice as CSV: one row per line, with the invoice's totals and tax note on each. */
   invoiceCsv(data: InvoiceData): Promise<string>;
   reportCsv(data: ReportData): Promise<string>;
+  /** The invoice as EN 16931 XML in UN/CEFACT CII syntax (`invoice --format xrechnung`). */
+  invoiceCiiXml(data: EInvoiceData): Promise<string>;
+  /** The invoice PDF as PDF/A-3 with that XML embedded as factur-x.xml (`invoice --format zugferd`). */
+  invoiceFacturXPdf(data: EInvoiceData): Promise<Uint8Array>;
   /** One page of a usage event export as CSV rows, after the header row when `header` is set. */
   usageEventsCsv(items: readonly UsageEventItem[], header: boolean): Promise<string>;
   /** "Engineering   2,500.0 credits  25.0% left": for picking an account. */

@@ -67,6 +67,8 @@ export const MEDIA_TYPES = {
   csv: 'text/csv; charset=utf-8',
   json: 'application/json',
   datev: 'text/csv; charset=windows-1252',
+  xrechnung: 'application/xml',
+  zugferd: 'application/pdf',
 } as const;
 
 /** Command families (what the API's roles allow) are domain data: src/core/roles.ts. */

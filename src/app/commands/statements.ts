@@ -14,6 +14,7 @@ import { paymentTermDaysOf, providerCountry, type ProviderSettings } from '../..
 import { normaliseVatId, parseVatId, vatIdCountry } from '../../core/vatId.js';
 import type { InvoiceData } from '../documentTypes.js';
 import { chooseFormat, parseId, stringOption } from '../parse.js';
+import { INVOICE_FORMATS, invoiceFileBytes, type InvoiceFormat } from './einvoice.js';
 import { MEDIA_TYPES, defineCommand, mutatingRequest, type CommandSpec, type MutatingRequest } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
 
@@ -279,8 +280,13 @@ export const statementCommands: CommandSpec[] = [
     mutating: true,
     arguments: [{ name: 'purchase', description: 'purchase id (see `credits purchases`)', required: true, dynamic: 'purchases' }],
     options: [
-      { flags: '--output <file>', description: 'the file to write: a PDF, or a CSV of the same numbers' },
-      { flags: '--format <format>', description: 'pdf or csv (default: from --output, else pdf)', choices: ['pdf', 'csv'] },
+      { flags: '--output <file>', description: 'the file to write: a PDF, a CSV of the same numbers, or an electronic invoice' },
+      {
+        flags: '--format <format>',
+        description:
+          'pdf, csv, xrechnung (EN 16931 XML in UN/CEFACT CII syntax) or zugferd (PDF/A-3 with that XML embedded as factur-x.xml; profile EN 16931). Default: from --output (.xml: xrechnung), else pdf',
+        choices: [...INVOICE_FORMATS],
+      },
       { flags: '--buyer <name>', description: 'invoice another buyer than the organisation (default: the organisation, c/o the credited department)' },
       { flags: '--buyer-address <text>', description: "that buyer's postal address (\\n between lines)" },
       { flags: '--buyer-vat-id <id>', description: "that buyer's VAT id, when it has one (decides the tax case)" },
@@ -288,6 +294,8 @@ export const statementCommands: CommandSpec[] = [
     examples: [
       'credits invoice 12 --output invoice-12.pdf',
       'credits invoice 12 --output invoice-12.csv',
+      'credits invoice 12 --format xrechnung --output invoice-12.xml',
+      'credits invoice 12 --format zugferd --output invoice-12-zugferd.pdf',
       'credits invoice 7 --output inv.pdf --buyer "Müller Straße GmbH" --buyer-address "Hauptstraße 1\\n10115 Berlin" --buyer-vat-id DE123456789',
     ],
     request: (input): InvoiceRequest => ({
@@ -306,7 +314,7 @@ export const statementCommands: CommandSpec[] = [
       const output = input.output;
       if (output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required: the file to write', { hint: `for example --output invoice-${purchaseId}.pdf` });
-      const format = chooseFormat(input.format, output, ['pdf', 'csv'], 'pdf') as 'pdf' | 'csv';
+      const format = chooseFormat(input.format ?? (/\.xml$/i.test(output) ? 'xrechnung' : undefined), output, INVOICE_FORMATS, 'pdf') as InvoiceFormat;
       const given = readBuyerFlags(input);
       const provider = await context.provider();
       const result = await issueInvoice(
@@ -320,7 +328,7 @@ export const statementCommands: CommandSpec[] = [
       let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
         const fileData = invoiceFileData(invoice, purchase, result.reissued);
-        bytes = format === 'pdf' ? await context.presenter.invoicePdf(fileData) : Buffer.from(await context.presenter.invoiceCsv(fileData), 'utf8');
+        bytes = await invoiceFileBytes(format, fileData, { invoice, purchase, timeZone: invoice.timeZone }, context.presenter);
       }
       return {
         ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES[format], bytes } } : {}),

@@ -28,7 +28,13 @@ export type DocumentMeta = { title: string; author: string; subject: string; lan
 
 export type OpenDocument = { doc: Doc; bytes: Promise<Buffer> };
 
-export async function openDocument(meta: DocumentMeta, frame: PageFrame): Promise<OpenDocument> {
+/**
+ * A variant of a document: more pdfkit options (like PDF/A's `subset`) and what to add before it
+ * ends (like an embedded file). The Factur-X invoice is the invoice PDF with such a variant.
+ */
+export type DocumentVariant = { options: PDFKit.PDFDocumentOptions; beforeEnd(doc: Doc): void };
+
+export async function openDocument(meta: DocumentMeta, frame: PageFrame, variant?: DocumentVariant): Promise<OpenDocument> {
   const fonts = fontPaths();
   const { default: PDFDocument } = (await import('pdfkit')) as { default: typeof PDFDocumentClass };
   const doc = new PDFDocument({
@@ -38,6 +44,7 @@ export async function openDocument(meta: DocumentMeta, frame: PageFrame): Promis
     lang: meta.lang,
     displayTitle: true,
     info: { Title: meta.title, Author: meta.author, Subject: meta.subject, Creator: 'credits', Producer: 'credits (pdfkit)' },
+    ...variant?.options,
   });
   const chunks: Buffer[] = [];
   const bytes = new Promise<Buffer>((resolvePromise, reject) => {

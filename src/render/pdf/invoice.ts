@@ -11,6 +11,7 @@ import {
   textAt,
   writeFileAtomically,
   type Doc,
+  type DocumentVariant,
   type PageFrame,
 } from './document.js';
 import { paymentMethodLabel } from './labels.js';
@@ -332,7 +333,7 @@ function drawTitle(flow: Flow, data: InvoiceData, format: InvoiceFormat): void {
 }
 
 /** Writes a German invoice (Rechnung, §14 UStG) or cancellation invoice (Stornorechnung) as an A4 PDF, atomically (temp file, then rename). */
-export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
+export async function invoicePdfBytes(data: InvoiceData, variant?: DocumentVariant): Promise<Uint8Array> {
   checkInvoice(data);
   const format = invoiceFormat(data);
   const sellerLines = addressLines(data.seller);
@@ -347,6 +348,7 @@ export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
       lang: 'de-DE',
     },
     FRAME,
+    variant,
   );
   const { doc } = opened;
   const flow = new Flow(doc, FRAME, (next) => {
@@ -379,6 +381,7 @@ export async function invoicePdfBytes(data: InvoiceData): Promise<Uint8Array> {
 
   const footer = [data.seller.name, ...sellerLines, `USt-IdNr. ${format.vatId(data.seller.vatId)}`].join(' · ');
   addFooters(doc, FRAME, footer, (page, count) => `Seite ${page} von ${count} / Page ${page} of ${count}`);
+  variant?.beforeEnd(doc);
   return finishDocumentBytes(opened);
 }
 
