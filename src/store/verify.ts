@@ -231,7 +231,7 @@ async function checkReversalRows(db: SqlReader, note: Note): Promise<void> {
  * Each account's stored balance against its entries, no account but the world's below zero, and
  * none (nor all of them together, minus the world) past the ledger's bound; returns the account count.
  */
-async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigint>, note: Note): Promise<number> {
+export async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigint>, note: Note, source = 'its entries sum to'): Promise<number> {
   const accounts = await db.all<{ id: number; name: string; kind: string; balance: string }>(
     'SELECT id, name, kind, CAST(balance_millicredits AS TEXT) AS balance FROM accounts ORDER BY id',
   );
@@ -252,7 +252,7 @@ async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigi
         check: 'balance',
         transactionId: null,
         account: account.name,
-        message: `${account.name} shows ${account.balance} millicredits but its entries sum to ${fromEntries}`,
+        message: `${account.name} shows ${account.balance} millicredits but ${source} ${fromEntries}`,
       });
     }
     if (account.kind !== 'world' && fromEntries < 0n) {

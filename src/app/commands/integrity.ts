@@ -2,9 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../../core/errors.js';
-import { whyNotExtending } from '../../store/ledgerHead.js';
 import type { Database } from '../../store/driver.js';
 import type { VerifyReport } from '../../store/verify.js';
+import { verifiedCheckpointState, verifySince } from '../../store/verifySince.js';
 import { MAX_VERIFY_THREADS, verifyLedgerThreaded } from '../../store/verifyThreads.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
@@ -70,25 +70,52 @@ export const integrityCommands: CommandSpec[] = [
     name: 'verify',
     summary: 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table; prints the head',
     ledger: 'existing',
-    options: [{ flags: '--since-checkpoint <file>', description: 'also prove the ledger extends this signed checkpoint (- reads standard input)' }],
+    options: [
+      {
+        flags: '--since-checkpoint <file>',
+        description: 'check only what was written after this signed checkpoint, from the state it commits to (- reads standard input)',
+      },
+    ],
     examples: ['credits verify', 'credits verify --json || alert-team', 'credits verify --since-checkpoint checkpoints/2026-11-30.json'],
     request: (input): VerifyRequest => ({ sinceCheckpoint: stringOption(input, 'sinceCheckpoint') }),
     async run(input, context) {
-      await context.settings();
+      const settings = await context.settings();
       const source = input.sinceCheckpoint;
       // The key and the file are checked before the walk: a wrong flag fails fast.
       const given = source === undefined ? undefined : readCheckpoint(context, source);
       const db = await context.db();
-      const report = await verifyLedger(context, db);
-      let sinceCheckpoint: { checkpointAt: string; head: Checkpoint['head']; ok: boolean; reason: string | null } | null = null;
-      if (given) {
-        const reason = given.untrusted ?? (await whyNotExtending(db, given.checkpoint.head, report.head));
-        sinceCheckpoint = { checkpointAt: given.checkpoint.at, head: given.checkpoint.head, ok: reason === null, reason };
-        if (reason !== null) report.problems.unshift({ check: 'checkpoint', transactionId: null, message: reason });
-        report.ok = report.ok && reason === null;
+      if (given === undefined) {
+        const report = await verifyLedger(context, db);
+        return { view: 'verify', data: { ...report, sinceCheckpoint: null }, ...(report.ok ? {} : { failure: integrityFailure(report) }) };
       }
-      const data = { ...report, sinceCheckpoint };
-      return { view: 'verify', data, ...(report.ok ? {} : { failure: integrityFailure(report) }) };
+      const { checkpoint, untrusted } = given;
+      // A checkpoint whose signature fails vouches for nothing: nothing is checked from it.
+      const report = untrusted === null ? await verifySince(db, checkpoint.head, checkpoint.state, settings.timeZone) : null;
+      const problems = report?.problems ?? [{ check: 'checkpoint' as const, transactionId: null, message: untrusted ?? '' }];
+      const reason = problems.find((problem) => problem.check === 'checkpoint')?.message ?? null;
+      const sinceCheckpoint = {
+        checkpointAt: checkpoint.at,
+        head: checkpoint.head,
+        ok: reason === null,
+        reason,
+        newEvents: report?.newEvents ?? 0,
+        daysChecked: report?.daysChecked ?? 0,
+      };
+      const data = {
+        ...(report ?? {
+          transactions: 0,
+          entries: 0,
+          accounts: 0,
+          stateRecords: 0,
+          firstBrokenTransactionId: null,
+          firstBrokenTable: null,
+          head: checkpoint.head,
+        }),
+        ok: report?.ok ?? false,
+        problems,
+        sinceCheckpoint,
+      };
+      return { view: 'verify', data, ...(data.ok ? {} : { failure: integrityFailure(data) }) };
     },
   }),
   defineCommand({
@@ -105,11 +132,12 @@ export const integrityCommands: CommandSpec[] = [
     async run(input, context) {
       if (input.initKey) return { view: 'signingKey', data: initSigningKey(context.config) };
       const key = requireSigningKey(context.config);
-      await context.settings();
-      const report = await verifyLedger(context, await context.db());
+      const settings = await context.settings();
+      const db = await context.db();
+      const { report, checkpoint } = await verifiedCheckpointState(db, settings.timeZone, () => verifyLedger(context, db));
       // A checkpoint vouches for the ledger: a damaged one is not signed.
-      if (!report.ok) throw integrityFailure(report);
-      return { view: 'checkpoint', data: signCheckpoint(report.head, context.nowMs, key) };
+      if (checkpoint === null) throw integrityFailure(report);
+      return { view: 'checkpoint', data: signCheckpoint(checkpoint.head, checkpoint.state, context.nowMs, key) };
     },
   }),
 ];
