@@ -14,7 +14,23 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { creditsPerDepartment, DEPARTMENTS, USERS_PER_DEPARTMENT, writeEvents } from './lib/events.mjs';
-import { CHILD_ENV, CLI, OUT_DIR, ROOT, ensureOutDir, envInt, log, measureProcess, median, nowMs, removeDir, requireBuilt, row, seedLedger, workDir } from './lib/util.mjs';
+import {
+  CHILD_ENV,
+  CLI,
+  OUT_DIR,
+  ROOT,
+  ensureOutDir,
+  envInt,
+  log,
+  measureProcess,
+  median,
+  nowMs,
+  removeDir,
+  requireBuilt,
+  row,
+  seedLedger,
+  workDir,
+} from './lib/util.mjs';
 
 function filesHash(paths) {
   const hash = createHash('sha256');
@@ -34,7 +50,12 @@ function run(args, env) {
 
 /** The base ledger of `count` events with a checkpoint of it, from the cache or made now. */
 async function cachedBase(count, newCount) {
-  const key = filesHash([join(ROOT, 'migrations'), join(ROOT, 'src', 'store', 'checkpointState.ts'), join(ROOT, 'src', 'app', 'checkpoint.ts'), join(ROOT, 'bench', 'lib', 'events.mjs')]);
+  const key = filesHash([
+    join(ROOT, 'migrations'),
+    join(ROOT, 'src', 'store', 'checkpointState.ts'),
+    join(ROOT, 'src', 'app', 'checkpoint.ts'),
+    join(ROOT, 'bench', 'lib', 'events.mjs'),
+  ]);
   const dir = join(ensureOutDir(), `verify-since-${count}-${key}`);
   if (process.env.BENCH_VERIFY_SINCE_FRESH !== '1' && existsSync(join(dir, 'meta.json'))) {
     log(`reusing the cached ledger in ${dir.slice(ROOT.length + 1)} (BENCH_VERIFY_SINCE_FRESH=1 regenerates)`);
@@ -97,7 +118,9 @@ export async function verifySince() {
       times.full.push(full.wallMs);
       peaks.since.push(since.peakMb);
       peaks.full.push(full.peakMb);
-      log(`round ${round + 1}: --since-checkpoint ${since.wallMs.toFixed(0)} ms (${since.peakMb.toFixed(0)} MB), full ${full.wallMs.toFixed(0)} ms (${full.peakMb.toFixed(0)} MB)`);
+      log(
+        `round ${round + 1}: --since-checkpoint ${since.wallMs.toFixed(0)} ms (${since.peakMb.toFixed(0)} MB), full ${full.wallMs.toFixed(0)} ms (${full.peakMb.toFixed(0)} MB)`,
+      );
     }
     if (newEvents !== newCount) throw new Error(`the incremental verify read ${newEvents} new events, wanted ${newCount}`);
     const sinceMs = median(times.since);

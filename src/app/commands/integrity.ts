@@ -73,7 +73,8 @@ export const integrityCommands: CommandSpec[] = [
     options: [
       {
         flags: '--since-checkpoint <file>',
-        description: 'check only what was written after this signed checkpoint, from the state it commits to (- reads standard input)',
+        description:
+          'check only what was written after this signed checkpoint, from the balances and day totals it commits to; exit 7 when anything since, or a balance or touched day total it vouches for, is off (- reads standard input)',
       },
     ],
     examples: ['credits verify', 'credits verify --json || alert-team', 'credits verify --since-checkpoint checkpoints/2026-11-30.json'],
