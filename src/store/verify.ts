@@ -373,6 +373,8 @@ export type WalkResult = {
   previousHash: string;
   /** Usage events the range's walk paired with no usage transaction. */
   strays: number;
+  /** Usage events the walk read. */
+  usageEvents: number;
 };
 
 /** Sees every usage event a walk reads, once, in id order, a page at a time (the threaded rollups). */
@@ -402,6 +404,7 @@ export async function walkLedger(db: SqlReader, range: WalkRange, observe?: Usag
     expectedId: walk.expectedId,
     previousHash: walk.previousHash,
     strays: await walk.usage.rest(),
+    usageEvents: walk.usage.read,
   };
 }
 
@@ -418,6 +421,7 @@ export function joinWalks(walks: readonly WalkResult[]): WalkResult {
     expectedId: last.expectedId,
     previousHash: last.previousHash,
     strays: walks.reduce((total, walk) => total + walk.strays, 0),
+    usageEvents: walks.reduce((total, walk) => total + walk.usageEvents, 0),
   };
 }
 
@@ -478,6 +482,8 @@ class UsageEventCursor {
   private lastId: number;
   private done = false;
   private strays = 0;
+  /** Events read so far. */
+  read = 0;
 
   constructor(
     private readonly db: SqlReader,
@@ -497,6 +503,7 @@ class UsageEventCursor {
         [this.lastId, this.range.lastEventId, PAGE_SIZE],
       );
       this.index = 0;
+      this.read += this.page.length;
       if (this.page.length === 0) this.done = true;
       else this.lastId = this.page[this.page.length - 1]!.id;
       if (this.observe !== undefined && this.page.length > 0) await this.observe(this.page);

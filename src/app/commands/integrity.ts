@@ -5,7 +5,7 @@ import { CreditsError } from '../../core/errors.js';
 import type { Database } from '../../store/driver.js';
 import type { VerifyReport } from '../../store/verify.js';
 import { verifiedCheckpointState, verifySince } from '../../store/verifySince.js';
-import { MAX_VERIFY_THREADS, verifyLedgerThreaded } from '../../store/verifyThreads.js';
+import { MAX_VERIFY_THREADS, type VerifyThreads, verifyLedgerThreaded } from '../../store/verifyThreads.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
 import { flagOption, stringOption } from '../parse.js';
@@ -38,9 +38,13 @@ function verifyWorkerPath(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+function threadOptions(context: Context): VerifyThreads {
+  return { threads: verifyThreads(), workerPath: verifyWorkerPath(), busyTimeoutMs: context.config.busyTimeoutMs };
+}
+
 /** The whole verify of `db`, on worker threads when it is a large local file (see store/verifyThreads.ts). */
 function verifyLedger(context: Context, db: Database): Promise<VerifyReport> {
-  return verifyLedgerThreaded(db, { threads: verifyThreads(), workerPath: verifyWorkerPath(), busyTimeoutMs: context.config.busyTimeoutMs });
+  return verifyLedgerThreaded(db, threadOptions(context));
 }
 
 const RESTORE_HINT = 'the ledger file was changed outside credits; restore it from a backup';
@@ -91,7 +95,7 @@ export const integrityCommands: CommandSpec[] = [
       }
       const { checkpoint, untrusted } = given;
       // A checkpoint whose signature fails vouches for nothing: nothing is checked from it.
-      const report = untrusted === null ? await verifySince(db, checkpoint.head, checkpoint.state, settings.timeZone) : null;
+      const report = untrusted === null ? await verifySince(db, checkpoint.head, checkpoint.state, settings.timeZone, threadOptions(context)) : null;
       const problems = report?.problems ?? [{ check: 'checkpoint' as const, transactionId: null, message: untrusted ?? '' }];
       const reason = problems.find((problem) => problem.check === 'checkpoint')?.message ?? null;
       const sinceCheckpoint = {
@@ -135,7 +139,7 @@ export const integrityCommands: CommandSpec[] = [
       const key = requireSigningKey(context.config);
       const settings = await context.settings();
       const db = await context.db();
-      const { report, checkpoint } = await verifiedCheckpointState(db, settings.timeZone, () => verifyLedger(context, db));
+      const { report, checkpoint } = await verifiedCheckpointState(db, settings.timeZone, () => verifyLedger(context, db), threadOptions(context));
       // A checkpoint vouches for the ledger: a damaged one is not signed.
       if (checkpoint === null) throw integrityFailure(report);
       return { view: 'checkpoint', data: signCheckpoint(checkpoint.head, checkpoint.state, context.nowMs, key) };
