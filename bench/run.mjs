@@ -2,7 +2,7 @@
 //
 //   npm run bench                          build, then every benchmark
 //   node bench/run.mjs coldstart import    a subset (names: coldstart, transfers, import, remote, reports, api, api-import, holds,
-//                                          completion, concurrency, statelog, remote-writes, verify)
+//                                          completion, concurrency, statelog, remote-writes, verify, verify-since)
 //
 // Environment: BENCH_EVENTS (local import size, default 1000000), BENCH_REMOTE_EVENTS (sqld
 // import size, default 100000), BENCH_COLDSTART_RUNS (15), BENCH_TRANSFERS (2000 per round),
@@ -27,6 +27,9 @@
 // and CREDITS_DB_TIMEOUT_MS reach its writers, imports and servers.
 // The verify benchmark (threaded verify vs one thread vs a two-thread scan-and-hash floor):
 // BENCH_VERIFY_EVENTS (1000000), BENCH_VERIFY_RUNS (3), BENCH_VERIFY_LEDGER (verify this ledger file instead).
+// The verify-since benchmark (verify --since-checkpoint vs the full verify, same run): BENCH_VERIFY_SINCE_EVENTS
+// (events before the checkpoint, 1000000; the ledger is cached in bench/out/), BENCH_VERIFY_SINCE_NEW (after it,
+// 100000), BENCH_VERIFY_SINCE_RUNS (3), BENCH_VERIFY_SINCE_FRESH=1 (regenerate the cached ledger).
 // The holds benchmark: BENCH_HOLDS_SINGLE (4000), BENCH_HOLDS_CONCURRENCY (32), BENCH_HOLDS_ROUNDS (3),
 // BENCH_HOLDS_REMOTE_SINGLE (1000), BENCH_HOLDS_REMOTE=0 (local ledger only).
 import { writeFileSync } from 'node:fs';
@@ -46,6 +49,7 @@ import { reports } from './reports.mjs';
 import { stateLogCost } from './statelog.mjs';
 import { transfers } from './transfers.mjs';
 import { verifyThreads } from './verify.mjs';
+import { verifySince } from './verifySince.mjs';
 
 const BENCHMARKS = [
   { key: 'coldstart', title: 'Cold start', run: coldStart },
@@ -60,6 +64,7 @@ const BENCHMARKS = [
   { key: 'concurrency', title: 'Write latency with concurrent processes', run: concurrency },
   { key: 'statelog', title: 'State log cost: before vs after, same run', run: stateLogCost },
   { key: 'verify', title: 'Full verify of a local ledger: threads vs one thread vs a two-thread scan-and-hash floor', run: verifyThreads },
+  { key: 'verify-since', title: 'Incremental verify (--since-checkpoint) of 100k new events vs the full verify', run: verifySince },
   { key: 'remote-writes', title: 'Remote transfers and usage at 0 and 10 ms added round-trip time', run: remoteWrites },
 ];
 

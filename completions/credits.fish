@@ -375,7 +375,7 @@ complete -c credits -n '__credits_at any \'history\'' -l before -x -d 'only tran
 complete -c credits -n '__credits_at any \'audit\'' -l since -x -d 'from this date or instant on'
 complete -c credits -n '__credits_at any \'audit\'' -l limit -x -d 'at most this many'
 # credits verify: flags
-complete -c credits -n '__credits_at any \'verify\'' -l since-checkpoint -r -F -d 'also prove the ledger extends this signed checkpoint (- reads standard input)'
+complete -c credits -n '__credits_at any \'verify\'' -l since-checkpoint -r -F -d 'check only what was written after this signed checkpoint, from the balances and day totals it commi…'
 # credits checkpoint: flags
 complete -c credits -n '__credits_at any \'checkpoint\'' -l init-key -d 'make the signing key ($XDG_CONFIG_HOME/credits/signing-key, mode 0600); never replaces one'
 # credits usage: subcommands

@@ -1,21 +1,29 @@
 /**
  * Checkpoints: the ledger's head signed with an Ed25519 key kept outside the ledger, so someone
  * who can rewrite the database cannot rewrite a checkpoint sent away earlier. `verify
- * --since-checkpoint` proves today's chains extend a checkpoint's head.
+ * --since-checkpoint` proves today's chains extend a checkpoint's head and checks what was
+ * written since from the state it commits to (store/verifySince.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Config } from '../config.js';
 import { CreditsError } from '../core/errors.js';
+import type { CheckpointState } from '../store/checkpointState.js';
 import type { LedgerHead } from '../store/ledgerHead.js';
 import { nodeCrypto } from '../store/nodeCrypto.js';
 
-export const CHECKPOINT_FORMAT = 'credits-checkpoint-v1';
+/**
+ * v2 adds `state` (balances, day-total digests, the last usage event): what `verify
+ * --since-checkpoint` starts from. A v1 checkpoint is recognised and refused with a hint.
+ */
+export const CHECKPOINT_FORMAT = 'credits-checkpoint-v2';
+const OLD_FORMATS = ['credits-checkpoint-v1'];
 
 export type Checkpoint = {
   format: typeof CHECKPOINT_FORMAT;
   head: LedgerHead;
+  state: CheckpointState;
   /** When it was taken, ISO 8601 UTC. */
   at: string;
   /** The signer's Ed25519 public key: the raw 32 bytes, base64url (a JWK's `x`). */
@@ -94,17 +102,25 @@ export function initSigningKey(config: Config): { path: string; publicKey: strin
 
 /** The exact text a signature covers: every field but the signature, in a fixed order. */
 function signedText(checkpoint: Omit<Checkpoint, 'signature'>): string {
-  const { head } = checkpoint;
+  const { head, state } = checkpoint;
+  const sorted = (record: Record<string, string>): [string, string][] => Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify({
     format: checkpoint.format,
     head: { transactionId: head.transactionId, transactionHash: head.transactionHash, stateSeq: head.stateSeq, stateHash: head.stateHash, hash: head.hash },
+    state: {
+      lastEventId: state.lastEventId,
+      lastEventHash: state.lastEventHash,
+      timeZone: state.timeZone,
+      balances: sorted(state.balances),
+      dayTotals: sorted(state.dayTotals),
+    },
     at: checkpoint.at,
     publicKey: checkpoint.publicKey,
   });
 }
 
-export function signCheckpoint(head: LedgerHead, nowMs: number, key: SigningKey): Checkpoint {
-  const unsigned = { format: CHECKPOINT_FORMAT, head, at: new Date(nowMs).toISOString(), publicKey: key.publicKey } as const;
+export function signCheckpoint(head: LedgerHead, state: CheckpointState, nowMs: number, key: SigningKey): Checkpoint {
+  const unsigned = { format: CHECKPOINT_FORMAT, head, state, at: new Date(nowMs).toISOString(), publicKey: key.publicKey } as const;
   const signature = nodeCrypto()
     .sign(null, Buffer.from(signedText(unsigned)), key.privateKey)
     .toString('base64');
@@ -126,6 +142,24 @@ function isHead(value: unknown): value is LedgerHead {
   );
 }
 
+const isTextRecord = (value: unknown, pattern: RegExp): value is Record<string, string> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((item) => typeof item === 'string' && pattern.test(item));
+
+function isState(value: unknown): value is CheckpointState {
+  const state = value as Partial<CheckpointState> | null;
+  return (
+    typeof state === 'object' &&
+    state !== null &&
+    Number.isSafeInteger(state.lastEventId) &&
+    (state.lastEventId ?? -1) >= 0 &&
+    typeof state.lastEventHash === 'string' &&
+    (state.lastEventHash === '' || HASH.test(state.lastEventHash)) &&
+    typeof state.timeZone === 'string' &&
+    isTextRecord(state.balances, /^-?\d+$/) &&
+    isTextRecord(state.dayTotals, /^[0-9a-f]{32}$/)
+  );
+}
+
 /** Reads a checkpoint document; anything else is INVALID_CHECKPOINT naming where it came from. */
 export function parseCheckpoint(text: string, source: string): Checkpoint {
   let value: Partial<Checkpoint>;
@@ -134,16 +168,24 @@ export function parseCheckpoint(text: string, source: string): Checkpoint {
   } catch {
     throw new CreditsError('INVALID_CHECKPOINT', `--since-checkpoint ${source} is not JSON`, { hint: 'pass the output of `credits checkpoint`' });
   }
+  if (typeof value === 'object' && value !== null && OLD_FORMATS.includes(String(value.format))) {
+    throw new CreditsError(
+      'INVALID_CHECKPOINT',
+      `--since-checkpoint ${source} is a ${String(value.format)} checkpoint: it lacks the balances and day totals an incremental verify starts from`,
+      { hint: 'run the full `credits verify` once, then write a new checkpoint with `credits checkpoint` and use that one' },
+    );
+  }
   const valid =
     typeof value === 'object' &&
     value !== null &&
     value.format === CHECKPOINT_FORMAT &&
     isHead(value.head) &&
+    isState(value.state) &&
     typeof value.at === 'string' &&
     typeof value.publicKey === 'string' &&
     typeof value.signature === 'string';
   if (!valid) {
-    throw new CreditsError('INVALID_CHECKPOINT', `--since-checkpoint ${source} is not a credits checkpoint (format, head, at, publicKey, signature)`, {
+    throw new CreditsError('INVALID_CHECKPOINT', `--since-checkpoint ${source} is not a credits checkpoint (format, head, state, at, publicKey, signature)`, {
       hint: 'pass the output of `credits checkpoint`',
     });
   }

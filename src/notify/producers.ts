@@ -9,6 +9,8 @@ import { queueEvent } from '../store/notify/outbox.js';
 import type { LedgerHead } from '../store/ledgerHead.js';
 import { statementFacts, type StatementFacts } from '../store/statementQueries.js';
 import { verifyLedger } from '../store/verify.js';
+import { verifiedCheckpointState } from '../store/verifySince.js';
+import type { CheckpointState } from '../store/checkpointState.js';
 
 /** What the monthly report's PDF shows; drawn by the caller's renderer (notify never lays out). */
 export type MonthlyStatement = StatementFacts & { organisation: string; timeZone: string; generatedAt: string };
@@ -91,24 +93,24 @@ export async function queueDailyCheckpoint<T extends { head: LedgerHead }>(
   db: Database,
   nowMs: number,
   timeZone: string,
-  sign: (head: LedgerHead) => T,
+  sign: (head: LedgerHead, state: CheckpointState) => T,
 ): Promise<DailyCheckpoint> {
   const dayKey = localDateKey(nowMs, timeZone);
   const dedupeKey = `checkpoint|${dayKey}`;
   if (await db.get('SELECT 1 AS done FROM outbox WHERE dedupe_key = ?', [dedupeKey])) return { dayKey, outcome: 'already', head: null, problem: null };
-  const report = await verifyLedger(db);
-  if (!report.ok) return { dayKey, outcome: 'damaged', head: report.head, problem: report.problems[0]?.message ?? null };
-  const checkpoint = sign(report.head);
+  const { report, checkpoint: verified } = await verifiedCheckpointState(db, timeZone, () => verifyLedger(db));
+  if (verified === null) return { dayKey, outcome: 'damaged', head: report.head, problem: report.problems[0]?.message ?? null };
+  const checkpoint = sign(verified.head, verified.state);
   await db.write(async (tx) => {
     queueEvent(tx, {
       type: 'checkpoint.daily',
-      text: `Ledger checkpoint of ${dayKey}: transaction ${report.head.transactionId}, state record ${report.head.stateSeq}, head ${report.head.hash}. Keep this message: with its data.checkpoint saved as FILE, \`credits verify --since-checkpoint FILE\` proves a later ledger extends it.`,
+      text: `Ledger checkpoint of ${dayKey}: transaction ${verified.head.transactionId}, state record ${verified.head.stateSeq}, head ${verified.head.hash}. Keep this message: with its data.checkpoint saved as FILE, \`credits verify --since-checkpoint FILE\` proves a later ledger extends it and checks what was written since.`,
       data: { checkpoint },
       dedupeKey,
       nowMs,
     });
   });
-  return { dayKey, outcome: 'queued', head: report.head, problem: null };
+  return { dayKey, outcome: 'queued', head: verified.head, problem: null };
 }
 
 /** A temp file beside the target, synced and renamed over it: a mail reader never sees half a PDF. */

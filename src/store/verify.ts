@@ -231,7 +231,7 @@ async function checkReversalRows(db: SqlReader, note: Note): Promise<void> {
  * Each account's stored balance against its entries, no account but the world's below zero, and
  * none (nor all of them together, minus the world) past the ledger's bound; returns the account count.
  */
-async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigint>, note: Note): Promise<number> {
+export async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigint>, note: Note, source = 'its entries sum to'): Promise<number> {
   const accounts = await db.all<{ id: number; name: string; kind: string; balance: string }>(
     'SELECT id, name, kind, CAST(balance_millicredits AS TEXT) AS balance FROM accounts ORDER BY id',
   );
@@ -252,7 +252,7 @@ async function checkBalances(db: SqlReader, recomputed: ReadonlyMap<number, bigi
         check: 'balance',
         transactionId: null,
         account: account.name,
-        message: `${account.name} shows ${account.balance} millicredits but its entries sum to ${fromEntries}`,
+        message: `${account.name} shows ${account.balance} millicredits but ${source} ${fromEntries}`,
       });
     }
     if (account.kind !== 'world' && fromEntries < 0n) {
@@ -373,6 +373,8 @@ export type WalkResult = {
   previousHash: string;
   /** Usage events the range's walk paired with no usage transaction. */
   strays: number;
+  /** Usage events the walk read. */
+  usageEvents: number;
 };
 
 /** Sees every usage event a walk reads, once, in id order, a page at a time (the threaded rollups). */
@@ -402,6 +404,7 @@ export async function walkLedger(db: SqlReader, range: WalkRange, observe?: Usag
     expectedId: walk.expectedId,
     previousHash: walk.previousHash,
     strays: await walk.usage.rest(),
+    usageEvents: walk.usage.read,
   };
 }
 
@@ -418,6 +421,7 @@ export function joinWalks(walks: readonly WalkResult[]): WalkResult {
     expectedId: last.expectedId,
     previousHash: last.previousHash,
     strays: walks.reduce((total, walk) => total + walk.strays, 0),
+    usageEvents: walks.reduce((total, walk) => total + walk.usageEvents, 0),
   };
 }
 
@@ -478,6 +482,8 @@ class UsageEventCursor {
   private lastId: number;
   private done = false;
   private strays = 0;
+  /** Events read so far. */
+  read = 0;
 
   constructor(
     private readonly db: SqlReader,
@@ -497,6 +503,7 @@ class UsageEventCursor {
         [this.lastId, this.range.lastEventId, PAGE_SIZE],
       );
       this.index = 0;
+      this.read += this.page.length;
       if (this.page.length === 0) this.done = true;
       else this.lastId = this.page[this.page.length - 1]!.id;
       if (this.observe !== undefined && this.page.length > 0) await this.observe(this.page);

@@ -101,6 +101,8 @@ export class RollupTally {
     db: SqlReader,
     private readonly afterTransactionId: number,
     private readonly lastTransactionId: number,
+    /** False for an incremental verify: it sums the new events per day itself (verifyDays.ts). */
+    private readonly tallyDaily = true,
   ) {
     this.batches = new BatchRows(db, afterTransactionId, lastTransactionId);
   }
@@ -130,6 +132,7 @@ export class RollupTally {
         sum.costMillicredits += cost;
         sum.drawnFromOrgMillicredits += BigInt(event.drawnFromOrgMillicredits);
       }
+      if (!this.tallyDaily) continue;
       const day = this.daily.get(batchKey);
       if (day === undefined) this.daily.set(batchKey, { row: [event.userId, event.departmentId, event.model, event.feature, 1, ''], costMillicredits: cost });
       else {

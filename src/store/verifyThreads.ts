@@ -1,6 +1,6 @@
 import type { Database, SqlReader } from './driver.js';
-import { GENESIS_HASH } from './ledgerWriter.js';
 import { type VerifyReport, type WalkRange, type WalkResult, joinWalks, verifyLedger, WHOLE_LEDGER } from './verify.js';
+import type { DaySum } from './verifyDays.js';
 import { checkTalliedRollups, type RangeRollups } from './verifyRollups.js';
 
 /**
@@ -31,9 +31,16 @@ export type VerifyWorkerInput = {
   /** The transactions whose batch rows and events this range checks start after this id. */
   afterBatchTransactionId: number;
   busyTimeoutMs: number;
+  /** An incremental verify's: also sum the events per local day in this time zone (verifyDays.ts). */
+  dayTimeZone?: string;
 };
 
-export type FromVerifyWorker = { type: 'done'; walked: WalkResult; rollups: RangeRollups } | { type: 'fail'; message: string };
+export type FromVerifyWorker = { type: 'done'; walked: WalkResult; rollups: RangeRollups; days?: DaySum[] } | { type: 'fail'; message: string };
+
+/** Where an incremental verify's walk starts (verifySince.ts), the time zone of its day totals, and how many events make threads worth starting. */
+export type WalkStart = { range: WalkRange; dayTimeZone: string; minEvents: number };
+
+export type ThreadedWalk = { walked: WalkResult; rollups: RangeRollups[]; days: DaySum[] };
 
 /** Verifies `db`, on `threads` worker threads when it is a local file large enough (else as verifyLedger). */
 export async function verifyLedgerThreaded(db: Database, options: VerifyThreads): Promise<VerifyReport> {
@@ -47,20 +54,25 @@ export async function verifyLedgerThreaded(db: Database, options: VerifyThreads)
  * when this ledger is verified on one thread (remote, small, one thread asked for, events out of
  * transaction order, or a worker that failed: the one-thread verify then meets its fault).
  */
-export async function walkInThreads(db: Database, options: VerifyThreads): Promise<{ walked: WalkResult; rollups: RangeRollups[] } | null> {
+export async function walkInThreads(db: Database, options: VerifyThreads, start?: WalkStart): Promise<ThreadedWalk | null> {
   const threads = Math.min(Math.floor(options.threads), MAX_VERIFY_THREADS);
   const workerPath = options.workerPath;
   if (db.kind !== 'local' || threads < 2 || workerPath === undefined) return null;
-  const ranges = await rangesOf(db, threads);
+  const ranges = await rangesOf(db, threads, start?.range ?? WHOLE_LEDGER, start?.minEvents ?? THREADED_VERIFY_MIN_EVENTS);
   if (ranges === null) return null;
-  let results: { walked: WalkResult; rollups: RangeRollups }[];
+  let results: { walked: WalkResult; rollups: RangeRollups; days?: DaySum[] }[];
+  const extra = start === undefined ? {} : { dayTimeZone: start.dayTimeZone };
   try {
-    results = await Promise.all(ranges.map((input) => runWorker(workerPath, { ...input, path: db.location, busyTimeoutMs: options.busyTimeoutMs })));
+    results = await Promise.all(ranges.map((input) => runWorker(workerPath, { ...input, ...extra, path: db.location, busyTimeoutMs: options.busyTimeoutMs })));
   } catch {
     return null;
   }
   if (results.some((result) => !result.rollups.orderly)) return null;
-  return { walked: joinWalks(results.map((result) => result.walked)), rollups: results.map((result) => result.rollups) };
+  return {
+    walked: joinWalks(results.map((result) => result.walked)),
+    rollups: results.map((result) => result.rollups),
+    days: results.flatMap((result) => result.days ?? []),
+  };
 }
 
 /**
@@ -68,9 +80,16 @@ export async function walkInThreads(db: Database, options: VerifyThreads): Promi
  * (the next event belongs to a later one), with the chain's state at each range's start. Null
  * when there are too few events, or when a cut finds the events out of transaction order.
  */
-async function rangesOf(db: SqlReader, threads: number): Promise<Omit<VerifyWorkerInput, 'path' | 'busyTimeoutMs'>[] | null> {
-  const bounds = await db.get<{ first: number | null; last: number | null }>('SELECT min(id) AS first, max(id) AS last FROM usage_events WHERE id > 0');
-  if (bounds?.first == null || bounds.last == null || bounds.last - bounds.first + 1 < THREADED_VERIFY_MIN_EVENTS) return null;
+async function rangesOf(
+  db: SqlReader,
+  threads: number,
+  whole: WalkRange,
+  minEvents: number,
+): Promise<Omit<VerifyWorkerInput, 'path' | 'busyTimeoutMs'>[] | null> {
+  const bounds = await db.get<{ first: number | null; last: number | null }>('SELECT min(id) AS first, max(id) AS last FROM usage_events WHERE id > ?', [
+    Math.max(whole.afterEventId, 0),
+  ]);
+  if (bounds?.first == null || bounds.last == null || bounds.last - bounds.first + 1 < minEvents) return null;
   const cuts: { lastEventId: number; lastTransactionId: number }[] = [];
   for (let part = 1; part < threads; part += 1) {
     const target = bounds.first + Math.floor((part * (bounds.last - bounds.first + 1)) / threads);
@@ -86,7 +105,7 @@ async function rangesOf(db: SqlReader, threads: number): Promise<Omit<VerifyWork
     if (next === undefined) break;
     if (next.transactionId < at.transactionId) return null;
     const previous = cuts[cuts.length - 1];
-    if (at.transactionId < 1 || (previous !== undefined && at.transactionId <= previous.lastTransactionId)) continue;
+    if (at.transactionId <= Math.max(whole.afterTransactionId, 0) || (previous !== undefined && at.transactionId <= previous.lastTransactionId)) continue;
     cuts.push({ lastEventId: next.id - 1, lastTransactionId: at.transactionId });
   }
   if (cuts.length === 0) return null;
@@ -102,15 +121,15 @@ async function rangesOf(db: SqlReader, threads: number): Promise<Omit<VerifyWork
           ]);
     ranges.push({
       range: {
-        afterTransactionId: before?.lastTransactionId ?? WHOLE_LEDGER.afterTransactionId,
-        lastTransactionId: cut?.lastTransactionId ?? WHOLE_LEDGER.lastTransactionId,
-        afterEventId: before?.lastEventId ?? WHOLE_LEDGER.afterEventId,
-        lastEventId: cut?.lastEventId ?? WHOLE_LEDGER.lastEventId,
-        expectedId: start === undefined ? 1 : start.id + 1,
-        previousHash: start === undefined ? GENESIS_HASH : start.hash,
+        afterTransactionId: before?.lastTransactionId ?? whole.afterTransactionId,
+        lastTransactionId: cut?.lastTransactionId ?? whole.lastTransactionId,
+        afterEventId: before?.lastEventId ?? whole.afterEventId,
+        lastEventId: cut?.lastEventId ?? whole.lastEventId,
+        expectedId: start === undefined ? whole.expectedId : start.id + 1,
+        previousHash: start === undefined ? whole.previousHash : start.hash,
       },
-      // The first range also checks the batch rows and events of transaction ids below 1.
-      afterBatchTransactionId: before?.lastTransactionId ?? Number.MIN_SAFE_INTEGER,
+      // The first range of the whole ledger also checks the batch rows and events of transaction ids below 1.
+      afterBatchTransactionId: before?.lastTransactionId ?? (whole.afterTransactionId === 0 ? Number.MIN_SAFE_INTEGER : whole.afterTransactionId),
     });
   }
   return ranges;

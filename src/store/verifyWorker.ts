@@ -4,7 +4,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SqlReader, SqlValue } from './driver.js';
-import { walkLedger } from './verify.js';
+import { type UsageEventRow, walkLedger } from './verify.js';
+import { DayTally } from './verifyDays.js';
 import { RollupTally } from './verifyRollups.js';
 import type { FromVerifyWorker, VerifyWorkerInput } from './verifyThreads.js';
 
@@ -33,9 +34,17 @@ async function verifyRange(): Promise<void> {
     db = new BetterSqlite3(input.path, { readonly: true, fileMustExist: true });
     db.pragma(`busy_timeout = ${input.busyTimeoutMs}`);
     const reader = readerOf(db);
-    const tally = new RollupTally(reader, input.afterBatchTransactionId, input.range.lastTransactionId);
-    const walked = await walkLedger(reader, input.range, tally.observe);
-    port.postMessage({ type: 'done', walked, rollups: await tally.finish() } satisfies FromVerifyWorker);
+    const tally = new RollupTally(reader, input.afterBatchTransactionId, input.range.lastTransactionId, input.dayTimeZone === undefined);
+    const days = input.dayTimeZone === undefined ? undefined : new DayTally(input.dayTimeZone);
+    const observe =
+      days === undefined
+        ? tally.observe
+        : async (page: readonly UsageEventRow[]) => {
+            days.observe(page);
+            await tally.observe(page);
+          };
+    const walked = await walkLedger(reader, input.range, observe);
+    port.postMessage({ type: 'done', walked, rollups: await tally.finish(), ...(days ? { days: days.rows() } : {}) } satisfies FromVerifyWorker);
   } catch (error) {
     port.postMessage({ type: 'fail', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies FromVerifyWorker);
   } finally {

@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../../core/errors.js';
-import { whyNotExtending } from '../../store/ledgerHead.js';
 import type { Database } from '../../store/driver.js';
 import type { VerifyReport } from '../../store/verify.js';
-import { MAX_VERIFY_THREADS, verifyLedgerThreaded } from '../../store/verifyThreads.js';
+import { verifiedCheckpointState, verifySince } from '../../store/verifySince.js';
+import { MAX_VERIFY_THREADS, type VerifyThreads, verifyLedgerThreaded } from '../../store/verifyThreads.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
 import { flagOption, stringOption } from '../parse.js';
@@ -38,9 +38,13 @@ function verifyWorkerPath(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+function threadOptions(context: Context): VerifyThreads {
+  return { threads: verifyThreads(), workerPath: verifyWorkerPath(), busyTimeoutMs: context.config.busyTimeoutMs };
+}
+
 /** The whole verify of `db`, on worker threads when it is a large local file (see store/verifyThreads.ts). */
 function verifyLedger(context: Context, db: Database): Promise<VerifyReport> {
-  return verifyLedgerThreaded(db, { threads: verifyThreads(), workerPath: verifyWorkerPath(), busyTimeoutMs: context.config.busyTimeoutMs });
+  return verifyLedgerThreaded(db, threadOptions(context));
 }
 
 const RESTORE_HINT = 'the ledger file was changed outside credits; restore it from a backup';
@@ -70,25 +74,53 @@ export const integrityCommands: CommandSpec[] = [
     name: 'verify',
     summary: 'check the ledger: hash chains, zero-sum transactions, balances, usage totals, every tracked table; prints the head',
     ledger: 'existing',
-    options: [{ flags: '--since-checkpoint <file>', description: 'also prove the ledger extends this signed checkpoint (- reads standard input)' }],
+    options: [
+      {
+        flags: '--since-checkpoint <file>',
+        description:
+          'check only what was written after this signed checkpoint, from the balances and day totals it commits to; exit 7 when anything since, or a balance or touched day total it vouches for, is off (- reads standard input)',
+      },
+    ],
     examples: ['credits verify', 'credits verify --json || alert-team', 'credits verify --since-checkpoint checkpoints/2026-11-30.json'],
     request: (input): VerifyRequest => ({ sinceCheckpoint: stringOption(input, 'sinceCheckpoint') }),
     async run(input, context) {
-      await context.settings();
+      const settings = await context.settings();
       const source = input.sinceCheckpoint;
       // The key and the file are checked before the walk: a wrong flag fails fast.
       const given = source === undefined ? undefined : readCheckpoint(context, source);
       const db = await context.db();
-      const report = await verifyLedger(context, db);
-      let sinceCheckpoint: { checkpointAt: string; head: Checkpoint['head']; ok: boolean; reason: string | null } | null = null;
-      if (given) {
-        const reason = given.untrusted ?? (await whyNotExtending(db, given.checkpoint.head, report.head));
-        sinceCheckpoint = { checkpointAt: given.checkpoint.at, head: given.checkpoint.head, ok: reason === null, reason };
-        if (reason !== null) report.problems.unshift({ check: 'checkpoint', transactionId: null, message: reason });
-        report.ok = report.ok && reason === null;
+      if (given === undefined) {
+        const report = await verifyLedger(context, db);
+        return { view: 'verify', data: { ...report, sinceCheckpoint: null }, ...(report.ok ? {} : { failure: integrityFailure(report) }) };
       }
-      const data = { ...report, sinceCheckpoint };
-      return { view: 'verify', data, ...(report.ok ? {} : { failure: integrityFailure(report) }) };
+      const { checkpoint, untrusted } = given;
+      // A checkpoint whose signature fails vouches for nothing: nothing is checked from it.
+      const report = untrusted === null ? await verifySince(db, checkpoint.head, checkpoint.state, settings.timeZone, threadOptions(context)) : null;
+      const problems = report?.problems ?? [{ check: 'checkpoint' as const, transactionId: null, message: untrusted ?? '' }];
+      const reason = problems.find((problem) => problem.check === 'checkpoint')?.message ?? null;
+      const sinceCheckpoint = {
+        checkpointAt: checkpoint.at,
+        head: checkpoint.head,
+        ok: reason === null,
+        reason,
+        newEvents: report?.newEvents ?? 0,
+        daysChecked: report?.daysChecked ?? 0,
+      };
+      const data = {
+        ...(report ?? {
+          transactions: 0,
+          entries: 0,
+          accounts: 0,
+          stateRecords: 0,
+          firstBrokenTransactionId: null,
+          firstBrokenTable: null,
+          head: checkpoint.head,
+        }),
+        ok: report?.ok ?? false,
+        problems,
+        sinceCheckpoint,
+      };
+      return { view: 'verify', data, ...(data.ok ? {} : { failure: integrityFailure(data) }) };
     },
   }),
   defineCommand({
@@ -105,11 +137,12 @@ export const integrityCommands: CommandSpec[] = [
     async run(input, context) {
       if (input.initKey) return { view: 'signingKey', data: initSigningKey(context.config) };
       const key = requireSigningKey(context.config);
-      await context.settings();
-      const report = await verifyLedger(context, await context.db());
+      const settings = await context.settings();
+      const db = await context.db();
+      const { report, checkpoint } = await verifiedCheckpointState(db, settings.timeZone, () => verifyLedger(context, db), threadOptions(context));
       // A checkpoint vouches for the ledger: a damaged one is not signed.
-      if (!report.ok) throw integrityFailure(report);
-      return { view: 'checkpoint', data: signCheckpoint(report.head, context.nowMs, key) };
+      if (checkpoint === null) throw integrityFailure(report);
+      return { view: 'checkpoint', data: signCheckpoint(checkpoint.head, checkpoint.state, context.nowMs, key) };
     },
   }),
 ];

@@ -361,7 +361,9 @@ export const notifyCommands: CommandSpec[] = [
       });
       // Only with a signing key: a checkpoint signed by nobody proves nothing.
       const key = configuredSigningKey(context.config);
-      const checkpoint = key ? await queueDailyCheckpoint(db, context.nowMs, settings.timeZone, (head) => signCheckpoint(head, context.nowMs, key)) : null;
+      const checkpoint = key
+        ? await queueDailyCheckpoint(db, context.nowMs, settings.timeZone, (head, state) => signCheckpoint(head, state, context.nowMs, key))
+        : null;
       const totals = await deliverDue(db, {
         nowMs: () => context.config.nowMs ?? Date.now(),
         leaseMs: parseSeconds(input.lease, '--lease'),

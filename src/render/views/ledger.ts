@@ -75,7 +75,7 @@ type VerifyData = {
   accounts: number;
   stateRecords: number;
   head: { transactionId: number; stateSeq: number; hash: string };
-  sinceCheckpoint?: { checkpointAt: string } | null;
+  sinceCheckpoint?: { checkpointAt: string; newEvents: number; daysChecked: number } | null;
   problems: { message: string }[];
 };
 type AuditData = { entries: { id: number; atMs: number; actor: string; command: string; args: unknown; outcome: string }[] };
@@ -401,11 +401,17 @@ export const ledgerViews = {
 
   verify(data: VerifyData, options: RenderOptions): string {
     const chalk = palette(options);
-    const summary = `${data.transactions.toLocaleString('en-US')} transactions, ${data.entries.toLocaleString('en-US')} entries, ${data.accounts} accounts, ${data.stateRecords.toLocaleString('en-US')} state records`;
-    if (data.ok) {
-      const extends_ = data.sinceCheckpoint ? `\n  extends the checkpoint of ${data.sinceCheckpoint.checkpointAt}` : '';
-      return `${chalk.green('✔ ledger intact')}: hash chains, zero sums, balances, usage totals and every tracked table all hold (${summary}).\n  head: transaction ${data.head.transactionId}, state record ${data.head.stateSeq}, ${data.head.hash}${extends_}`;
+    const since = data.sinceCheckpoint;
+    const count = (value: number): string => value.toLocaleString('en-US');
+    const summary = since
+      ? `since the checkpoint of ${since.checkpointAt}: ${count(data.transactions)} transactions, ${count(data.entries)} entries, ${count(since.newEvents)} usage events, ${count(since.daysChecked)} days of totals, ${count(data.stateRecords)} state records; ${data.accounts} accounts`
+      : `${count(data.transactions)} transactions, ${count(data.entries)} entries, ${data.accounts} accounts, ${count(data.stateRecords)} state records`;
+    const head = `head: transaction ${data.head.transactionId}, state record ${data.head.stateSeq}, ${data.head.hash}`;
+    if (data.ok && since) {
+      return `${chalk.green('✔ ledger intact since the checkpoint')}: it extends the checkpoint, and what was written after it holds: hash chains, zero sums, balances (the checkpoint's plus the entries since), day totals and tracked tables (${summary}).\n  ${head}\n  older rows are checked by the full \`credits verify\` only`;
     }
+    if (data.ok)
+      return `${chalk.green('✔ ledger intact')}: hash chains, zero sums, balances, usage totals and every tracked table all hold (${summary}).\n  ${head}`;
     return [`${chalk.red('✘ ledger damaged')} (${summary}):`, ...data.problems.map((problem) => `  - ${problem.message}`)].join('\n');
   },
 
