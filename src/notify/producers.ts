@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { formatCreditsText, groupThousands } from '../core/amountText.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { OrgSettings } from '../core/org.js';
 import { addLocalDays, localDateKey, localMonthKey, monthBounds, previousMonthKey } from '../core/time.js';
 import type { Database } from '../store/driver.js';
@@ -10,6 +10,7 @@ import type { LedgerHead } from '../store/ledgerHead.js';
 import { statementFacts, type StatementFacts } from '../store/statementQueries.js';
 import { verifyLedger } from '../store/verify.js';
 import { verifiedCheckpointState } from '../store/verifySince.js';
+import { invoicesIssuedBetween, type InvoiceReprint } from '../store/ops/invoice.js';
 import type { CheckpointState } from '../store/checkpointState.js';
 
 /** What the monthly report's PDF shows; drawn by the caller's renderer (notify never lays out). */
@@ -33,17 +34,45 @@ export async function queueAnomalies(db: Database, nowMs: number, timeZone: stri
   return anomalies.length;
 }
 
+/** Where the monthly report puts its files, and the caller's renderers of them. */
+export type MonthlyReportTarget = {
+  reportsDir: string;
+  statementPdf: (data: MonthlyStatement) => Promise<Uint8Array>;
+  /** A reprint ("Kopie / Copy") of an issued invoice or cancellation invoice. */
+  invoicePdf: (reprint: InvoiceReprint) => Promise<Uint8Array>;
+};
+
+/** One invoice file of the monthly report: its printed number, whether it cancels another, where it was written. */
+export type MonthlyInvoiceFile = { number: string; kind: 'invoice' | 'cancellation'; path: string };
+
 /**
- * Once the month is over, writes its statement (PDF) into `reportsDir` and queues the
- * "monthly report ready" event with the file's path. The dedupe key makes it once per month;
- * a crash between the file and the event only means the file is written again next run.
+ * Writes a copy of every invoice and cancellation invoice issued in the month (by invoice date
+ * in the organisation's time zone) beside the statement, as `invoice-<number>.pdf`.
+ */
+async function writeMonthInvoices(db: Database, bounds: { startMs: number; endMs: number }, target: MonthlyReportTarget): Promise<MonthlyInvoiceFile[]> {
+  const files: MonthlyInvoiceFile[] = [];
+  for (const reprint of await invoicesIssuedBetween(db, bounds.startMs, bounds.endMs)) {
+    const number = (reprint.cancellation ?? reprint.invoice).numberText;
+    // A prefix may hold "/" (INV/2026-): never a folder in the file name.
+    const path = join(target.reportsDir, `invoice-${number.replaceAll('/', '-')}.pdf`);
+    writeFileAtomically(path, await target.invoicePdf(reprint));
+    files.push({ number, kind: reprint.cancellation ? 'cancellation' : 'invoice', path });
+  }
+  return files;
+}
+
+/**
+ * Once the month is over, writes its statement (PDF) and a copy of each invoice issued in it
+ * into `reportsDir` and queues the "monthly report ready" event with the files' paths. The
+ * dedupe key makes it once per month; a crash between the files and the event only means the
+ * files are written again next run.
  */
 export async function produceMonthlyReport(
   db: Database,
   nowMs: number,
   settings: OrgSettings,
-  target: { reportsDir: string; statementPdf: (data: MonthlyStatement) => Promise<Uint8Array> },
-): Promise<string | null> {
+  target: MonthlyReportTarget,
+): Promise<{ path: string; invoices: MonthlyInvoiceFile[] } | null> {
   const { reportsDir } = target;
   const monthKey = previousMonthKey(localMonthKey(nowMs, settings.timeZone));
   const dedupeKey = `report|${monthKey}`;
@@ -61,13 +90,17 @@ export async function produceMonthlyReport(
     generatedAt: localDateKey(nowMs, settings.timeZone),
   });
   writeFileAtomically(path, bytes);
+  const invoices = await writeMonthInvoices(db, bounds, target);
+  const invoiceText = invoices.length === 0 ? '' : `; invoices of the month beside it: ${invoices.map((invoice) => basename(invoice.path)).join(', ')}`;
   await db.write(async (tx) => {
     queueEvent(tx, {
       type: 'report.monthly',
-      text: `The usage report for ${monthKey} is ready: ${formatCreditsText(facts.usageMillicredits)} credits used in ${groupThousands(facts.usageEvents)} events, ${formatCreditsText(facts.closingMillicredits)} credits left. Statement: ${path}`,
+      text: `The usage report for ${monthKey} is ready: ${formatCreditsText(facts.usageMillicredits)} credits used in ${groupThousands(facts.usageEvents)} events, ${formatCreditsText(facts.closingMillicredits)} credits left. Statement: ${path}${invoiceText}`,
       data: {
         monthKey,
         path,
+        invoices,
+        attachments: [path, ...invoices.map((invoice) => invoice.path)],
         usageMillicredits: facts.usageMillicredits,
         usageEvents: facts.usageEvents,
         openingMillicredits: facts.openingMillicredits,
@@ -77,7 +110,7 @@ export async function produceMonthlyReport(
       nowMs,
     });
   });
-  return path;
+  return { path, invoices };
 }
 
 /** What queueDailyCheckpoint did: queued the day's checkpoint, found it queued already, or found the ledger damaged. */

@@ -39,6 +39,16 @@ async function sendWebhook(channel: Channel, event: NotificationEvent, options: 
   if (!response.ok) throw new Error(`HTTP ${response.status} from ${channel.target}`);
 }
 
+/**
+ * The files a mail carries: the monthly report's statement and invoice copies (`data.attachments`),
+ * or, for an event queued before invoices were attached, its one `data.path`.
+ */
+function attachedFiles(event: NotificationEvent): string[] {
+  const { attachments, path } = event.data;
+  if (Array.isArray(attachments)) return attachments.filter((file): file is string => typeof file === 'string');
+  return typeof path === 'string' ? [path] : [];
+}
+
 async function sendEmail(channel: Channel, event: NotificationEvent, options: SendOptions): Promise<void> {
   if (!options.smtpUrl) throw new Error('no SMTP server: set one with `credits org set --smtp-url smtp://host:port`');
   const nodemailer = await import('nodemailer');
@@ -51,7 +61,7 @@ async function sendEmail(channel: Channel, event: NotificationEvent, options: Se
     socketTimeout: options.timeoutMs,
   });
   try {
-    const report = typeof event.data.path === 'string' ? [{ filename: event.data.path.split('/').pop() ?? 'statement.pdf', path: event.data.path }] : [];
+    const report = attachedFiles(event).map((path) => ({ filename: path.split('/').pop() ?? 'report.pdf', path }));
     await transport.sendMail({
       from: options.fromAddress,
       to: channel.target,

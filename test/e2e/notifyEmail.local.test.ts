@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshLedger, seededLedger, type Ledger } from '../helpers/cli.js';
@@ -252,5 +253,90 @@ describe('the monthly report by email on a local ledger', () => {
     const again = (await ledger.ok(['notify', 'run', '--json'])).json<{ monthlyReport: string | null; delivered: number }>();
     expect(again).toMatchObject({ monthlyReport: null, delivered: 0 });
     expect(mailbox.mails).toHaveLength(1);
+  });
+});
+
+async function pdfText(bytes: Uint8Array): Promise<string> {
+  const pdf = await getDocument({ data: new Uint8Array(bytes), verbosity: 0, isEvalSupported: false }).promise;
+  try {
+    const pages: string[] = [];
+    for (let number = 1; number <= pdf.numPages; number += 1) {
+      const content = await (await pdf.getPage(number)).getTextContent();
+      pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
+    }
+    return pages.join('\n');
+  } finally {
+    await pdf.destroy();
+  }
+}
+
+describe('the monthly report mail with the month’s invoices on a local ledger', () => {
+  let ledger: Ledger;
+  let mailbox: Mailbox;
+  let dir: string;
+
+  beforeAll(async () => {
+    mailbox = await startMailbox();
+    dir = mkdtempSync(join(tmpdir(), 'credits-notify-invoices-'));
+    ledger = await freshLedger('local');
+  });
+  afterAll(async () => {
+    await ledger?.close();
+    await mailbox?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('attaches the statement and a copy of each invoice and cancellation invoice of the month', async () => {
+    const { key, midMonth } = previousMonth(Date.now());
+    const past = { env: { CREDITS_NOW: midMonth } };
+    await ledger.ok(['init', '--org', 'Kunde GmbH'], past);
+    await ledger.ok(['org', 'set', '--address', 'Am Hafen 2\\n20457 Hamburg', '--vat-id', 'DE111222333'], past);
+    await ledger.ok(['provider', 'set', '--name', 'Credits Anbieter GmbH', '--address', 'Hauptstr. 1\\n10115 Berlin', '--vat-id', 'DE123456789'], past);
+    await ledger.ok(['buy', 'basic', '--method', 'card'], past);
+    await ledger.ok(['buy', 'standard', '--method', 'card'], past);
+    await ledger.ok(['invoice', '1', '--output', join(dir, 'first.pdf')], past);
+    await ledger.ok(['invoice', '2', '--output', join(dir, 'second.pdf')], past);
+    await ledger.ok(['invoice', 'cancel', 'INV-000001', '--reason', 'wrong buyer address'], past);
+    const eventsFile = join(dir, 'events.jsonl');
+    await ledger.ok(['org', 'set', '--smtp-url', mailbox.url]);
+    await ledger.ok(['notify', 'channel', 'add', 'email', 'controller@example.com']);
+    await ledger.ok(['notify', 'channel', 'add', 'command', `cat >> '${eventsFile}'`]);
+
+    const run = (await ledger.ok(['notify', 'run', '--json'])).json<{ monthlyReport: string; monthlyInvoices: string[]; delivered: number }>();
+    const reports = join(ledger.location, '..', 'reports');
+    const names = [`statement-${key}.pdf`, 'invoice-INV-000001.pdf', 'invoice-INV-000002.pdf', 'invoice-INV-000003.pdf'];
+    const paths = names.map((name) => join(reports, name));
+    expect(run).toMatchObject({ monthlyReport: paths[0], monthlyInvoices: paths.slice(1), delivered: 2 });
+
+    expect(mailbox.mails).toHaveLength(1);
+    const { attachments } = mailbox.mails[0]!;
+    expect(attachments.map((attachment) => attachment.filename)).toEqual(names);
+    for (const [index, attachment] of attachments.entries()) expect(attachment.content.equals(readFileSync(paths[index]!))).toBe(true);
+    const [statement, first, second, cancellation] = await Promise.all(attachments.map((attachment) => pdfText(attachment.content)));
+    expect(statement).toContain('Credits statement');
+    expect(statement).toContain('Kunde GmbH');
+    for (const [text, number] of [
+      [first, 'INV-000001'],
+      [second, 'INV-000002'],
+      [cancellation, 'INV-000003'],
+    ] as const) {
+      expect(text).toContain(number);
+      expect(text).toContain('Kopie / Copy');
+    }
+    expect(cancellation).toContain('wrong buyer address');
+    // The copy is the one `invoice show` prints.
+    await ledger.ok(['invoice', 'show', 'INV-000003', '--output', join(dir, 'show.pdf')]);
+    expect(await pdfText(readFileSync(join(dir, 'show.pdf')))).toBe(cancellation);
+
+    const [event] = readEvents(eventsFile);
+    expect(event!.data).toMatchObject({
+      path: paths[0],
+      attachments: paths,
+      invoices: [
+        { number: 'INV-000001', kind: 'invoice', path: paths[1] },
+        { number: 'INV-000002', kind: 'invoice', path: paths[2] },
+        { number: 'INV-000003', kind: 'cancellation', path: paths[3] },
+      ],
+    });
   });
 });

@@ -8,6 +8,7 @@ import {
   type CancellationRecord,
   type InvoiceNumberInput,
   type InvoiceRecord,
+  type InvoiceReprint,
 } from '../../store/ops/invoice.js';
 import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { InvoiceData } from '../documentTypes.js';
@@ -55,6 +56,11 @@ export function cancellationFileData(original: InvoiceRecord, cancellation: Canc
     grossCents: negated(base.grossCents),
     cancellation: { originalNumber: original.numberText, originalDayKey: base.invoiceDayKey, reason: cancellation.reason },
   };
+}
+
+/** What a reprint prints: the invoice or cancellation invoice as issued, marked "Kopie / Copy". */
+export function reprintFileData({ invoice, cancellation, purchase }: InvoiceReprint): InvoiceData {
+  return cancellation ? { ...cancellationFileData(invoice, cancellation, purchase), copy: true } : invoiceFileData(invoice, purchase, true);
 }
 
 export const invoiceCancelCommands: CommandSpec[] = [
@@ -136,8 +142,9 @@ export const invoiceCancelCommands: CommandSpec[] = [
       if (input.output === undefined)
         throw new CreditsError('MISSING_FLAG', '--output is required: the file to write', { hint: 'for example --output copy.pdf' });
       const format = chooseFormat(input.format, input.output, ['pdf', 'csv'], 'pdf') as 'pdf' | 'csv';
-      const { invoice, cancellation, purchase } = await readInvoiceByNumber(await context.db(), given);
-      const data = cancellation ? { ...cancellationFileData(invoice, cancellation, purchase), copy: true } : invoiceFileData(invoice, purchase, true);
+      const reprint = await readInvoiceByNumber(await context.db(), given);
+      const { cancellation, purchase } = reprint;
+      const data = reprintFileData(reprint);
       const bytes = format === 'pdf' ? await context.presenter.invoicePdf(data) : Buffer.from(await context.presenter.invoiceCsv(data), 'utf8');
       return {
         file: { name: input.output, mediaType: MEDIA_TYPES[format], bytes },

@@ -28,6 +28,7 @@ import { addRechargeSchedule, listRechargeSchedules, removeRechargeSchedule } fr
 import { parseId, stringOption } from '../parse.js';
 import { defineCommand, mutatingRequest, type CommandSpec, type CommandInput, type MutatingRequest } from '../spec.js';
 import { departmentOrScope } from '../scopeDefaults.js';
+import { reprintFileData } from './invoiceCancel.js';
 
 const CHANNEL_KINDS = ['webhook', 'email', 'command'] as const;
 
@@ -358,6 +359,7 @@ export const notifyCommands: CommandSpec[] = [
       const monthlyReport = await produceMonthlyReport(db, context.nowMs, settings, {
         reportsDir,
         statementPdf: (data) => context.presenter.statementPdf(data),
+        invoicePdf: (reprint) => context.presenter.invoicePdf(reprintFileData(reprint)),
       });
       // Only with a signing key: a checkpoint signed by nobody proves nothing.
       const key = configuredSigningKey(context.config);
@@ -373,7 +375,14 @@ export const notifyCommands: CommandSpec[] = [
         smtpUrl: settings.smtpUrl,
         fromAddress: fromAddress(settings.name),
       });
-      const data = { anomaliesQueued: anomalies, holdsExpired, monthlyReport, checkpoint, ...totals };
+      const data = {
+        anomaliesQueued: anomalies,
+        holdsExpired,
+        monthlyReport: monthlyReport?.path ?? null,
+        monthlyInvoices: monthlyReport?.invoices.map((invoice) => invoice.path) ?? [],
+        checkpoint,
+        ...totals,
+      };
       if (checkpoint?.outcome === 'damaged') {
         const failure = new CreditsError('INTEGRITY_FAILED', `the daily checkpoint was not signed: ${checkpoint.problem}`, {
           hint: 'run `credits verify`; the ledger file was changed outside credits',

@@ -14,6 +14,7 @@ type ChannelView = {
 type RunView = {
   anomaliesQueued?: number;
   monthlyReport?: string | null;
+  monthlyInvoices?: string[];
   checkpoint?: { dayKey: string; outcome: string; problem: string | null } | null;
   delivered: number;
   retrying: number;
@@ -99,6 +100,7 @@ export const notifyViews = {
     const lines = [`Delivered ${formatCount(data.delivered)}, retrying later ${formatCount(data.retrying)}, given up ${formatCount(data.failed)}.`];
     if (data.anomaliesQueued) lines.push(`Queued ${formatCount(data.anomaliesQueued)} anomaly notice(s).`);
     if (data.monthlyReport) lines.push(`Monthly report written: ${data.monthlyReport}`);
+    if (data.monthlyInvoices?.length) lines.push(`With ${formatCount(data.monthlyInvoices.length)} invoice copies: ${data.monthlyInvoices.join(', ')}`);
     if (data.checkpoint?.outcome === 'queued') lines.push(`Queued the checkpoint of ${data.checkpoint.dayKey}.`);
     if (data.checkpoint?.outcome === 'damaged') lines.push(chalk.red(`Checkpoint of ${data.checkpoint.dayKey} not signed: ${data.checkpoint.problem}`));
     for (const error of data.errors) lines.push(chalk.red(`  channel ${error.channelId}, event ${error.eventId}: ${error.error}`));

@@ -374,10 +374,7 @@ export async function listInvoices(db: Database): Promise<InvoiceListItem[]> {
  * An invoice or cancellation invoice by its number, for a reprint: the invoice as stored (with
  * the cancellation that cancelled it), and for a cancellation also which one it is.
  */
-export async function readInvoiceByNumber(
-  db: Database,
-  given: InvoiceNumberInput,
-): Promise<{ invoice: InvoiceRecord; cancellation: CancellationRecord | null; purchase: PurchaseRow }> {
+export async function readInvoiceByNumber(db: Database, given: InvoiceNumberInput): Promise<InvoiceReprint> {
   const cancelled = await db.get<{ originalNumber: number; numberText: string }>(
     'SELECT original_number AS originalNumber, number_text AS numberText FROM invoice_cancellations WHERE number = ?',
     [given.number],
@@ -387,4 +384,29 @@ export async function readInvoiceByNumber(
   if (!invoice) throw new CreditsError('INVOICE_NOT_FOUND', `no invoice ${given.text ?? given.number}`, { hint: 'see `credits invoice list` for the numbers' });
   const purchase = await requirePurchase(db, invoice.purchaseId);
   return { invoice, cancellation: isCancellation ? invoice.cancelledBy : null, purchase };
+}
+
+/** An invoice or cancellation invoice to reprint: as `readInvoiceByNumber` gives it. */
+export type InvoiceReprint = { invoice: InvoiceRecord; cancellation: CancellationRecord | null; purchase: PurchaseRow };
+
+/**
+ * Every invoice and cancellation invoice issued in [startMs, endMs), in number order: what the
+ * monthly report attaches. A cancellation counts in the month it was issued, whenever its
+ * original was.
+ */
+export async function invoicesIssuedBetween(db: Database, startMs: number, endMs: number): Promise<InvoiceReprint[]> {
+  const rows = await db.all<InvoiceRow>(
+    `SELECT ${INVOICE_COLUMNS} FROM ${INVOICE_FROM}
+     WHERE (i.issued_at_ms >= ? AND i.issued_at_ms < ?) OR (c.issued_at_ms >= ? AND c.issued_at_ms < ?) ORDER BY i.number`,
+    [startMs, endMs, startMs, endMs],
+  );
+  const reprints: (InvoiceReprint & { number: number })[] = [];
+  for (const invoice of rows.map(recordOf)) {
+    const purchase = await requirePurchase(db, invoice.purchaseId);
+    if (invoice.issuedAtMs >= startMs && invoice.issuedAtMs < endMs) reprints.push({ number: invoice.number, invoice, cancellation: null, purchase });
+    const cancellation = invoice.cancelledBy;
+    if (cancellation && cancellation.issuedAtMs >= startMs && cancellation.issuedAtMs < endMs)
+      reprints.push({ number: cancellation.number, invoice, cancellation, purchase });
+  }
+  return reprints.sort((a, b) => a.number - b.number).map(({ number: _number, ...reprint }) => reprint);
 }
