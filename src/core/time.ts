@@ -255,7 +255,12 @@ function zoneFor(tz: string): Zone {
 /** The clock's offsets; an instant it does not answer for (cli/zoneClock.ts) asks Intl, made then. */
 function clockedOffsets(tz: string, clock: (instantMs: number) => number | undefined): (instantMs: number) => number {
   let intl: ((instantMs: number) => number) | undefined;
-  return (instantMs) => clock(instantMs) ?? (intl ??= formatterOffsets(tz))(instantMs);
+  return (instantMs) => {
+    const offsetMs = clock(instantMs);
+    if (offsetMs !== undefined) return offsetMs;
+    intl ??= formatterOffsets(tz);
+    return intl(instantMs);
+  };
 }
 
 /** Zone names Intl accepted, whichever source answers their offsets. */
