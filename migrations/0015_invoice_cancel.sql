@@ -20,4 +20,7 @@ UPDATE `invoices` SET
   `number_text` = coalesce((SELECT `value` FROM `settings` WHERE `key` = 'org.invoice_prefix'), 'INV-') || printf('%06d', `number`),
   `time_zone` = coalesce((SELECT `value` FROM `settings` WHERE `key` = 'org.time_zone'), 'Europe/Berlin'),
   `payment_term_days` = 14
-WHERE `number_text` IS NULL;
+WHERE `number_text` IS NULL;--> statement-breakpoint
+DROP INDEX `invoices_purchase_id_unique`;--> statement-breakpoint
+ALTER TABLE `invoices` ADD `cancelled` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE UNIQUE INDEX `invoices_live_purchase` ON `invoices` (`purchase_id`) WHERE "invoices"."cancelled" = 0;

@@ -119,50 +119,60 @@ export const purchases = sqliteTable(
   (table) => [index('purchases_status').on(table.status)],
 );
 
-/** Invoice numbers run without gaps: one is taken, in a write transaction, the first time a purchase is invoiced. */
-export const invoices = sqliteTable('invoices', {
-  number: integer('number').primaryKey(),
-  purchaseId: integer('purchase_id').notNull().unique(),
-  issuedAtMs: integer('issued_at_ms').notNull(),
-  buyerName: text('buyer_name').notNull(),
-  buyerAddress: text('buyer_address').notNull(),
-  buyerVatId: text('buyer_vat_id'),
-  vatRateBasisPoints: integer('vat_rate_basis_points').notNull(),
-  /**
-   * The seller as issued (the provider; on invoices of older ledgers the organisation, filled in
-   * by the migration that introduced the provider): a reprint shows the same document.
-   */
-  sellerName: text('seller_name'),
-  sellerAddress: text('seller_address'),
-  sellerVatId: text('seller_vat_id'),
-  sellerTaxNumber: text('seller_tax_number'),
-  sellerIban: text('seller_iban'),
-  sellerBic: text('seller_bic'),
-  sellerBankName: text('seller_bank_name'),
-  sellerEmail: text('seller_email'),
-  buyerCountry: text('buyer_country'),
-  buyerLeitwegId: text('buyer_leitweg_id'),
-  /** domestic | reverseCharge | notTaxable (core/invoiceTax.ts); older invoices are domestic. */
-  taxCase: text('tax_case', { enum: ['domestic', 'reverseCharge', 'notTaxable'] })
-    .notNull()
-    .default('domestic'),
-  /** Net, VAT and gross as computed once at issue (core/invoiceTax.ts); every rendering prints these. */
-  netCents: integer('net_cents'),
-  vatCents: integer('vat_cents'),
-  grossCents: integer('gross_cents'),
-  /**
-   * What a reprint needs besides the totals, as at issue: the printed number (prefix included),
-   * the time zone its dates are read in, the payment term, and for SEPA the mandate and the
-   * debtor's account. Older invoices get the settings of the day of the migration that added them.
-   */
-  numberText: text('number_text'),
-  timeZone: text('time_zone'),
-  paymentTermDays: integer('payment_term_days'),
-  mandateReference: text('mandate_reference'),
-  /** The provider's SEPA creditor identifier (Gläubiger-ID) as at issue, printed with the mandate. */
-  sellerCreditorId: text('seller_creditor_id'),
-  debtorIban: text('debtor_iban'),
-});
+/**
+ * Invoice numbers run without gaps: one is taken, in a write transaction, the first time a purchase
+ * is invoiced. A purchase has one live invoice at a time: after `invoice cancel` it may be invoiced
+ * anew (a corrected invoice, with the next number).
+ */
+export const invoices = sqliteTable(
+  'invoices',
+  {
+    number: integer('number').primaryKey(),
+    purchaseId: integer('purchase_id').notNull(),
+    issuedAtMs: integer('issued_at_ms').notNull(),
+    buyerName: text('buyer_name').notNull(),
+    buyerAddress: text('buyer_address').notNull(),
+    buyerVatId: text('buyer_vat_id'),
+    vatRateBasisPoints: integer('vat_rate_basis_points').notNull(),
+    /**
+     * The seller as issued (the provider; on invoices of older ledgers the organisation, filled in
+     * by the migration that introduced the provider): a reprint shows the same document.
+     */
+    sellerName: text('seller_name'),
+    sellerAddress: text('seller_address'),
+    sellerVatId: text('seller_vat_id'),
+    sellerTaxNumber: text('seller_tax_number'),
+    sellerIban: text('seller_iban'),
+    sellerBic: text('seller_bic'),
+    sellerBankName: text('seller_bank_name'),
+    sellerEmail: text('seller_email'),
+    buyerCountry: text('buyer_country'),
+    buyerLeitwegId: text('buyer_leitweg_id'),
+    /** domestic | reverseCharge | notTaxable (core/invoiceTax.ts); older invoices are domestic. */
+    taxCase: text('tax_case', { enum: ['domestic', 'reverseCharge', 'notTaxable'] })
+      .notNull()
+      .default('domestic'),
+    /** Net, VAT and gross as computed once at issue (core/invoiceTax.ts); every rendering prints these. */
+    netCents: integer('net_cents'),
+    vatCents: integer('vat_cents'),
+    grossCents: integer('gross_cents'),
+    /**
+     * What a reprint needs besides the totals, as at issue: the printed number (prefix included),
+     * the time zone its dates are read in, the payment term, and for SEPA the mandate and the
+     * debtor's account. Older invoices get the settings of the day of the migration that added them.
+     */
+    numberText: text('number_text'),
+    timeZone: text('time_zone'),
+    paymentTermDays: integer('payment_term_days'),
+    mandateReference: text('mandate_reference'),
+    /** The provider's SEPA creditor identifier (Gläubiger-ID) as at issue, printed with the mandate. */
+    sellerCreditorId: text('seller_creditor_id'),
+    debtorIban: text('debtor_iban'),
+    /** 1 once a cancellation invoice cancelled it (set in the same transaction): the purchase may be invoiced again. */
+    cancelled: integer('cancelled').notNull().default(0),
+  },
+  (table) => [uniqueIndex('invoices_live_purchase').on(table.purchaseId).where(sql`${table.cancelled} = 0`)],
+);
 
 /**
  * Cancellation invoices (Stornorechnungen): each takes its number from the invoices' one gapless

@@ -93,16 +93,7 @@ async function checkTable(db: SqlReader, table: string, problems: StateProblem[]
      WHERE l.row_json IS NOT c.j ORDER BY 1 LIMIT ?`,
     [table, PER_TABLE],
   );
-  for (const row of differences) {
-    const field = firstDifferentField(row.logged, row.current);
-    const what =
-      row.current === null
-        ? 'was deleted outside credits'
-        : row.logged === null
-          ? 'was inserted outside credits'
-          : `field ${field} was changed outside credits`;
-    problems.push({ table, rowKey: row.rowKey, field, message: `${table} row ${row.rowKey}: ${what}` });
-  }
+  reportDifferences(problems, table, differences, 'was inserted outside credits');
 }
 
 /** The state log's chain, then every tracked table against the rows the log replays to. */
@@ -141,14 +132,19 @@ async function checkTableSince(db: SqlReader, table: string, afterSeq: number, p
      WHERE logged IS NOT current ORDER BY 1 LIMIT ?`,
     [afterSeq, table, PER_TABLE],
   );
+  reportDifferences(problems, table, differences, 'is back though its record says deleted');
+}
+
+/** A problem for each row whose latest record differs from the row itself; `unlogged` says what a row without one means. */
+function reportDifferences(
+  problems: StateProblem[],
+  table: string,
+  differences: { rowKey: string; logged: string | null; current: string | null }[],
+  unlogged: string,
+): void {
   for (const row of differences) {
     const field = firstDifferentField(row.logged, row.current);
-    const what =
-      row.current === null
-        ? 'was deleted outside credits'
-        : row.logged === null
-          ? 'is back though its record says deleted'
-          : `field ${field} was changed outside credits`;
+    const what = row.current === null ? 'was deleted outside credits' : row.logged === null ? unlogged : `field ${field} was changed outside credits`;
     problems.push({ table, rowKey: row.rowKey, field, message: `${table} row ${row.rowKey}: ${what}` });
   }
 }

@@ -412,7 +412,7 @@ export async function datevFacts(db: SqlReader, query: { monthKey: string; timeZ
   }
   const purchases = await db.all<DatevPurchaseRow>(
     `SELECT p.id AS id, i.number AS invoiceNumber, i.tax_case AS taxCase, i.vat_rate_basis_points AS vatRateBasisPoints, i.gross_cents AS grossCents
-     FROM purchases p LEFT JOIN invoices i ON i.number = (SELECT min(number) FROM invoices WHERE purchase_id = p.id)
+     FROM purchases p LEFT JOIN invoices i ON i.purchase_id = p.id AND i.cancelled = 0
      WHERE p.transaction_id >= ? AND p.transaction_id < ? ORDER BY p.id`,
     [range.startId, range.endId],
   );

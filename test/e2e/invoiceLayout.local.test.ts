@@ -188,8 +188,22 @@ describe('invoice layout and cancellation (local)', () => {
       ['NEU-000003', null, null],
       ['NEU-000004', null, 'INV-000002'],
     ]);
-    await invoice(2, 'sepa-again.pdf');
+    await ledger.ok(['invoice', 'show', 'INV-000002', '--output', join(dir, 'sepa-again.pdf')]);
     expect(await text('sepa-again.pdf')).toContain('Storniert durch Stornorechnung NEU-000004 vom 08.12.2026');
+    // The purchase of a cancelled invoice is invoiced anew: a corrected invoice, the next number, no copy mark.
+    await ledger.ok(['org', 'set', '--address', 'Neuer Wall 9\\n20354 Hamburg']);
+    expect(await invoice(2, 'corrected.pdf')).toMatchObject({ invoiceNumber: 'NEU-000005', reissued: false, grossCents: 5_653 });
+    const corrected = await text('corrected.pdf');
+    expect(corrected).toContain('Neuer Wall 9');
+    expect(corrected).not.toContain('Kopie');
+    expect(await invoice(2, 'corrected-copy.pdf')).toMatchObject({ invoiceNumber: 'NEU-000005', reissued: true });
+    expect((await ledger.ok(['invoice', 'list', '--json'])).json().invoices.map((row: { numberText: string }) => row.numberText)).toEqual([
+      'INV-000001',
+      'INV-000002',
+      'NEU-000003',
+      'NEU-000004',
+      'NEU-000005',
+    ]);
     await ledger.ok(['invoice', 'show', 'NEU-000004', '--output', join(dir, 'storno-copy.pdf')]);
     const stornoCopy = await text('storno-copy.pdf');
     expect(stornoCopy).toContain('Stornorechnung / Cancellation invoice Kopie / Copy');

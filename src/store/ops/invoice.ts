@@ -206,12 +206,15 @@ async function nextInvoiceNumber(tx: WriteTx): Promise<number> {
 /**
  * Takes the next invoice number for a purchase, once: invoicing the same purchase again gives
  * the same number, seller, buyer and totals, so a re-printed invoice is the same document and
- * numbers never skip. `compose` is asked only for a new invoice (and may refuse it).
+ * numbers never skip. After `invoice cancel`, the next `invoice` of the purchase is a new,
+ * corrected invoice with the next number (and today's seller and buyer). `compose` is asked
+ * only for a new invoice (and may refuse it).
  */
 export async function issueInvoice(db: Database, request: MutationRequest, input: { purchaseId: number; compose: (purchase: PurchaseRow) => NewInvoice }) {
   return runMutation(db, request, async ({ tx }) => {
     const purchase = await requirePurchase(tx, input.purchaseId);
-    const existing = await tx.get<InvoiceRow>(`SELECT ${INVOICE_COLUMNS} FROM ${INVOICE_FROM} WHERE i.purchase_id = ?`, [purchase.id]);
+    // The live invoice (not cancelled): a cancelled one leaves the purchase to be invoiced anew.
+    const existing = await tx.get<InvoiceRow>(`SELECT ${INVOICE_COLUMNS} FROM ${INVOICE_FROM} WHERE i.purchase_id = ? AND i.cancelled = 0`, [purchase.id]);
     if (existing) return { invoice: recordOf(existing), purchase, reissued: true };
     if (purchase.status === 'cancelled') {
       throw new CreditsError('NOT_PENDING', `purchase ${purchase.id} was cancelled: there is nothing to invoice`, {
@@ -317,6 +320,8 @@ export async function cancelInvoice(
       record.reason,
       record.actor,
     ]);
+    // The purchase may now be invoiced anew (a corrected invoice): its live invoice is gone.
+    tx.run('UPDATE invoices SET cancelled = 1 WHERE number = ?', [original.number]);
     const purchase = await requirePurchase(tx, original.purchaseId);
     return { cancellation: record, original: { ...original, cancelledBy: record }, purchase };
   });
