@@ -555,7 +555,7 @@ complete -c credits -n '__credits_at any \'notify test\'' -l timeout -x -d 'how 
 # credits notify run: flags
 complete -c credits -n '__credits_at any \'notify run\'' -l lease -x -d 'how long a run holds the deliveries it claimed before another run may take them over'
 complete -c credits -n '__credits_at any \'notify run\'' -l timeout -x -d 'how long one delivery may take'
-complete -c credits -n '__credits_at any \'notify run\'' -l reports-dir -x -a '(__fish_complete_directories)' -d 'where monthly statements are written (default: reports/ beside a local ledger)'
+complete -c credits -n '__credits_at any \'notify run\'' -l reports-dir -x -a '(__fish_complete_directories)' -d 'where the monthly statement and the invoice copies of the month are written (default: reports/ besi…'
 # credits recharge: subcommands
 complete -c credits -n '__credits_at 0 \'recharge\'' -a set -d 'buy a package (or the cheapest packages up to a target) automatically when an account falls below a…'
 complete -c credits -n '__credits_at 0 \'recharge\'' -a schedule -d 'buy a package every month on a day (cron: recharge run buys it once a month, on or after the day)'
