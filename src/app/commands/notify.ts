@@ -335,7 +335,10 @@ export const notifyCommands: CommandSpec[] = [
     options: [
       { flags: '--lease <seconds>', description: 'how long a run holds the deliveries it claimed before another run may take them over', defaultValue: '300' },
       { flags: '--timeout <seconds>', description: 'how long one delivery may take', defaultValue: '10' },
-      { flags: '--reports-dir <dir>', description: 'where the monthly statement and the invoice copies of the month are written (default: reports/ beside a local ledger)' },
+      {
+        flags: '--reports-dir <dir>',
+        description: 'where the monthly statement and the invoice copies of the month are written (default: reports/ beside a local ledger)',
+      },
     ],
     examples: ['credits notify run --quiet', '*/5 * * * * credits notify run --quiet'],
     request: (input): NotifyRunRequest => ({
