@@ -14,6 +14,7 @@ import { providerCountry, type ProviderSettings } from '../core/provider.js';
 import { daysInMonth, localParts } from '../core/time.js';
 import { normaliseVatId } from '../core/vatId.js';
 import type { DatevFacts, StatementFacts } from '../store/statementQueries.js';
+import { invoiceNumberText } from '../store/ops/invoice.js';
 import type { DatevFileData } from './documentTypes.js';
 
 export function datevSettingsText(settings: OrgSettings): DatevSettingsText {
@@ -52,7 +53,7 @@ function purchaseLines(facts: StatementFacts, extra: DatevFacts, parties: Partie
     if (row?.invoiceNumber != null && row.grossCents !== null && row.taxCase !== null && row.vatRateBasisPoints !== null) {
       return {
         dayKey: line.dayKey,
-        voucher: `${settings.invoicePrefix}${String(row.invoiceNumber).padStart(6, '0')}`,
+        voucher: invoiceNumberText(settings.invoicePrefix, row.invoiceNumber),
         description: line.description,
         taxCase: row.taxCase,
         vatRateBasisPoints: row.vatRateBasisPoints,

@@ -24,6 +24,9 @@ export function isTerminal(fd: 0 | 1 | 2): boolean {
  * A terminal (colours, width, pager, in-place refresh) and anything that pipes a stream into
  * stdout get the real process stream, made then.
  */
+/** Something to wait on for a moment (Atomics.wait), without a timer: the write is synchronous. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 export class StandardOutput {
   readonly isTTY: boolean;
   private closed = false;
@@ -61,7 +64,7 @@ export class StandardOutput {
         }
         // A pipe its other end made non-blocking, and full: wait a little for the reader.
         if (code !== 'EAGAIN') throw error;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        Atomics.wait(PAUSE, 0, 0, 2);
       }
     }
     return true;

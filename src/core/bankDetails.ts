@@ -52,6 +52,11 @@ export function mod97(text: string): number {
 }
 
 /** `de89 3704 0044 0532 0130 00` -> `DE89370400440532013000`, checked by country length and mod 97. */
+/** An IBAN as printed: groups of four (`DE89 3704 0044 0532 0130 00`). */
+export function groupIban(iban: string): string {
+  return iban.replace(/(.{4})(?=.)/g, '$1 ');
+}
+
 export function parseIban(text: string, field = '--iban'): string {
   const iban = text.replace(/[\s-]/g, '').toUpperCase();
   const hint = `${field} takes an IBAN of a SEPA country, like DE89 3704 0044 0532 0130 00 (spaces are dropped)`;

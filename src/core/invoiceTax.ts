@@ -1,5 +1,5 @@
 import { CreditsError } from './errors.js';
-import { EU_COUNTRIES } from './vatId.js';
+import { EU_COUNTRIES, vatIdCountry } from './vatId.js';
 
 /**
  * How VAT applies to an invoice for credits (an electronically supplied service, business to
@@ -40,7 +40,7 @@ export function taxCaseOf(parties: TaxParties): TaxCase {
   const { sellerCountry, buyerCountry, buyerVatId } = parties;
   if (buyerCountry === sellerCountry) return 'domestic';
   if (!EU_COUNTRIES.has(buyerCountry)) return 'notTaxable';
-  const vatCountry = buyerVatId === null ? null : buyerVatId.slice(0, 2) === 'EL' ? 'GR' : buyerVatId.slice(0, 2);
+  const vatCountry = buyerVatId === null ? null : vatIdCountry(buyerVatId);
   if (vatCountry !== buyerCountry) {
     throw new CreditsError(
       'INVOICE_DETAILS_MISSING',

@@ -25,9 +25,9 @@ export type OrgSettings = {
   datevCreditorAccount: string;
   datevFiscalYearStartMonth: string;
   /** The SEPA mandate the organisation gave the provider, or '' (then each SEPA purchase is its own one-off mandate). */
-  sepaMandate?: string;
+  sepaMandate: string;
   /** The organisation's account that SEPA purchases are debited from, or ''. */
-  sepaIban?: string;
+  sepaIban: string;
 };
 
 export const SETTING_KEYS = {
@@ -54,25 +54,13 @@ export const SETTING_KEYS = {
 export const DEFAULT_VAT_RATE_BASIS_POINTS = 1900;
 
 export function settingsFromRows(rows: Map<string, string>): OrgSettings {
+  // Every setting is text, '' when unset, but for the three with a default.
+  const text = Object.fromEntries(Object.entries(SETTING_KEYS).map(([field, key]) => [field, rows.get(key) ?? ''])) as Record<keyof OrgSettings, string>;
   return {
-    name: rows.get(SETTING_KEYS.name) ?? '',
-    address: rows.get(SETTING_KEYS.address) ?? '',
-    vatId: rows.get(SETTING_KEYS.vatId) ?? '',
+    ...text,
     vatRateBasisPoints: Number(rows.get(SETTING_KEYS.vatRateBasisPoints) ?? DEFAULT_VAT_RATE_BASIS_POINTS),
     timeZone: rows.get(SETTING_KEYS.timeZone) ?? DEFAULT_TIME_ZONE,
     invoicePrefix: rows.get(SETTING_KEYS.invoicePrefix) ?? 'INV-',
-    smtpUrl: rows.get(SETTING_KEYS.smtpUrl) ?? '',
-    country: rows.get(SETTING_KEYS.country) ?? '',
-    leitwegId: rows.get(SETTING_KEYS.leitwegId) ?? '',
-    datevConsultantNumber: rows.get(SETTING_KEYS.datevConsultantNumber) ?? '',
-    datevClientNumber: rows.get(SETTING_KEYS.datevClientNumber) ?? '',
-    datevAccountLength: rows.get(SETTING_KEYS.datevAccountLength) ?? '',
-    datevExpenseAccount: rows.get(SETTING_KEYS.datevExpenseAccount) ?? '',
-    datevClearingAccount: rows.get(SETTING_KEYS.datevClearingAccount) ?? '',
-    datevCreditorAccount: rows.get(SETTING_KEYS.datevCreditorAccount) ?? '',
-    datevFiscalYearStartMonth: rows.get(SETTING_KEYS.datevFiscalYearStartMonth) ?? '',
-    sepaMandate: rows.get(SETTING_KEYS.sepaMandate) ?? '',
-    sepaIban: rows.get(SETTING_KEYS.sepaIban) ?? '',
   };
 }
 

@@ -217,7 +217,11 @@ async function listenOn(app: FastifyInstance, host: string, port: number): Promi
  * it, it would be a second writer. It does not start while another server holds a live lease.
  */
 async function refuseBesideLeaseHolder(db: Database): Promise<void> {
-  const lease = await readLease(db).catch(() => undefined);
+  // Only a ledger without the lease table (none) lets it start unasked; any other failure stops it.
+  const lease = await readLease(db).catch((error: unknown) => {
+    if (/no such table/i.test(String((error as Error)?.message))) return undefined;
+    throw error;
+  });
   if (lease === undefined || lease.holder === '' || lease.expiresMs <= lease.nowMs) return;
   await db.close();
   throw new CreditsError('USAGE', `the ledger ${db.location} is served by several servers: ${lease.url} holds its writer lease`, {

@@ -189,7 +189,8 @@ export async function verifySince(
   };
 }
 
-function emptyReport(head: LedgerHead): IncrementalReport {
+/** The report of a check that could not start (the checkpoint does not fit this ledger). */
+export function emptyReport(head: LedgerHead): IncrementalReport {
   return {
     ok: false,
     transactions: 0,

@@ -1,7 +1,5 @@
 import { vatIdCountry } from '../../core/vatId.js';
-import { addLocalDays, localDateKey } from '../../core/time.js';
 import type { InvoiceRecord } from '../../store/ops/invoice.js';
-import type { PurchaseRow } from '../../store/purchaseRepo.js';
 import type { InvoiceData } from '../documentTypes.js';
 import type { EInvoiceData } from '../einvoiceTypes.js';
 import type { Presenter } from '../presenter.js';
@@ -10,18 +8,12 @@ import type { Presenter } from '../presenter.js';
 export const INVOICE_FORMATS = ['pdf', 'csv', 'xrechnung', 'zugferd'] as const;
 export type InvoiceFormat = (typeof INVOICE_FORMATS)[number];
 
-/** The payment term of an unpaid invoice, as the PDF words it ("Payable within 14 days"). */
-const PAYMENT_TERM_DAYS = 14;
-
 /**
- * The electronic invoice's data: the PDF's, plus the countries and the payment dates. Fields the
- * PDF data already carries (a due date, a SEPA mandate) win over the ones derived here.
+ * The electronic invoice's data: the PDF's (its paid or due date, its SEPA mandate, as
+ * invoiceFileData worked them out), plus the two countries.
  */
-export function einvoiceData(data: InvoiceData, invoice: InvoiceRecord, purchase: PurchaseRow, timeZone: string): EInvoiceData {
-  const paid = purchase.status === 'settled' && purchase.settledAtMs !== null;
-  const derived = paid ? { paidDayKey: localDateKey(purchase.settledAtMs!, timeZone) } : { dueDayKey: addLocalDays(data.invoiceDayKey, PAYMENT_TERM_DAYS) };
+export function einvoiceData(data: InvoiceData, invoice: InvoiceRecord): EInvoiceData {
   return {
-    ...derived,
     ...data,
     sellerCountry: vatIdCountry(invoice.seller.vatId) ?? 'DE',
     buyerCountry: invoice.buyer.country ?? 'DE',
@@ -32,11 +24,11 @@ export function einvoiceData(data: InvoiceData, invoice: InvoiceRecord, purchase
 export async function invoiceFileBytes(
   format: InvoiceFormat,
   data: InvoiceData,
-  stored: { invoice: InvoiceRecord; purchase: PurchaseRow; timeZone: string },
+  stored: { invoice: InvoiceRecord },
   presenter: Presenter,
 ): Promise<Uint8Array> {
   if (format === 'pdf') return presenter.invoicePdf(data);
   if (format === 'csv') return Buffer.from(await presenter.invoiceCsv(data), 'utf8');
-  const electronic = einvoiceData(data, stored.invoice, stored.purchase, stored.timeZone);
+  const electronic = einvoiceData(data, stored.invoice);
   return format === 'xrechnung' ? Buffer.from(await presenter.invoiceCiiXml(electronic), 'utf8') : presenter.invoiceFacturXPdf(electronic);
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CreditsError } from '../../core/errors.js';
 import type { Database } from '../../store/driver.js';
 import type { VerifyReport } from '../../store/verify.js';
-import { verifiedCheckpointState, verifySince } from '../../store/verifySince.js';
+import { emptyReport, verifiedCheckpointState, verifySince } from '../../store/verifySince.js';
 import { MAX_VERIFY_THREADS, type VerifyThreads, verifyLedgerThreaded } from '../../store/verifyThreads.js';
 import { type Checkpoint, initSigningKey, parseCheckpoint, requireSigningKey, signCheckpoint, whyUntrusted } from '../checkpoint.js';
 import type { Context } from '../context.js';
@@ -107,15 +107,7 @@ export const integrityCommands: CommandSpec[] = [
         daysChecked: report?.daysChecked ?? 0,
       };
       const data = {
-        ...(report ?? {
-          transactions: 0,
-          entries: 0,
-          accounts: 0,
-          stateRecords: 0,
-          firstBrokenTransactionId: null,
-          firstBrokenTable: null,
-          head: checkpoint.head,
-        }),
+        ...(report ?? emptyReport(checkpoint.head)),
         ok: report?.ok ?? false,
         problems,
         sinceCheckpoint,
@@ -139,7 +131,8 @@ export const integrityCommands: CommandSpec[] = [
       const key = requireSigningKey(context.config);
       const settings = await context.settings();
       const db = await context.db();
-      const { report, checkpoint } = await verifiedCheckpointState(db, settings.timeZone, () => verifyLedger(context, db), threadOptions(context));
+      const threads = threadOptions(context);
+      const { report, checkpoint } = await verifiedCheckpointState(db, settings.timeZone, () => verifyLedgerThreaded(db, threads), threads);
       // A checkpoint vouches for the ledger: a damaged one is not signed.
       if (checkpoint === null) throw integrityFailure(report);
       return { view: 'checkpoint', data: signCheckpoint(checkpoint.head, checkpoint.state, context.nowMs, key) };

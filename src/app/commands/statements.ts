@@ -328,7 +328,7 @@ export const statementCommands: CommandSpec[] = [
       let bytes: Uint8Array | undefined;
       if (!result.dryRun) {
         const fileData = invoiceFileData(invoice, purchase, result.reissued);
-        bytes = await invoiceFileBytes(format, fileData, { invoice, purchase, timeZone: invoice.timeZone }, context.presenter);
+        bytes = await invoiceFileBytes(format, fileData, { invoice }, context.presenter);
       }
       return {
         ...(bytes ? { file: { name: output, mediaType: MEDIA_TYPES[format], bytes } } : {}),

@@ -1,4 +1,5 @@
 import { CreditsError } from '../../core/errors.js';
+import { groupIban } from '../../core/bankDetails.js';
 import {
   addFooters,
   COLOR,
@@ -242,7 +243,7 @@ function drawInvoiceTotals(flow: Flow, data: InvoiceData, format: InvoiceFormat)
 function bankDetails(data: InvoiceData): string | null {
   const { iban, bic, bankName } = data.seller;
   if (!iban) return null;
-  const parts = [`IBAN ${iban.replace(/(.{4})(?=.)/g, '$1 ')}`, bic ? `BIC ${bic}` : null, bankName].filter((part): part is string => Boolean(part));
+  const parts = [`IBAN ${groupIban(iban)}`, bic ? `BIC ${bic}` : null, bankName].filter((part): part is string => Boolean(part));
   return `Bankverbindung / Bank details: ${parts.join(' · ')} (Kontoinhaber / account holder: ${data.seller.name})`;
 }
 

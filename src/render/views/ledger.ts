@@ -1,4 +1,5 @@
 import { footCents } from '../../core/footing.js';
+import { groupIban } from '../../core/bankDetails.js';
 import { formatLocalDateTime } from '../../core/time.js';
 import { formatBasisPoints, formatCredits, formatEuros, formatPercent } from '../format.js';
 import { palette, percentColour, table, type RenderOptions } from '../style.js';
@@ -163,7 +164,7 @@ export const ledgerViews = {
         ['Country', String(org.country || '–')],
         ['Leitweg-ID', String(org.leitwegId || '–')],
         ['SEPA mandate', String(org.sepaMandate || '–')],
-        ['SEPA account', org.sepaIban ? String(org.sepaIban).replace(/(.{4})(?=.)/g, '$1 ') : '–'],
+        ['SEPA account', org.sepaIban ? groupIban(String(org.sepaIban)) : '–'],
         ['VAT rate', formatBasisPoints(Number(org.vatRateBasisPoints))],
         ['Time zone', String(org.timeZone)],
         ['Invoice prefix', String(org.invoicePrefix)],
@@ -199,7 +200,7 @@ export const ledgerViews = {
         ['VAT id', or(provider.vatId)],
         ['Country', provider.country],
         ['Tax number', or(provider.taxNumber)],
-        ['IBAN', provider.iban ? provider.iban.replace(/(.{4})(?=.)/g, '$1 ') : '–'],
+        ['IBAN', provider.iban ? groupIban(provider.iban) : '–'],
         ['BIC', or(provider.bic)],
         ['Bank', or(provider.bankName)],
         ['Email', or(provider.email)],

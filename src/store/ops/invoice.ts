@@ -295,7 +295,7 @@ export async function cancelInvoice(
     }
     const original = await findInvoice(tx, input.invoice);
     if (!original) throw new CreditsError('INVOICE_NOT_FOUND', `no invoice ${shown}`, { hint: 'see `credits invoice list` for the numbers' });
-    await requirePurchase(tx, original.purchaseId);
+    const purchase = await requirePurchase(tx, original.purchaseId);
     if (original.cancelledBy) {
       throw new CreditsError('ALREADY_CANCELLED', `invoice ${original.numberText} was already cancelled by ${original.cancelledBy.numberText}`, {
         hint: 'an invoice is cancelled once; nothing was written',
@@ -322,7 +322,6 @@ export async function cancelInvoice(
     ]);
     // The purchase may now be invoiced anew (a corrected invoice): its live invoice is gone.
     tx.run('UPDATE invoices SET cancelled = 1 WHERE number = ?', [original.number]);
-    const purchase = await requirePurchase(tx, original.purchaseId);
     return { cancellation: record, original: { ...original, cancelledBy: record }, purchase };
   });
 }
