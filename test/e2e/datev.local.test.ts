@@ -110,6 +110,8 @@ describe('statement --format datev on a local ledger', () => {
       const bad = await ledger.run(['org', 'set', flag, value], LATER);
       expect(bad.exitCode).toBe(2);
       expect(bad.stderr).toContain(flag);
+      // Refused as a bad value, not as some other usage error that echoes the flag.
+      expect(bad.stderr).toContain('INVALID_VALUE');
     }
   });
 

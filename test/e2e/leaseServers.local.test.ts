@@ -123,6 +123,9 @@ describe('several servers, one ledger: the writer lease, forwarding and read-you
       await expect(a.write(rename('A'))).rejects.toMatchObject({ code: 'LEASE_LOST', details: { outcome: 'not applied' } });
       expect(a.held()).toBe(false);
       expect(a.holderUrl()).toBeUndefined();
+      // Nothing of A's write reached the ledger (not merely overwritten by B's below).
+      const untouched = await primary.execute("SELECT cost_center AS c FROM accounts WHERE name = 'Marketing'");
+      expect(untouched.rows[0]!.c).not.toBe('A');
       await b.write(rename('B'));
       const row = await primary.execute("SELECT cost_center AS c FROM accounts WHERE name = 'Marketing'");
       expect(row.rows[0]!.c).toBe('B');

@@ -1,8 +1,8 @@
+import { pdfText } from '../helpers/readBack.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshLedger, seededLedger, type Ledger } from '../helpers/cli.js';
@@ -255,20 +255,6 @@ describe('the monthly report by email on a local ledger', () => {
     expect(mailbox.mails).toHaveLength(1);
   });
 });
-
-async function pdfText(bytes: Uint8Array): Promise<string> {
-  const pdf = await getDocument({ data: new Uint8Array(bytes), verbosity: 0, isEvalSupported: false }).promise;
-  try {
-    const pages: string[] = [];
-    for (let number = 1; number <= pdf.numPages; number += 1) {
-      const content = await (await pdf.getPage(number)).getTextContent();
-      pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
-    }
-    return pages.join('\n');
-  } finally {
-    await pdf.destroy();
-  }
-}
 
 describe('the monthly report mail with the month’s invoices on a local ledger', () => {
   let ledger: Ledger;

@@ -1,7 +1,7 @@
+import { pdfText } from '../helpers/readBack.js';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TARGET, freshLedger, type Ledger } from '../helpers/cli.js';
 
@@ -20,20 +20,6 @@ function previousMonth(): { key: string; name: string; midMonth: string } {
     name: new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long', year: 'numeric' }).format(previous),
     midMonth: previous.toISOString().replace('.000Z', 'Z'),
   };
-}
-
-async function pdfText(path: string): Promise<string> {
-  const pdf = await getDocument({ data: new Uint8Array(readFileSync(path)), verbosity: 0, isEvalSupported: false }).promise;
-  try {
-    const pages: string[] = [];
-    for (let number = 1; number <= pdf.numPages; number += 1) {
-      const content = await (await pdf.getPage(number)).getTextContent();
-      pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
-    }
-    return pages.join('\n');
-  } finally {
-    await pdf.destroy();
-  }
 }
 
 function readEvents(file: string): Event[] {

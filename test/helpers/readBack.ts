@@ -10,6 +10,22 @@ import { seededRandom } from '../../src/core/random.js';
  * CSV reader), and building expected figures independently of the program's own code.
  */
 
+/** The text of a PDF (its bytes, or a path): each page's pieces joined by spaces, pages by line breaks. */
+export async function pdfText(source: Uint8Array | string): Promise<string> {
+  const data = typeof source === 'string' ? new Uint8Array(readFileSync(source)) : new Uint8Array(source);
+  const pdf = await getDocument({ data, verbosity: 0, isEvalSupported: false }).promise;
+  try {
+    const pages: string[] = [];
+    for (let number = 1; number <= pdf.numPages; number += 1) {
+      const content = await (await pdf.getPage(number)).getTextContent();
+      pages.push(content.items.map((item) => ('str' in item ? item.str : '')).join(' '));
+    }
+    return pages.join('\n');
+  } finally {
+    await pdf.destroy();
+  }
+}
+
 /** The text of each page as lines, top to bottom; pieces on one baseline joined by single spaces. */
 export async function pdfLines(path: string): Promise<string[][]> {
   const pdf = await getDocument({ data: new Uint8Array(readFileSync(path)), verbosity: 0, isEvalSupported: false }).promise;
